@@ -1,0 +1,34 @@
+# Chartdesk: `make demo` to try it, `make test` to check it, `make bench` to measure it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_PATIENTS ?= 200
+PORT ?= 8000
+
+.PHONY: demo test bench lint install clean-demo
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/chartdesk migrate --no-input
+	$(BIN)/chartdesk demo-data --patients $(DEMO_PATIENTS) --if-empty
+	$(BIN)/chartdesk demo-logins
+	$(BIN)/chartdesk serve --port $(PORT)
+
+test: install
+	$(BIN)/python -m tests.run_all
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+clean-demo:
+	rm -rf var

@@ -1,0 +1,3 @@
+from chartdesk.cli import main
+
+main()

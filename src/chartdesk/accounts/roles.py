@@ -1,0 +1,170 @@
+"""The roles of an HIM department and the named permissions each one holds.
+
+This table is the single source of truth: `sync_roles` makes the Django groups match it after every
+migrate, and docs/permissions.md is generated from it (a test fails if the two differ).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+
+@dataclass(frozen=True)
+class Role:
+    slug: str
+    label: str
+    permissions: tuple[str, ...]
+    home: str  # what this role's home page shows first
+
+
+SEARCH = ("patients.search_patients", "patients.view_chart")
+READ_DOCS = ("charts.view_documents",)
+
+ROLES: tuple[Role, ...] = (
+    Role(
+        "registrar",
+        "Registrar / HIM clerk",
+        SEARCH
+        + READ_DOCS
+        + (
+            "patients.register_patient",
+            "patients.edit_patient",
+            "patients.reveal_ssn",
+            "charts.open_encounter",
+            "charts.upload_document",
+            "charts.retract_document",
+        ),
+        "Register patients, index scanned paper, correct misfiles.",
+    ),
+    Role("coder", "Coder", SEARCH + READ_DOCS, "Code finished encounters."),
+    Role("billing", "Billing specialist", SEARCH, "Charges, claims, remittances and statements."),
+    Role("roi", "Release-of-information specialist", SEARCH + READ_DOCS, "Requests for copies of records."),
+    Role(
+        "transcriptionist",
+        "Transcriptionist",
+        SEARCH + READ_DOCS + ("charts.write_note", "charts.upload_document", "charts.correct_document"),
+        "Turn dictation into documents ready to sign.",
+    ),
+    Role(
+        "provider",
+        "Provider",
+        SEARCH
+        + READ_DOCS
+        + (
+            "charts.open_encounter",
+            "charts.write_note",
+            "charts.upload_document",
+            "charts.sign_document",
+            "charts.correct_document",
+            "charts.add_addendum",
+            "charts.retract_document",
+            "charts.view_retracted",
+            "accounts.break_the_glass",
+        ),
+        "Documents waiting for your signature.",
+    ),
+    Role(
+        "him_manager",
+        "HIM manager",
+        SEARCH
+        + READ_DOCS
+        + (
+            "patients.register_patient",
+            "patients.edit_patient",
+            "patients.reveal_ssn",
+            "patients.restrict_chart",
+            "charts.open_encounter",
+            "charts.upload_document",
+            "charts.retract_document",
+            "charts.view_retracted",
+            "audit.view_audit_reports",
+            "audit.export_audit",
+            "accounts.break_the_glass",
+        ),
+        "Department work, restricted charts and audit review.",
+    ),
+    Role(
+        "privacy_officer",
+        "Privacy officer (auditor)",
+        SEARCH
+        + READ_DOCS
+        + (
+            "patients.restrict_chart",
+            "charts.view_retracted",
+            "audit.view_audit_reports",
+            "audit.export_audit",
+            "audit.verify_chain",
+            "accounts.break_the_glass",
+        ),
+        "Who looked at what: audit reports and break-the-glass review.",
+    ),
+    Role(
+        "administrator",
+        "Administrator",
+        ("accounts.manage_users", "audit.view_audit_reports", "audit.verify_chain"),
+        "Users, roles and multi-factor settings.",
+    ),
+)
+
+ROLES_BY_SLUG = {role.slug: role for role in ROLES}
+ROLE_GROUP_PREFIX = "role:"
+
+
+def group_name(slug: str) -> str:
+    return ROLE_GROUP_PREFIX + slug
+
+
+def role_of(user: Any) -> str:
+    """The role slug of a user (their first role group), or '' for none."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    cached = getattr(user, "_chartdesk_role", None)
+    if cached is None:
+        names = sorted(
+            name for name in user.groups.values_list("name", flat=True) if name.startswith(ROLE_GROUP_PREFIX)
+        )
+        cached = names[0][len(ROLE_GROUP_PREFIX) :] if names else ""
+        user._chartdesk_role = cached
+    return cached
+
+
+def role_label(slug: str) -> str:
+    role = ROLES_BY_SLUG.get(slug)
+    return role.label if role else slug
+
+
+def sync_roles() -> None:
+    """Make each role group hold exactly the permissions in ROLES (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from chartdesk.accounts.models import RolePolicy
+
+    wanted = {perm for role in ROLES for perm in role.permissions}
+    by_name = {
+        f"{perm.content_type.app_label}.{perm.codename}": perm
+        for perm in Permission.objects.select_related("content_type")
+    }
+    missing = sorted(wanted - by_name.keys())
+    if missing:
+        raise RuntimeError(f"Roles name permissions that no model declares: {', '.join(missing)}")
+    with transaction.atomic():
+        for role in ROLES:
+            group, _ = Group.objects.get_or_create(name=group_name(role.slug))
+            RolePolicy.objects.get_or_create(group=group)
+            current = set(group.permissions.all())
+            target = {by_name[perm] for perm in role.permissions}
+            if current != target:
+                group.permissions.set(target)
+
+
+def sync_roles_after_migrate(sender: Any, app_config: Any = None, **kwargs: Any) -> None:
+    # post_migrate fires once per app, after auth has created that app's permissions; run once
+    # the last app with models has been through, when every permission exists.
+    from django.apps import apps
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if app_config is not None and with_models and app_config.label == with_models[-1].label:
+        sync_roles()

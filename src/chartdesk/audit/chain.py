@@ -1,0 +1,111 @@
+"""The keyed hash chain: how an event is sealed, and how the whole chain is checked."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+GENESIS_HASH = "0" * 64
+
+# The fields that are sealed, in a fixed order. Adding a field here breaks every existing chain,
+# so new fields go into `detail`.
+SEALED_FIELDS = (
+    "sequence",
+    "occurred_at",
+    "user_id",
+    "username",
+    "role",
+    "patient_id",
+    "patient_mrn",
+    "object_type",
+    "object_id",
+    "action",
+    "outcome",
+    "client_address",
+    "channel",
+    "break_the_glass_reason",
+    "detail",
+)
+
+
+def _key() -> bytes:
+    return settings.AUDIT_HMAC_KEY
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    values = {name: fields[name] for name in SEALED_FIELDS}
+    values["occurred_at"] = values["occurred_at"].isoformat() if values["occurred_at"] else None
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def entry_hash(fields: dict[str, Any], previous_hash: str) -> str:
+    return hmac.new(_key(), canonical(fields) + previous_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def head_seal(last_sequence: int, last_hash: str) -> str:
+    return hmac.new(_key(), f"head:{last_sequence}:{last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    intact: bool
+    events_checked: int
+    problem: str = ""
+    first_bad_sequence: int | None = None
+
+
+def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None) -> ChainReport:
+    """Walk the events in sequence order and name the first one that is not what was sealed.
+
+    Each row is a dict of SEALED_FIELDS plus previous_hash and entry_hash.
+    """
+    expected_sequence = 1
+    previous = GENESIS_HASH
+    checked = 0
+    for row in rows:
+        sequence = row["sequence"]
+        if sequence != expected_sequence:
+            kind = "deleted" if sequence > expected_sequence else "inserted or reordered"
+            return ChainReport(
+                False,
+                checked,
+                f"event #{expected_sequence} is missing or out of place (found #{sequence} there): "
+                f"an event was {kind}",
+                expected_sequence,
+            )
+        if row["previous_hash"] != previous:
+            return ChainReport(
+                False,
+                checked,
+                f"event #{sequence} does not follow event #{sequence - 1}: "
+                "an event was inserted, deleted or reordered",
+                sequence,
+            )
+        if not hmac.compare_digest(entry_hash(row, previous), row["entry_hash"]):
+            return ChainReport(False, checked, f"event #{sequence} was altered after it was written", sequence)
+        previous = row["entry_hash"]
+        expected_sequence += 1
+        checked += 1
+
+    last_sequence = expected_sequence - 1
+    if head is None:
+        if last_sequence:
+            return ChainReport(False, checked, "the chain head record is missing", last_sequence)
+        return ChainReport(True, checked)
+    if not hmac.compare_digest(head_seal(head["last_sequence"], head["last_hash"]), head["seal"] or ""):
+        return ChainReport(False, checked, "the chain head record was altered", head["last_sequence"])
+    if head["last_sequence"] != last_sequence or head["last_hash"] != previous:
+        return ChainReport(
+            False,
+            checked,
+            f"the chain ends at event #{last_sequence} but was sealed at event #{head['last_sequence']}: "
+            f"events after #{last_sequence} were deleted",
+            last_sequence + 1,
+        )
+    return ChainReport(True, checked)

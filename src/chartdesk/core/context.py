@@ -1,0 +1,37 @@
+"""Who is doing what, from where: carried through a request without threading it through every call.
+
+The audit log needs the client address, the acting role and any break-the-glass reason for every
+event. Passing those through each action would clutter every signature, so the request middleware
+(and the CLI, and the HL7 listener) set them here once and `audit.actions.record_event` reads them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class ActorContext:
+    client_address: str = ""
+    channel: str = "system"  # desk, cli, api, hl7, system
+    break_the_glass_reason: str = ""
+
+
+_current: ContextVar[ActorContext] = ContextVar("chartdesk_actor", default=ActorContext())
+
+
+def current_actor() -> ActorContext:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def acting_as(**changes: str) -> Iterator[ActorContext]:
+    """Run a block with some fields of the actor context replaced."""
+    token = _current.set(replace(_current.get(), **changes))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)

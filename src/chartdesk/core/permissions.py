@@ -1,0 +1,57 @@
+"""Every view declares the permission it needs; a test walks the URL map to make sure.
+
+`requires("app.codename")` checks the log-in and the permission and marks the view with it.
+`signed_in` marks views any logged-in user may open (home, MFA set-up); `public` marks the few
+that need no log-in (the log-in page itself, the health check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+PUBLIC = "public"
+SIGNED_IN = "signed-in"
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def _mark(view: ViewFunc, permission: str) -> ViewFunc:
+    view.chartdesk_permission = permission  # type: ignore[attr-defined]
+    return view
+
+
+def requires(*permissions: str) -> Callable[[ViewFunc], ViewFunc]:
+    """Allow the view only to a signed-in user holding every named permission."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perms(permissions):
+                return render(request, "core/forbidden.html", {"permissions": permissions}, status=403)
+            return view(request, *args, **kwargs)
+
+        return _mark(guarded, " ".join(permissions))
+
+    return decorate
+
+
+def signed_in(view: ViewFunc) -> ViewFunc:
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return _mark(guarded, SIGNED_IN)
+
+
+def public(view: ViewFunc) -> ViewFunc:
+    return _mark(view, PUBLIC)

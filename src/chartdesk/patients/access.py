@@ -1,0 +1,84 @@
+"""Every read of a patient goes through here: permission, restriction, audit, in that order.
+
+Forbidden and missing answer alike (NotFound), so an id in a URL tells nobody whether it exists.
+A restricted chart (VIP, employee, sensitive) opens only for users granted it or, in an emergency,
+by break-the-glass; `RestrictedChart` lets the desk offer that choice to users allowed to make it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.core.errors import NotFound
+from chartdesk.patients.models import BreakTheGlassAccess, ChartAccessGrant, Patient
+
+
+class RestrictedChart(NotFound):
+    """The chart exists and is restricted; the user may break the glass to open it."""
+
+    def __init__(self, patient: Patient) -> None:
+        super().__init__("patient")
+        self.patient = patient
+
+
+def active_break_the_glass(user: Any, patient: Patient) -> BreakTheGlassAccess | None:
+    return (
+        BreakTheGlassAccess.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def restriction_allows(user: Any, patient: Patient) -> bool:
+    """May this user open this chart as far as its restriction goes (permissions aside)?"""
+    if not patient.is_restricted:
+        return True
+    if ChartAccessGrant.objects.filter(user=user, patient=patient, revoked_at__isnull=True).exists():
+        return True
+    return active_break_the_glass(user, patient) is not None
+
+
+def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patients.view_chart",
+                         audit: bool = True) -> Patient:
+    """Return the patient if `user` holds `permission` and may open the chart; record the view.
+
+    Raises NotFound for a missing patient, a missing permission, or a restricted chart the user may
+    not open; RestrictedChart (a NotFound) when the user could break the glass to open it.
+    """
+    try:
+        patient_pk = int(patient_id)
+    except (TypeError, ValueError):
+        raise NotFound("patient") from None
+    if not user.is_authenticated or not user.has_perm(permission):
+        raise NotFound("patient")
+    patient = Patient.objects.filter(pk=patient_pk).first()
+    if patient is None:
+        raise NotFound("patient")
+    if not restriction_allows(user, patient):
+        record_event(
+            AuditAction.ACCESS_DENIED,
+            user=user,
+            patient=patient,
+            object_type="patient",
+            object_id=patient.pk,
+            outcome=AuditOutcome.DENIED,
+            detail={"why": f"restricted chart ({patient.restriction})"},
+        )
+        if user.has_perm("accounts.break_the_glass"):
+            raise RestrictedChart(patient)
+        raise NotFound("patient")
+    if audit:
+        glass = active_break_the_glass(user, patient) if patient.is_restricted else None
+        record_event(
+            AuditAction.VIEW,
+            user=user,
+            patient=patient,
+            object_type="patient",
+            object_id=patient.pk,
+            break_the_glass_reason=glass.reason if glass else None,
+        )
+    return patient

@@ -1,0 +1,232 @@
+"""The master patient index: one row per person, the names and numbers they are known by.
+
+Search keys (normalised and phonetic forms of every name) are stored beside the names so that a
+search on 100,000 patients is a handful of index lookups, not a table scan.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from chartdesk.core.models import LegalRecordModel
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    NONBINARY = "X", "Non-binary / other"
+    UNKNOWN = "U", "Unknown"
+
+
+class Restriction(models.TextChoices):
+    NONE = "", "Not restricted"
+    VIP = "vip", "VIP"
+    EMPLOYEE = "employee", "Employee"
+    SENSITIVE = "sensitive", "Sensitive"
+
+
+class PatientStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    MERGED = "merged", "Merged into another record"
+
+
+class Patient(LegalRecordModel):
+    mrn = models.CharField("MRN", max_length=12, unique=True)
+    status = models.CharField(max_length=10, choices=PatientStatus.choices, default=PatientStatus.ACTIVE)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    prefix = models.CharField(max_length=20, blank=True)
+    given_name = models.CharField(max_length=80)
+    middle_name = models.CharField(max_length=80, blank=True)
+    family_name = models.CharField(max_length=80)
+    suffix = models.CharField(max_length=20, blank=True)
+    preferred_name = models.CharField(max_length=80, blank=True)
+    birth_date = models.DateField(db_index=True)
+    sex = models.CharField("sex", max_length=1, choices=Sex.choices)
+    gender_identity = models.CharField(max_length=60, blank=True)
+    preferred_language = models.CharField(max_length=40, blank=True, default="English")
+    email = models.EmailField(blank=True)
+    deceased_at = models.DateTimeField(null=True, blank=True)
+
+    # SSN: encrypted at rest (Fernet), last four kept for the masked display, and a keyed digest
+    # so duplicate checks can compare SSNs without decrypting them.
+    ssn_encrypted = models.TextField(blank=True)
+    ssn_last4 = models.CharField(max_length=4, blank=True)
+    ssn_digest = models.CharField(max_length=64, blank=True, db_index=True)
+
+    restriction = models.CharField(max_length=10, choices=Restriction.choices, default=Restriction.NONE, blank=True)
+    restriction_note = models.CharField(max_length=200, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+    revision = models.PositiveIntegerField(default=1)  # optimistic concurrency: edits carry the revision they read
+
+    class Meta:
+        indexes = [models.Index(fields=["family_name", "given_name"])]
+        permissions = [
+            ("search_patients", "Search the patient index"),
+            ("view_chart", "Open a patient's chart"),
+            ("register_patient", "Register a new patient"),
+            ("edit_patient", "Change demographics and identifiers"),
+            ("reveal_ssn", "See a patient's full SSN"),
+            ("restrict_chart", "Restrict charts and grant access to them"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.mrn})"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}" + (f" {self.middle_name[:1]}." if self.middle_name else "")
+
+    @property
+    def masked_ssn(self) -> str:
+        return f"***-**-{self.ssn_last4}" if self.ssn_last4 else ""
+
+    @property
+    def is_restricted(self) -> bool:
+        return bool(self.restriction)
+
+    def age_on(self, day: object = None) -> int:
+        from datetime import date
+
+        end = day if isinstance(day, date) else timezone.localdate()
+        if self.deceased_at and not isinstance(day, date):
+            end = timezone.localtime(self.deceased_at).date()
+        years = end.year - self.birth_date.year
+        if (end.month, end.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+class NameUse(models.TextChoices):
+    OFFICIAL = "official", "Legal name"
+    PREVIOUS = "previous", "Previous name"
+    MAIDEN = "maiden", "Maiden name"
+    ALIAS = "alias", "Alias"
+    NICKNAME = "nickname", "Nickname"
+
+
+class PatientName(LegalRecordModel):
+    """Every name a patient is known by, the legal one included, with its search keys."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="names")
+    use = models.CharField(max_length=10, choices=NameUse.choices)
+    given_name = models.CharField(max_length=80, blank=True)
+    middle_name = models.CharField(max_length=80, blank=True)
+    family_name = models.CharField(max_length=80)
+    active = models.BooleanField(default=True)  # the old legal name row is deactivated, never deleted
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    family_key = models.CharField(max_length=80, db_index=True)
+    given_key = models.CharField(max_length=80, db_index=True)
+    family_phonetic = models.CharField(max_length=20, db_index=True)
+    given_phonetic = models.CharField(max_length=20, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name} ({self.use})"
+
+
+class AddressUse(models.TextChoices):
+    HOME = "home", "Home"
+    WORK = "work", "Work"
+    MAILING = "mailing", "Mailing"
+    OLD = "old", "Former"
+
+
+class PatientAddress(LegalRecordModel):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="addresses")
+    use = models.CharField(max_length=10, choices=AddressUse.choices, default=AddressUse.HOME)
+    line1 = models.CharField(max_length=120)
+    line2 = models.CharField(max_length=120, blank=True)
+    city = models.CharField(max_length=80)
+    state = models.CharField(max_length=2)
+    postal_code = models.CharField(max_length=10)
+    country = models.CharField(max_length=2, default="US")
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.line1}, {self.city}, {self.state} {self.postal_code}"
+
+
+class PhoneUse(models.TextChoices):
+    HOME = "home", "Home"
+    MOBILE = "mobile", "Mobile"
+    WORK = "work", "Work"
+
+
+class PatientPhone(LegalRecordModel):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="phones")
+    use = models.CharField(max_length=10, choices=PhoneUse.choices, default=PhoneUse.MOBILE)
+    number = models.CharField(max_length=15, db_index=True)  # digits only
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        n = self.number
+        return f"({n[:3]}) {n[3:6]}-{n[6:]}" if len(n) == 10 else n
+
+
+class IdentifierType(models.TextChoices):
+    MEDICAL_RECORD = "MR", "Medical record number (other facility)"
+    MEMBER_ID = "MB", "Health plan member ID"
+    MEDICARE_MBI = "MC", "Medicare beneficiary identifier (MBI)"
+    MEDICAID = "MA", "Medicaid number"
+    DRIVERS_LICENSE = "DL", "Driver's licence"
+    PASSPORT = "PPN", "Passport"
+    RETIRED_MRN = "RMRN", "Retired MRN of this facility"
+
+
+class PatientIdentifier(LegalRecordModel):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="identifiers")
+    type = models.CharField(max_length=4, choices=IdentifierType.choices)
+    issuer = models.CharField(max_length=80, help_text="Who assigned it: facility, payer, state, country")
+    value = models.CharField(max_length=40)
+    value_key = models.CharField(max_length=40, db_index=True)  # upper-case, no spaces or dashes
+    active = models.BooleanField(default=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.value} ({self.issuer})"
+
+
+class MrnSequence(models.Model):
+    """The one counter MRNs come from. Patients are never deleted, so a number is never reused."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_serial = models.BigIntegerField(default=1_000_000)
+
+    def __str__(self) -> str:
+        return f"MRN serial {self.last_serial}"
+
+
+class ChartAccessGrant(models.Model):
+    """A named user may open a restricted chart (granted by a privacy officer or HIM manager)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chart_grants")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=200)
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} may open {self.patient.mrn}"
+
+
+class BreakTheGlassAccess(models.Model):
+    """Emergency access to a restricted chart: a reason, a clock, and a prominent audit entry."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="break_the_glass")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "patient", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} broke the glass on {self.patient.mrn}"

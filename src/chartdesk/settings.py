@@ -1,0 +1,225 @@
+"""Every setting Chartdesk reads from the environment lives here, and only here.
+
+Variables (all optional in demo mode):
+  CHARTDESK_MODE            demo | production (default demo)
+  CHARTDESK_DATABASE_URL    sqlite:///path or postgres://user:pass@host/db
+                            (default SQLite at ./var/chartdesk.sqlite3)
+  CHARTDESK_DATA_DIR        where stored files (scans, uploads) live (default ./var/data)
+  CHARTDESK_SECRET_KEY      Django secret; also the root of the field-encryption and audit keys
+  CHARTDESK_AUDIT_KEY       HMAC key of the audit chain (default: derived from the secret key)
+  CHARTDESK_FIELD_KEY       key that encrypts SSNs at rest (default: derived from the secret key)
+  CHARTDESK_DEBUG           1 to turn on Django's debug pages (refused in production)
+  CHARTDESK_IDLE_LOGOFF_MINUTES   automatic log-off after this many idle minutes (default 15)
+  CHARTDESK_LOCKOUT_ATTEMPTS      failed log-ins before the account locks (default 5)
+  CHARTDESK_LOCKOUT_MINUTES       how long a lock lasts (default 30)
+  CHARTDESK_MAX_UPLOAD_MB         largest accepted upload (default 50)
+  CHARTDESK_SQLITE_SYNCHRONOUS    FULL (default); production refuses anything else
+  CHARTDESK_ALLOWED_HOSTS         comma-separated host names (default localhost names)
+  CHARTDESK_HTTPS                 1 when served behind TLS: secure cookies and HSTS
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from chartdesk.core.startup import production_problems, refuse_unsafe_production
+
+BASE_DIR = Path(__file__).resolve().parent
+ENV = os.environ
+
+DEMO_SECRET_KEY = "chartdesk-demo-secret-not-for-production"
+
+MODE = ENV.get("CHARTDESK_MODE", "demo").strip().lower()
+SECRET_KEY = ENV.get("CHARTDESK_SECRET_KEY", DEMO_SECRET_KEY)
+DEBUG = ENV.get("CHARTDESK_DEBUG", "0") == "1"
+VAR_DIR = Path(ENV.get("CHARTDESK_VAR_DIR", Path.cwd() / "var"))
+DATA_DIR = Path(ENV.get("CHARTDESK_DATA_DIR", VAR_DIR / "data"))
+DATABASE_URL = ENV.get("CHARTDESK_DATABASE_URL", f"sqlite:///{VAR_DIR / 'chartdesk.sqlite3'}")
+SQLITE_SYNCHRONOUS = ENV.get("CHARTDESK_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
+
+
+def _derived_key(label: str) -> bytes:
+    return hashlib.sha256(f"{label}:{SECRET_KEY}".encode()).digest()
+
+
+AUDIT_HMAC_KEY = ENV["CHARTDESK_AUDIT_KEY"].encode() if "CHARTDESK_AUDIT_KEY" in ENV else _derived_key("audit")
+FIELD_ENCRYPTION_KEY = (
+    ENV["CHARTDESK_FIELD_KEY"].encode() if "CHARTDESK_FIELD_KEY" in ENV else _derived_key("fields")
+)
+
+IDLE_LOGOFF_MINUTES = int(ENV.get("CHARTDESK_IDLE_LOGOFF_MINUTES", "15"))
+LOCKOUT_ATTEMPTS = int(ENV.get("CHARTDESK_LOCKOUT_ATTEMPTS", "5"))
+LOCKOUT_MINUTES = int(ENV.get("CHARTDESK_LOCKOUT_MINUTES", "30"))
+MAX_UPLOAD_BYTES = int(float(ENV.get("CHARTDESK_MAX_UPLOAD_MB", "50")) * 1024 * 1024)
+BREAK_THE_GLASS_MINUTES = int(ENV.get("CHARTDESK_BREAK_THE_GLASS_MINUTES", "60"))
+HTTPS = ENV.get("CHARTDESK_HTTPS", "0") == "1"
+
+ALLOWED_HOSTS = [h.strip() for h in ENV.get("CHARTDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")]
+
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers run beside the one writer; synchronous=FULL makes every commit durable
+        # across a power cut; IMMEDIATE takes the write lock at BEGIN so two writers never deadlock
+        # on a lock upgrade. Django turns foreign keys on for SQLite itself.
+        "init_command": (
+            f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS}; "
+            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 10,
+    }
+    # The embedded database needs its folder; creating it here is what lets a fresh checkout run.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": ENV.get("CHARTDESK_TEST_SQLITE_NAME") or None}
+
+refuse_unsafe_production(
+    production_problems(
+        mode=MODE,
+        debug=DEBUG,
+        secret_key=SECRET_KEY,
+        demo_secret_key=DEMO_SECRET_KEY,
+        database_engine=DATABASES["default"]["ENGINE"],
+        sqlite_synchronous=SQLITE_SYNCHRONOUS,
+    )
+)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "chartdesk.core",
+    "chartdesk.accounts",
+    "chartdesk.audit",
+    "chartdesk.patients",
+    "chartdesk.charts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "chartdesk.core.middleware.RequestContextMiddleware",
+    "chartdesk.accounts.middleware.IdleLogoffMiddleware",
+    "chartdesk.accounts.middleware.MfaEnforcementMiddleware",
+    "chartdesk.core.middleware.SecureHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+ROOT_URLCONF = "chartdesk.urls"
+WSGI_APPLICATION = "chartdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "chartdesk.core.context_processors.desk",
+            ],
+        },
+    }
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = ENV.get("CHARTDESK_TIME_ZONE", "America/New_York")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = DATA_DIR
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGIN_URL = "accounts-login"
+LOGIN_REDIRECT_URL = "core-home"
+LOGOUT_REDIRECT_URL = "accounts-login"
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_HTTPONLY = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if HTTPS:
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+AXES_FAILURE_LIMIT = LOCKOUT_ATTEMPTS
+AXES_COOLOFF_TIME = LOCKOUT_MINUTES / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+OTP_TOTP_ISSUER = "Chartdesk"
+
+PASSWORD_HASHERS = (
+    ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if ENV.get("CHARTDESK_FAST_PASSWORD_HASHER") == "1" and MODE != "production"
+    else [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.ScryptPasswordHasher",
+    ]
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": ENV.get("CHARTDESK_LOG_LEVEL", "WARNING")},
+}
+
+# Lock-out is per account (a user name), as the security rule asks: an attacker rotating addresses
+# still locks the account they are guessing at. Axes warns because it prefers per-address locks.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -1,0 +1,15 @@
+"""The URL map. Each app owns its prefix; every view declares its permission (tests/test_urls.py)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("chartdesk.core.urls")),
+    path("accounts/", include("chartdesk.accounts.urls")),
+    path("patients/", include("chartdesk.patients.urls")),
+    path("charts/", include("chartdesk.charts.urls")),
+    path("audit/", include("chartdesk.audit.urls")),
+]
+
+handler404 = "chartdesk.core.views.not_found"
+handler403 = "chartdesk.core.views.forbidden"
+handler500 = "chartdesk.core.views.server_error"

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "chartdesk.audit",
     "chartdesk.patients",
     "chartdesk.charts",
+    "chartdesk.reports",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("chartdesk.core.urls")),
+    path("", include("chartdesk.reports.urls")),
     path("accounts/", include("chartdesk.accounts.urls")),
     path("patients/", include("chartdesk.patients.urls")),
     path("charts/", include("chartdesk.charts.urls")),

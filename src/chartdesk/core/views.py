@@ -4,15 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from chartdesk.accounts.roles import ROLES_BY_SLUG, role_of
-from chartdesk.core.permissions import public, signed_in
-
-
-@signed_in
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role's home page: the work that role does, first."""
-    role = ROLES_BY_SLUG.get(role_of(request.user))
-    return render(request, "core/home.html", {"role": role})
+from chartdesk.core.permissions import public
 
 
 @public

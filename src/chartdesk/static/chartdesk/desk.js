@@ -1,0 +1,78 @@
+// Chartdesk desk behaviour: small, progressive, no inline scripts (the CSP forbids them).
+(function () {
+  "use strict";
+
+  // Automatic log-off: the server enforces the idle limit; this takes the screen away from
+  // patient data when the time is up, even if nobody touches the page again.
+  function startIdleLogoff() {
+    var body = document.body;
+    var seconds = parseInt(body.dataset.idleLogoffSeconds || "0", 10);
+    var logoutUrl = body.dataset.logoutUrl;
+    if (!seconds || !logoutUrl) return;
+    var deadline = Date.now() + seconds * 1000;
+    function touch() { deadline = Date.now() + seconds * 1000; }
+    ["keydown", "mousedown", "touchstart", "scroll"].forEach(function (name) {
+      document.addEventListener(name, touch, { passive: true });
+    });
+    document.body.addEventListener("htmx:afterRequest", touch);
+    window.setInterval(function () {
+      if (Date.now() < deadline) return;
+      var form = document.createElement("form");
+      form.method = "post";
+      form.action = logoutUrl + "?reason=idle";
+      var token = document.querySelector("input[name=csrfmiddlewaretoken]") || csrfInput();
+      if (token) form.appendChild(token.cloneNode());
+      document.body.appendChild(form);
+      form.submit();
+    }, 5000);
+  }
+
+  function csrfInput() {
+    var headers = document.body.getAttribute("hx-headers");
+    if (!headers) return null;
+    try {
+      var value = JSON.parse(headers)["X-CSRFToken"];
+      var input = document.createElement("input");
+      input.type = "hidden"; input.name = "csrfmiddlewaretoken"; input.value = value;
+      return input;
+    } catch (e) { return null; }
+  }
+
+  // Result lists: arrow keys move through results, Enter opens one, "/" focuses the search box.
+  function resultLinks() {
+    return Array.prototype.slice.call(document.querySelectorAll(".results li a"));
+  }
+  function select(links, index) {
+    links.forEach(function (link, i) {
+      link.parentElement.setAttribute("aria-selected", i === index ? "true" : "false");
+    });
+    if (links[index]) links[index].focus();
+  }
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var typing = target.matches && target.matches("input, textarea, select");
+    if (event.key === "/" && !typing) {
+      var box = document.querySelector("[data-search-box]");
+      if (box) { event.preventDefault(); box.focus(); box.select(); }
+      return;
+    }
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    var links = resultLinks();
+    if (!links.length) return;
+    var inResults = links.indexOf(target);
+    var fromSearch = target.matches && target.matches("[data-search-box]");
+    if (inResults === -1 && !fromSearch) return;
+    event.preventDefault();
+    var next = inResults === -1 ? 0 : inResults + (event.key === "ArrowDown" ? 1 : -1);
+    if (next < 0) { document.querySelector("[data-search-box]").focus(); return; }
+    select(links, Math.min(next, links.length - 1));
+  });
+
+  // Confirmations for irreversible acts (signing, marking entered in error) without inline JS.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  document.addEventListener("DOMContentLoaded", startIdleLogoff);
+})();

@@ -1,0 +1,218 @@
+"""Loading a demo plan through the real actions, exactly as the desk would write it.
+
+Everything goes through the apps' actions (registration, encounters, notes, signatures, corrections,
+retraction), so the demo database has the same audit trail and invariants as a real one. The whole
+load is one transaction: with synchronous=FULL every commit waits for the disk, and a half-loaded
+demo is worth less than none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from chartdesk.core.context import acting_as
+from chartdesk.core.demo.plan import DemoPlan, DocumentPlan, EncounterPlan, PatientPlan
+
+DEMO_PASSWORD = "chartdesk-demo"  # printed by `chartdesk demo-logins`; demo mode only
+
+
+@dataclass
+class DemoResult:
+    patients: int = 0
+    encounters: int = 0
+    documents: int = 0
+    signed: int = 0
+    corrected: int = 0
+    addenda: int = 0
+    retracted: int = 0
+    duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, original MRN, duplicate MRN)
+    restricted: list[tuple[str, str]] = field(default_factory=list)  # (MRN, restriction)
+    users: list[str] = field(default_factory=list)
+
+
+def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
+    """Create the demo users, providers, patients, encounters and documents of `plan`."""
+    result = DemoResult()
+    with transaction.atomic(), acting_as(channel="cli"):
+        staff = _create_role_users(password, result)
+        providers = _create_providers(plan, password, staff, result)
+        registered: dict[int, Any] = {}
+        for person in plan.patients:
+            patient = _register(person, staff)
+            registered[person.key] = patient
+            result.patients += 1
+            if person.restriction:
+                _restrict(patient, person, staff)
+                result.restricted.append((patient.mrn, person.restriction))
+            for stay in person.encounters:
+                _load_encounter(patient, stay, providers, staff, result)
+        for person in plan.patients:
+            if person.duplicate_of is not None:
+                result.duplicates.append(
+                    (person.duplicate_kind, registered[person.duplicate_of].mrn, registered[person.key].mrn)
+                )
+    return result
+
+
+def _create_role_users(password: str, result: DemoResult) -> dict[str, Any]:
+    """One user per role, named by the role's slug (registrar, coder, provider...)."""
+    from chartdesk.accounts.actions import do_create_user
+    from chartdesk.accounts.roles import ROLES, role_label
+
+    staff: dict[str, Any] = {}
+    # The administrator comes first: it creates everyone else, as it would on a real site.
+    ordered = sorted(ROLES, key=lambda role: role.slug != "administrator")
+    for role in ordered:
+        staff[role.slug] = do_create_user(
+            role.slug,
+            role=role.slug,
+            password=password,
+            acting_user=staff.get("administrator"),
+            full_name=f"Demo {role_label(role.slug)}",
+            email=f"{role.slug}@example.org",
+        )
+        result.users.append(role.slug)
+    return staff
+
+
+def _create_providers(
+    plan: DemoPlan, password: str, staff: dict[str, Any], result: DemoResult
+) -> list[tuple[Any, Any]]:
+    """The clinicians and their log-ins (they sign their own notes); the demo `provider` user is the first."""
+    from chartdesk.accounts.actions import do_create_user
+    from chartdesk.charts.models import Provider
+
+    providers = []
+    for index, planned in enumerate(plan.providers):
+        provider = Provider.objects.create(
+            given_name=planned.given_name,
+            family_name=planned.family_name,
+            credentials=planned.credentials,
+            npi=planned.npi,
+            specialty=planned.specialty,
+        )
+        if index == 0:
+            user = staff["provider"]
+            provider.user = user
+            provider.save(update_fields=["user"])
+        else:
+            user = do_create_user(
+                planned.username,
+                role="provider",
+                password=password,
+                acting_user=staff["administrator"],
+                full_name=f"{planned.given_name} {planned.family_name}",
+                provider=provider,
+            )
+            result.users.append(planned.username)
+        providers.append((provider, user))
+    return providers
+
+
+def _register(person: PatientPlan, staff: dict[str, Any]) -> Any:
+    from chartdesk.patients.actions import do_register_patient
+    from chartdesk.patients.schemas import AddressInput, IdentifierInput, PatientRegistration
+
+    line1, city, state, postal_code = person.address
+    registration = PatientRegistration(
+        given_name=person.given_name,
+        family_name=person.family_name,
+        middle_name=person.middle_name,
+        birth_date=person.birth_date,
+        sex=person.sex,
+        preferred_language=person.preferred_language,
+        email=person.email,
+        phones=person.phones,
+        addresses=(AddressInput(line1=line1, city=city, state=state, postal_code=postal_code),),
+        identifiers=tuple(IdentifierInput(type=kind, issuer=issuer, value=value)
+                          for kind, issuer, value in person.identifiers),
+    )
+    return do_register_patient(registration, acting_user=staff["registrar"])
+
+
+def _restrict(patient: Any, person: PatientPlan, staff: dict[str, Any]) -> None:
+    from chartdesk.patients.actions import do_restrict_chart
+
+    do_restrict_chart(
+        patient, restriction=person.restriction, note=person.restriction_note, acting_user=staff["privacy_officer"]
+    )
+
+
+def _load_encounter(
+    patient: Any, stay: EncounterPlan, providers: list[tuple[Any, Any]], staff: dict[str, Any], result: DemoResult
+) -> None:
+    from chartdesk.charts.actions import do_discharge_encounter, do_finish_encounter, do_open_encounter
+
+    encounter = do_open_encounter(
+        patient,
+        encounter_class=stay.encounter_class,
+        admit_at=stay.admit_at,
+        acting_user=staff["registrar"],
+        attending=providers[stay.attending][0],
+        service=stay.service,
+        location=stay.location,
+        reason=stay.reason,
+    )
+    result.encounters += 1
+    for planned in stay.documents:
+        _load_document(patient, encounter, planned, providers, staff, result)
+    if stay.discharge_at is None:
+        return
+    if stay.encounter_class == "outpatient":
+        do_finish_encounter(encounter, acting_user=staff["registrar"])
+    else:
+        do_discharge_encounter(
+            encounter, discharge_at=stay.discharge_at, disposition=stay.disposition, acting_user=staff["registrar"]
+        )
+
+
+def _load_document(
+    patient: Any,
+    encounter: Any,
+    planned: DocumentPlan,
+    providers: list[tuple[Any, Any]],
+    staff: dict[str, Any],
+    result: DemoResult,
+) -> None:
+    from chartdesk.charts.actions import (
+        do_add_addendum,
+        do_correct_document,
+        do_create_note,
+        do_retract_document,
+        do_sign_document,
+    )
+
+    author, author_user = providers[planned.author]
+    document = do_create_note(
+        patient,
+        document_type=planned.document_type,
+        title=planned.title,
+        text=planned.text,
+        service_date=planned.service_date,
+        acting_user=author_user,
+        encounter=encounter,
+        author=author,
+    )
+    result.documents += 1
+    if not planned.sign:
+        return
+    document = do_sign_document(document, acting_user=author_user)
+    result.signed += 1
+    if planned.correction is not None:
+        reason, text = planned.correction
+        document.refresh_from_db()
+        document = do_correct_document(
+            document, reason=reason, acting_user=author_user, expected_revision=document.revision, text=text
+        )
+        result.corrected += 1
+    if planned.addendum is not None:
+        document.refresh_from_db()
+        do_add_addendum(document, text=planned.addendum, acting_user=author_user, sign=True)
+        result.addenda += 1
+    if planned.retraction is not None:
+        document.refresh_from_db()
+        do_retract_document(document, reason=planned.retraction, acting_user=staff["him_manager"])
+        result.retracted += 1

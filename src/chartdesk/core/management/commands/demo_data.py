@@ -64,7 +64,9 @@ class Command(BaseCommand):
             f"{result.retracted} entered in error) in {elapsed:.1f}s."
         )
         for kind, original, duplicate in result.duplicates:
-            self.stdout.write(f"  planted duplicate ({kind.replace('_', ' ')}): {duplicate} is {original}")
+            self.stdout.write(
+                f"  planted duplicate ({kind.replace('_', ' ')}): MRN {duplicate} is the same person as MRN {original}"
+            )
         for mrn, restriction in result.restricted:
-            self.stdout.write(f"  restricted chart ({restriction}): {mrn}")
+            self.stdout.write(f"  restricted chart ({restriction}): MRN {mrn}")
         self.stdout.write("Run `chartdesk demo-logins` to see how to log in.")

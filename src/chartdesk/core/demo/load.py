@@ -37,7 +37,7 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
     """Create the demo users, providers, patients, encounters and documents of `plan`."""
     result = DemoResult()
     with transaction.atomic(), acting_as(channel="cli"):
-        staff = _create_role_users(password, result)
+        staff = _create_role_users(plan, password, result)
         providers = _create_providers(plan, password, staff, result)
         registered: dict[int, Any] = {}
         for person in plan.patients:
@@ -57,22 +57,28 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
     return result
 
 
-def _create_role_users(password: str, result: DemoResult) -> dict[str, Any]:
-    """One user per role, named by the role's slug (registrar, coder, provider...)."""
-    from chartdesk.accounts.actions import do_create_user
+def _create_role_users(plan: DemoPlan, password: str, result: DemoResult) -> dict[str, Any]:
+    """One user per role, named by the role's slug; the `provider` user is the plan's first clinician."""
+    from chartdesk.accounts.actions import NewProvider, do_create_user
     from chartdesk.accounts.roles import ROLES, role_label
 
     staff: dict[str, Any] = {}
     # The administrator comes first: it creates everyone else, as it would on a real site.
     ordered = sorted(ROLES, key=lambda role: role.slug != "administrator")
     for role in ordered:
+        full_name, provider = f"Demo {role_label(role.slug)}", None
+        if role.slug == "provider":
+            clinician = plan.providers[0]
+            full_name = f"{clinician.given_name} {clinician.family_name}"
+            provider = NewProvider(clinician.npi, clinician.credentials, clinician.specialty)
         staff[role.slug] = do_create_user(
             role.slug,
             role=role.slug,
             password=password,
             acting_user=staff.get("administrator"),
-            full_name=f"Demo {role_label(role.slug)}",
+            full_name=full_name,
             email=f"{role.slug}@example.org",
+            provider=provider,
         )
         result.users.append(role.slug)
     return staff
@@ -81,34 +87,22 @@ def _create_role_users(password: str, result: DemoResult) -> dict[str, Any]:
 def _create_providers(
     plan: DemoPlan, password: str, staff: dict[str, Any], result: DemoResult
 ) -> list[tuple[Any, Any]]:
-    """The clinicians and their log-ins (they sign their own notes); the demo `provider` user is the first."""
-    from chartdesk.accounts.actions import do_create_user
-    from chartdesk.charts.models import Provider
+    """The clinicians and their log-ins (each signs their own notes); the first is the demo `provider`."""
+    from chartdesk.accounts.actions import NewProvider, do_create_user
 
-    providers = []
-    for index, planned in enumerate(plan.providers):
-        provider = Provider.objects.create(
-            given_name=planned.given_name,
-            family_name=planned.family_name,
-            credentials=planned.credentials,
-            npi=planned.npi,
-            specialty=planned.specialty,
+    first = staff["provider"]
+    providers = [(first.provider, first)]
+    for planned in plan.providers[1:]:
+        user = do_create_user(
+            planned.username,
+            role="provider",
+            password=password,
+            acting_user=staff["administrator"],
+            full_name=f"{planned.given_name} {planned.family_name}",
+            provider=NewProvider(planned.npi, planned.credentials, planned.specialty),
         )
-        if index == 0:
-            user = staff["provider"]
-            provider.user = user
-            provider.save(update_fields=["user"])
-        else:
-            user = do_create_user(
-                planned.username,
-                role="provider",
-                password=password,
-                acting_user=staff["administrator"],
-                full_name=f"{planned.given_name} {planned.family_name}",
-                provider=provider,
-            )
-            result.users.append(planned.username)
-        providers.append((provider, user))
+        result.users.append(planned.username)
+        providers.append((user.provider, user))
     return providers
 
 

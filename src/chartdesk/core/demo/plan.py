@@ -122,7 +122,8 @@ def _plan_providers(rng: random.Random) -> tuple[ProviderPlan, ...]:
     for specialty, credentials in PROVIDER_SPECIALTIES:
         origin = rng.choices(people.ORIGINS, weights=people.ORIGIN_WEIGHTS)[0]
         given = rng.choice(origin.female + origin.male)
-        family = rng.choice(origin.family)
+        # One-word family names: the user record splits a full name at its last space.
+        family = rng.choice([name for name in origin.family if " " not in name])
         username = f"dr.{people.ascii_fold(family)}"
         while username in used:
             username += str(len(used))
@@ -298,7 +299,7 @@ def _plan_encounter(
         stay = timedelta(hours=rng.randint(1, 6)) if scenario.encounter_class == "emergency" else timedelta(minutes=40)
     discharge_at: datetime | None = admit_at + stay
     now = datetime.combine(today, time(0), tzinfo=zone)
-    if current or discharge_at >= now:
+    if current or admit_at + stay >= now:
         discharge_at = None  # still here: a current inpatient
     disposition = ""
     if discharge_at is not None and scenario.encounter_class != "outpatient":

@@ -12,7 +12,13 @@ import json
 import tarfile
 from pathlib import Path
 
-from tests.ops.deployment import ON_POSTGRES, Deployment
+from tests.ops.deployment import (
+    ON_POSTGRES,
+    Deployment,
+    drop_postgres_database,
+    postgres_deployment,
+    sqlite_deployment,
+)
 
 ENGINE = "postgresql" if ON_POSTGRES else "sqlite"
 
@@ -180,3 +186,28 @@ def write_tar(path: Path, members: dict[str, bytes]) -> None:
             info = tarfile.TarInfo(name)
             info.size = len(content)
             archive.addfile(info, io.BytesIO(content))
+
+
+def test_a_backup_restores_onto_a_new_server_with_an_empty_database(installation, tmp_path):
+    add_user(installation, "alice")
+    files = write_stored_files(installation.data_dir)
+    archive = tmp_path / "offsite.tar.gz"
+    installation.chartdesk("backup", str(archive))
+
+    if ON_POSTGRES:
+        new_server, name = postgres_deployment(tmp_path / "new-server")
+    else:
+        new_server, name = sqlite_deployment(tmp_path / "new-server"), None
+    try:
+        restored = new_server.chartdesk("restore", str(archive))
+
+        assert "Audit chain verified" in restored.stdout
+        assert "previous" not in restored.stdout  # there were no stored files to keep aside
+        assert usernames(new_server) == ["alice"]
+        photo = "documents/2025/02/photo.png"
+        assert (new_server.data_dir / photo).read_bytes() == files[photo]
+        assert new_server.chartdesk("migrate", "--check").returncode == 0
+        new_server.verify_audit_chain()
+    finally:
+        if name:
+            drop_postgres_database(name)

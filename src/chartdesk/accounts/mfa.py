@@ -22,3 +22,9 @@ def mfa_required_for(user: Any) -> bool:
         cached = role_requires_mfa(user) or confirmed_device(user) is not None
         user._chartdesk_mfa_required = cached
     return cached
+
+
+def is_verified(user: Any) -> bool:
+    """Did this session pass a one-time code? (django_otp's middleware adds `is_verified` to the user.)"""
+    check = getattr(user, "is_verified", None)
+    return bool(check()) if callable(check) else False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,9 +13,23 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from chartdesk.accounts.mfa import mfa_required_for
+from chartdesk.accounts.mfa import is_verified, mfa_required_for
 
 LAST_ACTIVITY_KEY = "chartdesk_last_activity"
+
+
+def mark_logout_audited(request: HttpRequest) -> None:
+    """The caller recorded the LOGOUT event with its reason; the user_logged_out signal must not add one."""
+    setattr(request, "_chartdesk_logout_audited", True)  # noqa: B010
+
+
+def _login_url_returning_to(request: HttpRequest) -> str:
+    """Come back to the page after logging in again, but only to a page that was being read: not a
+    form post that would then be lost anyway, and not the log-off that the desk's idle timer sends."""
+    login_url = reverse("accounts-login")
+    if request.method != "GET" or request.path.startswith(reverse("accounts-logout")):
+        return login_url
+    return f"{login_url}?{urlencode({'next': request.get_full_path()})}"
 
 
 class IdleLogoffMiddleware:
@@ -35,11 +50,15 @@ class IdleLogoffMiddleware:
                 from chartdesk.audit.actions import record_event
                 from chartdesk.audit.models import AuditAction
 
-                user = request.user
-                record_event(AuditAction.LOGOUT, user=user, detail={"reason": "idle"})
+                record_event(
+                    AuditAction.LOGOUT,
+                    user=request.user,
+                    detail={"reason": "idle", "idle_minutes": settings.IDLE_LOGOFF_MINUTES},
+                )
+                mark_logout_audited(request)
                 logout(request)
                 messages.info(request, "You were logged off after a period without activity.")
-                return redirect(f"{reverse('accounts-login')}?next={request.get_full_path()}")
+                return redirect(_login_url_returning_to(request))
             request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 
@@ -57,7 +76,7 @@ class MfaEnforcementMiddleware:
         if (
             user.is_authenticated
             and not request.path.startswith(self.ALLOWED_PREFIXES)
-            and not user.is_verified()  # type: ignore[attr-defined]  (django_otp adds it)
+            and not is_verified(user)
             and mfa_required_for(user)
         ):
             return redirect(f"{reverse('accounts-mfa')}?next={request.get_full_path()}")

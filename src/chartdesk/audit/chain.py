@@ -88,7 +88,12 @@ def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None) -> 
                 sequence,
             )
         if not hmac.compare_digest(entry_hash(row, previous), row["entry_hash"]):
-            return ChainReport(False, checked, f"event #{sequence} was altered after it was written", sequence)
+            return ChainReport(
+                False,
+                checked,
+                f"event #{sequence} was altered after it was written, or forged: its seal does not match",
+                sequence,
+            )
         previous = row["entry_hash"]
         expected_sequence += 1
         checked += 1

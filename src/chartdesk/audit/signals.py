@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -28,6 +30,8 @@ def audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed, dispatch_uid="audit-login-failed")
 def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    if getattr(request, "_chartdesk_mfa_failure", False):
+        return  # a wrong one-time code: the MFA view records it as an MFA failure
     username = str(credentials.get("username", ""))[:150]
     record_event(
         AuditAction.LOGIN_FAILED,
@@ -43,10 +47,27 @@ def _acting_user() -> Any:
     return current_user()
 
 
+@receiver(user_locked_out, dispatch_uid="audit-locked-out")
+def audit_locked_out(sender: Any, request: Any = None, username: str | None = None, **kwargs: Any) -> None:
+    """Axes refused the account: it locked just now, or it was already locked and someone tried again."""
+    failures = getattr(request, "axes_failures_since_start", None)
+    record_event(
+        AuditAction.LOCKED_OUT,
+        username=str(username or "")[:150],
+        outcome=AuditOutcome.DENIED,
+        object_type="user",
+        detail={"failures": failures, "lock_minutes": settings.LOCKOUT_MINUTES},
+    )
+
+
 @receiver(m2m_changed, sender=get_user_model().groups.through, dispatch_uid="audit-user-groups")
 def audit_user_groups(sender: Any, instance: Any, action: str, model: Any, pk_set: Any, **kwargs: Any) -> None:
     if action not in {"post_add", "post_remove", "post_clear"}:
         return
+    from chartdesk.accounts.current import role_change_audited_by_action
+
+    if role_change_audited_by_action():
+        return  # the account action writes one event naming the old and the new role
     if isinstance(instance, Group):
         subject_groups = [instance.name]
         users = [str(pk) for pk in sorted(pk_set or [])]

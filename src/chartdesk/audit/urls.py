@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from chartdesk.audit import views
+
+urlpatterns = [
+    path("", views.reports_view, name="audit-reports"),
+    path("patient/", views.patient_report_view, name="audit-patient"),
+    path("user/", views.user_report_view, name="audit-user"),
+]

@@ -128,9 +128,9 @@ def _register(person: PatientPlan, staff: dict[str, Any]) -> Any:
 
 
 def _restrict(patient: Any, person: PatientPlan, staff: dict[str, Any]) -> None:
-    from chartdesk.patients.actions import do_restrict_chart
+    from chartdesk.patients.actions import do_set_restriction
 
-    do_restrict_chart(
+    do_set_restriction(
         patient, restriction=person.restriction, note=person.restriction_note, acting_user=staff["privacy_officer"]
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
 from chartdesk.accounts.actions import NPI_INVALID, USERNAME_TAKEN, npi_is_valid
@@ -73,6 +74,7 @@ class UserCreateForm(forms.Form):
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
+        UnicodeUsernameValidator()(username)
         if get_user_model().objects.filter(username__iexact=username).exists():
             raise ValidationError(USERNAME_TAKEN.format(username=username))
         return username

@@ -38,6 +38,29 @@ def add_user(deployment: Deployment, username: str) -> None:
     )
 
 
+def register_patient(deployment: Deployment, given_name: str, family_name: str) -> str:
+    """Register a patient through the real action (as a registrar made on the spot); returns the MRN."""
+    return deployment.python(
+        "from datetime import date\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from chartdesk.accounts.actions import do_create_user\n"
+        "from chartdesk.patients.actions import do_register_patient\n"
+        "from chartdesk.patients.schemas import PatientRegistration\n"
+        "clerk = get_user_model().objects.filter(username='ops-clerk').first() or do_create_user(\n"
+        "    'ops-clerk', role='registrar', password='a long enough password', acting_user=None)\n"
+        f"registration = PatientRegistration(given_name={given_name!r}, family_name={family_name!r},\n"
+        "    birth_date=date(1971, 4, 2), sex='F')\n"
+        "print(do_register_patient(registration, acting_user=clerk).mrn)\n"
+    ).strip()
+
+
+def patient_names(deployment: Deployment) -> list[str]:
+    return deployment.python(
+        "from chartdesk.patients.models import Patient\n"
+        "print(','.join(sorted(p.family_name for p in Patient.objects.all())))\n"
+    ).strip().split(",")
+
+
 def usernames(deployment: Deployment) -> list[str]:
     return deployment.python(USERNAMES).strip().split(",")
 
@@ -57,6 +80,7 @@ def write_stored_files(data_dir: Path) -> dict[str, bytes]:
 
 def test_restore_brings_back_the_database_and_files_exactly_as_backed_up(installation, tmp_path):
     add_user(installation, "alice")
+    register_patient(installation, "Ngozi", "Okafor")
     files = write_stored_files(installation.data_dir)
     archive = tmp_path / "nightly.tar"
 
@@ -64,16 +88,19 @@ def test_restore_brings_back_the_database_and_files_exactly_as_backed_up(install
     assert f"Backed up the {ENGINE} database and 3 stored file(s)" in backed_up.stdout
 
     add_user(installation, "mallory")
+    register_patient(installation, "Piotr", "Zielinski")
     (installation.data_dir / "documents/2025/01/scan-0001.pdf").write_bytes(b"overwritten")
     (installation.data_dir / "documents/2025/03").mkdir(parents=True)
     (installation.data_dir / "documents/2025/03/later.pdf").write_bytes(b"%PDF later")
-    assert usernames(installation) == ["alice", "mallory"]
+    assert usernames(installation) == ["alice", "mallory", "ops-clerk"]
+    assert patient_names(installation) == ["Okafor", "Zielinski"]
 
     restored = installation.chartdesk("restore", str(archive), "--force")
 
     assert f"Restored the {ENGINE} database and 3 stored file(s)" in restored.stdout
     assert "Audit chain verified" in restored.stdout
-    assert usernames(installation) == ["alice"]
+    assert usernames(installation) == ["alice", "ops-clerk"]
+    assert patient_names(installation) == ["Okafor"]
     stored_now = {
         path.relative_to(installation.data_dir).as_posix(): path.read_bytes()
         for path in installation.data_dir.rglob("*")

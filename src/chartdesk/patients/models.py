@@ -125,6 +125,8 @@ class PatientName(LegalRecordModel):
     given_key = models.CharField(max_length=80, db_index=True)
     family_phonetic = models.CharField(max_length=20, db_index=True)
     given_phonetic = models.CharField(max_length=20, db_index=True)
+    # The family name's letters sorted: transposed letters ("Jonhson") keep the key of "Johnson".
+    family_letters = models.CharField(max_length=80, db_index=True, default="")
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.use})"

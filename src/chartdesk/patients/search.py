@@ -1,0 +1,395 @@
+"""Patient search: whatever the clerk typed, the likeliest patients first.
+
+A query may mix names (in any order, with nicknames, typos and transposed letters), a date of
+birth (day and month may be swapped), an MRN, a phone number and any identifier. Candidates come
+only from index lookups on stored keys (see names.name_keys); only those candidates are scored.
+Nothing here scans the patient table, which is what keeps a search on 100,000 patients fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import jellyfish
+from django.db.models import Q
+from django.utils import timezone
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.core.errors import PermissionRefused
+from chartdesk.patients.models import IdentifierType, NameUse, Patient, PatientIdentifier, PatientName, PatientPhone
+from chartdesk.patients.mrn import is_valid_mrn
+from chartdesk.patients.names import letters_key, name_tokens, nickname_family, normalise_name, phonetic_key
+from chartdesk.patients.validation import identifier_value_key
+
+# How many name rows one key lookup may bring back. A query as vague as one common given name
+# would otherwise pull thousands of rows; the cap keeps every search a bounded amount of work.
+ROW_CAP = 1500
+FUZZY_FLOOR = 0.84  # Jaro-Winkler similarity below which a name does not count as a typo of another
+MAX_QUERY_LENGTH = 200
+
+NAME_FIELDS = ("patient_id", "use", "family_name", "given_name", "family_key", "given_key", "family_phonetic",
+               "given_phonetic", "family_letters", "patient__birth_date")
+
+_PHONE = re.compile(r"(?<![\d])(?:\+?1[\s.\-]*)?\(?(\d{3})\)?[\s.\-]*(\d{3})[\s.\-]*(\d{4})(?![\d])")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_SLASH_DATE = re.compile(r"^(\d{1,2})([/\-.])(\d{1,2})\2(\d{2}|\d{4})$")
+
+
+@dataclass
+class SearchHit:
+    patient: Patient
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedQuery:
+    text: str
+    dates: list[tuple[date, bool]] = field(default_factory=list)  # (date, typed with day and month swapped)
+    mrns: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    identifier_keys: list[str] = field(default_factory=list)
+    name_tokens: list[str] = field(default_factory=list)
+    family_first: bool = False  # "garcia, maria": the part before the comma is the family name
+    family_token_count: int = 0  # how many name tokens came before the comma
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.dates or self.mrns or self.phones or self.identifier_keys or self.name_tokens)
+
+
+def _year(text: str, today: date) -> int:
+    if len(text) == 4:
+        return int(text)
+    # Two-digit years: a date of birth is in the past, so '80' is 1980 and '05' is 2005 (in 2026).
+    year = 2000 + int(text)
+    return year if year <= today.year else year - 100
+
+
+def _valid_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_date(token: str, today: date | None = None) -> list[tuple[date, bool]]:
+    """The dates a typed token can mean: '03/15/1980' (US order), '15.03.1980' (day first),
+    '1980-03-15'; each with its day/month-swapped reading when that is a real, different date."""
+    today = today or timezone.localdate()
+    iso = _ISO_DATE.match(token)
+    if iso:
+        year, first, second = int(iso.group(1)), int(iso.group(2)), int(iso.group(3))
+    else:
+        other = _SLASH_DATE.match(token)
+        if not other:
+            return []
+        a, separator, b, year_text = other.groups()
+        year = _year(year_text, today)
+        # Dots are the European habit (day first); slashes and dashes the US one (month first).
+        first, second = (int(b), int(a)) if separator == "." else (int(a), int(b))
+    readings: list[tuple[date, bool]] = []
+    straight = _valid_date(year, first, second)
+    if straight:
+        readings.append((straight, False))
+    swapped = _valid_date(year, second, first)
+    if swapped and swapped != straight:
+        # Only one reading is a real date (15/03/1980): that is what was meant, not a swap.
+        readings.append((swapped, straight is not None))
+    return [(day, was_swapped) for day, was_swapped in readings if day <= today]
+
+
+def parse_query(text: str) -> ParsedQuery:
+    query = ParsedQuery(text=text[:MAX_QUERY_LENGTH])
+    rest = query.text
+    for match in _PHONE.finditer(rest):
+        query.phones.append("".join(match.groups()))
+    rest = _PHONE.sub(" ", rest)
+    query.family_first = "," in rest
+    before_comma, _, after_comma = rest.partition(",")
+    for part_index, part in enumerate((before_comma, after_comma)):
+        for raw in part.split():
+            token = raw.strip(",;")
+            readings = parse_date(token)
+            if readings:
+                query.dates += readings
+                continue
+            compact = re.sub(r"[\s\-.]", "", token)
+            if compact.isdigit() and is_valid_mrn(compact):
+                query.mrns.append(compact)
+                query.identifier_keys.append(compact)
+                continue
+            if any(char.isdigit() for char in token):
+                key = identifier_value_key(token)
+                if len(key) >= 4:
+                    query.identifier_keys.append(key)
+                continue
+            query.name_tokens += name_tokens(token)
+        if part_index == 0:
+            query.family_token_count = len(query.name_tokens)
+    return query
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidate generation: index lookups only
+# ---------------------------------------------------------------------------------------------
+
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """Keys are a-z only, so 'smith' <= key < 'smiti' is exactly "starts with smith", and unlike
+    LIKE (case-insensitive in SQLite) a range uses the index on both engines."""
+    stripped = prefix.rstrip("z")
+    if not stripped:
+        return prefix, "{"
+    return prefix, stripped[:-1] + chr(ord(stripped[-1]) + 1)
+
+
+def family_condition(token: str, *, prefix: bool = True) -> Q:
+    key = normalise_name(token)
+    condition = Q(family_phonetic=phonetic_key(key)) | Q(family_letters=letters_key(key))
+    if prefix and len(key) >= 2:
+        low, high = _prefix_range(key)
+        condition |= Q(family_key__gte=low, family_key__lt=high)
+    else:
+        condition |= Q(family_key=key)
+    return condition
+
+
+def given_condition(token: str, *, prefix: bool = True) -> Q:
+    key = normalise_name(token)
+    condition = Q(given_key__in=sorted(nickname_family(key))) | Q(given_phonetic=phonetic_key(key))
+    if prefix and len(key) >= 2:
+        low, high = _prefix_range(key)
+        condition |= Q(given_key__gte=low, given_key__lt=high)
+    return condition
+
+
+def name_rows(condition: Q, cap: int = ROW_CAP) -> list[tuple[Any, ...]]:
+    return list(PatientName.objects.filter(condition).values_list(*NAME_FIELDS)[:cap])
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------------------------
+
+def family_similarity(typed: str, row: tuple[Any, ...]) -> tuple[float, str]:
+    """How well a typed family name matches a name row: (points, reason), (0, '') for no match."""
+    key = normalise_name(typed)
+    stored, shown = row[4], row[2]
+    if not key:
+        return 0.0, ""
+    if stored == key:
+        return 40.0, f"family name {shown}"
+    if row[8] == letters_key(key):
+        return 33.0, f"family name {shown} (letters transposed)"
+    if row[6] and row[6] == phonetic_key(key):
+        return 31.0, f"family name sounds like {shown}"
+    if stored.startswith(key):
+        return 20.0 + 12.0 * len(key) / len(stored), f"family name starts {typed.capitalize()}"
+    similarity = jellyfish.jaro_winkler_similarity(key, stored)
+    if similarity >= FUZZY_FLOOR:
+        return 30.0 * similarity, f"family name close to {shown}"
+    return 0.0, ""
+
+
+def given_similarity(typed: str, row: tuple[Any, ...]) -> tuple[float, str]:
+    key = normalise_name(typed)
+    stored, shown = row[5], row[3]
+    if not key or not stored:
+        return 0.0, ""
+    if stored == key:
+        return 30.0, f"given name {shown}"
+    if stored in nickname_family(key):
+        return 25.0, f"{typed.capitalize()} is a nickname of {shown}" if len(key) < len(stored) else \
+            f"{shown} is a nickname of {typed.capitalize()}"
+    if row[7] and row[7] == phonetic_key(key):
+        return 23.0, f"given name sounds like {shown}"
+    if stored.startswith(key):
+        return 14.0 + 10.0 * len(key) / len(stored), f"given name starts {typed.capitalize()}"
+    similarity = jellyfish.jaro_winkler_similarity(key, stored)
+    if similarity >= FUZZY_FLOOR:
+        return 22.0 * similarity, f"given name close to {shown}"
+    return 0.0, ""
+
+
+class _Board:
+    """Best score and reasons per patient, across every way the query matched them."""
+
+    def __init__(self) -> None:
+        self.name_score: dict[int, float] = {}
+        self.name_reasons: dict[int, list[str]] = {}
+        self.birth_dates: dict[int, date] = {}
+        self.extra: dict[int, dict[str, tuple[float, str]]] = {}
+
+    def offer_name(self, patient_id: int, score: float, reasons: list[str], birth_date: date) -> None:
+        self.birth_dates[patient_id] = birth_date
+        if score > self.name_score.get(patient_id, 0.0):
+            self.name_score[patient_id] = score
+            self.name_reasons[patient_id] = reasons
+
+    def offer(self, patient_id: int, kind: str, score: float, reason: str) -> None:
+        extras = self.extra.setdefault(patient_id, {})
+        if score > extras.get(kind, (0.0, ""))[0]:
+            extras[kind] = (score, reason)
+
+    def patient_ids(self) -> set[int]:
+        return set(self.name_score) | set(self.extra)
+
+    def total(self, patient_id: int) -> tuple[float, list[str]]:
+        score = self.name_score.get(patient_id, 0.0)
+        reasons = list(self.name_reasons.get(patient_id, []))
+        for points, reason in self.extra.get(patient_id, {}).values():
+            score += points
+            reasons.append(reason)
+        return score, reasons
+
+
+def _name_use_note(row: tuple[Any, ...]) -> tuple[float, list[str]]:
+    if row[1] == NameUse.OFFICIAL:
+        return 0.0, []
+    return -3.0, [f"by {NameUse(row[1]).label.lower()} {row[3]} {row[2]}".replace("  ", " ")]
+
+
+def _interpretations(query: ParsedQuery) -> list[tuple[str, str]]:
+    """(family, given) readings of the name tokens; '' where that part was not typed."""
+    tokens = query.name_tokens
+    if not tokens:
+        return []
+    comma_at = query.family_token_count
+    if query.family_first and comma_at:
+        family = "".join(tokens[:comma_at])
+        given = tokens[comma_at] if comma_at < len(tokens) else ""
+        return [(family, given)]
+    if len(tokens) == 1:
+        return [(tokens[0], ""), ("", tokens[0])]
+    readings = [(tokens[-1], tokens[0]), (tokens[0], tokens[1])]
+    if len(tokens) > 2:
+        readings.append(("".join(tokens[1:]), tokens[0]))
+    return list(dict.fromkeys(readings))
+
+
+def _score_names(board: _Board, query: ParsedQuery) -> None:
+    for family, given in _interpretations(query):
+        if family and given:
+            # Driven by the family name (its keys are selective), then by the given name for family
+            # names mistyped past what prefix, phonetic and letter keys catch.
+            rows = name_rows(family_condition(family))
+            rows += name_rows(given_condition(given, prefix=False))
+            for row in rows:
+                family_points, family_reason = family_similarity(family, row)
+                given_points, given_reason = given_similarity(given, row)
+                if family_points and given_points:
+                    penalty, notes = _name_use_note(row)
+                    board.offer_name(row[0], family_points + given_points + penalty,
+                                     [family_reason, given_reason, *notes], row[9])
+        elif family:
+            for row in name_rows(family_condition(family)):
+                points, reason = family_similarity(family, row)
+                if points:
+                    penalty, notes = _name_use_note(row)
+                    board.offer_name(row[0], points + penalty, [reason, *notes], row[9])
+        else:
+            for row in name_rows(given_condition(given)):
+                points, reason = given_similarity(given, row)
+                if points:
+                    penalty, notes = _name_use_note(row)
+                    board.offer_name(row[0], points + penalty, [reason, *notes], row[9])
+
+
+def _score_numbers(board: _Board, query: ParsedQuery) -> None:
+    if query.mrns:
+        for patient_id, mrn in Patient.objects.filter(mrn__in=query.mrns).values_list("pk", "mrn"):
+            board.offer(patient_id, "mrn", 100.0, f"MRN {mrn}")
+    if query.identifier_keys:
+        identifiers = PatientIdentifier.objects.filter(value_key__in=query.identifier_keys).values_list(
+            "patient_id", "type", "value", "active"
+        )
+        for patient_id, kind, value, active in identifiers[:ROW_CAP]:
+            label = IdentifierType(kind).label if kind in IdentifierType.values else kind
+            board.offer(patient_id, "identifier", 90.0 if active else 80.0,
+                        f"{label} {value}" + ("" if active else " (no longer in use)"))
+    if query.phones:
+        phones = PatientPhone.objects.filter(number__in=query.phones).values_list("patient_id", "number", "active")
+        for patient_id, number, active in phones[:ROW_CAP]:
+            shown = f"({number[:3]}) {number[3:6]}-{number[6:]}"
+            board.offer(patient_id, "phone", 50.0 if active else 40.0,
+                        f"phone {shown}" + ("" if active else " (former number)"))
+
+
+def _score_dates(board: _Board, query: ParsedQuery) -> None:
+    if not query.dates:
+        return
+    readings = dict(query.dates)  # date -> typed swapped?
+    for patient_id, born in Patient.objects.filter(birth_date__in=list(readings)).values_list("pk", "birth_date")[
+        :ROW_CAP
+    ]:
+        board.birth_dates[patient_id] = born
+    for patient_id, born in board.birth_dates.items():
+        if born in readings:
+            swapped = readings[born]
+            board.offer(patient_id, "birth_date", 25.0 if swapped else 35.0,
+                        "date of birth with day and month swapped" if swapped else "date of birth")
+
+
+def _survivors(patients: dict[int, Patient]) -> dict[int, Patient]:
+    """Map merged records to the record they were merged into (following chains of merges)."""
+    pending = {p.merged_into_id for p in patients.values() if p.status == "merged" and p.merged_into_id}
+    for _ in range(5):
+        pending -= set(patients)
+        if not pending:
+            break
+        found = Patient.objects.in_bulk(pending)
+        patients.update(found)
+        pending = {p.merged_into_id for p in found.values() if p.status == "merged" and p.merged_into_id}
+    resolved: dict[int, Patient] = {}
+    for pk, patient in patients.items():
+        seen = 0
+        while patient.status == "merged" and patient.merged_into_id in patients and seen < 5:
+            patient = patients[patient.merged_into_id]
+            seen += 1
+        resolved[pk] = patient
+    return resolved
+
+
+def rank_candidates(query: ParsedQuery, *, limit: int) -> list[SearchHit]:
+    board = _Board()
+    _score_names(board, query)
+    _score_numbers(board, query)
+    _score_dates(board, query)
+    scored = sorted(((*board.total(pk), pk) for pk in board.patient_ids()), key=lambda item: (-item[0], item[2]))
+    top = scored[: limit * 2]
+    patients = _survivors(Patient.objects.in_bulk([pk for _, _, pk in top]))
+    hits: dict[int, SearchHit] = {}
+    for score, reasons, pk in top:
+        patient = patients.get(pk)
+        if patient is None or patient.status == "merged":
+            continue
+        if patient.pk != pk:
+            reasons = [*reasons, "found under a record merged into this one"]
+        if patient.pk not in hits:
+            hits[patient.pk] = SearchHit(patient=patient, score=round(score, 1), reasons=_unique(reasons))
+    return list(hits.values())[:limit]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return [item for item in dict.fromkeys(items) if item]
+
+
+def search_patients(user: Any, query: str, *, limit: int = 25) -> list[SearchHit]:
+    """The patients `query` most likely means, best first; one SEARCH audit event per search.
+
+    Restricted patients are listed (their charts stay closed); merged records lead to their survivor.
+    """
+    if not user.is_authenticated or not user.has_perm("patients.search_patients"):
+        raise PermissionRefused("You do not have the permission to search the patient index.")
+    parsed = parse_query(query.strip())
+    if parsed.is_empty:
+        return []
+    hits = rank_candidates(parsed, limit=limit)
+    record_event(AuditAction.SEARCH, user=user, object_type="patient_search",
+                 detail={"query": parsed.text, "results": len(hits)})
+    return hits

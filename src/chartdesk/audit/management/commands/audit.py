@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, transaction
 
 from chartdesk.audit.actions import record_event
+from chartdesk.audit.chain import ChainReport
 from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.audit.verify import CHUNK, verify_chain
 from chartdesk.core.context import acting_as
@@ -26,19 +28,7 @@ class Command(BaseCommand):
 
     def verify(self, chunk: int) -> None:
         report = verify_chain(max(1, chunk))
-        # The check itself goes on the record: a privacy officer can show when the chain was verified.
-        with acting_as(channel="cli"):
-            record_event(
-                AuditAction.INTEGRITY,
-                username="chartdesk audit verify",
-                object_type="audit_chain",
-                outcome=AuditOutcome.SUCCESS if report.intact else AuditOutcome.FAILURE,
-                detail={
-                    "events_checked": report.events_checked,
-                    "first_bad_sequence": report.first_bad_sequence,
-                    "problem": report.problem,
-                },
-            )
+        self._record(report)
         if report.intact:
             self.stdout.write(f"audit chain intact: {report.events_checked} events")
             return
@@ -47,3 +37,22 @@ class Command(BaseCommand):
             f"({report.events_checked} events before it verified)",
             returncode=1,
         )
+
+    def _record(self, report: ChainReport) -> None:
+        """Put the check itself on the record, so a privacy officer can show when the chain was verified."""
+        try:
+            with transaction.atomic(), acting_as(channel="cli"):
+                record_event(
+                    AuditAction.INTEGRITY,
+                    username="chartdesk audit verify",
+                    object_type="audit_chain",
+                    outcome=AuditOutcome.SUCCESS if report.intact else AuditOutcome.FAILURE,
+                    detail={
+                        "events_checked": report.events_checked,
+                        "first_bad_sequence": report.first_bad_sequence,
+                        "problem": report.problem,
+                    },
+                )
+        except DatabaseError as problem:
+            # A forged row can occupy the next sequence number; the verdict matters more than its record.
+            self.stderr.write(f"(the check could not be recorded in the audit trail: {problem})")

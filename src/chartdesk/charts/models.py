@@ -38,6 +38,16 @@ class Provider(models.Model):
         return f"{self.given_name} {self.family_name}" + (f", {self.credentials}" if self.credentials else "")
 
 
+class AccountNumberSequence(models.Model):
+    """The one counter encounter account numbers come from; encounters are never deleted, so none is reused."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_serial = models.BigIntegerField(default=10_000_000)
+
+    def __str__(self) -> str:
+        return f"account serial {self.last_serial}"
+
+
 class EncounterClass(models.TextChoices):
     OUTPATIENT = "outpatient", "Outpatient"
     EMERGENCY = "emergency", "Emergency"
@@ -246,6 +256,10 @@ class Addendum(LegalRecordModel):
 
     def __str__(self) -> str:
         return f"addendum to document {self.document_id}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -82,3 +82,29 @@ def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patie
             break_the_glass_reason=glass.reason if glass else None,
         )
     return patient
+
+
+def access_patient_for_break_the_glass(user: Any, patient_id: Any) -> Patient:
+    """The patient behind a break-the-glass page: only for users who may break the glass.
+
+    The page shows who the chart belongs to (what search already showed) and nothing from it, so
+    this records no VIEW; the denied open that led here is already in the audit log.
+    """
+    try:
+        patient_pk = int(patient_id)
+    except (TypeError, ValueError):
+        raise NotFound("patient") from None
+    if not user.is_authenticated or not user.has_perm("accounts.break_the_glass"):
+        raise NotFound("patient")
+    patient = Patient.objects.filter(pk=patient_pk).first()
+    if patient is None:
+        raise NotFound("patient")
+    return patient
+
+
+def access_chart_grants_by_patient(user: Any, patient: Patient) -> list[ChartAccessGrant]:
+    """Who may open this restricted chart, for the users who manage restrictions."""
+    if not user.has_perm("patients.restrict_chart"):
+        raise NotFound("patient")
+    return list(ChartAccessGrant.objects.filter(patient=patient).select_related("user", "granted_by")
+                .order_by("revoked_at", "-granted_at"))

@@ -38,17 +38,19 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
     result = DemoResult()
     with transaction.atomic(), acting_as(channel="cli"):
         staff = _create_role_users(plan, password, result)
-        providers = _create_providers(plan, password, staff, result)
+        providers = _create_providers(plan, staff, result)
         registered: dict[int, Any] = {}
         for person in plan.patients:
             patient = _register(person, staff)
             registered[person.key] = patient
             result.patients += 1
+            for stay in person.encounters:
+                _load_encounter(patient, stay, providers, staff, result)
+            # Restricted last: a restricted chart refuses writes from anyone without a grant, the way
+            # a chart flagged after years of care keeps the care it already had.
             if person.restriction:
                 _restrict(patient, person, staff)
                 result.restricted.append((patient.mrn, person.restriction))
-            for stay in person.encounters:
-                _load_encounter(patient, stay, providers, staff, result)
         for person in plan.patients:
             if person.duplicate_of is not None:
                 result.duplicates.append(
@@ -84,19 +86,19 @@ def _create_role_users(plan: DemoPlan, password: str, result: DemoResult) -> dic
     return staff
 
 
-def _create_providers(
-    plan: DemoPlan, password: str, staff: dict[str, Any], result: DemoResult
-) -> list[tuple[Any, Any]]:
+def _create_providers(plan: DemoPlan, staff: dict[str, Any], result: DemoResult) -> list[tuple[Any, Any]]:
     """The clinicians and their log-ins (each signs their own notes); the first is the demo `provider`."""
     from chartdesk.accounts.actions import NewProvider, do_create_user
 
     first = staff["provider"]
     providers = [(first.provider, first)]
     for planned in plan.providers[1:]:
+        # No usable password: these accounts exist so each clinician signs their own notes, and
+        # only the role users are for logging in (hashing a password costs half a second each).
         user = do_create_user(
             planned.username,
             role="provider",
-            password=password,
+            password=None,
             acting_user=staff["administrator"],
             full_name=f"{planned.given_name} {planned.family_name}",
             provider=NewProvider(planned.npi, planned.credentials, planned.specialty),

@@ -165,6 +165,13 @@ def events_by_user(username: str, query: ReportQuery) -> QuerySet[AuditEvent]:
     return query.apply(AuditEvent.objects.filter(username=username))
 
 
+def as_of_now(events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+    """The events written before this request: reading or exporting a report is recorded, and that
+    record belongs to the next report, not to the one being read."""
+    last = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first()
+    return events.filter(sequence__lte=last or 0)
+
+
 def recent_break_the_glass(*, days: int = 30, limit: int = 50) -> QuerySet[AuditEvent]:
     """Emergency openings of restricted charts, and the views made under them, newest first."""
     since = timezone.now() - timedelta(days=days)

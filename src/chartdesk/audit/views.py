@@ -45,7 +45,9 @@ def _csv_response(events: Any, filename: str) -> Any:
 
 
 def _page(request: HttpRequest, events: Any) -> Any:
-    return Paginator(events, reports.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(events, reports.PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    return page
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:
@@ -83,7 +85,7 @@ def patient_report_view(request: HttpRequest) -> HttpResponse:
     if key is None:
         context["not_found"] = f"No patient and no audit event has the {'MRN ' + mrn if mrn else 'id ' + patient_id}."
         return render(request, "audit/patient_report.html", context, status=404)
-    events = reports.events_for_patient(key, query)
+    events = reports.as_of_now(reports.events_for_patient(key, query))
     if _wants_csv(request):
         if not request.user.has_perm(EXPORT):
             return _forbidden_export(request)
@@ -119,7 +121,7 @@ def user_report_view(request: HttpRequest) -> HttpResponse:
     if not username:
         return render(request, "audit/user_report.html", context)
     known = get_user_model().objects.filter(username=username).first()
-    events = reports.events_by_user(username, query)
+    events = reports.as_of_now(reports.events_by_user(username, query))
     if known is None and not events.exists():
         context["not_found"] = f"No user and no audit event has the user name {username!r}."
         return render(request, "audit/user_report.html", context, status=404)

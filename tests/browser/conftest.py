@@ -1,0 +1,155 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against a real `chartdesk serve`.
+
+Tests marked `@pytest.mark.browser` get:
+
+  server   a Chartdesk serving a fresh SQLite database of its own, already migrated and loaded with
+           a small demo data set (one user per role, named by the role slug, password
+           `server.password`; patients with documents, planted duplicates and restricted charts).
+           `server.url("/path")`, `server.chartdesk("command", ...)` and `server.python("code")`
+           act on that same database, e.g. to read back what a click wrote.
+  page     a Playwright page in a new browser context (fresh cookies) for each test. When the test
+           fails a full-page screenshot is saved under test-artifacts/.
+  log_in   log_in(page, "registrar") signs in through the log-in form.
+
+They talk to the server subprocess over HTTP, never to pytest-django's test database. Run them with
+`python -m pytest -m browser`. Without Chromium they are skipped (CHARTDESK_REQUIRE_BROWSER=1 makes
+that a failure); `playwright install` is never needed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ops.deployment import Deployment, RunningServer, sqlite_deployment, start_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DEMO_PATIENTS = 20
+DEMO_SEED = 11
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CHARTDESK_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"CHARTDESK_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_call_failed] = report.failed
+    return report
+
+
+_call_failed = pytest.StashKey[bool]()
+
+
+@dataclass
+class DeskServer:
+    deployment: Deployment
+    running: RunningServer
+    password: str
+
+    @property
+    def base_url(self) -> str:
+        return self.running.base_url
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.deployment.env
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def chartdesk(self, *args: str, check: bool = True) -> Any:
+        """Run a `chartdesk` command against the database this server uses."""
+        return self.deployment.chartdesk(*args, check=check)
+
+    def python(self, code: str) -> str:
+        """Run Python (Django set up) against the database this server uses; returns what it printed."""
+        return self.deployment.python(code)
+
+    def log(self) -> str:
+        return self.running.log()
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate and load the demo data once; each test's server starts from a copy of this file."""
+    template = sqlite_deployment(tmp_path_factory.mktemp("browser-template"))
+    template.migrate()
+    template.chartdesk("demo-data", "--patients", str(DEMO_PATIENTS), "--seed", str(DEMO_SEED))
+    return template.root / "chartdesk.sqlite3"
+
+
+@pytest.fixture
+def server(seeded_database: Path, tmp_path: Path) -> Iterator[DeskServer]:
+    from chartdesk.core.demo.load import DEMO_PASSWORD
+
+    deployment = sqlite_deployment(tmp_path / "site", template=seeded_database)
+    running = start_server(deployment)
+    try:
+        yield DeskServer(deployment, running, DEMO_PASSWORD)
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.set_default_timeout(15_000)
+    desk_page = context.new_page()
+    try:
+        yield desk_page
+    finally:
+        if request.node.stash.get(_call_failed, False):
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+            desk_page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        context.close()
+
+
+@pytest.fixture
+def log_in(server: DeskServer) -> Callable[..., None]:
+    def sign_in(page: Any, username: str, password: str | None = None) -> None:
+        page.goto(server.url("/"))
+        page.get_by_label(re.compile("user ?name", re.IGNORECASE)).fill(username)
+        page.get_by_label(re.compile("^password", re.IGNORECASE)).fill(password or server.password)
+        page.get_by_role("button", name=re.compile("log ?in|sign ?in", re.IGNORECASE)).click()
+        page.wait_for_load_state()
+
+    return sign_in

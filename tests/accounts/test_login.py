@@ -128,3 +128,18 @@ def test_anonymous_visitors_are_sent_to_log_in_before_any_page(client):
         response = client.get(path)
         assert response.status_code == 302, path
         assert response["Location"].startswith("/accounts/login/"), path
+
+
+def test_the_axes_lockout_page_used_outside_the_login_view_says_how_long_and_who_can_unlock(rf):
+    from datetime import timedelta
+
+    from django.template.loader import render_to_string
+
+    page = render_to_string(
+        "accounts/locked_out.html",
+        {"username": "rita", "failure_limit": 5, "cooloff_timedelta": timedelta(minutes=30)},
+        request=rf.get("/"),
+    )
+
+    assert "“rita” is locked after 5 failed attempts to log in, for 0:30:00" in page
+    assert "an administrator can unlock it" in page

@@ -79,5 +79,5 @@ class MfaEnforcementMiddleware:
             and not is_verified(user)
             and mfa_required_for(user)
         ):
-            return redirect(f"{reverse('accounts-mfa')}?next={request.get_full_path()}")
+            return redirect(f"{reverse('accounts-mfa')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -116,3 +116,16 @@ def test_the_login_page_is_not_cached_either(client):
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert 'autocomplete="current-password"' in response.content.decode()
+
+
+def test_a_patients_chart_and_search_pages_are_never_stored_by_the_browser(client_for, patient):
+    from django.urls import reverse
+
+    client = client_for(make_user("registrar"))
+
+    for path in (reverse("charts-chart", kwargs={"patient_id": patient.pk}), f"{reverse('patients-search')}?q=Garcia"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert patient.mrn in response.content.decode(), path
+        assert response["Cache-Control"] == "no-store, private", path
+        assert response["Pragma"] == "no-cache", path

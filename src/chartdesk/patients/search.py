@@ -29,6 +29,7 @@ from chartdesk.patients.validation import identifier_value_key
 # How many name rows one key lookup may bring back. A query as vague as one common given name
 # would otherwise pull thousands of rows; the cap keeps every search a bounded amount of work.
 ROW_CAP = 1500
+PREFIX_CAP = 400  # prefix matches, taken in key order: the shortest (closest) keys first
 FUZZY_FLOOR = 0.84  # Jaro-Winkler similarity below which a name does not count as a typo of another
 MAX_QUERY_LENGTH = 200
 
@@ -139,6 +140,23 @@ def parse_query(text: str) -> ParsedQuery:
 # Candidate generation: index lookups only
 # ---------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class TypedName:
+    """A typed name with its keys computed once, not once per candidate row."""
+
+    text: str
+    key: str
+    letters: str
+    phonetic: str
+    nicknames: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> TypedName:
+        key = normalise_name(text)
+        return cls(text=text.capitalize(), key=key, letters=letters_key(key), phonetic=phonetic_key(key),
+                   nicknames=nickname_family(key))
+
+
 def _prefix_range(prefix: str) -> tuple[str, str]:
     """Keys are a-z only, so 'smith' <= key < 'smiti' is exactly "starts with smith", and unlike
     LIKE (case-insensitive in SQLite) a range uses the index on both engines."""
@@ -148,69 +166,100 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
     return prefix, stripped[:-1] + chr(ord(stripped[-1]) + 1)
 
 
+def _starts_with(column: str, prefix: str) -> Q:
+    low, high = _prefix_range(prefix)
+    return Q(**{f"{column}__gte": low, f"{column}__lt": high})
+
+
 def family_condition(token: str, *, prefix: bool = True) -> Q:
-    key = normalise_name(token)
-    condition = Q(family_phonetic=phonetic_key(key)) | Q(family_letters=letters_key(key))
-    if prefix and len(key) >= 2:
-        low, high = _prefix_range(key)
-        condition |= Q(family_key__gte=low, family_key__lt=high)
-    else:
-        condition |= Q(family_key=key)
+    """Family name equal, sounding alike, or with the same letters (transposed); or starting with it."""
+    typed = TypedName.of(token)
+    condition = Q(family_key=typed.key) | Q(family_phonetic=typed.phonetic) | Q(family_letters=typed.letters)
+    if prefix and len(typed.key) >= 2:
+        condition |= _starts_with("family_key", typed.key)
     return condition
 
 
 def given_condition(token: str, *, prefix: bool = True) -> Q:
-    key = normalise_name(token)
-    condition = Q(given_key__in=sorted(nickname_family(key))) | Q(given_phonetic=phonetic_key(key))
-    if prefix and len(key) >= 2:
-        low, high = _prefix_range(key)
-        condition |= Q(given_key__gte=low, given_key__lt=high)
+    """Given name equal, a nickname of it (or it of them), sounding alike; or starting with it."""
+    typed = TypedName.of(token)
+    condition = Q(given_key__in=sorted(typed.nicknames)) | Q(given_phonetic=typed.phonetic)
+    if prefix and len(typed.key) >= 2:
+        condition |= _starts_with("given_key", typed.key)
     return condition
 
 
-def name_rows(condition: Q, cap: int = ROW_CAP) -> list[tuple[Any, ...]]:
-    return list(PatientName.objects.filter(condition).values_list(*NAME_FIELDS)[:cap])
+def _plausible_given(typed: TypedName) -> Q:
+    # Cheap pre-filter pushed into SQL so that a common family name does not bring every bearer
+    # into Python: a given name that is a typo of the typed one almost always keeps its first letter,
+    # and the nickname and phonetic keys cover the ones that do not (Bill/William, Catherine/Katherine).
+    return (_starts_with("given_key", typed.key[:1]) | Q(given_key__in=sorted(typed.nicknames))
+            | Q(given_phonetic=typed.phonetic))
+
+
+def name_rows(condition: Q, cap: int = ROW_CAP, *, order_by: str = "") -> list[tuple[Any, ...]]:
+    rows = PatientName.objects.filter(condition)
+    if order_by:
+        rows = rows.order_by(order_by)
+    return list(rows.values_list(*NAME_FIELDS)[:cap])
+
+
+def family_rows(typed: TypedName, also: Q | None = None) -> list[tuple[Any, ...]]:
+    """Exact, phonetic and transposed matches in full (up to the cap), then the closest prefix matches
+    in key order (so 'dal' brings 'dal', 'dale', 'dalby' before running into the cap)."""
+    exact = Q(family_key=typed.key) | Q(family_phonetic=typed.phonetic) | Q(family_letters=typed.letters)
+    rows = name_rows(exact & also if also is not None else exact)
+    if len(typed.key) >= 2:
+        prefix = _starts_with("family_key", typed.key)
+        rows += name_rows(prefix & also if also is not None else prefix, PREFIX_CAP, order_by="family_key")
+    return rows
+
+
+def given_rows(typed: TypedName) -> list[tuple[Any, ...]]:
+    rows = name_rows(Q(given_key__in=sorted(typed.nicknames)) | Q(given_phonetic=typed.phonetic))
+    if len(typed.key) >= 2:
+        rows += name_rows(_starts_with("given_key", typed.key), PREFIX_CAP, order_by="given_key")
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
 # Scoring
 # ---------------------------------------------------------------------------------------------
 
-def family_similarity(typed: str, row: tuple[Any, ...]) -> tuple[float, str]:
+def family_similarity(typed: TypedName, row: tuple[Any, ...]) -> tuple[float, str]:
     """How well a typed family name matches a name row: (points, reason), (0, '') for no match."""
-    key = normalise_name(typed)
     stored, shown = row[4], row[2]
-    if not key:
+    if not typed.key:
         return 0.0, ""
-    if stored == key:
+    if stored == typed.key:
         return 40.0, f"family name {shown}"
-    if row[8] == letters_key(key):
+    if row[8] == typed.letters:
         return 33.0, f"family name {shown} (letters transposed)"
-    if row[6] and row[6] == phonetic_key(key):
+    if row[6] and row[6] == typed.phonetic:
         return 31.0, f"family name sounds like {shown}"
-    if stored.startswith(key):
-        return 20.0 + 12.0 * len(key) / len(stored), f"family name starts {typed.capitalize()}"
-    similarity = jellyfish.jaro_winkler_similarity(key, stored)
+    if stored.startswith(typed.key):
+        return 20.0 + 12.0 * len(typed.key) / len(stored), f"family name starts {typed.text}"
+    similarity = jellyfish.jaro_winkler_similarity(typed.key, stored)
     if similarity >= FUZZY_FLOOR:
         return 30.0 * similarity, f"family name close to {shown}"
     return 0.0, ""
 
 
-def given_similarity(typed: str, row: tuple[Any, ...]) -> tuple[float, str]:
-    key = normalise_name(typed)
+def given_similarity(typed: TypedName, row: tuple[Any, ...]) -> tuple[float, str]:
     stored, shown = row[5], row[3]
-    if not key or not stored:
+    if not typed.key or not stored:
         return 0.0, ""
-    if stored == key:
+    if stored == typed.key:
         return 30.0, f"given name {shown}"
-    if stored in nickname_family(key):
-        return 25.0, f"{typed.capitalize()} is a nickname of {shown}" if len(key) < len(stored) else \
-            f"{shown} is a nickname of {typed.capitalize()}"
-    if row[7] and row[7] == phonetic_key(key):
+    if stored in typed.nicknames:
+        if len(typed.key) < len(stored):
+            return 25.0, f"{typed.text} is a nickname of {shown}"
+        return 25.0, f"{shown} is a nickname of {typed.text}"
+    if row[7] and row[7] == typed.phonetic:
         return 23.0, f"given name sounds like {shown}"
-    if stored.startswith(key):
-        return 14.0 + 10.0 * len(key) / len(stored), f"given name starts {typed.capitalize()}"
-    similarity = jellyfish.jaro_winkler_similarity(key, stored)
+    if stored.startswith(typed.key):
+        return 14.0 + 10.0 * len(typed.key) / len(stored), f"given name starts {typed.text}"
+    similarity = jellyfish.jaro_winkler_similarity(typed.key, stored)
     if similarity >= FUZZY_FLOOR:
         return 22.0 * similarity, f"given name close to {shown}"
     return 0.0, ""
@@ -273,27 +322,32 @@ def _interpretations(query: ParsedQuery) -> list[tuple[str, str]]:
 
 
 def _score_names(board: _Board, query: ParsedQuery) -> None:
-    for family, given in _interpretations(query):
+    for family_text, given_text in _interpretations(query):
+        family = TypedName.of(family_text) if family_text else None
+        given = TypedName.of(given_text) if given_text else None
         if family and given:
             # Driven by the family name (its keys are selective), then by the given name for family
-            # names mistyped past what prefix, phonetic and letter keys catch.
-            rows = name_rows(family_condition(family))
-            rows += name_rows(given_condition(given, prefix=False))
+            # names mistyped past what prefix, phonetic and letter keys catch (keeping the first letter).
+            rows = family_rows(family, _plausible_given(given))
+            given_exact = Q(given_key__in=sorted(given.nicknames)) | Q(given_phonetic=given.phonetic)
+            rows += name_rows(given_exact & _starts_with("family_key", family.key[:1]))
             for row in rows:
                 family_points, family_reason = family_similarity(family, row)
+                if not family_points:
+                    continue
                 given_points, given_reason = given_similarity(given, row)
-                if family_points and given_points:
+                if given_points:
                     penalty, notes = _name_use_note(row)
                     board.offer_name(row[0], family_points + given_points + penalty,
                                      [family_reason, given_reason, *notes], row[9])
         elif family:
-            for row in name_rows(family_condition(family)):
+            for row in family_rows(family):
                 points, reason = family_similarity(family, row)
                 if points:
                     penalty, notes = _name_use_note(row)
                     board.offer_name(row[0], points + penalty, [reason, *notes], row[9])
-        else:
-            for row in name_rows(given_condition(given)):
+        elif given:
+            for row in given_rows(given):
                 points, reason = given_similarity(given, row)
                 if points:
                     penalty, notes = _name_use_note(row)

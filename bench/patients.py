@@ -1,0 +1,272 @@
+"""Patient index benchmark: search latency on 100,000 synthetic patients, and registrations per
+second through the real action, on SQLite and (where initdb/pg_ctl exist) on PostgreSQL.
+
+The index is bulk-built with the same rows and search keys that registration writes (the row
+builders in patients.actions are shared), without one audit event per bulk row. Each search is
+measured through `search_patients`, audit event and all. Measuring runs in a child process with
+CHARTDESK_DATABASE_URL pointing at a fresh database, migrated first, as a real installation is.
+
+`python -m bench.patients` runs it alone; CHARTDESK_BENCH_PATIENTS changes the index size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+PATIENTS = int(os.environ.get("CHARTDESK_BENCH_PATIENTS", "100000"))
+QUERIES = 300
+REGISTRATIONS = 200
+SEED = 20261127
+TARGET_P95_MS = 50.0
+
+SYLLABLES = ("bar", "ken", "dal", "mor", "ton", "ley", "son", "ham", "wick", "ford", "ridge", "man", "stein",
+             "berg", "ov", "ski", "ez", "elli", "ani", "ros", "vik", "gar", "lund", "ber", "cas", "tel", "nak",
+             "mura", "oka", "ino", "sen", "dor", "fal", "quist", "ard", "ow", "ian", "zak", "pol", "ria")
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic people (a long tail of names, as a real index has: the commonest family name is <1%)
+# ---------------------------------------------------------------------------------------------
+
+def name_pools() -> tuple[list[str], list[str], list[str]]:
+    from chartdesk.core.demo.people import ORIGINS
+
+    family = list(dict.fromkeys(name for origin in ORIGINS for name in origin.family))
+    female = list(dict.fromkeys(name for origin in ORIGINS for name in origin.female))
+    male = list(dict.fromkeys(name for origin in ORIGINS for name in origin.male))
+    made_up = [(a + b).capitalize() for a in SYLLABLES for b in SYLLABLES if a != b]
+    made_up += [(a + b + c).capitalize() for a in SYLLABLES[:20] for b in SYLLABLES[20:] for c in SYLLABLES[:10]]
+    family += [name for name in made_up if name not in family]
+    given_tail = [(a + b).capitalize() for a in SYLLABLES[:30] for b in ("a", "ia", "ina", "elle", "o", "us", "an")]
+    return family, female + given_tail[::2], male + given_tail[1::2]
+
+
+def zipf_weights(count: int, offset: int) -> list[float]:
+    return [1.0 / (rank + offset) for rank in range(count)]
+
+
+class People:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.family, self.female, self.male = name_pools()
+        self.family_weights = zipf_weights(len(self.family), 25)
+        self.female_weights = zipf_weights(len(self.female), 10)
+        self.male_weights = zipf_weights(len(self.male), 10)
+        self.today = date(2026, 11, 1)
+
+    def registrations(self, count: int) -> list[Any]:
+        from chartdesk.patients.schemas import AddressInput, IdentifierInput, PatientRegistration
+
+        rng = self.rng
+        families = rng.choices(self.family, self.family_weights, k=count)
+        made = []
+        for index in range(count):
+            sex = rng.choice("FM")
+            pool, weights = (self.female, self.female_weights) if sex == "F" else (self.male, self.male_weights)
+            given = rng.choices(pool, weights)[0]
+            born = self.today - timedelta(days=rng.randrange(0, 95 * 365))
+            phones = (("mobile", f"{rng.randrange(201, 989)}{rng.randrange(200, 999)}{rng.randrange(0, 10000):04d}"),)
+            identifiers = ()
+            if index % 3 == 0:
+                identifiers = (IdentifierInput(type="MB", issuer="Aetna", value=f"W{rng.randrange(10**8, 10**9)}"),)
+            made.append(PatientRegistration(
+                given_name=given, family_name=families[index], birth_date=born, sex=sex,
+                ssn=f"{rng.randrange(1, 665):03d}{rng.randrange(1, 100):02d}{rng.randrange(1, 10000):04d}"
+                if index % 4 == 0 else "",
+                phones=phones, identifiers=identifiers,
+                addresses=(AddressInput(line1=f"{rng.randrange(1, 9999)} Main St", city="Springfield", state="IL",
+                                        postal_code="62704"),),
+            ))
+        return made
+
+
+# ---------------------------------------------------------------------------------------------
+# Child process: build the index, then measure
+# ---------------------------------------------------------------------------------------------
+
+def _bench_user() -> Any:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from chartdesk.accounts.roles import group_name
+
+    user = get_user_model().objects.create_user(username="bench-registrar", password="bench-registrar-password")
+    user.groups.add(Group.objects.get(name=group_name("registrar")))
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def build_index(count: int, user: Any) -> list[Any]:
+    """Bulk-create `count` patients with every row registration writes; returns the patients."""
+    from django.db import transaction
+
+    from chartdesk.patients.actions import build_patient, clean_registration, registration_rows, save_registration_rows
+    from chartdesk.patients.models import Patient
+    from chartdesk.patients.mrn import allocate_mrns
+
+    people = People(SEED)
+    registrations = [clean_registration(r) for r in people.registrations(count)]
+    mrns = allocate_mrns(count)
+    patients: list[Any] = []
+    batch = 2000
+    for start in range(0, count, batch):
+        chunk = registrations[start:start + batch]
+        with transaction.atomic():
+            built = Patient.objects.bulk_create(
+                [build_patient(r, mrn=mrns[start + i], acting_user=user) for i, r in enumerate(chunk)]
+            )
+            rows: dict[str, list[Any]] = {"names": [], "addresses": [], "phones": [], "identifiers": []}
+            for patient, registration in zip(built, chunk, strict=True):
+                for kind, made in registration_rows(patient, registration).items():
+                    rows[kind] += made
+            save_registration_rows(rows)
+        patients += built
+    return patients
+
+
+def _analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def name_queries(rng: random.Random, patients: list[Any], count: int) -> list[str]:
+    from chartdesk.core.demo.people import NICKNAMES, transpose_typo
+
+    queries = []
+    for index in range(count):
+        patient = rng.choice(patients)
+        family, given = patient.family_name, patient.given_name
+        kind = index % 6
+        if kind == 0:
+            queries.append(f"{family} {given}")
+        elif kind == 1:
+            queries.append(f"{given} {family}")
+        elif kind == 2:
+            queries.append(f"{family}, {given[:3]}")
+        elif kind == 3:
+            queries.append(f"{transpose_typo(rng, family)} {given}")
+        elif kind == 4:
+            queries.append(f"{NICKNAMES.get(given, given)} {family}")
+        else:
+            queries.append(family[: max(3, len(family) - 2)])  # a bare family-name fragment
+    return queries
+
+
+def timed(user: Any, queries: list[str]) -> dict[str, float]:
+    from chartdesk.patients.search import search_patients
+
+    for query in queries[:10]:
+        search_patients(user, query)  # warm caches, as a running server has
+    samples = []
+    for query in queries:
+        started = time.perf_counter()
+        search_patients(user, query)
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {"p50": round(statistics.median(samples), 2), "p95": round(samples[int(len(samples) * 0.95) - 1], 2),
+            "max": round(samples[-1], 2)}
+
+
+def measure(engine: str, count: int) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from chartdesk.patients.actions import do_register_patient
+
+    user = _bench_user()
+    started = time.perf_counter()
+    patients = build_index(count, user)
+    _analyze()
+    built_s = time.perf_counter() - started
+    rng = random.Random(SEED + 1)
+    result: dict[str, Any] = {f"index_build_s_{engine}": round(built_s, 1)}
+    for kind, queries in {
+        "name": name_queries(rng, patients, QUERIES),
+        "dob": [f"{rng.choice(patients).birth_date:%m/%d/%Y}" for _ in range(QUERIES)],
+        "mrn": [rng.choice(patients).mrn for _ in range(QUERIES)],
+    }.items():
+        timings = timed(user, queries)
+        result[f"search_{kind}_p50_ms_{engine}"] = timings["p50"]
+        result[f"search_{kind}_p95_ms_{engine}"] = timings["p95"]
+        result[f"search_{kind}_max_ms_{engine}"] = timings["max"]
+    fresh = People(SEED + 2).registrations(REGISTRATIONS)
+    started = time.perf_counter()
+    for registration in fresh:
+        do_register_patient(registration, acting_user=user)
+    result[f"registrations_per_s_{engine}"] = round(REGISTRATIONS / (time.perf_counter() - started), 1)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Parent: a fresh database per engine, migrated, then the child measures
+# ---------------------------------------------------------------------------------------------
+
+def _child(engine: str, database_url: str, work: Path) -> dict[str, Any]:
+    env = {**os.environ, "CHARTDESK_DATABASE_URL": database_url, "CHARTDESK_VAR_DIR": str(work),
+           "DJANGO_SETTINGS_MODULE": "chartdesk.settings", "CHARTDESK_FAST_PASSWORD_HASHER": "1"}
+    env.pop("CHARTDESK_MODE", None)
+    subprocess.run([sys.executable, "-m", "chartdesk", "migrate", "--no-input", "-v", "0"], env=env, cwd=REPO,
+                   check=True)
+    done = subprocess.run([sys.executable, "-m", "bench.patients", "--measure", engine, str(PATIENTS)], env=env,
+                          cwd=REPO, check=True, stdout=subprocess.PIPE, text=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _on_sqlite(work: Path) -> dict[str, Any]:
+    print(f"patients: SQLite, building {PATIENTS:,} patients...", flush=True)
+    return _child("sqlite", f"sqlite:///{work / 'bench.sqlite3'}", work)
+
+
+def _on_postgres(work: Path) -> dict[str, Any]:
+    from tests.support.pg_plugin import ThrowawayCluster, postgres_bin_dir
+
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        print("patients: PostgreSQL SKIPPED: initdb/pg_ctl not found (apt-get install postgresql)", flush=True)
+        return {}
+    import psycopg
+
+    cluster = ThrowawayCluster(bin_dir)
+    url = cluster.start()
+    try:
+        with psycopg.connect(host=str(cluster.socket_dir), user="chartdesk", dbname="postgres",
+                             autocommit=True) as connection:
+            connection.execute("CREATE DATABASE chartdesk_bench")
+        print(f"patients: PostgreSQL, building {PATIENTS:,} patients...", flush=True)
+        return _child("pg", url.replace("/chartdesk_test?", "/chartdesk_bench?"), work)
+    finally:
+        cluster.stop()
+
+
+def run() -> dict[str, Any]:
+    result: dict[str, Any] = {"patients": PATIENTS, "queries_per_kind": QUERIES, "registrations": REGISTRATIONS,
+                              "target_p95_ms": TARGET_P95_MS,
+                              "note": "PostgreSQL runs as a throwaway cluster with fsync=off; SQLite with "
+                                      "synchronous=FULL. Each search includes its audit event."}
+    with tempfile.TemporaryDirectory(prefix="chartdesk-bench-") as folder:
+        result.update(_on_sqlite(Path(folder)))
+    with tempfile.TemporaryDirectory(prefix="chartdesk-bench-pg-") as folder:
+        result.update(_on_postgres(Path(folder)))
+    slow = [key for key, value in result.items() if "_p95_ms_" in key and value > TARGET_P95_MS]
+    if slow:
+        print(f"patients: over the {TARGET_P95_MS:.0f} ms p95 target: {', '.join(slow)}", flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--measure":
+        print(json.dumps(measure(sys.argv[2], int(sys.argv[3]))), flush=True)
+    else:
+        print(json.dumps(run(), indent=2, sort_keys=True))

@@ -80,10 +80,10 @@ def document_view(request: HttpRequest, document_id: int) -> HttpResponse:
     shown = by_number.get(_version_number(request.GET.get("version")) or 0, current)
     diff = None
     diff_from, diff_to = _version_number(request.GET.get("from")), _version_number(request.GET.get("to"))
+    if (diff_from is None or diff_to is None) and len(versions) > 1:
+        diff_from, diff_to = versions[-2].number, versions[-1].number  # what the latest change changed
     if diff_from in by_number and diff_to in by_number and diff_from != diff_to:
         diff = version_diff(by_number[diff_from].text, by_number[diff_to].text)  # type: ignore[index]
-    elif len(versions) > 1 and "from" not in request.GET and current is not None:
-        diff_from, diff_to = versions[-2].number, current.number
     context = {
         "patient": document.patient,
         "document": document,

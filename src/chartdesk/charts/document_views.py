@@ -115,7 +115,8 @@ def document_file_view(request: HttpRequest, version_id: int) -> HttpResponse:
         return render(request, "charts/file_problem.html", {"problem": problem.message}, status=409)
     response = HttpResponse(content, content_type=version.content_type)
     attachment = request.GET.get("download") == "1"
-    response["Content-Disposition"] = content_disposition_header(attachment, version.file_name or "document")
+    disposition = content_disposition_header(attachment, version.file_name or "document")
+    response["Content-Disposition"] = disposition or ("attachment" if attachment else "inline")
     response["Content-Length"] = str(len(content))
     response["X-Content-Type-Options"] = "nosniff"
     return response

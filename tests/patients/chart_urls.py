@@ -5,7 +5,8 @@ from django.http import HttpResponse
 from django.urls import NoReverseMatch, path, reverse
 
 from chartdesk.core.permissions import requires
-from chartdesk.urls import handler403, handler404, handler500, urlpatterns as real_patterns  # noqa: F401
+from chartdesk.urls import handler403, handler404, handler500  # noqa: F401
+from chartdesk.urls import urlpatterns as real_patterns
 
 
 @requires("patients.view_chart")

@@ -220,3 +220,21 @@ def test_the_banner_shows_name_mrn_age_masked_ssn_and_alerts(client_for, users, 
     assert "Important, Vera" in html and vip.mrn in html and "***-**-9999" in html
     assert "Restricted: VIP" in html and "Break the glass" in html and REASON in html
     assert f"<dd>{vip.age_on()}</dd>" in html
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_no_role_reaches_a_restricted_patients_pages_by_id(client_for, users, role, vip):
+    client = client_for(users[role])
+    before = (Patient.objects.get(pk=vip.pk).revision, BreakTheGlassAccess.objects.count(),
+              ChartAccessGrant.objects.count())
+    for page in ("edit", "identifiers", "restriction", "break-the-glass", "reveal-ssn"):
+        for method in ("get", "post"):
+            response = getattr(client, method)(f"/patients/{vip.pk}/{page}/")
+            if response.status_code == 302:
+                assert f"/patients/{vip.pk}/break-the-glass/" in response["Location"], (page, method)
+            else:
+                assert response.status_code in {403, 404, 405}, (page, method, response.status_code)
+            assert b"219-09-9999" not in response.content
+    after = (Patient.objects.get(pk=vip.pk).revision, BreakTheGlassAccess.objects.count(),
+             ChartAccessGrant.objects.count())
+    assert after == before

@@ -57,7 +57,8 @@ class SearchForm(forms.Form):
 
 
 class DemographicsFields(forms.Form):
-    prefix = forms.CharField(label="Prefix", max_length=20, required=False)
+    # Not "prefix": Django forms use that attribute for their HTML name prefix.
+    name_prefix = forms.CharField(label="Prefix", max_length=20, required=False)
     given_name = forms.CharField(label="Given name", max_length=80,
                                  error_messages={"required": "Given name: required."})
     middle_name = forms.CharField(label="Middle name", max_length=80, required=False)
@@ -123,7 +124,8 @@ class RegistrationForm(DemographicsFields):
         return str(_run(clean_zip, value)) if value else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         address = ("address_line1", "city", "state", "postal_code")
         if any(data.get(name) for name in address) and not self.errors.keys() & set(address):
             for name in address:
@@ -144,17 +146,17 @@ class RegistrationForm(DemographicsFields):
     def registration(self) -> PatientRegistration:
         data = self.cleaned_data
         phones = tuple((use, data[f"{use}_phone"]) for use in ("mobile", "home") if data[f"{use}_phone"])
-        addresses = ()
+        addresses: tuple[AddressInput, ...] = ()
         if data["address_line1"]:
             addresses = (AddressInput(line1=data["address_line1"], line2=data["address_line2"], city=data["city"],
                                       state=data["state"], postal_code=data["postal_code"]),)
-        identifiers = ()
+        identifiers: tuple[IdentifierInput, ...] = ()
         if data["identifier_type"]:
             identifiers = (IdentifierInput(type=data["identifier_type"], issuer=data["identifier_issuer"],
                                            value=data["identifier_value"]),)
         return PatientRegistration(
             given_name=data["given_name"], family_name=data["family_name"], middle_name=data["middle_name"],
-            prefix=data["prefix"], suffix=data["suffix"], preferred_name=data["preferred_name"],
+            prefix=data["name_prefix"], suffix=data["suffix"], preferred_name=data["preferred_name"],
             birth_date=data["birth_date"], sex=data["sex"], gender_identity=data["gender_identity"],
             preferred_language=data["preferred_language"] or "English", email=data["email"], ssn=data["ssn"],
             phones=phones, addresses=addresses, identifiers=identifiers,
@@ -172,6 +174,7 @@ class DemographicsForm(DemographicsFields):
     @classmethod
     def for_patient(cls, patient: Patient) -> DemographicsForm:
         initial = {name: getattr(patient, name) for name in cls.base_fields if hasattr(patient, name)}
+        initial["name_prefix"] = patient.prefix
         initial["ssn"] = ""
         initial["revision"] = patient.revision
         if patient.deceased_at:
@@ -180,7 +183,8 @@ class DemographicsForm(DemographicsFields):
 
     def changes(self, patient: Patient) -> dict[str, Any]:
         data = self.cleaned_data
-        changes = {name: data[name] for name in DemographicsFields.base_fields if name != "ssn"}
+        changes = {name: data[name] for name in DemographicsFields.base_fields if name not in ("ssn", "name_prefix")}
+        changes["prefix"] = data["name_prefix"]
         changes["preferred_language"] = changes["preferred_language"] or "English"
         if data["ssn"]:
             changes["ssn"] = data["ssn"]
@@ -199,7 +203,8 @@ class IdentifierForm(forms.Form):
     value = forms.CharField(label="Identifier", max_length=40, error_messages={"required": "Identifier: required."})
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("type") == IdentifierType.MEDICARE_MBI and data.get("value"):
             try:
                 data["value"] = clean_mbi(data["value"], "value")

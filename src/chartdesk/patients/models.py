@@ -128,6 +128,14 @@ class PatientName(LegalRecordModel):
     # The family name's letters sorted: transposed letters ("Jonhson") keep the key of "Johnson".
     family_letters = models.CharField(max_length=80, db_index=True, default="")
 
+    class Meta:
+        # Search by given name narrowed to family names with the typed initial ("John M...") reads
+        # only the index range, instead of every row for a common given name.
+        indexes = [
+            models.Index(fields=["given_key", "family_key"], name="patients_name_given_family"),
+            models.Index(fields=["given_phonetic", "family_key"], name="patients_name_givenph_family"),
+        ]
+
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.use})"
 

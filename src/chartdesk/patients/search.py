@@ -28,8 +28,9 @@ from chartdesk.patients.validation import identifier_value_key
 
 # How many name rows one key lookup may bring back. A query as vague as one common given name
 # would otherwise pull thousands of rows; the cap keeps every search a bounded amount of work.
-ROW_CAP = 1500
-PREFIX_CAP = 400  # prefix matches, taken in key order: the shortest (closest) keys first
+ROW_CAP = 600
+PREFIX_CAP = 400
+MIN_PHONETIC_LENGTH = 4  # prefix matches, taken in key order: the shortest (closest) keys first
 FUZZY_FLOOR = 0.84  # Jaro-Winkler similarity below which a name does not count as a typo of another
 MAX_QUERY_LENGTH = 200
 
@@ -153,8 +154,19 @@ class TypedName:
     @classmethod
     def of(cls, text: str) -> TypedName:
         key = normalise_name(text)
-        return cls(text=text.capitalize(), key=key, letters=letters_key(key), phonetic=phonetic_key(key),
+        # The sound of two or three letters ("Ken" -> KN) matches hundreds of unrelated names; short
+        # fragments are matched as typed and as prefixes only.
+        phonetic = phonetic_key(key) if len(key) >= MIN_PHONETIC_LENGTH else ""
+        return cls(text=text.capitalize(), key=key, letters=letters_key(key), phonetic=phonetic,
                    nicknames=nickname_family(key))
+
+    def family_exact(self) -> Q:
+        condition = Q(family_key=self.key) | Q(family_letters=self.letters)
+        return condition | Q(family_phonetic=self.phonetic) if self.phonetic else condition
+
+    def given_exact(self) -> Q:
+        condition = Q(given_key__in=sorted(self.nicknames))
+        return condition | Q(given_phonetic=self.phonetic) if self.phonetic else condition
 
 
 def _prefix_range(prefix: str) -> tuple[str, str]:
@@ -174,7 +186,7 @@ def _starts_with(column: str, prefix: str) -> Q:
 def family_condition(token: str, *, prefix: bool = True) -> Q:
     """Family name equal, sounding alike, or with the same letters (transposed); or starting with it."""
     typed = TypedName.of(token)
-    condition = Q(family_key=typed.key) | Q(family_phonetic=typed.phonetic) | Q(family_letters=typed.letters)
+    condition = typed.family_exact()
     if prefix and len(typed.key) >= 2:
         condition |= _starts_with("family_key", typed.key)
     return condition
@@ -183,7 +195,7 @@ def family_condition(token: str, *, prefix: bool = True) -> Q:
 def given_condition(token: str, *, prefix: bool = True) -> Q:
     """Given name equal, a nickname of it (or it of them), sounding alike; or starting with it."""
     typed = TypedName.of(token)
-    condition = Q(given_key__in=sorted(typed.nicknames)) | Q(given_phonetic=typed.phonetic)
+    condition = typed.given_exact()
     if prefix and len(typed.key) >= 2:
         condition |= _starts_with("given_key", typed.key)
     return condition
@@ -193,8 +205,16 @@ def _plausible_given(typed: TypedName) -> Q:
     # Cheap pre-filter pushed into SQL so that a common family name does not bring every bearer
     # into Python: a given name that is a typo of the typed one almost always keeps its first letter,
     # and the nickname and phonetic keys cover the ones that do not (Bill/William, Catherine/Katherine).
-    return (_starts_with("given_key", typed.key[:1]) | Q(given_key__in=sorted(typed.nicknames))
-            | Q(given_phonetic=typed.phonetic))
+    return _starts_with("given_key", typed.key[:1]) | typed.given_exact()
+
+
+def _given_with_family_initial(given: TypedName, family: TypedName) -> Q:
+    # Spelled out per branch so each is one range in a (given, family) composite index.
+    initial = _starts_with("family_key", family.key[:1])
+    condition = Q(given_key__in=sorted(given.nicknames)) & initial
+    if given.phonetic:
+        condition |= Q(given_phonetic=given.phonetic) & initial
+    return condition
 
 
 def name_rows(condition: Q, cap: int = ROW_CAP, *, order_by: str = "") -> list[tuple[Any, ...]]:
@@ -207,7 +227,7 @@ def name_rows(condition: Q, cap: int = ROW_CAP, *, order_by: str = "") -> list[t
 def family_rows(typed: TypedName, also: Q | None = None) -> list[tuple[Any, ...]]:
     """Exact, phonetic and transposed matches in full (up to the cap), then the closest prefix matches
     in key order (so 'dal' brings 'dal', 'dale', 'dalby' before running into the cap)."""
-    exact = Q(family_key=typed.key) | Q(family_phonetic=typed.phonetic) | Q(family_letters=typed.letters)
+    exact = typed.family_exact()
     rows = name_rows(exact & also if also is not None else exact)
     if len(typed.key) >= 2:
         prefix = _starts_with("family_key", typed.key)
@@ -216,7 +236,7 @@ def family_rows(typed: TypedName, also: Q | None = None) -> list[tuple[Any, ...]
 
 
 def given_rows(typed: TypedName) -> list[tuple[Any, ...]]:
-    rows = name_rows(Q(given_key__in=sorted(typed.nicknames)) | Q(given_phonetic=typed.phonetic))
+    rows = name_rows(typed.given_exact())
     if len(typed.key) >= 2:
         rows += name_rows(_starts_with("given_key", typed.key), PREFIX_CAP, order_by="given_key")
     return rows
@@ -329,8 +349,7 @@ def _score_names(board: _Board, query: ParsedQuery) -> None:
             # Driven by the family name (its keys are selective), then by the given name for family
             # names mistyped past what prefix, phonetic and letter keys catch (keeping the first letter).
             rows = family_rows(family, _plausible_given(given))
-            given_exact = Q(given_key__in=sorted(given.nicknames)) | Q(given_phonetic=given.phonetic)
-            rows += name_rows(given_exact & _starts_with("family_key", family.key[:1]))
+            rows += name_rows(_given_with_family_initial(given, family))
             for row in rows:
                 family_points, family_reason = family_similarity(family, row)
                 if not family_points:

@@ -74,7 +74,6 @@ def _restricted_records() -> dict[str, Any]:
     provider = factories.make_provider(user=provider_user)
     secret = factories.make_patient("Vera", "Important")
 
-    do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     encounter = factories.make_encounter(secret, acting_user=him)
     document = do_create_note(
         secret,
@@ -88,6 +87,7 @@ def _restricted_records() -> dict[str, Any]:
     )
     do_sign_document(document, acting_user=provider_user)
     addendum = do_add_addendum(document, text="Later note", acting_user=provider_user)
+    do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
     document.refresh_from_db()
     return {

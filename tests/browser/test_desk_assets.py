@@ -7,12 +7,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py lacks STATICFILES_DIRS = [BASE_DIR / 'static'] (desk.css and desk.js are not found) and "
-    "base.html asks for django-htmx/htmx.min.js, which django-htmx ships as django_htmx/htmx-2.min.js; "
-    "remove this marker once both are fixed",
-)
 def test_the_log_in_page_loads_its_stylesheet_and_scripts(server, page):
     failed: list[str] = []
     page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)

@@ -61,6 +61,8 @@ class ThrowawayCluster:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    # Test users need no slow password hashing; this must be set before the settings load.
+    os.environ.setdefault("CHARTDESK_FAST_PASSWORD_HASHER", "1")
     if os.environ.get("CHARTDESK_TEST_DB") != "postgres":
         return
     if os.environ.get("PYTEST_XDIST_WORKER"):

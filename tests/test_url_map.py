@@ -65,9 +65,8 @@ def test_anonymous_visitors_are_sent_to_the_login_page_everywhere(client):
 
 def _restricted_records() -> dict[str, Any]:
     from chartdesk.charts.actions import do_add_addendum, do_create_note, do_sign_document
-    from chartdesk.patients.actions import do_set_restriction
-
     from chartdesk.charts.models import DocumentType
+    from chartdesk.patients.actions import do_set_restriction
 
     him = factories.make_user("him_manager")
     provider_user = factories.make_user("provider")

@@ -25,7 +25,7 @@ test: install
 	$(BIN)/python -m tests.run_all
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check --no-cache src tests bench
 
 bench: install
 	$(BIN)/python -m bench.run_all

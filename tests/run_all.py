@@ -32,7 +32,7 @@ def main() -> int:
     results: list[tuple[str, bool]] = []
     missing: list[str] = []
 
-    results.append(("ruff", run("lint (ruff)", [python, "-m", "ruff", "check", "src", "tests", "bench"])))
+    results.append(("ruff", run("lint (ruff)", [python, "-m", "ruff", "check", "--no-cache", "src", "tests", "bench"])))
     results.append(("mypy", run("types (mypy)", [python, "-m", "mypy"])))
     pytest = [python, "-m", "pytest", "-n", workers, "-m", "not browser"]
     results.append(("sqlite", run("tests on SQLite", pytest)))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -163,6 +164,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The desk serves its assets through the finders until `chartdesk collectstatic` fills STATIC_ROOT;
+# WhiteNoise's warning about the not-yet-collected directory is noise on every start.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR

@@ -44,7 +44,6 @@ def make_patient(
     **fields: Any,
 ) -> Any:
     from chartdesk.patients.actions import do_register_patient
-
     from chartdesk.patients.schemas import PatientRegistration
 
     registration = PatientRegistration(

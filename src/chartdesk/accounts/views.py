@@ -37,7 +37,7 @@ PENDING_KEY = "chartdesk_mfa_pending"
 PENDING_SECONDS = 5 * 60  # the code must follow the password within this time
 WRONG_CREDENTIALS = "The user name or password is not right. Check both and try again."
 WRONG_CODE = "That code is not right. Codes change every 30 seconds: enter the one shown now."
-THROTTLED = "Too many wrong codes in a row. Wait {seconds} seconds, then enter the code shown then."
+THROTTLED = "Too many wrong codes in a row. Wait {wait}, then enter the code your app shows then."
 
 
 def lockout_message(username: str) -> str:
@@ -176,7 +176,7 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
         allowed, throttle = device.verify_is_allowed()
         if not allowed:
             wait = _throttle_seconds(throttle)
-            context["code_error"] = THROTTLED.format(seconds=wait)
+            context["code_error"] = THROTTLED.format(wait="1 second" if wait == 1 else f"{wait} seconds")
             return render(request, "accounts/mfa.html", context, status=200)
         if device.verify_token(form.cleaned_data["code"]):
             return _finish(request, subject, device, pending, enrolling, next_url)

@@ -33,7 +33,8 @@ def test_a_role_that_requires_mfa_enrols_then_logs_in_with_a_one_time_code(serve
     log_in(page, "privacy_officer")
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
     manual_key = page.locator("code").first.inner_text()
-    page.get_by_role("textbox", name=re.compile("six-digit code", re.IGNORECASE)).fill("000000" if _code(manual_key) != "000000" else "111111")
+    code_box = page.get_by_role("textbox", name=re.compile("six-digit code", re.IGNORECASE))
+    code_box.fill("000000" if _code(manual_key) != "000000" else "111111")
     page.get_by_role("button", name="Confirm and continue").click()
     expect(page.get_by_role("alert")).to_be_visible()  # a wrong code is refused
     page.wait_for_timeout(1_100)  # django-otp makes the next try wait a second after a wrong code

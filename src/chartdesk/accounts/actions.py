@@ -287,3 +287,16 @@ def do_set_role_mfa(role: str, required: bool, *, acting_user: Any) -> RolePolic
             detail={"role": role, "mfa_required": required},
         )
     return policy
+
+
+def do_change_own_password(user: Any, new_password: str, *, acting_user: Any) -> Any:
+    """Set a user's new password, chosen by that user (the form has checked the old one and the
+    password rules). The audit event says that it changed, never what it is."""
+    if acting_user is None or acting_user.pk != user.pk:
+        raise ChartdeskError("Users change only their own password; an administrator resets others'.")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        record_event(AuditAction.UPDATE, user=acting_user, object_type="user", object_id=user.pk,
+                     detail={"changed": "password"})
+    return user

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from chartdesk.accounts import admin_views, views
+from chartdesk.accounts import admin_views, password_views, views
 
 urlpatterns = [
     path("login/", views.login_view, name="accounts-login"),
     path("logout/", views.logout_view, name="accounts-logout"),
     path("mfa/", views.mfa_view, name="accounts-mfa"),
+    path("password/", password_views.password_change_view, name="accounts-password"),
     path("users/", admin_views.users_view, name="accounts-users"),
     path("users/new/", admin_views.user_create_view, name="accounts-user-create"),
     path("users/<int:user_id>/", admin_views.user_detail_view, name="accounts-user"),

@@ -8,7 +8,7 @@ else; a missing record answers the same 404.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +30,7 @@ from chartdesk.charts.forms import (
     NoteForm,
     UploadForm,
 )
-from chartdesk.charts.models import EncounterClass, EncounterStatus
+from chartdesk.charts.models import Document, EncounterClass, EncounterStatus
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
 from chartdesk.core.permissions import requires
 from chartdesk.patients.access import RestrictedChart, access_patient_by_id
@@ -282,28 +282,36 @@ def _initial_document_fields(request: HttpRequest, patient: Patient) -> dict[str
     return initial
 
 
+def _file_document_from_form(
+    request: HttpRequest, form: Any, file_it: Callable[..., Document], message: str
+) -> tuple[HttpResponse | None, ChartdeskError | None]:
+    """Create a document from a valid note or upload form: a redirect to it, or the refusal shown on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None, None
+    data = form.cleaned_data
+    try:
+        document = file_it(
+            document_type=data["document_type"], title=data["title"], service_date=data["service_date"],
+            acting_user=request.user, encounter=data["encounter"], author=data["author"],
+        )
+    except ChartdeskError as refusal:
+        add_refusal(form, refusal)
+        return None, refusal
+    messages.success(request, message.format(title=document.title))
+    return redirect("charts-document", document_id=document.pk), None
+
+
 @requires("charts.write_note")
 @opens_records
 def note_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient_by_id(request.user, patient_id)
     form = NoteForm(request.POST or None, patient=patient, initial=_initial_document_fields(request, patient))
-    refused = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            document = actions.do_create_note(
-                patient, document_type=data["document_type"], title=data["title"], text=data["text"],
-                service_date=data["service_date"], acting_user=request.user, encounter=data["encounter"],
-                author=data["author"],
-            )
-        except ChartdeskError as refusal:
-            refused = refusal
-            add_refusal(form, refusal)
-        else:
-            messages.success(request, "Saved the note as a draft.")
-            return redirect("charts-document", document_id=document.pk)
-    return render(request, "charts/note_form.html", {"patient": patient, "form": form},
-                  status=form_status(form, refused))
+    text = form.cleaned_data.get("text", "") if form.is_bound and form.is_valid() else ""
+    done, refused = _file_document_from_form(
+        request, form, partial(actions.do_create_note, patient, text=text), "Saved the note as a draft."
+    )
+    return done or render(request, "charts/note_form.html", {"patient": patient, "form": form},
+                          status=form_status(form, refused))
 
 
 @requires("charts.upload_document")
@@ -312,20 +320,11 @@ def upload_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient_by_id(request.user, patient_id)
     form = UploadForm(request.POST or None, request.FILES or None, patient=patient,
                       initial=_initial_document_fields(request, patient))
-    refused = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            document = actions.do_upload_document(
-                patient, upload=data["upload"], document_type=data["document_type"], title=data["title"],
-                service_date=data["service_date"], acting_user=request.user, encounter=data["encounter"],
-                author=data["author"],
-            )
-        except ChartdeskError as refusal:
-            refused = refusal
-            add_refusal(form, refusal)
-        else:
-            messages.success(request, f"Filed {document.title} in the chart.")
-            return redirect("charts-document", document_id=document.pk)
+    upload = form.cleaned_data.get("upload") if form.is_bound and form.is_valid() else None
+    done, refused = _file_document_from_form(
+        request, form, partial(actions.do_upload_document, patient, upload=upload), "Filed {title} in the chart."
+    )
+    if done:
+        return done
     context = {"patient": patient, "form": form, "max_upload": human_size(settings.MAX_UPLOAD_BYTES)}
     return render(request, "charts/upload_form.html", context, status=form_status(form, refused))

@@ -190,36 +190,27 @@ def do_deactivate_user(user: Any, *, acting_user: Any) -> Any:
     """Stop the account from logging in; its sessions end at their next request. Users are never deleted:
     the audit trail and the legal record point at them."""
     _refuse_self(user, acting_user, "deactivate")
-    with transaction.atomic():
-        user = get_user_model().objects.select_for_update().get(pk=user.pk)
-        if not user.is_active:
-            raise ChartdeskError(ALREADY_INACTIVE.format(username=user.get_username()))
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        record_event(
-            AuditAction.UPDATE,
-            user=acting_user,
-            object_type="user",
-            object_id=user.pk,
-            detail={"username": user.get_username(), "change": "deactivated"},
-        )
-    return user
+    return _set_active(user, False, ALREADY_INACTIVE, "deactivated", acting_user)
 
 
 def do_reactivate_user(user: Any, *, acting_user: Any) -> Any:
     """Let a deactivated account log in again."""
+    return _set_active(user, True, ALREADY_ACTIVE, "reactivated", acting_user)
+
+
+def _set_active(user: Any, active: bool, already: str, change: str, acting_user: Any) -> Any:
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().get(pk=user.pk)
-        if user.is_active:
-            raise ChartdeskError(ALREADY_ACTIVE.format(username=user.get_username()))
-        user.is_active = True
+        if user.is_active == active:
+            raise ChartdeskError(already.format(username=user.get_username()))
+        user.is_active = active
         user.save(update_fields=["is_active"])
         record_event(
             AuditAction.UPDATE,
             user=acting_user,
             object_type="user",
             object_id=user.pk,
-            detail={"username": user.get_username(), "change": "reactivated"},
+            detail={"username": user.get_username(), "change": change},
         )
     return user
 

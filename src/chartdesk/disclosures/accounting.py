@@ -94,7 +94,9 @@ def do_record_disclosure(patient: Patient, *, recipient_name: str, description: 
                          recipient_address: str = "") -> Disclosure:
     """Record a disclosure made outside a release request (a public-health report, a court order served
     in person...): when, to whom, what and why. Whether it is accountable follows from its legal basis."""
-    require(acting_user, WORK, "record disclosures")
+    # The ROI specialist records the disclosures they make; the privacy officer those reported to them.
+    require(acting_user, WORK if acting_user is not None and acting_user.has_perm(WORK) else MANAGE,
+            "record disclosures")
     require_chart(acting_user, patient)
     for value, what, field in ((recipient_name, "recipient", "recipient_name"),
                                (description, "description of what was disclosed", "description"),

@@ -150,8 +150,8 @@ def build_dataset(patients: list[Patient], *, date_mode: str) -> dict[str, str]:
         tables["patients.csv"][1].append({**{key: record[key] for key in PATIENT_COLUMNS[:-2]},
                                           "encounters": len(record["encounters"]),
                                           "documents": len(record["documents"])})
-        tables["encounters.csv"][1] += [{"research_id": record["research_id"], **row} for row in record["encounters"]]
-        tables["documents.csv"][1] += [{"research_id": record["research_id"], **row} for row in record["documents"]]
+        tables["encounters.csv"][1].extend([{"research_id": record["research_id"], **row} for row in record["encounters"]])
+        tables["documents.csv"][1].extend([{"research_id": record["research_id"], **row} for row in record["documents"]])
     files = {}
     for name, (columns, rows) in tables.items():
         buffer = io.StringIO()

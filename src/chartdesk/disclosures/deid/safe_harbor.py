@@ -106,10 +106,9 @@ VIN = re.compile(r"\b[A-HJ-NPR-Z0-9]{17}\b")
 LONG_NUMBER = re.compile(r"\b(?!\d{4}-\d{2}-\d{2}\b)\d[\d-]{5,}\d\b")
 MIXED_CODE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)*\b")
 STREET = re.compile(
-    r"\b\d{1,6}\s+(?:[A-Z][A-Za-z]+\.?\s+){1,4}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|"
-    r"way|place|pl|terrace|ter|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl)\b\.?"
-    r"(?:,?\s*(?:apt|apartment|suite|ste|unit|#)\.?\s*[A-Z0-9-]+)?",
-    re.IGNORECASE,
+    r"\b\d{1,6}\s+(?:[A-Z][A-Za-z]+\.?\s+){1,4}(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|"
+    r"ct|way|place|pl|terrace|ter|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl)\b\.?"
+    r"(?:,?\s*(?i:apt|apartment|suite|ste|unit|#)\.?\s*[A-Z0-9-]+)?"
 )
 PO_BOX = re.compile(r"\bP\.?\s*O\.?\s*Box\s+\d+\b", re.IGNORECASE)
 CITY_STATE_ZIP = re.compile(rf"\b(?:[A-Z][a-z]+\s){{0,2}}[A-Z][a-z]+,\s*(?:{'|'.join(STATES)})\.?\s+(\d{{5}})(?:-\d{{4}})?\b")

@@ -200,3 +200,21 @@ def test_third_parties_pay_per_page_and_treatment_copies_are_free(chart, roi):
     assert quote_fee(request, 10).lines == [("Search and handling", 1500), ("10 pages", 500), ("Postage", 150)]
     request.purpose = "treatment"
     assert quote_fee(request, 10).total_cents == 0
+
+
+def test_phrase_and_page_redactions_on_one_pdf_keep_the_pages_in_order(chart, roi, author):
+    letter = scanned_letter(chart["patient"], author, ["First: John Doe called.", "Second: keep me.",
+                                                       "Third: withheld secret.", "Fourth: John Doe again."])
+    request = to_quality_check(chart["patient"], roi, **PATIENT_ACCESS)
+    do_add_redaction(request, letter, phrase="John Doe", reason="Third party", acting_user=roi)
+    do_add_redaction(request, letter, pages="3", reason="Not in the record set", acting_user=roi)
+    packet = do_release_request(request, acting_user=roi)
+    entry = next(entry for entry in packet.manifest["documents"] if entry["title"] == "Outside letter")
+    first, last = entry["pages"]
+    pages = page_texts(packet)[first - 1:last]
+    assert len(pages) == 4
+    assert "First: [REDACTED] called." in pages[0]
+    assert "Second: keep me." in pages[1]
+    assert "page 3 withheld" in pages[2] and "secret" not in pages[2]
+    assert "Fourth: [REDACTED] again." in pages[3]
+    assert entry["withheld_pages"] == [3]

@@ -173,22 +173,37 @@ def _stored_pdf(document: Document, content: bytes, phrases: list[str], withheld
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     reader = PdfReader(io.BytesIO(content))
+    # Every replaced page is typeset into one PDF (one canvas is far cheaper than one per page);
+    # `replaced` maps an original page number to its pages in that PDF.
+    setter = Typesetter()
+    replaced: dict[int, tuple[int, int]] = {}
+    for number, page in enumerate(reader.pages, start=1):
+        if number in withheld:
+            cleaned, heading = f"Reason: {withheld[number]}", f"{document.title}: page {number} withheld"
+        elif phrases:
+            text = page.extract_text() or ""
+            cleaned = remove_phrases(text, phrases)
+            if cleaned == text:
+                continue
+            heading = f"{document.title}: page {number}, typeset again without redacted content"
+        else:
+            continue
+        setter.new_page()
+        first = setter.canvas.getPageNumber()
+        setter.write(heading, font=("Helvetica-Bold", 11))
+        setter.write(cleaned)
+        replaced[number] = (first, setter.canvas.getPageNumber())
+    if not replaced:
+        return content
+    typeset = PdfReader(io.BytesIO(setter.finish()))
     writer = PdfWriter()
     for number, page in enumerate(reader.pages, start=1):
-        if number in withheld or phrases:
-            text = "" if number in withheld else (page.extract_text() or "")
-            touched = number in withheld or remove_phrases(text, phrases) != text
-            if touched:
-                setter = Typesetter()
-                if number in withheld:
-                    _withheld_page(setter, document, number, withheld[number])
-                else:
-                    setter.write(f"{document.title}: page {number}, typeset again without redacted content",
-                                 font=("Helvetica-Bold", 11))
-                    setter.write(remove_phrases(text, phrases))
-                writer.append(PdfReader(io.BytesIO(setter.finish())))
-                continue
-        writer.add_page(page)
+        if number in replaced:
+            first, last = replaced[number]
+            for index in range(first - 1, last):
+                writer.add_page(typeset.pages[index])
+        else:
+            writer.add_page(page)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

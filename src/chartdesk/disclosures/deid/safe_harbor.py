@@ -120,6 +120,9 @@ TITLED_NAME = re.compile(r"\b(Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Nurse|Rev|Sister|Brother
 LABELLED_NAME = re.compile(r"(?i:\b(?:patient|name|patient name|pt|mother|father|wife|husband|son|daughter|sister|brother|"
                            r"spouse|guardian|emergency contact|contact|signed by|seen by|attending|physician|nurse)\s*"
                            r"(?:name)?\s*[:=-]\s*)([A-Z][a-zA-Z'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'-]+)?)")
+RELATIVE_NAME = re.compile(r"(?i:\b(?:mother|father|mom|dad|wife|husband|son|daughter|sister|brother|spouse|partner|"
+                           r"friend|neighbou?r|grandson|granddaughter|grandmother|grandfather|niece|nephew|aunt|uncle|"
+                           r"cousin|caregiver|roommate|boyfriend|girlfriend)),?\s+([A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)")
 NAME_SUFFIX_PHRASE = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+(?=,?\s+(?:MD|DO|RN|NP|PA-C|PA|LPN|PhD)\b)")
 AGE_OVER_89 = re.compile(
     r"\b(9\d|1[0-4]\d)(?=(?:\s*|-)(?:years?|yrs?|y/?o|yo)\b(?:[\s-]*old)?)|"
@@ -234,6 +237,7 @@ class TextScrubber:
                                                                                    "Rev"} else m.group(1) + " [NAME]",
                                text)
         text = LABELLED_NAME.sub(lambda m: _keep_label(m, "[NAME]"), text)
+        text = RELATIVE_NAME.sub(lambda m: _keep_label(m, "[NAME]"), text)
         text = NAME_SUFFIX_PHRASE.sub("[NAME]", text)
         if self._names is not None:
             text = self._names.sub("[NAME]", text)

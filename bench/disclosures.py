@@ -138,6 +138,7 @@ def measure_packet() -> dict[str, Any]:
 
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
+    from tests.support import factories
 
     from chartdesk.charts.actions import do_create_note, do_sign_document, do_upload_document
     from chartdesk.disclosures.actions import (
@@ -147,7 +148,6 @@ def measure_packet() -> dict[str, Any]:
         do_send_to_quality_check,
         do_start_processing,
     )
-    from tests.support import factories
 
     provider_user = factories.make_user("provider")
     factories.make_provider(user=provider_user)

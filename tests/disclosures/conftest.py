@@ -72,10 +72,12 @@ def chart(patient: Any, author: Any) -> dict[str, Any]:
     today = timezone.localdate()
     return {
         "patient": patient,
-        "summary": write_signed_note(patient, author, title="Discharge summary", service_date=today - timedelta(days=20),
+        "summary": write_signed_note(patient, author, title="Discharge summary",
+                                     service_date=today - timedelta(days=20),
                                      document_type=DocumentType.DISCHARGE_SUMMARY,
                                      text="Admitted for community-acquired pneumonia. Treated with ceftriaxone."),
-        "lab": write_signed_note(patient, author, title="Basic metabolic panel", service_date=today - timedelta(days=19),
+        "lab": write_signed_note(patient, author, title="Basic metabolic panel",
+                                 service_date=today - timedelta(days=19),
                                  document_type=DocumentType.LAB_REPORT, text="Sodium 139, potassium 4.1."),
         "old_note": write_signed_note(patient, author, title="Clinic visit", service_date=today - timedelta(days=400),
                                       text="Seen for a sprained ankle."),

@@ -114,13 +114,15 @@ def do_record_disclosure(patient: Patient, *, recipient_name: str, description: 
             description=description.strip(), purpose=purpose.strip()[:300], legal_basis=legal_basis,
             accountable=legal_basis not in EXEMPT_BASES, disclosed_at=disclosed_at, recorded_by=acting_user,
         )
-        audit(AuditAction.CREATE, acting_user, patient, "disclosure", disclosure.pk, recipient=disclosure.recipient_name,
+        audit(AuditAction.CREATE, acting_user, patient, "disclosure", disclosure.pk,
+              recipient=disclosure.recipient_name,
               legal_basis=legal_basis, accountable=disclosure.accountable)
     return disclosure
 
 
 def do_suspend_accounting(patient: Patient, *, agency_name: str, statement_in_writing: bool, starts_on: date,
-                          ends_on: date, reason: str, acting_user: Any, agency_official: str = "") -> AccountingSuspension:
+                          ends_on: date, reason: str, acting_user: Any,
+                          agency_official: str = "") -> AccountingSuspension:
     """Record an agency's request to suspend the patient's accounting of disclosures to it.
 
     A written statement suspends for the time it names; an oral one for at most 30 days.

@@ -96,7 +96,9 @@ class AmendmentRequestForm(forms.Form):
 
     def __init__(self, *args: Any, documents: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["document"].choices = [(d.pk, f"{d.service_date:%Y-%m-%d} {d.title}") for d in documents]
+        field = self.fields["document"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [(d.pk, f"{d.service_date:%Y-%m-%d} {d.title}") for d in documents]
 
 
 class AcceptAmendmentForm(forms.Form):

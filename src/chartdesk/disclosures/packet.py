@@ -155,7 +155,8 @@ def _text_document(document: Document, phrases: list[str]) -> bytes:
     if version is not None and version.attestation:
         setter.write(remove_phrases(version.attestation, phrases), font=("Helvetica-Oblique", 9))
     for addendum in document.addenda.all().order_by("created_at"):
-        setter.write(f"Addendum of {timezone.localtime(addendum.created_at):%Y-%m-%d %H:%M}", font=("Helvetica-Bold", 11))
+        written = timezone.localtime(addendum.created_at)
+        setter.write(f"Addendum of {written:%Y-%m-%d %H:%M}", font=("Helvetica-Bold", 11))
         setter.write(remove_phrases(addendum.text, phrases))
         if addendum.attestation:
             setter.write(addendum.attestation, font=("Helvetica-Oblique", 9))
@@ -279,10 +280,11 @@ def _cover_letter(request: ReleaseRequest, parts: list[PacketPart], part2: bool,
     setter.write(f"{today:%B %d, %Y}")
     setter.write(f"To: {request.requester_name}\n{request.requester_address}".strip())
     patient = request.patient
-    setter.write(f"Re: {patient.given_name} {patient.family_name}, MRN {patient.mrn}, born {patient.birth_date:%Y-%m-%d}",
-                 font=("Helvetica-Bold", 11))
+    setter.write(f"Re: {patient.given_name} {patient.family_name}, MRN {patient.mrn}, "
+                 f"born {patient.birth_date:%Y-%m-%d}", font=("Helvetica-Bold", 11))
+    detail = f" ({request.purpose_detail})" if request.purpose_detail else ""
     setter.write(f"Request {request.number} received {request.received_on:%Y-%m-%d}, purpose: "
-                 f"{request.get_purpose_display()}" + (f" ({request.purpose_detail})" if request.purpose_detail else ""))
+                 f"{request.get_purpose_display()}{detail}")
     setter.write(f"Enclosed are copies of {len(parts)} document(s) from the health record, listed in the manifest "
                  "at the end of this packet.")
     if part2:

@@ -218,17 +218,17 @@ def amendment_step_view(request: HttpRequest, amendment_id: int, step: str) -> H
         elif step == "rebuttal":
             amendments.do_file_rebuttal(amendment, rebuttal=text, acting_user=user)
         elif step == "accept":
-            forms["accept"] = form = AcceptAmendmentForm(request.POST)
-            if not form.is_valid():
+            forms["accept"] = accept = AcceptAmendmentForm(request.POST)
+            if not accept.is_valid():
                 raise ChartdeskError("Write the amendment to append.", field="amendment_text")
-            amendments.do_accept_amendment(amendment, amendment_text=form.cleaned_data["amendment_text"],
-                                           notify=form.parties(), acting_user=user)
+            amendments.do_accept_amendment(amendment, amendment_text=accept.cleaned_data["amendment_text"],
+                                           notify=accept.parties(), acting_user=user)
         elif step == "deny":
-            forms["deny"] = form = DenyAmendmentForm(request.POST)
-            if not form.is_valid():
+            forms["deny"] = deny = DenyAmendmentForm(request.POST)
+            if not deny.is_valid():
                 raise ChartdeskError("Choose the ground and write the explanation.", field="explanation")
-            amendments.do_deny_amendment(amendment, basis=form.cleaned_data["basis"],
-                                         explanation=form.cleaned_data["explanation"], acting_user=user)
+            amendments.do_deny_amendment(amendment, basis=deny.cleaned_data["basis"],
+                                         explanation=deny.cleaned_data["explanation"], acting_user=user)
         else:
             raise NotFound("step")
     except ChartdeskError as refusal:

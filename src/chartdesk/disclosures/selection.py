@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from chartdesk.charts.models import Document, DocumentStatus, DocumentType
 from chartdesk.disclosures.authorizations import is_right_of_access, named_categories, needs_authorization

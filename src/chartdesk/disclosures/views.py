@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -136,23 +136,43 @@ def _note(request: HttpRequest) -> str:
     return request.POST.get("text", "")
 
 
-STEPS: dict[str, Callable[[HttpRequest, Any], str]] = {
-    "verify": lambda http, release: (
-        actions.do_verify_identity(release, method=_note(http), acting_user=http.user) and "Identity verified."),
-    "process": lambda http, release: (
-        actions.do_start_processing(release, acting_user=http.user).get_status_display() + "."),
-    "quality-check": lambda http, release: (
-        actions.do_send_to_quality_check(release, acting_user=http.user) and "Sent to quality check."),
-    "return": lambda http, release: (
-        actions.do_return_to_processing(release, note=_note(http), acting_user=http.user) and "Sent back."),
-    "deny": lambda http, release: (
-        actions.do_deny_request(release, reason=_note(http), acting_user=http.user) and "Request denied."),
-    "extend": lambda http, release: (
-        "Extended to " + f"{actions.do_extend_request(release, notice=_note(http), acting_user=http.user).due_on}."),
-    "close": lambda http, release: (actions.do_close_request(release, acting_user=http.user) and "Closed."),
-    "release": lambda http, release: (
-        f"Released: {actions.do_release_request(release, acting_user=http.user).page_count} pages."),
-}
+def _verify(http: HttpRequest, release: Any) -> str:
+    actions.do_verify_identity(release, method=_note(http), acting_user=http.user)
+    return "Identity verified."
+
+
+def _process(http: HttpRequest, release: Any) -> str:
+    return actions.do_start_processing(release, acting_user=http.user).get_status_display() + "."
+
+
+def _quality_check(http: HttpRequest, release: Any) -> str:
+    actions.do_send_to_quality_check(release, acting_user=http.user)
+    return "Sent to quality check."
+
+
+def _send_back(http: HttpRequest, release: Any) -> str:
+    actions.do_return_to_processing(release, note=_note(http), acting_user=http.user)
+    return "Sent back to processing."
+
+
+def _deny(http: HttpRequest, release: Any) -> str:
+    actions.do_deny_request(release, reason=_note(http), acting_user=http.user)
+    return "Request denied."
+
+
+def _extend(http: HttpRequest, release: Any) -> str:
+    extended = actions.do_extend_request(release, notice=_note(http), acting_user=http.user)
+    return f"Extended to {extended.due_on:%Y-%m-%d}."
+
+
+def _close(http: HttpRequest, release: Any) -> str:
+    actions.do_close_request(release, acting_user=http.user)
+    return "Closed."
+
+
+def _release(http: HttpRequest, release: Any) -> str:
+    packet = actions.do_release_request(release, acting_user=http.user)
+    return f"Released: {packet.page_count} pages."
 
 
 def _attach(http: HttpRequest, release: Any) -> str:
@@ -182,7 +202,10 @@ def _label(http: HttpRequest, release: Any) -> str:
     return f"Labelled {document.title}."
 
 
-STEPS.update({"attach": _attach, "redact": _redact, "label": _label})
+STEPS: dict[str, Callable[[HttpRequest, Any], str]] = {
+    "verify": _verify, "process": _process, "quality-check": _quality_check, "return": _send_back, "deny": _deny,
+    "extend": _extend, "close": _close, "release": _release, "attach": _attach, "redact": _redact, "label": _label,
+}
 
 
 @requires(WORK)
@@ -234,8 +257,10 @@ def packet_file_view(request: HttpRequest, packet_id: int) -> HttpResponse:
     packet = access.access_packet_by_id(request.user, packet_id)
     record_event(AuditAction.DOWNLOAD, user=request.user, patient=packet.request.patient,
                  object_type="release_packet", object_id=packet.pk, detail={"sha256": packet.sha256})
-    return FileResponse(default_storage.open(packet.file.name, "rb"), content_type="application/pdf",
-                        as_attachment=True, filename=f"{packet.request.number}.pdf")
+    with default_storage.open(packet.file.name, "rb") as stored:
+        response = HttpResponse(stored.read(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{packet.request.number}.pdf"'
+    return response
 
 
 @public

@@ -25,8 +25,8 @@ from django.utils import timezone
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.models import Addendum, Document, DocumentStatus, Encounter, Provider
-from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.core.crypto import decrypt_text
+from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.disclosures.deid.safe_harbor import DatePolicy, TextScrubber, age_band, age_on, zip3
 from chartdesk.patients.access import access_patient_by_id
 from chartdesk.patients.models import Patient
@@ -144,14 +144,15 @@ def build_dataset(patients: list[Patient], *, date_mode: str) -> dict[str, str]:
     staff = staff_names()
     records = [deidentify_patient(patient, f"R{index:05d}", date_mode=date_mode, staff=staff)
                for index, patient in enumerate(patients, start=1)]
-    tables = {"patients.csv": (PATIENT_COLUMNS, []), "encounters.csv": (ENCOUNTER_COLUMNS, []),
+    tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {"patients.csv": (PATIENT_COLUMNS, []), "encounters.csv": (ENCOUNTER_COLUMNS, []),
               "documents.csv": (DOCUMENT_COLUMNS, [])}
     for record in records:
         tables["patients.csv"][1].append({**{key: record[key] for key in PATIENT_COLUMNS[:-2]},
                                           "encounters": len(record["encounters"]),
                                           "documents": len(record["documents"])})
-        tables["encounters.csv"][1].extend([{"research_id": record["research_id"], **row} for row in record["encounters"]])
-        tables["documents.csv"][1].extend([{"research_id": record["research_id"], **row} for row in record["documents"]])
+        research_id = {"research_id": record["research_id"]}
+        tables["encounters.csv"][1].extend([{**research_id, **row} for row in record["encounters"]])
+        tables["documents.csv"][1].extend([{**research_id, **row} for row in record["documents"]])
     files = {}
     for name, (columns, rows) in tables.items():
         buffer = io.StringIO()

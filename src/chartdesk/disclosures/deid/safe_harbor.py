@@ -88,16 +88,22 @@ IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1
 IPV6 = re.compile(r"\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}\b|\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4})?\b",
                   re.IGNORECASE)
 SSN = re.compile(r"\b\d{3}[- ]\d{2}[- ]\d{4}\b|(?i:\b(?:ssn|social security(?: number| no\.?)?)\s*[:#]?\s*)\d{9}\b")
-PHONE = re.compile(r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?:\s*(?:x|ext\.?)\s*\d{1,5})?"
+PHONE = re.compile(r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?:\s*(?:x"
+                   r"|ext\.?)\s*\d{1,5})?"
                    r"(?![\w/-])", re.IGNORECASE)
-LABELLED_PHONE = re.compile(r"(?i:\b(?:phone|tel|telephone|fax|cell|mobile|pager)\b\.?\s*(?:no\.?|number|#)?\s*[:#]?\s*)"
+LABELLED_PHONE = re.compile(r"(?i:\b(?:phone|tel|telephone|fax|cell|mobile|pager)\b\.?\s*(?:no\.?|number"
+                            r"|#)?\s*[:#]?\s*)"
                             r"(\+?\d[\d\s().-]{6,}\d)")
-ID_LABEL = (r"(?:mrn|medical record(?: number| no\.?| #)?|med rec(?: no\.?)?|account(?: number| no\.?| #)?|acct\.?(?: no\.?)?"
+ID_LABEL = (r"(?:mrn|medical record(?: number| no\.?| #)?|med rec(?: no\.?)?|account(?: number| no\.?| #)?"
+            r"|acct\.?(?: no\.?)?"
             r"|member(?: id| number| no\.?)?|subscriber(?: id| number)?|policy(?: number| no\.?| #)?"
-            r"|health plan(?: id| number| no\.?)?|plan(?: id| number| no\.?)|group(?: number| no\.?| #)|medicaid(?: id| no\.?)?"
-            r"|medicare(?: id| number| no\.?)?|mbi|licen[cs]e(?: number| no\.?| #)?|dl|driver'?s licen[cs]e(?: number| no\.?)?"
+            r"|health plan(?: id| number| no\.?)?|plan(?: id| number| no\.?)|group(?: number| no\.?| #)"
+            r"|medicaid(?: id| no\.?)?"
+            r"|medicare(?: id| number| no\.?)?|mbi|licen[cs]e(?: number| no\.?| #)?|dl"
+            r"|driver'?s licen[cs]e(?: number| no\.?)?"
             r"|certificate(?: number| no\.?| #)?|dea(?: number| no\.?)?|npi|passport(?: number| no\.?)?|vin"
-            r"|vehicle(?: id| identification number)?|licen[cs]e plate|plate(?: number| no\.?)?|serial(?: number| no\.?| #)?"
+            r"|vehicle(?: id| identification number)?|licen[cs]e plate|plate(?: number| no\.?)?|serial(?: number"
+            r"| no\.?| #)?"
             r"|device(?: id| serial)?|udi|implant(?: id| serial)?|badge(?: number| no\.?)?|claim(?: number| no\.?| #)?"
             r"|invoice(?: number| no\.?)?|case(?: number| no\.?)|id(?: number| no\.?)?)")
 LABELLED_ID = re.compile(rf"(?i:\b{ID_LABEL}\s*[:#]?\s*(?:is\s+)?)(?=[A-Z0-9-]*\d)([A-Z0-9][A-Z0-9-]{{2,}}[A-Z0-9])",
@@ -111,13 +117,16 @@ STREET = re.compile(
     r"(?:,?\s*(?i:apt|apartment|suite|ste|unit|#)\.?\s*[A-Z0-9-]+)?"
 )
 PO_BOX = re.compile(r"\bP\.?\s*O\.?\s*Box\s+\d+\b", re.IGNORECASE)
-CITY_STATE_ZIP = re.compile(rf"\b(?:[A-Z][a-z]+\s){{0,2}}[A-Z][a-z]+,\s*(?:{'|'.join(STATES)})\.?\s+(\d{{5}})(?:-\d{{4}})?\b")
-STATE_ZIP = re.compile(rf"\b(?:{'|'.join(STATES)})\.?\s+(\d{{5}})(?:-\d{{4}})?\b")
+STATE_NAMES = "|".join(STATES)
+CITY_STATE_ZIP = re.compile(rf"\b(?:[A-Z][a-z]+\s){{0,2}}[A-Z][a-z]+,\s*(?:{STATE_NAMES})\.?\s+(\d{{5}})"
+                            r"(?:-\d{4})?\b")
+STATE_ZIP = re.compile(rf"\b(?:{STATE_NAMES})\.?\s+(\d{{5}})(?:-\d{{4}})?\b")
 LABELLED_ZIP = re.compile(r"(?i:\b(?:zip|zip code|postal code)\s*[:#]?\s*)(\d{5})(?:-\d{4})?\b")
 ZIP_PLUS4 = re.compile(r"\b(\d{5})-\d{4}\b")
 TITLED_NAME = re.compile(r"\b(Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Nurse|Rev|Sister|Brother|Father)\.?\s+"
                          r"(?:[A-Z]\.\s*)?[A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?")
-LABELLED_NAME = re.compile(r"(?i:\b(?:patient|name|patient name|pt|mother|father|wife|husband|son|daughter|sister|brother|"
+LABELLED_NAME = re.compile(r"(?i:\b(?:patient|name|patient name|pt|mother|father|wife|husband|son|daughter|sister"
+                           r"|brother|"
                            r"spouse|guardian|emergency contact|contact|signed by|seen by|attending|physician|nurse)\s*"
                            r"(?:name)?\s*[:=-]\s*)([A-Z][a-zA-Z'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'-]+)?)")
 RELATIVE_NAME = re.compile(r"(?i:\b(?:mother|father|mom|dad|wife|husband|son|daughter|sister|brother|spouse|partner|"
@@ -132,7 +141,8 @@ AGE_OVER_89 = re.compile(
 NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?\b")
 WRITTEN_DATE = re.compile(
-    rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?)?({MONTH_PATTERN})(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(\d{{4}})\b",
+    rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?)?({MONTH_PATTERN})(?:\s+(\d{{1,2}})(?:st|nd|rd"
+    rf"|th)?)?,?\s+(\d{{4}})\b",
     re.IGNORECASE,
 )
 MONTH_DAY = re.compile(rf"\b({MONTH_PATTERN})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*\d{{4}})", re.IGNORECASE)
@@ -233,9 +243,7 @@ class TextScrubber:
         text = AGE_OVER_89.sub(lambda m: _keep_label(m, "90+", group=2 if m.group(2) else 1), text)
         text = LONG_NUMBER.sub("[ID]", text)
         text = MIXED_CODE.sub(lambda m: "[ID]" if len(m.group(0)) >= 6 else m.group(0), text)
-        text = TITLED_NAME.sub(lambda m: m.group(1) + ". [NAME]" if m.group(1) in {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof",
-                                                                                   "Rev"} else m.group(1) + " [NAME]",
-                               text)
+        text = TITLED_NAME.sub(_titled, text)
         text = LABELLED_NAME.sub(lambda m: _keep_label(m, "[NAME]"), text)
         text = RELATIVE_NAME.sub(lambda m: _keep_label(m, "[NAME]"), text)
         text = NAME_SUFFIX_PHRASE.sub("[NAME]", text)
@@ -248,6 +256,14 @@ def _keep_label(match: re.Match[str], replacement: str, group: int = 1) -> str:
     """Keep the label before the identifier ('MRN: ') and replace the identifier (the group) itself."""
     whole = match.group(0)
     return whole[: match.start(group) - match.start(0)] + replacement + whole[match.end(group) - match.start(0):]
+
+
+ABBREVIATED_TITLES = frozenset({"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Rev"})
+
+
+def _titled(match: re.Match[str]) -> str:
+    title = match.group(1)
+    return title + (". [NAME]" if title in ABBREVIATED_TITLES else " [NAME]")
 
 
 def _state_of(text: str) -> str:

@@ -144,8 +144,10 @@ def build_dataset(patients: list[Patient], *, date_mode: str) -> dict[str, str]:
     staff = staff_names()
     records = [deidentify_patient(patient, f"R{index:05d}", date_mode=date_mode, staff=staff)
                for index, patient in enumerate(patients, start=1)]
-    tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {"patients.csv": (PATIENT_COLUMNS, []), "encounters.csv": (ENCOUNTER_COLUMNS, []),
-              "documents.csv": (DOCUMENT_COLUMNS, [])}
+    tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {
+        "patients.csv": (PATIENT_COLUMNS, []), "encounters.csv": (ENCOUNTER_COLUMNS, []),
+        "documents.csv": (DOCUMENT_COLUMNS, []),
+    }
     for record in records:
         tables["patients.csv"][1].append({**{key: record[key] for key in PATIENT_COLUMNS[:-2]},
                                           "encounters": len(record["encounters"]),

@@ -111,7 +111,8 @@ def audit(action: str, user: Any, patient: Any, object_type: str, object_id: Any
 
 def _locked(request: ReleaseRequest) -> ReleaseRequest:
     # Two specialists must not move one request at once: the row lock serialises them.
-    return ReleaseRequest.objects.select_for_update().select_related("patient", "authorization").get(pk=request.pk)
+    return ReleaseRequest.objects.select_for_update(of=("self",)).select_related("patient", "authorization").get(
+        pk=request.pk)
 
 
 def _expect(request: ReleaseRequest, statuses: tuple[str, ...], action: str) -> None:

@@ -136,3 +136,61 @@ def test_viewing_a_request_is_audited(chart, roi, client_for):
     client_for(roi).get(f"/disclosures/requests/{packet.request_id}/")
     assert AuditEvent.objects.filter(action="view", object_type="release_request",
                                      object_id=str(packet.request_id)).exists()
+
+
+def test_an_authorization_is_recorded_with_its_scanned_form_and_attached(chart, roi, client_for):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    scan = io.BytesIO()
+    writer.write(scan)
+    client = client_for(roi)
+    log_through_the_desk(client, chart["patient"], requester_type="attorney", requester_name="Harbor Life",
+                         purpose="insurance", delivery_format="pdf")
+    request = ReleaseRequest.objects.get()
+    response = client.post(
+        f"/disclosures/patient/{chart['patient'].pk}/authorizations/new/?request={request.pk}",
+        {"scanned_form": SimpleUploadedFile("authorization.pdf", scan.getvalue(), content_type="application/pdf"),
+         "information_described": "Discharge summaries", "discloser": "Chartdesk General",
+         "recipient": "Harbor Life", "purpose": "Insurance", "expires_on": "2099-01-01", "signature_present": "on",
+         "signed_on": timezone.localdate().isoformat(), "states_right_to_revoke": "on", "states_conditioning": "on",
+         "states_redisclosure": "on", "sensitive_categories": ["hiv_sti"]},
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    authorization = request.authorization
+    assert len(authorization.scanned_form_sha256) == 64
+    assert authorization.sensitive_categories == ["hiv_sti"]
+
+
+def test_a_file_that_is_not_a_scan_is_refused_naming_the_field(chart, roi, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client_for(roi).post(
+        f"/disclosures/patient/{chart['patient'].pk}/authorizations/new/",
+        {"scanned_form": SimpleUploadedFile("form.pdf", b"MZ not a pdf", content_type="application/pdf")},
+    )
+    assert response.status_code == 400
+    assert "Scanned form" in response.content.decode()
+    from chartdesk.disclosures.models import Authorization
+
+    assert Authorization.objects.count() == 0
+
+
+def test_an_expired_link_answers_gone(chart, roi, client_for):
+    from chartdesk.disclosures.actions import do_create_download_link
+    from chartdesk.disclosures.models import DownloadLink
+
+    packet = release(chart["patient"], roi, **PATIENT_ACCESS, delivery_format="electronic",
+                     requester_email="maria@example.org")
+    token = do_create_download_link(packet, acting_user=roi, hours=1)
+    DownloadLink.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    from django.test import Client
+
+    response = Client().get(f"/disclosures/download/{token}/")
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()

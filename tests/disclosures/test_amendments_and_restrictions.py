@@ -160,3 +160,15 @@ def test_the_roi_specialist_does_not_decide_restrictions(self_paid, roi):
     _, restriction = self_paid
     with pytest.raises(PermissionRefused):
         do_decide_restriction(restriction, agree=True, acting_user=roi)
+
+
+def test_a_patients_packet_is_addressed_to_the_confidential_contact(chart, privacy, roi):
+    agreed = do_request_restriction(chart["patient"], kind="confidential", description="Mail to my PO box",
+                                    alternative_contact="PO Box 12, Springfield", acting_user=privacy)
+    do_decide_restriction(agreed, agree=True, acting_user=privacy)
+    from tests.disclosures.helpers import page_texts
+
+    packet = release(chart["patient"], roi, **PATIENT_ACCESS, requester_address="1 Home Street, Springfield")
+    cover = page_texts(packet)[0]
+    assert "PO Box 12, Springfield" in cover
+    assert "1 Home Street" not in cover

@@ -25,7 +25,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 from chartdesk.charts.files import read_verified
 from chartdesk.charts.models import Document, DocumentType
+from chartdesk.disclosures.authorizations import is_right_of_access
 from chartdesk.disclosures.models import AmendmentRequest, AmendmentStatus, Redaction, ReleaseRequest
+from chartdesk.disclosures.restrictions import confidential_contact
 from chartdesk.disclosures.selection import PART2_NOTICE, Selection
 
 REDACTED = "[REDACTED]"
@@ -278,7 +280,11 @@ def _cover_letter(request: ReleaseRequest, parts: list[PacketPart], part2: bool,
     facility = getattr(settings, "FACILITY_NAME", "Health Information Management")
     setter.write(facility, font=("Helvetica-Bold", 14))
     setter.write(f"{today:%B %d, %Y}")
-    setter.write(f"To: {request.requester_name}\n{request.requester_address}".strip())
+    address = request.requester_address
+    if is_right_of_access(request):
+        # A patient who asked for confidential communications (164.522(b)) is written to there.
+        address = confidential_contact(request.patient) or address
+    setter.write(f"To: {request.requester_name}\n{address}".strip())
     patient = request.patient
     setter.write(f"Re: {patient.given_name} {patient.family_name}, MRN {patient.mrn}, "
                  f"born {patient.birth_date:%Y-%m-%d}", font=("Helvetica-Bold", 11))

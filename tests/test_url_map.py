@@ -13,7 +13,8 @@ from django.utils import timezone
 from chartdesk.core.permissions import PUBLIC
 from tests.support import factories
 
-RECORD_KWARGS = {"patient_id", "document_id", "encounter_id", "version_id", "addendum_id"}
+RECORD_KWARGS = {"patient_id", "document_id", "encounter_id", "version_id", "addendum_id", "request_id", "packet_id",
+                  "amendment_id", "restriction_id", "accounting_id"}
 
 
 def walk(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -86,6 +87,7 @@ def _restricted_records() -> dict[str, Any]:
     )
     do_sign_document(document, acting_user=provider_user)
     addendum = do_add_addendum(document, text="Later note", acting_user=provider_user)
+    disclosure_ids = _disclosure_records(secret, document)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
     document.refresh_from_db()
@@ -95,7 +97,24 @@ def _restricted_records() -> dict[str, Any]:
         "encounter_id": encounter.pk,
         "version_id": document.current_version_id,
         "addendum_id": addendum.pk,
+        **disclosure_ids,
     }
+
+
+def _disclosure_records(secret: Any, document: Any) -> dict[str, int]:
+    """A released request with its packet, an amendment, a restriction and an accounting request."""
+    from chartdesk.disclosures.accounting import do_request_accounting
+    from chartdesk.disclosures.amendments import do_request_amendment, do_request_restriction
+    from tests.disclosures.helpers import release
+
+    roi = factories.make_user("roi")
+    privacy = factories.make_user("privacy_officer")
+    packet = release(secret, roi, requester_type="provider", requester_name="Dr Lee", purpose="treatment")
+    amendment = do_request_amendment(document, requested_change="Wrong allergy", acting_user=privacy)
+    restriction = do_request_restriction(secret, kind="other", description="Not to my employer", acting_user=privacy)
+    accounting = do_request_accounting(secret, acting_user=privacy)
+    return {"request_id": packet.request_id, "packet_id": packet.pk, "amendment_id": amendment.pk,
+            "restriction_id": restriction.pk, "accounting_id": accounting.pk}
 
 
 def _row_counts() -> dict[str, int]:
@@ -104,7 +123,7 @@ def _row_counts() -> dict[str, int]:
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"patients", "charts"}
+        if model._meta.app_label in {"patients", "charts", "disclosures"}
     }
 
 

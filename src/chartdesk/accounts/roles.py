@@ -41,7 +41,14 @@ ROLES: tuple[Role, ...] = (
     ),
     Role("coder", "Coder", SEARCH + READ_DOCS, "Code finished encounters."),
     Role("billing", "Billing specialist", SEARCH, "Charges, claims, remittances and statements."),
-    Role("roi", "Release-of-information specialist", SEARCH + READ_DOCS, "Requests for copies of records."),
+    Role(
+        "roi",
+        "Release-of-information specialist",
+        SEARCH
+        + READ_DOCS
+        + ("disclosures.work_requests", "disclosures.release_records", "disclosures.label_sensitivity"),
+        "Requests for copies of records.",
+    ),
     Role(
         "transcriptionist",
         "Transcriptionist",
@@ -98,6 +105,12 @@ ROLES: tuple[Role, ...] = (
             "audit.export_audit",
             "audit.verify_chain",
             "accounts.break_the_glass",
+            "charts.add_addendum",
+            "disclosures.label_sensitivity",
+            "disclosures.manage_amendments",
+            "disclosures.manage_restrictions",
+            "disclosures.manage_accounting",
+            "disclosures.export_deidentified",
         ),
         "Who looked at what: audit reports and break-the-glass review.",
     ),

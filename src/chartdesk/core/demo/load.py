@@ -51,6 +51,9 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
             if person.restriction:
                 _restrict(patient, person, staff)
                 result.restricted.append((patient.mrn, person.restriction))
+        from chartdesk.disclosures.demo import load_disclosures_demo  # the ROI area's own demo records
+
+        load_disclosures_demo(list(registered.values()), staff)
         for person in plan.patients:
             if person.duplicate_of is not None:
                 result.duplicates.append(

@@ -19,6 +19,7 @@ class Context(StrEnum):
     HISTORY = "history-of"
     FAMILY = "family-history"
     PLANNED = "planned"
+    OTHER_PERSON = "other-person"  # the spouse's or partner's condition, not the patient's
     RESOLVED = "resolved"  # over now: not coded outpatient; treated during an inpatient stay, still coded
 
 
@@ -45,7 +46,7 @@ POST_TRIGGERS: dict[Context, tuple[tuple[str, ...], ...]] = {
     Context.NEGATED: keys("ruled out", "excluded", "unlikely", "absent", "not seen", "negative", "not present"),
     Context.UNCERTAIN: keys("suspected", "is suspected", "likely", "possible", "questionable", "not excluded",
                             "cannot be excluded", "versus", "vs"),
-    Context.HISTORY: keys("in the past", "years ago"),
+    Context.HISTORY: keys("years ago", "in the past"),
     Context.RESOLVED: keys("resolved", "now resolved", "has resolved"),
 }
 # Words that close a trigger's scope early.
@@ -77,6 +78,8 @@ def find_triggers(words: list[str], covered: list[bool]) -> list[TriggerHit]:
             for context, triggers in table.items():
                 for trigger in triggers:
                     end = index + len(trigger)
+                    if trigger == ("past",) and end != len(words):
+                        continue  # "in the past." ends a clause; "for the past 3 days" is recent
                     if end <= len(words) and tuple(words[index:end]) == trigger and not any(covered[index:end]):
                         hits.append(TriggerHit(context, index, end, before))
                         break
@@ -96,8 +99,15 @@ def contexts_for(mention_start: int, mention_end: int, words: list[str], hits: l
     return found
 
 
+SOMEONE_ELSE = re.compile(r"\b(?:wife|husband|spouse|partner|roommate|friend)(?:'s)?\b", re.IGNORECASE)
+
+
 def mentions_relative(clause_text: str) -> bool:
     return RELATIVES.search(clause_text) is not None
+
+
+def mentions_other_person(clause_text: str) -> bool:
+    return SOMEONE_ELSE.search(clause_text) is not None
 
 
 def clause_words(tokens: list[Token]) -> list[str]:

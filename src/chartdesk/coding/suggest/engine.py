@@ -31,6 +31,7 @@ from chartdesk.coding.suggest.context import (
     clause_words,
     contexts_for,
     find_triggers,
+    mentions_other_person,
     mentions_relative,
 )
 from chartdesk.coding.suggest.lexicon import LexiconEntry, Source, load_lexicon
@@ -40,9 +41,12 @@ from chartdesk.coding.suggest.results import Candidate, Evidence, Mention, Sugge
 from chartdesk.coding.suggest.rules import (
     combine_diabetes,
     combine_hypertension,
+    combine_symptoms,
     drop_less_specific,
     fits_patient,
     is_chronic,
+    is_substance_use_only,
+    refine,
 )
 from chartdesk.coding.suggest.sections import SectionKind, split_sections
 from chartdesk.coding.suggest.tabular import load_tabular
@@ -87,11 +91,14 @@ def find_mentions(text: str, section: Section) -> list[Mention]:
         for start, end, _entry in found:
             covered[start:end] = [True] * (end - start)
         hits: list[TriggerHit] = find_triggers(words, covered)
-        relative = mentions_relative(text[clause_start:clause_end])
-        for start, end, entry in found:
+        clause_text = text[clause_start:clause_end]
+        relative, someone_else = mentions_relative(clause_text), mentions_other_person(clause_text)
+        for start, end, entry in refine(found, words):
             contexts = contexts_for(start, end, words, hits)
             if relative:
                 contexts.add(Context.FAMILY)
+            if someone_else:
+                contexts.add(Context.OTHER_PERSON)
             mentions.append(Mention(entry, evidence_of(text, tokens[start], tokens[end - 1]), section, contexts))
     return mentions
 
@@ -118,6 +125,9 @@ def decide(mention: Mention, setting: Setting, has_diagnosis_section: bool, diab
         candidate.flags.add(FLAG_NEGATED)
         candidate.excluded_reason = "negated"
         return candidate
+    if Context.OTHER_PERSON in contexts and Context.FAMILY not in contexts:
+        candidate.excluded_reason = "someone else's condition (spouse, partner)"
+        return candidate
     if Context.FAMILY in contexts or kind == SectionKind.FAMILY_HISTORY:
         candidate.flags.add(FLAG_FAMILY)
         family_code = by_prefix(FAMILY_CODES, code)
@@ -134,6 +144,9 @@ def decide(mention: Mention, setting: Setting, has_diagnosis_section: bool, diab
         candidate.confidence *= 0.8
     if kind == SectionKind.SOCIAL_HISTORY and not code.startswith(SUBSTANCE_PREFIXES):
         candidate.excluded_reason = "social history names no diagnosis of the patient"
+        return candidate
+    if is_substance_use_only(code):
+        candidate.excluded_reason = "substance use without a related disorder is not coded (I.C.5.b.3)"
         return candidate
     over = Context.HISTORY in contexts or (Context.RESOLVED in contexts and setting == "outpatient")
     listed_in_past = kind in (SectionKind.PAST_HISTORY, SectionKind.SURGICAL_HISTORY)
@@ -173,7 +186,8 @@ def suggest_codes(text: str, *, setting: Setting, sex: str | None = None, age: i
     mentions = [mention for section in read for mention in find_mentions(text, section)]
     diabetes = note_has_diabetes(mentions)
     candidates = [decide(mention, setting, has_diagnosis_section, diabetes) for mention in mentions]
-    uncertain_outpatient = any(FLAG_UNCERTAIN in c.flags and c.excluded_reason for c in candidates)
+    uncertain_outpatient = setting == "outpatient" and any(
+        candidate.excluded_reason.startswith("uncertain") for candidate in candidates)
     if uncertain_outpatient:
         for candidate in candidates:
             if candidate.excluded_reason == "symptom outside the diagnostic statement":
@@ -183,6 +197,7 @@ def suggest_codes(text: str, *, setting: Setting, sex: str | None = None, age: i
     if diabetes:
         kept = combine_diabetes(kept, DIABETES_WITH)
     kept = combine_hypertension(kept)
+    kept = combine_symptoms(kept)
     kept = drop_less_specific(kept)
     kept = [candidate for candidate in kept if fits_patient(candidate.code, sex, age)]
     tabular = load_tabular()

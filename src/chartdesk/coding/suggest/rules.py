@@ -3,6 +3,7 @@ conditions, and codes that cannot fit the patient's sex or age."""
 
 from __future__ import annotations
 
+from chartdesk.coding.suggest.lexicon import LexiconEntry
 from chartdesk.coding.suggest.results import Candidate
 from chartdesk.coding.suggest.tabular import load_tabular
 
@@ -14,11 +15,54 @@ CHRONIC_PREFIXES = (
     "M81", "M10", "L40", "D50", "D47", "B20",
 )
 FEMALE_ONLY = ("O", "N7", "N8", "N9", "C51", "C52", "C53", "C54", "C55", "C56", "C57", "C58", "D25", "D26", "D27",
-               "Z34", "Z3A", "Z80.41", "Z85.4")
+               "Z34", "Z3A", "Z85.40", "Z85.41", "Z85.42", "Z85.43", "Z85.44")
 MALE_ONLY = ("N40", "N41", "N42", "N43", "N44", "N45", "N46", "N47", "N48", "N49", "N50", "N51", "N52", "N53", "C60",
              "C61", "C62", "C63", "Z85.46", "Z85.47")
 # A relative's sex-specific cancer fits a patient of either sex.
 ANY_SEX = ("Z80.41", "Z80.42", "Z80.43", "Z80.49")
+
+
+CKD_STAGES = {"1": "N18.1", "2": "N18.2", "3": "N18.30", "3a": "N18.31", "3b": "N18.32", "4": "N18.4",
+              "5": "N18.5"}
+KIDNEY_DISEASE = frozenset({"N18.9", "E11.22", "E10.22"})
+EXACERBATED = {"J44.9": "J44.1", "J45.909": "J45.901"}
+
+
+def refine(found: list[tuple[int, int, LexiconEntry]], words: list[str]) -> list[tuple[int, int, LexiconEntry]]:
+    """Modifiers written apart from the condition: "chronic kidney disease, stage 3a" (the stage
+    adds its N18 code, evidence running to the stage), "acute exacerbation of COPD" (J44.1)."""
+    refined = []
+    for start, end, entry in found:
+        if entry.code in KIDNEY_DISEASE:
+            window = words[end:end + 4]
+            if "stage" in window:
+                at = end + window.index("stage") + 1
+                stage = CKD_STAGES.get(words[at]) if at < len(words) else None
+                if stage and entry.code == "N18.9":
+                    refined.append((start, at + 1, LexiconEntry(stage, entry.source, True)))
+                    continue
+                if stage:
+                    refined.append((start, at + 1, LexiconEntry(stage, entry.source, True)))
+        if entry.code in EXACERBATED and "exacerbation" in words:
+            entry = LexiconEntry(EXACERBATED[entry.code], entry.source, entry.chronic, entry.without_diabetes)
+        refined.append((start, end, entry))
+    return refined
+
+
+def is_substance_use_only(code: str) -> bool:
+    """F10.9- to F19.9- ("use") are coded only when the provider links the use to a disorder."""
+    return code[:2] == "F1" and code[4:5] == "9" and code[1:3] != "17"
+
+
+def combine_symptoms(candidates: list[Candidate]) -> list[Candidate]:
+    """Nausea with vomiting has its own code (R11.2) in place of R11.0 and R11.10."""
+    nausea = next((candidate for candidate in candidates if candidate.code == "R11.0"), None)
+    vomiting = next((candidate for candidate in candidates if candidate.code == "R11.10"), None)
+    if nausea is None or vomiting is None:
+        return candidates
+    nausea.code = "R11.2"
+    nausea.evidence = list(nausea.evidence) + list(vomiting.evidence)
+    return [candidate for candidate in candidates if candidate is not vomiting]
 
 
 def is_chronic(code: str) -> bool:

@@ -96,9 +96,16 @@ def split_sections(text: str) -> list[Section]:
     sections: list[Section] = []
     heading, kind, start = "", SectionKind.OTHER, 0
     for match in HEADER.finditer(text):
-        if match.start() > start or sections or heading:
-            sections.append(Section(heading, kind, start, match.start()))
-        heading = match.group(1).strip(" ,")
+        found = match.group(1)
+        header_start = match.start(1)
+        if "," in found and any(len(part.strip()) < 5 for part in found.split(",")):
+            # "PMH: , DM, HTN, COPD, CAD,PSH:" - the list belongs to PMH; only the last part is a header.
+            last = found.rsplit(",", 1)[1]
+            header_start = match.end(1) - len(last)
+            found = last
+        if header_start > start or sections or heading:
+            sections.append(Section(heading, kind, start, header_start))
+        heading = found.strip(" ,")
         kind = kind_of(heading)
         start = match.end()
     sections.append(Section(heading, kind, start, len(text)))

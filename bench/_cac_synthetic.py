@@ -44,8 +44,8 @@ def condition(key: str, codes: str, *phrases: str, symptom_text: str = "", sympt
 
 
 CONDITIONS: tuple[Condition, ...] = (
-    condition("htn", "I10", "Essential hypertension, controlled on lisinopril.", "Hypertension, blood pressure at goal.",
-              "HTN - continue amlodipine 5 mg daily.", tags="htn chronic"),
+    condition("htn", "I10", "Essential hypertension, controlled on lisinopril.",
+              "Hypertension, blood pressure at goal.", "HTN - continue amlodipine 5 mg daily.", tags="htn chronic"),
     condition("dm2", "E11.9", "Type 2 diabetes mellitus without complications, A1c 6.9%.",
               "DM2, diet controlled.", "Diabetes mellitus type 2, stable on metformin.", tags="dm chronic"),
     condition("dm2_neuro", "E11.40", "Type 2 diabetes mellitus with diabetic neuropathy.",
@@ -209,7 +209,8 @@ def make_note(rng: random.Random, number: int, setting: str) -> dict:
     wanted = rng.randint(1, 4)
     for candidate in rng.sample(fitting, k=len(fitting)):
         keys = {c.key[:4] for c in chosen}
-        if candidate.key[:4] not in keys and not ({"dm", "hf", "ckd"} & candidate.tags & set().union(*(c.tags for c in chosen))):
+        chosen_tags = set().union(*(c.tags for c in chosen))
+        if candidate.key[:4] not in keys and not ({"dm", "hf", "ckd"} & candidate.tags & chosen_tags):
             chosen.append(candidate)
         if len(chosen) == wanted:
             break

@@ -48,7 +48,7 @@ from chartdesk.coding.suggest.rules import (
     is_substance_use_only,
     refine,
 )
-from chartdesk.coding.suggest.sections import SectionKind, split_sections
+from chartdesk.coding.suggest.sections import Section, SectionKind, split_sections
 from chartdesk.coding.suggest.tabular import load_tabular
 from chartdesk.coding.suggest.text import Token, clauses, tokens_of
 

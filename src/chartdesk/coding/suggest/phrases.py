@@ -13,10 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CURATED = """
-I10 | c | hypertension; htn; high blood pressure; essential hypertension; elevated blood pressure diagnosis; benign hypertension
-E11.9 | c | diabetes; dm; dm2; dm 2; t2dm; niddm; type 2 diabetes; diabetes type 2; type 2 dm; adult onset diabetes; non insulin dependent diabetes; diabetic; diabetes type ii
+I10 | c | hypertension; htn; high blood pressure; essential hypertension; elevated blood pressure diagnosis
+I10 | c | benign hypertension
+E11.9 | c | diabetes; dm; dm2; dm 2; t2dm; niddm; type 2 diabetes; diabetes type 2; type 2 dm; adult onset diabetes
+E11.9 | c | non insulin dependent diabetes; diabetic; diabetes type ii
 E10.9 | c | type 1 diabetes; diabetes type 1; t1dm; iddm; dm1; dm 1; juvenile diabetes; insulin dependent diabetes
-E11.65 | c | diabetes with hyperglycemia; uncontrolled diabetes; poorly controlled diabetes; poorly controlled type 2 diabetes; uncontrolled type 2 diabetes; diabetes uncontrolled; diabetes type 2 uncontrolled; type 2 diabetes with hyperglycemia
+E11.65 | c | diabetes with hyperglycemia; uncontrolled diabetes; poorly controlled diabetes
+E11.65 | c | poorly controlled type 2 diabetes; uncontrolled type 2 diabetes; diabetes uncontrolled
+E11.65 | c | diabetes type 2 uncontrolled; type 2 diabetes with hyperglycemia
 E11.65 | c d=R73.9 | hyperglycemia
 E11.649 | d=E16.2 | hypoglycemia
 E11.40 | c | diabetic neuropathy; type 2 diabetes with neuropathy
@@ -53,7 +57,8 @@ D72.829 | | leukocytosis
 D69.6 | | thrombocytopenia
 D47.3 | c | essential thrombocytosis; essential thrombocythemia
 D47.2 | c | mgus; monoclonal gammopathy
-I25.10 | c | coronary artery disease; cad; coronary disease; atherosclerotic heart disease; ashd; arteriosclerotic heart disease
+I25.10 | c | coronary artery disease; cad; coronary disease; atherosclerotic heart disease; ashd
+I25.10 | c | arteriosclerotic heart disease
 I25.119 | c | coronary artery disease with angina
 I20.9 | | angina; angina pectoris
 I25.2 | | old myocardial infarction; old mi; healed myocardial infarction
@@ -77,14 +82,19 @@ I95.9 | | hypotension
 I46.9 | | cardiac arrest
 I26.99 | | pulmonary embolism; pe acute; acute pulmonary embolism; pulmonary embolus
 I82.409 | | deep vein thrombosis; dvt; acute dvt
-I82.401 | | right leg dvt; right lower extremity dvt; deep vein thrombosis right lower extremity; dvt right leg; dvt right lower extremity
-I82.402 | | left leg dvt; left lower extremity dvt; deep vein thrombosis left lower extremity; dvt left leg; dvt left lower extremity
-I63.9 | | stroke; cva; cerebrovascular accident; cerebral infarction; ischemic stroke; acute ischemic stroke; acute stroke
+I82.401 | | right leg dvt; right lower extremity dvt; deep vein thrombosis right lower extremity; dvt right leg
+I82.401 | | dvt right lower extremity
+I82.402 | | left leg dvt; left lower extremity dvt; deep vein thrombosis left lower extremity; dvt left leg
+I82.402 | | dvt left lower extremity
+I63.9 | | stroke; cva; cerebrovascular accident; cerebral infarction; ischemic stroke; acute ischemic stroke
+I63.9 | | acute stroke
 G45.9 | | tia; transient ischemic attack
 I67.1 | | intracranial aneurysm; cerebral aneurysm; brain aneurysm
 I73.9 | c | claudication
-J44.9 | c | copd; chronic obstructive pulmonary disease; chronic obstructive lung disease; emphysema; chronic bronchitis
-J44.1 | | copd exacerbation; copd with acute exacerbation; acute exacerbation copd; exacerbation copd; aecopd; acute copd exacerbation
+J44.9 | c | copd; chronic obstructive pulmonary disease; chronic obstructive lung disease; emphysema
+J44.9 | c | chronic bronchitis
+J44.1 | | copd exacerbation; copd with acute exacerbation; acute exacerbation copd; exacerbation copd; aecopd
+J44.1 | | acute copd exacerbation
 J45.909 | c | asthma; reactive airway disease; bronchial asthma
 J45.20 | c | mild intermittent asthma
 J45.30 | c | mild persistent asthma
@@ -102,7 +112,8 @@ J32.9 | | sinusitis; chronic sinusitis
 J30.9 | c | allergic rhinitis; hay fever; seasonal allergies
 J31.0 | | rhinitis; chronic rhinitis; purulent rhinitis
 J20.9 | | acute bronchitis; bronchitis
-J96.01 | | acute respiratory failure with hypoxia; acute hypoxic respiratory failure; acute hypoxemic respiratory failure
+J96.01 | | acute respiratory failure with hypoxia; acute hypoxic respiratory failure
+J96.01 | | acute hypoxemic respiratory failure
 J96.00 | | acute respiratory failure
 J91.0 | | malignant pleural effusion
 J90 | | pleural effusion
@@ -181,7 +192,8 @@ F84.0 | c | autism; autistic disorder
 F42.9 | c | obsessive compulsive disorder; ocd
 F10.20 | c | alcohol dependence; alcoholism; alcohol use disorder
 F10.10 | c | alcohol abuse
-F17.210 | c | current smoker; smoker; smokes cigarettes; cigarette smoker; tobacco dependence; nicotine dependence cigarettes; tobacco use disorder; smokes; pack a day
+F17.210 | c | current smoker; smoker; smokes cigarettes; cigarette smoker; tobacco dependence
+F17.210 | c | nicotine dependence cigarettes; tobacco use disorder; smokes; pack a day
 F03.90 | c | dementia
 G30.9 | c | alzheimer disease; alzheimers; alzheimer
 G20.A1 | c | parkinson disease; parkinsons disease; parkinson
@@ -200,7 +212,8 @@ M54.9 | | back pain
 M54.16 | | lumbar radiculopathy
 M54.30 | | sciatica
 M19.90 | c | osteoarthritis; degenerative joint disease; djd; arthritis
-M17.0 | c | bilateral osteoarthritis knees; bilateral knee osteoarthritis; osteoarthritis both knees; bilateral primary osteoarthritis knees; osteoarthritis bilateral knees
+M17.0 | c | bilateral osteoarthritis knees; bilateral knee osteoarthritis; osteoarthritis both knees
+M17.0 | c | bilateral primary osteoarthritis knees; osteoarthritis bilateral knees
 M17.11 | c | osteoarthritis right knee; right knee osteoarthritis; primary osteoarthritis right knee
 M17.12 | c | osteoarthritis left knee; left knee osteoarthritis; primary osteoarthritis left knee
 M06.9 | c | rheumatoid arthritis

@@ -135,7 +135,8 @@ def combine_hypertension(candidates: list[Candidate]) -> list[Candidate]:
         hypertension.code = "I12.0" if late_stage else "I12.9"
     else:
         return candidates
-    hypertension.evidence = list(hypertension.evidence) + [item for other in failure + kidney for item in other.evidence]
+    combined = [item for other in failure + kidney for item in other.evidence]
+    hypertension.evidence = list(hypertension.evidence) + combined
     return merge_same_code(candidates)
 
 

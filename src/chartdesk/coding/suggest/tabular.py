@@ -6,10 +6,10 @@ expanded the way the tabular defines them (placeholder X up to six characters, t
 from __future__ import annotations
 
 import functools
+import importlib.util
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
-import importlib.util
 from pathlib import Path
 
 

@@ -99,10 +99,10 @@ def mtsamples_notes(source: Path) -> list[dict]:
         if row["note_id"] in MTSAMPLES_LABELS or row["note_id"] in HELD_OUT_LABELS:
             rows[row["note_id"]] = row
     notes = []
-    for source, labels in (("mtsamples", MTSAMPLES_LABELS), ("mtsamples-held-out", HELD_OUT_LABELS)):
+    for subset, labels in (("mtsamples", MTSAMPLES_LABELS), ("mtsamples-held-out", HELD_OUT_LABELS)):
         for note_id, (setting, codes) in sorted(labels.items()):
             row = rows[note_id]
-            notes.append({"id": f"mtsamples-{note_id}", "source": source, "setting": setting, "sex": None,
+            notes.append({"id": f"mtsamples-{note_id}", "source": subset, "setting": setting, "sex": None,
                           "age": None, "text": row["transcription"], "codes": sorted(set(codes)),
                           "title": row["sample_name"].strip()})
     return notes

@@ -64,10 +64,11 @@ def run() -> dict[str, Any]:
     }
     for source in sorted(key for key in totals if key != "all"):
         scores = totals[source]
-        result[f"cac_{source}_notes"] = sum(1 for note in notes if note["source"] == source)
-        result[f"cac_{source}_precision"] = round(scores.precision, 3)
-        result[f"cac_{source}_recall"] = round(scores.recall, 3)
-        result[f"cac_{source}_f1"] = round(scores.f1, 3)
+        key = source.replace("-", "_")
+        result[f"cac_{key}_notes"] = sum(1 for note in notes if note["source"] == source)
+        result[f"cac_{key}_precision"] = round(scores.precision, 3)
+        result[f"cac_{key}_recall"] = round(scores.recall, 3)
+        result[f"cac_{key}_f1"] = round(scores.f1, 3)
     return result
 
 

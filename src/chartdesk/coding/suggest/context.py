@@ -67,22 +67,40 @@ class TriggerHit:
     before: bool  # True: looks at what follows it; False: looks back
 
 
+def trigger_index() -> dict[str, list[tuple[tuple[str, ...], Context, bool]]]:
+    """Triggers by their first word, longest first, so a clause is scanned once."""
+    index: dict[str, list[tuple[tuple[str, ...], Context, bool]]] = {}
+    for table, before in ((PRE_TRIGGERS, True), (POST_TRIGGERS, False)):
+        for context, triggers in table.items():
+            for trigger in triggers:
+                index.setdefault(trigger[0], []).append((trigger, context, before))
+    for entries in index.values():
+        entries.sort(key=lambda entry: -len(entry[0]))
+    return index
+
+
+TRIGGERS_BY_FIRST_WORD = trigger_index()
+
+
 def find_triggers(words: list[str], covered: list[bool]) -> list[TriggerHit]:
     """Every trigger in a clause's words, skipping words that belong to a matched condition (the
-    "without" of "type 2 diabetes mellitus without complications" is part of its name)."""
+    "without" of "type 2 diabetes mellitus without complications" is part of its name). At one
+    place, the longest trigger of each context and direction counts."""
     hits = []
-    for index in range(len(words)):
-        if covered[index]:
+    for index, word in enumerate(words):
+        candidates = TRIGGERS_BY_FIRST_WORD.get(word)
+        if candidates is None or covered[index]:
             continue
-        for table, before in ((PRE_TRIGGERS, True), (POST_TRIGGERS, False)):
-            for context, triggers in table.items():
-                for trigger in triggers:
-                    end = index + len(trigger)
-                    if trigger == ("past",) and end != len(words):
-                        continue  # "in the past." ends a clause; "for the past 3 days" is recent
-                    if end <= len(words) and tuple(words[index:end]) == trigger and not any(covered[index:end]):
-                        hits.append(TriggerHit(context, index, end, before))
-                        break
+        seen: set[tuple[Context, bool]] = set()
+        for trigger, context, before in candidates:
+            end = index + len(trigger)
+            if (context, before) in seen or end > len(words):
+                continue
+            if trigger == ("past",) and end != len(words):
+                continue  # "in the past." ends a clause; "for the past 3 days" is recent
+            if tuple(words[index:end]) == trigger and not any(covered[index:end]):
+                hits.append(TriggerHit(context, index, end, before))
+                seen.add((context, before))
     return hits
 
 

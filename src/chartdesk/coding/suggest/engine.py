@@ -77,7 +77,8 @@ def find_mentions(text: str, section: Section) -> list[Mention]:
         found: list[tuple[int, int, LexiconEntry]] = []
         index = 0
         while index < len(words):
-            for length in range(min(lexicon.max_words, len(words) - index), 0, -1):
+            longest = lexicon.longest_from.get(words[index], 0)
+            for length in range(min(longest, len(words) - index), 0, -1):
                 entry = lexicon.entries.get(tuple(words[index:index + length]))
                 if entry is not None:
                     found.append((index, index + length, entry))

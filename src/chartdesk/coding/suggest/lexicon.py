@@ -73,6 +73,8 @@ def acceptable(key: tuple[str, ...]) -> bool:
 class Lexicon:
     entries: dict[tuple[str, ...], LexiconEntry]
     max_words: int
+    # For each word that starts a phrase, the most words such a phrase has: most words start none.
+    longest_from: dict[str, int]
 
 
 @functools.cache
@@ -103,4 +105,7 @@ def load_lexicon() -> Lexicon:
         for phrase in row.phrases:
             offer(phrase_key(phrase), LexiconEntry(row.code, Source.CURATED, row.chronic, row.without_diabetes), 0)
     entries = {key: entry for key, (_rank, entry) in ranked.items()}
-    return Lexicon(entries, max(len(key) for key in entries))
+    longest_from: dict[str, int] = {}
+    for key in entries:
+        longest_from[key[0]] = max(len(key), longest_from.get(key[0], 0))
+    return Lexicon(entries, max(len(key) for key in entries), longest_from)

@@ -3,6 +3,7 @@ every piece of evidence can be sliced back out of the note exactly as written.""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ class Token:
     end: int
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise(word: str) -> str:
     """Lower case, British spellings, roman type numerals, and a light plural strip."""
     lowered = word.lower().replace("'s", "")

@@ -101,3 +101,14 @@ def test_no_family_history_of_cancer_codes_nothing() -> None:
 
 def test_a_spouses_condition_is_not_the_patients() -> None:
     assert codes("HPI: He moved here to help his wife's rheumatoid arthritis.") == set()
+
+
+def test_risks_explained_before_surgery_are_not_diagnoses() -> None:
+    text = ("IMPRESSION: Cholelithiasis. I explained the risks of laparoscopic cholecystectomy including bleeding, "
+            "infection, deep venous thrombosis and pulmonary embolism.")
+    assert codes(text) == {"K80.20"}
+    assert suggestion(text, "I26.99").excluded_reason == "named as a risk or a warning, not a diagnosis"
+
+
+def test_a_list_of_conditions_is_not_read_as_one_inclusion_term() -> None:
+    assert codes("PAST MEDICAL HISTORY: Anxiety, depression.") == {"F41.9", "F32.A"}

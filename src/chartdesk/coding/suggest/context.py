@@ -19,6 +19,7 @@ class Context(StrEnum):
     HISTORY = "history-of"
     FAMILY = "family-history"
     PLANNED = "planned"
+    HYPOTHETICAL = "hypothetical"  # a risk explained, a warning sign to watch for
     OTHER_PERSON = "other-person"  # the spouse's or partner's condition, not the patient's
     RESOLVED = "resolved"  # over now: not coded outpatient; treated during an inpatient stay, still coded
 
@@ -38,6 +39,9 @@ PRE_TRIGGERS: dict[Context, tuple[tuple[str, ...], ...]] = {
                             "cannot exclude", "versus", "vs"),
     Context.HISTORY: keys("history of", "hx of", "h/o", "status post", "s/p", "previous", "prior", "remote", "former",
                           "ex"),
+    Context.HYPOTHETICAL: keys("risk", "risks", "risk of", "complications include", "complications including",
+                               "potential complications", "side effects", "watch for", "call for", "return for",
+                               "precautions"),
     Context.PLANNED: keys("scheduled for", "will undergo", "will have", "plan for", "planned", "recommend",
                           "recommended", "consider", "referred for", "candidate for", "interested in",
                           "agreeable to", "prefers", "awaiting"),

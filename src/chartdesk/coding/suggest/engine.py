@@ -64,6 +64,7 @@ READ_SECTIONS = frozenset({SectionKind.DIAGNOSIS, SectionKind.INITIAL_DIAGNOSIS,
                            SectionKind.PAST_HISTORY, SectionKind.FAMILY_HISTORY, SectionKind.SOCIAL_HISTORY,
                            SectionKind.OTHER})
 SUBSTANCE_PREFIXES = ("F17", "F10", "Z72", "Z87.891")
+PERSONAL_HISTORY_PREFIXES = ("Z85", "Z86", "Z87", "I25.2")
 
 
 def find_mentions(text: str, section: Section) -> list[Mention]:
@@ -80,6 +81,8 @@ def find_mentions(text: str, section: Section) -> list[Mention]:
             longest = lexicon.longest_from.get(words[index], 0)
             for length in range(min(longest, len(words) - index), 0, -1):
                 entry = lexicon.entries.get(tuple(words[index:index + length]))
+                if entry is not None and entry.source > Source.TITLE and crosses_comma(tokens, index, length):
+                    continue  # "anxiety, depression" is a list of two, not the inclusion term
                 if entry is not None:
                     found.append((index, index + length, entry))
                     index += length
@@ -104,6 +107,10 @@ def find_mentions(text: str, section: Section) -> list[Mention]:
     return mentions
 
 
+def crosses_comma(tokens: list[Token], index: int, length: int) -> bool:
+    return any(token.after_comma for token in tokens[index + 1:index + length])
+
+
 def evidence_of(text: str, first: Token, last: Token) -> Evidence:
     return Evidence(first.start, last.end, text[first.start:last.end])
 
@@ -125,6 +132,9 @@ def decide(mention: Mention, setting: Setting, has_diagnosis_section: bool, diab
     if Context.NEGATED in contexts:
         candidate.flags.add(FLAG_NEGATED)
         candidate.excluded_reason = "negated"
+        return candidate
+    if Context.HYPOTHETICAL in contexts:
+        candidate.excluded_reason = "named as a risk or a warning, not a diagnosis"
         return candidate
     if Context.OTHER_PERSON in contexts and Context.FAMILY not in contexts:
         candidate.excluded_reason = "someone else's condition (spouse, partner)"
@@ -153,6 +163,8 @@ def decide(mention: Mention, setting: Setting, has_diagnosis_section: bool, diab
     listed_in_past = kind in (SectionKind.PAST_HISTORY, SectionKind.SURGICAL_HISTORY)
     if over or (listed_in_past and not chronic and not code.startswith("C")):
         candidate.flags.add(FLAG_HISTORY)
+        if code.startswith(PERSONAL_HISTORY_PREFIXES):
+            return candidate  # already a history code ("former smoker, quit years ago")
         history_code = by_prefix(HISTORY_CODES, code)
         if history_code is None and chronic and Context.HISTORY in contexts:
             candidate.confidence *= 0.8  # "history of hypertension" is hypertension (IV.J)

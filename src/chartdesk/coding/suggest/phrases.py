@@ -190,6 +190,8 @@ F90.9 | c | adhd; attention deficit hyperactivity disorder
 F84.5 | c | asperger; asperger disorder; asperger syndrome
 F84.0 | c | autism; autistic disorder
 F42.9 | c | obsessive compulsive disorder; ocd
+Z72.0 | | tobacco use; tobacco user; uses tobacco
+Z87.891 | | ex smoker; quit smoking; former smoker; former tobacco use
 F10.20 | c | alcohol dependence; alcoholism; alcohol use disorder
 F10.10 | c | alcohol abuse
 F17.210 | c | current smoker; smoker; smokes cigarettes; cigarette smoker; tobacco dependence
@@ -308,7 +310,8 @@ HISTORY_CODES: dict[str, str] = {
     "C73": "Z85.850", "C25": "Z85.07", "C16": "Z85.028", "C85": "Z85.72", "C95": "Z85.6", "C91": "Z85.6",
     "I82.4": "Z86.718", "I82": "Z86.718", "I26": "Z86.711", "I63": "Z86.73", "G45": "Z86.73", "I21": "I25.2",
     "N20": "Z87.442", "J18": "Z87.01", "J69": "Z87.01", "K63.5": "Z86.0100", "N39.0": "Z87.440",
-    "F17": "Z87.891", "K25": "Z87.11", "K26": "Z87.11", "K27": "Z87.11", "O00": "Z87.59", "S06": "Z87.820",
+    "F17": "Z87.891", "Z72.0": "Z87.891", "K25": "Z87.11", "K26": "Z87.11", "K27": "Z87.11", "O00": "Z87.59",
+    "S06": "Z87.820",
     "I46": "Z86.74", "A41": "Z86.19",
 }
 

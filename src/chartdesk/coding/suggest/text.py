@@ -25,6 +25,7 @@ class Token:
     norm: str
     start: int
     end: int
+    after_comma: bool = False  # a comma stands between this word and the one before it
 
 
 @functools.lru_cache(maxsize=65536)
@@ -40,15 +41,20 @@ def normalise(word: str) -> str:
 def tokens_of(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     """Meaningful words of text[start:end], with their offsets in the whole text."""
     end = len(text) if end is None else end
-    found = []
+    found: list[Token] = []
     previous = ""
+    comma = False
+    gap_start = start
     for match in WORD.finditer(text, start, end):
+        comma = comma or "," in text[gap_start:match.start()]
+        gap_start = match.end()
         norm = normalise(match.group())
         if norm in ROMAN and previous == "type":
             norm = ROMAN[norm]
         previous = norm
         if norm not in STOPWORDS:
-            found.append(Token(norm, match.start(), match.end()))
+            found.append(Token(norm, match.start(), match.end(), comma and bool(found)))
+            comma = False
     return found
 
 

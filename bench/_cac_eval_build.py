@@ -91,15 +91,36 @@ HELD_OUT_LABELS: dict[int, tuple[str, list[str]]] = {
     4101: ("outpatient", ["N20.1", "N40.1", "I25.10"]),
 }
 
+# A second held-out set, labelled after the comma and risk fixes that followed the first held-out
+# run, then scored once.
+HELD_OUT_2_LABELS: dict[int, tuple[str, list[str]]] = {
+    4554: ("outpatient", ["C67.9", "I10"]),
+    1396: ("outpatient", ["Q55.69"]),
+    1415: ("outpatient", ["E11.649"]),
+    1417: ("outpatient", ["R97.20", "R35.1", "R35.0"]),
+    3229: ("inpatient", ["N12", "B96.1", "I10", "N28.9", "D64.9", "Z85.42"]),
+    1445: ("outpatient", ["C50.912", "C77.0"]),
+    3897: ("inpatient", ["S06.330A"]),
+    1429: ("outpatient", ["Z48.816", "N47.5"]),
+    1341: ("outpatient", ["L23.7"]),
+    1300: ("outpatient", ["D69.3", "M81.0"]),
+    1302: ("outpatient", ["R33.9", "N39.46", "R14.0", "R60.0"]),
+    3971: ("outpatient", ["I69.318"]),
+    1398: ("outpatient", ["K14.0", "R68.2", "J45.909", "M79.7", "Z87.11", "K21.9", "E03.9", "F32.A", "R53.82"]),
+    3925: ("inpatient", ["K64.8", "I25.10", "E03.9"]),
+    3362: ("outpatient", ["J30.1", "J45.909"]),
+}
+
 
 def mtsamples_notes(source: Path) -> list[dict]:
     rows = {}
     for line in source.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        if row["note_id"] in MTSAMPLES_LABELS or row["note_id"] in HELD_OUT_LABELS:
+        if row["note_id"] in MTSAMPLES_LABELS or row["note_id"] in HELD_OUT_LABELS or row["note_id"] in HELD_OUT_2_LABELS:
             rows[row["note_id"]] = row
     notes = []
-    for subset, labels in (("mtsamples", MTSAMPLES_LABELS), ("mtsamples-held-out", HELD_OUT_LABELS)):
+    for subset, labels in (("mtsamples", MTSAMPLES_LABELS), ("mtsamples-held-out", HELD_OUT_LABELS),
+                           ("mtsamples-held-out-2", HELD_OUT_2_LABELS)):
         for note_id, (setting, codes) in sorted(labels.items()):
             row = rows[note_id]
             notes.append({"id": f"mtsamples-{note_id}", "source": subset, "setting": setting, "sex": None,

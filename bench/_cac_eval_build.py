@@ -116,7 +116,7 @@ def mtsamples_notes(source: Path) -> list[dict]:
     rows = {}
     for line in source.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        if row["note_id"] in MTSAMPLES_LABELS or row["note_id"] in HELD_OUT_LABELS or row["note_id"] in HELD_OUT_2_LABELS:
+        if row["note_id"] in MTSAMPLES_LABELS.keys() | HELD_OUT_LABELS.keys() | HELD_OUT_2_LABELS.keys():
             rows[row["note_id"]] = row
     notes = []
     for subset, labels in (("mtsamples", MTSAMPLES_LABELS), ("mtsamples-held-out", HELD_OUT_LABELS),

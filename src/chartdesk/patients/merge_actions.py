@@ -13,6 +13,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
@@ -179,19 +180,14 @@ def do_merge_patients(survivor: Patient, retired: Patient, *, reason: str, actin
 
 
 def _later_merges_depending_on(event: MergeEvent) -> list[MergeEvent]:
-    """Merges done after `event`, not undone, that moved rows this merge moved (or retired its
-    survivor): undoing `event` first would pull rows from under them."""
+    """Merges done after `event`, not undone, that retired its survivor or moved rows it moved:
+    undoing `event` first would pull rows from under them."""
+    mine = MergeMove.objects.filter(merge=event, kind=MergeMoveKind.MOVED, model_label=OuterRef("model_label"),
+                                    object_pk=OuterRef("object_pk"))
+    overlapping = MergeMove.objects.filter(merge__pk__gt=event.pk, kind=MergeMoveKind.MOVED).filter(
+        Exists(mine)).values("merge_id")
     later = MergeEvent.objects.filter(pk__gt=event.pk, unmerged_at__isnull=True)
-    mine = set(event.moves.filter(kind=MergeMoveKind.MOVED).values_list("model_label", "object_pk"))
-    depending = []
-    for candidate in later.order_by("pk"):
-        if candidate.retired_id == event.survivor_id:
-            depending.append(candidate)
-            continue
-        theirs = candidate.moves.filter(kind=MergeMoveKind.MOVED).values_list("model_label", "object_pk")
-        if any(key in mine for key in theirs.iterator()):
-            depending.append(candidate)
-    return depending
+    return list(later.filter(Q(retired_id=event.survivor_id) | Q(pk__in=overlapping)).order_by("pk"))
 
 
 def _link_for(label: str, field_name: str) -> PatientLink:

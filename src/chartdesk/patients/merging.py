@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 
 from chartdesk.core.errors import ChartdeskError
 
@@ -114,6 +114,12 @@ def repoint(link: PatientLink, pks: list[Any], *, from_pk: int, to_pk: int) -> i
         raise ChartdeskError(
             f"The {link.verbose_name_plural} of these patients cannot be combined ({clash}); nothing was "
             f"changed. The {link.model._meta.app_label} app must register a merge policy for {link.key}."
+        ) from None
+    except DatabaseError as refusal:
+        # A trigger that freezes whole rows refuses the patient column too (see docs/patients-merge.md).
+        raise ChartdeskError(
+            f"The database refused to move the {link.verbose_name_plural} ({refusal}); nothing was changed. "
+            f"Its freeze trigger must let {link.key} change."
         ) from None
 
 

@@ -10,7 +10,7 @@ from chartdesk.charts.models import DocumentVersion
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
 from chartdesk.patients.actions import do_add_phone, do_grant_chart_access, do_set_restriction, do_update_demographics
 from chartdesk.patients.merge_actions import do_merge_patients, do_unmerge_patients
-from chartdesk.patients.merging import KEEP, merge_policy, patient_links
+from chartdesk.patients.merging import KEEP, MOVE, merge_policy, patient_links, register_merge_policy
 from chartdesk.patients.models import (
     IdentifierType,
     MergeMove,
@@ -249,3 +249,61 @@ def test_merges_followed_by_their_unmerges_leave_every_record_set_as_it_was(phon
         do_unmerge_patients(event, reason="Undo", acting_user=him)
     assert without_rows_added_by(record_sets(*people), done) == before
     assert set(Patient.objects.filter(pk__in=[p.pk for p in people]).values_list("status", flat=True)) == {"active"}
+
+
+def test_equally_restricted_charts_merge_and_their_grants_move_to_the_survivor(him):
+    nurse = factories.make_user("coder")
+    a, b = factories.make_patient("Ann", "Lee"), factories.make_patient("Anne", "Lee")
+    for patient in (a, b):
+        do_set_restriction(patient, restriction="employee", acting_user=him)
+        do_grant_chart_access(patient, him, reason="duplicate review", acting_user=him)
+        patient.refresh_from_db()
+    grant = do_grant_chart_access(b, nurse, reason="care team", acting_user=him)
+    do_merge_patients(a, b, reason="Same person", acting_user=him)
+    grant.refresh_from_db()
+    assert grant.patient_id == a.pk
+
+
+def test_an_unmerge_is_refused_while_a_later_merge_moved_the_same_rows(him):
+    a, b, c, d = (factories.make_patient("Ann", name) for name in ("Lee", "Li", "Leigh", "Lea"))
+    phone = do_add_phone(c, use="home", number="2175550111", acting_user=him)
+    first = do_merge_patients(b, c, reason="Same person", acting_user=him)
+    # Another app's correction moved the phone on (a misfiled record refiled to A)...
+    PatientPhone.objects.filter(pk=phone.pk).update(patient=a)
+    a.refresh_from_db()
+    d.refresh_from_db()
+    # ...and A was then merged into D, moving it again.
+    second = do_merge_patients(d, a, reason="Same person", acting_user=him)
+    with pytest.raises(ChartdeskError, match=f"undo merge #{second.pk}"):
+        do_unmerge_patients(first, reason="Wrong", acting_user=him)
+
+
+def test_a_moved_row_that_has_since_left_the_survivor_stays_where_it_is_and_is_listed(him):
+    a, b, c = (factories.make_patient("Ann", name) for name in ("Lee", "Li", "Leigh"))
+    phone = do_add_phone(c, use="home", number="2175550111", acting_user=him)
+    event = do_merge_patients(b, c, reason="Same person", acting_user=him)
+    PatientPhone.objects.filter(pk=phone.pk).update(patient=a)
+    do_unmerge_patients(event, reason="Wrong", acting_user=him)
+    assert PatientPhone.objects.get(pk=phone.pk).patient_id == a.pk
+    event.refresh_from_db()
+    assert [(item["label"], item["pk"]) for item in event.review] == [("patients.PatientPhone", str(phone.pk))]
+
+
+def test_a_merge_refused_halfway_leaves_everything_where_it_was(pair, him):
+    survivor, retired = pair
+    before = record_sets(survivor, retired)
+
+    def refuse(rows):
+        raise ChartdeskError("Phones cannot move today.")
+
+    # Links are walked in label order: charts' encounters and documents have moved by then.
+    register_merge_policy("patients.PatientPhone", "patient", refuse)
+    try:
+        with pytest.raises(ChartdeskError, match="Phones cannot move today"):
+            do_merge_patients(survivor, retired, reason="Same person", acting_user=him)
+    finally:
+        register_merge_policy("patients.PatientPhone", "patient", MOVE)
+    assert record_sets(survivor, retired) == before
+    assert Patient.objects.get(pk=retired.pk).status == PatientStatus.ACTIVE
+    assert not MergeMove.objects.exists()
+    assert not AuditEvent.objects.filter(object_type="patient_merge").exists()

@@ -100,6 +100,8 @@ def merge_compare_view(request: HttpRequest, patient: Patient, duplicate_id: int
 
 def _plain_refusal(survivor: Patient, retired: Patient) -> str:
     """Say before the form is filled in when the merge cannot happen (the action refuses it too)."""
+    if survivor.pk == retired.pk:
+        return "A patient cannot be merged into itself: choose the duplicate record."
     if retired.status == PatientStatus.MERGED:
         return f"MRN {retired.mrn} was already merged into another record."
     if survivor.status == PatientStatus.MERGED:

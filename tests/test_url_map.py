@@ -13,8 +13,11 @@ from django.utils import timezone
 from chartdesk.core.permissions import PUBLIC
 from tests.support import factories
 
-RECORD_KWARGS = {"patient_id", "document_id", "encounter_id", "version_id", "addendum_id", "request_id", "packet_id",
-                  "amendment_id", "restriction_id", "accounting_id"}
+RECORD_KWARGS = {
+    "patient_id", "document_id", "encounter_id", "version_id", "addendum_id",
+    "duplicate_id", "merge_id",
+    "request_id", "packet_id", "amendment_id", "restriction_id", "accounting_id",
+}
 
 
 def walk(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -68,6 +71,7 @@ def _restricted_records() -> dict[str, Any]:
     from chartdesk.charts.actions import do_add_addendum, do_create_note, do_sign_document
     from chartdesk.charts.models import DocumentType
     from chartdesk.patients.actions import do_set_restriction
+    from chartdesk.patients.merge_actions import do_merge_patients
 
     him = factories.make_user("him_manager")
     provider_user = factories.make_user("provider")
@@ -88,7 +92,10 @@ def _restricted_records() -> dict[str, Any]:
     do_sign_document(document, acting_user=provider_user)
     addendum = do_add_addendum(document, text="Later note", acting_user=provider_user)
     disclosure_ids = _disclosure_records(secret, document)
+    secret_duplicate = factories.make_patient("Vera", "Importante")
+    merge = do_merge_patients(secret, secret_duplicate, reason="Same person", acting_user=him)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
+    do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
     document.refresh_from_db()
     return {
@@ -98,6 +105,8 @@ def _restricted_records() -> dict[str, Any]:
         "version_id": document.current_version_id,
         "addendum_id": addendum.pk,
         **disclosure_ids,
+        "duplicate_id": secret_duplicate.pk,
+        "merge_id": merge.pk,
     }
 
 

@@ -83,6 +83,7 @@ ROLES: tuple[Role, ...] = (
             "patients.edit_patient",
             "patients.reveal_ssn",
             "patients.restrict_chart",
+            "patients.merge_patients",
             "charts.open_encounter",
             "charts.upload_document",
             "charts.retract_document",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.core.errors import NotFound
-from chartdesk.patients.models import BreakTheGlassAccess, ChartAccessGrant, Patient
+from chartdesk.patients.models import BreakTheGlassAccess, ChartAccessGrant, MergeEvent, Patient
 
 
 class RestrictedChart(NotFound):
@@ -108,3 +109,34 @@ def access_chart_grants_by_patient(user: Any, patient: Patient) -> list[ChartAcc
         raise NotFound("patient")
     return list(ChartAccessGrant.objects.filter(patient=patient).select_related("user", "granted_by")
                 .order_by("revoked_at", "-granted_at"))
+
+
+def access_merge_event_by_id(user: Any, merge_id: Any) -> MergeEvent:
+    """The merge `merge_id` for a user who may merge and open both of its charts; records the view.
+
+    Raises NotFound for a missing merge, a missing permission, or a restricted chart on either side.
+    """
+    try:
+        merge_pk = int(merge_id)
+    except (TypeError, ValueError):
+        raise NotFound("merge") from None
+    if not user.is_authenticated or not user.has_perm("patients.merge_patients"):
+        raise NotFound("merge")
+    event = MergeEvent.objects.select_related("survivor", "retired", "merged_by", "unmerged_by").filter(
+        pk=merge_pk).first()
+    if event is None or not all(restriction_allows(user, p) for p in (event.survivor, event.retired)):
+        raise NotFound("merge")
+    record_event(AuditAction.VIEW, user=user, patient=event.survivor, object_type="patient_merge", object_id=event.pk)
+    return event
+
+
+def access_merge_events_by_patient(user: Any, patient: Patient) -> list[MergeEvent]:
+    """The merges this (already opened) chart took part in, newest first, for users who may merge.
+
+    Merges whose other chart the user may not open are left out."""
+    if not user.has_perm("patients.merge_patients"):
+        raise NotFound("patient")
+    events = MergeEvent.objects.filter(Q(survivor=patient) | Q(retired=patient)).select_related(
+        "survivor", "retired", "merged_by", "unmerged_by")
+    return [event for event in events
+            if restriction_allows(user, event.retired if event.survivor_id == patient.pk else event.survivor)]

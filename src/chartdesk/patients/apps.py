@@ -5,3 +5,18 @@ class PatientsConfig(AppConfig):
     name = "chartdesk.patients"
     label = "patients"
     verbose_name = "Master patient index"
+
+    def ready(self) -> None:
+        from chartdesk.patients.merging import KEEP, register_merge_policy
+        from chartdesk.patients.models import NameUse
+
+        # The merge history and the chain of merges stay where they were written.
+        register_merge_policy("patients.MergeEvent", "survivor", KEEP)
+        register_merge_policy("patients.MergeEvent", "retired", KEEP)
+        register_merge_policy("patients.Patient", "merged_into", KEEP)
+        # A break-the-glass session opened one chart for a few minutes; it must not open another.
+        register_merge_policy("patients.BreakTheGlassAccess", "patient", KEEP)
+        # The retired legal name stays on the retired record (the merge adds it to the survivor as
+        # an alias); every other name moves.
+        register_merge_policy("patients.PatientName", "patient",
+                              lambda rows: rows.exclude(use=NameUse.OFFICIAL, active=True))

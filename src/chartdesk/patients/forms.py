@@ -288,3 +288,27 @@ class BreakTheGlassForm(forms.Form):
         help_text="Your reason, your name and the time go to the privacy officer's audit report.",
         error_messages={"required": "Reason: required to break the glass."},
     )
+
+
+class MergeForm(forms.Form):
+    """Confirm a merge after the side-by-side comparison; the revisions catch a change since."""
+
+    reason = forms.CharField(
+        label="Reason for the merge", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example the duplicate-review case number and what confirmed it is one person.",
+        error_messages={"required": "Reason: say why these two records are the same person."},
+    )
+    confirm = forms.BooleanField(
+        label="I compared both records: they are the same person, and the duplicate's records move to the survivor.",
+        error_messages={"required": "Confirm: tick the box to say you compared both records."},
+    )
+    survivor_revision = forms.IntegerField(widget=forms.HiddenInput)
+    retired_revision = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class UnmergeForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for undoing the merge", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: two different people (an overlay), found by the care team.",
+        error_messages={"required": "Reason: say why this merge is undone."},
+    )

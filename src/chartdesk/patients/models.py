@@ -240,3 +240,60 @@ class BreakTheGlassAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} broke the glass on {self.patient.mrn}"
+
+
+class MergeEvent(LegalRecordModel):
+    """One merge of a duplicate chart (the retired one) into the survivor, and its undoing.
+
+    The rows it moved are listed in MergeMove, so that an unmerge puts back exactly those rows.
+    """
+
+    survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_survived")
+    retired = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_retired")
+    survivor_mrn = models.CharField(max_length=12)
+    retired_mrn = models.CharField(max_length=12)
+    reason = models.CharField(max_length=500)
+    merged_at = models.DateTimeField(default=timezone.now)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    moved_counts = models.JSONField(default=dict)  # model label -> rows moved, for the history page
+    # The highest primary key of every related table when the merge ran: rows above it that sit on
+    # the survivor at unmerge time were added after the merge and stay there (listed for review).
+    high_water = models.JSONField(default=dict)
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+    unmerged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    unmerge_reason = models.CharField(max_length=500, blank=True)
+    review = models.JSONField(default=list)  # records the unmerge left on the survivor, for the HIM manager
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        permissions = [("merge_patients", "Merge duplicate patients and undo merges")]
+
+    def __str__(self) -> str:
+        return f"merge #{self.pk}: {self.retired_mrn} into {self.survivor_mrn}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.unmerged_at is not None
+
+
+class MergeMoveKind(models.TextChoices):
+    MOVED = "moved", "Moved from the retired chart"
+    ADDED = "added", "Added to the survivor by the merge"
+
+
+class MergeMove(LegalRecordModel):
+    """One row a merge touched: moved from the retired patient, or added to the survivor (an alias
+    name, the retired MRN). Kept by label and primary key, so that any app's rows can be listed."""
+
+    merge = models.ForeignKey(MergeEvent, on_delete=models.PROTECT, related_name="moves")
+    kind = models.CharField(max_length=5, choices=MergeMoveKind.choices, default=MergeMoveKind.MOVED)
+    model_label = models.CharField(max_length=100)
+    field_name = models.CharField(max_length=100)
+    object_pk = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [models.Index(fields=["model_label", "object_pk"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.model_label}.{self.field_name} #{self.object_pk}"

@@ -378,9 +378,10 @@ def _score_numbers(board: _Board, query: ParsedQuery) -> None:
         for patient_id, mrn in Patient.objects.filter(mrn__in=query.mrns).values_list("pk", "mrn"):
             board.offer(patient_id, "mrn", 100.0, f"MRN {mrn}")
     if query.identifier_keys:
-        identifiers = PatientIdentifier.objects.filter(value_key__in=query.identifier_keys).values_list(
-            "patient_id", "type", "value", "active"
-        )
+        # A retired MRN retracted by an unmerge belongs to its own chart again, not to the survivor.
+        identifiers = PatientIdentifier.objects.filter(value_key__in=query.identifier_keys).exclude(
+            type=IdentifierType.RETIRED_MRN, active=False
+        ).values_list("patient_id", "type", "value", "active")
         for patient_id, kind, value, active in identifiers[:ROW_CAP]:
             label = IdentifierType(kind).label if kind in IdentifierType.values else kind
             board.offer(patient_id, "identifier", 90.0 if active else 80.0,

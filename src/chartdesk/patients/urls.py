@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chartdesk.patients import views
+from chartdesk.patients import merge_views, views
 
 urlpatterns = [
     path("", views.search_view, name="patients-search"),
@@ -10,4 +10,8 @@ urlpatterns = [
     path("<int:patient_id>/restriction/", views.restriction_view, name="patients-restriction"),
     path("<int:patient_id>/break-the-glass/", views.break_the_glass_view, name="patients-break-glass"),
     path("<int:patient_id>/reveal-ssn/", views.reveal_ssn_view, name="patients-reveal-ssn"),
+    path("<int:patient_id>/merges/", merge_views.merge_history_view, name="patients-merges"),
+    path("<int:patient_id>/merge/", merge_views.merge_search_view, name="patients-merge-search"),
+    path("<int:patient_id>/merge/<int:duplicate_id>/", merge_views.merge_compare_view, name="patients-merge-compare"),
+    path("merges/<int:merge_id>/unmerge/", merge_views.unmerge_view, name="patients-unmerge"),
 ]

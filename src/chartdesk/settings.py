@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "chartdesk.audit",
     "chartdesk.patients",
     "chartdesk.charts",
+    "chartdesk.clinical",
+    "chartdesk.interop",
     "chartdesk.reports",
 ]
 

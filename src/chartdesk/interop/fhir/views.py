@@ -163,9 +163,9 @@ def vread(request: HttpRequest, caller: ApiCaller, resource_type: str, logical_i
     row = _read(caller, adapter, logical_id)
     current = adapter.version_of(row)
     if current is not None and history_version != current:
-        return outcome_response(404, f"Version {history_version} of {resource_type}/{logical_id} is not the current one "
-                                     f"({current}); earlier content is not kept (see _history for who changed what "
-                                     "and when).", code="not-found")
+        return outcome_response(404, f"Version {history_version} of {resource_type}/{logical_id} is not the "
+                                     f"current one ({current}); earlier content is not kept (see _history for who "
+                                     "changed what and when).", code="not-found")
     return _resource_response(adapter, row)
 
 

@@ -111,6 +111,12 @@ class Hl7Message(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [
+            # One applied message per control id and sender: the database settles a race between two
+            # connections delivering the same message at once.
+            models.UniqueConstraint(fields=["sending_application", "sending_facility", "control_id"],
+                                    condition=models.Q(status="accepted"), name="one_applied_message_per_control_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.message_type} {self.control_id} ({self.status})"

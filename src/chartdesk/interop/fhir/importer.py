@@ -31,13 +31,13 @@ from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.interop.fhir import import_mapping as mapping
 from chartdesk.interop.fhir.sources import Problem, SourceResource, read_resources
 from chartdesk.interop.fhir.validation import FhirInvalid, validate_resource
+from chartdesk.interop.matching import AUTO_LINK_SCORE, conflicting_identifier
 from chartdesk.interop.models import SourceRecord
 from chartdesk.interop.system_user import interface_user
 from chartdesk.patients.models import Patient
 
 logger = logging.getLogger("chartdesk.interop")
 IMPORT_FHIR = "interop.import_fhir"
-AUTO_LINK_SCORE = 20.0
 SHARED_TYPES = ("Organization", "Practitioner")
 CHART_TYPES = ("Encounter", "Condition", "Procedure", "DocumentReference")
 KEPT_TYPES = SHARED_TYPES + ("Patient",) + CHART_TYPES
@@ -232,8 +232,11 @@ class FhirImporter:
             self._problems(item, invalid.problems)
             return None
         candidates = likely_matches(registration)
+        linkable = [candidate for candidate in candidates
+                    if not conflicting_identifier(candidate.patient, list(registration.identifiers))]
         best = candidates[0] if candidates else None
-        if best is not None and best.score >= AUTO_LINK_SCORE:
+        if linkable and linkable[0].score >= AUTO_LINK_SCORE:
+            best = linkable[0]
             patient = best.patient
             self.report.notes.append(f"{item.file}:{item.line}: {item.label}: linked to MRN {patient.mrn} "
                                      f"({best.likelihood}: {', '.join(best.reasons)})")

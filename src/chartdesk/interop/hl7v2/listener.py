@@ -40,6 +40,7 @@ class MllpServer:
         self.database = database or ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl7-db")
         self.server: asyncio.base_events.Server | None = None
         self.received = 0
+        self.connections: set[asyncio.Task[Any]] = set()
 
     def _receive(self, payload: bytes) -> bytes:
         from chartdesk.interop.hl7v2.intake import receive_message
@@ -57,6 +58,10 @@ class MllpServer:
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         framer = MllpFramer()
         loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        if task is not None:
+            self.connections.add(task)
+            task.add_done_callback(self.connections.discard)
         try:
             while True:
                 data = await reader.read(65536)
@@ -87,6 +92,13 @@ class MllpServer:
         assert self.server is not None
         async with self.server:
             await self.server.serve_forever()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting, then let open connections finish what they were answering."""
+        if self.server is not None:
+            self.server.close()
+        if self.connections:
+            await asyncio.wait(set(self.connections), timeout=timeout)
 
     def close(self) -> None:
         if self.server is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -117,3 +118,36 @@ def test_export_leaves_out_restricted_charts_the_user_may_not_open(fhir_as):
     manifest = _poll(api, location).json()
     lines = _poll(api, manifest["output"][0]["url"]).getvalue().decode().splitlines()
     assert [json.loads(line)["id"] for line in lines] == [str(open_chart.patient.pk)]
+
+
+def test_group_export_covers_the_groups_members_only(fhir_as):
+    member = make_chart("Ana", "Lopez")
+    make_chart("Bea", "Novak")
+    out = io.StringIO()
+    call_command("interop", "group", "cohort", member.patient.mrn, stdout=out)
+    group_id = out.getvalue().split()[1]
+    api = fhir_as("him_manager", scopes=("user/*.read",))
+    location = api.get(f"/fhir/Group/{group_id}/$export?_type=Patient", Prefer="respond-async")["Content-Location"]
+    manifest = _poll(api, location).json()
+    lines = _poll(api, manifest["output"][0]["url"]).getvalue().decode().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [str(member.patient.pk)]
+    assert api.get("/fhir/Group/999/$export", Prefer="respond-async").status_code == 404
+
+
+def test_a_patient_scoped_export_holds_only_that_patient(fhir_as):
+    mine = make_chart("Ana", "Lopez")
+    make_chart("Bea", "Novak")
+    api = fhir_as("interface", scopes=("patient/*.read",), patient=mine.patient)
+    assert api.get("/fhir/$export", Prefer="respond-async").status_code == 403
+    location = api.get("/fhir/Patient/$export", Prefer="respond-async")["Content-Location"]
+    manifest = _poll(api, location).json()
+    patients = next(item for item in manifest["output"] if item["type"] == "Patient")
+    assert patients["count"] == 1
+
+
+def test_export_refuses_unknown_types_naming_the_parameter(fhir_as):
+    api = fhir_as("him_manager", scopes=("system/*.read",))
+    response = api.get("/fhir/$export?_type=Spaceship", Prefer="respond-async")
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["_type"]
+    assert not ExportJob.objects.exists()

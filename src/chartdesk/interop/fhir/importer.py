@@ -25,7 +25,7 @@ from django.db import transaction
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
-from chartdesk.charts.models import Encounter, Provider
+from chartdesk.charts.models import Document, Encounter, Provider
 from chartdesk.clinical.models import Condition, Organization, Procedure
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.interop.fhir import import_mapping as mapping
@@ -41,8 +41,8 @@ IMPORT_FHIR = "interop.import_fhir"
 SHARED_TYPES = ("Organization", "Practitioner")
 CHART_TYPES = ("Encounter", "Condition", "Procedure", "DocumentReference")
 KEPT_TYPES = SHARED_TYPES + ("Patient",) + CHART_TYPES
-LOCAL_MODELS: dict[str, Any] = {"Patient": Patient, "Encounter": Encounter, "Practitioner": Provider,
-                                "Organization": Organization, "Condition": Condition, "Procedure": Procedure}
+LOCAL_MODELS: dict[str, Any] = {model.__name__: model for model in (Patient, Encounter, Provider, Organization,
+                                                                    Condition, Procedure, Document)}
 FIELD_PATHS = {"given_name": "Patient.name[0].given", "family_name": "Patient.name[0].family",
                "middle_name": "Patient.name[0].given", "birth_date": "Patient.birthDate", "sex": "Patient.gender",
                "deceased_at": "Patient.deceasedDateTime", "email": "Patient.telecom", "ssn": "Patient.identifier"}
@@ -156,8 +156,9 @@ class FhirImporter:
             self._warn(item, [("", "changed since it was imported; import does not apply updates "
                                    "(change it at the desk or through the API)")])
         self.report.unchanged[item.resource_type] += 1
-        return LOCAL_MODELS[record.local_type if record.local_type in LOCAL_MODELS else item.resource_type] \
-            .objects.filter(pk=record.local_id).first() if item.resource_type in LOCAL_MODELS else True
+        model = LOCAL_MODELS.get(record.local_type)
+        # Rows are never deleted, so the local row is there; the record stands in for unknown types.
+        return model.objects.filter(pk=record.local_id).first() if model is not None else record
 
     # ------------------------------------------------------------------ references
 

@@ -141,11 +141,14 @@ class FhirImporter:
 
     def _remember(self, item: SourceResource, local: Any, *, resource_type: str | None = None,
                   source_id: str | None = None) -> None:
-        SourceRecord.objects.get_or_create(
-            source_system=self.source, resource_type=resource_type or item.resource_type,
-            source_id=(source_id or item.resource.get("id") or item.full_url)[:200],
-            defaults={"local_type": type(local).__name__, "local_id": local.pk,
-                      "content_sha256": content_digest(item.resource)})
+        fields = {"source_system": self.source, "resource_type": resource_type or item.resource_type,
+                  "source_id": (source_id or item.resource.get("id") or item.full_url)[:200]}
+        details = {"local_type": type(local).__name__, "local_id": local.pk,
+                   "content_sha256": content_digest(item.resource)}
+        if resource_type is None:
+            SourceRecord.objects.create(**fields, **details)  # _seen found none: a plain insert
+        else:
+            SourceRecord.objects.get_or_create(**fields, defaults=details)  # aliases may repeat (one NPI, two ids)
 
     def _seen(self, item: SourceResource) -> Any:
         """The local row this resource became in an earlier import, or None; changed content is reported."""

@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from chartdesk.core.permissions import PUBLIC
+from chartdesk.interop.fhir.http import BEARER_TOKEN
 from tests.support import factories
 
 RECORD_KWARGS = {
@@ -63,6 +64,11 @@ def test_anonymous_visitors_are_sent_to_the_login_page_everywhere(client):
             continue
         path = fill(route, {})
         response = client.get(path)
+        if pattern.callback.chartdesk_permission == BEARER_TOKEN:
+            # The FHIR API answers programs, not people: 401 with a bearer challenge, no redirect.
+            assert response.status_code == 401, path
+            assert response["WWW-Authenticate"].startswith("Bearer"), path
+            continue
         assert response.status_code == 302, path
         assert response["Location"].startswith("/accounts/login/"), path
 

@@ -106,6 +106,8 @@ INSTALLED_APPS = [
     "chartdesk.patients",
     "chartdesk.charts",
     "chartdesk.disclosures",
+    "chartdesk.clinical",
+    "chartdesk.interop",
     "chartdesk.reports",
 ]
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("charts/", include("chartdesk.charts.urls")),
     path("audit/", include("chartdesk.audit.urls")),
     path("disclosures/", include("chartdesk.disclosures.urls")),
+    path("fhir/", include("chartdesk.interop.urls")),
+    path("interop/", include("chartdesk.interop.desk_urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

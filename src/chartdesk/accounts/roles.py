@@ -70,6 +70,7 @@ ROLES: tuple[Role, ...] = (
             "charts.retract_document",
             "charts.view_retracted",
             "accounts.break_the_glass",
+            "clinical.record_clinical",
         ),
         "Documents waiting for your signature.",
     ),
@@ -91,6 +92,8 @@ ROLES: tuple[Role, ...] = (
             "audit.view_audit_reports",
             "audit.export_audit",
             "accounts.break_the_glass",
+            "interop.import_fhir",
+            "interop.bulk_export",
         ),
         "Department work, restricted charts and audit review.",
     ),
@@ -118,8 +121,25 @@ ROLES: tuple[Role, ...] = (
     Role(
         "administrator",
         "Administrator",
-        ("accounts.manage_users", "audit.view_audit_reports", "audit.verify_chain"),
+        ("accounts.manage_users", "audit.view_audit_reports", "audit.verify_chain", "interop.manage_api_clients",
+         "interop.import_fhir"),
         "Users, roles and multi-factor settings.",
+    ),
+    Role(
+        "interface",
+        "Interface (system account)",
+        SEARCH
+        + READ_DOCS
+        + (
+            "patients.register_patient",
+            "patients.edit_patient",
+            "charts.open_encounter",
+            "charts.write_note",
+            "clinical.record_clinical",
+            "interop.receive_hl7",
+            "interop.bulk_export",
+        ),
+        "The account HL7 feeds and FHIR imports write as; nobody logs in with it.",
     ),
 )
 

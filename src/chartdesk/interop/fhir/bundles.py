@@ -1,0 +1,144 @@
+"""Search, history and $everything bundles: paging with _count and next links, _include and
+_revinclude, one SEARCH audit event per page served."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.core.errors import NotFound
+from chartdesk.interop.fhir.common import Adapter, SearchError, reference_id
+from chartdesk.interop.fhir.validation import checked_json
+from chartdesk.interop.registry import adapter_for
+from chartdesk.interop.tokens import ApiCaller
+from chartdesk.patients.access import access_patient_by_id
+from chartdesk.patients.models import Patient
+
+DEFAULT_COUNT = 20
+MAX_COUNT = 100
+CONTROL_PARAMS = {"_count", "_offset", "_include", "_revinclude", "_format"}
+
+
+def base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/fhir/").rstrip("/")
+
+
+def _int_param(request: HttpRequest, name: str, default: int, high: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise SearchError(name, f"{name}: a whole number, not {raw!r}.")
+    return min(int(raw), high)
+
+
+def search_params(request: HttpRequest, adapter: Adapter) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = {}
+    for name in request.GET:
+        if name in CONTROL_PARAMS:
+            continue
+        base = name.split(":")[0]
+        if base not in adapter.search_params:
+            supported = ", ".join(sorted(adapter.search_params)) or "none"
+            raise SearchError(name, f"{adapter.resource_type} has no search parameter {name!r} "
+                                    f"(supported: {supported}).")
+        params[base] = [value for value in request.GET.getlist(name)]
+    return params
+
+
+def searched_patient(caller: ApiCaller, adapter: Adapter, params: dict[str, list[str]]) -> Patient | None:
+    """The chart a patient-compartment search is about, opened (and audited) through patients.access."""
+    if not adapter.needs_patient:
+        if caller.patient_id is not None and adapter.resource_type == "Patient":
+            return access_patient_by_id(caller.user, caller.patient_id, audit=False)
+        if caller.patient_id is not None and adapter.patient_data:
+            raise NotFound(adapter.resource_type)
+        return None
+    named = params.pop("patient", [])
+    if len(named) > 1:
+        raise SearchError("patient", "patient: name one patient.")
+    if named:
+        patient_id = reference_id(named[0], "Patient", "patient")
+        if caller.patient_id is not None and patient_id != caller.patient_id:
+            raise NotFound("patient")
+    elif caller.patient_id is not None:
+        patient_id = caller.patient_id
+    else:
+        raise SearchError("patient", f"{adapter.resource_type} searches name the patient (US Core): "
+                                     "add patient=Patient/<id>.")
+    return access_patient_by_id(caller.user, patient_id)
+
+
+def entry(base: str, resource: dict[str, Any], mode: str) -> dict[str, Any]:
+    return {"fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}", "resource": checked_json(resource),
+            "search": {"mode": mode}}
+
+
+def _included(caller: ApiCaller, request: HttpRequest, adapter: Adapter, rows: list[Any],
+              patient: Patient | None) -> list[dict[str, Any]]:
+    base = base_url(request)
+    extra: list[dict[str, Any]] = []
+    for include in request.GET.getlist("_include"):
+        if include not in (f"{adapter.resource_type}:patient", f"{adapter.resource_type}:subject") or \
+                not adapter.include_patient:
+            raise SearchError("_include", f"_include={include} is not supported here "
+                                          f"(try {adapter.resource_type}:patient).")
+        if patient is not None:
+            patient_adapter = adapter_for("Patient")
+            extra.append(entry(base, patient_adapter.to_fhir(patient), "include"))
+    for revinclude in request.GET.getlist("_revinclude"):
+        if revinclude != "Provenance:target":
+            raise SearchError("_revinclude", f"_revinclude={revinclude} is not supported (Provenance:target is).")
+        provenance = adapter_for("Provenance")
+        extra += [entry(base, provenance.to_fhir(event), "include")
+                  for event in provenance.targets(adapter.resource_type, rows)]
+    return extra
+
+
+def search_bundle(caller: ApiCaller, request: HttpRequest, adapter: Adapter) -> dict[str, Any]:
+    params = search_params(request, adapter)
+    count = _int_param(request, "_count", DEFAULT_COUNT, MAX_COUNT)
+    offset = _int_param(request, "_offset", 0, 10**9)
+    patient = searched_patient(caller, adapter, params)
+    found = adapter.search(caller, params, patient)
+    total = found.count()
+    page_query = found[offset:offset + count]
+    prefetch = getattr(adapter, "prefetch", None)
+    if prefetch is not None:
+        page_query = prefetch(found)[offset:offset + count]
+    rows = list(page_query)
+    visible = getattr(adapter, "visible", None)
+    if visible is not None:
+        rows = visible(caller, rows)
+    record_event(AuditAction.SEARCH, user=caller.user, patient=patient, object_type=f"fhir_{adapter.resource_type}",
+                 detail={"query": request.GET.urlencode()[:500], "results": len(rows)})
+    base = base_url(request)
+    entries = [entry(base, adapter.to_fhir(row), "match") for row in rows]
+    entries += _included(caller, request, adapter, rows, patient)
+    query = [(name, value) for name in request.GET for value in request.GET.getlist(name) if name != "_offset"]
+    links = [{"relation": "self", "url": f"{base}/{adapter.resource_type}?{urlencode(query + [('_offset', offset)])}"}]
+    if offset + count < total:
+        links.append({"relation": "next",
+                      "url": f"{base}/{adapter.resource_type}?{urlencode(query + [('_offset', offset + count)])}"})
+    return checked_json({"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
+                         "entry": entries})
+
+
+def everything_bundle(caller: ApiCaller, request: HttpRequest, patient: Patient) -> dict[str, Any]:
+    """Patient/$everything: the patient and every record of the chart the caller may read."""
+    from chartdesk.interop.registry import all_adapters
+
+    base = base_url(request)
+    entries = []
+    for adapter in all_adapters():
+        rows = adapter.rows_for_patient(caller, patient) if adapter.patient_data else None
+        if rows is None:
+            continue
+        entries += [entry(base, adapter.to_fhir(row), "match") for row in rows]
+    record_event(AuditAction.EXPORT, user=caller.user, patient=patient, object_type="fhir_everything",
+                 object_id=patient.pk, detail={"resources": len(entries)})
+    return checked_json({"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})

@@ -1,0 +1,200 @@
+"""Shared pieces of the FHIR mapping: the adapter base class, references, codings, dates, search
+parameter parsing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any, ClassVar
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from chartdesk.core.errors import NotFound
+
+MRN_SYSTEM = "urn:chartdesk:mrn"
+ACCOUNT_SYSTEM = "urn:chartdesk:account-number"
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+LOINC = "http://loinc.org"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+CODE_SYSTEM_URIS = {
+    "snomed": "http://snomed.info/sct",
+    "icd10cm": "http://hl7.org/fhir/sid/icd-10-cm",
+    "icd10pcs": "http://www.cms.gov/Medicare/Coding/ICD10",
+    "cpt": "http://www.ama-assn.org/go/cpt",
+    "hcpcs": "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+    "loinc": LOINC,
+}
+CODE_SYSTEMS_BY_URI = {uri: slug for slug, uri in CODE_SYSTEM_URIS.items()}
+
+
+class SearchError(Exception):
+    """A search the server cannot answer (unknown or malformed parameter): 400 with the parameter."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+class Adapter:
+    """Maps one FHIR resource type to Chartdesk rows; subclasses fill in what they support."""
+
+    resource_type: ClassVar[str]
+    object_types: ClassVar[tuple[str, ...]] = ()  # audit object types whose events are this resource's history
+    search_params: ClassVar[dict[str, str]] = {}  # name -> FHIR search parameter type
+    needs_patient: ClassVar[bool] = False  # searches must name the patient (US Core)
+    patient_data: ClassVar[bool] = True
+    writable: ClassVar[tuple[str, ...]] = ()  # "create", "update"
+    include_patient: ClassVar[bool] = False  # supports _include=<Type>:patient
+
+    def read(self, caller: Any, logical_id: str) -> Any:
+        raise NotFound(self.resource_type)
+
+    def to_fhir(self, row: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def version_of(self, row: Any) -> str | None:
+        return None
+
+    def patient_id_of(self, row: Any) -> int | None:
+        return getattr(row, "patient_id", None)
+
+    def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
+        raise SearchError("_type", f"{self.resource_type} cannot be searched.")
+
+    def rows_for_patient(self, caller: Any, patient: Any) -> QuerySet[Any] | None:
+        """Every row of this type in one chart (for $everything and export), or None if not patient data."""
+        return None
+
+    def create(self, caller: Any, resource: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def update(self, caller: Any, row: Any, resource: dict[str, Any], expected_version: int) -> Any:
+        raise NotImplementedError
+
+
+def reference(resource_type: str, pk: Any, display: str = "") -> dict[str, Any]:
+    ref: dict[str, Any] = {"reference": f"{resource_type}/{pk}"}
+    if display:
+        ref["display"] = display
+    return ref
+
+
+def codeable(system: str, code: str, display: str = "", text: str = "") -> dict[str, Any]:
+    coding: dict[str, Any] = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    concept: dict[str, Any] = {"coding": [coding]}
+    if text:
+        concept["text"] = text
+    return concept
+
+
+def instant(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return timezone.localtime(moment).isoformat(timespec="seconds")
+
+
+def meta(version: str | None, updated: datetime | None) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if version is not None:
+        found["versionId"] = version
+    if updated is not None:
+        found["lastUpdated"] = instant(updated)
+    return found
+
+
+def pruned(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource without empty values (FHIR forbids empty strings, lists and objects)."""
+    result = {}
+    for key, value in resource.items():
+        if isinstance(value, dict):
+            value = pruned(value)
+        elif isinstance(value, list):
+            value = [pruned(item) if isinstance(item, dict) else item for item in value]
+            value = [item for item in value if item not in ({}, "", None)]
+        if value in ("", None, [], {}):
+            continue
+        result[key] = value
+    return result
+
+
+def local_id(logical_id: Any, what: str) -> int:
+    text = str(logical_id)
+    if not text.isdigit() or len(text) > 18:
+        raise NotFound(what)
+    return int(text)
+
+
+def reference_id(value: str, resource_type: str, parameter: str) -> int:
+    """'Patient/12', '12' or a full URL ending in Patient/12 -> 12."""
+    text = value.strip()
+    if "/" in text:
+        kind, _, key = text.rstrip("/").rpartition("/")
+        if not kind.endswith(resource_type):
+            raise SearchError(parameter, f"{parameter}: expected a {resource_type} reference, got {value!r}.")
+        text = key
+    if not text.isdigit():
+        raise SearchError(parameter, f"{parameter}: {value!r} is not a {resource_type} id.")
+    return int(text)
+
+
+PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+
+
+def _date_range(value: str, parameter: str) -> tuple[datetime, datetime]:
+    """The half-open range [start, end) a FHIR date value covers (a year, a month, a day, a moment)."""
+    tz = timezone.get_current_timezone()
+    try:
+        if len(value) == 4:
+            start = datetime(int(value), 1, 1, tzinfo=tz)
+            return start, start.replace(year=start.year + 1)
+        if len(value) == 7:
+            start = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=tz)
+            following = (start + timedelta(days=32)).replace(day=1)
+            return start, following
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            start = datetime.combine(day, time.min, tzinfo=tz)
+            return start, start + timedelta(days=1)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, tz)
+        return moment, moment + timedelta(seconds=1)
+    except ValueError:
+        raise SearchError(parameter, f"{parameter}: {value!r} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD "
+                                     "or a date and time).") from None
+
+
+def date_condition(field: str, raw: str, parameter: str, *, date_only: bool = False) -> Q:
+    """A Q for one FHIR date search value with its prefix, on a DateTimeField (or DateField)."""
+    prefix = raw[:2] if raw[:2] in PREFIXES else "eq"
+    value = raw[2:] if raw[:2] in PREFIXES else raw
+    if prefix not in ("eq", "gt", "lt", "ge", "le"):
+        raise SearchError(parameter, f"{parameter}: the prefix {prefix!r} is not supported (eq, gt, lt, ge, le).")
+    start, end = _date_range(value, parameter)
+    low: Any = start.date() if date_only else start
+    high: Any = (end - timedelta(microseconds=1)).date() if date_only else end
+    if prefix == "eq":
+        return Q(**{f"{field}__gte": low, f"{field}__lte" if date_only else f"{field}__lt": high})
+    if prefix == "ge":
+        return Q(**{f"{field}__gte": low})
+    if prefix == "gt":
+        return Q(**{f"{field}__gt" if date_only else f"{field}__gte": high})
+    if prefix == "le":
+        return Q(**{f"{field}__lte" if date_only else f"{field}__lt": high})
+    return Q(**{f"{field}__lt": low})
+
+
+def token_parts(raw: str) -> tuple[str | None, str]:
+    """'system|code' -> (system, code); 'code' -> (None, code); '|code' -> ('', code)."""
+    if "|" in raw:
+        system, _, code = raw.partition("|")
+        return system, code
+    return None, raw
+
+
+def one_of(values: list[str]) -> list[str]:
+    """A parameter's comma-separated alternatives (FHIR's OR), flattened."""
+    return [part for value in values for part in value.split(",") if part]

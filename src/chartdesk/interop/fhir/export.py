@@ -1,0 +1,135 @@
+"""Bulk Data $export: jobs in a database table, claimed by a worker (`chartdesk interop work`) or,
+when no worker runs, by the status poll itself.
+
+Claiming is a conditional UPDATE (status queued -> running) so two workers never run one job. Each
+job runs as the user of the token that started it, through the same access functions as a read,
+and records one EXPORT audit event per patient exported (a bulk export is a disclosure of each chart).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.core.context import acting_as
+from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.interop.fhir.validation import checked_json
+from chartdesk.interop.models import ExportJob, ExportLevel, ExportStatus
+from chartdesk.interop.registry import all_adapters
+from chartdesk.interop.tokens import ApiCaller
+from chartdesk.patients.access import restriction_allows
+from chartdesk.patients.models import Patient, PatientStatus
+
+SHARED_TYPES = ("Practitioner", "Organization")
+
+
+def export_dir(job: ExportJob) -> Path:
+    return Path(settings.DATA_DIR) / "exports" / str(job.pk)
+
+
+def exportable_types() -> list[str]:
+    return [adapter.resource_type for adapter in all_adapters()
+            if adapter.resource_type not in ("Binary", "AuditEvent", "Provenance")]
+
+
+def claim(job_id: int) -> bool:
+    """Take a queued job for this process; False if another worker has it."""
+    return ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING, started_at=timezone.now()) == 1
+
+
+def _caller(job: ExportJob) -> ApiCaller:
+    token = job.token
+    scopes = frozenset(token.scopes.split())
+    patient_id = token.client.patient_id if "patient/*.read" in scopes else None
+    return ApiCaller(user=token.client.user, token=token, scopes=scopes, patient_id=patient_id)
+
+
+def _patients(job: ExportJob, caller: ApiCaller) -> list[Patient]:
+    if job.level == ExportLevel.GROUP and job.group is not None:
+        candidates = job.group.members.filter(status=PatientStatus.ACTIVE)
+    elif job.patient_id is not None:
+        candidates = Patient.objects.filter(pk=job.patient_id)
+    else:
+        candidates = Patient.objects.filter(status=PatientStatus.ACTIVE)
+    if caller.patient_id is not None:
+        candidates = candidates.filter(pk=caller.patient_id)
+    # Restricted charts stay restricted: the job's user must be allowed to open each one.
+    return [patient for patient in candidates.order_by("pk") if restriction_allows(caller.user, patient)]
+
+
+def run_job(job_id: int) -> ExportJob:
+    """Run a claimed job to completion; a failure is recorded on the job, never half-reported."""
+    job = ExportJob.objects.select_related("token__client__user", "group").get(pk=job_id)
+    caller = _caller(job)
+    wanted = [name for name in (job.resource_types.split(",") if job.resource_types else exportable_types())]
+    folder = export_dir(job)
+    folder.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    try:
+        with acting_as(channel="api"):
+            handles: dict[str, Any] = {}
+            try:
+                def write(resource_type: str, resource: dict[str, Any]) -> None:
+                    if resource_type not in handles:
+                        handles[resource_type] = (folder / f"{resource_type}.ndjson").open("w", encoding="utf-8")
+                    handles[resource_type].write(json.dumps(checked_json(resource), separators=(",", ":")) + "\n")
+                    counts[resource_type] = counts.get(resource_type, 0) + 1
+
+                adapters = [adapter for adapter in all_adapters() if adapter.resource_type in wanted]
+                for patient in _patients(job, caller):
+                    with transaction.atomic():
+                        exported = 0
+                        for adapter in adapters:
+                            rows = adapter.rows_for_patient(caller, patient) if adapter.patient_data else None
+                            for row in rows if rows is not None else []:
+                                write(adapter.resource_type, adapter.to_fhir(row))
+                                exported += 1
+                        record_event(AuditAction.EXPORT, user=caller.user, patient=patient,
+                                     object_type="fhir_bulk_export", object_id=job.pk,
+                                     detail={"resources": exported})
+                if job.level == ExportLevel.SYSTEM:
+                    for adapter in adapters:
+                        if adapter.resource_type in SHARED_TYPES:
+                            for row in adapter.search(caller, {}, None):
+                                write(adapter.resource_type, adapter.to_fhir(row))
+            finally:
+                for handle in handles.values():
+                    handle.close()
+    except (ChartdeskError, OSError) as failure:
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(failure)[:2000],
+                                                   finished_at=timezone.now())
+        return ExportJob.objects.get(pk=job.pk)
+    output = [{"type": name, "file": f"{name}.ndjson", "count": count} for name, count in sorted(counts.items())]
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.COMPLETE, output=output,
+                                               finished_at=timezone.now())
+    return ExportJob.objects.get(pk=job.pk)
+
+
+def run_queued(limit: int | None = None) -> int:
+    """Claim and run queued jobs, oldest first; returns how many ran."""
+    ran = 0
+    for job_id in ExportJob.objects.filter(status=ExportStatus.QUEUED).order_by("created_at").values_list(
+            "pk", flat=True):
+        if limit is not None and ran >= limit:
+            break
+        if claim(job_id):
+            run_job(job_id)
+            ran += 1
+    return ran
+
+
+def job_for_caller(caller: ApiCaller, job_id: Any) -> ExportJob:
+    """The job, if the same API client started it (missing and foreign both NotFound)."""
+    text = str(job_id)
+    job = ExportJob.objects.select_related("token").filter(pk=int(text)).first() if text.isdigit() else None
+    if job is None or job.token.client_id != caller.token.client_id:
+        raise NotFound("export")
+    return job

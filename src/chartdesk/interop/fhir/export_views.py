@@ -1,0 +1,105 @@
+"""Bulk Data $export endpoints: kick-off (202 + Content-Location), status polling, NDJSON files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.core.errors import NotFound, PermissionRefused
+from chartdesk.interop.fhir.bundles import base_url
+from chartdesk.interop.fhir.common import SearchError, instant, local_id
+from chartdesk.interop.fhir.export import claim, export_dir, exportable_types, job_for_caller, run_job
+from chartdesk.interop.fhir.http import api_view, fhir_response, outcome_response
+from chartdesk.interop.models import ExportJob, ExportLevel, ExportStatus, PatientGroup, Scope
+from chartdesk.interop.tokens import ApiCaller
+
+BULK_EXPORT = "interop.bulk_export"
+
+
+def _kick_off(request: HttpRequest, caller: ApiCaller, level: str, *, group: PatientGroup | None = None
+              ) -> HttpResponse:
+    if request.headers.get("Prefer", "").strip().lower() != "respond-async":
+        return outcome_response(400, "Bulk export is asynchronous: send Prefer: respond-async.", code="required")
+    if not caller.user.has_perm(BULK_EXPORT):
+        raise PermissionRefused(f"The client's user does not hold {BULK_EXPORT}.")
+    if level == ExportLevel.SYSTEM and Scope.SYSTEM_READ not in caller.scopes:
+        raise PermissionRefused("System-level export needs the system/*.read scope.")
+    if not caller.may_read():
+        raise PermissionRefused("This token's scopes do not allow reads.")
+    types = [name for value in request.GET.getlist("_type") for name in value.split(",") if name]
+    unknown = sorted(set(types) - set(exportable_types()))
+    if unknown:
+        raise SearchError("_type", f"_type: cannot export {', '.join(unknown)} "
+                                   f"(exportable: {', '.join(exportable_types())}).")
+    if "_since" in request.GET:
+        raise SearchError("_since", "_since is not supported yet: export everything and compare.")
+    job = ExportJob.objects.create(level=level, group=group, resource_types=",".join(types), token=caller.token,
+                                   request_url=request.build_absolute_uri()[:1000],
+                                   patient_id=caller.patient_id)
+    record_event(AuditAction.EXPORT, user=caller.user, object_type="fhir_bulk_export", object_id=job.pk,
+                 detail={"level": level, "types": types, "state": "requested"})
+    response = HttpResponse(status=202)
+    response["Content-Location"] = f"{base_url(request)}/$export-status/{job.pk}"
+    return response
+
+
+@api_view(methods=("GET",))
+def system_export(request: HttpRequest, caller: ApiCaller) -> HttpResponse:
+    return _kick_off(request, caller, ExportLevel.SYSTEM)
+
+
+@api_view(methods=("GET",))
+def patient_export(request: HttpRequest, caller: ApiCaller) -> HttpResponse:
+    return _kick_off(request, caller, ExportLevel.PATIENT)
+
+
+@api_view(methods=("GET",))
+def group_export(request: HttpRequest, caller: ApiCaller, group_id: str) -> HttpResponse:
+    group = PatientGroup.objects.filter(pk=local_id(group_id, "group")).first()
+    if group is None:
+        raise NotFound("group")
+    return _kick_off(request, caller, ExportLevel.GROUP, group=group)
+
+
+def _transaction_time(job: ExportJob) -> str:
+    moment: datetime = job.started_at or job.created_at
+    return instant(moment) or ""
+
+
+@api_view(methods=("GET",))
+def export_status(request: HttpRequest, caller: ApiCaller, job_id: str) -> HttpResponse:
+    """Poll: 202 while queued or running (a queued job with no worker runs here), 200 with the manifest."""
+    job = job_for_caller(caller, job_id)
+    if job.status == ExportStatus.QUEUED and claim(job.pk):
+        job = run_job(job.pk)
+    if job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
+        response = HttpResponse(status=202)
+        response["X-Progress"] = job.status
+        response["Retry-After"] = "5"
+        return response
+    if job.status == ExportStatus.FAILED:
+        return outcome_response(500, f"The export failed: {job.error}", code="exception")
+    base = base_url(request)
+    return fhir_response({
+        "transactionTime": _transaction_time(job),
+        "request": job.request_url,
+        "requiresAccessToken": True,
+        "output": [{"type": item["type"], "url": f"{base}/$export-file/{job.pk}/{item['file']}",
+                    "count": item["count"]} for item in job.output],
+        "error": [],
+    })
+
+
+@api_view(methods=("GET",))
+def export_file(request: HttpRequest, caller: ApiCaller, job_id: str, file_name: str) -> FileResponse:
+    job = job_for_caller(caller, job_id)
+    names = {item["file"] for item in job.output} if job.status == ExportStatus.COMPLETE else set()
+    if file_name not in names:
+        raise NotFound("export file")
+    record_event(AuditAction.DOWNLOAD, user=caller.user, object_type="fhir_bulk_export", object_id=job.pk,
+                 detail={"file": file_name})
+    handle = (export_dir(job) / file_name).open("rb")
+    return FileResponse(handle, content_type="application/fhir+ndjson")

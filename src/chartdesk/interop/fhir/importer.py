@@ -1,0 +1,320 @@
+"""`chartdesk import fhir PATH`: FHIR R4 Bundles and bulk NDJSON (Synthea's, for one) into the MPI and
+the chart, through the domain actions as the interface account.
+
+- Idempotent: every imported resource is remembered in SourceRecord (source, type, id, content
+  digest); importing the same file again finds each one and changes nothing.
+- Atomic per patient: a patient and all their records are one transaction. A resource the actions
+  refuse is reported (file, line, element path) and skipped inside a savepoint, so the rest of the
+  chart still arrives; a patient that cannot be registered is skipped with all their records.
+- Patients go through the same MPI matching as a registration: a very likely match (score 20 or
+  more) is linked instead of duplicated; a weaker one is registered and reported for review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.charts.models import Document, Encounter, Provider
+from chartdesk.clinical.models import Condition, Organization, Procedure
+from chartdesk.core.errors import ChartdeskError, PermissionRefused
+from chartdesk.interop.fhir import import_mapping as mapping
+from chartdesk.interop.fhir.sources import Problem, SourceResource, read_resources
+from chartdesk.interop.fhir.validation import FhirInvalid, validate_resource
+from chartdesk.interop.matching import AUTO_LINK_SCORE, conflicting_identifier
+from chartdesk.interop.models import SourceRecord
+from chartdesk.interop.system_user import interface_user
+from chartdesk.patients.models import Patient
+
+logger = logging.getLogger("chartdesk.interop")
+IMPORT_FHIR = "interop.import_fhir"
+SHARED_TYPES = ("Organization", "Practitioner")
+CHART_TYPES = ("Encounter", "Condition", "Procedure", "DocumentReference")
+KEPT_TYPES = SHARED_TYPES + ("Patient",) + CHART_TYPES
+LOCAL_MODELS: dict[str, Any] = {model.__name__: model for model in (Patient, Encounter, Provider, Organization,
+                                                                    Condition, Procedure, Document)}
+FIELD_PATHS = {"given_name": "Patient.name[0].given", "family_name": "Patient.name[0].family",
+               "middle_name": "Patient.name[0].given", "birth_date": "Patient.birthDate", "sex": "Patient.gender",
+               "deceased_at": "Patient.deceasedDateTime", "email": "Patient.telecom", "ssn": "Patient.identifier"}
+
+
+@dataclass
+class ImportReport:
+    created: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    not_kept: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def resources_read(self) -> int:
+        return sum(self.created.values()) + sum(self.unchanged.values()) + sum(self.not_kept.values()) + len(
+            self.problems)
+
+
+def content_digest(resource: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(resource, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass
+class _PatientGroup:
+    patient: SourceResource | None = None
+    resources: list[SourceResource] = field(default_factory=list)
+
+
+class FhirImporter:
+    def __init__(self, *, requested_by: Any, source: str = "fhir",
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        if requested_by is None or not requested_by.is_authenticated or not requested_by.has_perm(IMPORT_FHIR):
+            raise PermissionRefused(f"Importing needs the permission {IMPORT_FHIR} (HIM manager, administrator).")
+        self.requested_by = requested_by
+        self.source = source[:200]
+        self.progress = progress
+        self.system = interface_user()
+        self.report = ImportReport()
+        self.aliases: dict[str, str] = {}  # bundle fullUrl -> Type/id
+        self.providers: dict[str, Provider | None] = {}
+
+    # ------------------------------------------------------------------ entry point
+
+    def run(self, path: Path) -> ImportReport:
+        shared: list[SourceResource] = []
+        groups: dict[str, _PatientGroup] = defaultdict(_PatientGroup)
+        for item in read_resources(path, self.report.problems):
+            if item.resource_type not in KEPT_TYPES:
+                self.report.not_kept[item.resource_type or "(no type)"] += 1
+                continue
+            try:
+                validate_resource(item.resource)
+            except FhirInvalid as invalid:
+                self._problems(item, invalid.problems)
+                continue
+            if item.full_url and item.key != item.full_url:
+                self.aliases[item.full_url] = item.key
+            if item.resource_type in SHARED_TYPES:
+                shared.append(item)
+            elif item.resource_type == "Patient":
+                groups[item.key].patient = item
+            else:
+                subject = item.resource.get("subject") or item.resource.get("patient") or {}
+                groups[self._normal(subject.get("reference") or "")].resources.append(item)
+        for item in shared:
+            with transaction.atomic():
+                self._shared(item)
+        total = len(groups)
+        for done, (patient_key, group) in enumerate(groups.items(), start=1):
+            self._patient_group(patient_key, group)
+            if self.progress is not None:
+                self.progress(done, total)
+        record_event(AuditAction.CREATE, user=self.requested_by, object_type="fhir_import",
+                     detail={"source": self.source, "path": path.name, "created": dict(self.report.created),
+                             "unchanged": dict(self.report.unchanged), "problems": len(self.report.problems)})
+        return self.report
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _normal(self, reference: str) -> str:
+        return self.aliases.get(reference, reference)
+
+    def _problems(self, item: SourceResource, problems: list[tuple[str, str]]) -> None:
+        for path, message in problems:
+            self.report.problems.append(Problem(item.file, item.line, item.label, path, message))
+
+    def _warn(self, item: SourceResource, warnings: list[tuple[str, str]]) -> None:
+        for path, message in warnings:
+            self.report.warnings.append(Problem(item.file, item.line, item.label, path, message))
+
+    def _record(self, resource_type: str, source_id: str) -> SourceRecord | None:
+        return SourceRecord.objects.filter(source_system=self.source, resource_type=resource_type,
+                                           source_id=source_id[:200]).first()
+
+    def _remember(self, item: SourceResource, local: Any, *, resource_type: str | None = None,
+                  source_id: str | None = None) -> None:
+        fields = {"source_system": self.source, "resource_type": resource_type or item.resource_type,
+                  "source_id": (source_id or item.resource.get("id") or item.full_url)[:200]}
+        details = {"local_type": type(local).__name__, "local_id": local.pk,
+                   "content_sha256": content_digest(item.resource)}
+        if resource_type is None:
+            SourceRecord.objects.create(**fields, **details)  # _seen found none: a plain insert
+        else:
+            SourceRecord.objects.get_or_create(**fields, defaults=details)  # aliases may repeat (one NPI, two ids)
+
+    def _seen(self, item: SourceResource) -> Any:
+        """The local row this resource became in an earlier import, or None; changed content is reported."""
+        record = self._record(item.resource_type, item.resource.get("id") or item.full_url)
+        if record is None:
+            return None
+        if record.content_sha256 != content_digest(item.resource):
+            self._warn(item, [("", "changed since it was imported; import does not apply updates "
+                                   "(change it at the desk or through the API)")])
+        self.report.unchanged[item.resource_type] += 1
+        model = LOCAL_MODELS.get(record.local_type)
+        # Rows are never deleted, so the local row is there; the record stands in for unknown types.
+        return model.objects.filter(pk=record.local_id).first() if model is not None else record
+
+    # ------------------------------------------------------------------ references
+
+    def provider_for(self, reference: dict[str, Any] | None) -> Provider | None:
+        text = self._normal((reference or {}).get("reference") or "")
+        if not text:
+            return None
+        if text not in self.providers:
+            provider = None
+            if text.startswith("Practitioner?identifier="):
+                system, _, value = text.partition("=")[2].partition("|")
+                record = self._record("Practitioner-npi", value)
+                provider = Provider.objects.filter(pk=record.local_id).first() if record else None
+                if provider is None and system == mapping.NPI_SYSTEM:
+                    provider = mapping.provider_by_npi(value)
+            elif text.startswith("Practitioner/"):
+                record = self._record("Practitioner", text.partition("/")[2])
+                provider = Provider.objects.filter(pk=record.local_id).first() if record else None
+            self.providers[text] = provider
+        return self.providers[text]
+
+    def _encounter_resolver(self, written: dict[str, Encounter]) -> Callable[[dict[str, Any] | None], Any]:
+        def encounter_for(reference: dict[str, Any] | None) -> Encounter | None:
+            text = self._normal((reference or {}).get("reference") or "")
+            if text in written:
+                return written[text]
+            record = self._record("Encounter", text.partition("/")[2]) if text.startswith("Encounter/") else None
+            return Encounter.objects.filter(pk=record.local_id).first() if record else None
+
+        return encounter_for
+
+    # ------------------------------------------------------------------ writers
+
+    def _shared(self, item: SourceResource) -> None:
+        if self._seen(item) is not None:
+            return
+        writer = mapping.write_practitioner if item.resource_type == "Practitioner" else mapping.write_organization
+        try:
+            with transaction.atomic():
+                written = writer(item.resource, acting_user=self.system)
+                self._remember(item, written.row)
+                npi = mapping.npi_of(item.resource)
+                if item.resource_type == "Practitioner" and npi:
+                    self._remember(item, written.row, resource_type="Practitioner-npi", source_id=npi)
+        except ChartdeskError as refusal:
+            self._problems(item, [mapping.refusal_problem(item.resource_type, refusal)])
+            return
+        self._warn(item, written.warnings)
+        self.report.created[item.resource_type] += 1
+
+    def _patient(self, patient_key: str, group: _PatientGroup) -> Patient | None:
+        item = group.patient
+        if item is None:
+            record = self._record("Patient", patient_key.partition("/")[2])
+            patient = Patient.objects.filter(pk=record.local_id).first() if record else None
+            if patient is None:
+                for orphan in group.resources:
+                    self._problems(orphan, [(f"{orphan.resource_type}.subject",
+                                             f"{patient_key or '(none)'} is neither in this import nor imported "
+                                             "before")])
+            return patient
+        seen = self._seen(item)
+        if seen is not None:
+            return seen  # type: ignore[no-any-return]
+        from chartdesk.patients.actions import do_register_patient
+        from chartdesk.patients.matching import likely_matches
+        from chartdesk.patients.validation import InvalidPatientData
+
+        try:
+            registration, warnings = mapping.import_registration(item.resource)
+        except FhirInvalid as invalid:
+            self._problems(item, invalid.problems)
+            return None
+        candidates = likely_matches(registration)
+        linkable = [candidate for candidate in candidates
+                    if not conflicting_identifier(candidate.patient, list(registration.identifiers))]
+        best = candidates[0] if candidates else None
+        if linkable and linkable[0].score >= AUTO_LINK_SCORE:
+            best = linkable[0]
+            patient = best.patient
+            self.report.notes.append(f"{item.file}:{item.line}: {item.label}: linked to MRN {patient.mrn} "
+                                     f"({best.likelihood}: {', '.join(best.reasons)})")
+        else:
+            try:
+                patient = do_register_patient(registration, acting_user=self.system)
+            except InvalidPatientData as invalid:
+                self._problems(item, [(FIELD_PATHS.get(name, f"Patient.{name}"), message)
+                                      for name, message in invalid.errors.items()])
+                return None
+            except ChartdeskError as refusal:
+                self._problems(item, [mapping.refusal_problem("Patient", refusal)])
+                return None
+            if best is not None:
+                self.report.notes.append(f"{item.file}:{item.line}: {item.label}: registered as MRN {patient.mrn}; "
+                                         f"possible duplicate of MRN {best.patient.mrn} (score {best.score}) "
+                                         "for HIM review")
+            self.report.created["Patient"] += 1
+        self._warn(item, warnings)
+        self._remember(item, patient)
+        return patient
+
+    def _patient_group(self, patient_key: str, group: _PatientGroup) -> None:
+        problems_before, warnings_before = len(self.report.problems), len(self.report.warnings)
+        created_before = Counter(self.report.created)
+        unchanged_before = Counter(self.report.unchanged)
+        try:
+            with transaction.atomic():
+                patient = self._patient(patient_key, group)
+                if patient is None:
+                    return
+                written: dict[str, Encounter] = {}
+                links = mapping.Links(patient=patient, encounter_for=self._encounter_resolver(written),
+                                      provider_for=self.provider_for, source=f"FHIR import ({self.source})")
+                for item in self._ordered(group.resources):
+                    row = self._chart_resource(item, links)
+                    if isinstance(row, Encounter):
+                        written[item.key] = row
+        except Exception:
+            # Whatever went wrong, the patient's transaction is rolled back as a whole, and the
+            # report must say so rather than count rows that no longer exist.
+            logger.exception("FHIR import of %s failed", patient_key)
+            del self.report.problems[problems_before:]
+            del self.report.warnings[warnings_before:]
+            self.report.created, self.report.unchanged = created_before, unchanged_before
+            label = group.patient.label if group.patient else patient_key
+            file, line = (group.patient.file, group.patient.line) if group.patient else ("", 0)
+            self.report.problems.append(Problem(file, line, label, "", "unexpected error: this patient and all "
+                                                                        "their records were rolled back"))
+
+    @staticmethod
+    def _ordered(items: list[SourceResource]) -> list[SourceResource]:
+        def order(item: SourceResource) -> tuple[int, str]:
+            start = (item.resource.get("period") or {}).get("start") or ""
+            return CHART_TYPES.index(item.resource_type), start
+
+        return sorted(items, key=order)
+
+    def _chart_resource(self, item: SourceResource, links: mapping.Links) -> Any:
+        seen = self._seen(item)
+        if seen is not None:
+            return seen
+        writer = {"Encounter": mapping.write_encounter, "Condition": mapping.write_condition,
+                  "Procedure": mapping.write_procedure, "DocumentReference": mapping.write_document}[item.resource_type]
+        try:
+            with transaction.atomic():  # a savepoint: a refused resource leaves the rest of the chart intact
+                written = writer(item.resource, links, acting_user=self.system)
+                self._remember(item, written.row)
+        except FhirInvalid as invalid:
+            self._problems(item, invalid.problems)
+            return None
+        except ChartdeskError as refusal:
+            self._problems(item, [mapping.refusal_problem(item.resource_type, refusal)])
+            return None
+        self._warn(item, written.warnings)
+        self.report.created[item.resource_type] += 1
+        return written.row

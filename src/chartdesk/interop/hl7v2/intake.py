@@ -1,0 +1,134 @@
+"""Receiving one HL7 v2 message: store it with its SHA-256, apply it, and build the ACK, which the
+caller sends only after this returns, i.e. after the transaction has committed.
+
+- The same control id (from the same sender) with the same bytes: a repeat; nothing changes, AA.
+- The same control id with other content: AE, and an InterfaceAlert for the interface team.
+- Unreadable or unsupported: AR. Readable but wrong (missing name, unknown visit): AE. Either way
+  the message is stored and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.core.context import acting_as
+from chartdesk.core.errors import ChartdeskError
+from chartdesk.interop.hl7v2.ack import build_ack
+from chartdesk.interop.hl7v2.adt import MERGE_NOT_SUPPORTED, apply_adt
+from chartdesk.interop.hl7v2.parser import Hl7Error, Message, parse_message
+from chartdesk.interop.models import Hl7Message, Hl7Status, InterfaceAlert
+
+logger = logging.getLogger("chartdesk.interop.hl7")
+RECEIVE_HL7 = "interop.receive_hl7"
+
+
+@dataclass
+class Outcome:
+    ack: str
+    status: str
+    code: str
+
+
+def decode(raw: bytes) -> str:
+    # HL7 v2's default character set is ASCII; senders often send 8859-1. UTF-8 first, then Latin-1
+    # (which decodes any byte), so that every message is stored as received rather than refused.
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _store(message: Message | None, text: str, digest: str, status: str, code: str, ack_text: str,
+           patient: Any = None) -> Hl7Message:
+    msh = message.msh if message is not None else None
+    return Hl7Message.objects.create(
+        control_id=(message.control_id if message else "")[:40],
+        sending_application=(msh.component(3, 1) if msh else "")[:60],
+        sending_facility=(msh.component(4, 1) if msh else "")[:60],
+        message_type=(f"{message.message_code}^{message.trigger_event}" if message else "")[:20],
+        version=(message.version if message else "")[:10],
+        sha256=digest, raw=text, status=status, ack_code=code, ack_text=ack_text[:300], patient=patient,
+    )
+
+
+def _prior(message: Message) -> Hl7Message | None:
+    msh = message.msh
+    return Hl7Message.objects.filter(control_id=message.control_id, sending_application=msh.component(3, 1)[:60],
+                                     sending_facility=msh.component(4, 1)[:60],
+                                     status=Hl7Status.ACCEPTED).first()
+
+
+def _alert(kind: str, text: str, stored: Hl7Message, acting_user: Any) -> None:
+    InterfaceAlert.objects.create(kind=kind, message=text, hl7_message=stored)
+    record_event(AuditAction.INTEGRITY, user=acting_user, object_type="hl7_message", object_id=stored.pk,
+                 outcome=AuditOutcome.FAILURE, detail={"alert": kind, "control_id": stored.control_id})
+    logger.warning("HL7 alert %s: %s", kind, text)
+
+
+def _repeat_or_conflict(message: Message, prior: Hl7Message, text: str, digest: str, acting_user: Any) -> Outcome:
+    if prior.sha256 == digest:
+        note = f"repeat of message {message.control_id} received {prior.received_at:%Y-%m-%d %H:%M:%S}; nothing changed"
+        _store(message, text, digest, Hl7Status.REPEATED, "AA", note, prior.patient)
+        return Outcome(build_ack("AA", message=message, text=note), Hl7Status.REPEATED, "AA")
+    note = (f"control id {message.control_id} was already used for a different message; "
+            "nothing changed: send new content with a new control id")
+    stored = _store(message, text, digest, Hl7Status.CONFLICT, "AE", note)
+    _alert("control-id-reused", f"{note} (sender {stored.sending_application}/{stored.sending_facility})",
+           stored, acting_user)
+    error = Hl7Error(note, segment="MSH", field_number=10, code="207")
+    return Outcome(build_ack("AE", message=message, text=note, error=error), Hl7Status.CONFLICT, "AE")
+
+
+def receive_message(raw: bytes, *, acting_user: Any) -> Outcome:
+    """Store and apply one message (the bytes of one MLLP frame); return the ACK to send."""
+    if acting_user is None or not acting_user.has_perm(RECEIVE_HL7):
+        raise ChartdeskError(f"The HL7 intake account needs the permission {RECEIVE_HL7}.")
+    text = decode(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    with acting_as(channel="hl7"):
+        try:
+            message = parse_message(text)
+        except Hl7Error as unreadable:
+            with transaction.atomic():
+                _store(None, text, digest, Hl7Status.REJECTED, "AR", unreadable.message)
+            return Outcome(build_ack("AR", message=None, text=unreadable.message, error=unreadable),
+                           Hl7Status.REJECTED, "AR")
+        for _attempt in range(2):
+            try:
+                with transaction.atomic():
+                    return _apply(message, text, digest, acting_user)
+            except IntegrityError:
+                # Another connection accepted the same control id between our check and our insert:
+                # go round again, and this time it is a repeat or a conflict.
+                continue
+        raise ChartdeskError("The message could not be stored; it was not applied.")
+
+
+def _apply(message: Message, text: str, digest: str, acting_user: Any) -> Outcome:
+    prior = _prior(message)
+    if prior is not None:
+        return _repeat_or_conflict(message, prior, text, digest, acting_user)
+    try:
+        with transaction.atomic():  # a savepoint: a refused message leaves nothing behind but itself
+            applied = apply_adt(message, acting_user)
+    except Hl7Error as refused:
+        code = "AR" if refused.reject else "AE"
+        stored = _store(message, text, digest, Hl7Status.REJECTED if refused.reject else Hl7Status.ERROR, code,
+                        refused.message)
+        if refused.message == MERGE_NOT_SUPPORTED:
+            _alert("merge-not-supported", f"A40 {message.control_id}: {refused.message}", stored, acting_user)
+        return Outcome(build_ack(code, message=message, text=refused.message, error=refused), stored.status, code)
+    except ChartdeskError as refusal:
+        stored = _store(message, text, digest, Hl7Status.ERROR, "AE", refusal.message)
+        error = Hl7Error(refusal.message, segment="PID", code="207")
+        return Outcome(build_ack("AE", message=message, text=refusal.message, error=error), stored.status, "AE")
+    note = "; ".join(applied.notes) or "applied"
+    _store(message, text, digest, Hl7Status.ACCEPTED, "AA", note, applied.patient)
+    return Outcome(build_ack("AA", message=message, text=note), Hl7Status.ACCEPTED, "AA")

@@ -1,0 +1,107 @@
+"""The MLLP listener: asyncio for the connections, one worker thread for the database.
+
+Each frame is handed to `receive_message` in the worker; its ACK is written back only when that
+returns, i.e. after the commit. A framing error gets an AR ACK and the connection stays up. One
+database thread keeps writes in arrival order and spares SQLite lock contention; PostgreSQL would
+allow more, but ADT order matters more than throughput (an A03 must not overtake its A01).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+from django.db import close_old_connections
+
+from chartdesk.interop.hl7v2.ack import build_ack
+from chartdesk.interop.hl7v2.mllp import FramingError, MllpFramer, frame
+from chartdesk.interop.hl7v2.parser import Hl7Error
+
+logger = logging.getLogger("chartdesk.interop.hl7")
+
+
+def _framing_ack(error: FramingError) -> bytes:
+    refused = Hl7Error(f"MLLP framing: {error.reason}", reject=True, code="100")
+    return frame(build_ack("AR", message=None, text=refused.message, error=refused))
+
+
+class MllpServer:
+    def __init__(self, acting_user: Any, *, host: str = "127.0.0.1", port: int = 2575,
+                 database: Executor | None = None) -> None:
+        self.acting_user = acting_user
+        self.host = host
+        self.port = port
+        # The thread that talks to the database; tests pass one that runs on their own thread, inside
+        # their transaction, and then this server must leave that thread's connection alone.
+        self.owns_database = database is None
+        self.database = database or ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl7-db")
+        self.server: asyncio.base_events.Server | None = None
+        self.received = 0
+        self.connections: set[asyncio.Task[Any]] = set()
+
+    def _receive(self, payload: bytes) -> bytes:
+        from chartdesk.interop.hl7v2.intake import receive_message
+
+        if self.owns_database:
+            close_old_connections()
+        try:
+            outcome = receive_message(payload, acting_user=self.acting_user)
+            return frame(outcome.ack)
+        except Exception:
+            logger.exception("HL7 message could not be processed")
+            refused = Hl7Error("internal error: the message was not applied; resend it later", code="207")
+            return frame(build_ack("AE", message=None, text=refused.message, error=refused))
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        framer = MllpFramer()
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        if task is not None:
+            self.connections.add(task)
+            task.add_done_callback(self.connections.discard)
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                for item in framer.feed(data):
+                    if isinstance(item, FramingError):
+                        logger.warning("MLLP framing error: %s (%r)", item.reason, item.sample)
+                        writer.write(_framing_ack(item))
+                    else:
+                        writer.write(await loop.run_in_executor(self.database, self._receive, item))
+                        self.received += 1
+                    await writer.drain()
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        finally:
+            writer.close()
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._connection, self.host, self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def serve(self, ready: Callable[[int], None] | None = None) -> None:
+        port = await self.start()
+        if ready is not None:
+            ready(port)
+        assert self.server is not None
+        async with self.server:
+            await self.server.serve_forever()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting, then let open connections finish what they were answering."""
+        if self.server is not None:
+            self.server.close()
+        if self.connections:
+            await asyncio.wait(set(self.connections), timeout=timeout)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        if self.owns_database:
+            self.database.shutdown(wait=True)

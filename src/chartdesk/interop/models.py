@@ -1,0 +1,183 @@
+"""Interoperability records: API clients and their tokens, where imported rows came from, HL7 v2
+messages as received, alerts for the interface team, and bulk export jobs.
+
+Tokens and client secrets are stored only as SHA-256 digests: a copy of the database gives nobody
+a working credential.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from chartdesk.patients.models import Patient
+
+
+class Scope(models.TextChoices):
+    """SMART-style scopes: whose data a token reaches (one patient, what its user may, everything)."""
+
+    PATIENT_READ = "patient/*.read", "One patient's records (read)"
+    USER_READ = "user/*.read", "What the client's user may read"
+    USER_WRITE = "user/*.write", "What the client's user may change"
+    SYSTEM_READ = "system/*.read", "Everything the client's user may read, for bulk export"
+
+
+class ApiClient(models.Model):
+    """A program allowed to call the FHIR API; it acts as `user` (whose role decides what it may do)."""
+
+    name = models.CharField(max_length=120)
+    client_id = models.CharField(max_length=40, unique=True)
+    secret_digest = models.CharField(max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_clients")
+    scopes = models.CharField(max_length=200, help_text="Space-separated scopes the client may ask for")
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                help_text="For patient/*.read: the one patient this client reaches")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        permissions = [
+            ("manage_api_clients", "Register API clients and revoke their tokens"),
+            ("import_fhir", "Import FHIR bundles and bulk NDJSON files"),
+            ("receive_hl7", "Apply HL7 v2 messages to the patient index and encounters"),
+            ("bulk_export", "Start bulk FHIR exports"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+
+class ApiToken(models.Model):
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="tokens")
+    token_digest = models.CharField(max_length=64, unique=True)
+    scopes = models.CharField(max_length=200)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token of {self.client.client_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class SourceRecord(models.Model):
+    """Which local row an imported resource became: imports find it again and change nothing."""
+
+    source_system = models.CharField(max_length=200)
+    resource_type = models.CharField(max_length=40)
+    source_id = models.CharField(max_length=200)
+    local_type = models.CharField(max_length=40)
+    local_id = models.BigIntegerField()
+    content_sha256 = models.CharField(max_length=64)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source_system", "resource_type", "source_id"],
+                                               name="one_local_row_per_source_resource")]
+        indexes = [models.Index(fields=["local_type", "local_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type}/{self.source_id} -> {self.local_type} {self.local_id}"
+
+
+class Hl7Status(models.TextChoices):
+    ACCEPTED = "accepted", "Applied (AA)"
+    REPEATED = "repeated", "Repeat of an applied message (AA, nothing changed)"
+    CONFLICT = "conflict", "Control id reused with other content (AE)"
+    ERROR = "error", "Refused: content error (AE)"
+    REJECTED = "rejected", "Refused: unsupported or unreadable (AR)"
+
+
+class Hl7Message(models.Model):
+    """Every HL7 v2 message received, as received, with its SHA-256 and the answer sent."""
+
+    control_id = models.CharField(max_length=40, blank=True, db_index=True)
+    sending_application = models.CharField(max_length=60, blank=True)
+    sending_facility = models.CharField(max_length=60, blank=True)
+    message_type = models.CharField(max_length=20, blank=True)
+    version = models.CharField(max_length=10, blank=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    raw = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Hl7Status.choices)
+    ack_code = models.CharField(max_length=2)
+    ack_text = models.CharField(max_length=300, blank=True)
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # One applied message per control id and sender: the database settles a race between two
+            # connections delivering the same message at once.
+            models.UniqueConstraint(fields=["sending_application", "sending_facility", "control_id"],
+                                    condition=models.Q(status="accepted"), name="one_applied_message_per_control_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_type} {self.control_id} ({self.status})"
+
+
+class InterfaceAlert(models.Model):
+    """Something the interface team must look at (a reused control id, a refused merge...)."""
+
+    kind = models.CharField(max_length=40)
+    message = models.TextField()
+    hl7_message = models.ForeignKey(Hl7Message, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETE = "complete", "Complete"
+    FAILED = "failed", "Failed"
+
+
+class ExportLevel(models.TextChoices):
+    SYSTEM = "system", "System"
+    GROUP = "group", "Group"
+    PATIENT = "patient", "Patient"
+
+
+class PatientGroup(models.Model):
+    """A named list of patients (a cohort) for group-level bulk export."""
+
+    name = models.CharField(max_length=120, unique=True)
+    members = models.ManyToManyField(Patient, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExportJob(models.Model):
+    """A bulk $export request: queued by the kick-off, claimed and run by a worker (or inline on poll)."""
+
+    level = models.CharField(max_length=10, choices=ExportLevel.choices)
+    group = models.ForeignKey(PatientGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    resource_types = models.CharField(max_length=400, blank=True)
+    since = models.DateTimeField(null=True, blank=True)
+    token = models.ForeignKey(ApiToken, on_delete=models.PROTECT, related_name="+")
+    request_url = models.CharField(max_length=1000)
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    output = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.level}, {self.status})"

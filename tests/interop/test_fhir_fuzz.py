@@ -1,0 +1,56 @@
+"""Property-based tests of the FHIR edges: file reading for import, search date values, validation."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chartdesk.interop.fhir.common import SearchError, date_condition
+from chartdesk.interop.fhir.sources import read_resources
+from chartdesk.interop.fhir.validation import FhirInvalid, validate_resource
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=500))
+def test_reading_any_bytes_yields_resources_or_problems_never_an_exception(tmp_path_factory, blob):
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "data.ndjson").write_bytes(blob)
+    (folder / "bundle.json").write_bytes(blob)
+    problems: list = []
+    for item in read_resources(folder, problems):
+        assert isinstance(item.resource, dict)
+    for problem in problems:
+        assert problem.file in ("data.ndjson", "bundle.json")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_any_date_search_value_is_a_condition_or_a_search_error(value):
+    try:
+        date_condition("admit_at", value, "date")
+    except SearchError as refused:
+        assert refused.parameter == "date"
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+                    lambda children: st.lists(children, max_size=3)
+                    | st.dictionaries(st.text(max_size=8), children, max_size=3), max_leaves=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["Patient", "Condition", "Encounter", "Nope", None]),
+       st.dictionaries(st.sampled_from(["name", "birthDate", "gender", "code", "subject", "status", "id"]), JSON,
+                       max_size=4))
+def test_validation_answers_with_element_paths_or_accepts(resource_type, fields):
+    try:
+        validate_resource({"resourceType": resource_type, **fields})
+    except FhirInvalid as invalid:
+        assert invalid.problems
+        for path, message in invalid.problems:
+            assert path and message
+
+
+@pytest.mark.parametrize("value", ["2024", "2024-02", "2024-02-29", "ge2024-01-01T10:00:00Z", "lt2025"])
+def test_well_formed_dates_become_conditions(value):
+    assert date_condition("admit_at", value, "date")

@@ -83,12 +83,42 @@ def test_the_same_control_id_with_other_content_gets_ae_and_an_alert(feed):
     assert Hl7Message.objects.filter(status="conflict").count() == 1
 
 
-def test_a40_merge_is_refused_with_a_clear_reason(feed):
-    outcome = feed(adt("A40", "M9", extra="MRG|EXT0999^^^MERCY^MR"))
-    assert msa(outcome)[:3] == ["MSA", "AR", "M9"]
-    assert "merge (A40) is not supported yet" in msa(outcome)[3]
-    assert InterfaceAlert.objects.get().kind == "merge-not-supported"
-    assert Patient.objects.count() == 0
+def test_a40_merges_the_mrg_patient_into_the_pid_patient_and_a_repeat_changes_nothing(feed):
+    feed(adt("A04", "M1", mrn="EXT1001", visit="V5001"))
+    feed(adt("A04", "M2", mrn="EXT0999", visit="V5002", given="Aiko", born="19720514"))
+    survivor, retired = (Patient.objects.get(identifiers__value=value) for value in ("EXT1001", "EXT0999"))
+    assert survivor.pk != retired.pk
+
+    outcome = feed(adt("A40", "M3", mrn="EXT1001", extra="MRG|EXT0999^^^MERCY^MR"))
+
+    assert msa(outcome)[:3] == ["MSA", "AA", "M3"]
+    assert f"MRN {retired.mrn} merged into MRN {survivor.mrn}" in msa(outcome)[3]
+    retired.refresh_from_db()
+    assert retired.merged_into_id == survivor.pk
+    assert set(Encounter.objects.values_list("account_number", "patient_id")) == {
+        ("V5001", survivor.pk), ("V5002", survivor.pk)}
+
+    again = feed(adt("A40", "M4", mrn="EXT1001", extra="MRG|EXT0999^^^MERCY^MR"))
+    assert msa(again)[:2] == ["MSA", "AA"]
+    assert "already merged" in msa(again)[3]
+    assert InterfaceAlert.objects.count() == 0
+
+
+def test_a40_naming_an_unknown_prior_record_gets_ae_naming_mrg_1_and_an_alert(feed):
+    feed(adt("A04", "M1"))
+    outcome = feed(adt("A40", "M9", extra="MRG|EXT4040^^^MERCY^MR"))
+    assert msa(outcome)[:3] == ["MSA", "AE", "M9"]
+    assert "ERR||MRG^1^1|204" in outcome.ack
+    assert InterfaceAlert.objects.get().kind == "merge-refused"
+    assert Patient.objects.filter(status="merged").count() == 0
+
+
+def test_a40_without_an_mrg_segment_is_refused_and_changes_nothing(feed):
+    feed(adt("A04", "M1"))
+    outcome = feed(adt("A40", "M9"))
+    assert outcome.code == "AE"
+    assert "MRG segment" in msa(outcome)[3]
+    assert Patient.objects.count() == 1
 
 
 def test_missing_patient_name_gets_ae_naming_pid_5_and_changes_nothing(feed):

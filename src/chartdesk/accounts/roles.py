@@ -138,6 +138,7 @@ ROLES: tuple[Role, ...] = (
             "clinical.record_clinical",
             "interop.receive_hl7",
             "interop.bulk_export",
+            "patients.merge_patients",
         ),
         "The account HL7 feeds and FHIR imports write as; nobody logs in with it.",
     ),

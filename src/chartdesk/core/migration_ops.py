@@ -76,3 +76,74 @@ class RefuseRowChanges(Operation):
     def describe(self) -> str:
         what = "DELETE and UPDATE" if self.refuse_update else "DELETE"
         return f"Refuse {what} on {self.table}"
+
+
+class LetPatientLinkMove(Operation):
+    """On a table that refuses UPDATE (rows written once), let only the listed columns change: a
+    patient merge or unmerge re-points a disclosure at the surviving chart, while every other
+    column stays frozen.
+
+    SQLite triggers cannot compare whole rows, so the trigger lists the frozen columns as the table
+    has them now (UPDATE OF ...): a later migration that adds a column to such a table must apply
+    this operation again.
+    """
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, table: str, movable: tuple[str, ...] = ("patient_id",)) -> None:
+        self.table = table
+        self.movable = tuple(movable)
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.table], {"movable": self.movable})
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    @property
+    def _name(self) -> str:
+        return f"{self.table}_refuse_update"
+
+    def _drop(self, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "sqlite":
+            schema_editor.execute(f'DROP TRIGGER IF EXISTS "{self._name}"')
+        elif schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f'DROP TRIGGER IF EXISTS "{self._name}" ON "{self.table}"')
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        self._drop(schema_editor)
+        vendor = schema_editor.connection.vendor
+        if vendor == "sqlite":
+            with schema_editor.connection.cursor() as cursor:
+                columns = [row[1] for row in cursor.execute(f'PRAGMA table_info("{self.table}")').fetchall()]
+            frozen = ", ".join(f'"{column}"' for column in columns if column not in self.movable)
+            schema_editor.execute(
+                f'CREATE TRIGGER "{self._name}" BEFORE UPDATE OF {frozen} ON "{self.table}" '
+                f"BEGIN SELECT RAISE(ABORT, 'chartdesk: UPDATE on {self.table} is refused: "
+                f"these rows are never changed or deleted'); END;"
+            )
+        elif vendor == "postgresql":
+            keys = ", ".join(f"'{column}'" for column in self.movable)
+            schema_editor.execute(
+                f'CREATE TRIGGER "{self._name}" BEFORE UPDATE ON "{self.table}" FOR EACH ROW '
+                f"WHEN ((to_jsonb(OLD) - ARRAY[{keys}]) IS DISTINCT FROM (to_jsonb(NEW) - ARRAY[{keys}])) "
+                "EXECUTE FUNCTION chartdesk_refuse_change()"
+            )
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        self._drop(schema_editor)
+        if schema_editor.connection.vendor == "sqlite":
+            schema_editor.execute(
+                f'CREATE TRIGGER "{self._name}" BEFORE UPDATE ON "{self.table}" '
+                f"BEGIN SELECT RAISE(ABORT, 'chartdesk: UPDATE on {self.table} is refused: "
+                f"these rows are never changed or deleted'); END;"
+            )
+        elif schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(
+                f'CREATE TRIGGER "{self._name}" BEFORE UPDATE ON "{self.table}" '
+                "FOR EACH ROW EXECUTE FUNCTION chartdesk_refuse_change()"
+            )
+
+    def describe(self) -> str:
+        return f"Let only {', '.join(self.movable)} change on {self.table}"

@@ -5,3 +5,10 @@ class InteropConfig(AppConfig):
     name = "chartdesk.interop"
     label = "interop"
     verbose_name = "Interoperability: FHIR API, imports, bulk export, HL7 v2 intake"
+
+    def ready(self) -> None:
+        from chartdesk.patients.merging import KEEP, register_merge_policy
+
+        # A stored HL7 message is evidence of what arrived, about whom, at the time: it stays with the
+        # record it was filed on (the merge's audit trail links the two charts).
+        register_merge_policy("interop.Hl7Message", "patient", KEEP)

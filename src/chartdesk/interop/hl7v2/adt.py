@@ -28,8 +28,6 @@ CLASS_CODES = {"I": EncounterClass.INPATIENT, "E": EncounterClass.EMERGENCY, "O"
                "R": EncounterClass.OUTPATIENT, "B": EncounterClass.INPATIENT, "P": EncounterClass.OUTPATIENT}
 PID_FIELDS = {"given_name": 5, "family_name": 5, "middle_name": 5, "birth_date": 7, "sex": 8, "ssn": 19,
               "deceased_at": 29, "email": 13}
-MERGE_NOT_SUPPORTED = ("patient merge (A40) is not supported yet: the duplicate was not merged; an alert was "
-                       "raised for HIM to merge the records by hand")
 
 
 @dataclass
@@ -186,6 +184,54 @@ def update_demographics(message: Message, patient: Patient, acting_user: Any) ->
     return ["demographics updated" if fresh.revision != patient.revision else "demographics unchanged"]
 
 
+# ----------------------------------------------------------------------------- MRG (A40)
+
+
+def merge(message: Message, acting_user: Any) -> Applied:
+    """A40: the patient in MRG-1 is the same person as the one in PID-3; the PID patient survives.
+
+    A merge the MPI already holds (the sender repeating itself after a lost ACK) is acknowledged
+    without change."""
+    from chartdesk.patients.merge_actions import do_merge_patients
+
+    pid, mrg = message.segment("PID"), message.segment("MRG", required=False)
+    assert pid is not None
+    if mrg is None:
+        raise Hl7Error("an A40 needs an MRG segment naming the record to merge", segment="MRG", code="100")
+    survivor = _known_patient(_identifiers(message, pid))
+    if survivor is None:
+        raise Hl7Error("PID-3 names no patient known here: the surviving record must exist", segment="PID",
+                       field_number=3, code="204")
+    retired = _known_patient(_merge_identifiers(message, mrg))
+    if retired is None:
+        raise Hl7Error("MRG-1 names no patient known here", segment="MRG", field_number=1, code="204")
+    if retired.pk == survivor.pk or retired.merged_into_id == survivor.pk:
+        return Applied(survivor, [f"MRN {retired.mrn} is already merged into MRN {survivor.mrn}"])
+    try:
+        do_merge_patients(survivor, retired, reason=f"HL7 A40 from {message.msh.component(4, 1) or 'the feed'}, "
+                                                     f"message {message.control_id}", acting_user=acting_user)
+    except NotFound:
+        raise
+    except ChartdeskError as refusal:
+        raise _refused(refusal, "MRG", 1) from None
+    return Applied(survivor, [f"MRN {retired.mrn} merged into MRN {survivor.mrn}"])
+
+
+def _merge_identifiers(message: Message, mrg: Segment) -> list[tuple[str, str, str]]:
+    fallback = message.msh.component(4, 1) or message.msh.component(3, 1) or "unknown"
+    found = []
+    for repetition in mrg.repetitions(1):
+        parts = mrg.components(repetition)
+        value = parts[0].strip() if parts else ""
+        if value:
+            authority = parts[3].split(mrg.encoding.subcomponent)[0].strip() if len(parts) > 3 else ""
+            found.append((value, authority or fallback, parts[4].strip() if len(parts) > 4 else "MR"))
+    if not found:
+        raise Hl7Error("MRG-1 (prior patient identifier list) is required", segment="MRG", field_number=1,
+                       code="101")
+    return found
+
+
 # ----------------------------------------------------------------------------- PV1
 
 
@@ -278,9 +324,9 @@ def apply_adt(message: Message, acting_user: Any) -> Applied:
     if event not in SUPPORTED_EVENTS:
         raise Hl7Error(f"event {event or '(none)'} is not accepted ({', '.join(SUPPORTED_EVENTS)})",
                        segment="MSH", field_number=9, reject=True, code="201")
-    if event == "A40":
-        raise Hl7Error(MERGE_NOT_SUPPORTED, segment="MRG", reject=True, code="207")
     try:
+        if event == "A40":
+            return merge(message, acting_user)
         applied = find_or_register_patient(message, acting_user)
         assert applied.patient is not None
         if event in ("A01", "A04"):

@@ -21,7 +21,7 @@ from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.interop.hl7v2.ack import build_ack
-from chartdesk.interop.hl7v2.adt import MERGE_NOT_SUPPORTED, apply_adt
+from chartdesk.interop.hl7v2.adt import apply_adt
 from chartdesk.interop.hl7v2.parser import Hl7Error, Message, parse_message
 from chartdesk.interop.models import Hl7Message, Hl7Status, InterfaceAlert
 
@@ -122,8 +122,8 @@ def _apply(message: Message, text: str, digest: str, acting_user: Any) -> Outcom
         code = "AR" if refused.reject else "AE"
         stored = _store(message, text, digest, Hl7Status.REJECTED if refused.reject else Hl7Status.ERROR, code,
                         refused.message)
-        if refused.message == MERGE_NOT_SUPPORTED:
-            _alert("merge-not-supported", f"A40 {message.control_id}: {refused.message}", stored, acting_user)
+        if message.trigger_event == "A40":
+            _alert("merge-refused", f"A40 {message.control_id}: {refused.message}", stored, acting_user)
         return Outcome(build_ack(code, message=message, text=refused.message, error=refused), stored.status, code)
     except ChartdeskError as refusal:
         stored = _store(message, text, digest, Hl7Status.ERROR, "AE", refusal.message)

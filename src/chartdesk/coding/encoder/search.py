@@ -133,7 +133,7 @@ def _descendants(index: CodeIndex, node: Node, limit: int) -> list[Node]:
 
 
 def _slots(index: CodeIndex, text: str) -> list[Slot]:
-    words = query_words(text)
+    words = query_words(text, procedures=index.system == CodeSystem.ICD10PCS)
     slots = []
     for position, word in enumerate(words):
         alternatives: dict[str, float] = {}

@@ -156,6 +156,26 @@ SAME_WORD = {
 }
 
 
+# ICD-10-PCS speaks in root operations and approaches, not in the surgeon's words.
+PROCEDURE_SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("laparoscopic", "percutaneous endoscopic"),
+    ("lap", "percutaneous endoscopic"),
+    ("arthroscopic", "percutaneous endoscopic"),
+    ("appendectomy", "resection appendix"),
+    ("cholecystectomy", "resection gallbladder"),
+    ("splenectomy", "resection spleen"),
+    ("nephrectomy", "resection kidney"),
+    ("hysterectomy", "resection uterus"),
+    ("colectomy", "resection colon"),
+    ("total knee replacement", "replacement knee joint"),
+    ("tka", "replacement knee joint"),
+    ("total hip replacement", "replacement hip joint"),
+    ("tha", "replacement hip joint"),
+    ("cabg", "bypass coronary artery"),
+    ("pacemaker insertion", "insertion pacemaker"),
+)
+
+
 def fold(word: str) -> str:
     """A crude plural fold that both sides share: 'fractures' and 'fracture' compare equal."""
     if word in SAME_WORD:
@@ -191,11 +211,11 @@ def negated_words(text: str) -> list[str]:
     return [word for clause in WITHOUT_CLAUSE.findall(text) for word in index_words(clause)]
 
 
-def query_words(text: str) -> list[str]:
+def query_words(text: str, *, procedures: bool = False) -> list[str]:
     """The words of what the coder typed, abbreviations and phrase synonyms expanded."""
     lowered = " " + " ".join(text.lower().replace("/", " / ").split()) + " "
     lowered = lowered.replace(" w / o ", " without ").replace(" n / v ", " nausea vomiting ")
-    for phrase, replacement in PHRASE_SYNONYMS:
+    for phrase, replacement in (PROCEDURE_SYNONYMS + PHRASE_SYNONYMS if procedures else PHRASE_SYNONYMS):
         lowered = lowered.replace(f" {phrase} ", f" {replacement} ")
     words: list[str] = []
     for word in WORD.findall(lowered):

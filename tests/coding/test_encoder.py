@@ -92,3 +92,9 @@ def test_any_text_searches_without_error(text: str) -> None:
     hits = search(text, limit=5)
     assert len(hits) <= 5
     assert all(0 < hit.score <= 1.0 for hit in hits)
+
+
+def test_procedures_are_found_in_the_surgeons_words() -> None:
+    hits = search("lap appendectomy", system="icd10pcs", limit=3)
+    assert hits[0].display == "0DTJ4ZZ"
+    assert hits[0].title == "Resection of Appendix, Percutaneous Endoscopic Approach"

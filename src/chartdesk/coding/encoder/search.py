@@ -23,7 +23,7 @@ from chartdesk.coding.models import CodeSetRelease, CodeSystem
 
 RELEASE_MEMORY_S = 30.0
 _RELEASES: dict[tuple[str, datetime.date | None], tuple[float, CodeSetRelease | None]] = {}
-CANDIDATE_BUDGET = 1200
+CANDIDATE_BUDGET = 800
 NEGATION_FACTOR = 0.7
 CONTEXT_PENALTY = 0.06
 # Chapters a coder reaches only by saying so: newborn (P) and congenital (Q) conditions.

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "chartdesk.disclosures",
     "chartdesk.clinical",
     "chartdesk.interop",
+    "chartdesk.coding",
     "chartdesk.reports",
 ]
 

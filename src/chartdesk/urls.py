@@ -12,6 +12,7 @@ urlpatterns = [
     path("disclosures/", include("chartdesk.disclosures.urls")),
     path("fhir/", include("chartdesk.interop.urls")),
     path("interop/", include("chartdesk.interop.desk_urls")),
+    path("coding/", include("chartdesk.coding.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "chartdesk.patients",
     "chartdesk.charts",
     "chartdesk.coding",
+    "chartdesk.coding.workflow",
     "chartdesk.reports",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("charts/", include("chartdesk.charts.urls")),
     path("audit/", include("chartdesk.audit.urls")),
     path("coding/", include("chartdesk.coding.urls")),
+    path("coding/work/", include("chartdesk.coding.workflow.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

@@ -35,7 +35,8 @@ ICD10CM = [
 ]
 PCS = [("0DTJ4ZZ", "Resection of Appendix, Percutaneous Endoscopic Approach"),
        ("5A1955Z", "Respiratory Ventilation, Greater than 96 Consecutive Hours")]
-HCPCS = [("G0008", "Administration of influenza virus vaccine"), ("J1100", "Injection, dexamethasone sodium phosphate, 1 mg")]
+HCPCS = [("G0008", "Administration of influenza virus vaccine"),
+         ("J1100", "Injection, dexamethasone sodium phosphate, 1 mg")]
 
 NOTE_TEXT = (
     "Chief complaint: shortness of breath.\n"
@@ -106,7 +107,7 @@ def finished_encounter(
 ) -> Any:
     """A stay attended by Dr Lovelace with one signed note, discharged (or finished) `days_ago` days ago."""
     if patient is None:
-        identifiers = (IdentifierInput(type=payer[0], issuer=payer[1], value="W123456789"),) if payer else ()
+        identifiers = (IdentifierInput(type=payer[0], issuer=payer[1], value="1EG4TE5MK73"),) if payer else ()
         patient = factories.make_patient("Rosa", f"Parks{days_ago}{encounter_class[:3]}", identifiers=identifiers)
     end = timezone.now() - datetime.timedelta(days=days_ago)
     start = end - datetime.timedelta(days=length_days)

@@ -24,9 +24,9 @@ SHAPES = {
 MODIFIER_SHAPE = re.compile(r"^[0-9A-Z]{2}$")
 
 CODE_REQUIRED = "Give the {system} code."
-CODE_MALFORMED = "'{code}' is not shaped like a {system} code."
+CODE_MALFORMED = "'{code}' does not have the shape of {system} codes."
 NO_RELEASE = "No {system} release covering {day} is loaded; load the code set before coding this encounter."
-CODE_UNKNOWN = "{display} is not a {system} code in the release in effect on {day}."
+CODE_UNKNOWN = "{display} is not in the {system} release in effect on {day}."
 CODE_NOT_BILLABLE = "{display} is a header, not a billable code: choose a more specific code below it."
 MODIFIER_MALFORMED = "Modifier '{modifier}' must be two letters or digits."
 TOO_MANY_MODIFIERS = "At most four modifiers per procedure line."

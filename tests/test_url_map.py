@@ -13,7 +13,7 @@ from django.utils import timezone
 from chartdesk.core.permissions import PUBLIC
 from tests.support import factories
 
-RECORD_KWARGS = {"patient_id", "document_id", "encounter_id", "version_id", "addendum_id"}
+RECORD_KWARGS = {"patient_id", "document_id", "encounter_id", "version_id", "addendum_id", "query_id"}
 
 
 def walk(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -86,6 +86,7 @@ def _restricted_records() -> dict[str, Any]:
     )
     do_sign_document(document, acting_user=provider_user)
     addendum = do_add_addendum(document, text="Later note", acting_user=provider_user)
+    query = _coding_query(encounter, provider, him)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
     document.refresh_from_db()
@@ -95,7 +96,19 @@ def _restricted_records() -> dict[str, Any]:
         "encounter_id": encounter.pk,
         "version_id": document.current_version_id,
         "addendum_id": addendum.pk,
+        "query_id": query.pk,
     }
+
+
+def _coding_query(encounter: Any, provider: Any, him: Any) -> Any:
+    """The encounter finished, in coding, and on hold for a query to its author."""
+    from chartdesk.charts.actions import do_finish_encounter
+    from chartdesk.coding.workflow.actions import do_send_query, do_start_coding
+
+    do_finish_encounter(encounter, acting_user=him)
+    case = do_start_coding(encounter, acting_user=factories.make_user("coder"))
+    return do_send_query(case, provider=provider, template="abnormal_finding", indicators="Confidential text",
+                         acting_user=case.assigned_to)
 
 
 def _row_counts() -> dict[str, int]:
@@ -104,7 +117,7 @@ def _row_counts() -> dict[str, int]:
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"patients", "charts"}
+        if model._meta.app_label in {"patients", "charts", "coding_workflow"}
     }
 
 

@@ -134,7 +134,8 @@ def _editing_mode(case: CodingCase, user: Any) -> str:
 
 
 def _case_for(encounter: Encounter) -> CodingCase:
-    if encounter.status != EncounterStatus.FINISHED:
+    # Read the status afresh: the caller's copy may predate the discharge.
+    if not Encounter.objects.filter(pk=encounter.pk, status=EncounterStatus.FINISHED).exists():
         raise ChartdeskError(NOT_FINISHED)
     case, _ = CodingCase.objects.get_or_create(encounter=encounter)
     return case

@@ -27,7 +27,7 @@ def parse_code_set(
 ) -> ParsedRelease:
     """Read and check a code-set file without touching the database (raises MalformedCodeFile)."""
     if system == CodeSystem.ICD10PCS:
-        return icd10pcs.parse_pcs_database(path, effective_from=effective_from, label=label)
+        return icd10pcs.parse_pcs_database(path, only=only, effective_from=effective_from, label=label)
     content = path.read_bytes()
     if system == CodeSystem.ICD10CM:
         return icd10cm.parse_tabular(content, path.name, only=only, effective_from=effective_from, label=label)

@@ -9,9 +9,9 @@ X before its 7th character. This parser generates those codes, as CMS's code fil
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from chartdesk.coding.codesets import limits
@@ -43,11 +43,15 @@ MONTHS = {"april": 4, "october": 10}
 
 def packaged_tabular() -> Path:
     """The tabular XML inside the installed simple-icd-10-cm package (no network)."""
-    folder = resources.files("simple_icd_10_cm") / "data"
+    # find_spec locates the package without importing it: importing it parses the whole XML.
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the simple-icd-10-cm package is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
     found = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".xml") and "tabular" in entry.name)
     if not found:
         raise FileNotFoundError("simple-icd-10-cm ships no tabular XML")
-    return Path(str(folder / found[-1]))
+    return folder / found[-1]
 
 
 def edition_of(file_name: str, version: str) -> tuple[datetime.date, str]:
@@ -178,7 +182,8 @@ class TabularParser:
             age_max=inherited.limit.age_max,
             limit_source=inherited.limit.source,
             poa_exempt=limits.poa_exempt(code),
-            terms=[note.text for note in notes if note.kind == NoteKind.INCLUSION_TERM],
+            # Inclusion terms and a category's "includes" notes are the tabular list's own synonyms.
+            terms=[note.text for note in notes if note.kind in (NoteKind.INCLUSION_TERM, NoteKind.INCLUDES)],
             notes=notes,
             seventh_characters=_seventh_characters(diag),
         )

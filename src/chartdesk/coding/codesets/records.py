@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _ONE_CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
+WITH_SUFFIX = re.compile(r"\bwith \.([0-9A-Z]{1,3})\b")
 CODE_REFERENCE = re.compile(rf"\b({_ONE_CODE})(?:\s*-\s*({_ONE_CODE})|\.?-)?")
 
 
@@ -67,15 +68,23 @@ def referenced_codes(note_text: str) -> list[str]:
     A single code stands for itself and everything below it; a range 'C00-C96' is kept as written.
     """
     found = []
+    # "diabetes mellitus (E08-E13 with .42)": the range holds only codes ending that way.
+    suffix = WITH_SUFFIX.search(note_text)
     for match in CODE_REFERENCE.finditer(note_text):
         start = match.group(1).replace(".", "")
         end = match.group(2)
-        found.append(f"{start}-{end.replace('.', '')}" if end else start)
+        reference = f"{start}-{end.replace('.', '')}" if end else start
+        if end and suffix:
+            reference += "@" + suffix.group(1)
+        found.append(reference)
     return found
 
 
 def reference_covers(reference: str, code: str) -> bool:
-    """Whether a note's reference ('E10', 'P702', 'C00-C96', 'O333-O337') takes in `code` (no dots)."""
+    """Whether a note's reference ('E10', 'P702', 'C00-C96', 'E08-E13@42') takes in `code` (no dots)."""
+    reference, _, suffix = reference.partition("@")
+    if suffix and not code[3:].startswith(suffix):
+        return False
     if "-" in reference:
         first, last = reference.split("-", 1)
         return code[: len(first)] >= first and code[: len(last)] <= last

@@ -40,8 +40,8 @@ class Command(BaseCommand):
         load.add_argument("file", nargs="?", help="the file; ICD-10-CM and ICD-10-PCS default to the packaged data")
         load.add_argument("--effective", help="effective date YYYY-MM-DD (default: from the edition)")
         load.add_argument("--label", default="", help="release label, e.g. 'FY2026 April update'")
-        load.add_argument("--only", default="", help="ICD-10-CM: load only categories starting with these prefixes "
-                                                     "(comma-separated), e.g. for a small training database")
+        load.add_argument("--only", default="", help="load only the ICD-10-CM categories or ICD-10-PCS tables "
+                                                     "starting with these prefixes (comma-separated)")
         commands.add_parser("releases", help="list the loaded releases")
 
         search = commands.add_parser("search", help="find codes by words, abbreviations, synonyms and typos")

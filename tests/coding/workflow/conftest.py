@@ -1,9 +1,4 @@
-"""Fixtures of the coding workflow: a small code-set release, finished encounters with notes, people.
-
-The releases hold real codes with their real titles and flags (E11 a header, E11.9 billable, Z79.4
-exempt from POA), made directly as rows: the loaders are the coding engineer's and have tests of
-their own on the published files.
-"""
+"""Fixtures of the coding workflow: real code sets, finished encounters with signed notes, people."""
 
 from __future__ import annotations
 
@@ -17,26 +12,10 @@ from django.utils import timezone
 
 from chartdesk.charts.actions import do_create_note, do_discharge_encounter, do_finish_encounter, do_sign_document
 from chartdesk.charts.models import DocumentType
-from chartdesk.coding.models import Code, CodeLevel, CodeSetRelease, CodeSystem
+from chartdesk.coding.actions import do_load_code_set
+from chartdesk.coding.models import CodeSystem
 from chartdesk.patients.schemas import IdentifierInput
 from tests.support import factories
-
-ICD10CM = [
-    ("E11", "E11", "Type 2 diabetes mellitus", False, False),
-    ("E119", "E11.9", "Type 2 diabetes mellitus without complications", True, False),
-    ("E1165", "E11.65", "Type 2 diabetes mellitus with hyperglycemia", True, False),
-    ("I10", "I10", "Essential (primary) hypertension", True, False),
-    ("I509", "I50.9", "Heart failure, unspecified", True, False),
-    ("I5023", "I50.23", "Acute on chronic systolic (congestive) heart failure", True, False),
-    ("J189", "J18.9", "Pneumonia, unspecified organism", True, False),
-    ("N390", "N39.0", "Urinary tract infection, site not specified", True, False),
-    ("R079", "R07.9", "Chest pain, unspecified", True, False),
-    ("Z794", "Z79.4", "Long term (current) use of insulin", True, True),
-]
-PCS = [("0DTJ4ZZ", "Resection of Appendix, Percutaneous Endoscopic Approach"),
-       ("5A1955Z", "Respiratory Ventilation, Greater than 96 Consecutive Hours")]
-HCPCS = [("G0008", "Administration of influenza virus vaccine"),
-         ("J1100", "Injection, dexamethasone sodium phosphate, 1 mg")]
 
 NOTE_TEXT = (
     "Chief complaint: shortness of breath.\n"
@@ -46,23 +25,11 @@ NOTE_TEXT = (
 )
 
 
-def _release(system: str, rows: list[tuple[str, str, str, bool, bool]]) -> None:
-    release = CodeSetRelease.objects.create(
-        system=system, label="test edition", effective_from=datetime.date(2020, 10, 1), source_name="tests",
-        source_sha256="0" * 64, code_count=len(rows), loaded_at=timezone.now(),
-    )
-    Code.objects.bulk_create([
-        Code(release=release, code=code, display=display, title=title, billable=billable, poa_exempt=exempt,
-             level=CodeLevel.CODE if billable else CodeLevel.CATEGORY, sort_key=index)
-        for index, (code, display, title, billable, exempt) in enumerate(rows)
-    ])
-
-
 @pytest.fixture
-def code_sets(db: Any) -> None:
-    _release(CodeSystem.ICD10CM, ICD10CM)
-    _release(CodeSystem.ICD10PCS, [(code, code, title, True, False) for code, title in PCS])
-    _release(CodeSystem.HCPCS, [(code, code, title, True, False) for code, title in HCPCS])
+def code_sets(db: Any, hcpcs_sample: Any) -> None:
+    """ICD-10-CM and ICD-10-PCS come from tests/coding/conftest.py (a real subset, loaded once per
+    session); HCPCS from the lines of CMS's own file that the coding tests ship."""
+    do_load_code_set(CodeSystem.HCPCS, hcpcs_sample, acting_user=None)
 
 
 def fresh(user: Any) -> Any:

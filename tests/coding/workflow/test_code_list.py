@@ -24,7 +24,7 @@ def visit_case(code_sets, staff):
 
 @pytest.mark.parametrize(("typed", "message"), [
     ("E11", "E11 is a header, not a billable code"),
-    ("E11.8", "E11.8 is not in the ICD-10-CM release in effect"),
+    ("E11.99", "E11.99 is not in the ICD-10-CM release in effect"),
     ("11.9E", "'11.9E' does not have the shape of ICD-10-CM codes"),
     ("", "Give the ICD-10-CM code"),
 ])
@@ -110,8 +110,9 @@ def test_a_procedure_date_outside_the_stay_is_refused(inpatient_case, staff):
     assert refused.value.field == "performed_on"
 
 
-def test_without_a_loaded_release_nothing_is_coded(staff, db):
-    case = actions.do_start_coding(finished_encounter(staff), acting_user=staff.coder)
+def test_without_a_release_in_effect_on_the_day_nothing_is_coded(code_sets, staff):
+    # Discharged in 2014, before any loaded edition took effect.
+    case = actions.do_start_coding(finished_encounter(staff, days_ago=365 * 12), acting_user=staff.coder)
     with pytest.raises(ChartdeskError, match="No ICD-10-CM release covering"):
         actions.do_add_diagnosis(case, "E11.9", poa="Y", acting_user=staff.coder)
 

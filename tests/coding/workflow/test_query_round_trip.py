@@ -57,7 +57,7 @@ def test_coder_queries_provider_who_answers_and_the_coder_completes(code_sets, s
     actions.do_add_diagnosis(case, "E11.9", poa="Y", acting_user=staff.coder)
     actions.do_add_diagnosis(case, "Z79.4", poa="1", acting_user=staff.coder)
     day = timezone.localtime(encounter.discharge_at).date()
-    actions.do_add_procedure(case, system="icd10pcs", code="5A1955Z", performed_on=day,
+    actions.do_add_procedure(case, system="icd10pcs", code="0DTJ4ZZ", performed_on=day,
                              provider=staff.doctor.provider, acting_user=staff.coder)
     assert coded_encounter(encounter) is None  # not billable before completion
     actions.do_complete_coding(case, acting_user=staff.coder)
@@ -69,7 +69,7 @@ def test_coder_queries_provider_who_answers_and_the_coder_completes(code_sets, s
         CodedDiagnosisLine("Z794", "1", False),
     )
     assert coded.procedures == (
-        CodedProcedureLine("5A1955Z", "icd10pcs", (), 1, day, "1234567893", staff.doctor.provider.pk),
+        CodedProcedureLine("0DTJ4ZZ", "icd10pcs", (), 1, day, "1234567893", staff.doctor.provider.pk),
     )
     encounter.refresh_from_db()
     assert encounter.status == EncounterStatus.FINISHED

@@ -21,7 +21,8 @@ NOTE_TEXT = (
     "Chief complaint: shortness of breath.\n"
     "BNP 1,450 pg/mL. Ejection fraction 30% on echocardiogram.\n"
     "Bilateral lower extremity edema. Started IV furosemide.\n"
-    "History of type 2 diabetes on insulin."
+    "History of type 2 diabetes on insulin.\n"
+    "Assessment:\n1. Congestive heart failure.\n2. Urinary tract infection.\nDenies chest pain."
 )
 
 

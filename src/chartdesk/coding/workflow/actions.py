@@ -20,7 +20,9 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.charts.actions import provider_of
 from chartdesk.charts.models import DocumentStatus, Encounter, EncounterClass, EncounterStatus, Provider
+from chartdesk.coding.edits.validator import Severity
 from chartdesk.coding.models import CodeSystem
+from chartdesk.coding.workflow import assist
 from chartdesk.coding.workflow import codes as code_checks
 from chartdesk.coding.workflow.models import (
     CaseStatus,
@@ -79,6 +81,9 @@ NOT_CODED = "Only a coded encounter can go to review."
 NOT_IN_REVIEW = "This encounter is not in review."
 DECISION_UNKNOWN = "Choose accept, edit or reject."
 EDIT_NEEDS_CODE = "Give the code you chose instead of the suggestion."
+EDIT_SAME_CODE = "The code you chose is the suggested one: accept the suggestion instead."
+SUGGESTION_GONE = "{code} is not among this encounter's open suggestions any more; reload the page."
+EDITS_FAILED = "Resolve the coding edits before completing: {messages}"
 
 
 # ----------------------------------------------------------------------------- shared checks
@@ -452,6 +457,10 @@ def do_complete_coding(case: CodingCase, *, acting_user: Any) -> CodingCase:
             missing = [code_checks.dotted(CodeSystem.ICD10CM, row.code) for row in diagnoses if not row.poa]
             if missing:
                 raise ChartdeskError(MISSING_POA.format(codes=", ".join(missing)))
+        errors = [finding.message for finding in assist.validation_report(case).findings
+                  if finding.severity == Severity.ERROR]
+        if errors:
+            raise ChartdeskError(EDITS_FAILED.format(messages=" ".join(errors)))
         case.status, case.coded_at, case.coded_by = CaseStatus.CODED, timezone.now(), acting_user
         case.codes_submitted = len(diagnoses) + case.procedures.count()
         case.save(update_fields=["status", "coded_at", "coded_by", "codes_submitted"])
@@ -498,38 +507,45 @@ def do_decide_suggestion(
     *,
     decision: str,
     suggested_code: str,
-    system: str = CodeSystem.ICD10CM,
     final_code: str = "",
     poa: str = "",
-    document_id: int | None = None,
-    evidence_text: str = "",
-    evidence_start: int | None = None,
-    evidence_end: int | None = None,
     acting_user: Any,
 ) -> SuggestionDecision:
-    """Keep what the coder did with one suggestion; accepting or editing also codes the diagnosis."""
+    """Keep what the coder did with one diagnosis suggestion; accepting or editing also codes it.
+
+    The suggestion and its evidence are found again on the server from the encounter's documents,
+    so what is kept is what the engine showed, not what a browser sent.
+    """
     if decision not in SuggestionDecision.Decision.values:
         raise ChartdeskError(DECISION_UNKNOWN, field="decision")
     suggested = code_checks.normalized(suggested_code)
-    final = ""
+    final = code_checks.normalized(final_code)
     if decision == SuggestionDecision.Decision.ACCEPTED:
         final = suggested
-    elif decision == SuggestionDecision.Decision.EDITED:
-        final = code_checks.normalized(final_code)
-        if not final:
-            raise ChartdeskError(EDIT_NEEDS_CODE, field="final_code")
+    elif decision == SuggestionDecision.Decision.REJECTED:
+        final = ""
+    elif not final:
+        raise ChartdeskError(EDIT_NEEDS_CODE, field="final_code")
+    elif final == suggested:
+        raise ChartdeskError(EDIT_SAME_CODE, field="final_code")
+    _require_chart(acting_user, case.encounter.patient)
     with transaction.atomic():
-        _require_chart(acting_user, case.encounter.patient)
         locked = _locked(case)
         if _editing_mode(locked, acting_user) != "coding":
             raise ChartdeskError(NOT_EDITABLE.format(status=locked.get_status_display().lower()))
-        if final and system == CodeSystem.ICD10CM:
+        offered = next((item for item in assist.suggestions_for(locked)
+                        if item.code == suggested and item.system == CodeSystem.ICD10CM), None)
+        if offered is None:
+            raise ChartdeskError(SUGGESTION_GONE.format(code=code_checks.dotted(CodeSystem.ICD10CM, suggested)))
+        if final:
             do_add_diagnosis(locked, final, poa=poa, acting_user=acting_user)
-        document = locked.encounter.documents.filter(pk=document_id).first() if document_id else None
+        evidence = offered.evidence[0] if offered.evidence else None
         decided = SuggestionDecision.objects.create(
-            case=locked, decision=decision, system=system, suggested_code=suggested, final_code=final,
-            document=document, evidence_text=evidence_text[:2000], evidence_start=evidence_start,
-            evidence_end=evidence_end, decided_by=acting_user,
+            case=locked, decision=decision, system=offered.system, suggested_code=suggested, final_code=final,
+            document_id=evidence.document_id if evidence else None,
+            evidence_text=evidence.text[:2000] if evidence else "",
+            evidence_start=evidence.start if evidence else None, evidence_end=evidence.end if evidence else None,
+            decided_by=acting_user,
         )
         _audit(AuditAction.CREATE, acting_user, locked, "suggestion_decision", decided.pk, decision=decision,
                suggested=suggested, final=final)

@@ -77,15 +77,20 @@ def coder_figures(since: datetime.datetime, until: datetime.datetime) -> list[Co
 
 
 def suggestion_precision(since: datetime.datetime, until: datetime.datetime) -> dict[str, Any]:
-    """Accepted, edited and rejected suggestions in the period; precision = accepted / decided."""
+    """Accepted, edited and rejected suggestions in the period, and their precision as the CAC
+    engine's own feedback measure counts it (accepted / all decided)."""
+    from chartdesk.coding.suggest.feedback import decision_for, scores_from_decisions
     from chartdesk.coding.workflow.models import SuggestionDecision
 
     in_period = SuggestionDecision.objects.filter(decided_at__gte=since, decided_at__lt=until)
-    decisions = list(in_period.values_list("decision", flat=True))
-    accepted = decisions.count(SuggestionDecision.Decision.ACCEPTED)
+    rows = list(in_period.values_list("decision", "suggested_code", "final_code"))
+    scores = scores_from_decisions(
+        decision_for(decision, suggested_code=suggested, final_code=final) for decision, suggested, final in rows
+    )
+    decisions = [decision for decision, _, _ in rows]
     return {
-        "accepted": accepted,
+        "accepted": decisions.count(SuggestionDecision.Decision.ACCEPTED),
         "edited": decisions.count(SuggestionDecision.Decision.EDITED),
         "rejected": decisions.count(SuggestionDecision.Decision.REJECTED),
-        "precision": accepted / len(decisions) if decisions else None,
+        "precision": scores.precision if rows else None,
     }

@@ -22,8 +22,9 @@ from chartdesk.audit.models import AuditAction
 from chartdesk.charts.access import documents_in_chart
 from chartdesk.charts.models import EncounterClass, Provider
 from chartdesk.charts.views import opens_records
+from chartdesk.coding.encoder.search import search
 from chartdesk.coding.models import CodeSystem
-from chartdesk.coding.workflow import actions, codes
+from chartdesk.coding.workflow import actions, assist, codes
 from chartdesk.coding.workflow.access import (
     access_codable_encounter_by_id,
     access_query_by_id,
@@ -141,6 +142,11 @@ def encounter_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
         elif case.status == CaseStatus.IN_REVIEW and user.has_perm(actions.REVIEW):
             mode = "review"
     return render(request, "coding_workflow/encounter.html", {
+        "findings": assist.validation_report(case).findings if case is not None and diagnosis_rows else [],
+        "suggestions": assist.suggestions_for(case) if mode == "coding" and case is not None else [],
+        "encoder_systems": [(CodeSystem.ICD10CM, "ICD-10-CM")] + [
+            (value, label) for value, label in ProcedureSystem.choices
+            if (value == ProcedureSystem.ICD10PCS) == (encounter.encounter_class == EncounterClass.INPATIENT)],
         "encounter": encounter,
         "patient": encounter.patient,
         "case": case,
@@ -316,6 +322,46 @@ def review_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     except ChartdeskError as refusal:
         _refused(request, refusal)
     return redirect(_screen_url(encounter.pk))
+
+
+@requires(CODE)
+@require_POST
+@opens_records
+def suggestion_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    case = _case_or_404(encounter)
+    try:
+        decided = actions.do_decide_suggestion(
+            case, decision=request.POST.get("decision", ""), suggested_code=request.POST.get("suggested_code", ""),
+            final_code=request.POST.get("final_code", ""), poa=request.POST.get("poa", ""), acting_user=request.user,
+        )
+        messages.success(request, f"Suggestion {decided.get_decision_display().lower()}.")
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+ENCODER_SYSTEMS = {CodeSystem.ICD10CM, CodeSystem.ICD10PCS, CodeSystem.HCPCS, CodeSystem.CPT}
+
+
+@requires(QUEUE)
+def encoder_view(request: HttpRequest) -> HttpResponse:
+    """Encoder hits for what the coder types (code-set data only; htmx swaps them into the coding screen)."""
+    text = request.GET.get("q", "")[:200]
+    system = request.GET.get("system", CodeSystem.ICD10CM)
+    if system not in ENCODER_SYSTEMS:
+        system = CodeSystem.ICD10CM
+    day = _parse_date(request.GET.get("on", ""))
+    encounter_id = request.GET.get("encounter", "")
+    hits = search(text, system=system, limit=10, on=day) if text.strip() else []
+    template = "coding_workflow/_encoder_hits.html" if request.htmx else "coding_workflow/encoder_page.html"  # type: ignore[attr-defined]
+    return render(request, template, {
+        "hits": hits, "text": text, "system": system,
+        # Only used to aim the "Add" buttons; the add itself goes through the access checks.
+        "encounter_id": int(encounter_id) if encounter_id.isdigit() else None,
+        "inpatient": request.GET.get("inpatient") == "1",
+        "poa_choices": PresentOnAdmission.choices,
+    })
 
 
 @requires(actions.ANSWER)

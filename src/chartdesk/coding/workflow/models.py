@@ -142,6 +142,13 @@ class PhysicianQuery(LegalRecordModel):
     def __str__(self) -> str:
         return f"query {self.pk} to {self.provider}"
 
+    @property
+    def title(self) -> str:
+        from chartdesk.coding.workflow.query_templates import TEMPLATES_BY_SLUG
+
+        template = TEMPLATES_BY_SLUG.get(self.template)
+        return template.title if template else self.template
+
 
 class ReviewChange(LegalRecordModel):
     """One change a second-level reviewer made to a coder's work: the code before and after."""

@@ -73,7 +73,7 @@ def test_a_coder_codes_an_encounter_with_a_query_answered_by_the_provider(server
     page.set_default_timeout(60_000)
 
     log_in(page, "coder")
-    page.get_by_role("link", name="Coding", exact=True).click()
+    page.get_by_role("link", name="Coding queue", exact=True).click()
     expect(page.get_by_role("heading", name="Coding queue")).to_be_visible()
     page.get_by_role("link", name=stay["account"]).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(stay["account"])

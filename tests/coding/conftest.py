@@ -44,3 +44,13 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
 def hcpcs_sample() -> Path:
     """Lines of CMS's 2019 alpha-numeric file, disclaimers and all, in its own fixed-width layout."""
     return DATA / "HCPC2019_sample.txt"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_code_set_caches() -> Iterator[None]:
+    """Each test's loads roll back with it: forget what the per-process caches learned meanwhile."""
+    from chartdesk.coding.encoder.index import forget_indexes
+
+    forget_indexes()
+    yield
+    forget_indexes()

@@ -163,3 +163,11 @@ def test_an_earlier_edition_ends_where_the_next_begins(tmp_path: Path, users: di
     assert outcome.release.effective_to == datetime.date(2026, 4, 1)
     assert outcome.release.loaded_by == users["him_manager"]
     assert CodeSetRelease.objects.in_effect("icd10cm", datetime.date(2025, 6, 1)) == outcome.release
+
+
+def test_a_file_that_is_not_pcs_data_is_refused(tmp_path: Path) -> None:
+    impostor = tmp_path / "icd10pcs.db"
+    impostor.write_text("code,title\n0DTJ4ZZ,Resection of Appendix\n")
+    with pytest.raises(MalformedCodeFile, match="icd10pcs.db, line 1: not an ICD-10-PCS database"):
+        do_load_code_set("icd10pcs", impostor, acting_user=None)
+    assert CodeSetRelease.objects.filter(system="icd10pcs").count() == 1

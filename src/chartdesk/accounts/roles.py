@@ -42,10 +42,13 @@ ROLES: tuple[Role, ...] = (
     Role(
         "coder",
         "Coder",
-        SEARCH + READ_DOCS + ("coding_workflow.view_coding_queue", "coding_workflow.code_encounters"),
+        SEARCH
+        + READ_DOCS
+        + ("coding.use_encoder", "coding_workflow.view_coding_queue", "coding_workflow.code_encounters"),
         "Code finished encounters.",
     ),
-    Role("billing", "Billing specialist", SEARCH, "Charges, claims, remittances and statements."),
+    Role("billing", "Billing specialist", SEARCH + ("coding.use_encoder",),
+         "Charges, claims, remittances and statements."),
     Role("roi", "Release-of-information specialist", SEARCH + READ_DOCS, "Requests for copies of records."),
     Role(
         "transcriptionist",
@@ -89,6 +92,7 @@ ROLES: tuple[Role, ...] = (
             "audit.view_audit_reports",
             "audit.export_audit",
             "accounts.break_the_glass",
+            "coding.use_encoder",
             "coding_workflow.view_coding_queue",
             "coding_workflow.assign_coding",
             "coding_workflow.review_coding",

@@ -87,10 +87,7 @@ class CodeSetRelease(models.Model):
     class Meta:
         ordering = ["system", "-effective_from"]
         constraints = [models.UniqueConstraint(fields=["system", "effective_from"], name="one_release_per_day")]
-        permissions = [
-            ("use_encoder", "Search and browse the code sets, check codes"),
-            ("load_code_sets", "Load code set releases"),
-        ]
+        permissions = [("use_encoder", "Search and browse the code sets, check codes")]
 
     def __str__(self) -> str:
         return f"{self.get_system_display()} {self.label} (from {self.effective_from:%Y-%m-%d})"

@@ -8,6 +8,8 @@ code" reminders only from the category down, since the chapter-wide ones would f
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 from dataclasses import dataclass, field
 
 from chartdesk.coding.codesets.records import reference_covers
@@ -86,21 +88,64 @@ def _prefixes(code: str) -> list[str]:
     return [code[:length] for length in range(3, len(code) + 1)]
 
 
-def facts_for(system: str, on: datetime.date, codes: list[str]) -> ReleaseFacts | None:
+# Facts about a code never change within a release, and a coding day reuses a few thousand codes:
+# they are kept per process and release (bounded), and dropped when a release is loaded.
+_FACTS: dict[int, dict[str, CodeFacts | None]] = {}
+_RELEASES: dict[tuple[str, datetime.date], tuple[float, CodeSetRelease | None]] = {}
+_LOCK = threading.Lock()
+FACTS_KEPT = 50_000
+RELEASE_MEMORY_S = 30.0
+
+
+def forget_facts() -> None:
+    with _LOCK:
+        _FACTS.clear()
+        _RELEASES.clear()
+
+
+def _release_in_effect(system: str, on: datetime.date) -> CodeSetRelease | None:
+    remembered = _RELEASES.get((system, on))
+    if remembered is not None and time.monotonic() - remembered[0] < RELEASE_MEMORY_S:
+        return remembered[1]
     release = CodeSetRelease.objects.in_effect(system, on)
+    _RELEASES[(system, on)] = (time.monotonic(), release)
+    return release
+
+
+def facts_for(system: str, on: datetime.date, codes: list[str]) -> ReleaseFacts | None:
+    release = _release_in_effect(system, on)
     if release is None:
         return None
+    known = _FACTS.setdefault(release.pk, {})
+    unknown = [code for code in dict.fromkeys(codes) if code not in known]
+    if unknown:
+        read = _read_facts(release, unknown)
+        with _LOCK:
+            if len(known) > FACTS_KEPT:
+                known.clear()
+            known.update({code: read.get(code) for code in unknown})
+    facts = {code: found for code in codes if (found := known.get(code)) is not None}
+    missing = [code for code in codes if code not in facts]
+    seventh_parents: set[str] = set()
+    if missing:
+        parents = {code[:-1] for code in missing}
+        seventh_parents = set(Code.objects.filter(release=release, code__in=parents, requires_seventh=True)
+                              .order_by().values_list("code", flat=True))
+    return ReleaseFacts(release, facts, _valid_elsewhere(release, missing), {code: code for code in seventh_parents})
+
+
+def _read_facts(release: CodeSetRelease, codes: list[str]) -> dict[str, CodeFacts]:
     wanted = {prefix for code in codes for prefix in _prefixes(code)}
-    rows = {row.code: row for row in Code.objects.filter(release=release, code__in=wanted)}
+    rows = {row.code: row for row in Code.objects.filter(release=release, code__in=wanted).order_by()}
     headings = {row.parent for row in rows.values() if row.level == CodeLevel.CATEGORY and row.parent}
-    heading_rows = {row.code: row for row in Code.objects.filter(release=release, code__in=headings)}
+    heading_rows = {row.code: row for row in Code.objects.filter(release=release, code__in=headings).order_by()}
     chapters = {row.parent for row in heading_rows.values() if row.parent}
-    heading_rows.update({row.code: row for row in Code.objects.filter(release=release, code__in=chapters)})
+    heading_rows.update({row.code: row for row in Code.objects.filter(release=release, code__in=chapters).order_by()})
     all_rows = {**rows, **heading_rows}
     notes_by_id: dict[int, list[CodeNote]] = {}
     for note in CodeNote.objects.filter(code_id__in=[row.pk for row in all_rows.values()], kind__in=NOTE_KINDS):
         notes_by_id.setdefault(note.code_id, []).append(note)
-    hints = _seventh_hints(release, [row for row in rows.values() if row.requires_seventh])
+    hints = _seventh_hints(release, [row for row in rows.values() if row.requires_seventh and row.code in codes])
     facts: dict[str, CodeFacts] = {}
     for code in codes:
         row = rows.get(code)
@@ -121,9 +166,7 @@ def facts_for(system: str, on: datetime.date, codes: list[str]) -> ReleaseFacts 
             age_min=row.age_min, age_max=row.age_max, limit_source=row.limit_source, poa_exempt=row.poa_exempt,
             notes=notes, seventh_hint=hints.get(row.code, ""),
         )
-    missing = [code for code in codes if code not in rows]
-    seventh_parents = {code[:-1] for code in missing if code[:-1] in rows and rows[code[:-1]].requires_seventh}
-    return ReleaseFacts(release, facts, _valid_elsewhere(release, missing), {code: code for code in seventh_parents})
+    return facts
 
 
 def _seventh_hints(release: CodeSetRelease, rows: list[Code]) -> dict[str, str]:

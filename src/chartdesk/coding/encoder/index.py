@@ -15,7 +15,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from chartdesk.coding.encoder.text import DEFAULT_WORDS, NEUTRAL_WORDS, index_words, required_words
+from chartdesk.coding.encoder.text import DEFAULT_WORDS, NEUTRAL_WORDS, index_words, negated_words, required_words
 from chartdesk.coding.models import Code, CodeLevel, CodeSetRelease
 
 INDEXED_LEVELS = (CodeLevel.CATEGORY, CodeLevel.SUBCATEGORY, CodeLevel.CODE, CodeLevel.PCS_TABLE)
@@ -38,6 +38,7 @@ class Entry:
     code: str
     words: frozenset[str]  # every word, nonessential modifiers included: any may match
     required: frozenset[str]  # the words that cost something when the query leaves them out
+    negated: frozenset[str]  # words after "without": a query naming them wants another code
     required_weight: float = 0.0
 
 
@@ -50,7 +51,9 @@ class CodeIndex:
     postings: dict[str, list[int]]
     idf: dict[str, float]
     vocabulary: list[str]
-    seventh: dict[str, list[tuple[str, str, frozenset[str]]]]  # base code -> [(code, title, extra words)]
+    vocabulary_by_initial: dict[str, list[str]]
+    # base code -> [(7-character code, title, the words its 7th character adds, what they cost)]
+    seventh: dict[str, list[tuple[str, str, frozenset[str], float]]]
 
     def ancestors(self, code: str) -> list[Node]:
         """From the chapter down to the code itself."""
@@ -69,20 +72,32 @@ class CodeIndex:
             children = [self.nodes[child] for child in node.children if child in self.nodes]
             if not children:
                 break
-            node = _default_child(children)
+            default = _default_child(node, children)
+            if default is None:
+                break
+            node = default
             chain.append(node)
         return chain
 
 
-def _default_child(children: list[Node]) -> Node:
-    """ICD-10-CM's convention: the child ending in 9 is 'unspecified'; else one that says so; else the first."""
+DEFAULT_ENDINGS = ("unspecified", "without complications", "uncomplicated", "nos")
+
+
+def _default_child(parent: Node, children: list[Node]) -> Node | None:
+    """The child a header defaults to: for 7th characters the first ('A', initial encounter); else the
+    child ending in 9 or whose title ends 'unspecified' / 'without complications'; else none."""
+    if parent.requires_seventh:
+        return children[0]
     for child in children:
         if child.code.endswith("9") and len(child.code) > 3:
             return child
     for child in children:
-        if "unspecified" in child.title.lower() or child.title.lower().endswith("without complications"):
+        if child.title.lower().rstrip(".").endswith(DEFAULT_ENDINGS):
             return child
-    return children[0]
+    for child in children:
+        if " without " in f" {child.title.lower()} ":
+            return child
+    return None
 
 
 _CACHE: dict[int, CodeIndex] = {}
@@ -90,8 +105,16 @@ _LOCK = threading.Lock()
 
 
 def forget_indexes() -> None:
+    """Drop every cached index and remembered release (after a release is loaded or replaced)."""
+    from chartdesk.coding.edits.lookup import forget_facts
+    from chartdesk.coding.encoder.search import forget_releases
+    from chartdesk.coding.pcs import forget_trees
+
     with _LOCK:
         _CACHE.clear()
+        forget_releases()
+    forget_facts()
+    forget_trees()
 
 
 def index_for(release: CodeSetRelease) -> CodeIndex:
@@ -115,7 +138,7 @@ def word_cost(idf: dict[str, float], word: str) -> float:
 
 
 def _entry(code: str, text: str) -> Entry:
-    return Entry(code, frozenset(index_words(text)), frozenset(required_words(text)))
+    return Entry(code, frozenset(index_words(text)), frozenset(required_words(text)), frozenset(negated_words(text)))
 
 
 def _build(release: CodeSetRelease) -> CodeIndex:
@@ -147,8 +170,15 @@ def _build(release: CodeSetRelease) -> CodeIndex:
     idf = {word: math.log(1 + total / len(hits)) for word, hits in postings.items()}
     for entry in entries:
         entry.required_weight = sum(word_cost(idf, word) for word in entry.required)
-    seventh = {}
+    seventh: dict[str, list[tuple[str, str, frozenset[str], float]]] = {}
     for base, children in seventh_titles.items():
         base_words = set(index_words(nodes[base].title))
-        seventh[base] = [(code, title, frozenset(set(required_words(title)) - base_words)) for code, title in children]
-    return CodeIndex(release.pk, release.system, nodes, entries, dict(postings), idf, sorted(postings), seventh)
+        seventh[base] = []
+        for code, title in children:
+            added = frozenset(set(required_words(title)) - base_words)
+            seventh[base].append((code, title, added, sum(word_cost(idf, word) for word in added)))
+    by_initial: dict[str, list[str]] = defaultdict(list)
+    for word in sorted(postings):
+        by_initial[word[0]].append(word)
+    return CodeIndex(release.pk, release.system, nodes, entries, dict(postings), idf, sorted(postings),
+                     dict(by_initial), seventh)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import heapq
 import re
+import time
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -20,8 +21,17 @@ from chartdesk.coding.encoder.index import CodeIndex, Entry, Node, index_for, wo
 from chartdesk.coding.encoder.text import query_words
 from chartdesk.coding.models import CodeSetRelease, CodeSystem
 
-CANDIDATE_BUDGET = 1500
-SEVENTH_EXPANSION = 40  # how many of the best matches are expanded to their 7th-character codes
+RELEASE_MEMORY_S = 30.0
+_RELEASES: dict[tuple[str, datetime.date | None], tuple[float, CodeSetRelease | None]] = {}
+CANDIDATE_BUDGET = 800
+NEGATION_FACTOR = 0.7
+CONTEXT_PENALTY = 0.06
+# Chapters a coder reaches only by saying so: newborn (P) and congenital (Q) conditions.
+CONTEXT_WORDS = {
+    "P": frozenset("newborn neonatal neonate perinatal fetal fetu birth infant preterm".split()),
+    "Q": frozenset("congenital".split()),
+}
+SEVENTH_EXPANSION = 20  # how many of the best matches are expanded to their 7th-character codes
 DEFAULT_STEP = 0.005
 HEADER_PENALTY = 0.08
 TYPO_CREDIT = 0.85
@@ -48,12 +58,22 @@ class Slot:
     word: str
     alternatives: dict[str, float]
     weight: float
+    exact: str = ""  # the one index word when the typed word is known as it is (the common, fast case)
 
 
 def release_for(system: str, on: datetime.date | None = None) -> CodeSetRelease | None:
-    if on is None:
-        return CodeSetRelease.objects.current(system)
-    return CodeSetRelease.objects.in_effect(system, on)
+    """The release to search; remembered for a few seconds, since the desk asks on every keystroke."""
+    key = (system, on)
+    remembered = _RELEASES.get(key)
+    if remembered is not None and time.monotonic() - remembered[0] < RELEASE_MEMORY_S:
+        return remembered[1]
+    release = CodeSetRelease.objects.current(system) if on is None else CodeSetRelease.objects.in_effect(system, on)
+    _RELEASES[key] = (time.monotonic(), release)
+    return release
+
+
+def forget_releases() -> None:
+    _RELEASES.clear()
 
 
 def search(text: str, *, system: str = CodeSystem.ICD10CM, limit: int = 10,
@@ -113,7 +133,7 @@ def _descendants(index: CodeIndex, node: Node, limit: int) -> list[Node]:
 
 
 def _slots(index: CodeIndex, text: str) -> list[Slot]:
-    words = query_words(text)
+    words = query_words(text, procedures=index.system == CodeSystem.ICD10PCS)
     slots = []
     for position, word in enumerate(words):
         alternatives: dict[str, float] = {}
@@ -124,8 +144,9 @@ def _slots(index: CodeIndex, text: str) -> list[Slot]:
                 for candidate in _completions(index, word):
                     alternatives[candidate] = PREFIX_CREDIT
             if len(word) >= 4:
+                # Typos rarely hit the first letter: comparing within it keeps this fast.
                 for candidate, similarity, _ in process.extract(
-                    word, index.vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=80
+                    word, index.vocabulary_by_initial.get(word[0], []), scorer=fuzz.ratio, limit=3, score_cutoff=80
                 ):
                     alternatives.setdefault(candidate, TYPO_CREDIT * similarity / 100)
         if not alternatives:
@@ -133,7 +154,8 @@ def _slots(index: CodeIndex, text: str) -> list[Slot]:
             slots.append(Slot(word, {}, 2.0))
             continue
         weight = max(index.idf[candidate] for candidate in alternatives)
-        slots.append(Slot(word, alternatives, weight))
+        exact = word if alternatives == {word: 1.0} else ""
+        slots.append(Slot(word, alternatives, weight, exact))
     return slots
 
 
@@ -172,6 +194,7 @@ def _score(index: CodeIndex, slots: list[Slot]) -> dict[str, float]:
     total_weight = sum(slot.weight for slot in slots)
     query_set = {word for slot in slots for word in slot.alternatives}
     costs = {word: word_cost(index.idf, word) for word in query_set}
+    without = "without" in query_set
     best: dict[str, float] = {}
     raw: dict[str, tuple[float, Entry]] = {}
     for number in _candidates(index, slots):
@@ -182,16 +205,20 @@ def _score(index: CodeIndex, slots: list[Slot]) -> dict[str, float]:
         extra = entry.required_weight - sum(costs[word] for word in query_set & entry.required)
         node = index.nodes[entry.code]
         score = _combine(matched, total_weight, extra, node.billable)
+        if entry.negated and not without and query_set & entry.negated:
+            score *= NEGATION_FACTOR  # "nausea with vomiting" is not "nausea without vomiting"
+        if node.code[0] in CONTEXT_WORDS and not query_set & CONTEXT_WORDS[node.code[0]]:
+            score -= CONTEXT_PENALTY
         if score > best.get(entry.code, 0.0):
             best[entry.code] = score
             raw[entry.code] = (matched, entry)
-    top = heapq.nlargest(SEVENTH_EXPANSION, best.items(), key=lambda item: item[1])
-    for code, score in top:
+    headers = [(code, score) for code, score in best.items() if not index.nodes[code].billable]
+    for code, score in heapq.nlargest(SEVENTH_EXPANSION, headers, key=lambda item: item[1]):
         node = index.nodes[code]
         if node.requires_seventh:
             matched, entry = raw[code]
             _score_seventh(index, node, slots, matched, total_weight, entry, costs, best)
-        elif not node.billable:
+        else:
             _credit_default(index, code, score + HEADER_PENALTY - DEFAULT_STEP, best)
     return best
 
@@ -199,6 +226,10 @@ def _score(index: CodeIndex, slots: list[Slot]) -> dict[str, float]:
 def _matched(slots: list[Slot], words: frozenset[str]) -> float:
     matched = 0.0
     for slot in slots:
+        if slot.exact:
+            if slot.exact in words:
+                matched += slot.weight
+            continue
         credit = 0.0
         for word, earned in slot.alternatives.items():
             if earned > credit and word in words:
@@ -227,9 +258,9 @@ def _score_seventh(
     """A 6-character match stands for its 7th-character codes: score each with the words it adds."""
     unmatched = [slot for slot in slots if not any(word in entry.words for word in slot.alternatives)]
     base_extra = entry.required_weight - sum(costs[word] for word in costs if word in entry.required)
-    for code, _title, extra_words in index.seventh.get(node.code, ()):
+    for code, _title, extra_words, extra_cost in index.seventh.get(node.code, ()):
         bonus = _matched(unmatched, extra_words) if unmatched else 0.0
-        extra = base_extra + sum(word_cost(index.idf, word) for word in extra_words if word not in costs)
+        extra = base_extra + extra_cost - sum(costs[word] for word in costs if word in extra_words)
         score = _combine(matched + bonus, total_weight, extra, True)
         if score > best.get(code, 0.0):
             best[code] = score

@@ -15,11 +15,12 @@ STOP_WORDS = frozenset("a an and as at by for from in into is of on or the to wi
 # for the coder's purpose, so they cost little when the query does not name them.
 NEUTRAL_WORDS = frozenset(
     "unspecified nos complication type site initial encounter part elsewhere classified not organism "
-    "trimester episode laterality side region".split()
+    "trimester episode laterality side region ear eye".split()
 )
 # "without ..." names the uncomplicated default (E11.9 "without complications"): nearly free.
-DEFAULT_WORDS = frozenset(["without"])
-PARENTHESES = re.compile(r"\([^)]*\)")
+DEFAULT_WORDS = frozenset(["without", "uncomplicated"])
+PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+WITHOUT_CLAUSE = re.compile(r"\bwithout ([^,;]*?)(?=,|;| with |$)", re.IGNORECASE)
 
 ABBREVIATIONS: dict[str, str] = {
     "aaa": "abdominal aortic aneurysm",
@@ -112,6 +113,12 @@ PHRASE_SYNONYMS: tuple[tuple[str, str], ...] = (
     ("renal failure", "kidney failure"),
     ("kidney stone", "calculus of kidney"),
     ("stroke", "cerebral infarction"),
+    ("cancer", "malignant neoplasm"),
+    ("carcinoma", "malignant neoplasm"),
+    ("hives", "urticaria"),
+    ("strep throat", "streptococcal pharyngitis"),
+    ("normal delivery", "full term uncomplicated delivery"),
+    ("neck pain", "cervicalgia"),
     ("sugar diabetes", "diabetes mellitus"),
     ("low potassium", "hypokalemia"),
     ("low sodium", "hyponatremia"),
@@ -136,6 +143,7 @@ PHRASE_SYNONYMS: tuple[tuple[str, str], ...] = (
 SAME_WORD = {
     "hypertensive": "hypertension",
     "diabetic": "diabetes",
+    "diabetes": "diabetes",
     "renal": "kidney",
     "cardiac": "heart",
     "fractured": "fracture",
@@ -144,7 +152,28 @@ SAME_WORD = {
     "anemic": "anemia",
     "septic": "sepsis",
     "asthmatic": "asthma",
+    "lower": "low",
 }
+
+
+# ICD-10-PCS speaks in root operations and approaches, not in the surgeon's words.
+PROCEDURE_SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("laparoscopic", "percutaneous endoscopic"),
+    ("lap", "percutaneous endoscopic"),
+    ("arthroscopic", "percutaneous endoscopic"),
+    ("appendectomy", "resection appendix"),
+    ("cholecystectomy", "resection gallbladder"),
+    ("splenectomy", "resection spleen"),
+    ("nephrectomy", "resection kidney"),
+    ("hysterectomy", "resection uterus"),
+    ("colectomy", "resection colon"),
+    ("total knee replacement", "replacement knee joint"),
+    ("tka", "replacement knee joint"),
+    ("total hip replacement", "replacement hip joint"),
+    ("tha", "replacement hip joint"),
+    ("cabg", "bypass coronary artery"),
+    ("pacemaker insertion", "insertion pacemaker"),
+)
 
 
 def fold(word: str) -> str:
@@ -160,21 +189,33 @@ def fold(word: str) -> str:
     return word
 
 
+HYPHENATED = re.compile(r"\b([a-z]+)-([a-z]+)\b")
+
+
 def index_words(text: str) -> list[str]:
-    """The words of a title or inclusion term, as the index keeps them."""
-    return [fold(word) for word in WORD.findall(text.lower()) if word not in STOP_WORDS]
+    """The words of a title or inclusion term, as the index keeps them ('pre-eclampsia' also as one word)."""
+    lowered = text.lower()
+    words = [fold(word) for word in WORD.findall(lowered) if word not in STOP_WORDS]
+    words.extend(fold(first + second) for first, second in HYPHENATED.findall(lowered))
+    return words
 
 
 def required_words(text: str) -> list[str]:
-    """The words a title insists on: not the nonessential modifiers, which the tabular list puts in parentheses."""
-    return index_words(PARENTHESES.sub(" ", text))
+    """The words a title insists on: not the nonessential modifiers, which the tabular list puts in
+    parentheses, and not what a 'without ...' clause names (that is the default, uncomplicated code)."""
+    return index_words(WITHOUT_CLAUSE.sub(" ", PARENTHESES.sub(" ", text)))
 
 
-def query_words(text: str) -> list[str]:
+def negated_words(text: str) -> list[str]:
+    """'Nausea without vomiting' -> ['vomiting']: what the entry says is absent."""
+    return [word for clause in WITHOUT_CLAUSE.findall(text) for word in index_words(clause)]
+
+
+def query_words(text: str, *, procedures: bool = False) -> list[str]:
     """The words of what the coder typed, abbreviations and phrase synonyms expanded."""
     lowered = " " + " ".join(text.lower().replace("/", " / ").split()) + " "
     lowered = lowered.replace(" w / o ", " without ").replace(" n / v ", " nausea vomiting ")
-    for phrase, replacement in PHRASE_SYNONYMS:
+    for phrase, replacement in (PROCEDURE_SYNONYMS + PHRASE_SYNONYMS if procedures else PHRASE_SYNONYMS):
         lowered = lowered.replace(f" {phrase} ", f" {replacement} ")
     words: list[str] = []
     for word in WORD.findall(lowered):

@@ -101,3 +101,11 @@ def test_a_restricted_chart_is_closed_to_coding_without_a_grant(encounter, staff
     answer = client_for(staff.manager).get(f"/coding/work/encounter/{encounter.pk}/")
     assert answer.status_code == 302 and "/break-the-glass/" in answer["Location"]
     assert not CodingCase.objects.exists()
+
+
+def test_the_home_page_tells_a_coder_their_assigned_work_and_others_nothing(encounter, staff, client_for):
+    actions.do_assign_case(encounter, staff.coder, acting_user=staff.manager)
+    assert "1 encounter assigned to you waits for coding." in client_for(staff.coder).get("/").content.decode()
+    other = client_for(staff.other_coder).get("/").content.decode()
+    assert "0 encounters assigned to you wait for coding." in other
+    assert "assigned to you" not in client_for(factories.make_user("registrar")).get("/").content.decode()

@@ -40,6 +40,7 @@ class Entry:
     required: frozenset[str]  # the words that cost something when the query leaves them out
     negated: frozenset[str]  # words after "without": a query naming them wants another code
     required_weight: float = 0.0
+    billable: bool = False  # copied from the code, so that scoring need not look it up
 
 
 @dataclass
@@ -170,6 +171,7 @@ def _build(release: CodeSetRelease) -> CodeIndex:
     idf = {word: math.log(1 + total / len(hits)) for word, hits in postings.items()}
     for entry in entries:
         entry.required_weight = sum(word_cost(idf, word) for word in entry.required)
+        entry.billable = nodes[entry.code].billable
     seventh: dict[str, list[tuple[str, str, frozenset[str], float]]] = {}
     for base, children in seventh_titles.items():
         base_words = set(index_words(nodes[base].title))

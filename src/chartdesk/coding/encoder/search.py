@@ -197,17 +197,34 @@ def _score(index: CodeIndex, slots: list[Slot]) -> dict[str, float]:
     without = "without" in query_set
     best: dict[str, float] = {}
     raw: dict[str, tuple[float, Entry]] = {}
+    # The hot loop: exact words are tested inline; only typo and completion slots go through _matched.
+    exact_slots = [(slot.exact, slot.weight) for slot in slots if slot.exact]
+    other_slots = [slot for slot in slots if not slot.exact]
+    query_costs = list(costs.items())
+    entries = index.entries
     for number in _candidates(index, slots):
-        entry = index.entries[number]
-        matched = _matched(slots, entry.words)
+        entry = entries[number]
+        words = entry.words
+        matched = 0.0
+        for word, weight in exact_slots:
+            if word in words:
+                matched += weight
+        if other_slots:
+            matched += _matched(other_slots, words)
         if matched <= 0:
             continue
-        extra = entry.required_weight - sum(costs[word] for word in query_set & entry.required)
-        node = index.nodes[entry.code]
-        score = _combine(matched, total_weight, extra, node.billable)
+        required = entry.required
+        extra = entry.required_weight
+        for word, cost in query_costs:
+            if word in required:
+                extra -= cost
+        score = (matched / total_weight) * (0.75 + 0.25 * matched / (matched + 0.5 * max(0.0, extra)))
+        if not entry.billable:
+            score -= HEADER_PENALTY
         if entry.negated and not without and query_set & entry.negated:
             score *= NEGATION_FACTOR  # "nausea with vomiting" is not "nausea without vomiting"
-        if node.code[0] in CONTEXT_WORDS and not query_set & CONTEXT_WORDS[node.code[0]]:
+        context = CONTEXT_WORDS.get(entry.code[0])
+        if context is not None and not query_set & context:
             score -= CONTEXT_PENALTY
         if score > best.get(entry.code, 0.0):
             best[entry.code] = score

@@ -18,6 +18,7 @@ RECORD_KWARGS = {
     "patient_id", "document_id", "encounter_id", "version_id", "addendum_id",
     "duplicate_id", "merge_id",
     "request_id", "packet_id", "amendment_id", "restriction_id", "accounting_id",
+    "query_id",
 }
 
 
@@ -100,6 +101,7 @@ def _restricted_records() -> dict[str, Any]:
     disclosure_ids = _disclosure_records(secret, document)
     secret_duplicate = factories.make_patient("Vera", "Importante")
     merge = do_merge_patients(secret, secret_duplicate, reason="Same person", acting_user=him)
+    query = _coding_query(encounter, provider, him)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
@@ -113,6 +115,7 @@ def _restricted_records() -> dict[str, Any]:
         **disclosure_ids,
         "duplicate_id": secret_duplicate.pk,
         "merge_id": merge.pk,
+        "query_id": query.pk,
     }
 
 
@@ -132,13 +135,24 @@ def _disclosure_records(secret: Any, document: Any) -> dict[str, int]:
             "restriction_id": restriction.pk, "accounting_id": accounting.pk}
 
 
+def _coding_query(encounter: Any, provider: Any, him: Any) -> Any:
+    """The encounter finished, in coding, and on hold for a query to its author."""
+    from chartdesk.charts.actions import do_finish_encounter
+    from chartdesk.coding.workflow.actions import do_send_query, do_start_coding
+
+    do_finish_encounter(encounter, acting_user=him)
+    case = do_start_coding(encounter, acting_user=factories.make_user("coder"))
+    return do_send_query(case, provider=provider, template="abnormal_finding", indicators="Confidential text",
+                         acting_user=case.assigned_to)
+
+
 def _row_counts() -> dict[str, int]:
     from django.apps import apps
 
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"patients", "charts", "disclosures"}
+        if model._meta.app_label in {"patients", "charts", "disclosures", "coding_workflow"}
     }
 
 

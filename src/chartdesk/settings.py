@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "chartdesk.clinical",
     "chartdesk.interop",
     "chartdesk.coding",
+    "chartdesk.coding.workflow",
     "chartdesk.reports",
 ]
 

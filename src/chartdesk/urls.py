@@ -13,6 +13,7 @@ urlpatterns = [
     path("fhir/", include("chartdesk.interop.urls")),
     path("interop/", include("chartdesk.interop.desk_urls")),
     path("coding/", include("chartdesk.coding.urls")),
+    path("coding/work/", include("chartdesk.coding.workflow.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

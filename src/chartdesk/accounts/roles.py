@@ -39,7 +39,14 @@ ROLES: tuple[Role, ...] = (
         ),
         "Register patients, index scanned paper, correct misfiles.",
     ),
-    Role("coder", "Coder", SEARCH + READ_DOCS + ("coding.use_encoder",), "Code finished encounters."),
+    Role(
+        "coder",
+        "Coder",
+        SEARCH
+        + READ_DOCS
+        + ("coding.use_encoder", "coding_workflow.view_coding_queue", "coding_workflow.code_encounters"),
+        "Code finished encounters.",
+    ),
     Role("billing", "Billing specialist", SEARCH + ("coding.use_encoder",),
          "Charges, claims, remittances and statements."),
     Role(
@@ -72,6 +79,7 @@ ROLES: tuple[Role, ...] = (
             "charts.view_retracted",
             "accounts.break_the_glass",
             "clinical.record_clinical",
+            "coding_workflow.answer_coding_queries",
         ),
         "Documents waiting for your signature.",
     ),
@@ -96,6 +104,10 @@ ROLES: tuple[Role, ...] = (
             "interop.import_fhir",
             "interop.bulk_export",
             "coding.use_encoder",
+            "coding_workflow.view_coding_queue",
+            "coding_workflow.assign_coding",
+            "coding_workflow.review_coding",
+            "coding_workflow.view_coding_reports",
         ),
         "Department work, restricted charts and audit review.",
     ),

@@ -54,12 +54,19 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
         from chartdesk.disclosures.demo import load_disclosures_demo  # the ROI area's own demo records
 
         load_disclosures_demo(list(registered.values()), staff)
+        _coding_demo(staff)
         for person in plan.patients:
             if person.duplicate_of is not None:
                 result.duplicates.append(
                     (person.duplicate_kind, registered[person.duplicate_of].mrn, registered[person.key].mrn)
                 )
     return result
+
+
+def _coding_demo(staff: dict[str, Any]) -> None:
+    from chartdesk.coding.workflow.demo import load_coding_demo
+
+    load_coding_demo(staff)
 
 
 def _create_role_users(plan: DemoPlan, password: str, result: DemoResult) -> dict[str, Any]:

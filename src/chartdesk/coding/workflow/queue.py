@@ -1,0 +1,121 @@
+"""The coding queue and discharged-not-final-billed (DNFB) figures: a query over finished encounters.
+
+An encounter is in the queue from the moment it is finished until its case is coded; no row has to
+be written when it finishes, so the charts app knows nothing of coding. Restricted charts appear
+without the patient's name (opening one goes through break-the-glass as everywhere else).
+
+Payer: Chartdesk has no coverage records yet, so the payer shown is the issuer of the patient's
+active plan identifier (member ID, Medicare MBI or Medicaid number), in that order of preference.
+DNFB dollars need charges, which billing has not recorded yet: the queue counts days only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
+
+from chartdesk.charts.models import Encounter, EncounterStatus
+from chartdesk.coding.workflow.models import CaseStatus
+from chartdesk.patients.models import IdentifierType, PatientIdentifier
+
+PAYER_TYPES = (IdentifierType.MEMBER_ID, IdentifierType.MEDICARE_MBI, IdentifierType.MEDICAID)
+WAITING_STATUSES = (CaseStatus.READY, CaseStatus.IN_PROGRESS, CaseStatus.ON_HOLD)
+QUEUE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    encounter_class: str = ""
+    payer: str = ""
+    min_days: int | None = None
+    coder: str = ""  # a user id, "unassigned", or "" for anyone
+    status: str = ""  # a CaseStatus waiting value, or "" for every waiting encounter
+
+
+def payer_of_patient() -> Subquery:
+    preference = Case(
+        *[When(type=kind, then=Value(rank)) for rank, kind in enumerate(PAYER_TYPES)],
+        output_field=IntegerField(),
+    )
+    return Subquery(
+        PatientIdentifier.objects.filter(patient=OuterRef("patient_id"), active=True, type__in=PAYER_TYPES)
+        .annotate(preference=preference)
+        .order_by("preference", "pk")
+        .values("issuer")[:1]
+    )
+
+
+def waiting_encounters() -> QuerySet[Encounter]:
+    """Finished encounters whose coding is not complete, with their case (if any) and payer."""
+    return (
+        Encounter.objects.filter(status=EncounterStatus.FINISHED)
+        .filter(Q(coding_case__isnull=True) | Q(coding_case__status__in=WAITING_STATUSES))
+        .select_related("patient", "coding_case", "coding_case__assigned_to")
+        .annotate(payer=payer_of_patient())
+    )
+
+
+def coding_queue(filters: QueueFilters, *, today: datetime.date | None = None) -> list[Encounter]:
+    """The queue, oldest discharge first, filtered; each encounter carries `days_waiting` and `payer`."""
+    today = today or timezone.localdate()
+    encounters = waiting_encounters()
+    if filters.encounter_class:
+        encounters = encounters.filter(encounter_class=filters.encounter_class)
+    if filters.payer:
+        encounters = encounters.filter(payer=filters.payer)  # type: ignore[misc]
+    if filters.min_days is not None:
+        cutoff = today - datetime.timedelta(days=filters.min_days)
+        encounters = encounters.filter(discharge_at__date__lte=cutoff)
+    if filters.coder == "unassigned":
+        encounters = encounters.filter(Q(coding_case__isnull=True) | Q(coding_case__assigned_to__isnull=True))
+    elif filters.coder:
+        encounters = encounters.filter(coding_case__assigned_to_id=int(filters.coder))
+    if filters.status == CaseStatus.READY:
+        encounters = encounters.filter(Q(coding_case__isnull=True) | Q(coding_case__status=CaseStatus.READY))
+    elif filters.status:
+        encounters = encounters.filter(coding_case__status=filters.status)
+    rows = list(encounters.order_by("discharge_at", "pk")[:QUEUE_LIMIT])
+    for encounter in rows:
+        discharged = timezone.localtime(encounter.discharge_at).date() if encounter.discharge_at else today
+        encounter.days_waiting = (today - discharged).days  # type: ignore[attr-defined]
+    return rows
+
+
+@dataclass(frozen=True)
+class DnfbLine:
+    encounter_class: str
+    label: str
+    encounters: int
+    days: int
+    oldest_days: int
+
+
+def dnfb_summary(*, today: datetime.date | None = None) -> list[DnfbLine]:
+    """Discharged-not-final-billed by encounter class: how many, their days added up, the oldest."""
+    today = today or timezone.localdate()
+    by_class: dict[str, list[int]] = {}
+    labels: dict[str, str] = {}
+    for encounter in waiting_encounters():
+        discharged = timezone.localtime(encounter.discharge_at).date() if encounter.discharge_at else today
+        by_class.setdefault(encounter.encounter_class, []).append((today - discharged).days)
+        labels[encounter.encounter_class] = encounter.get_encounter_class_display()
+    return [
+        DnfbLine(kind, labels[kind], len(days), sum(days), max(days))
+        for kind, days in sorted(by_class.items())
+    ]
+
+
+def payers_in_queue() -> list[str]:
+    return sorted({payer for payer in waiting_encounters().values_list("payer", flat=True) if payer})  # type: ignore[misc]
+
+
+def case_of(encounter: Encounter) -> Any:
+    """The encounter's coding case, or None before anyone worked on it."""
+    try:
+        return encounter.coding_case
+    except Encounter.coding_case.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+        return None

@@ -1,0 +1,409 @@
+"""The coding desk: queue, coding screen, physician queries, review and the manager's report.
+
+Thin views: reads through access.py and queue.py, writes through actions.py. Every change is a POST
+that comes back to the coding screen (post/redirect/get) with the action's message on refusal.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.charts.access import documents_in_chart
+from chartdesk.charts.models import EncounterClass, Provider
+from chartdesk.charts.views import opens_records
+from chartdesk.coding.encoder.search import search
+from chartdesk.coding.models import CodeSystem
+from chartdesk.coding.workflow import actions, assist, codes
+from chartdesk.coding.workflow.access import (
+    access_codable_encounter_by_id,
+    access_query_by_id,
+    may_answer,
+    open_queries_for,
+)
+from chartdesk.coding.workflow.models import (
+    CaseStatus,
+    CodingCase,
+    PresentOnAdmission,
+    ProcedureSystem,
+    QueryStatus,
+)
+from chartdesk.coding.workflow.query_templates import TEMPLATES
+from chartdesk.coding.workflow.queue import QueueFilters, case_of, coding_queue, dnfb_summary, payers_in_queue
+from chartdesk.coding.workflow.reports import coder_figures, suggestion_precision
+from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.permissions import requires, signed_in
+
+QUEUE = "coding_workflow.view_coding_queue"
+CODE = "coding_workflow.code_encounters"
+
+
+def _coders() -> list[Any]:
+    users = get_user_model().objects.filter(is_active=True).order_by("username")
+    return [user for user in users if user.has_perm(CODE)]
+
+
+def _audit_work_list(user: Any, name: str, encounters: list[Any]) -> None:
+    # A list of names is patient data too: one event per list, with the patients it showed.
+    patient_ids = sorted({encounter.patient_id for encounter in encounters})
+    if patient_ids:
+        record_event(AuditAction.VIEW, user=user, object_type="work_list", object_id=name,
+                     detail={"patient_ids": patient_ids})
+
+
+def _queue_filters(request: HttpRequest) -> tuple[QueueFilters, list[str]]:
+    problems = []
+    encounter_class = request.GET.get("class", "")
+    if encounter_class and encounter_class not in EncounterClass.values:
+        problems.append("Encounter class: choose one from the list.")
+        encounter_class = ""
+    min_days: int | None = None
+    raw_days = request.GET.get("min_days", "").strip()
+    if raw_days:
+        if raw_days.isdigit() and int(raw_days) <= 3650:
+            min_days = int(raw_days)
+        else:
+            problems.append("Days waiting: give a whole number of days (0 to 3650).")
+    status = request.GET.get("status", "")
+    if status and status not in {CaseStatus.READY, CaseStatus.IN_PROGRESS, CaseStatus.ON_HOLD}:
+        problems.append("Status: choose one from the list.")
+        status = ""
+    coder = request.GET.get("coder", "")
+    if coder and coder != "unassigned" and not coder.isdigit():
+        problems.append("Coder: choose one from the list.")
+        coder = ""
+    filters = QueueFilters(encounter_class, request.GET.get("payer", "").strip(), min_days, coder, status)
+    return filters, problems
+
+
+@requires(QUEUE)
+def queue_view(request: HttpRequest) -> HttpResponse:
+    filters, problems = _queue_filters(request)
+    encounters = coding_queue(filters)
+    _audit_work_list(request.user, "coding-queue", encounters)
+    return render(request, "coding_workflow/queue.html", {
+        "encounters": encounters,
+        "filters": filters,
+        "problems": problems,
+        "classes": EncounterClass.choices,
+        "statuses": [(CaseStatus.READY, "Ready to code"), (CaseStatus.IN_PROGRESS, "In progress"),
+                     (CaseStatus.ON_HOLD, "On hold for query")],
+        "payers": payers_in_queue(),
+        "coders": _coders(),
+        "dnfb": dnfb_summary(),
+    })
+
+
+def _screen_url(encounter_id: int) -> str:
+    return reverse("coding-work-encounter", kwargs={"encounter_id": encounter_id})
+
+
+def _case_rows(case: CodingCase | None, day: datetime.date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    if case is None:
+        return [], []
+    diagnoses = list(case.diagnoses.order_by("position"))
+    titles = codes.titles_for(CodeSystem.ICD10CM, [row.code for row in diagnoses], day)
+    diagnosis_rows = [
+        {"row": row, "display": titles.get(row.code, (codes.dotted(CodeSystem.ICD10CM, row.code), ""))[0],
+         "title": titles.get(row.code, ("", ""))[1]}
+        for row in diagnoses
+    ]
+    procedure_rows = []
+    for row in case.procedures.select_related("provider").order_by("position"):
+        found = codes.titles_for(row.system, [row.code], row.performed_on)
+        procedure_rows.append({"row": row, "title": found.get(row.code, ("", ""))[1]})
+    return diagnosis_rows, procedure_rows
+
+
+@requires(QUEUE)
+@opens_records
+def encounter_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    case = case_of(encounter)
+    day = actions.service_day(encounter)
+    documents = list(documents_in_chart(request.user, encounter.patient, encounter=encounter))
+    diagnosis_rows, procedure_rows = _case_rows(case, day)
+    user = request.user
+    mode = ""
+    if case is not None:
+        if case.status in (CaseStatus.IN_PROGRESS, CaseStatus.ON_HOLD) and user.has_perm(CODE) \
+                and case.assigned_to_id in (None, user.pk):
+            mode = "coding"
+        elif case.status == CaseStatus.IN_REVIEW and user.has_perm(actions.REVIEW):
+            mode = "review"
+    return render(request, "coding_workflow/encounter.html", {
+        "findings": assist.validation_report(case).findings if case is not None and diagnosis_rows else [],
+        "suggestions": assist.suggestions_for(case) if mode == "coding" and case is not None else [],
+        "encoder_systems": [(CodeSystem.ICD10CM, "ICD-10-CM")] + [
+            (value, label) for value, label in ProcedureSystem.choices
+            if (value == ProcedureSystem.ICD10PCS) == (encounter.encounter_class == EncounterClass.INPATIENT)],
+        "encounter": encounter,
+        "patient": encounter.patient,
+        "case": case,
+        "mode": mode,
+        "inpatient": encounter.encounter_class == EncounterClass.INPATIENT,
+        "documents": documents,
+        "diagnosis_rows": diagnosis_rows,
+        "procedure_rows": procedure_rows,
+        "poa_choices": PresentOnAdmission.choices,
+        "procedure_systems": [choice for choice in ProcedureSystem.choices
+                              if (choice[0] == ProcedureSystem.ICD10PCS) == (encounter.encounter_class
+                                                                             == EncounterClass.INPATIENT)],
+        "providers": actions.providers_of(encounter),
+        "all_providers": Provider.objects.filter(active=True),
+        "templates": TEMPLATES,
+        "queries": list(case.queries.select_related("provider", "asked_by")) if case else [],
+        "review_changes": list(case.review_changes.select_related("reviewer")) if case else [],
+        "coders": _coders() if user.has_perm(actions.ASSIGN) else [],
+        "can_start": user.has_perm(CODE) and (case is None or case.status == CaseStatus.READY)
+        and (case is None or case.assigned_to_id in (None, user.pk)),
+        "service_day": day,
+        "cpt_loaded": codes.CodeSetRelease.objects.in_effect(CodeSystem.CPT, day) is not None,
+    })
+
+
+def _refused(request: HttpRequest, refusal: ChartdeskError) -> None:
+    messages.error(request, refusal.message)
+
+
+def _case_or_404(encounter: Any) -> CodingCase:
+    case = case_of(encounter)
+    if case is None:
+        raise NotFound("coding case")
+    return case
+
+
+@requires(CODE)
+@require_POST
+@opens_records
+def start_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    try:
+        actions.do_start_coding(encounter, acting_user=request.user)
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+@requires(actions.ASSIGN)
+@require_POST
+@opens_records
+def assign_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    coder = get_user_model().objects.filter(pk=request.POST.get("coder") or 0, is_active=True).first()
+    try:
+        actions.do_assign_case(encounter, coder, acting_user=request.user)
+        messages.success(request, f"Assigned to {coder}.")
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+def _parse_date(raw: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+def _code_operation(request: HttpRequest, case: CodingCase) -> str:
+    """Run the code-list change the form asked for; the success message, or raises ChartdeskError."""
+    operation = request.POST.get("operation", "")
+    user = request.user
+    if operation == "add_diagnosis":
+        row = actions.do_add_diagnosis(case, request.POST.get("code", ""), poa=request.POST.get("poa", ""),
+                                       acting_user=user)
+        return f"Added {codes.dotted(CodeSystem.ICD10CM, row.code)}."
+    if operation == "add_procedure":
+        raw_day = request.POST.get("performed_on", "")
+        day = _parse_date(raw_day)
+        if raw_day and day is None:
+            raise ChartdeskError("Procedure date: give it as YYYY-MM-DD.", field="performed_on")
+        provider = Provider.objects.filter(pk=request.POST.get("provider") or 0, active=True).first()
+        procedure = actions.do_add_procedure(
+            case, system=request.POST.get("system", ""), code=request.POST.get("code", ""), performed_on=day,
+            provider=provider, modifiers=request.POST.get("modifiers", ""), units=request.POST.get("units") or 1,
+            acting_user=user,
+        )
+        return f"Added procedure {procedure.code}."
+    if operation in {"change_diagnosis", "move_diagnosis", "remove_diagnosis"}:
+        diagnosis = case.diagnoses.filter(pk=request.POST.get("diagnosis") or 0).first()
+        if diagnosis is None:
+            raise ChartdeskError("That diagnosis is no longer on this encounter; reload the page.")
+        if operation == "change_diagnosis":
+            actions.do_change_diagnosis(diagnosis, code=request.POST.get("code", ""),
+                                        poa=request.POST.get("poa", ""), acting_user=user)
+            return "Diagnosis changed."
+        if operation == "move_diagnosis":
+            target = request.POST.get("to_position", "")
+            if not target.isdigit():
+                raise ChartdeskError("Choose where to move the diagnosis.")
+            actions.do_move_diagnosis(diagnosis, to_position=int(target), acting_user=user)
+            return "Sequence changed."
+        actions.do_remove_diagnosis(diagnosis, acting_user=user)
+        return "Diagnosis removed."
+    if operation == "remove_procedure":
+        listed = case.procedures.filter(pk=request.POST.get("procedure") or 0).first()
+        if listed is None:
+            raise ChartdeskError("That procedure is no longer on this encounter; reload the page.")
+        actions.do_remove_procedure(listed, acting_user=user)
+        return "Procedure removed."
+    raise ChartdeskError("Unknown change to the code list.")
+
+
+@requires(QUEUE)
+@require_POST
+@opens_records
+def codes_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    """Changes to the code list; the action decides whether this user may make them (coder or reviewer)."""
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    case = _case_or_404(encounter)
+    try:
+        messages.success(request, _code_operation(request, case))
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+@requires(CODE)
+@require_POST
+@opens_records
+def query_new_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    case = _case_or_404(encounter)
+    provider = Provider.objects.filter(pk=request.POST.get("provider") or 0).first()
+    try:
+        query = actions.do_send_query(case, provider=provider, template=request.POST.get("template", ""),
+                                      indicators=request.POST.get("indicators", ""), acting_user=request.user)
+        messages.success(request, f"Query sent to {query.provider}; the encounter is on hold.")
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+@requires(CODE)
+@require_POST
+@opens_records
+def complete_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    case = _case_or_404(encounter)
+    try:
+        actions.do_complete_coding(case, acting_user=request.user)
+        messages.success(request, f"Encounter {encounter.account_number} is coded and ready for billing.")
+        return redirect("coding-work-queue")
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+@requires(actions.REVIEW)
+@require_POST
+@opens_records
+def review_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    case = _case_or_404(encounter)
+    try:
+        if request.POST.get("operation") == "finish":
+            actions.do_finish_review(case, acting_user=request.user)
+            changes = case.review_changes.count()
+            messages.success(request, f"Review finished with {changes} change{'s' if changes != 1 else ''}.")
+        else:
+            actions.do_start_review(case, acting_user=request.user)
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+@requires(CODE)
+@require_POST
+@opens_records
+def suggestion_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    case = _case_or_404(encounter)
+    try:
+        decided = actions.do_decide_suggestion(
+            case, decision=request.POST.get("decision", ""), suggested_code=request.POST.get("suggested_code", ""),
+            final_code=request.POST.get("final_code", ""), poa=request.POST.get("poa", ""), acting_user=request.user,
+        )
+        messages.success(request, f"Suggestion {decided.get_decision_display().lower()}.")
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+ENCODER_SYSTEMS = {CodeSystem.ICD10CM, CodeSystem.ICD10PCS, CodeSystem.HCPCS, CodeSystem.CPT}
+
+
+@requires(QUEUE)
+def encoder_view(request: HttpRequest) -> HttpResponse:
+    """Encoder hits for what the coder types (code-set data only; htmx swaps them into the coding screen)."""
+    text = request.GET.get("q", "")[:200]
+    system = request.GET.get("system", CodeSystem.ICD10CM)
+    if system not in ENCODER_SYSTEMS:
+        system = CodeSystem.ICD10CM
+    day = _parse_date(request.GET.get("on", ""))
+    encounter_id = request.GET.get("encounter", "")
+    hits = search(text, system=system, limit=10, on=day) if text.strip() else []
+    template = "coding_workflow/_encoder_hits.html" if request.htmx else "coding_workflow/encoder_page.html"  # type: ignore[attr-defined]
+    return render(request, template, {
+        "hits": hits, "text": text, "system": system,
+        # Only used to aim the "Add" buttons; the add itself goes through the access checks.
+        "encounter_id": int(encounter_id) if encounter_id.isdigit() else None,
+        "inpatient": request.GET.get("inpatient") == "1",
+        "poa_choices": PresentOnAdmission.choices,
+    })
+
+
+@requires(actions.ANSWER)
+def my_queries_view(request: HttpRequest) -> HttpResponse:
+    queries = list(open_queries_for(request.user))
+    _audit_work_list(request.user, "coding-queries", [query.case.encounter for query in queries])
+    return render(request, "coding_workflow/my_queries.html", {"queries": queries})
+
+
+@signed_in
+@opens_records
+def query_view(request: HttpRequest, query_id: int) -> HttpResponse:
+    """A physician query: the provider it was sent to answers here; coding staff read it."""
+    query = access_query_by_id(request.user, query_id)
+    answering = may_answer(request.user, query) and query.status == QueryStatus.OPEN
+    if request.method == "POST":
+        if not answering:
+            return render(request, "core/forbidden.html", {"permissions": [actions.ANSWER]}, status=403)
+        try:
+            actions.do_answer_query(query, answer=request.POST.get("answer", ""),
+                                    detail=request.POST.get("detail", ""), acting_user=request.user)
+            messages.success(request, "Thank you: your answer went back to the coder.")
+            return redirect("coding-work-my-queries")
+        except ChartdeskError as refusal:
+            _refused(request, refusal)
+            return redirect("coding-work-query", query_id=query.pk)
+    return render(request, "coding_workflow/query.html", {
+        "query": query, "encounter": query.case.encounter, "answering": answering,
+    })
+
+
+@requires("coding_workflow.view_coding_reports")
+def report_view(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    since_day = _parse_date(request.GET.get("since", "")) or today - datetime.timedelta(days=30)
+    until_day = _parse_date(request.GET.get("until", "")) or today
+    zone = timezone.get_current_timezone()
+    since = datetime.datetime.combine(since_day, datetime.time.min, tzinfo=zone)
+    until = datetime.datetime.combine(until_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    return render(request, "coding_workflow/report.html", {
+        "lines": coder_figures(since, until),
+        "suggestions": suggestion_precision(since, until),
+        "since": since_day,
+        "until": until_day,
+    })

@@ -1,0 +1,117 @@
+"""Coding an encounter end to end in Chromium: the coder finds it in the queue, codes it with the
+encoder, holds it for a physician query, the provider answers from their home page, and the coder
+completes it; billing's read function then returns the codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DeskServer
+from tests.ops.deployment import sqlite_deployment, start_server
+
+pytestmark = pytest.mark.browser
+
+# Real categories of the packaged ICD-10-CM tabular list, enough for the demo's notes (loading the
+# whole list takes tens of seconds; `chartdesk codes load icd10cm` is what a site runs).
+CATEGORIES = "I50,I10,I11,I25,I48,E11,E78,N39,N18,J18,J44,R06,R07,R50,Z79,Z87"
+
+
+@pytest.fixture(scope="session")
+def coding_database(seeded_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database with ICD-10-CM loaded through the coding engineer's own command."""
+    deployment = sqlite_deployment(tmp_path_factory.mktemp("coding-template"), template=seeded_database)
+    deployment.chartdesk("codes", "load", "icd10cm", "--only", CATEGORIES)
+    return deployment.root / "chartdesk.sqlite3"
+
+
+@pytest.fixture
+def server(coding_database: Path, tmp_path: Path) -> Iterator[DeskServer]:
+    from chartdesk.core.demo.load import DEMO_PASSWORD
+
+    deployment = sqlite_deployment(tmp_path / "site", template=coding_database)
+    running = start_server(deployment)
+    try:
+        yield DeskServer(deployment, running, DEMO_PASSWORD)
+    finally:
+        running.stop()
+
+
+PICK_ENCOUNTER = """
+import json
+from django.contrib.auth import get_user_model
+from chartdesk.charts.models import Encounter
+doctor = get_user_model().objects.get(username="provider").provider
+# The coding demo puts the demo's provider log-in on the care team of a few finished stays.
+stay = (Encounter.objects.filter(status="finished", patient__restriction="", care_team__provider=doctor,
+                                 documents__status="final").distinct().order_by("-discharge_at").first())
+document = stay.documents.filter(status="final").select_related("current_version").first()
+indicator = next(line.strip() for line in document.current_version.text.splitlines() if len(line.strip()) > 25)
+print(json.dumps({"id": stay.pk, "account": stay.account_number, "indicator": indicator, "doctor": str(doctor),
+                  "inpatient": stay.encounter_class == "inpatient"}))
+"""
+
+
+def log_out(page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_load_state()
+
+
+def test_a_coder_codes_an_encounter_with_a_query_answered_by_the_provider(server, page, log_in):
+    stay = json.loads(server.python(PICK_ENCOUNTER).strip())
+    # The suggestion engine builds its dictionary on its first call in a fresh server (about ten
+    # seconds on this machine's size); later pages answer at once.
+    page.set_default_timeout(60_000)
+
+    log_in(page, "coder")
+    page.get_by_role("link", name="Coding queue", exact=True).click()
+    expect(page.get_by_role("heading", name="Coding queue")).to_be_visible()
+    page.get_by_role("link", name=stay["account"]).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(stay["account"])
+    expect(page.get_by_text(stay["indicator"]).first).to_be_visible()  # the documents beside the codes
+    page.get_by_role("button", name="Start coding").click()
+
+    page.get_by_label("Find a code").fill("heart failure")
+    hit = page.locator('[data-hit="I50.9"]')
+    expect(hit).to_be_visible()
+    if stay["inpatient"]:
+        hit.get_by_label("POA for I50.9").select_option("Y")
+    hit.get_by_role("button", name="Add I50.9").click()
+    expect(page.locator('[data-diagnosis="I50.9"]')).to_contain_text("Heart failure, unspecified")
+    expect(page.locator("[data-finding]").first).to_be_visible()  # the edits panel ran on the code list
+
+    page.get_by_label("Query template").select_option(label="Heart failure: type and acuity")
+    page.get_by_label("Provider").select_option(label=stay["doctor"])
+    page.get_by_label("Clinical indicators, quoted from the documents (one a line)").fill(stay["indicator"])
+    page.get_by_role("button", name="Send query and hold").click()
+    expect(page.locator("[data-case-status]")).to_have_text("On hold for query")
+    log_out(page)
+
+    log_in(page, "provider")
+    expect(page.get_by_role("heading", name=re.compile("Coding queries to answer"))).to_be_visible()
+    page.get_by_role("link", name="Heart failure: type and acuity").click()
+    expect(page.get_by_text(stay["indicator"])).to_be_visible()
+    page.get_by_label("Chronic systolic (HFrEF) heart failure", exact=True).check()
+    page.get_by_role("button", name="Send answer").click()
+    expect(page.get_by_text("your answer went back to the coder")).to_be_visible()
+    log_out(page)
+
+    log_in(page, "coder")
+    page.goto(server.url(f"/coding/work/encounter/{stay['id']}/"))
+    expect(page.locator("[data-case-status]")).to_have_text("In progress")
+    expect(page.locator("[data-query-answer]")).to_contain_text("Chronic systolic (HFrEF) heart failure")
+    page.get_by_role("button", name="Complete coding").click()
+    expect(page.get_by_text(f"Encounter {stay['account']} is coded and ready for billing.")).to_be_visible()
+
+    coded = server.python(
+        "from chartdesk.charts.models import Encounter\n"
+        "from chartdesk.coding.workflow.coded import coded_encounter\n"
+        f"coded = coded_encounter(Encounter.objects.get(pk={stay['id']}))\n"
+        "print([(line.code, line.poa, line.principal) for line in coded.diagnoses])\n"
+    )
+    assert coded.strip() == str([("I509", "Y" if stay["inpatient"] else "", True)])

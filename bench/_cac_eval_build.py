@@ -1,4 +1,4 @@
-"""Builds bench/data/cac_eval.jsonl, the labelled set that bench/coding_cac.py scores suggestions on:
+"""Builds bench/data/cac_eval.jsonl, the labelled set that bench/_coding_cac.py scores suggestions on:
 hand-labelled MTSamples notes (CC0; their text is copied into the set) and the synthetic notes of
 bench/_cac_synthetic.py. Labels were written before the engine was run and are never changed to
 follow its output; docs/coding-suggestions.md says how they were decided. Every label must be a

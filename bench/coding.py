@@ -153,7 +153,12 @@ def run() -> dict[str, Any]:
                                   capture_output=True, text=True, check=False)
         if finished.returncode != 0:
             raise RuntimeError(f"coding benchmark child failed:\n{finished.stderr[-4000:]}")
-        return json.loads(finished.stdout.strip().splitlines()[-1])
+        result = json.loads(finished.stdout.strip().splitlines()[-1])
+    # The suggestion engine's keys (cac_*, eval_notes) belong in the same results file.
+    from bench import _coding_cac
+
+    result.update(_coding_cac.run())
+    return result
 
 
 if __name__ == "__main__":

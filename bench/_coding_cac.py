@@ -6,7 +6,7 @@ Scores are micro-averaged over notes, comparing each note's set of suggested dia
 its labels; procedure codes are not labelled and not scored. Also reported by source, since the
 synthetic notes are easier than dictated ones.
 
-`python -m bench.coding_cac` runs it alone; `--errors` prints each note's misses and extras.
+`python -m bench._coding_cac` runs it alone; `--errors` prints each note's misses and extras.
 """
 
 from __future__ import annotations

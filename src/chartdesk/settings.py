@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "chartdesk.audit",
     "chartdesk.patients",
     "chartdesk.charts",
+    "chartdesk.billing",
     "chartdesk.reports",
 ]
 

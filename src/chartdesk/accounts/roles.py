@@ -40,7 +40,12 @@ ROLES: tuple[Role, ...] = (
         "Register patients, index scanned paper, correct misfiles.",
     ),
     Role("coder", "Coder", SEARCH + READ_DOCS, "Code finished encounters."),
-    Role("billing", "Billing specialist", SEARCH, "Charges, claims, remittances and statements."),
+    Role(
+        "billing",
+        "Billing specialist",
+        SEARCH + ("billing.manage_billing_setup", "billing.work_claims", "billing.view_billing_reports"),
+        "Charges, claims, remittances and statements.",
+    ),
     Role("roi", "Release-of-information specialist", SEARCH + READ_DOCS, "Requests for copies of records."),
     Role(
         "transcriptionist",
@@ -83,6 +88,7 @@ ROLES: tuple[Role, ...] = (
             "audit.view_audit_reports",
             "audit.export_audit",
             "accounts.break_the_glass",
+            "billing.view_billing_reports",
         ),
         "Department work, restricted charts and audit review.",
     ),

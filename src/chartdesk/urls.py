@@ -9,6 +9,7 @@ urlpatterns = [
     path("patients/", include("chartdesk.patients.urls")),
     path("charts/", include("chartdesk.charts.urls")),
     path("audit/", include("chartdesk.audit.urls")),
+    path("billing/", include("chartdesk.billing.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

@@ -30,6 +30,7 @@ def bucket_of(days: int) -> str:
 class AgingRow:
     name: str
     key: str
+    patient: object = None
     buckets: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKETS, ZERO))
 
     @property
@@ -79,7 +80,8 @@ def aging_by_patient(as_of: date) -> tuple[list[AgingRow], AgingRow]:
     for claim in Claim.objects.filter(pk__in=balances).select_related("patient"):
         since = became_due.get(claim.pk) or timezone.localtime(claim.created_at).date()
         patient = claim.patient
-        row = rows.setdefault(patient.pk, AgingRow(f"{patient.family_name}, {patient.given_name}", patient.mrn))
+        row = rows.setdefault(patient.pk, AgingRow(f"{patient.family_name}, {patient.given_name}", patient.mrn,
+                                                      patient))
         row.buckets[bucket_of((as_of - since).days)] += balances[claim.pk]
     ordered = sorted(rows.values(), key=lambda row: (row.name, row.key))
     return ordered, _total_row(ordered)

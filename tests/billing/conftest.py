@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from chartdesk.billing.actions import do_add_coverage, do_create_charges, do_save_organisation, do_save_payer, do_set_fee
+from chartdesk.billing.actions import (
+    do_add_coverage,
+    do_create_charges,
+    do_save_organisation,
+    do_save_payer,
+    do_set_fee,
+)
 from chartdesk.billing.schemas import CodedDiagnosis, CodedEncounter, CodedProcedure
 from tests.support import factories
 

@@ -90,8 +90,9 @@ def test_the_account_page_adds_coverage_and_shows_balances(desk, charged_visit, 
 
 
 def test_set_up_saves_a_payer_and_refuses_a_bad_npi(desk, organisation):
-    assert desk.post("/billing/setup/", {"form": "payer", "name": "Blue Plan", "payer_id": "BLUE1",
-                                         "claim_filing_indicator": "BL", "timely_filing_days": "180"}).status_code == 302
+    saved = desk.post("/billing/setup/", {"form": "payer", "name": "Blue Plan", "payer_id": "BLUE1",
+                                          "claim_filing_indicator": "BL", "timely_filing_days": "180"})
+    assert saved.status_code == 302
     bad = desk.post("/billing/setup/", {"form": "organisation", "name": "X", "npi": "1234567890", "tax_id": "371234567",
                                         "taxonomy": "207Q00000X", "address_line": "1 A", "city": "B", "state": "IL",
                                         "zip_code": "627011234", "phone": "2175550100", "contact_name": "C",

@@ -125,7 +125,7 @@ def _npi(value: Any, what: str, field: str) -> str:
 def do_save_organisation(*, acting_user: Any, **fields: Any) -> BillingOrganisation:
     """Create or update the billing organisation (there is one): NPI checked by its Luhn digit."""
     _require(acting_user, SETUP, "maintain billing set-up")
-    values = {
+    values: dict[str, Any] = {
         "name": _text(fields.get("name"), "organisation name", "name", limit=60),
         "npi": _npi(fields.get("npi"), "billing", "npi"),
         "tax_id": _text(fields.get("tax_id"), "tax ID", "tax_id", limit=9),
@@ -176,7 +176,8 @@ def do_save_payer(*, acting_user: Any, payer: Payer | None = None, **fields: Any
         raise ChartdeskError(TIMELY_FILING_INVALID, field="timely_filing_days") from None
     if not 1 <= days <= 3650:
         raise ChartdeskError(TIMELY_FILING_INVALID, field="timely_filing_days")
-    taken = Payer.objects.filter(payer_id=payer_id).exclude(pk=payer.pk if payer else None).exists()
+    same_id = Payer.objects.filter(payer_id=payer_id)
+    taken = (same_id.exclude(pk=payer.pk) if payer is not None else same_id).exists()
     if taken:
         raise ChartdeskError(PAYER_ID_TAKEN.format(payer_id=payer_id), field="payer_id")
     with transaction.atomic():
@@ -246,7 +247,9 @@ def do_end_coverage(coverage: Coverage, *, acting_user: Any) -> Coverage:
     return coverage
 
 
-def do_set_fee(code: str, charge: Any, *, acting_user: Any, modifier: str = "", description: str = "") -> FeeScheduleEntry:
+def do_set_fee(
+    code: str, charge: Any, *, acting_user: Any, modifier: str = "", description: str = ""
+) -> FeeScheduleEntry:
     """Set the fee-schedule charge of a code (and optional modifier)."""
     _require(acting_user, SETUP, "maintain billing set-up")
     code = code.strip().upper()
@@ -551,8 +554,9 @@ def do_create_secondary_claim(primary: Claim, *, acting_user: Any) -> Claim:
     if coverage is None:
         raise ChartdeskError(NO_SECONDARY)
     with transaction.atomic():
-        if primary.secondary_claims.exists():
-            raise ChartdeskError(CLAIM_EXISTS.format(number=primary.secondary_claims.first().claim_number))
+        earlier = primary.secondary_claims.first()
+        if earlier is not None:
+            raise ChartdeskError(CLAIM_EXISTS.format(number=earlier.claim_number))
         claim = Claim.objects.create(
             claim_number=f"tmp-s-{primary.pk}", encounter=primary.encounter, patient=primary.patient,
             coverage=coverage, payer=coverage.payer, rank=CoverageRank.SECONDARY, primary_claim=primary,

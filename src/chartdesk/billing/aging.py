@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ def bucket_of(days: int) -> str:
 class AgingRow:
     name: str
     key: str
-    patient: object = None
+    patient: Any = None
     buckets: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKETS, ZERO))
 
     @property

@@ -13,7 +13,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from chartdesk.billing.actions import do_add_coverage, do_create_charges, do_save_organisation, do_save_payer, do_set_fee
+from chartdesk.billing.actions import (
+    do_add_coverage,
+    do_create_charges,
+    do_save_organisation,
+    do_save_payer,
+    do_set_fee,
+)
 from chartdesk.billing.schemas import CodedDiagnosis, CodedEncounter, CodedProcedure
 from chartdesk.charts.models import Encounter, EncounterStatus
 

@@ -50,7 +50,8 @@ class CoverageForm(forms.Form):
     rank = forms.ChoiceField(choices=CoverageRank.choices)
     member_id = forms.CharField(label="Member ID", max_length=30)
     group_number = forms.CharField(max_length=30, required=False)
-    relationship = forms.ChoiceField(label="Patient's relationship to subscriber", choices=SubscriberRelationship.choices)
+    relationship = forms.ChoiceField(label="Patient's relationship to subscriber",
+                                     choices=SubscriberRelationship.choices)
     subscriber_given_name = forms.CharField(label="Subscriber given name", max_length=35, required=False)
     subscriber_family_name = forms.CharField(label="Subscriber family name", max_length=60, required=False)
     subscriber_birth_date = forms.DateField(label="Subscriber date of birth", required=False,

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
@@ -49,8 +48,10 @@ def sync_claim_charges(claim: Claim, acting_user: Any) -> None:
     """After a claim's lines were corrected before sending, post the difference of its charges."""
     if claim.rank != CoverageRank.PRIMARY:
         return
-    posted = LedgerEntry.objects.filter(claim=claim, kind=LedgerKind.CHARGE).aggregate(total=Sum("amount"))["total"]
-    delta = claim.total_charge - (posted or ZERO)
+    # Summed in Python: SQLite's SUM over decimals is a float and would drift by fractions of a cent.
+    posted = sum(LedgerEntry.objects.filter(claim=claim, kind=LedgerKind.CHARGE).values_list("amount", flat=True),
+                 ZERO)
+    delta = claim.total_charge - posted
     if delta:
         _entry(claim, LedgerKind.CHARGE, Party.INSURANCE, delta, acting_user, description="Charge correction")
 
@@ -104,10 +105,9 @@ def patient_balance(patient: Patient, party: str | None = None) -> Decimal:
 
 def account_totals(patient: Patient) -> dict[str, Decimal]:
     """Charges, payments, adjustments and the balances of a patient account."""
-    sums = {
-        kind: total or ZERO
-        for kind, total in LedgerEntry.objects.filter(patient=patient).values_list("kind").annotate(Sum("amount"))
-    }
+    sums: dict[str, Decimal] = {}
+    for kind, amount in LedgerEntry.objects.filter(patient=patient).values_list("kind", "amount"):
+        sums[kind] = sums.get(kind, ZERO) + amount
     return {
         "charges": sums.get(LedgerKind.CHARGE, ZERO),
         "payments": sums.get(LedgerKind.PAYMENT, ZERO),

@@ -17,7 +17,6 @@ from chartdesk.charts.models import Encounter, Provider
 from chartdesk.core.models import LegalRecordModel
 from chartdesk.patients.models import Patient
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 
@@ -136,7 +135,7 @@ class Coverage(models.Model):
 class FeeScheduleEntry(models.Model):
     code = models.CharField(max_length=5)
     modifier = models.CharField(max_length=2, blank=True)
-    charge = models.DecimalField(**MONEY)
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
     description = models.CharField(max_length=100, blank=True)
 
     class Meta:
@@ -192,7 +191,7 @@ class Charge(LegalRecordModel):
     code_system = models.CharField(max_length=5, default="CPT")
     modifiers = models.JSONField(default=list)
     units = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"))
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
     diagnosis_pointers = models.JSONField(default=list)
     service_date = models.DateField()
     rendering_provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT,
@@ -240,7 +239,7 @@ class Claim(LegalRecordModel):
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
     diagnoses = models.JSONField(default=list)  # codes in claim order, without the dot
     place_of_service = models.CharField(max_length=2)
-    total_charge = models.DecimalField(**MONEY)
+    total_charge = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     scrubbed_at = models.DateTimeField(null=True, blank=True)
@@ -262,7 +261,7 @@ class ClaimLine(LegalRecordModel):
     code = models.CharField(max_length=5)
     modifiers = models.JSONField(default=list)
     units = models.DecimalField(max_digits=7, decimal_places=2)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
     diagnosis_pointers = models.JSONField(default=list)
     service_date = models.DateField()
     place_of_service = models.CharField(max_length=2)
@@ -332,7 +331,7 @@ class Remittance(LegalRecordModel):
     payer_name = models.CharField(max_length=60)
     payer_identifier = models.CharField(max_length=20, blank=True)
     trace_number = models.CharField(max_length=50)
-    payment_amount = models.DecimalField(**MONEY)
+    payment_amount = models.DecimalField(max_digits=12, decimal_places=2)
     payment_date = models.DateField(null=True, blank=True)
     file_name = models.CharField(max_length=200, blank=True)
     file_sha256 = models.CharField(max_length=64)
@@ -357,9 +356,9 @@ class ClaimPayment(LegalRecordModel):
     remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="claim_payments")
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="payments")
     status_code = models.CharField(max_length=2)
-    charge_amount = models.DecimalField(**MONEY)
-    paid_amount = models.DecimalField(**MONEY)
-    patient_responsibility = models.DecimalField(**MONEY)
+    charge_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    paid_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    patient_responsibility = models.DecimalField(max_digits=12, decimal_places=2)
     payer_claim_number = models.CharField(max_length=50, blank=True)
     adjustments = models.JSONField(default=list)  # [[group, reason, amount], ...] claim and line level
 
@@ -398,7 +397,7 @@ class LedgerEntry(LegalRecordModel):
     claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
     kind = models.CharField(max_length=14, choices=LedgerKind.choices)
     party = models.CharField(max_length=10, choices=Party.choices)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
     group_code = models.CharField(max_length=2, blank=True)
     reason_code = models.CharField(max_length=5, blank=True)
     description = models.CharField(max_length=200, blank=True)
@@ -430,7 +429,7 @@ class Denial(models.Model):
     group_code = models.CharField(max_length=2)
     reason_code = models.CharField(max_length=5)
     reason_text = models.CharField(max_length=300)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
     status = models.CharField(max_length=10, choices=DenialStatus.choices, default=DenialStatus.OPEN)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -460,7 +459,7 @@ class StatementBatch(LegalRecordModel):
 class Statement(LegalRecordModel):
     batch = models.ForeignKey(StatementBatch, on_delete=models.PROTECT, related_name="statements")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="statements")
-    balance = models.DecimalField(**MONEY)
+    balance = models.DecimalField(max_digits=12, decimal_places=2)
     statement_date = models.DateField()
 
     class Meta:

@@ -30,6 +30,14 @@ SETUP = "billing.manage_billing_setup"
 REPORTS = "billing.view_billing_reports"
 
 
+def posted_id(request: HttpRequest, name: str) -> int:
+    """An id posted by a button; anything else is no record at all."""
+    try:
+        return int(request.POST.get(name, ""))
+    except ValueError:
+        raise NotFound("record") from None
+
+
 def finds_records(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Missing and forbidden records answer the same 404."""
 
@@ -72,7 +80,7 @@ def encounter_charges_view(request: HttpRequest, encounter_id: int) -> HttpRespo
                     messages.success(request, "Diagnoses saved.")
                     return redirect("billing-encounter-charges", encounter_id=encounter.pk)
             elif "void" in request.POST:
-                charge = encounter.charges.filter(pk=request.POST.get("void")).first()
+                charge = encounter.charges.filter(pk=posted_id(request, "void")).first()
                 if charge is None:
                     raise NotFound("charge")
                 actions.do_void_charge(charge, acting_user=request.user)
@@ -139,7 +147,7 @@ def account_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                     messages.success(request, "Coverage added.")
                     return redirect("billing-account", patient_id=patient.pk)
             elif "end_coverage" in request.POST:
-                coverage = Coverage.objects.filter(patient=patient, pk=request.POST.get("end_coverage")).first()
+                coverage = Coverage.objects.filter(patient=patient, pk=posted_id(request, "end_coverage")).first()
                 if coverage is None:
                     raise NotFound("coverage")
                 if not request.user.has_perm(SETUP):

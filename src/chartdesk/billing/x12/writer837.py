@@ -134,8 +134,8 @@ def _segment(*elements: object) -> str:
     return ELEMENT.join(fields) + TERMINATOR
 
 
-def _name_segment(code: str, entity: str, party_family: str, party_given: str, qualifier: str, ident: str) -> str:
-    return _segment("NM1", code, entity, clean(party_family), clean(party_given), "", "", "", qualifier if ident else "",
+def _name_segment(code: str, entity: str, family: str, given: str, qualifier: str, ident: str) -> str:
+    return _segment("NM1", code, entity, clean(family), clean(given), "", "", "", qualifier if ident else "",
                     clean(ident))
 
 

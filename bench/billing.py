@@ -174,7 +174,8 @@ def _era(claims: list[Any]) -> bytes:
                  "DTM*472*20261101"]
     segments = ["ST*835*0001", *body]
     segments.append(f"SE*{len(segments) + 1}*0001")
-    lines = ["ISA*00*          *00*          *ZZ*ACME           *ZZ*BENCH          *261120*1200*^*00501*000000001*0*P*:",
+    isa = "ISA*00*          *00*          *ZZ*ACME           *ZZ*BENCH          *261120*1200*^*00501*000000001*0*P*:"
+    lines = [isa,
              "GS*HP*ACME*BENCH*20261120*1200*1*X*005010X221A1", *segments, "GE*1*1", "IEA*1*000000001"]
     return ("~\n".join(lines) + "~\n").encode()
 

@@ -121,6 +121,7 @@ def parse_835(text: str) -> list[Remit]:
     gs: Segment | None = None
     sets_in_group = 0
     provider_adjustments = Decimal("0")
+    seen_bpr = False
     for segment in segments:
         kind = segment.id
         if kind == "GS":
@@ -131,6 +132,7 @@ def parse_835(text: str) -> list[Remit]:
             if segment.get(1) != "835":
                 raise X12Malformed(segment.position, "ST", f"transaction set {segment.get(1)} is not an 835")
             st, claim, service, provider_adjustments = segment, None, None, Decimal("0")
+            seen_bpr = False
             current = Remit(payer_name="", payer_identifier="", trace_number="", payment_amount=Decimal("0"),
                             payment_date=None)
             sets_in_group += 1
@@ -141,6 +143,7 @@ def parse_835(text: str) -> list[Remit]:
                 if gs is None or segment.get(2) != gs.get(6) or segment.get(1) != str(sets_in_group):
                     raise X12Malformed(segment.position, "GE", "count or control number does not match its GS")
         elif kind == "BPR":
+            seen_bpr = True
             current.payment_amount = _money(segment, 2, "total payment")
             # Some payers send an impossible BPR16; the production date (DTM*405) stands in for it.
             try:
@@ -188,6 +191,10 @@ def parse_835(text: str) -> list[Remit]:
                 raise X12Malformed(segment.position, "SE", f"control number {segment.get(2)} does not match ST02")
             if segment.get(1) != str(count):
                 raise X12Malformed(segment.position, "SE", f"says {segment.get(1)} segments, the set has {count}")
+            if not seen_bpr:
+                raise X12Malformed(segment.position, "SE", "the transaction set has no BPR payment segment")
+            if not current.trace_number:
+                raise X12Malformed(segment.position, "SE", "the transaction set has no TRN trace number")
             _check_balances(current, provider_adjustments, segment)
             remits.append(current)
             current, st, claim, service = None, None, None, None

@@ -7,6 +7,7 @@ Remittance posting lives in remittance.py, the ledger in ledger.py, statements i
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -479,6 +480,11 @@ def _claim_number(claim_pk: int) -> str:
     return f"CD{claim_pk:010d}"
 
 
+def _provisional_number() -> str:
+    # The real number comes from the row id, known only after the insert (in the same transaction).
+    return f"T{uuid.uuid4().hex[:18]}"
+
+
 def _active_charges(encounter: Encounter) -> list[Charge]:
     return list(encounter.charges.filter(status=ChargeStatus.ACTIVE).select_related("rendering_provider")
                 .order_by("id"))
@@ -525,7 +531,7 @@ def do_create_claim(encounter: Encounter, *, acting_user: Any) -> Claim:
         if existing is not None:
             raise ChartdeskError(CLAIM_EXISTS.format(number=existing.claim_number))
         claim = Claim.objects.create(
-            claim_number=f"tmp-{encounter.pk}-{timezone.now().timestamp()}", encounter=encounter,
+            claim_number=_provisional_number(), encounter=encounter,
             patient=encounter.patient, coverage=coverage, payer=coverage.payer, rank=CoverageRank.PRIMARY,
             diagnoses=encounter_diagnoses(encounter), place_of_service=charges[0].place_of_service_id,
             total_charge=sum((c.amount for c in charges), Decimal("0.00")), created_by=acting_user,
@@ -558,7 +564,7 @@ def do_create_secondary_claim(primary: Claim, *, acting_user: Any) -> Claim:
         if earlier is not None:
             raise ChartdeskError(CLAIM_EXISTS.format(number=earlier.claim_number))
         claim = Claim.objects.create(
-            claim_number=f"tmp-s-{primary.pk}", encounter=primary.encounter, patient=primary.patient,
+            claim_number=_provisional_number(), encounter=primary.encounter, patient=primary.patient,
             coverage=coverage, payer=coverage.payer, rank=CoverageRank.SECONDARY, primary_claim=primary,
             diagnoses=list(primary.diagnoses), place_of_service=primary.place_of_service,
             total_charge=primary.total_charge, created_by=acting_user,

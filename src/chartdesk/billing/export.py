@@ -144,7 +144,7 @@ def do_export_837(*, acting_user: Any, claims: list[Claim] | None = None) -> X12
     if organisation is None:
         raise ChartdeskError(NO_ORGANISATION)
     with transaction.atomic():
-        query = Claim.objects.select_for_update().filter(status=ClaimStatus.READY)
+        query = Claim.objects.select_for_update(of=("self",)).filter(status=ClaimStatus.READY)
         if claims is not None:
             query = query.filter(pk__in=[c.pk for c in claims])
         ready = list(query.select_related("patient", "coverage", "payer", "primary_claim").order_by("id"))

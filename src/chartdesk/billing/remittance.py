@@ -97,7 +97,7 @@ def _post_remit(remit: Remit, digest: str, file_name: str, acting_user: Any, res
     unmatched: list[str] = []
     posted = 0
     numbers = [c.claim_number for c in remit.claims]
-    claims = {c.claim_number: c for c in Claim.objects.select_for_update().filter(claim_number__in=numbers)
+    claims = {c.claim_number: c for c in Claim.objects.select_for_update(of=("self",)).filter(claim_number__in=numbers)
               .select_related("patient")}
     for claim_remit in remit.claims:
         claim = claims.get(claim_remit.claim_number)

@@ -19,6 +19,7 @@ RECORD_KWARGS = {
     "duplicate_id", "merge_id",
     "request_id", "packet_id", "amendment_id", "restriction_id", "accounting_id",
     "query_id",
+    "claim_id", "denial_id",
 }
 
 
@@ -102,6 +103,7 @@ def _restricted_records() -> dict[str, Any]:
     secret_duplicate = factories.make_patient("Vera", "Importante")
     merge = do_merge_patients(secret, secret_duplicate, reason="Same person", acting_user=him)
     query = _coding_query(encounter, provider, him)
+    billing_ids = _restricted_billing_records(secret, encounter, provider)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
@@ -116,6 +118,7 @@ def _restricted_records() -> dict[str, Any]:
         "duplicate_id": secret_duplicate.pk,
         "merge_id": merge.pk,
         "query_id": query.pk,
+        **billing_ids,
     }
 
 
@@ -146,13 +149,47 @@ def _coding_query(encounter: Any, provider: Any, him: Any) -> Any:
                          acting_user=case.assigned_to)
 
 
+def _restricted_billing_records(secret: Any, encounter: Any, provider: Any) -> dict[str, int]:
+    """A claim of the restricted patient, sent and denied, so its claim and denial ids exist."""
+    from decimal import Decimal
+
+    from chartdesk.billing.actions import (
+        do_add_coverage,
+        do_create_charges,
+        do_create_claim,
+        do_save_organisation,
+        do_save_payer,
+        do_set_fee,
+    )
+    from chartdesk.billing.export import do_export_837
+    from chartdesk.billing.models import Denial
+    from chartdesk.billing.remittance import do_import_835
+    from chartdesk.billing.schemas import CodedDiagnosis, CodedEncounter, CodedProcedure
+    from tests.billing.remits import Paid, remit_835
+
+    biller = factories.make_user("billing")
+    do_save_organisation(acting_user=biller, name="Org", npi="1234567893", tax_id="371234567", taxonomy="207Q00000X",
+                         address_line="1 Main", city="Town", state="IL", zip_code="627011234", phone="2175550100",
+                         contact_name="Office", submitter_id="S1", receiver_id="R1", receiver_name="Clearinghouse")
+    payer = do_save_payer(acting_user=biller, name="Plan", payer_id="PLAN1", claim_filing_indicator="CI")
+    do_set_fee("99213", "100.00", acting_user=biller)
+    do_add_coverage(secret, payer=payer, rank="primary", member_id="M1", acting_user=biller)
+    do_create_charges(encounter, CodedEncounter([CodedDiagnosis("I10", principal=True)],
+                                                [CodedProcedure("99213", provider=provider)]), acting_user=biller)
+    claim = do_create_claim(encounter, acting_user=biller)
+    do_export_837(acting_user=biller)
+    do_import_835(remit_835([Paid(claim.claim_number, Decimal("100.00"), Decimal("0"),
+                                  [("CO", "50", Decimal("100.00"))], status="4")]), acting_user=biller)
+    return {"claim_id": claim.pk, "denial_id": Denial.objects.get(claim=claim).pk}
+
+
 def _row_counts() -> dict[str, int]:
     from django.apps import apps
 
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"patients", "charts", "disclosures", "coding_workflow"}
+        if model._meta.app_label in {"patients", "charts", "disclosures", "coding_workflow", "billing"}
     }
 
 

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "chartdesk.interop",
     "chartdesk.coding",
     "chartdesk.coding.workflow",
+    "chartdesk.billing",
     "chartdesk.reports",
 ]
 

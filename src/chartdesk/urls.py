@@ -14,6 +14,7 @@ urlpatterns = [
     path("interop/", include("chartdesk.interop.desk_urls")),
     path("coding/", include("chartdesk.coding.urls")),
     path("coding/work/", include("chartdesk.coding.workflow.urls")),
+    path("billing/", include("chartdesk.billing.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

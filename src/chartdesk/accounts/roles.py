@@ -47,8 +47,18 @@ ROLES: tuple[Role, ...] = (
         + ("coding.use_encoder", "coding_workflow.view_coding_queue", "coding_workflow.code_encounters"),
         "Code finished encounters.",
     ),
-    Role("billing", "Billing specialist", SEARCH + ("coding.use_encoder",),
-         "Charges, claims, remittances and statements."),
+    Role(
+        "billing",
+        "Billing specialist",
+        SEARCH
+        + (
+            "coding.use_encoder",
+            "billing.manage_billing_setup",
+            "billing.work_claims",
+            "billing.view_billing_reports",
+        ),
+        "Charges, claims, remittances and statements.",
+    ),
     Role(
         "roi",
         "Release-of-information specialist",
@@ -108,6 +118,7 @@ ROLES: tuple[Role, ...] = (
             "coding_workflow.assign_coding",
             "coding_workflow.review_coding",
             "coding_workflow.view_coding_reports",
+            "billing.view_billing_reports",
         ),
         "Department work, restricted charts and audit review.",
     ),

@@ -55,6 +55,9 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
 
         load_disclosures_demo(list(registered.values()), staff)
         _coding_demo(staff)
+        from chartdesk.billing.demo import load_billing_demo  # billing set-up and charges for recent visits
+
+        load_billing_demo(staff, seed=plan.seed)
         for person in plan.patients:
             if person.duplicate_of is not None:
                 result.duplicates.append(

@@ -1,0 +1,83 @@
+"""Every read of billing records that carry patient data: permission, chart restriction, audit.
+
+A claim, an encounter's charges, a patient account or a denial belongs to a patient; each is found
+only if the user holds the named permission and may open that patient's chart (restricted charts
+answer NotFound, exactly like a missing id), and each view is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.billing.models import Claim, Denial
+from chartdesk.charts.models import Encounter
+from chartdesk.core.errors import NotFound
+from chartdesk.patients.access import access_patient_by_id
+from chartdesk.patients.models import Patient
+
+WORK = "billing.work_claims"
+
+
+def _key(value: Any, what: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound(what) from None
+
+
+def _open(user: Any, patient_id: int, permission: str, what: str) -> Patient:
+    if not user.is_authenticated or not user.has_perm(permission):
+        raise NotFound(what)
+    try:
+        return access_patient_by_id(user, patient_id, permission=permission, audit=False)
+    except NotFound:
+        raise NotFound(what) from None
+
+
+def access_claim_by_id(user: Any, claim_id: Any) -> Claim:
+    """The claim, if `user` may work claims and open its patient's chart; the view is audited."""
+    key = _key(claim_id, "claim")
+    claim = Claim.objects.select_related("patient", "payer", "coverage", "encounter").filter(pk=key).first()
+    if claim is None:
+        raise NotFound("claim")
+    patient = _open(user, claim.patient_id, WORK, "claim")
+    record_event(AuditAction.VIEW, user=user, patient=patient, object_type="claim", object_id=claim.pk)
+    return claim
+
+
+def access_encounter_charges_by_id(user: Any, encounter_id: Any) -> Encounter:
+    """The encounter whose charges `user` works with; the view is audited."""
+    key = _key(encounter_id, "encounter")
+    encounter = Encounter.objects.select_related("patient").filter(pk=key).first()
+    if encounter is None:
+        raise NotFound("encounter")
+    patient = _open(user, encounter.patient_id, WORK, "encounter")
+    record_event(AuditAction.VIEW, user=user, patient=patient, object_type="charges", object_id=encounter.pk)
+    return encounter
+
+
+def access_patient_account_by_id(user: Any, patient_id: Any) -> Patient:
+    """The patient whose account (coverage, ledger, claims) `user` opens; the view is audited."""
+    patient = _open(user, _key(patient_id, "patient"), WORK, "patient")
+    record_event(AuditAction.VIEW, user=user, patient=patient, object_type="patient_account", object_id=patient.pk)
+    return patient
+
+
+def access_denial_by_id(user: Any, denial_id: Any) -> Denial:
+    """A denial in the work queue, under its claim's rules; the view is audited."""
+    key = _key(denial_id, "denial")
+    denial = Denial.objects.select_related("claim", "claim__patient").filter(pk=key).first()
+    if denial is None:
+        raise NotFound("denial")
+    patient = _open(user, denial.claim.patient_id, WORK, "denial")
+    record_event(AuditAction.VIEW, user=user, patient=patient, object_type="denial", object_id=denial.pk)
+    return denial
+
+
+def may_open(user: Any, patient: Patient) -> bool:
+    """For lists: leave out the rows of charts this user may not open (the rows are not audited views)."""
+    from chartdesk.patients.access import restriction_allows
+
+    return restriction_allows(user, patient)

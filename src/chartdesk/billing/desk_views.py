@@ -1,0 +1,163 @@
+"""Billing desk, the office side: set-up, 835 upload, the denial queue, A/R aging and statements."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from chartdesk.billing import access, actions
+from chartdesk.billing.aging import BUCKETS, aging_by_patient, aging_by_payer
+from chartdesk.billing.forms import DenialForm, FeeForm, OrganisationForm, PayerForm, RemittanceUploadForm
+from chartdesk.billing.models import (
+    BillingOrganisation,
+    Denial,
+    DenialStatus,
+    FeeScheduleEntry,
+    Payer,
+    PlaceOfService,
+    Remittance,
+    StatementBatch,
+)
+from chartdesk.billing.remittance import do_import_835, do_work_denial
+from chartdesk.billing.statements import do_create_statement_batch, patients_owing, statement_batch_pdf
+from chartdesk.billing.views import REPORTS, SETUP, WORK, finds_records
+from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.permissions import requires
+
+ORGANISATION_FIELDS = list(OrganisationForm.base_fields)
+
+
+@requires(SETUP)
+def setup_view(request: HttpRequest) -> HttpResponse:
+    organisation = BillingOrganisation.objects.order_by("id").first()
+    initial = {name: getattr(organisation, name) for name in ORGANISATION_FIELDS} if organisation else {}
+    forms = {"organisation": OrganisationForm(initial=initial), "payer": PayerForm(), "fee": FeeForm()}
+    status = 200
+    if request.method == "POST":
+        which = request.POST.get("form", "")
+        if which in forms:
+            form = {"organisation": OrganisationForm, "payer": PayerForm, "fee": FeeForm}[which](request.POST)
+            forms[which] = form
+            status = 400
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    if which == "organisation":
+                        actions.do_save_organisation(acting_user=request.user, **data)
+                    elif which == "payer":
+                        existing = Payer.objects.filter(payer_id=data["payer_id"].strip().upper()).first()
+                        actions.do_save_payer(acting_user=request.user, payer=existing, **data)
+                    else:
+                        actions.do_set_fee(data["code"], data["charge"], modifier=data["modifier"] or "",
+                                           acting_user=request.user)
+                    messages.success(request, "Saved.")
+                    return redirect("billing-setup")
+                except ChartdeskError as refusal:
+                    form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+    return render(request, "billing/setup.html", {
+        **forms, "payers": Payer.objects.order_by("name"), "fees": FeeScheduleEntry.objects.order_by("code"),
+        "places": PlaceOfService.objects.order_by("code"),
+    }, status=status)
+
+
+@requires(WORK)
+def remittances_view(request: HttpRequest) -> HttpResponse:
+    form = RemittanceUploadForm()
+    status = 200
+    if request.method == "POST":
+        form = RemittanceUploadForm(request.POST, request.FILES)
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = do_import_835(upload.read(), acting_user=request.user, file_name=upload.name)
+            except ChartdeskError as refusal:
+                form.add_error("file", refusal.message)
+            else:
+                for trace in result.already_imported:
+                    messages.info(request, f"Remittance {trace} was imported before: nothing changed.")
+                messages.success(request, f"{result.claims_posted} claims posted, {result.denials} denials queued.")
+                for line in result.unmatched:
+                    messages.warning(request, f"Not posted: {line}")
+                return redirect("billing-remittances")
+    return render(request, "billing/remittances.html", {
+        "form": form, "remittances": Remittance.objects.order_by("-id")[:100],
+    }, status=status)
+
+
+@requires(REPORTS)
+def denials_view(request: HttpRequest) -> HttpResponse:
+    show = request.GET.get("show", "open")
+    denials = Denial.objects.select_related("claim", "claim__patient", "claim__payer").order_by("created_at", "id")
+    if show == "open":
+        denials = denials.filter(status=DenialStatus.OPEN)
+    visible = [d for d in denials[:500] if access.may_open(request.user, d.claim.patient)]
+    return render(request, "billing/denials.html", {"denials": visible, "show": show,
+                                                     "can_work": request.user.has_perm(WORK)})
+
+
+@requires(WORK)
+@finds_records
+def denial_view(request: HttpRequest, denial_id: int) -> HttpResponse:
+    denial = access.access_denial_by_id(request.user, denial_id)
+    form = DenialForm()
+    status = 200
+    if request.method == "POST":
+        form = DenialForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                do_work_denial(denial, status=form.cleaned_data["status"], note=form.cleaned_data["note"],
+                               acting_user=request.user)
+                messages.success(request, "Denial updated.")
+                return redirect("billing-denials")
+            except ChartdeskError as refusal:
+                form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+    return render(request, "billing/denial.html", {"denial": denial, "claim": denial.claim, "form": form},
+                  status=status)
+
+
+@requires(REPORTS)
+def aging_view(request: HttpRequest) -> HttpResponse:
+    try:
+        as_of = date.fromisoformat(request.GET.get("as_of", ""))
+    except ValueError:
+        as_of = timezone.localdate()
+    payer_rows, payer_total = aging_by_payer(as_of)
+    patient_rows, patient_total = aging_by_patient(as_of)
+    # Names of patients: list only the charts this user may open (the totals still count every one).
+    patient_rows = [row for row in patient_rows if access.may_open(request.user, row.patient)]
+    return render(request, "billing/aging.html", {
+        "as_of": as_of, "buckets": BUCKETS, "payer_rows": payer_rows, "payer_total": payer_total,
+        "patient_rows": patient_rows, "patient_total": patient_total,
+    })
+
+
+@requires(WORK)
+def statements_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            batch = do_create_statement_batch(acting_user=request.user)
+            messages.success(request, f"{batch.statement_count} statements in batch {batch.pk}.")
+        except ChartdeskError as refusal:
+            messages.error(request, refusal.message)
+        return redirect("billing-statements")
+    owing = [(p, b) for p, b in patients_owing() if access.may_open(request.user, p)]
+    return render(request, "billing/statements.html", {
+        "owing": owing, "batches": StatementBatch.objects.order_by("-id")[:50],
+    })
+
+
+@requires(WORK)
+@finds_records
+def statement_batch_pdf_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = StatementBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound("statement batch")
+    response = HttpResponse(statement_batch_pdf(batch), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="statements-{batch.pk}.pdf"'
+    return response

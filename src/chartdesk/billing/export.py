@@ -1,0 +1,168 @@
+"""From claims in the database to an 837P batch: snapshots, control numbers and the batch record."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.billing.models import (
+    BillingOrganisation,
+    Claim,
+    ClaimPayment,
+    ClaimStatus,
+    ControlNumbers,
+    Coverage,
+    CoverageRank,
+    Payer,
+    X12Batch,
+)
+from chartdesk.billing.x12.writer837 import (
+    ClaimData,
+    Envelope,
+    LineData,
+    OrganisationData,
+    OtherPayerData,
+    Party,
+    ProviderData,
+    build_837,
+)
+from chartdesk.charts.models import Provider
+from chartdesk.core.errors import ChartdeskError, PermissionRefused
+
+NOTHING_READY = "No claim is ready to send."
+NO_ORGANISATION = "Set up the billing organisation first."
+
+
+def organisation_data(organisation: BillingOrganisation) -> OrganisationData:
+    return OrganisationData(
+        name=organisation.name, npi=organisation.npi, tax_id=organisation.tax_id, taxonomy=organisation.taxonomy,
+        address_line=organisation.address_line, city=organisation.city, state=organisation.state,
+        zip_code=organisation.zip_code, contact_name=organisation.contact_name, phone=organisation.phone,
+        submitter_id=organisation.submitter_id, receiver_id=organisation.receiver_id,
+        receiver_name=organisation.receiver_name, production=organisation.production,
+    )
+
+
+def _provider(provider: Provider | None) -> ProviderData | None:
+    if provider is None:
+        return None
+    return ProviderData(family_name=provider.family_name, given_name=provider.given_name, npi=provider.npi)
+
+
+def _subscriber(coverage: Coverage) -> Party:
+    return Party(
+        family_name=coverage.subscriber_family_name, given_name=coverage.subscriber_given_name,
+        identifier=coverage.member_id, address_line=coverage.subscriber_address_line, city=coverage.subscriber_city,
+        state=coverage.subscriber_state, zip_code=coverage.subscriber_zip, birth_date=coverage.subscriber_birth_date,
+        sex=coverage.subscriber_sex,
+    )
+
+
+def _payer(payer: Payer) -> Party:
+    return Party(family_name=payer.name, identifier=payer.payer_id, address_line=payer.address_line,
+                 city=payer.city, state=payer.state, zip_code=payer.zip_code)
+
+
+def _patient_party(claim: Claim) -> Party:
+    patient = claim.patient
+    address = patient.addresses.filter(active=True).order_by("id").first()
+    coverage = claim.coverage
+    return Party(
+        family_name=patient.family_name, given_name=patient.given_name,
+        address_line=address.line1 if address else coverage.subscriber_address_line,
+        city=address.city if address else coverage.subscriber_city,
+        state=address.state if address else coverage.subscriber_state,
+        zip_code=(address.postal_code if address else coverage.subscriber_zip).replace("-", ""),
+        birth_date=patient.birth_date, sex=patient.sex,
+    )
+
+
+def _other_payer(claim: Claim) -> OtherPayerData | None:
+    primary = claim.primary_claim
+    if primary is None:
+        return None
+    payment = ClaimPayment.objects.filter(claim=primary).select_related("remittance").order_by("-id").first()
+    if payment is None:
+        return None
+    coverage = primary.coverage
+    adjustments = tuple((group, reason, Decimal(str(value))) for group, reason, value in payment.adjustments)
+    return OtherPayerData(
+        responsibility="P", relationship=coverage.relationship, group_number=coverage.group_number,
+        filing_indicator=primary.payer.claim_filing_indicator, subscriber=_subscriber(coverage),
+        payer=_payer(primary.payer), paid_amount=payment.paid_amount, adjustments=adjustments,
+        adjudication_date=payment.remittance.payment_date or payment.remittance.imported_at.date(),
+    )
+
+
+def claim_data(claim: Claim) -> ClaimData:
+    """A snapshot of `claim` as the 837P writer needs it."""
+    lines = list(claim.lines.filter(superseded=False).select_related("rendering_provider").order_by("line_number"))
+    rendering = _provider(lines[0].rendering_provider) if lines else None
+    referring = _provider(lines[0].charge.referring_provider) if lines else None
+    coverage = claim.coverage
+    return ClaimData(
+        claim_number=claim.claim_number, total=claim.total_charge, place_of_service=claim.place_of_service,
+        responsibility="P" if claim.rank == CoverageRank.PRIMARY else "S", relationship=coverage.relationship,
+        group_number=coverage.group_number, filing_indicator=claim.payer.claim_filing_indicator,
+        subscriber=_subscriber(coverage), patient=_patient_party(claim), payer=_payer(claim.payer),
+        diagnoses=tuple(claim.diagnoses),
+        lines=tuple(
+            LineData(code=line.code, modifiers=tuple(line.modifiers), amount=line.amount, units=line.units,
+                     pointers=tuple(line.diagnosis_pointers), service_date=line.service_date,
+                     place_of_service=line.place_of_service, rendering=_provider(line.rendering_provider))
+            for line in lines
+        ),
+        rendering=rendering, referring=referring, other_payer=_other_payer(claim),
+    )
+
+
+def next_control_numbers() -> tuple[int, int]:
+    """The next ISA13 and GS06, never used before (the counter row is locked while we take them)."""
+    counter, _ = ControlNumbers.objects.select_for_update().get_or_create(id=1)
+    counter.last_interchange = counter.last_interchange % 999_999_999 + 1
+    counter.last_group = counter.last_group % 999_999_999 + 1
+    counter.save(update_fields=["last_interchange", "last_group"])
+    return counter.last_interchange, counter.last_group
+
+
+def do_export_837(*, acting_user: Any, claims: list[Claim] | None = None) -> X12Batch:
+    """Write every ready claim (or the given ready ones) into one 837P interchange and mark them submitted.
+
+    The batch keeps the exact text sent, its SHA-256 and its control numbers (unique in the database).
+    """
+    if acting_user is None or not getattr(acting_user, "is_authenticated", False) or not acting_user.has_perm(
+        "billing.work_claims"
+    ):
+        raise PermissionRefused("You do not have permission to send claims.")
+    organisation = BillingOrganisation.objects.order_by("id").first()
+    if organisation is None:
+        raise ChartdeskError(NO_ORGANISATION)
+    with transaction.atomic():
+        query = Claim.objects.select_for_update(of=("self",)).filter(status=ClaimStatus.READY)
+        if claims is not None:
+            query = query.filter(pk__in=[c.pk for c in claims])
+        ready = list(query.select_related("patient", "coverage", "payer", "primary_claim").order_by("id"))
+        if not ready:
+            raise ChartdeskError(NOTHING_READY)
+        interchange, group = next_control_numbers()
+        envelope = Envelope(interchange_control=interchange, group_control=group, created=timezone.localtime())
+        content = build_837(organisation_data(organisation), [claim_data(claim) for claim in ready], envelope)
+        batch = X12Batch.objects.create(
+            interchange_control=interchange, group_control=group,
+            transaction_sets=len(envelope.transaction_controls), claim_count=len(ready),
+            total_charge=sum((c.total_charge for c in ready), Decimal("0.00")), content=content,
+            sha256=hashlib.sha256(content.encode()).hexdigest(), created_by=acting_user,
+        )
+        now = timezone.now()
+        Claim.objects.filter(pk__in=[c.pk for c in ready]).update(
+            status=ClaimStatus.SUBMITTED, submitted_at=now, batch=batch
+        )
+        record_event(AuditAction.EXPORT, user=acting_user, object_type="x12_batch", object_id=batch.pk,
+                     detail={"isa": interchange, "claims": [c.claim_number for c in ready]})
+    return batch

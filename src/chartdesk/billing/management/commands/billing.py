@@ -1,0 +1,106 @@
+"""`chartdesk billing create-claims | export-837 --out FILE | import-835 FILE | statements --out FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
+
+from chartdesk.core.context import acting_as
+from chartdesk.core.errors import ChartdeskError
+
+
+def _billing_user(username: str | None) -> Any:
+    """The user the command acts as: --as, or the only active user who may work claims."""
+    User = get_user_model()
+    if username:
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user {username!r}.")
+        return user
+    permission = Permission.objects.get(codename="work_claims", content_type__app_label="billing")
+    holders = list(User.objects.filter(Q(groups__permissions=permission) | Q(user_permissions=permission),
+                                       is_active=True, is_superuser=False).distinct()[:2])
+    if len(holders) != 1:
+        raise CommandError("Say which billing user acts: --as USERNAME.")
+    return holders[0]
+
+
+class Command(BaseCommand):
+    help = "Billing: create and scrub claims, export 837P, import 835 remittances, print statements."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--as", dest="username", help="the billing user who acts (recorded in the audit log)")
+        commands = parser.add_subparsers(dest="action", required=True)
+        commands.add_parser("create-claims", help="create and scrub a claim for every encounter ready to bill")
+        export = commands.add_parser("export-837", help="write every ready claim into one 837P file")
+        export.add_argument("--out", required=True, help="the file to write")
+        remit = commands.add_parser("import-835", help="post an 835 remittance file")
+        remit.add_argument("file", help="the 835 file")
+        statements = commands.add_parser("statements", help="a PDF of statements for every patient who owes")
+        statements.add_argument("--out", required=True, help="the PDF file to write")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = _billing_user(options.get("username"))
+        action = options["action"]
+        try:
+            with acting_as(channel="cli"):
+                if action == "create-claims":
+                    self._create_claims(user)
+                elif action == "export-837":
+                    self._export(user, Path(options["out"]))
+                elif action == "import-835":
+                    self._import(user, Path(options["file"]))
+                else:
+                    self._statements(user, Path(options["out"]))
+        except ChartdeskError as refusal:
+            raise CommandError(refusal.message) from None
+
+    def _create_claims(self, user: Any) -> None:
+        from chartdesk.billing.actions import do_create_claims
+
+        run = do_create_claims(acting_user=user)
+        ready = sum(1 for claim in run.created if claim.status == "ready")
+        self.stdout.write(f"{len(run.created)} claims created: {ready} ready, {len(run.created) - ready} with "
+                          f"findings to fix.")
+        for claim in run.created:
+            for finding in claim.findings.all():
+                self.stdout.write(f"  {claim.claim_number}: {finding.message}")
+        for account, why in run.refused:
+            self.stdout.write(f"  encounter {account} not billed: {why}")
+
+    def _export(self, user: Any, out: Path) -> None:
+        from chartdesk.billing.export import do_export_837
+
+        if out.exists():
+            raise CommandError(f"{out} already exists; choose a new file name.")
+        batch = do_export_837(acting_user=user)
+        out.write_text(batch.content, encoding="ascii")
+        self.stdout.write(f"Wrote {batch.claim_count} claims ({batch.total_charge}) to {out}: interchange "
+                          f"{batch.interchange_control:09d}.")
+
+    def _import(self, user: Any, path: Path) -> None:
+        from chartdesk.billing.remittance import do_import_835
+
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+        result = do_import_835(content, acting_user=user, file_name=path.name)
+        for trace in result.already_imported:
+            self.stdout.write(f"Remittance {trace} was imported before: nothing changed.")
+        self.stdout.write(f"{result.claims_posted} claims posted, {result.denials} denials queued, "
+                          f"{len(result.secondary_claims)} secondary claims created.")
+        for line in result.unmatched:
+            self.stdout.write(f"  not posted: {line}")
+
+    def _statements(self, user: Any, out: Path) -> None:
+        from chartdesk.billing.statements import do_create_statement_batch, statement_batch_pdf
+
+        batch = do_create_statement_batch(acting_user=user)
+        out.write_bytes(statement_batch_pdf(batch))
+        self.stdout.write(f"{batch.statement_count} statements written to {out}.")

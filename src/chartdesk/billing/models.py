@@ -1,0 +1,469 @@
+"""Billing tables: set-up data, charges, claims, X12 batches, remittances, the ledger and statements.
+
+Money rows (charges, claims, ledger entries, remittances) belong to the financial record and are
+never deleted (LegalRecordModel plus the triggers of migration 0002): a mistake is voided or
+reversed by a new row, never erased. Statuses are TextChoices changed only in actions.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from chartdesk.charts.models import Encounter, Provider
+from chartdesk.core.models import LegalRecordModel
+from chartdesk.patients.models import Patient
+
+ZERO = Decimal("0.00")
+
+
+# ----------------------------------------------------------------------------- set-up data
+
+
+class BillingOrganisation(models.Model):
+    """The billing provider (box 33 / loop 2010AA) and the submitter of our 837P batches."""
+
+    name = models.CharField(max_length=60)
+    npi = models.CharField("billing NPI", max_length=10)
+    tax_id = models.CharField("tax ID (EIN)", max_length=9)
+    taxonomy = models.CharField("taxonomy code", max_length=10)
+    address_line = models.CharField(max_length=55)
+    city = models.CharField(max_length=30)
+    state = models.CharField(max_length=2)
+    zip_code = models.CharField("ZIP+4", max_length=9, help_text="Nine digits: 837P wants ZIP+4 here.")
+    phone = models.CharField(max_length=10)
+    contact_name = models.CharField(max_length=60)
+    submitter_id = models.CharField("submitter ID (ETIN)", max_length=15)
+    receiver_id = models.CharField("receiver (clearinghouse) ID", max_length=15)
+    receiver_name = models.CharField(max_length=60)
+    production = models.BooleanField(default=False, help_text="ISA15: P when on, T (test) when off.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        permissions = [
+            ("manage_billing_setup", "Maintain billing set-up: organisation, payers, coverage, fees"),
+            ("work_claims", "Enter charges, create and send claims, post remittances, work denials"),
+            ("view_billing_reports", "Read A/R aging, the denial queue and billing totals"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClaimFilingIndicator(models.TextChoices):
+    """SBR09: the kind of plan (the common ones)."""
+
+    MEDICARE_B = "MB", "MB Medicare Part B"
+    MEDICAID = "MC", "MC Medicaid"
+    COMMERCIAL = "CI", "CI Commercial insurance"
+    BLUE_CROSS = "BL", "BL Blue Cross/Blue Shield"
+    HMO = "HM", "HM Health maintenance organisation"
+    TRICARE = "CH", "CH Champus / TRICARE"
+    VA = "VA", "VA Veterans Affairs plan"
+    WORKERS_COMP = "WC", "WC Workers' compensation"
+    OTHER = "ZZ", "ZZ Mutually defined"
+
+
+class Payer(models.Model):
+    name = models.CharField(max_length=60)
+    payer_id = models.CharField("payer ID", max_length=20, unique=True)
+    claim_filing_indicator = models.CharField(max_length=2, choices=ClaimFilingIndicator.choices)
+    timely_filing_days = models.PositiveIntegerField(default=365)
+    address_line = models.CharField(max_length=55, blank=True)
+    city = models.CharField(max_length=30, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField(max_length=9, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.payer_id})"
+
+
+class CoverageRank(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+
+
+class SubscriberRelationship(models.TextChoices):
+    """The patient's relationship to the subscriber (X12 individual relationship codes)."""
+
+    SELF = "18", "Self"
+    SPOUSE = "01", "Spouse"
+    CHILD = "19", "Child"
+    OTHER = "G8", "Other relationship"
+
+
+class Coverage(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="coverages")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
+    rank = models.CharField(max_length=10, choices=CoverageRank.choices)
+    member_id = models.CharField("member ID", max_length=30)
+    group_number = models.CharField(max_length=30, blank=True)
+    relationship = models.CharField(max_length=2, choices=SubscriberRelationship.choices,
+                                    default=SubscriberRelationship.SELF)
+    subscriber_given_name = models.CharField(max_length=35, blank=True)
+    subscriber_family_name = models.CharField(max_length=60, blank=True)
+    subscriber_birth_date = models.DateField(null=True, blank=True)
+    subscriber_sex = models.CharField(max_length=1, blank=True)
+    subscriber_address_line = models.CharField(max_length=55, blank=True)
+    subscriber_city = models.CharField(max_length=30, blank=True)
+    subscriber_state = models.CharField(max_length=2, blank=True)
+    subscriber_zip = models.CharField(max_length=9, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["patient", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "rank"], condition=models.Q(active=True),
+                                    name="one_active_coverage_per_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rank_display()} {self.payer.name} {self.member_id}"
+
+    @property
+    def patient_is_subscriber(self) -> bool:
+        return self.relationship == SubscriberRelationship.SELF
+
+
+class FeeScheduleEntry(models.Model):
+    code = models.CharField(max_length=5)
+    modifier = models.CharField(max_length=2, blank=True)
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
+    description = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["code", "modifier"]
+        constraints = [models.UniqueConstraint(fields=["code", "modifier"], name="one_fee_per_code_modifier")]
+
+    def __str__(self) -> str:
+        return f"{self.code}{'-' + self.modifier if self.modifier else ''} {self.charge}"
+
+
+class PlaceOfService(models.Model):
+    code = models.CharField(max_length=2, primary_key=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+# ----------------------------------------------------------------------------- charges
+
+
+class ChargeStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    VOIDED = "voided", "Voided"
+
+
+class EncounterDiagnosis(LegalRecordModel):
+    """The coded diagnoses of an encounter, in claim order, as billing received them."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="billing_diagnoses")
+    sequence = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=8)
+    present_on_admission = models.CharField(max_length=1, blank=True)
+    principal = models.BooleanField(default=False)
+    voided = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["encounter", "sequence"]
+
+    def __str__(self) -> str:
+        return f"{self.sequence}. {self.code}"
+
+
+class Charge(LegalRecordModel):
+    """One service line: a CPT/HCPCS code with up to four modifiers, units and its charge."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="charges")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="charges")
+    code = models.CharField(max_length=5)
+    code_system = models.CharField(max_length=5, default="CPT")
+    modifiers = models.JSONField(default=list)
+    units = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    diagnosis_pointers = models.JSONField(default=list)
+    service_date = models.DateField()
+    rendering_provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT,
+                                           related_name="billed_charges")
+    referring_provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT,
+                                           related_name="referred_charges")
+    place_of_service = models.ForeignKey(PlaceOfService, on_delete=models.PROTECT)
+    status = models.CharField(max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["encounter", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} x{self.units} {self.amount}"
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+class ClaimStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCRUBBED = "scrubbed", "Scrubbed (needs work)"
+    READY = "ready", "Ready to send"
+    SUBMITTED = "submitted", "Submitted"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    PAID = "paid", "Paid"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    DENIED = "denied", "Denied"
+    APPEALED = "appealed", "Appealed"
+    CLOSED = "closed", "Closed"
+
+
+class Claim(LegalRecordModel):
+    claim_number = models.CharField(max_length=20, unique=True, help_text="CLM01, echoed back in 835 CLP01.")
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="claims")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claims")
+    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="claims")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="claims")
+    rank = models.CharField(max_length=10, choices=CoverageRank.choices)
+    primary_claim = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="secondary_claims")
+    status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
+    diagnoses = models.JSONField(default=list)  # codes in claim order, without the dot
+    place_of_service = models.CharField(max_length=2)
+    total_charge = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    scrubbed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey("X12Batch", null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["patient", "status"])]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_number}"
+
+
+class ClaimLine(LegalRecordModel):
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="claim_lines")
+    line_number = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=5)
+    modifiers = models.JSONField(default=list)
+    units = models.DecimalField(max_digits=7, decimal_places=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    diagnosis_pointers = models.JSONField(default=list)
+    service_date = models.DateField()
+    place_of_service = models.CharField(max_length=2)
+    rendering_provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT,
+                                           related_name="+")
+    superseded = models.BooleanField(default=False)  # replaced when the charges changed before sending
+
+    class Meta:
+        ordering = ["claim", "line_number"]
+
+    def __str__(self) -> str:
+        return f"line {self.line_number} of {self.claim}"
+
+
+class ScrubFinding(models.Model):
+    """One problem the scrubber found; a claim with any is not sent. Replaced at each scrub."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="findings")
+    rule = models.CharField(max_length=40)
+    message = models.CharField(max_length=300)
+    line_number = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+class ControlNumbers(models.Model):
+    """The single counter of ISA13 and GS06 control numbers: never reused (X12 asks them unique)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_interchange = models.BigIntegerField(default=0)
+    last_group = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"ISA {self.last_interchange}, GS {self.last_group}"
+
+
+class X12Batch(LegalRecordModel):
+    """One 837P interchange as it was sent: its control numbers, claims and exact content."""
+
+    interchange_control = models.PositiveIntegerField(unique=True)
+    group_control = models.PositiveIntegerField(unique=True)
+    transaction_sets = models.PositiveIntegerField()
+    claim_count = models.PositiveIntegerField()
+    total_charge = models.DecimalField(max_digits=14, decimal_places=2)
+    content = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"837P batch ISA {self.interchange_control:09d}"
+
+
+# ----------------------------------------------------------------------------- remittance and ledger
+
+
+class Remittance(LegalRecordModel):
+    """One imported 835 transaction: identified by its payer and trace number (TRN02), so never twice."""
+
+    payer_name = models.CharField(max_length=60)
+    payer_identifier = models.CharField(max_length=20, blank=True)
+    trace_number = models.CharField(max_length=50)
+    payment_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    payment_date = models.DateField(null=True, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    file_sha256 = models.CharField(max_length=64)
+    claims_posted = models.PositiveIntegerField(default=0)
+    claims_unmatched = models.JSONField(default=list)
+    imported_at = models.DateTimeField(default=timezone.now)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["payer_identifier", "trace_number"], name="one_remittance_per_trace"),
+        ]
+
+    def __str__(self) -> str:
+        return f"835 {self.trace_number} from {self.payer_name}"
+
+
+class ClaimPayment(LegalRecordModel):
+    """A claim's adjudication in a remittance (CLP): what the payer paid and why not the rest."""
+
+    remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="claim_payments")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="payments")
+    status_code = models.CharField(max_length=2)
+    charge_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    paid_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    patient_responsibility = models.DecimalField(max_digits=12, decimal_places=2)
+    payer_claim_number = models.CharField(max_length=50, blank=True)
+    adjustments = models.JSONField(default=list)  # [[group, reason, amount], ...] claim and line level
+
+    class Meta:
+        ordering = ["claim", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.claim} paid {self.paid_amount}"
+
+
+class LedgerKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    PAYMENT = "payment", "Payment"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    TRANSFER_OUT = "transfer_out", "Transfer out"
+    TRANSFER_IN = "transfer_in", "Transfer in"
+
+
+class Party(models.TextChoices):
+    INSURANCE = "insurance", "Insurance"
+    PATIENT = "patient", "Patient"
+
+
+# How each kind moves its party's balance: transfers move money between parties and net to zero.
+LEDGER_SIGN = {
+    LedgerKind.CHARGE: 1,
+    LedgerKind.PAYMENT: -1,
+    LedgerKind.ADJUSTMENT: -1,
+    LedgerKind.TRANSFER_OUT: -1,
+    LedgerKind.TRANSFER_IN: 1,
+}
+
+
+class LedgerEntry(LegalRecordModel):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="ledger_entries")
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=14, choices=LedgerKind.choices)
+    party = models.CharField(max_length=10, choices=Party.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    group_code = models.CharField(max_length=2, blank=True)
+    reason_code = models.CharField(max_length=5, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    remittance = models.ForeignKey(Remittance, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField(default=timezone.now)
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["posted_at", "id"]
+        indexes = [models.Index(fields=["patient", "party"]), models.Index(fields=["claim", "party"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.party})"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return LEDGER_SIGN[LedgerKind(self.kind)] * self.amount
+
+
+class DenialStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPEALED = "appealed", "Appealed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Denial(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="denials")
+    remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="denials")
+    group_code = models.CharField(max_length=2)
+    reason_code = models.CharField(max_length=5)
+    reason_text = models.CharField(max_length=300)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=10, choices=DenialStatus.choices, default=DenialStatus.OPEN)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    worked_at = models.DateTimeField(null=True, blank=True)
+    worked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["status", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.group_code}-{self.reason_code} on {self.claim}"
+
+
+class StatementBatch(LegalRecordModel):
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    statement_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"statement batch {self.pk}"
+
+
+class Statement(LegalRecordModel):
+    batch = models.ForeignKey(StatementBatch, on_delete=models.PROTECT, related_name="statements")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="statements")
+    balance = models.DecimalField(max_digits=12, decimal_places=2)
+    statement_date = models.DateField()
+
+    class Meta:
+        ordering = ["batch", "patient"]
+
+    def __str__(self) -> str:
+        return f"statement for {self.patient_id}: {self.balance}"

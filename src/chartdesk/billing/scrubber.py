@@ -1,0 +1,178 @@
+"""The claim scrubber: every reason a claim would bounce, found before it leaves the building.
+
+Each rule returns findings with a readable message; a claim with any finding stays "scrubbed" for a
+person to fix, a clean one becomes "ready". The coding validator's edits (code exists and is
+billable, sex and age conflicts, NCCI pairs, medically unlikely units) come in through the one
+integration point `coding_validator_findings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from chartdesk.accounts.actions import npi_is_valid
+from chartdesk.billing import codes
+from chartdesk.billing.models import BillingOrganisation, Claim, ClaimLine, ClaimStatus, Coverage
+
+MAX_DIAGNOSES = 12
+MAX_LINES = 50
+MAX_MODIFIERS = 4
+MAX_POINTERS = 4
+INACTIVE_CLAIM_STATUSES = {ClaimStatus.DENIED, ClaimStatus.CLOSED, ClaimStatus.REJECTED}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    message: str
+    line_number: int | None = None
+
+
+@dataclass(frozen=True)
+class ClaimCodes:
+    """The codes of one claim as the coding validator wants them."""
+
+    diagnoses: tuple[str, ...]
+    procedures: tuple[tuple[str, tuple[str, ...], Decimal], ...]  # (code, modifiers, units) per line
+
+
+def coding_validator_findings(claim_codes: ClaimCodes, sex: str, age: int, service_date: date) -> list[Finding]:
+    """INTEGRATION POINT with the coding validator (app chartdesk.coding, merged later).
+
+    Takes the claim's codes, the patient's sex and age and the date of service; returns findings.
+    On this branch it checks only that each code is syntactically valid ICD-10-CM, CPT or HCPCS.
+    At merge the lead replaces this body with the coding validator call (code-set membership,
+    billable codes, sex and age edits, NCCI pairs, MUE units), mapping its results to Finding.
+    """
+    findings: list[Finding] = []
+    for code in claim_codes.diagnoses:
+        if not codes.is_icd10cm(code):
+            findings.append(Finding("code_invalid", f"{code} is not a valid ICD-10-CM code."))
+    for number, (code, _modifiers, _units) in enumerate(claim_codes.procedures, start=1):
+        if codes.procedure_system(code) is None:
+            findings.append(Finding("code_invalid", f"{code} is not a valid CPT or HCPCS code.", number))
+    return findings
+
+
+def _age_on(birth: date, when: date) -> int:
+    return when.year - birth.year - ((when.month, when.day) < (birth.month, birth.day))
+
+
+def _organisation_findings(organisation: BillingOrganisation | None) -> list[Finding]:
+    if organisation is None:
+        return [Finding("missing_billing_provider", "Set up the billing organisation (name, NPI, tax ID, address).")]
+    found = []
+    if not npi_is_valid(organisation.npi):
+        found.append(Finding("missing_billing_npi", "The billing provider's NPI is missing or fails its check digit."))
+    if not (organisation.tax_id.isdigit() and len(organisation.tax_id) == 9):
+        found.append(Finding("missing_tax_id", "The billing provider's tax ID must be nine digits."))
+    if not (organisation.zip_code.isdigit() and len(organisation.zip_code) == 9):
+        found.append(Finding("billing_zip", "The billing provider's ZIP code must have nine digits (ZIP+4)."))
+    return found
+
+
+def _subscriber_findings(coverage: Coverage) -> list[Finding]:
+    found = []
+    if not coverage.member_id.strip():
+        found.append(Finding("missing_subscriber", "The coverage has no member ID."))
+    if not coverage.payer.payer_id.strip():
+        found.append(Finding("missing_payer_id", f"The payer {coverage.payer.name} has no payer ID."))
+    if not coverage.patient_is_subscriber:
+        missing = [
+            label
+            for label, value in (
+                ("given name", coverage.subscriber_given_name),
+                ("family name", coverage.subscriber_family_name),
+                ("date of birth", coverage.subscriber_birth_date),
+                ("sex", coverage.subscriber_sex),
+            )
+            if not value
+        ]
+        if missing:
+            found.append(Finding("missing_subscriber", "The subscriber's " + ", ".join(missing) + " is missing."))
+    return found
+
+
+def _line_findings(line: ClaimLine, diagnosis_count: int) -> list[Finding]:
+    found = []
+    number = line.line_number
+    pointers = list(line.diagnosis_pointers)
+    if not pointers:
+        found.append(Finding("pointer_missing", "The line points to no diagnosis.", number))
+    if len(pointers) > MAX_POINTERS:
+        found.append(Finding("pointer_too_many", "A line may point to at most 4 diagnoses.", number))
+    bad = [p for p in pointers if not isinstance(p, int) or not 1 <= p <= min(diagnosis_count, MAX_DIAGNOSES)]
+    if bad:
+        found.append(Finding("pointer_out_of_range", f"Pointer {bad[0]} names no diagnosis of the claim.", number))
+    if len(set(pointers)) != len(pointers):
+        found.append(Finding("pointer_repeated", "The line points to the same diagnosis twice.", number))
+    modifiers = list(line.modifiers)
+    if len(modifiers) > MAX_MODIFIERS:
+        found.append(Finding("modifier_invalid", "A line may carry at most 4 modifiers.", number))
+    for modifier in modifiers:
+        if not codes.is_modifier(str(modifier)):
+            found.append(Finding("modifier_invalid", f"Modifier {modifier!r} is not two letters or digits.", number))
+    if line.amount <= 0:
+        found.append(Finding("zero_charge", f"{line.code} has no charge.", number))
+    if line.units <= 0:
+        found.append(Finding("zero_units", f"{line.code} has no units.", number))
+    provider = line.rendering_provider
+    if provider is None or not npi_is_valid(provider.npi):
+        found.append(Finding("missing_rendering_npi", "The rendering provider's NPI is missing or invalid.", number))
+    return found
+
+
+def _duplicate_findings(claim: Claim, lines: list[ClaimLine]) -> list[Finding]:
+    services = {(line.service_date, line.code) for line in lines}
+    others = (
+        ClaimLine.objects.filter(claim__patient_id=claim.patient_id, claim__rank=claim.rank, superseded=False)
+        .exclude(claim=claim)
+        .exclude(claim__status__in=INACTIVE_CLAIM_STATUSES)
+        .values_list("service_date", "code", "claim__claim_number")
+    )
+    found = []
+    for service_date, code, number in others:
+        if (service_date, code) in services:
+            found.append(Finding(
+                "duplicate_claim", f"Claim {number} already bills {code} on {service_date:%Y-%m-%d} for this patient."
+            ))
+    return found
+
+
+def scrub(claim: Claim, *, today: date) -> list[Finding]:
+    """Every finding for `claim` as it stands today."""
+    lines = list(claim.lines.filter(superseded=False).select_related("rendering_provider").order_by("line_number"))
+    coverage = claim.coverage
+    patient = claim.patient
+    findings = _organisation_findings(BillingOrganisation.objects.order_by("id").first())
+    findings += _subscriber_findings(coverage)
+    if not claim.diagnoses:
+        findings.append(Finding("no_diagnosis", "The claim has no diagnosis."))
+    if len(claim.diagnoses) > MAX_DIAGNOSES:
+        findings.append(Finding("too_many_diagnoses", f"A claim carries at most 12 diagnoses; this one has "
+                                                      f"{len(claim.diagnoses)}: split it."))
+    if not lines:
+        findings.append(Finding("no_lines", "The claim has no service lines."))
+    if len(lines) > MAX_LINES:
+        findings.append(Finding("too_many_lines", f"An 837P claim carries at most 50 lines; this one has "
+                                                  f"{len(lines)}: split it."))
+    for line in lines:
+        findings += _line_findings(line, len(claim.diagnoses))
+    findings += _duplicate_findings(claim, lines)
+    if lines:
+        first_service = min(line.service_date for line in lines)
+        days = coverage.payer.timely_filing_days
+        if (today - first_service).days > days:
+            findings.append(Finding(
+                "timely_filing", f"{coverage.payer.name} takes claims within {days} days of service; the "
+                                 f"service on {first_service:%Y-%m-%d} is {(today - first_service).days} days old."
+            ))
+        claim_codes = ClaimCodes(
+            diagnoses=tuple(claim.diagnoses),
+            procedures=tuple((line.code, tuple(line.modifiers), line.units) for line in lines),
+        )
+        findings += coding_validator_findings(claim_codes, patient.sex, _age_on(patient.birth_date, first_service),
+                                              first_service)
+    return findings

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from chartdesk.billing import desk_views, views
+
+urlpatterns = [
+    path("", views.home_view, name="billing-home"),
+    path("encounter/<int:encounter_id>/charges/", views.encounter_charges_view, name="billing-encounter-charges"),
+    path("encounter/<int:encounter_id>/claim/", views.encounter_claim_view, name="billing-encounter-claim"),
+    path("patient/<int:patient_id>/", views.account_view, name="billing-account"),
+    path("claims/", views.claims_view, name="billing-claims"),
+    path("claims/create/", views.create_claims_view, name="billing-create-claims"),
+    path("claim/<int:claim_id>/", views.claim_view, name="billing-claim"),
+    path("claim/<int:claim_id>/cms1500.pdf", views.claim_cms1500_view, name="billing-claim-cms1500"),
+    path("batches/", views.batches_view, name="billing-batches"),
+    path("batch/<int:batch_id>/837/", views.batch_download_view, name="billing-batch-download"),
+    path("setup/", desk_views.setup_view, name="billing-setup"),
+    path("remittances/", desk_views.remittances_view, name="billing-remittances"),
+    path("denials/", desk_views.denials_view, name="billing-denials"),
+    path("denial/<int:denial_id>/", desk_views.denial_view, name="billing-denial"),
+    path("aging/", desk_views.aging_view, name="billing-aging"),
+    path("statements/", desk_views.statements_view, name="billing-statements"),
+    path("statements/<int:batch_id>/pdf/", desk_views.statement_batch_pdf_view, name="billing-statement-pdf"),
+]

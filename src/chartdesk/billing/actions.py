@@ -606,10 +606,8 @@ def do_scrub_claim(claim: Claim, *, acting_user: Any, today: date | None = None)
 
 
 def encounters_ready_to_bill() -> list[Encounter]:
-    """Encounters with active charges and no claim yet.
-
-    The lead connects this to the coding workflow's "coded" status at merge.
-    """
+    """Encounters with active charges and no claim yet (coded encounters are charged first by
+    `do_create_claims`; charges entered by hand count too)."""
     return list(
         Encounter.objects.filter(charges__status=ChargeStatus.ACTIVE, claims__isnull=True)
         .exclude(status=EncounterStatus.ENTERED_IN_ERROR).select_related("patient").distinct().order_by("id")
@@ -623,10 +621,14 @@ class ClaimRun:
 
 
 def do_create_claims(*, acting_user: Any) -> ClaimRun:
-    """Create and scrub the claim of every encounter ready to bill; an encounter that cannot be billed
-    (no coverage, restricted chart) is listed with its reason and the rest go on."""
+    """Charge every encounter whose coding is complete, then create and scrub the claim of every
+    encounter ready to bill; an encounter that cannot be charged or billed (a code without a fee, no
+    coverage, restricted chart) is listed with its reason and the rest go on."""
+    from chartdesk.billing.from_coding import do_charge_coded_encounters  # it builds on these actions
+
     _require(acting_user, WORK, "create claims")
     run = ClaimRun(created=[], refused=[])
+    run.refused += do_charge_coded_encounters(acting_user=acting_user).refused
     for encounter in encounters_ready_to_bill():
         try:
             run.created.append(do_create_claim(encounter, acting_user=acting_user))

@@ -49,7 +49,8 @@ def _coded_visit(staff, code_sets, *, procedure: tuple[str, str] | None = ("cpt"
     do_add_diagnosis(case, "I50.9", acting_user=staff.coder)
     do_add_diagnosis(case, "E11.9", acting_user=staff.coder)
     if procedure:
-        do_add_procedure(case, system=procedure[0], code=procedure[1], performed_on=timezone.localtime(encounter.admit_at).date(),
+        visit_day = timezone.localtime(encounter.admit_at).date()
+        do_add_procedure(case, system=procedure[0], code=procedure[1], performed_on=visit_day,
                          provider=staff.doctor.provider, acting_user=staff.coder)
     do_complete_coding(case, acting_user=staff.coder)
     return encounter

@@ -20,7 +20,7 @@ from chartdesk.coding.workflow.models import CaseStatus
 from chartdesk.core.errors import ChartdeskError
 
 # CMS place-of-service codes by encounter class (professional services).
-PLACE_OF_SERVICE = {
+PLACE_OF_SERVICE: dict[str, str] = {
     EncounterClass.OUTPATIENT: "11",  # office
     EncounterClass.EMERGENCY: "23",  # emergency room, hospital
     EncounterClass.INPATIENT: "21",  # inpatient hospital

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+
+logger = logging.getLogger("chartdesk.serve")
 
 
 def unapplied_migrations() -> list[str]:
@@ -16,6 +21,18 @@ def unapplied_migrations() -> list[str]:
     executor = MigrationExecutor(connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     return [f"{migration.app_label}.{migration.name}" for migration, backwards in plan if not backwards]
+
+
+def warm_up_apps() -> None:
+    """Let each app that defines `warm_up()` on its AppConfig fill its caches while the server starts
+    taking requests; a failure there is logged and never stops the desk."""
+    for config in apps.get_app_configs():
+        warm = getattr(config, "warm_up", None)
+        if callable(warm):
+            try:
+                warm()
+            except Exception:
+                logger.exception("warming up %s failed; it will load on first use", config.label)
 
 
 class Command(BaseCommand):
@@ -63,6 +80,8 @@ class Command(BaseCommand):
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
         from waitress import serve  # type: ignore[import-untyped]
+
+        threading.Thread(target=warm_up_apps, name="chartdesk-warm-up", daemon=True).start()
 
         from chartdesk.wsgi import application
 

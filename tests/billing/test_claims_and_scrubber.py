@@ -58,6 +58,23 @@ def test_create_claims_bills_every_encounter_with_charges_and_no_claim(charged_v
     assert encounters_ready_to_bill() == []
 
 
+def test_a_visit_paid_in_full_under_a_self_pay_restriction_is_never_claimed(charged_visit, billing_user, users):
+    from chartdesk.billing.actions import SELF_PAY_RESTRICTED
+    from chartdesk.billing.models import Claim
+    from chartdesk.disclosures.amendments import do_decide_restriction, do_request_restriction
+
+    privacy = users["privacy_officer"]
+    restriction = do_request_restriction(charged_visit.patient, kind="self_pay", encounter=charged_visit,
+                                         description="Paid at the desk; do not tell my plan", paid_in_full=True,
+                                         acting_user=privacy)
+    do_decide_restriction(restriction, agree=True, acting_user=privacy)
+
+    run = do_create_claims(acting_user=billing_user)
+
+    assert run.refused == [(charged_visit.account_number, SELF_PAY_RESTRICTED)]
+    assert not Claim.objects.filter(encounter=charged_visit).exists()
+
+
 def test_an_encounter_without_coverage_is_listed_as_refused(organisation, fees, clinician, billing_user,
                                                             service_day):
     from tests.support import factories

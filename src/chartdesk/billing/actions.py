@@ -39,6 +39,7 @@ from chartdesk.billing.schemas import CodedEncounter
 from chartdesk.billing.scrubber import MAX_DIAGNOSES, MAX_LINES, scrub
 from chartdesk.charts.models import Encounter, EncounterStatus, Provider
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.disclosures.restrictions import health_plan_disclosure_blocked
 from chartdesk.patients.access import restriction_allows
 from chartdesk.patients.models import Patient
 
@@ -72,6 +73,8 @@ ENCOUNTER_RETRACTED = "This encounter was entered in error; it cannot be billed.
 CHARGE_ON_CLAIM = "This charge is on claim {number}, already {status}; adjust it with a corrected claim."
 CHARGE_VOIDED = "This charge is voided."
 NO_COVERAGE = "The patient has no active primary coverage: add it before creating claims."
+SELF_PAY_RESTRICTED = ("The patient paid for this visit in full and the practice agreed not to tell the health plan "
+                       "(45 CFR 164.522(a)(1)(vi)): it is billed to the patient, never on a claim.")
 NO_CHARGES = "The encounter has no active charges."
 CLAIM_EXISTS = "The encounter already has claim {number}."
 STATUS_REFUSED = "A {status} claim cannot be {what}."
@@ -521,6 +524,8 @@ def do_create_claim(encounter: Encounter, *, acting_user: Any) -> Claim:
     charges = _active_charges(encounter)
     if not charges:
         raise ChartdeskError(NO_CHARGES)
+    if health_plan_disclosure_blocked(encounter):
+        raise ChartdeskError(SELF_PAY_RESTRICTED)
     coverage = Coverage.objects.select_related("payer").filter(
         patient=encounter.patient, rank=CoverageRank.PRIMARY, active=True
     ).first()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from chartdesk.core.permissions import PUBLIC
 from tests.support import factories
 
-RECORD_KWARGS = {"patient_id", "document_id", "encounter_id", "version_id", "addendum_id"}
+RECORD_KWARGS = {"patient_id", "document_id", "encounter_id", "version_id", "addendum_id", "deficiency_id"}
 
 
 def walk(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -86,6 +86,7 @@ def _restricted_records() -> dict[str, Any]:
     )
     do_sign_document(document, acting_user=provider_user)
     addendum = do_add_addendum(document, text="Later note", acting_user=provider_user)
+    deficiency = _restricted_deficiency(encounter, provider, him)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
     document.refresh_from_db()
@@ -95,7 +96,20 @@ def _restricted_records() -> dict[str, Any]:
         "encounter_id": encounter.pk,
         "version_id": document.current_version_id,
         "addendum_id": addendum.pk,
+        "deficiency_id": deficiency.pk,
     }
+
+
+def _restricted_deficiency(encounter: Any, provider: Any, him: Any) -> Any:
+    from chartdesk.charts.actions import do_finish_encounter
+    from chartdesk.completion.analysis import analyse_encounter
+    from chartdesk.completion.models import Deficiency, DeficiencyRule
+
+    DeficiencyRule.objects.create(code="visit-consult", name="Consult note", kind="required_document",
+                                  document_type="11488-4", anchor="admission", hours_after=24)
+    do_finish_encounter(encounter, acting_user=him)
+    analyse_encounter(encounter)
+    return Deficiency.objects.get(encounter=encounter, rule__code="visit-consult")
 
 
 def _row_counts() -> dict[str, int]:
@@ -104,7 +118,7 @@ def _row_counts() -> dict[str, int]:
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"patients", "charts"}
+        if model._meta.app_label in {"patients", "charts", "completion", "filing"}
     }
 
 

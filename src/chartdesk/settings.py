@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "chartdesk.audit",
     "chartdesk.patients",
     "chartdesk.charts",
+    "chartdesk.completion",
+    "chartdesk.filing",
     "chartdesk.reports",
 ]
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("patients/", include("chartdesk.patients.urls")),
     path("charts/", include("chartdesk.charts.urls")),
     path("audit/", include("chartdesk.audit.urls")),
+    path("completion/", include("chartdesk.completion.urls")),
+    path("filing/", include("chartdesk.filing.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

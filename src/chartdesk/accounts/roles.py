@@ -94,6 +94,7 @@ ROLES: tuple[Role, ...] = (
             "filing.review_scans",
             "filing.manage_file_rooms",
             "filing.manage_retention",
+            "charts.destroy_content",
         ),
         "Department work, restricted charts and audit review.",
     ),

@@ -13,7 +13,8 @@ from django.utils import timezone
 from chartdesk.core.permissions import PUBLIC
 from tests.support import factories
 
-RECORD_KWARGS = {"patient_id", "document_id", "encounter_id", "version_id", "addendum_id", "deficiency_id"}
+RECORD_KWARGS = {"patient_id", "document_id", "encounter_id", "version_id", "addendum_id", "deficiency_id",
+                 "chart_id", "scan_id"}
 
 
 def walk(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -87,6 +88,7 @@ def _restricted_records() -> dict[str, Any]:
     do_sign_document(document, acting_user=provider_user)
     addendum = do_add_addendum(document, text="Later note", acting_user=provider_user)
     deficiency = _restricted_deficiency(encounter, provider, him)
+    paper_chart, scan = _restricted_paper(secret, him)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
     document.refresh_from_db()
@@ -97,7 +99,31 @@ def _restricted_records() -> dict[str, Any]:
         "version_id": document.current_version_id,
         "addendum_id": addendum.pk,
         "deficiency_id": deficiency.pk,
+        "chart_id": paper_chart.pk,
+        "scan_id": scan.pk,
     }
+
+
+def _restricted_paper(secret: Any, him: Any) -> tuple[Any, Any]:
+    import io
+
+    from pypdf import PdfWriter
+
+    from chartdesk.filing.actions import do_create_file_room, do_create_paper_chart
+    from chartdesk.filing.scanning import do_index_scanned_document, do_split_batch, do_upload_scan_batch
+
+    room = do_create_file_room(facility="General", name="Main", filing_system="terminal-digit", acting_user=him)
+    paper_chart = do_create_paper_chart(secret, file_room=room, acting_user=him)
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    pdf = io.BytesIO()
+    writer.write(pdf)
+    pdf.seek(0)
+    batch = do_upload_scan_batch(pdf, name="batch.pdf", acting_user=him)
+    [scan] = do_split_batch(batch, starts="1", acting_user=him)
+    do_index_scanned_document(scan, patient=secret, document_type="34109-9", title="Confidential scan",
+                              service_date=timezone.localdate(), acting_user=him)
+    return paper_chart, scan
 
 
 def _restricted_deficiency(encounter: Any, provider: Any, him: Any) -> Any:

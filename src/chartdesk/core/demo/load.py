@@ -51,6 +51,9 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
             if person.restriction:
                 _restrict(patient, person, staff)
                 result.restricted.append((patient.mrn, person.restriction))
+        from chartdesk.filing.demo import load_records_demo  # paper charts, pick list, an overdue loan
+
+        load_records_demo(staff, list(registered.values()))
         for person in plan.patients:
             if person.duplicate_of is not None:
                 result.duplicates.append(

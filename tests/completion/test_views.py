@@ -64,3 +64,25 @@ def test_the_nightly_command_analyses_finished_encounters(stay, users, capsys):
     discharge(stay, users["registrar"])
     call_command("completion", "nightly")
     assert "2 deficiencies opened" in capsys.readouterr().out
+
+
+def test_him_adds_a_rule_and_switches_one_off(users, client_for):
+    from chartdesk.completion.models import DeficiencyRule
+
+    client = client_for(users["him_manager"])
+    response = client.post("/completion/rules/", {
+        "code": "obs-progress", "name": "Observation progress note", "kind": "required_document",
+        "encounter_class": "observation", "document_type": "11506-3", "anchor": "admission",
+        "hours_before": "0", "hours_after": "24", "cosign_credentials": "", "active": "on"})
+    assert response.status_code == 302
+    assert DeficiencyRule.objects.get(code="obs-progress").hours_after == 24
+    missing_type = client.post("/completion/rules/", {
+        "code": "bad", "name": "Bad", "kind": "required_document", "anchor": "admission", "hours_before": "0",
+        "hours_after": "1"})
+    assert b"names the document type" in missing_type.content
+    hp = DeficiencyRule.objects.get(code="inpatient-hp")
+    data = {"name": hp.name, "kind": hp.kind, "encounter_class": hp.encounter_class, "document_type": hp.document_type,
+            "anchor": hp.anchor, "hours_before": hp.hours_before, "hours_after": hp.hours_after}
+    assert client.post(f"/completion/rules/{hp.pk}/", data).status_code == 302
+    assert DeficiencyRule.objects.get(pk=hp.pk).active is False
+    assert client_for(users["provider"]).get("/completion/rules/").status_code == 403

@@ -105,3 +105,20 @@ def test_any_patients_paper_page_works(users, client_for, patient, file_room: An
     response = client.post(f"/filing/patient/{patient.pk}/", {"action": "volume", "volume-file_room": file_room.pk})
     assert response.status_code == 302
     assert PaperChart.objects.filter(patient=patient).count() == 1
+
+
+def test_him_sets_up_a_file_room_a_location_and_changes_its_system(users, client_for):
+    from chartdesk.filing.models import FileRoom, StorageLocation
+
+    client = client_for(users["him_manager"])
+    assert client.post("/filing/rooms/", {"action": "room", "room-facility": "North Clinic", "room-name": "Records",
+                                          "room-filing_system": "middle-digit"}).status_code == 302
+    room = FileRoom.objects.get(facility="North Clinic")
+    added = client.post("/filing/rooms/", {"action": "location", "location-file_room": room.pk,
+                                           "location-kind": "off_site_box", "location-code": "box-17"})
+    assert added.status_code == 302
+    assert StorageLocation.objects.get(file_room=room).code == "BOX-17"
+    assert client.post("/filing/rooms/", {"action": "system", "room": room.pk,
+                                          "filing_system": "alphabetic"}).status_code == 302
+    assert FileRoom.objects.get(pk=room.pk).filing_system == "alphabetic"
+    assert client_for(users["registrar"]).get("/filing/rooms/").status_code == 403

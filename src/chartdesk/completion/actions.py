@@ -26,6 +26,7 @@ from chartdesk.completion.models import (
     CoSignature,
     Deficiency,
     DeficiencyReminder,
+    DeficiencyRule,
     DeficiencyStatus,
     RuleKind,
 )
@@ -263,3 +264,36 @@ def do_update_delinquency(*, acting_user: Any = None, now: datetime | None = Non
                 )
                 moved += 1
     return moved
+
+
+RULE_FIELDS = ("name", "kind", "encounter_class", "document_type", "anchor", "hours_before", "hours_after",
+               "cosign_credentials", "active")
+RULE_CODE_TAKEN = "A rule with the code {code} exists already."
+
+
+def do_save_rule(rule: DeficiencyRule | None, *, acting_user: Any, code: str = "", **fields: Any) -> DeficiencyRule:
+    """Add a deficiency rule (rule None, with its code) or change one; analysis uses it from the next run."""
+    _require(acting_user, "completion.manage_rules", "change deficiency rules")
+    if fields.get("kind") == RuleKind.REQUIRED_DOCUMENT and not fields.get("document_type"):
+        raise ChartdeskError("A required-document rule names the document type.", field="document_type")
+    with transaction.atomic():
+        if rule is None:
+            if DeficiencyRule.objects.filter(code=code).exists():
+                raise ChartdeskError(RULE_CODE_TAKEN.format(code=code), field="code")
+            rule = DeficiencyRule(code=code)
+            before: dict[str, Any] = {}
+        else:
+            rule = DeficiencyRule.objects.select_for_update().get(pk=rule.pk)
+            before = {name: getattr(rule, name) for name in RULE_FIELDS}
+        for name in RULE_FIELDS:
+            if name in fields:
+                setattr(rule, name, fields[name])
+        rule.full_clean()
+        rule.save()
+        after = {name: getattr(rule, name) for name in RULE_FIELDS}
+        record_event(AuditAction.CREATE if not before else AuditAction.UPDATE, user=acting_user,
+                     object_type="deficiency_rule", object_id=rule.pk,
+                     detail={"code": rule.code, "changed": {name: [before.get(name), value]
+                                                            for name, value in after.items()
+                                                            if before.get(name) != value}})
+    return rule

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from chartdesk.completion import access, actions
-from chartdesk.completion.models import DeficiencyStatus, RuleKind
+from chartdesk.completion.models import DeficiencyRule, DeficiencyStatus, RuleKind
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
 from chartdesk.core.permissions import requires
 
@@ -145,3 +145,51 @@ def delinquency_view(request: HttpRequest) -> HttpResponse:
     """The monthly delinquency rate against average monthly discharges, for the last twelve months."""
     months = [access.delinquency_rate(month) for month in _months_back(timezone.localdate(), 12)]
     return render(request, "completion/delinquency.html", {"months": months})
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = DeficiencyRule
+        fields = ["code", "name", "kind", "encounter_class", "document_type", "anchor", "hours_before", "hours_after",
+                  "cosign_credentials", "active"]
+
+
+@requires("completion.manage_rules")
+def rules_view(request: HttpRequest) -> HttpResponse:
+    """The deficiency rules, and a form to add one."""
+    form = RuleForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                data = dict(form.cleaned_data)
+                actions.do_save_rule(None, acting_user=request.user, **data)
+                messages.success(request, "Rule added; it applies from the next analysis.")
+                return redirect("completion-rules")
+            except ChartdeskError as refusal:
+                form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+    return render(request, "completion/rules.html", {"rules": DeficiencyRule.objects.all(), "form": form},
+                  status=status)
+
+
+@requires("completion.manage_rules")
+def rule_view(request: HttpRequest, rule_id: int) -> HttpResponse:
+    """Change one rule (or switch it off)."""
+    rule = DeficiencyRule.objects.filter(pk=rule_id).first()
+    if rule is None:
+        return _not_found(request)
+    form = RuleForm(request.POST or None, instance=rule)
+    form.fields["code"].disabled = True
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                data = {key: value for key, value in form.cleaned_data.items() if key != "code"}
+                actions.do_save_rule(DeficiencyRule.objects.get(pk=rule_id), acting_user=request.user, **data)
+                messages.success(request, "Rule saved.")
+                return redirect("completion-rules")
+            except ChartdeskError as refusal:
+                form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+    return render(request, "completion/rule.html", {"rule": rule, "form": form}, status=status)

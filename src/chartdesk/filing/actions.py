@@ -318,3 +318,18 @@ def do_import_expected_visits(text: str, *, acting_user: Any) -> int:
         record_event(AuditAction.CREATE, user=acting_user, object_type="expected_visit_import",
                      detail={"count": len(parsed), "patient_ids": sorted({v["patient"].pk for v in parsed})})
     return len(parsed)
+
+
+def do_change_filing_system(room: FileRoom, *, filing_system: str, acting_user: Any) -> FileRoom:
+    """Change the filing system a file room's shelves follow (after a conversion project)."""
+    _require(acting_user, MANAGE_FILE_ROOMS, "set up file rooms")
+    if filing_system not in FilingSystem.values:
+        raise ChartdeskError(SYSTEM_UNKNOWN, field="filing_system")
+    with transaction.atomic():
+        locked = FileRoom.objects.select_for_update().get(pk=room.pk)
+        previous = locked.filing_system
+        locked.filing_system = filing_system
+        locked.save(update_fields=["filing_system"])
+        record_event(AuditAction.UPDATE, user=acting_user, object_type="file_room", object_id=locked.pk,
+                     detail={"filing_system": [previous, filing_system]})
+    return locked

@@ -8,7 +8,8 @@ from django import forms
 from django.utils import timezone
 
 from chartdesk.charts.models import DocumentType
-from chartdesk.filing.models import DestructionMethod, FileRoom, VisitKind
+from chartdesk.filing.models import DestructionMethod, FileRoom, LocationKind, VisitKind
+from chartdesk.filing.order import FilingSystem
 
 
 class BarcodeForm(forms.Form):
@@ -92,3 +93,16 @@ class DestructionForm(forms.Form):
     method = forms.ChoiceField(label="Method", choices=DestructionMethod.choices)
     witness = forms.CharField(label="Witness", max_length=120)
     note = forms.CharField(label="Note", max_length=300, required=False)
+
+
+class FileRoomForm(forms.Form):
+    facility = forms.CharField(label="Facility", max_length=120)
+    name = forms.CharField(label="File room", max_length=120)
+    filing_system = forms.ChoiceField(label="Filing system", choices=FilingSystem.choices)
+
+
+class LocationForm(forms.Form):
+    file_room = forms.ModelChoiceField(label="File room", queryset=FileRoom.objects.filter(active=True))
+    kind = forms.ChoiceField(label="Kind", choices=LocationKind.choices)
+    code = forms.CharField(label="Code (as on the shelf or box)", max_length=40)
+    description = forms.CharField(label="Description", max_length=200, required=False)

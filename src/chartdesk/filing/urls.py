@@ -9,6 +9,7 @@ urlpatterns = [
     path("chart/<int:chart_id>/out-guide.pdf", views.out_guide_view, name="filing-out-guide"),
     path("patient/<int:patient_id>/", views.patient_charts_view, name="filing-patient"),
     path("overdue/", views.overdue_view, name="filing-overdue"),
+    path("rooms/", views.file_rooms_view, name="filing-rooms"),
     path("missing/", views.missing_view, name="filing-missing"),
     path("pick-list/", views.pick_list_view, name="filing-pick-list"),
     path("expected-visits/import/", views.expected_visits_import_view, name="filing-import-visits"),

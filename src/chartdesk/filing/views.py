@@ -24,12 +24,14 @@ from chartdesk.filing.forms import (
     CheckOutForm,
     ExpectedVisitForm,
     ExpectedVisitImportForm,
+    FileRoomForm,
+    LocationForm,
     NewVolumeForm,
     NoteForm,
     PickListForm,
 )
-from chartdesk.filing.models import ChartStatus, PaperChart
-from chartdesk.filing.order import filing_label
+from chartdesk.filing.models import ChartStatus, FileRoom, PaperChart
+from chartdesk.filing.order import FilingSystem, filing_label
 from chartdesk.patients.access import access_patient_by_id
 
 TRACK = "filing.track_charts"
@@ -207,6 +209,43 @@ def expected_visits_import_view(request: HttpRequest) -> HttpResponse:
             except ChartdeskError as refusal:
                 status = refused(form, refusal)
     return render(request, "filing/import_visits.html", {"form": form}, status=status)
+
+
+@requires(actions.MANAGE_FILE_ROOMS)
+def file_rooms_view(request: HttpRequest) -> HttpResponse:
+    """File rooms with their filing system and locations; add a room or a location, change a system."""
+    room_form = FileRoomForm(prefix="room")
+    location_form = LocationForm(prefix="location")
+    status = 200
+    if request.method == "POST":
+        chosen = request.POST.get("action")
+        form: Any = room_form
+        try:
+            if chosen == "room":
+                form = room_form = FileRoomForm(request.POST, prefix="room")
+                if form.is_valid():
+                    actions.do_create_file_room(acting_user=request.user, **form.cleaned_data)
+                    return redirect("filing-rooms")
+            elif chosen == "location":
+                form = location_form = LocationForm(request.POST, prefix="location")
+                if form.is_valid():
+                    data = form.cleaned_data
+                    actions.do_add_storage_location(data["file_room"], kind=data["kind"], code=data["code"],
+                                                    description=data["description"], acting_user=request.user)
+                    return redirect("filing-rooms")
+            elif chosen == "system":
+                room = FileRoom.objects.filter(pk=request.POST.get("room", "0") or 0).first()
+                if room is not None:
+                    actions.do_change_filing_system(room, filing_system=request.POST.get("filing_system", ""),
+                                                    acting_user=request.user)
+                    return redirect("filing-rooms")
+            status = 400
+        except (ChartdeskError, ValueError) as refusal:
+            status = refused(form, refusal) if isinstance(refusal, ChartdeskError) else 400
+    rooms = FileRoom.objects.prefetch_related("locations")
+    return render(request, "filing/rooms.html", {"rooms": rooms, "room_form": room_form,
+                                                 "location_form": location_form, "systems": FilingSystem.choices},
+                  status=status)
 
 
 @requires("filing.scan_documents")

@@ -54,7 +54,7 @@ def _require(user: Any, permission: str, what: str) -> None:
 def _locked(deficiency: Deficiency, user: Any) -> Deficiency:
     # Row lock: a provider signing from the queue and HIM resolving the same deficiency must not
     # both pass the "still outstanding" check.
-    locked = Deficiency.objects.select_for_update().select_related("patient", "document", "provider").get(
+    locked = Deficiency.objects.select_for_update(of=("self",)).select_related("patient", "document", "provider").get(
         pk=deficiency.pk
     )
     if not restriction_allows(user, locked.patient):

@@ -146,7 +146,9 @@ def do_create_paper_chart(patient: Patient, *, file_room: FileRoom, acting_user:
 
 def _locked_chart(chart: PaperChart, user: Any) -> PaperChart:
     # Row lock: the same folder scanned at two desks must move once.
-    locked = PaperChart.objects.select_for_update().select_related("patient", "current_checkout").get(pk=chart.pk)
+    # of=self: PostgreSQL cannot lock the nullable side of the outer join to the current loan.
+    locked = (PaperChart.objects.select_for_update(of=("self",)).select_related("patient", "current_checkout")
+              .get(pk=chart.pk))
     _chart_of(user, locked.patient)
     return locked
 

@@ -272,8 +272,8 @@ def do_index_scanned_document(scanned: ScannedDocument, *, patient: Patient, doc
 
 
 def _locked_for_qa(scanned: ScannedDocument, user: Any) -> ScannedDocument:
-    locked = ScannedDocument.objects.select_for_update().select_related("batch", "patient", "encounter").get(
-        pk=scanned.pk)
+    locked = (ScannedDocument.objects.select_for_update(of=("self",))
+              .select_related("batch", "patient", "encounter").get(pk=scanned.pk))
     if locked.status != ScanStatus.AWAITING_QA:
         raise ChartdeskError(NOT_AWAITING_QA.format(status=locked.get_status_display().lower()))
     if locked.indexed_by_id == user.pk:
@@ -341,7 +341,8 @@ def do_refile_scanned_document(scanned: ScannedDocument, *, reason: str, patient
     _require(acting_user, REVIEW, "refile scanned documents")
     reason = _reason(reason)
     with transaction.atomic():
-        locked = ScannedDocument.objects.select_for_update().select_related("batch", "document").get(pk=scanned.pk)
+        locked = (ScannedDocument.objects.select_for_update(of=("self",)).select_related("batch", "document")
+                  .get(pk=scanned.pk))
         if locked.status != ScanStatus.APPROVED or locked.document is None:
             raise ChartdeskError(NOT_FILED)
         if locked.patient_id == patient.pk:

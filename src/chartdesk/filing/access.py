@@ -118,16 +118,27 @@ class PickList:
         return [line for line in self.lines if not line.to_pull]
 
 
+# What a pick list shows of a patient: loading whole rows (encrypted SSN, search keys...) for
+# thousands of visits costs more than the query itself.
+PICK_PATIENT_FIELDS = ("mrn", "given_name", "middle_name", "family_name", "birth_date", "restriction", "status")
+
+
 def build_pick_list(day: date, *, file_room: FileRoom | None = None, user: Any = None) -> PickList:
     """The charts to pull for `day`'s expected visits, in filing order (restriction-filtered for `user`)."""
-    visits = list(ExpectedVisit.objects.filter(expected_on=day).select_related("patient").order_by("at_time", "id"))
+    visits = list(ExpectedVisit.objects.filter(expected_on=day).select_related("patient")
+                  .only("patient_id", "expected_on", "at_time", "kind", "clinic",
+                        *(f"patient__{name}" for name in PICK_PATIENT_FIELDS))
+                  .order_by("at_time", "id"))
     by_patient: dict[int, list[ExpectedVisit]] = defaultdict(list)
     for visit in visits:
         by_patient[visit.patient_id].append(visit)
     charts = PaperChart.objects.filter(patient_id__in=by_patient.keys()).exclude(status=ChartStatus.DESTROYED)
     if file_room is not None:
         charts = charts.filter(file_room=file_room)
-    found = list(charts.select_related("patient", "file_room", "home_location", "current_checkout"))
+    patients = {visit.patient_id: visit.patient for visit in visits}
+    found = list(charts.select_related("file_room", "home_location", "current_checkout"))
+    for chart in found:
+        chart.patient = patients[chart.patient_id]  # already loaded with the visits
     if user is not None:
         found = _visible_charts(user, found)
     with_paper = {chart.patient_id for chart in found}

@@ -298,10 +298,14 @@ def _parse_visit_row(row: dict[str, str], patients: dict[str, Patient]) -> dict[
 def do_import_expected_visits(text: str, *, acting_user: Any) -> int:
     """Import the scheduling system's list (CSV: mrn,date,time,kind,clinic); all lines or none."""
     _require(acting_user, TRACK_CHARTS, "import expected visits")
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not {"mrn", "date"} <= {name.strip() for name in reader.fieldnames}:
-        raise ChartdeskError(IMPORT_HEADER, field="file")
-    rows = list(reader)
+    # newline="": the csv module handles \r, \n and \r\n line ends itself.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        if not reader.fieldnames or not {"mrn", "date"} <= {name.strip() for name in reader.fieldnames}:
+            raise ChartdeskError(IMPORT_HEADER, field="file")
+        rows = list(reader)
+    except csv.Error as problem:
+        raise ChartdeskError(IMPORT_LINE.format(line=reader.line_num, problem=problem), field="file") from None
     if not rows:
         raise ChartdeskError(IMPORT_EMPTY, field="file")
     wanted = {"".join(char for char in (row.get("mrn") or "") if char.isdigit()) for row in rows}

@@ -20,6 +20,7 @@ RECORD_KWARGS = {
     "request_id", "packet_id", "amendment_id", "restriction_id", "accounting_id",
     "query_id",
     "claim_id", "denial_id",
+    "deficiency_id", "chart_id", "scan_id",
 }
 
 
@@ -102,8 +103,10 @@ def _restricted_records() -> dict[str, Any]:
     disclosure_ids = _disclosure_records(secret, document)
     secret_duplicate = factories.make_patient("Vera", "Importante")
     merge = do_merge_patients(secret, secret_duplicate, reason="Same person", acting_user=him)
+    deficiency = _restricted_deficiency(encounter, provider, him)  # finishes the encounter
     query = _coding_query(encounter, provider, him)
     billing_ids = _restricted_billing_records(secret, encounter, provider)
+    paper_chart, scan = _restricted_paper(secret, him)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
@@ -119,6 +122,9 @@ def _restricted_records() -> dict[str, Any]:
         "merge_id": merge.pk,
         "query_id": query.pk,
         **billing_ids,
+        "deficiency_id": deficiency.pk,
+        "chart_id": paper_chart.pk,
+        "scan_id": scan.pk,
     }
 
 
@@ -139,11 +145,9 @@ def _disclosure_records(secret: Any, document: Any) -> dict[str, int]:
 
 
 def _coding_query(encounter: Any, provider: Any, him: Any) -> Any:
-    """The encounter finished, in coding, and on hold for a query to its author."""
-    from chartdesk.charts.actions import do_finish_encounter
+    """The (finished) encounter in coding, on hold for a query to its author."""
     from chartdesk.coding.workflow.actions import do_send_query, do_start_coding
 
-    do_finish_encounter(encounter, acting_user=him)
     case = do_start_coding(encounter, acting_user=factories.make_user("coder"))
     return do_send_query(case, provider=provider, template="abnormal_finding", indicators="Confidential text",
                          acting_user=case.assigned_to)
@@ -183,13 +187,48 @@ def _restricted_billing_records(secret: Any, encounter: Any, provider: Any) -> d
     return {"claim_id": claim.pk, "denial_id": Denial.objects.get(claim=claim).pk}
 
 
+def _restricted_paper(secret: Any, him: Any) -> tuple[Any, Any]:
+    import io
+
+    from pypdf import PdfWriter
+
+    from chartdesk.filing.actions import do_create_file_room, do_create_paper_chart
+    from chartdesk.filing.scanning import do_index_scanned_document, do_split_batch, do_upload_scan_batch
+
+    room = do_create_file_room(facility="General", name="Main", filing_system="terminal-digit", acting_user=him)
+    paper_chart = do_create_paper_chart(secret, file_room=room, acting_user=him)
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    pdf = io.BytesIO()
+    writer.write(pdf)
+    pdf.seek(0)
+    batch = do_upload_scan_batch(pdf, name="batch.pdf", acting_user=him)
+    [scan] = do_split_batch(batch, starts="1", acting_user=him)
+    do_index_scanned_document(scan, patient=secret, document_type="34109-9", title="Confidential scan",
+                              service_date=timezone.localdate(), acting_user=him)
+    return paper_chart, scan
+
+
+def _restricted_deficiency(encounter: Any, provider: Any, him: Any) -> Any:
+    from chartdesk.charts.actions import do_finish_encounter
+    from chartdesk.completion.analysis import analyse_encounter
+    from chartdesk.completion.models import Deficiency, DeficiencyRule
+
+    DeficiencyRule.objects.create(code="visit-consult", name="Consult note", kind="required_document",
+                                  document_type="11488-4", anchor="admission", hours_after=24)
+    do_finish_encounter(encounter, acting_user=him)
+    analyse_encounter(encounter)
+    return Deficiency.objects.get(encounter=encounter, rule__code="visit-consult")
+
+
 def _row_counts() -> dict[str, int]:
     from django.apps import apps
 
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"patients", "charts", "disclosures", "coding_workflow", "billing"}
+        if model._meta.app_label in {"patients", "charts", "disclosures", "coding_workflow", "billing", "completion",
+                                     "filing"}
     }
 
 

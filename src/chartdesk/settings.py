@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "chartdesk.coding",
     "chartdesk.coding.workflow",
     "chartdesk.billing",
+    "chartdesk.completion",
+    "chartdesk.filing",
     "chartdesk.reports",
 ]
 

@@ -15,6 +15,8 @@ urlpatterns = [
     path("coding/", include("chartdesk.coding.urls")),
     path("coding/work/", include("chartdesk.coding.workflow.urls")),
     path("billing/", include("chartdesk.billing.urls")),
+    path("completion/", include("chartdesk.completion.urls")),
+    path("filing/", include("chartdesk.filing.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

@@ -186,6 +186,7 @@ class Document(LegalRecordModel):
             ("add_addendum", "Add an addendum to a signed document"),
             ("retract_document", "Mark a document entered in error"),
             ("view_retracted", "Read documents marked entered in error"),
+            ("destroy_content", "Remove the content of records destroyed under a retention certificate"),
         ]
 
     def __str__(self) -> str:
@@ -216,6 +217,11 @@ class DocumentVersion(LegalRecordModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     attestation = models.TextField(blank=True)
+    # Set only by do_destroy_document_content: the text and file are gone, the index entry (type,
+    # dates, signature, SHA-256 of what was there) stays, and the certificate says why.
+    content_destroyed_at = models.DateTimeField(null=True, blank=True)
+    # Nullable so that SQLite adds the column in place (a rebuilt table would lose its triggers).
+    destruction_reference = models.CharField(max_length=40, null=True, blank=True)
 
     class Meta:
         ordering = ["document", "number"]
@@ -250,6 +256,9 @@ class Addendum(LegalRecordModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     attestation = models.TextField(blank=True)
+    content_destroyed_at = models.DateTimeField(null=True, blank=True)
+    # Nullable so that SQLite adds the column in place (a rebuilt table would lose its triggers).
+    destruction_reference = models.CharField(max_length=40, null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

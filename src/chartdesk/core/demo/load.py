@@ -58,6 +58,9 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
         from chartdesk.billing.demo import load_billing_demo  # billing set-up and charges for recent visits
 
         load_billing_demo(staff, seed=plan.seed)
+        from chartdesk.filing.demo import load_records_demo  # paper charts, pick list, an overdue loan
+
+        load_records_demo(staff, list(registered.values()))
         for person in plan.patients:
             if person.duplicate_of is not None:
                 result.duplicates.append(

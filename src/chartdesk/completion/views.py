@@ -1,0 +1,195 @@
+"""The provider's charts-to-complete queue, one deficiency with its one-click actions, and HIM's pages.
+
+Views stay thin: reads through completion.access, writes through completion.actions.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from chartdesk.completion import access, actions
+from chartdesk.completion.models import DeficiencyRule, DeficiencyStatus, RuleKind
+from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.permissions import requires
+
+SIGNING_KINDS = (RuleKind.SIGNATURE, RuleKind.COSIGNATURE)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/not_found.html", status=404)
+
+
+def _status_of(refusal: ChartdeskError) -> int:
+    return 403 if isinstance(refusal, PermissionRefused) else 400
+
+
+@requires("completion.complete_charts")
+def queue_view(request: HttpRequest) -> HttpResponse:
+    """Charts to complete: the signed-in provider's outstanding deficiencies, oldest first."""
+    queue = access.access_queue_for_user(request.user)
+    now = timezone.now()
+    rows = [{"deficiency": d, "age_days": (now - d.opened_at).days,
+             "overdue": d.due_at is not None and d.due_at < now} for d in queue]
+    return render(request, "completion/queue.html", {"rows": rows})
+
+
+@requires("completion.complete_charts")
+def deficiency_view(request: HttpRequest, deficiency_id: int) -> HttpResponse:
+    """One deficiency: sign, mark dictation needed, or dispute with a reason, each one click."""
+    try:
+        deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
+    except NotFound:
+        return _not_found(request)
+    dispute = ReasonForm(prefix="dispute")
+    status = 200
+    if request.method == "POST":
+        chosen = request.POST.get("action", "")
+        try:
+            if chosen == "sign":
+                actions.do_sign_from_queue(deficiency, acting_user=request.user)
+                messages.success(request, "Signed. The deficiency is complete.")
+                return redirect("completion-queue")
+            if chosen == "dictate":
+                actions.do_mark_dictation_needed(deficiency, acting_user=request.user)
+                messages.success(request, "Marked as dictation needed.")
+                return redirect("completion-queue")
+            if chosen == "dispute":
+                dispute = ReasonForm(request.POST, prefix="dispute")
+                if dispute.is_valid():
+                    actions.do_dispute_deficiency(deficiency, reason=dispute.cleaned_data["reason"],
+                                                  acting_user=request.user)
+                    messages.success(request, "Disputed. HIM will review it.")
+                    return redirect("completion-queue")
+                status = 400
+            else:
+                status = 400
+                messages.error(request, "Choose sign, dictation needed or dispute.")
+        except NotFound:
+            return _not_found(request)
+        except ChartdeskError as refusal:
+            messages.error(request, refusal.message)
+            status = _status_of(refusal)
+    return render(request, "completion/deficiency.html", {
+        "deficiency": deficiency,
+        "can_sign": deficiency.is_outstanding and deficiency.kind in SIGNING_KINDS,
+        "can_dictate": deficiency.status == DeficiencyStatus.OPEN and deficiency.kind not in SIGNING_KINDS,
+        "dispute_form": dispute,
+    }, status=status)
+
+
+@requires("completion.manage_deficiencies")
+def review_view(request: HttpRequest) -> HttpResponse:
+    """HIM's list of deficiencies: outstanding ones, or one status (disputed, delinquent work)."""
+    status = request.GET.get("status", "")
+    deficiencies = access.access_deficiencies_for_review(request.user, status=status)
+    return render(request, "completion/review.html", {
+        "deficiencies": deficiencies, "status": status, "statuses": DeficiencyStatus.choices,
+    })
+
+
+@requires("completion.manage_deficiencies")
+def review_deficiency_view(request: HttpRequest, deficiency_id: int) -> HttpResponse:
+    """HIM resolves a deficiency, marks it not applicable, or rejects a dispute, each with a reason."""
+    try:
+        deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
+    except NotFound:
+        return _not_found(request)
+    form = ReasonForm()
+    status = 200
+    if request.method == "POST":
+        form = ReasonForm(request.POST)
+        chosen = request.POST.get("action", "")
+        chosen_action: Any = {
+            "resolve": actions.do_resolve_deficiency,
+            "not_applicable": actions.do_mark_not_applicable,
+            "uphold": actions.do_uphold_deficiency,
+        }.get(chosen)
+        if chosen_action is None:
+            status = 400
+            messages.error(request, "Choose resolve, not applicable or reject the dispute.")
+        elif form.is_valid():
+            try:
+                chosen_action(deficiency, reason=form.cleaned_data["reason"], acting_user=request.user)
+                messages.success(request, "Saved.")
+                return redirect("completion-review")
+            except ChartdeskError as refusal:
+                messages.error(request, refusal.message)
+                status = _status_of(refusal)
+        else:
+            status = 400
+    return render(request, "completion/review_deficiency.html", {"deficiency": deficiency, "form": form},
+                  status=status)
+
+
+def _months_back(today: date, count: int) -> list[date]:
+    months = [today.replace(day=1)]
+    while len(months) < count:
+        previous = months[-1]
+        months.append((previous.replace(day=1) - timedelta(days=1)).replace(day=1))
+    return months
+
+
+@requires("completion.manage_deficiencies")
+def delinquency_view(request: HttpRequest) -> HttpResponse:
+    """The monthly delinquency rate against average monthly discharges, for the last twelve months."""
+    months = [access.delinquency_rate(month) for month in _months_back(timezone.localdate(), 12)]
+    return render(request, "completion/delinquency.html", {"months": months})
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = DeficiencyRule
+        fields = ["code", "name", "kind", "encounter_class", "document_type", "anchor", "hours_before", "hours_after",
+                  "cosign_credentials", "active"]
+
+
+@requires("completion.manage_rules")
+def rules_view(request: HttpRequest) -> HttpResponse:
+    """The deficiency rules, and a form to add one."""
+    form = RuleForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                data = dict(form.cleaned_data)
+                actions.do_save_rule(None, acting_user=request.user, **data)
+                messages.success(request, "Rule added; it applies from the next analysis.")
+                return redirect("completion-rules")
+            except ChartdeskError as refusal:
+                form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+    return render(request, "completion/rules.html", {"rules": DeficiencyRule.objects.all(), "form": form},
+                  status=status)
+
+
+@requires("completion.manage_rules")
+def rule_view(request: HttpRequest, rule_id: int) -> HttpResponse:
+    """Change one rule (or switch it off)."""
+    rule = DeficiencyRule.objects.filter(pk=rule_id).first()
+    if rule is None:
+        return _not_found(request)
+    form = RuleForm(request.POST or None, instance=rule)
+    form.fields["code"].disabled = True
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                data = {key: value for key, value in form.cleaned_data.items() if key != "code"}
+                actions.do_save_rule(DeficiencyRule.objects.get(pk=rule_id), acting_user=request.user, **data)
+                messages.success(request, "Rule saved.")
+                return redirect("completion-rules")
+            except ChartdeskError as refusal:
+                form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+    return render(request, "completion/rule.html", {"rule": rule, "form": form}, status=status)

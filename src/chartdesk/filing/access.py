@@ -1,0 +1,156 @@
+"""Every read of paper-chart data: one chart and its trail, pick lists, overdue and missing lists.
+
+Lists leave out charts of restricted patients the user may not open; opening one answers NotFound
+like a missing one. Each read is recorded in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.core.errors import NotFound
+from chartdesk.filing.actions import TRACK_CHARTS
+from chartdesk.filing.models import ChartMovement, ChartStatus, ExpectedVisit, FileRoom, PaperChart
+from chartdesk.filing.order import patient_filing_key
+from chartdesk.patients.access import restriction_allows
+
+
+def _allowed(user: Any) -> None:
+    if not user.is_authenticated or not user.has_perm(TRACK_CHARTS):
+        raise NotFound("paper chart")
+
+
+def _visible_charts(user: Any, charts: list[PaperChart]) -> list[PaperChart]:
+    cache: dict[int, bool] = {}
+    shown = []
+    for chart in charts:
+        if chart.patient_id not in cache:
+            cache[chart.patient_id] = restriction_allows(user, chart.patient)
+        if cache[chart.patient_id]:
+            shown.append(chart)
+    return shown
+
+
+def _audit_list(user: Any, what: str, charts: list[PaperChart], **detail: Any) -> None:
+    record_event(AuditAction.VIEW, user=user, object_type=what,
+                 detail={"patient_ids": sorted({chart.patient_id for chart in charts}), "count": len(charts),
+                         **detail})
+
+
+def in_filing_order(charts: list[PaperChart]) -> list[PaperChart]:
+    """Charts in the filing order of each one's file room (rooms by name, then shelf order)."""
+    return sorted(charts, key=lambda chart: (chart.file_room.facility, chart.file_room.name,
+                                             patient_filing_key(chart.file_room.filing_system, chart.patient),
+                                             chart.volume))
+
+
+def access_paper_chart_by_id(user: Any, chart_id: Any) -> PaperChart:
+    """One paper volume with its movements, if the user tracks charts and may open the patient's chart."""
+    _allowed(user)
+    try:
+        key = int(chart_id)
+    except (TypeError, ValueError):
+        raise NotFound("paper chart") from None
+    chart = (PaperChart.objects.select_related("patient", "file_room", "home_location", "current_checkout")
+             .filter(pk=key).first())
+    if chart is None or not restriction_allows(user, chart.patient):
+        raise NotFound("paper chart")
+    record_event(AuditAction.VIEW, user=user, patient=chart.patient, object_type="paper_chart", object_id=chart.pk)
+    return chart
+
+
+def chart_trail(chart: PaperChart) -> list[ChartMovement]:
+    """Every movement of a chart already opened through access_paper_chart_by_id, oldest first."""
+    return list(chart.movements.select_related("by").order_by("at", "id"))
+
+
+def access_overdue_charts(user: Any, *, now: datetime | None = None) -> list[PaperChart]:
+    """Charts checked out past their due date, most overdue first."""
+    _allowed(user)
+    now = now or timezone.now()
+    charts = list(
+        PaperChart.objects.filter(status=ChartStatus.CHECKED_OUT, current_checkout__due_at__lt=now)
+        .select_related("patient", "file_room", "current_checkout").order_by("current_checkout__due_at")
+    )
+    shown = _visible_charts(user, charts)
+    _audit_list(user, "overdue_charts", shown)
+    return shown
+
+
+def access_missing_charts(user: Any) -> list[PaperChart]:
+    """Charts reported missing, in filing order, for the search."""
+    _allowed(user)
+    charts = list(PaperChart.objects.filter(status=ChartStatus.MISSING).select_related("patient", "file_room"))
+    shown = in_filing_order(_visible_charts(user, charts))
+    _audit_list(user, "missing_charts", shown)
+    return shown
+
+
+@dataclass
+class PickLine:
+    chart: PaperChart
+    visits: list[ExpectedVisit] = field(default_factory=list)
+
+    @property
+    def to_pull(self) -> bool:
+        return self.chart.status == ChartStatus.IN_FILE
+
+
+@dataclass
+class PickList:
+    day: date
+    lines: list[PickLine]
+    without_paper: list[ExpectedVisit]
+
+    @property
+    def to_pull(self) -> list[PickLine]:
+        return [line for line in self.lines if line.to_pull]
+
+    @property
+    def not_in_file(self) -> list[PickLine]:
+        return [line for line in self.lines if not line.to_pull]
+
+
+# What a pick list shows of a patient: loading whole rows (encrypted SSN, search keys...) for
+# thousands of visits costs more than the query itself.
+PICK_PATIENT_FIELDS = ("mrn", "given_name", "middle_name", "family_name", "birth_date", "restriction", "status")
+
+
+def build_pick_list(day: date, *, file_room: FileRoom | None = None, user: Any = None) -> PickList:
+    """The charts to pull for `day`'s expected visits, in filing order (restriction-filtered for `user`)."""
+    visits = list(ExpectedVisit.objects.filter(expected_on=day).select_related("patient")
+                  .only("patient_id", "expected_on", "at_time", "kind", "clinic",
+                        *(f"patient__{name}" for name in PICK_PATIENT_FIELDS))
+                  .order_by("at_time", "id"))
+    by_patient: dict[int, list[ExpectedVisit]] = defaultdict(list)
+    for visit in visits:
+        by_patient[visit.patient_id].append(visit)
+    charts = PaperChart.objects.filter(patient_id__in=by_patient.keys()).exclude(status=ChartStatus.DESTROYED)
+    if file_room is not None:
+        charts = charts.filter(file_room=file_room)
+    patients = {visit.patient_id: visit.patient for visit in visits}
+    found = list(charts.select_related("file_room", "home_location", "current_checkout"))
+    for chart in found:
+        chart.patient = patients[chart.patient_id]  # already loaded with the visits
+    if user is not None:
+        found = _visible_charts(user, found)
+    with_paper = {chart.patient_id for chart in found}
+    lines = [PickLine(chart, by_patient[chart.patient_id]) for chart in in_filing_order(found)]
+    without = [visit for visit in visits if visit.patient_id not in with_paper
+               and (user is None or restriction_allows(user, visit.patient))]
+    return PickList(day, lines, without)
+
+
+def access_pick_list(user: Any, day: date, *, file_room: FileRoom | None = None) -> PickList:
+    """The pick list of `day` for a user who tracks charts; the read is audited."""
+    _allowed(user)
+    picks = build_pick_list(day, file_room=file_room, user=user)
+    _audit_list(user, "pick_list", [line.chart for line in picks.lines], day=day.isoformat())
+    return picks

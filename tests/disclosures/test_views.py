@@ -10,6 +10,7 @@ from django.utils import timezone
 from chartdesk.audit.models import AuditEvent
 from chartdesk.disclosures.models import AmendmentRequest, ReleaseRequest
 from tests.disclosures.helpers import PATIENT_ACCESS, release
+from tests.support import factories
 
 
 def log_through_the_desk(client, patient, **changes):
@@ -194,3 +195,42 @@ def test_an_expired_link_answers_gone(chart, roi, client_for):
     response = Client().get(f"/disclosures/download/{token}/")
     assert response.status_code == 410
     assert "expired" in response.content.decode()
+
+
+def test_the_author_reviews_an_amendment_request_from_their_home_page(chart, privacy, author, client_for):
+    from chartdesk.charts.models import Addendum
+    from chartdesk.disclosures.amendments import do_request_amendment
+    from chartdesk.disclosures.models import AmendmentStatus
+
+    amendment = do_request_amendment(chart["summary"], requested_change="I never smoked.", acting_user=privacy)
+    client = client_for(author)
+
+    home = client.get("/").content.decode()
+    assert "Amendment requests on your documents" in home and f"/disclosures/amendment/{amendment.pk}/" in home
+    page = client.get(f"/disclosures/amendment/{amendment.pk}/")
+    assert page.status_code == 200 and b"Extend once" not in page.content  # the extension is the privacy desk's
+
+    assert client.post(f"/disclosures/amendment/{amendment.pk}/review/").status_code == 302
+    response = client.post(f"/disclosures/amendment/{amendment.pk}/accept/",
+                           {"amendment_text": "Never smoked: the social history is corrected.", "notify": ""})
+    assert response.status_code == 302
+    amendment = AmendmentRequest.objects.get(pk=amendment.pk)
+    assert (amendment.status, amendment.reviewer_id) == (AmendmentStatus.ACCEPTED, author.pk)
+    assert Addendum.objects.get(pk=amendment.addendum_id).signed_by_id == author.pk
+    assert "Amendment requests on your documents" not in client.get("/").content.decode()
+
+
+def test_another_provider_cannot_open_or_decide_an_amendment_on_a_document_they_did_not_write(
+        chart, privacy, client_for):
+    from chartdesk.disclosures.amendments import do_request_amendment
+    from chartdesk.disclosures.models import AmendmentStatus
+
+    amendment = do_request_amendment(chart["summary"], requested_change="I never smoked.", acting_user=privacy)
+    stranger = factories.make_user("provider")
+    factories.make_provider("Grace", "Hopper", user=stranger, npi="1245319599")
+    client = client_for(stranger)
+
+    assert client.get(f"/disclosures/amendment/{amendment.pk}/").status_code == 404
+    assert client.post(f"/disclosures/amendment/{amendment.pk}/accept/",
+                       {"amendment_text": "Changed."}).status_code == 404
+    assert AmendmentRequest.objects.get(pk=amendment.pk).status == AmendmentStatus.RECEIVED

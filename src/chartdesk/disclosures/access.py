@@ -80,8 +80,37 @@ def access_packet_by_id(user: Any, packet_id: Any) -> ReleasePacket:
 
 
 def access_amendment_by_id(user: Any, amendment_id: Any) -> AmendmentRequest:
+    """An amendment request, for the privacy officer or the provider who wrote the document (164.526
+    review); anyone else, or a chart the user may not open, gets "not found". Audited."""
+    if user.is_authenticated and not user.has_perm(AMEND):
+        pk = _key(amendment_id, "amendment request")
+        amendment = AmendmentRequest.objects.select_related("document").filter(pk=pk).first()
+        if amendment is None or not is_authors_amendment(user, amendment):
+            raise NotFound("amendment request")
+        return _open(user, AmendmentRequest, amendment_id, permission="charts.view_documents",
+                     what="amendment request", object_type="amendment_request",
+                     related=("patient", "document", "addendum"))
     return _open(user, AmendmentRequest, amendment_id, permission=AMEND, what="amendment request",
                  object_type="amendment_request", related=("patient", "document", "addendum"))
+
+
+def is_authors_amendment(user: Any, amendment: AmendmentRequest) -> bool:
+    from chartdesk.charts.actions import provider_of
+
+    provider = provider_of(user)
+    return provider is not None and amendment.document.author_id == provider.pk
+
+
+def amendments_awaiting_author(user: Any) -> list[AmendmentRequest]:
+    """Open amendment requests on documents this provider wrote, oldest due first (their home page)."""
+    from chartdesk.charts.actions import provider_of
+
+    provider = provider_of(user)
+    if provider is None:
+        return []
+    pending = (AmendmentRequest.objects.select_related("patient", "document")
+               .filter(document__author=provider, status__in=("received", "under_review")).order_by("due_on"))
+    return [amendment for amendment in pending if restriction_allows(user, amendment.patient)]
 
 
 def access_restriction_by_id(user: Any, restriction_id: Any) -> PrivacyRestriction:

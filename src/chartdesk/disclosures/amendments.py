@@ -90,7 +90,8 @@ def do_request_amendment(document: Document, *, requested_change: str, acting_us
 
 
 def do_start_amendment_review(amendment: AmendmentRequest, *, acting_user: Any) -> AmendmentRequest:
-    require(acting_user, AMEND, "review amendment requests")
+    """The privacy officer or the document's author takes the request up for review."""
+    _require_reviewer(acting_user, amendment)
     require_chart(acting_user, amendment.patient)
     with transaction.atomic():
         locked = _locked(amendment)

@@ -195,7 +195,8 @@ def test_an_invalid_modifier_is_a_finding(charged_visit, billing_user):
 
 def test_over_twelve_diagnoses_and_fifty_lines_are_findings(charged_visit, billing_user):
     claim = do_create_claim(charged_visit, acting_user=billing_user)
-    claim.diagnoses = [f"E11{n}" for n in range(10)] + ["I10", "J45909", "Z0000"]
+    claim.diagnoses = ["E119", "I10", "J45909", "Z0000", "E785", "N390", "R0789", "R059", "J069", "J209", "K219",
+                       "F411", "D519"]  # thirteen real, billable codes
     line = claim.lines.first()
     for number in range(3, 52):
         line.pk = None
@@ -205,14 +206,33 @@ def test_over_twelve_diagnoses_and_fifty_lines_are_findings(charged_visit, billi
     assert found == {"too_many_diagnoses", "too_many_lines"}
 
 
-def test_syntactically_invalid_codes_come_from_the_coding_integration_point():
+def test_syntactically_invalid_codes_are_refused_before_the_validator_runs(service_day):
     codes = scrubber.ClaimCodes(diagnoses=("E119", "123"), procedures=(("99213", (), Decimal(1)),
                                                                           ("ABCDE", (), Decimal(1))))
-    found = scrubber.coding_validator_findings(codes, "F", 40, date(2026, 1, 5))
+    found = scrubber.coding_validator_findings(codes, "F", 40, service_day)
     assert [(f.rule, f.message) for f in found] == [
         ("code_invalid", "123 is not a valid ICD-10-CM code."),
         ("code_invalid", "ABCDE is not a valid CPT or HCPCS code."),
     ]
+
+
+def test_the_coding_validator_finds_header_codes_excludes1_pairs_and_sex_conflicts(service_day):
+    codes = scrubber.ClaimCodes(diagnoses=("E11", "E10.9", "E11.9", "N40.0"), procedures=())
+    found = scrubber.coding_validator_findings(codes, "F", 40, service_day)
+    rules = {f.rule for f in found}
+    assert {"coding_header_code", "coding_excludes1", "coding_sex_conflict"} <= rules, found
+    assert any("E11" in f.message and "billable" in f.message.lower() for f in found)
+
+
+def test_clean_codes_pass_the_coding_validator(service_day):
+    codes = scrubber.ClaimCodes(diagnoses=("E11.9", "I10"), procedures=(("99213", (), Decimal(1)),))
+    assert scrubber.coding_validator_findings(codes, "F", 40, service_day) == []
+
+
+def test_a_date_of_service_no_loaded_code_set_covers_is_a_finding():
+    codes = scrubber.ClaimCodes(diagnoses=("E11.9",), procedures=())
+    found = scrubber.coding_validator_findings(codes, "F", 40, date(2015, 9, 30))  # before ICD-10 itself
+    assert [f.rule for f in found] == ["coding_no_code_set"]
 
 
 def test_status_changes_follow_the_lifecycle(charged_visit, billing_user):

@@ -2,8 +2,8 @@
 
 Each rule returns findings with a readable message; a claim with any finding stays "scrubbed" for a
 person to fix, a clean one becomes "ready". The coding validator's edits (code exists and is
-billable, sex and age conflicts, NCCI pairs, medically unlikely units) come in through the one
-integration point `coding_validator_findings`.
+billable on the date of service, 7th characters, Excludes1 pairs, manifestations, sex and age
+conflicts) come in through `coding_validator_findings`.
 """
 
 from __future__ import annotations
@@ -39,20 +39,40 @@ class ClaimCodes:
 
 
 def coding_validator_findings(claim_codes: ClaimCodes, sex: str, age: int, service_date: date) -> list[Finding]:
-    """INTEGRATION POINT with the coding validator (app chartdesk.coding, merged later).
+    """The coding validator's errors on the claim's diagnoses, and code-set membership of its lines.
 
-    Takes the claim's codes, the patient's sex and age and the date of service; returns findings.
-    On this branch it checks only that each code is syntactically valid ICD-10-CM, CPT or HCPCS.
-    At merge the lead replaces this body with the coding validator call (code-set membership,
-    billable codes, sex and age edits, NCCI pairs, MUE units), mapping its results to Finding.
+    Diagnoses go through the one coding validator (chartdesk.coding.edits): each must exist and be
+    billable in the ICD-10-CM release in effect on the date of service, with its 7th character, no
+    Excludes1 pair, no manifestation first-listed, no sex or age conflict. A professional claim has
+    no present-on-admission indicators, so it is validated as outpatient. Its warnings and reminders
+    are for the coder; the scrubber takes its errors. CPT and HCPCS lines must exist in the release
+    of their code set in effect on the date of service, where one is loaded (CPT is licensed and may
+    not be). An installation with no ICD-10-CM release loaded at all gets the syntax checks only.
     """
+    from chartdesk.coding.edits.validator import CodedDiagnosis, EncounterCodes, Severity, validate
+    from chartdesk.coding.models import Code, CodeSetRelease, CodeSystem
+
     findings: list[Finding] = []
     for code in claim_codes.diagnoses:
         if not codes.is_icd10cm(code):
             findings.append(Finding("code_invalid", f"{code} is not a valid ICD-10-CM code."))
+    if not findings and claim_codes.diagnoses and CodeSetRelease.objects.filter(system=CodeSystem.ICD10CM).exists():
+        report = validate(EncounterCodes(
+            diagnoses=tuple(CodedDiagnosis(code) for code in claim_codes.diagnoses), service_date=service_date,
+            inpatient=False, sex=sex if sex in ("F", "M") else "", age=age,
+        ))
+        findings += [Finding(f"coding_{finding.edit}", finding.message)
+                     for finding in report.findings if finding.severity == Severity.ERROR]
     for number, (code, _modifiers, _units) in enumerate(claim_codes.procedures, start=1):
-        if codes.procedure_system(code) is None:
+        system = codes.procedure_system(code)
+        if system is None:
             findings.append(Finding("code_invalid", f"{code} is not a valid CPT or HCPCS code.", number))
+            continue
+        release = CodeSetRelease.objects.in_effect(system.lower(), service_date)
+        if release is not None and not Code.objects.filter(release=release, code=code.strip().upper(),
+                                                           billable=True).exists():
+            findings.append(Finding("code_not_in_code_set",
+                                    f"{code} is not a {system} code in {release.label}.", number))
     return findings
 
 

@@ -27,6 +27,7 @@ from chartdesk.interop.fhir.common import (
     LOINC,
     NPI_SYSTEM,
     Adapter,
+    DirectoryAdapter,
     SearchError,
     codeable,
     date_condition,
@@ -287,30 +288,17 @@ def practitioner_to_fhir(provider: Provider) -> dict[str, Any]:
 
 
 @register
-class PractitionerAdapter(Adapter):
+class PractitionerAdapter(DirectoryAdapter):
     resource_type = "Practitioner"
     search_params = {"_id": "token", "identifier": "token", "name": "string"}
-    patient_data = False
-
-    def read(self, caller: Any, logical_id: str) -> Provider:
-        provider = Provider.objects.filter(pk=local_id(logical_id, "practitioner")).first()
-        if provider is None:
-            raise NotFound("practitioner")
-        return provider
+    model = Provider
+    what = "practitioner"
 
     def to_fhir(self, row: Provider) -> dict[str, Any]:
         return practitioner_to_fhir(row)
 
-    def patient_id_of(self, row: Any) -> None:
-        return None
-
-    def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
-        found = Provider.objects.all()
-        for raw in params.get("_id", []):
-            found = found.filter(pk__in=[value for value in one_of([raw]) if value.isdigit()])
-        for raw in params.get("identifier", []):
-            found = found.filter(npi__in=[token_parts(value)[1] for value in one_of([raw])])
+    def narrow(self, found: QuerySet[Any], params: dict[str, list[str]]) -> QuerySet[Any]:
         for raw in params.get("name", []):
             key = normalise_name(raw)
             found = found.filter(Q(family_name__istartswith=key) | Q(given_name__istartswith=key))
-        return found.order_by("pk")
+        return found

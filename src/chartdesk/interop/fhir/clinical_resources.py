@@ -21,6 +21,7 @@ from chartdesk.interop.fhir.common import (
     CODE_SYSTEMS_BY_URI,
     NPI_SYSTEM,
     Adapter,
+    DirectoryAdapter,
     SearchError,
     codeable,
     date_condition,
@@ -239,33 +240,20 @@ def organization_to_fhir(organization: Organization) -> dict[str, Any]:
 
 
 @register
-class OrganizationAdapter(Adapter):
+class OrganizationAdapter(DirectoryAdapter):
     resource_type = "Organization"
     search_params = {"_id": "token", "name": "string", "identifier": "token", "address-state": "string"}
-    patient_data = False
-
-    def read(self, caller: Any, logical_id: str) -> Organization:
-        organization = Organization.objects.filter(pk=local_id(logical_id, "organization")).first()
-        if organization is None:
-            raise NotFound("organization")
-        return organization
+    model = Organization
+    what = "organization"
 
     def to_fhir(self, row: Organization) -> dict[str, Any]:
         return organization_to_fhir(row)
 
-    def patient_id_of(self, row: Any) -> None:
-        return None
-
-    def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
-        found = Organization.objects.all()
-        for raw in params.get("_id", []):
-            found = found.filter(pk__in=[value for value in one_of([raw]) if value.isdigit()])
+    def narrow(self, found: QuerySet[Any], params: dict[str, list[str]]) -> QuerySet[Any]:
         for raw in params.get("name", []):
             found = found.filter(name__icontains=raw.strip())
-        for raw in params.get("identifier", []):
-            found = found.filter(npi__in=[token_parts(value)[1] for value in one_of([raw])])
         for raw in params.get("address-state", []):
             if len(raw.strip()) != 2:
                 raise SearchError("address-state", "address-state: a two-letter state code.")
             found = found.filter(state__iexact=raw.strip())
-        return found.order_by("pk")
+        return found

@@ -73,6 +73,35 @@ class Adapter:
         raise NotImplementedError
 
 
+class DirectoryAdapter(Adapter):
+    """A resource of the organisation's directory (Practitioner, Organization): no patient data, read
+    by id, searched by `_id`, by NPI `identifier` and by what `narrow` adds."""
+
+    patient_data = False
+    model: ClassVar[Any]
+    what: ClassVar[str]  # the word "not found" names
+
+    def read(self, caller: Any, logical_id: str) -> Any:
+        row = self.model.objects.filter(pk=local_id(logical_id, self.what)).first()
+        if row is None:
+            raise NotFound(self.what)
+        return row
+
+    def patient_id_of(self, row: Any) -> None:
+        return None
+
+    def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
+        found = self.model.objects.all()
+        for raw in params.get("_id", []):
+            found = found.filter(pk__in=[value for value in one_of([raw]) if value.isdigit()])
+        for raw in params.get("identifier", []):
+            found = found.filter(npi__in=[token_parts(value)[1] for value in one_of([raw])])
+        return self.narrow(found, params).order_by("pk")
+
+    def narrow(self, found: QuerySet[Any], params: dict[str, list[str]]) -> QuerySet[Any]:
+        return found
+
+
 def reference(resource_type: str, pk: Any, display: str = "") -> dict[str, Any]:
     ref: dict[str, Any] = {"reference": f"{resource_type}/{pk}"}
     if display:

@@ -54,7 +54,7 @@ def npi_check_digit(first_nine: str) -> str:
 
 
 def npi_is_valid(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == npi[9]
+    return len(npi) == 10 and npi.isdecimal() and npi_check_digit(npi[:9]) == npi[9]
 
 
 @dataclass(frozen=True)

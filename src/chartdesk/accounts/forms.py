@@ -49,7 +49,7 @@ class OneTimeCodeForm(forms.Form):
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].replace(" ", "")
-        if not code.isdigit():
+        if not code.isdecimal():
             raise ValidationError("The code is six digits, 0 to 9.")
         return code
 

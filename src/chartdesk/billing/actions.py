@@ -138,16 +138,16 @@ def do_save_organisation(*, acting_user: Any, **fields: Any) -> BillingOrganisat
         "city": _text(fields.get("city"), "city", "city", limit=30),
         "state": _text(fields.get("state"), "state", "state", limit=2).upper(),
         "zip_code": _text(fields.get("zip_code"), "ZIP code", "zip_code", limit=10).replace("-", ""),
-        "phone": "".join(ch for ch in str(fields.get("phone") or "") if ch.isdigit()),
+        "phone": "".join(ch for ch in str(fields.get("phone") or "") if ch.isdecimal()),
         "contact_name": _text(fields.get("contact_name"), "contact name", "contact_name", limit=60),
         "submitter_id": _text(fields.get("submitter_id"), "submitter ID", "submitter_id", limit=15),
         "receiver_id": _text(fields.get("receiver_id"), "receiver ID", "receiver_id", limit=15),
         "receiver_name": _text(fields.get("receiver_name"), "receiver name", "receiver_name", limit=60),
         "production": bool(fields.get("production", False)),
     }
-    if not (values["tax_id"].isdigit() and len(values["tax_id"]) == 9):
+    if not (values["tax_id"].isdecimal() and len(values["tax_id"]) == 9):
         raise ChartdeskError(TAX_ID_INVALID, field="tax_id")
-    if not (values["zip_code"].isdigit() and len(values["zip_code"]) == 9):
+    if not (values["zip_code"].isdecimal() and len(values["zip_code"]) == 9):
         raise ChartdeskError(ZIP9_INVALID, field="zip_code")
     if not (len(values["state"]) == 2 and values["state"].isalpha()):
         raise ChartdeskError(STATE_INVALID, field="state")

@@ -73,7 +73,7 @@ class ChargeForm(forms.Form):
 
     def clean_pointers(self) -> tuple[int, ...]:
         raw = self.cleaned_data["pointers"].replace(",", " ").split()
-        if not raw or not all(part.isdigit() for part in raw):
+        if not raw or not all(part.isdecimal() for part in raw):
             raise forms.ValidationError("Give 1 to 4 diagnosis numbers, like 1 2.")
         return tuple(int(part) for part in raw)
 

@@ -86,9 +86,9 @@ def _organisation_findings(organisation: BillingOrganisation | None) -> list[Fin
     found = []
     if not npi_is_valid(organisation.npi):
         found.append(Finding("missing_billing_npi", "The billing provider's NPI is missing or fails its check digit."))
-    if not (organisation.tax_id.isdigit() and len(organisation.tax_id) == 9):
+    if not (organisation.tax_id.isdecimal() and len(organisation.tax_id) == 9):
         found.append(Finding("missing_tax_id", "The billing provider's tax ID must be nine digits."))
-    if not (organisation.zip_code.isdigit() and len(organisation.zip_code) == 9):
+    if not (organisation.zip_code.isdecimal() and len(organisation.zip_code) == 9):
         found.append(Finding("billing_zip", "The billing provider's ZIP code must have nine digits (ZIP+4)."))
     return found
 

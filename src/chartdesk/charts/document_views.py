@@ -45,7 +45,7 @@ def version_diff(old_text: str, new_text: str) -> list[tuple[str, str]]:
 
 
 def _version_number(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isdecimal() else None
 
 
 def _state(user: Any, document: Document) -> dict[str, Any]:

@@ -274,7 +274,7 @@ def encounter_care_team_view(request: HttpRequest, encounter_id: int) -> HttpRes
 def _initial_document_fields(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     initial: dict[str, Any] = {}
     encounter_id = request.GET.get("encounter")
-    if encounter_id and encounter_id.isdigit() and patient.encounters.filter(pk=int(encounter_id)).exists():
+    if encounter_id and encounter_id.isdecimal() and patient.encounters.filter(pk=int(encounter_id)).exists():
         initial["encounter"] = int(encounter_id)
     provider = actions.provider_of(request.user)
     if provider is not None:

@@ -208,7 +208,7 @@ def _text(value: str, limit: int, what: str, field: str, *, required: bool = Fal
 
 def npi_is_valid(npi: str) -> bool:
     """NPI check digit: Luhn over the prefix 80840 and the first nine digits."""
-    if len(npi) != 10 or not npi.isdigit():
+    if len(npi) != 10 or not npi.isdecimal():
         return False
     total = 0
     for index, char in enumerate(reversed("80840" + npi[:9])):

@@ -34,7 +34,7 @@ class CompletionPolicy(models.Model):
         return f"reminders on days {self.reminder_days}; delinquent after {self.delinquent_after_days} days"
 
     def reminder_schedule(self) -> list[int]:
-        return sorted({int(part) for part in self.reminder_days.split(",") if part.strip().isdigit()})
+        return sorted({int(part) for part in self.reminder_days.split(",") if part.strip().isdecimal()})
 
     @classmethod
     def current(cls) -> CompletionPolicy:

@@ -543,7 +543,7 @@ def postgres_tool(name: str) -> str:
         return found
     candidates = sorted(
         Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-        key=lambda path: int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0,
+        key=lambda path: int(path.parent.parent.name) if path.parent.parent.name.isdecimal() else 0,
     )
     if candidates:
         return str(candidates[-1])

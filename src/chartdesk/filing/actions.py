@@ -32,6 +32,8 @@ from chartdesk.filing.order import FilingSystem
 from chartdesk.patients.access import restriction_allows
 from chartdesk.patients.models import Patient, PatientStatus
 
+DIGITS = "0123456789"  # str.isdecimal() also accepts superscripts that int() refuses
+
 TRACK_CHARTS = "filing.track_charts"
 MANAGE_FILE_ROOMS = "filing.manage_file_rooms"
 
@@ -272,7 +274,7 @@ def do_add_expected_visit(patient: Patient, *, expected_on: date, kind: str, act
 
 
 def _parse_visit_row(row: dict[str, str], patients: dict[str, Patient]) -> dict[str, Any]:
-    mrn = "".join(char for char in (row.get("mrn") or "") if char.isdigit())
+    mrn = "".join(char for char in (row.get("mrn") or "") if char in DIGITS)
     patient = patients.get(mrn)
     if patient is None:
         raise ValueError(f"mrn: no patient has the MRN {row.get('mrn', '').strip() or '(empty)'}")
@@ -308,7 +310,7 @@ def do_import_expected_visits(text: str, *, acting_user: Any) -> int:
         raise ChartdeskError(IMPORT_LINE.format(line=reader.line_num, problem=problem), field="file") from None
     if not rows:
         raise ChartdeskError(IMPORT_EMPTY, field="file")
-    wanted = {"".join(char for char in (row.get("mrn") or "") if char.isdigit()) for row in rows}
+    wanted = {"".join(char for char in (row.get("mrn") or "") if char in DIGITS) for row in rows}
     patients = {patient.mrn: patient for patient in Patient.objects.filter(mrn__in=wanted)}
     parsed = []
     for line, row in enumerate(rows, start=2):

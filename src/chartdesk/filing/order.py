@@ -48,7 +48,7 @@ class BadRecordNumber(ValueError):
 def record_digits(number: str) -> str:
     """The digits of a record number; raises BadRecordNumber for anything else in it."""
     cleaned = "".join(char for char in str(number).strip() if char not in " -")
-    if not cleaned or not cleaned.isascii() or not cleaned.isdigit():
+    if not cleaned or not cleaned.isascii() or not cleaned.isdecimal():
         raise BadRecordNumber(f"{number.strip()!r} is not a record number (digits, with dashes or spaces)")
     return cleaned
 

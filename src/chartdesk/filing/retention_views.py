@@ -37,7 +37,7 @@ def retention_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        chosen_ids = [int(value) for value in request.POST.getlist("patient") if value.isdigit()]
+        chosen_ids = [int(value) for value in request.POST.getlist("patient") if value.isdecimal()]
         patients = [p for p in Patient.objects.filter(pk__in=chosen_ids) if restriction_allows(request.user, p)]
         if form.is_valid():
             try:
@@ -66,7 +66,7 @@ def hold_new_view(request: HttpRequest) -> HttpResponse:
             lines = [line.strip() for line in form.cleaned_data["mrns"].splitlines() if line.strip()]
             patients = []
             for number, line in enumerate(lines, start=1):
-                digits = "".join(char for char in line if char.isdigit())
+                digits = "".join(char for char in line if char in "0123456789")
                 patient = Patient.objects.filter(mrn=digits).first()
                 if patient is None or not restriction_allows(request.user, patient):
                     form.add_error("mrns", f"Line {number}: no patient has the MRN {line}.")

@@ -45,7 +45,7 @@ def access_scanned_document_by_id(user: Any, scan_id: Any) -> ScannedDocument:
 
 
 def _patient_by_mrn(user: Any, mrn: str) -> Patient:
-    digits = "".join(char for char in mrn if char.isdigit())
+    digits = "".join(char for char in mrn if char in "0123456789")
     patient = Patient.objects.filter(mrn=digits).first()
     if patient is None or not restriction_allows(user, patient):
         raise ChartdeskError(f"No patient has the MRN {mrn.strip()}.", field="mrn")

@@ -185,7 +185,7 @@ def parse_split(text: str, page_count: int) -> list[int]:
         raise ChartdeskError(SPLIT_EMPTY, field="starts")
     starts: list[int] = []
     for part in parts:
-        if not part.isdigit():
+        if not part.isdecimal():
             raise ChartdeskError(SPLIT_NOT_NUMBER.format(value=part[:20]), field="starts")
         page = int(part)
         if page > page_count:

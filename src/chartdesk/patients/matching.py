@@ -64,7 +64,7 @@ class _Evidence:
 
 
 def _address_key(line1: str, postal_code: str) -> tuple[str, str]:
-    return normalise_name(line1) + "".join(ch for ch in line1 if ch.isdigit()), postal_code[:5]
+    return normalise_name(line1) + "".join(ch for ch in line1 if ch.isdecimal()), postal_code[:5]
 
 
 def _registration_phones(registration: PatientRegistration) -> set[str]:

@@ -41,14 +41,14 @@ def mrn_for_serial(serial: int) -> str:
 def is_valid_mrn(text: str) -> bool:
     """Eight digits (spaces and dashes ignored) whose last digit is the Luhn check of the first seven."""
     digits = "".join(char for char in str(text) if char not in " -")
-    if len(digits) != MRN_DIGITS or not digits.isdigit():
+    if len(digits) != MRN_DIGITS or not digits.isdecimal():
         return False
     return luhn_check_digit(digits[:-1]) == digits[-1]
 
 
 def format_mrn(mrn: str) -> str:
     """For reading aloud and on labels: '1000001-8'. Search accepts it back in either form."""
-    digits = "".join(char for char in str(mrn) if char.isdigit())
+    digits = "".join(char for char in str(mrn) if char.isdecimal())
     return f"{digits[:-1]}-{digits[-1]}" if len(digits) == MRN_DIGITS else str(mrn)
 
 

@@ -122,11 +122,11 @@ def parse_query(text: str) -> ParsedQuery:
                 query.dates += readings
                 continue
             compact = re.sub(r"[\s\-.]", "", token)
-            if compact.isdigit() and is_valid_mrn(compact):
+            if compact.isdecimal() and is_valid_mrn(compact):
                 query.mrns.append(compact)
                 query.identifier_keys.append(compact)
                 continue
-            if any(char.isdigit() for char in token):
+            if any(char.isdecimal() for char in token):
                 key = identifier_value_key(token)
                 if len(key) >= 4:
                     query.identifier_keys.append(key)

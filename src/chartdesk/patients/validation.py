@@ -95,7 +95,7 @@ def clean_ssn(value: str, field: str = "ssn") -> str:
 def clean_us_phone(value: str, field: str = "phone") -> str:
     """A North American number: ten digits (a leading 1 is dropped), area code and exchange 2-9 first."""
     digits = re.sub(r"[\s().\-+]", "", str(value))
-    if not digits.isdigit():
+    if not digits.isdecimal():
         raise InvalidField(field, "Phone: use digits only, as (217) 555-0142.")
     if len(digits) == 11 and digits[0] == "1":
         digits = digits[1:]

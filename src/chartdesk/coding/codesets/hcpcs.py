@@ -45,7 +45,7 @@ class _Entry:
 
 
 def _looks_like_record(line: str) -> bool:
-    return len(line) >= 11 and line[10] in "3478" and line[5:10].isdigit()
+    return len(line) >= 11 and line[10] in "3478" and line[5:10].isdecimal()
 
 
 def _date(text: str) -> datetime.date | None:

@@ -66,7 +66,7 @@ def edition_of(file_name: str, version: str) -> tuple[datetime.date, str]:
         if month == 4:
             return datetime.date(year, 4, 1), f"FY{year} April update"
         return datetime.date(year, 10, 1), f"FY{year + 1}"
-    if version.isdigit():
+    if version.isdecimal():
         fiscal_year = int(version)
         return datetime.date(fiscal_year - 1, 10, 1), f"FY{fiscal_year}"
     raise MalformedCodeFile(file_name, 1, "cannot tell the edition: give --effective YYYY-MM-DD")

@@ -70,7 +70,7 @@ def _queue_filters(request: HttpRequest) -> tuple[QueueFilters, list[str]]:
     min_days: int | None = None
     raw_days = request.GET.get("min_days", "").strip()
     if raw_days:
-        if raw_days.isdigit() and int(raw_days) <= 3650:
+        if raw_days.isdecimal() and int(raw_days) <= 3650:
             min_days = int(raw_days)
         else:
             problems.append("Days waiting: give a whole number of days (0 to 3650).")
@@ -79,7 +79,7 @@ def _queue_filters(request: HttpRequest) -> tuple[QueueFilters, list[str]]:
         problems.append("Status: choose one from the list.")
         status = ""
     coder = request.GET.get("coder", "")
-    if coder and coder != "unassigned" and not coder.isdigit():
+    if coder and coder != "unassigned" and not coder.isdecimal():
         problems.append("Coder: choose one from the list.")
         coder = ""
     filters = QueueFilters(encounter_class, request.GET.get("payer", "").strip(), min_days, coder, status)
@@ -246,7 +246,7 @@ def _code_operation(request: HttpRequest, case: CodingCase) -> str:
             return "Diagnosis changed."
         if operation == "move_diagnosis":
             target = request.POST.get("to_position", "")
-            if not target.isdigit():
+            if not target.isdecimal():
                 raise ChartdeskError("Choose where to move the diagnosis.")
             actions.do_move_diagnosis(diagnosis, to_position=int(target), acting_user=user)
             return "Sequence changed."
@@ -358,7 +358,7 @@ def encoder_view(request: HttpRequest) -> HttpResponse:
     return render(request, template, {
         "hits": hits, "text": text, "system": system,
         # Only used to aim the "Add" buttons; the add itself goes through the access checks.
-        "encounter_id": int(encounter_id) if encounter_id.isdigit() else None,
+        "encounter_id": int(encounter_id) if encounter_id.isdecimal() else None,
         "inpatient": request.GET.get("inpatient") == "1",
         "poa_choices": PresentOnAdmission.choices,
     })

@@ -178,7 +178,7 @@ def fake_npi(rng: random.Random) -> str:
 
 
 def npi_is_valid(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == npi[9]
+    return len(npi) == 10 and npi.isdecimal() and npi_check_digit(npi[:9]) == npi[9]
 
 
 def birth_date_for_age(rng: random.Random, today: date, age: int) -> date:

@@ -31,7 +31,7 @@ def _int_param(request: HttpRequest, name: str, default: int, high: int) -> int:
     raw = request.GET.get(name)
     if raw is None:
         return default
-    if not raw.isdigit():
+    if not raw.isdecimal():
         raise SearchError(name, f"{name}: a whole number, not {raw!r}.")
     return min(int(raw), high)
 

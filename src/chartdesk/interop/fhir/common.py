@@ -93,7 +93,7 @@ class DirectoryAdapter(Adapter):
     def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
         found = self.model.objects.all()
         for raw in params.get("_id", []):
-            found = found.filter(pk__in=[value for value in one_of([raw]) if value.isdigit()])
+            found = found.filter(pk__in=[value for value in one_of([raw]) if value.isdecimal()])
         for raw in params.get("identifier", []):
             found = found.filter(npi__in=[token_parts(value)[1] for value in one_of([raw])])
         return self.narrow(found, params).order_by("pk")
@@ -151,7 +151,7 @@ def pruned(resource: dict[str, Any]) -> dict[str, Any]:
 
 def local_id(logical_id: Any, what: str) -> int:
     text = str(logical_id)
-    if not text.isdigit() or len(text) > 18:
+    if not text.isdecimal() or len(text) > 18:
         raise NotFound(what)
     return int(text)
 
@@ -164,7 +164,7 @@ def reference_id(value: str, resource_type: str, parameter: str) -> int:
         if not kind.endswith(resource_type):
             raise SearchError(parameter, f"{parameter}: expected a {resource_type} reference, got {value!r}.")
         text = key
-    if not text.isdigit():
+    if not text.isdecimal():
         raise SearchError(parameter, f"{parameter}: {value!r} is not a {resource_type} id.")
     return int(text)
 

@@ -129,7 +129,7 @@ def run_queued(limit: int | None = None) -> int:
 def job_for_caller(caller: ApiCaller, job_id: Any) -> ExportJob:
     """The job, if the same API client started it (missing and foreign both NotFound)."""
     text = str(job_id)
-    job = ExportJob.objects.select_related("token").filter(pk=int(text)).first() if text.isdigit() else None
+    job = ExportJob.objects.select_related("token").filter(pk=int(text)).first() if text.isdecimal() else None
     if job is None or job.token.client_id != caller.token.client_id:
         raise NotFound("export")
     return job

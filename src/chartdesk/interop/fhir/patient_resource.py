@@ -201,7 +201,7 @@ class PatientAdapter(Adapter):
         if patient is not None:
             found = found.filter(pk=patient.pk)
         for raw in params.get("_id", []):
-            keys = [value for value in one_of([raw]) if value.isdigit()]
+            keys = [value for value in one_of([raw]) if value.isdecimal()]
             found = found.filter(pk__in=keys)
         for raw in params.get("identifier", []):
             condition = Q()

@@ -27,6 +27,7 @@ from chartdesk.interop.fhir.common import (
     LOINC,
     NPI_SYSTEM,
     Adapter,
+    ChartRecordAdapter,
     DirectoryAdapter,
     SearchError,
     codeable,
@@ -166,24 +167,23 @@ def document_to_fhir(document: Document) -> dict[str, Any]:
 
 
 @register
-class DocumentReferenceAdapter(Adapter):
+class DocumentReferenceAdapter(ChartRecordAdapter):
     resource_type = "DocumentReference"
     object_types = ("document",)
     search_params = {"patient": "reference", "category": "token", "type": "token", "date": "date"}
-    needs_patient = True
-    include_patient = True
+    what = "document"
 
-    def read(self, caller: Any, logical_id: str) -> Document:
-        return access_document_by_id(caller.user, local_id(logical_id, "document"))
+    def access(self, user: Any, pk: int) -> Document:
+        return access_document_by_id(user, pk)
+
+    def in_chart(self, user: Any, patient: Any) -> QuerySet[Any]:
+        return documents_in_chart(user, patient)
 
     def to_fhir(self, row: Document) -> dict[str, Any]:
         return document_to_fhir(row)
 
-    def version_of(self, row: Document) -> str:
-        return str(row.revision)
-
     def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
-        found = documents_in_chart(caller.user, patient)
+        found = self.in_chart(caller.user, patient)
         for raw in params.get("type", []):
             codes = [token_parts(value)[1] for value in one_of([raw])]
             found = found.filter(document_type__in=codes)
@@ -193,9 +193,6 @@ class DocumentReferenceAdapter(Adapter):
         for raw in params.get("date", []):
             found = found.filter(date_condition("service_date", raw, "date", date_only=True))
         return found.order_by("service_date", "pk")
-
-    def rows_for_patient(self, caller: Any, patient: Any) -> QuerySet[Any]:
-        return documents_in_chart(caller.user, patient).order_by("pk")
 
 
 @register

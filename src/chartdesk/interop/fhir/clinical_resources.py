@@ -20,13 +20,12 @@ from chartdesk.interop.fhir.common import (
     CODE_SYSTEM_URIS,
     CODE_SYSTEMS_BY_URI,
     NPI_SYSTEM,
-    Adapter,
+    ChartRecordAdapter,
     DirectoryAdapter,
     SearchError,
     codeable,
     date_condition,
     instant,
-    local_id,
     meta,
     one_of,
     pruned,
@@ -111,26 +110,24 @@ def condition_input(resource: dict[str, Any], *, encounter: Any = None, recorder
 
 
 @register
-class ConditionAdapter(Adapter):
+class ConditionAdapter(ChartRecordAdapter):
     resource_type = "Condition"
     object_types = ("condition",)
     search_params = {"patient": "reference", "code": "token", "onset-date": "date", "recorded-date": "date",
                      "clinical-status": "token"}
-    needs_patient = True
-    include_patient = True
-    writable = ("create", "update")
+    what = "condition"
 
-    def read(self, caller: Any, logical_id: str) -> Condition:
-        return access_condition_by_id(caller.user, local_id(logical_id, "condition"))
+    def access(self, user: Any, pk: int) -> Condition:
+        return access_condition_by_id(user, pk)
+
+    def in_chart(self, user: Any, patient: Any) -> QuerySet[Any]:
+        return conditions_in_chart(user, patient)
 
     def to_fhir(self, row: Condition) -> dict[str, Any]:
         return condition_to_fhir(row)
 
-    def version_of(self, row: Condition) -> str:
-        return str(row.revision)
-
     def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
-        found = conditions_in_chart(caller.user, patient)
+        found = self.in_chart(caller.user, patient)
         for raw in params.get("code", []):
             found = _code_filter(found, raw)
         for raw in params.get("onset-date", []):
@@ -140,9 +137,6 @@ class ConditionAdapter(Adapter):
         for raw in params.get("clinical-status", []):
             found = found.filter(clinical_status__in=[token_parts(v)[1] for v in one_of([raw])])
         return found.order_by("recorded_at", "pk")
-
-    def rows_for_patient(self, caller: Any, patient: Any) -> QuerySet[Any]:
-        return conditions_in_chart(caller.user, patient).order_by("pk")
 
     def create(self, caller: Any, resource: dict[str, Any]) -> Condition:
         from chartdesk.clinical.actions import do_record_condition
@@ -197,32 +191,28 @@ def procedure_to_fhir(procedure: Procedure) -> dict[str, Any]:
 
 
 @register
-class ProcedureAdapter(Adapter):
+class ProcedureAdapter(ChartRecordAdapter):
     resource_type = "Procedure"
     object_types = ("procedure",)
     search_params = {"patient": "reference", "code": "token", "date": "date"}
-    needs_patient = True
-    include_patient = True
+    what = "procedure"
 
-    def read(self, caller: Any, logical_id: str) -> Procedure:
-        return access_procedure_by_id(caller.user, local_id(logical_id, "procedure"))
+    def access(self, user: Any, pk: int) -> Procedure:
+        return access_procedure_by_id(user, pk)
+
+    def in_chart(self, user: Any, patient: Any) -> QuerySet[Any]:
+        return procedures_in_chart(user, patient)
 
     def to_fhir(self, row: Procedure) -> dict[str, Any]:
         return procedure_to_fhir(row)
 
-    def version_of(self, row: Procedure) -> str:
-        return str(row.revision)
-
     def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
-        found = procedures_in_chart(caller.user, patient)
+        found = self.in_chart(caller.user, patient)
         for raw in params.get("code", []):
             found = _code_filter(found, raw)
         for raw in params.get("date", []):
             found = found.filter(date_condition("performed_start", raw, "date"))
         return found.order_by("performed_start", "pk")
-
-    def rows_for_patient(self, caller: Any, patient: Any) -> QuerySet[Any]:
-        return procedures_in_chart(caller.user, patient).order_by("pk")
 
 
 def organization_to_fhir(organization: Organization) -> dict[str, Any]:

@@ -3,13 +3,14 @@ parameter parsing."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from chartdesk.core.errors import NotFound
+from chartdesk.core.errors import ChartdeskError, NotFound
 
 MRN_SYSTEM = "urn:chartdesk:mrn"
 ACCOUNT_SYSTEM = "urn:chartdesk:account-number"
@@ -36,22 +37,34 @@ class SearchError(Exception):
         self.message = message
 
 
-class Adapter:
-    """Maps one FHIR resource type to Chartdesk rows; subclasses fill in what they support."""
+WRITE_INTERACTIONS = ("create", "update")
+
+
+class Adapter(ABC):
+    """Maps one FHIR resource type to Chartdesk rows; subclasses fill in what they support.
+
+    A resource is writable through the API exactly when its adapter implements `create` or `update`;
+    the views answer 405 for the others, so the base methods below are never reached through HTTP.
+    """
 
     resource_type: ClassVar[str]
     object_types: ClassVar[tuple[str, ...]] = ()  # audit object types whose events are this resource's history
     search_params: ClassVar[dict[str, str]] = {}  # name -> FHIR search parameter type
     needs_patient: ClassVar[bool] = False  # searches must name the patient (US Core)
     patient_data: ClassVar[bool] = True
-    writable: ClassVar[tuple[str, ...]] = ()  # "create", "update"
     include_patient: ClassVar[bool] = False  # supports _include=<Type>:patient
+
+    @property
+    def writable(self) -> tuple[str, ...]:
+        """The write interactions this resource supports: the ones its adapter implements."""
+        return tuple(kind for kind in WRITE_INTERACTIONS if getattr(type(self), kind) is not getattr(Adapter, kind))
 
     def read(self, caller: Any, logical_id: str) -> Any:
         raise NotFound(self.resource_type)
 
+    @abstractmethod
     def to_fhir(self, row: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        """The row as a FHIR resource (a dict that fhir.resources validates)."""
 
     def version_of(self, row: Any) -> str | None:
         return None
@@ -67,10 +80,36 @@ class Adapter:
         return None
 
     def create(self, caller: Any, resource: dict[str, Any]) -> Any:
-        raise NotImplementedError
+        raise ChartdeskError(f"{self.resource_type} is not created through the API.")
 
     def update(self, caller: Any, row: Any, resource: dict[str, Any], expected_version: int) -> Any:
-        raise NotImplementedError
+        raise ChartdeskError(f"{self.resource_type} is not updated through the API.")
+
+
+class ChartRecordAdapter(Adapter):
+    """A record in a patient's chart, read through its app's access functions (which check the
+    permission and the chart's restriction and audit the read), versioned by its `revision`."""
+
+    needs_patient = True
+    include_patient = True
+    what: ClassVar[str]  # the word "not found" names, and the local id's kind
+
+    @abstractmethod
+    def access(self, user: Any, pk: int) -> Any:
+        """The app's `access_<noun>_by_id`."""
+
+    @abstractmethod
+    def in_chart(self, user: Any, patient: Any) -> QuerySet[Any]:
+        """The app's "<nouns>_in_chart": the rows of one chart this user may see."""
+
+    def read(self, caller: Any, logical_id: str) -> Any:
+        return self.access(caller.user, local_id(logical_id, self.what))
+
+    def version_of(self, row: Any) -> str:
+        return str(row.revision)
+
+    def rows_for_patient(self, caller: Any, patient: Any) -> QuerySet[Any]:
+        return self.in_chart(caller.user, patient).order_by("pk")
 
 
 class DirectoryAdapter(Adapter):

@@ -180,7 +180,6 @@ class PatientAdapter(Adapter):
     object_types = ("patient", "patient_identifier", "patient_name", "patient_address", "patient_phone")
     search_params = {"_id": "token", "identifier": "token", "name": "string", "family": "string",
                      "given": "string", "birthdate": "date", "gender": "token"}
-    writable = ("create", "update")
 
     def read(self, caller: Any, logical_id: str) -> Patient:
         return access_patient_by_id(caller.user, local_id(logical_id, "patient"))

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.forms import posted_id
 from chartdesk.core.permissions import requires
 from chartdesk.filing import access, actions, labels
 from chartdesk.filing.forms import (
@@ -234,7 +235,7 @@ def file_rooms_view(request: HttpRequest) -> HttpResponse:
                                                     description=data["description"], acting_user=request.user)
                     return redirect("filing-rooms")
             elif chosen == "system":
-                room = FileRoom.objects.filter(pk=request.POST.get("room", "0") or 0).first()
+                room = FileRoom.objects.filter(pk=posted_id(request, "room")).first()
                 if room is not None:
                     actions.do_change_filing_system(room, filing_system=request.POST.get("filing_system", ""),
                                                     acting_user=request.user)

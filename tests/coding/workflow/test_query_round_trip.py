@@ -159,3 +159,21 @@ def test_inpatient_completion_needs_every_poa(code_sets, staff):
             actions.do_start_coding(finished_encounter(staff, days_ago=4), acting_user=staff.coder),
             acting_user=staff.coder,
         )
+
+
+@pytest.mark.parametrize("provider", ["abc", "²", "99999999999999999999999", ""])
+def test_a_query_to_a_tampered_provider_id_is_refused_with_a_message_and_sends_nothing(
+        staff, code_sets, client_for, provider):
+    from chartdesk.coding.workflow.actions import do_start_coding
+    from chartdesk.coding.workflow.models import PhysicianQuery
+    from tests.coding.workflow.conftest import finished_encounter
+
+    encounter = finished_encounter(staff)
+    do_start_coding(encounter, acting_user=staff.coder)
+
+    response = client_for(staff.coder).post(f"/coding/work/encounter/{encounter.pk}/query/", {
+        "provider": provider, "template": "abnormal_finding", "indicators": "BNP 1,450 pg/mL.",
+    })
+
+    assert response.status_code == 302
+    assert not PhysicianQuery.objects.filter(case__encounter=encounter).exists()

@@ -42,6 +42,7 @@ from chartdesk.coding.workflow.query_templates import TEMPLATES
 from chartdesk.coding.workflow.queue import QueueFilters, case_of, coding_queue, dnfb_summary, payers_in_queue
 from chartdesk.coding.workflow.reports import coder_figures, suggestion_precision
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.forms import posted_id
 from chartdesk.core.permissions import requires, signed_in
 
 QUEUE = "coding_workflow.view_coding_queue"
@@ -183,6 +184,13 @@ def _case_or_404(encounter: Any) -> CodingCase:
     return case
 
 
+def _open_case(request: HttpRequest, encounter_id: int) -> tuple[Any, CodingCase]:
+    """The encounter (access-checked and audited) and its coding case, or "not found"."""
+    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+    return encounter, _case_or_404(encounter)
+
+
+
 @requires(CODE)
 @require_POST
 @opens_records
@@ -200,7 +208,7 @@ def start_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 @opens_records
 def assign_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     encounter = access_codable_encounter_by_id(request.user, encounter_id)
-    coder = get_user_model().objects.filter(pk=request.POST.get("coder") or 0, is_active=True).first()
+    coder = get_user_model().objects.filter(pk=posted_id(request, "coder"), is_active=True).first()
     try:
         actions.do_assign_case(encounter, coder, acting_user=request.user)
         messages.success(request, f"Assigned to {coder}.")
@@ -229,7 +237,7 @@ def _code_operation(request: HttpRequest, case: CodingCase) -> str:
         day = _parse_date(raw_day)
         if raw_day and day is None:
             raise ChartdeskError("Procedure date: give it as YYYY-MM-DD.", field="performed_on")
-        provider = Provider.objects.filter(pk=request.POST.get("provider") or 0, active=True).first()
+        provider = Provider.objects.filter(pk=posted_id(request, "provider"), active=True).first()
         procedure = actions.do_add_procedure(
             case, system=request.POST.get("system", ""), code=request.POST.get("code", ""), performed_on=day,
             provider=provider, modifiers=request.POST.get("modifiers", ""), units=request.POST.get("units") or 1,
@@ -266,8 +274,7 @@ def _code_operation(request: HttpRequest, case: CodingCase) -> str:
 @opens_records
 def codes_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     """Changes to the code list; the action decides whether this user may make them (coder or reviewer)."""
-    encounter = access_codable_encounter_by_id(request.user, encounter_id)
-    case = _case_or_404(encounter)
+    encounter, case = _open_case(request, encounter_id)
     try:
         messages.success(request, _code_operation(request, case))
     except ChartdeskError as refusal:
@@ -279,9 +286,8 @@ def codes_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 @require_POST
 @opens_records
 def query_new_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter = access_codable_encounter_by_id(request.user, encounter_id)
-    case = _case_or_404(encounter)
-    provider = Provider.objects.filter(pk=request.POST.get("provider") or 0).first()
+    encounter, case = _open_case(request, encounter_id)
+    provider = Provider.objects.filter(pk=posted_id(request, "provider")).first()
     try:
         query = actions.do_send_query(case, provider=provider, template=request.POST.get("template", ""),
                                       indicators=request.POST.get("indicators", ""), acting_user=request.user)
@@ -295,8 +301,7 @@ def query_new_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 @require_POST
 @opens_records
 def complete_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter = access_codable_encounter_by_id(request.user, encounter_id)
-    case = _case_or_404(encounter)
+    encounter, case = _open_case(request, encounter_id)
     try:
         actions.do_complete_coding(case, acting_user=request.user)
         messages.success(request, f"Encounter {encounter.account_number} is coded and ready for billing.")
@@ -310,8 +315,7 @@ def complete_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 @require_POST
 @opens_records
 def review_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter = access_codable_encounter_by_id(request.user, encounter_id)
-    case = _case_or_404(encounter)
+    encounter, case = _open_case(request, encounter_id)
     try:
         if request.POST.get("operation") == "finish":
             actions.do_finish_review(case, acting_user=request.user)
@@ -328,8 +332,7 @@ def review_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 @require_POST
 @opens_records
 def suggestion_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter = access_codable_encounter_by_id(request.user, encounter_id)
-    case = _case_or_404(encounter)
+    encounter, case = _open_case(request, encounter_id)
     try:
         decided = actions.do_decide_suggestion(
             case, decision=request.POST.get("decision", ""), suggested_code=request.POST.get("suggested_code", ""),

@@ -22,6 +22,7 @@ from chartdesk.billing.cms1500 import cms1500_pdf
 from chartdesk.billing.export import do_export_837
 from chartdesk.billing.forms import ChargeForm, CoverageForm, DiagnosesForm, PatientPaymentForm
 from chartdesk.billing.models import Claim, ClaimStatus, Coverage, X12Batch
+from chartdesk.core import forms as core_forms
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import requires
 
@@ -32,10 +33,10 @@ REPORTS = "billing.view_billing_reports"
 
 def posted_id(request: HttpRequest, name: str) -> int:
     """An id posted by a button; anything else is no record at all."""
-    try:
-        return int(request.POST.get(name, ""))
-    except ValueError:
-        raise NotFound("record") from None
+    found = core_forms.posted_id(request, name)
+    if not found:
+        raise NotFound("record")
+    return found
 
 
 def finds_records(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -245,7 +245,7 @@ def _code_operation(request: HttpRequest, case: CodingCase) -> str:
         )
         return f"Added procedure {procedure.code}."
     if operation in {"change_diagnosis", "move_diagnosis", "remove_diagnosis"}:
-        diagnosis = case.diagnoses.filter(pk=request.POST.get("diagnosis") or 0).first()
+        diagnosis = case.diagnoses.filter(pk=posted_id(request, "diagnosis")).first()
         if diagnosis is None:
             raise ChartdeskError("That diagnosis is no longer on this encounter; reload the page.")
         if operation == "change_diagnosis":
@@ -261,7 +261,7 @@ def _code_operation(request: HttpRequest, case: CodingCase) -> str:
         actions.do_remove_diagnosis(diagnosis, acting_user=user)
         return "Diagnosis removed."
     if operation == "remove_procedure":
-        listed = case.procedures.filter(pk=request.POST.get("procedure") or 0).first()
+        listed = case.procedures.filter(pk=posted_id(request, "procedure")).first()
         if listed is None:
             raise ChartdeskError("That procedure is no longer on this encounter; reload the page.")
         actions.do_remove_procedure(listed, acting_user=user)

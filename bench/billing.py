@@ -169,9 +169,8 @@ def _era(claims: list[Any]) -> bytes:
             "TRN*1*BENCHTRACE*1999999999", "DTM*405*20261120", "N1*PR*ACME HEALTH PLAN", "N1*PE*BENCH*XX*1234567893",
             "LX*1"]
     for claim in claims:
-        body += [f"CLP*{claim.claim_number}*1*152.00*100.00*30.00*12*P{claim.pk}", "CAS*CO*45*22.00",
-                 "CAS*PR*2*30.00", "NM1*QC*1*GARCIA*MARIA****MI*M1", "SVC*HC:99213*152.00*100.00",
-                 "DTM*472*20261101"]
+        body += [f"CLP*{claim.claim_number}*1*152.00*100.00*30.00*12*P{claim.pk}", "NM1*QC*1*GARCIA*MARIA****MI*M1",
+                 "SVC*HC:99213*152.00*100.00", "DTM*472*20261101", "CAS*CO*45*22.00", "CAS*PR*2*30.00"]
     segments = ["ST*835*0001", *body]
     segments.append(f"SE*{len(segments) + 1}*0001")
     isa = "ISA*00*          *00*          *ZZ*ACME           *ZZ*BENCH          *261120*1200*^*00501*000000001*0*P*:"

@@ -195,3 +195,16 @@ def test_a_file_of_many_claims_posts_each_once_with_one_sealed_audit_event_per_c
     entries = LedgerEntry.objects.count()
     assert do_import_835(remit_835(paid, trace="MANY"), acting_user=billing_user).already_imported == ["MANY"]
     assert LedgerEntry.objects.count() == entries
+
+
+def test_a_claim_reversed_and_paid_again_in_one_file_ends_with_the_last_answer(sent_claim, billing_user):
+    content = remit_835([
+        Paid(sent_claim.claim_number, D("152.00"), D("0"), [("CO", "16", D("152.00"))], status="4"),
+        Paid(sent_claim.claim_number, D("152.00"), D("120.00"), [("CO", "45", D("32.00"))]),
+    ], trace="TWICE")
+    result = do_import_835(content, acting_user=billing_user)
+    sent_claim.refresh_from_db()
+    assert result.claims_posted == 2
+    assert sent_claim.status == ClaimStatus.PAID
+    assert sent_claim.payments.count() == 2
+    assert Denial.objects.get().reason_code == "16"

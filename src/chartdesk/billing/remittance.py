@@ -233,7 +233,9 @@ class _Book:
         LedgerEntry.objects.bulk_create(self.entries, batch_size=1000)
         Denial.objects.bulk_create(self.denials, batch_size=1000)
         by_status: dict[str, list[int]] = {}
-        for claim in self.posted:
+        # A claim answered twice in one file (a reversal and its correction) is one object here that
+        # holds its last status: one update each.
+        for claim in {claim.pk: claim for claim in self.posted}.values():
             by_status.setdefault(claim.status, []).append(claim.pk)
         for status, ids in by_status.items():
             for chunk in _chunks(ids):

@@ -25,7 +25,24 @@ from chartdesk.billing.x12.writer837 import (
 )
 from tests.billing.remits import Paid, remit_835
 
-GOOD = remit_835([Paid("CD0000000001", Decimal("152.00"), Decimal("120.00"), [("CO", "45", Decimal("32.00"))])])
+GOOD = remit_835([
+    Paid("CD0000000001", Decimal("152.00"), Decimal("120.00"), [("CO", "45", Decimal("32.00"))]),
+    Paid("CD0000000002", Decimal("152.00"), Decimal("108.00"), services=[
+        ("99213:25", Decimal("140.00"), Decimal("100.00"), [("CO", "45", Decimal("20.00")),
+                                                            ("PR", "2", Decimal("20.00"))]),
+        ("36415", Decimal("12.00"), Decimal("8.00"), [("CO", "45", Decimal("4.00"))])]),
+])
+
+
+def test_the_835_parser_keeps_each_service_lines_code_modifiers_date_and_adjustments():
+    [remit] = parse_835(GOOD.decode())
+    first, second = remit.claims[1].services
+    assert (first.code, first.modifiers, first.charge, first.paid, first.units, first.service_date) == (
+        "99213", ("25",), Decimal("140.00"), Decimal("100.00"), Decimal("1"), date(2026, 11, 17))
+    assert [(a.group, a.reason, a.amount) for a in first.adjustments] == [
+        ("CO", "45", Decimal("20.00")), ("PR", "2", Decimal("20.00"))]
+    assert (second.code, second.modifiers, second.paid) == ("36415", (), Decimal("8.00"))
+    assert remit.claims[0].services == []
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,11 +1,13 @@
 """Billing benchmark: 837P generation and its pyx12 validation on 10,000 claims, and 835 posting.
 
 - claims_837_per_s: the 837P writer turning 10,000 varied claim snapshots (one to eight lines, up
-  to twelve diagnoses, modifiers, dependents, secondary claims with COB loops) into one interchange.
+  to twelve diagnoses, modifiers, dependents, secondary claims with COB loops: half of them with the
+  primary's adjudication line by line in 2430 loops) into one interchange.
 - pyx12_validate_s_10000: pyx12 (the peer validator) checking that same file.
 - claims_generated_valid_fraction: the share of those claims pyx12 found no error in (must be 1.0).
-- era_835_claims_posted_per_s: `do_import_835` posting an 835 of ERA_CLAIMS claims against submitted
-  claims in a fresh, migrated SQLite database (synchronous=FULL), ledger and audit included.
+- era_835_claims_posted_per_s: `do_import_835` posting an 835 of ERA_CLAIMS claims (each with a
+  service line adjudicated CO and PR) against submitted claims in a fresh, migrated SQLite database
+  (synchronous=FULL), service lines, ledger and audit included.
 
 `python -m bench.billing` runs it alone; CHARTDESK_BENCH_CLAIMS changes the 837P claim count.
 """
@@ -36,14 +38,7 @@ DIAGNOSES = ["E119", "I10", "J069", "R0789", "E538", "D519", "R059", "J209", "M5
 
 
 def varied_claims(count: int, rng: random.Random) -> tuple[Any, list[Any]]:
-    from chartdesk.billing.x12.writer837 import (
-        ClaimData,
-        LineData,
-        OrganisationData,
-        OtherPayerData,
-        Party,
-        ProviderData,
-    )
+    from chartdesk.billing.x12.writer837 import ClaimData, LineData, OrganisationData, Party, ProviderData
 
     organisation = OrganisationData("BENCH PHYSICIANS", "1234567893", "371234567", "207Q00000X", "100 MAIN STREET",
                                     "SPRINGFIELD", "IL", "627011234", "BILLING OFFICE", "2175550100", "BENCH01",
@@ -69,8 +64,7 @@ def varied_claims(count: int, rng: random.Random) -> tuple[Any, list[Any]]:
         secondary = rng.random() < 0.15
         other = None
         if secondary:
-            other = OtherPayerData("P", "18", "GRP1", "CI", subscriber, payers[0], Decimal("50.00"),
-                                   (("CO", "45", Decimal("10.00")), ("PR", "2", Decimal("5.00"))), day)
+            lines, other = _primary_adjudication(lines, subscriber, payers[0], day, by_line=rng.random() < 0.5)
         claims.append(ClaimData(
             claim_number=f"BN{number:010d}", total=sum((line.amount for line in lines), Decimal("0")),
             place_of_service="11", responsibility="S" if secondary else "P", relationship="19" if dependent else "18",
@@ -79,6 +73,38 @@ def varied_claims(count: int, rng: random.Random) -> tuple[Any, list[Any]]:
             rendering=lines[0].rendering, other_payer=other,
         ))
     return organisation, claims
+
+
+def _primary_adjudication(lines: tuple[Any, ...], subscriber: Any, payer: Any, day: date,
+                          by_line: bool) -> tuple[tuple[Any, ...], Any]:
+    """The primary's decision on a secondary claim: line by line (2430 loops) or at the claim level only.
+
+    The amounts reconcile as the 837P asks: each line's paid + adjustments = its charge, and the
+    claim's paid + adjustments = its total.
+    """
+    from dataclasses import replace
+
+    from chartdesk.billing.x12.writer837 import OtherPayerData, PriorLinePayment
+
+    cent = Decimal("0.01")
+    priced = []
+    for line in lines:
+        paid = (line.amount * Decimal("0.7")).quantize(cent)
+        share = (line.amount * Decimal("0.1")).quantize(cent)
+        adjustments = (("CO", "45", line.amount - paid - share), ("PR", "2", share))
+        priced.append((line, paid, tuple(a for a in adjustments if a[2])))
+    paid_total = sum((paid for _, paid, _ in priced), Decimal("0"))
+    if by_line:
+        lines = tuple(replace(line, prior_payment=PriorLinePayment(paid, line.units, adjustments, day))
+                      for line, paid, adjustments in priced)
+        claim_adjustments: tuple[tuple[str, str, Decimal], ...] = ()
+    else:
+        totals: dict[tuple[str, str], Decimal] = {}
+        for _, _, adjustments in priced:
+            for group, reason, value in adjustments:
+                totals[(group, reason)] = totals.get((group, reason), Decimal("0")) + value
+        claim_adjustments = tuple((group, reason, value) for (group, reason), value in totals.items())
+    return lines, OtherPayerData("P", "18", "GRP1", "CI", subscriber, payer, paid_total, claim_adjustments, day)
 
 
 def _claim_of_line(content: str) -> list[int]:
@@ -169,9 +195,8 @@ def _era(claims: list[Any]) -> bytes:
             "TRN*1*BENCHTRACE*1999999999", "DTM*405*20261120", "N1*PR*ACME HEALTH PLAN", "N1*PE*BENCH*XX*1234567893",
             "LX*1"]
     for claim in claims:
-        body += [f"CLP*{claim.claim_number}*1*152.00*100.00*30.00*12*P{claim.pk}", "CAS*CO*45*22.00",
-                 "CAS*PR*2*30.00", "NM1*QC*1*GARCIA*MARIA****MI*M1", "SVC*HC:99213*152.00*100.00",
-                 "DTM*472*20261101"]
+        body += [f"CLP*{claim.claim_number}*1*152.00*100.00*30.00*12*P{claim.pk}", "NM1*QC*1*GARCIA*MARIA****MI*M1",
+                 "SVC*HC:99213*152.00*100.00", "DTM*472*20261101", "CAS*CO*45*22.00", "CAS*PR*2*30.00"]
     segments = ["ST*835*0001", *body]
     segments.append(f"SE*{len(segments) + 1}*0001")
     isa = "ISA*00*          *00*          *ZZ*ACME           *ZZ*BENCH          *261120*1200*^*00501*000000001*0*P*:"

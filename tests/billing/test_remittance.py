@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from chartdesk.billing.actions import do_add_coverage, do_create_claim
 from chartdesk.billing.export import do_export_837
 from chartdesk.billing.ledger import account_totals, claim_balance
-from chartdesk.billing.models import ClaimStatus, Denial, LedgerEntry, Party, Remittance
+from chartdesk.billing.models import Claim, ClaimStatus, Denial, LedgerEntry, Party, Remittance
 from chartdesk.billing.remittance import do_import_835, do_work_denial
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from tests.billing.remits import Paid, remit_835
@@ -161,3 +162,49 @@ def test_a_binary_file_is_refused_by_byte(billing_user):
     with pytest.raises(ChartdeskError) as refusal:
         do_import_835(b"ISA\xff\xfe", acting_user=billing_user)
     assert refusal.value.message == "The file is not X12 text: byte 3 is not ASCII."
+
+
+def test_a_file_of_many_claims_posts_each_once_with_one_sealed_audit_event_per_claim(
+        covered_patient, organisation, fees, clinician, billing_user, service_day):
+    from chartdesk.audit.models import AuditEvent
+    from chartdesk.audit.verify import verify_chain
+    from chartdesk.billing.actions import do_create_charges
+    from tests.billing.conftest import coded, visit_on
+
+    claims = []
+    for days in range(5):  # different days: the same service on the same day would be a duplicate claim
+        day = service_day - timedelta(days=days)
+        visit = visit_on(covered_patient, day)
+        do_create_charges(visit, coded(clinician, day), acting_user=billing_user)
+        claims.append(do_create_claim(visit, acting_user=billing_user))
+    do_export_837(acting_user=billing_user)
+    paid = [Paid(claim.claim_number, D("125.00"), D("100.00"), [("CO", "45", D("15.00")), ("PR", "2", D("10.00"))])
+            for claim in claims[:4]]
+    paid.append(Paid(claims[4].claim_number, D("125.00"), D("0"), [("CO", "50", D("125.00"))], status="4"))
+    events_before = AuditEvent.objects.filter(object_type="claim").count()
+    result = do_import_835(remit_835(paid, trace="MANY"), acting_user=billing_user)
+    assert result.claims_posted == 5
+    assert result.denials == 1
+    updates = AuditEvent.objects.filter(object_type="claim").order_by("sequence")[events_before:]
+    assert [(e.object_id, e.detail["status"]) for e in updates] == [
+        *[(str(c.pk), ["submitted", "paid"]) for c in claims[:4]], (str(claims[4].pk), ["submitted", "denied"])]
+    assert verify_chain().intact
+    assert account_totals(covered_patient)["patient_balance"] == D("40.00")
+    assert [c.status for c in sorted(Claim.objects.filter(pk__in=[c.pk for c in claims]), key=lambda c: c.pk)] == [
+        "paid", "paid", "paid", "paid", "denied"]
+    entries = LedgerEntry.objects.count()
+    assert do_import_835(remit_835(paid, trace="MANY"), acting_user=billing_user).already_imported == ["MANY"]
+    assert LedgerEntry.objects.count() == entries
+
+
+def test_a_claim_reversed_and_paid_again_in_one_file_ends_with_the_last_answer(sent_claim, billing_user):
+    content = remit_835([
+        Paid(sent_claim.claim_number, D("152.00"), D("0"), [("CO", "16", D("152.00"))], status="4"),
+        Paid(sent_claim.claim_number, D("152.00"), D("120.00"), [("CO", "45", D("32.00"))]),
+    ], trace="TWICE")
+    result = do_import_835(content, acting_user=billing_user)
+    sent_claim.refresh_from_db()
+    assert result.claims_posted == 2
+    assert sent_claim.status == ClaimStatus.PAID
+    assert sent_claim.payments.count() == 2
+    assert Denial.objects.get().reason_code == "16"

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
+from chartdesk.billing.cob import PrimaryAdjudication, primary_adjudication
 from chartdesk.billing.models import (
     BillingOrganisation,
     Claim,
-    ClaimPayment,
     ClaimStatus,
     ControlNumbers,
     Coverage,
@@ -29,6 +29,7 @@ from chartdesk.billing.x12.writer837 import (
     OrganisationData,
     OtherPayerData,
     Party,
+    PriorLinePayment,
     ProviderData,
     build_837,
 )
@@ -83,26 +84,39 @@ def _patient_party(claim: Claim) -> Party:
     )
 
 
-def _other_payer(claim: Claim) -> OtherPayerData | None:
+def _other_payer(claim: Claim, adjudication: PrimaryAdjudication | None) -> OtherPayerData | None:
     primary = claim.primary_claim
-    if primary is None:
-        return None
-    payment = ClaimPayment.objects.filter(claim=primary).select_related("remittance").order_by("-id").first()
-    if payment is None:
+    if primary is None or adjudication is None:
         return None
     coverage = primary.coverage
-    adjustments = tuple((group, reason, Decimal(str(value))) for group, reason, value in payment.adjustments)
     return OtherPayerData(
         responsibility="P", relationship=coverage.relationship, group_number=coverage.group_number,
         filing_indicator=primary.payer.claim_filing_indicator, subscriber=_subscriber(coverage),
-        payer=_payer(primary.payer), paid_amount=payment.paid_amount, adjustments=adjustments,
-        adjudication_date=payment.remittance.payment_date or payment.remittance.imported_at.date(),
+        payer=_payer(primary.payer), paid_amount=adjudication.payment.paid_amount,
+        adjustments=adjudication.claim_adjustments, adjudication_date=adjudication.adjudication_date,
     )
+
+
+def _prior_payments(adjudication: PrimaryAdjudication | None) -> dict[int, PriorLinePayment]:
+    """Each line's 2430 loop, by claim line id: only when every line reconciles (see cob)."""
+    if adjudication is None or not adjudication.line_level:
+        return {}
+    return {
+        row.line.pk: PriorLinePayment(paid=row.service.paid_amount, units=row.service.units,
+                                      adjustments=row.adjustments, adjudication_date=adjudication.adjudication_date)
+        for row in adjudication.lines if row.service is not None
+    }
 
 
 def claim_data(claim: Claim) -> ClaimData:
     """A snapshot of `claim` as the 837P writer needs it."""
-    lines = list(claim.lines.filter(superseded=False).select_related("rendering_provider").order_by("line_number"))
+    adjudication = primary_adjudication(claim) if claim.primary_claim_id else None
+    if adjudication is not None:
+        lines = [row.line for row in adjudication.lines]
+    else:
+        lines = list(claim.lines.filter(superseded=False).select_related("rendering_provider")
+                     .order_by("line_number"))
+    priors = _prior_payments(adjudication)
     rendering = _provider(lines[0].rendering_provider) if lines else None
     referring = _provider(lines[0].charge.referring_provider) if lines else None
     coverage = claim.coverage
@@ -115,10 +129,11 @@ def claim_data(claim: Claim) -> ClaimData:
         lines=tuple(
             LineData(code=line.code, modifiers=tuple(line.modifiers), amount=line.amount, units=line.units,
                      pointers=tuple(line.diagnosis_pointers), service_date=line.service_date,
-                     place_of_service=line.place_of_service, rendering=_provider(line.rendering_provider))
+                     place_of_service=line.place_of_service, rendering=_provider(line.rendering_provider),
+                     prior_payment=priors.get(line.pk))
             for line in lines
         ),
-        rendering=rendering, referring=referring, other_payer=_other_payer(claim),
+        rendering=rendering, referring=referring, other_payer=_other_payer(claim, adjudication),
     )
 
 

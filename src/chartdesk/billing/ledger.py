@@ -35,9 +35,17 @@ AMOUNT_INVALID = "The amount must be above zero."
 OVERPAYMENT = "The amount {amount} is more than the {party} balance of this claim ({balance})."
 
 
+def unsaved_entry(claim: Claim, kind: str, party: str, amount: Decimal, acting_user: Any,
+                  **fields: Any) -> LedgerEntry:
+    """A ledger row not yet written: remittance posting collects a whole file's rows and writes them at once."""
+    return LedgerEntry(patient_id=claim.patient_id, claim=claim, kind=kind, party=party, amount=amount,
+                       posted_by=acting_user, **fields)
+
+
 def _entry(claim: Claim, kind: str, party: str, amount: Decimal, acting_user: Any, **fields: Any) -> LedgerEntry:
-    return LedgerEntry.objects.create(patient_id=claim.patient_id, claim=claim, kind=kind, party=party,
-                                      amount=amount, posted_by=acting_user, **fields)
+    entry = unsaved_entry(claim, kind, party, amount, acting_user, **fields)
+    entry.save(force_insert=True)
+    return entry
 
 
 def post_charge(claim: Claim, amount: Decimal, *, acting_user: Any) -> LedgerEntry:
@@ -96,6 +104,15 @@ def _signed_total(entries: Any) -> Decimal:
 
 def claim_balance(claim: Claim, party: str) -> Decimal:
     return _signed_total(LedgerEntry.objects.filter(claim=claim, party=party))
+
+
+def claim_balances(claim_ids: list[int], party: str) -> dict[int, Decimal]:
+    """The balance of each claim for one party, in one query (claims without rows are absent)."""
+    balances: dict[int, Decimal] = {}
+    rows = LedgerEntry.objects.filter(claim_id__in=claim_ids, party=party).values_list("claim_id", "kind", "amount")
+    for claim_id, kind, amount in rows.iterator(chunk_size=5000):
+        balances[claim_id] = balances.get(claim_id, ZERO) + LEDGER_SIGN[LedgerKind(kind)] * amount
+    return balances
 
 
 def patient_balance(patient: Patient, party: str | None = None) -> Decimal:

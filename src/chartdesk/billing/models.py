@@ -369,6 +369,32 @@ class ClaimPayment(LegalRecordModel):
         return f"{self.claim} paid {self.paid_amount}"
 
 
+class ServiceLinePayment(LegalRecordModel):
+    """One service line's adjudication in a remittance (835 SVC with its CAS and DTM*472).
+
+    It is what a secondary claim's 2430 loop (SVD, CAS, DTP*573) is built from, so it names the
+    claim line it paid when the code matched one.
+    """
+
+    claim_payment = models.ForeignKey(ClaimPayment, on_delete=models.PROTECT, related_name="service_lines")
+    claim_line = models.ForeignKey(ClaimLine, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="service_payments")
+    position = models.PositiveSmallIntegerField(help_text="The order of the SVC in its claim payment, from 1.")
+    code = models.CharField(max_length=48)
+    modifiers = models.JSONField(default=list)
+    charge_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    paid_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    units = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"))
+    service_date = models.DateField(null=True, blank=True)
+    adjustments = models.JSONField(default=list)  # [[group, reason, amount], ...] of this line
+
+    class Meta:
+        ordering = ["claim_payment", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.code} paid {self.paid_amount} ({self.claim_payment})"
+
+
 class LedgerKind(models.TextChoices):
     CHARGE = "charge", "Charge"
     PAYMENT = "payment", "Payment"

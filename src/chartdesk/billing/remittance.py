@@ -13,22 +13,28 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from chartdesk.audit.actions import record_event
+from chartdesk.audit.actions import PendingEvent, record_event, record_events
 from chartdesk.audit.models import AuditAction
 from chartdesk.billing import ledger
 from chartdesk.billing.carc import reason_text
 from chartdesk.billing.models import (
+    LEDGER_SIGN,
     Claim,
+    ClaimLine,
     ClaimPayment,
     ClaimStatus,
     Coverage,
     CoverageRank,
     Denial,
+    LedgerEntry,
+    LedgerKind,
     Party,
     Remittance,
+    ServiceLinePayment,
 )
-from chartdesk.billing.x12.parser835 import ClaimRemit, Remit, parse_835
+from chartdesk.billing.x12.parser835 import ClaimRemit, Remit, ServicePayment, parse_835
 from chartdesk.billing.x12.segments import X12Malformed
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 
@@ -39,6 +45,7 @@ PAYABLE = {
 DENIED_STATUS = "4"
 REVERSAL_STATUS = "22"
 MAX_FILE_BYTES = 20 * 1024 * 1024
+ZERO = Decimal("0.00")
 
 
 @dataclass
@@ -88,6 +95,11 @@ def do_import_835(content: bytes, *, acting_user: Any, file_name: str = "") -> I
     return result
 
 
+def _chunks(values: list[Any], size: int = 2000) -> list[list[Any]]:
+    """Keep IN (...) lists under every database's limit on query parameters."""
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
 def _post_remit(remit: Remit, digest: str, file_name: str, acting_user: Any, result: ImportResult) -> Remittance:
     remittance = Remittance.objects.create(
         payer_name=remit.payer_name[:60], payer_identifier=remit.payer_identifier[:20],
@@ -95,10 +107,13 @@ def _post_remit(remit: Remit, digest: str, file_name: str, acting_user: Any, res
         file_name=file_name[:200], file_sha256=digest, imported_by=acting_user,
     )
     unmatched: list[str] = []
-    posted = 0
-    numbers = [c.claim_number for c in remit.claims]
-    claims = {c.claim_number: c for c in Claim.objects.select_for_update(of=("self",)).filter(claim_number__in=numbers)
-              .select_related("patient")}
+    claims: dict[str, Claim] = {}
+    for numbers in _chunks(sorted({c.claim_number for c in remit.claims})):
+        for claim in (Claim.objects.select_for_update(of=("self",)).filter(claim_number__in=numbers)
+                      .select_related("patient")):
+            claims[claim.claim_number] = claim
+    matched = [claims[c.claim_number] for c in remit.claims if c.claim_number in claims]
+    book = _Book(remittance, acting_user, matched)
     for claim_remit in remit.claims:
         claim = claims.get(claim_remit.claim_number)
         if claim is None:
@@ -106,73 +121,167 @@ def _post_remit(remit: Remit, digest: str, file_name: str, acting_user: Any, res
         elif claim.status not in PAYABLE:
             unmatched.append(f"{claim_remit.claim_number}: the claim is {claim.get_status_display().lower()}, not sent")
         else:
-            _post_claim(claim, claim_remit, remittance, acting_user, result)
-            posted += 1
-    remittance.claims_posted = posted
+            book.post_claim(claim, claim_remit)
+    book.write()
+    result.denials += book.denial_count
+    remittance.claims_posted = len(book.posted)
     remittance.claims_unmatched = unmatched
     remittance.save(update_fields=["claims_posted", "claims_unmatched"])
-    result.claims_posted += posted
+    result.claims_posted += len(book.posted)
     result.unmatched += unmatched
+    result.secondary_claims += _bill_secondaries(book.posted, acting_user)
     return remittance
 
 
-def _post_claim(claim: Claim, remit: ClaimRemit, remittance: Remittance, acting_user: Any,
-                result: ImportResult) -> None:
-    adjustments = remit.all_adjustments()
-    ClaimPayment.objects.create(
-        remittance=remittance, claim=claim, status_code=remit.status_code, charge_amount=remit.charge,
-        paid_amount=remit.paid, patient_responsibility=remit.patient_responsibility,
-        payer_claim_number=remit.payer_claim_number[:50],
-        adjustments=[[a.group, a.reason, str(a.amount)] for a in adjustments],
-    )
-    if remit.paid:
-        ledger.post_payment(claim, remit.paid, party=Party.INSURANCE, acting_user=acting_user, remittance=remittance,
-                            description=f"{remittance.payer_name} payment, trace {remittance.trace_number}"[:200])
-    denied = remit.status_code == DENIED_STATUS or (remit.paid == 0 and any(a.group != "PR" for a in adjustments))
-    # A denied claim, or a line paid nothing, is worked, not written off: its balance stays with the
-    # payer and each reason goes to the denial queue until someone decides.
-    denied_lines = {id(a) for s in remit.services if s.paid == 0 for a in s.adjustments}
-    for adjustment in adjustments:
-        text = reason_text(adjustment.group, adjustment.reason)
-        if adjustment.group == "PR":
-            ledger.transfer(claim, claim, adjustment.amount, from_party=Party.INSURANCE, to_party=Party.PATIENT,
-                            acting_user=acting_user, remittance=remittance, group="PR", reason=adjustment.reason,
-                            description=text)
-        elif denied or id(adjustment) in denied_lines:
-            Denial.objects.create(claim=claim, remittance=remittance, group_code=adjustment.group,
-                                  reason_code=adjustment.reason, reason_text=text[:300], amount=adjustment.amount)
-            result.denials += 1
-        else:
-            ledger.post_adjustment(claim, adjustment.amount, party=Party.INSURANCE, group=adjustment.group,
-                                   reason=adjustment.reason, acting_user=acting_user, remittance=remittance,
-                                   description=text)
-    if denied and not any(a.group != "PR" for a in adjustments):
-        Denial.objects.create(claim=claim, remittance=remittance, group_code="", reason_code="",
-                              reason_text="Denied without an adjustment reason.", amount=remit.charge - remit.paid)
-        result.denials += 1
-    before = claim.status
-    if denied:
-        claim.status = ClaimStatus.DENIED
-    elif ledger.claim_balance(claim, Party.INSURANCE) > 0:
-        claim.status = ClaimStatus.PARTIALLY_PAID
-    else:
-        claim.status = ClaimStatus.PAID
-    claim.save(update_fields=["status"])
-    record_event(AuditAction.UPDATE, user=acting_user, patient=claim.patient, object_type="claim", object_id=claim.pk,
-                 detail={"remittance": remittance.trace_number, "paid": str(remit.paid),
-                         "status": [before, claim.status]})
-    if (claim.rank == CoverageRank.PRIMARY and claim.status in {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID}
-            and not claim.secondary_claims.exists()
-            and Coverage.objects.filter(patient=claim.patient, rank=CoverageRank.SECONDARY, active=True).exists()):
-        from chartdesk.billing.actions import do_create_secondary_claim
+class _Book:
+    """A remittance's postings, collected claim by claim in memory and written in a few bulk inserts.
 
-        result.secondary_claims.append(do_create_secondary_claim(claim, acting_user=acting_user))
+    Balances come from one query over the ledger and are carried forward here as rows are added, so
+    no claim's ledger is read again while the file is posted.
+    """
+
+    def __init__(self, remittance: Remittance, acting_user: Any, claims: list[Claim]) -> None:
+        self.remittance = remittance
+        self.acting_user = acting_user
+        ids = sorted({claim.pk for claim in claims})
+        self.balances: dict[int, Decimal] = {}
+        self.lines: dict[int, list[ClaimLine]] = {}
+        for chunk in _chunks(ids):
+            self.balances.update(ledger.claim_balances(chunk, Party.INSURANCE))
+            for line in ClaimLine.objects.filter(claim_id__in=chunk, superseded=False).order_by("line_number"):
+                self.lines.setdefault(line.claim_id, []).append(line)
+        self.payments: list[ClaimPayment] = []
+        self.services: list[tuple[ClaimPayment, ServiceLinePayment]] = []
+        self.entries: list[LedgerEntry] = []
+        self.denials: list[Denial] = []
+        self.events: list[tuple[Claim, dict[str, Any]]] = []
+        self.posted: list[Claim] = []
+        self.now = timezone.now()  # one posting moment for the whole file
+        self.payment_description = f"{remittance.payer_name} payment, trace {remittance.trace_number}"[:200]
+
+    @property
+    def denial_count(self) -> int:
+        return len(self.denials)
+
+    def _ledger(self, claim: Claim, kind: str, party: str, amount: Decimal, **fields: Any) -> None:
+        self.entries.append(ledger.unsaved_entry(claim, kind, party, amount, self.acting_user,
+                                                 remittance=self.remittance, posted_at=self.now, **fields))
+        if party == Party.INSURANCE:
+            self.balances[claim.pk] = self.balances.get(claim.pk, ZERO) + LEDGER_SIGN[LedgerKind(kind)] * amount
+
+    def post_claim(self, claim: Claim, remit: ClaimRemit) -> None:
+        adjustments = remit.all_adjustments()
+        payment = ClaimPayment(
+            remittance=self.remittance, claim=claim, status_code=remit.status_code, charge_amount=remit.charge,
+            paid_amount=remit.paid, patient_responsibility=remit.patient_responsibility,
+            payer_claim_number=remit.payer_claim_number[:50],
+            adjustments=[[a.group, a.reason, str(a.amount)] for a in adjustments],
+        )
+        self.payments.append(payment)
+        self._service_lines(claim, payment, remit.services)
+        if remit.paid:
+            self._ledger(claim, LedgerKind.PAYMENT, Party.INSURANCE, remit.paid, description=self.payment_description)
+        denied = remit.status_code == DENIED_STATUS or (remit.paid == 0 and any(a.group != "PR" for a in adjustments))
+        # A denied claim, or a line paid nothing, is worked, not written off: its balance stays with the
+        # payer and each reason goes to the denial queue until someone decides.
+        denied_lines = {id(a) for s in remit.services if s.paid == 0 for a in s.adjustments}
+        for adjustment in adjustments:
+            text = reason_text(adjustment.group, adjustment.reason)
+            codes = {"group_code": adjustment.group, "reason_code": adjustment.reason, "description": text[:200]}
+            if adjustment.group == "PR":
+                self._ledger(claim, LedgerKind.TRANSFER_OUT, Party.INSURANCE, adjustment.amount, **codes)
+                self._ledger(claim, LedgerKind.TRANSFER_IN, Party.PATIENT, adjustment.amount, **codes)
+            elif denied or id(adjustment) in denied_lines:
+                self.denials.append(Denial(claim=claim, remittance=self.remittance, group_code=adjustment.group,
+                                           reason_code=adjustment.reason, reason_text=text[:300],
+                                           amount=adjustment.amount, created_at=self.now))
+            else:
+                self._ledger(claim, LedgerKind.ADJUSTMENT, Party.INSURANCE, adjustment.amount, **codes)
+        if denied and not any(a.group != "PR" for a in adjustments):
+            self.denials.append(Denial(claim=claim, remittance=self.remittance, group_code="", reason_code="",
+                                       reason_text="Denied without an adjustment reason.",
+                                       amount=remit.charge - remit.paid, created_at=self.now))
+        before = claim.status
+        if denied:
+            claim.status = ClaimStatus.DENIED
+        elif self.balances.get(claim.pk, ZERO) > 0:
+            claim.status = ClaimStatus.PARTIALLY_PAID
+        else:
+            claim.status = ClaimStatus.PAID
+        self.events.append((claim, {"remittance": self.remittance.trace_number, "paid": str(remit.paid),
+                                    "status": [before, claim.status]}))
+        self.posted.append(claim)
+
+    def _service_lines(self, claim: Claim, payment: ClaimPayment, services: list[ServicePayment]) -> None:
+        unpaired = list(self.lines.get(claim.pk, []))
+        for position, service in enumerate(services, start=1):
+            line = _pair(service, unpaired)
+            self.services.append((payment, ServiceLinePayment(
+                claim_line=line, position=position, code=service.code[:48], modifiers=list(service.modifiers),
+                charge_amount=service.charge, paid_amount=service.paid, units=service.units,
+                service_date=service.service_date,
+                adjustments=[[a.group, a.reason, str(a.amount)] for a in service.adjustments],
+            )))
+
+    def write(self) -> None:
+        """Write everything collected: a handful of bulk inserts, one status update per status, and one
+        audit event per claim, appended to the chain together."""
+        ClaimPayment.objects.bulk_create(self.payments, batch_size=1000)
+        for payment, service in self.services:
+            service.claim_payment = payment
+        ServiceLinePayment.objects.bulk_create([service for _, service in self.services], batch_size=1000)
+        LedgerEntry.objects.bulk_create(self.entries, batch_size=1000)
+        Denial.objects.bulk_create(self.denials, batch_size=1000)
+        by_status: dict[str, list[int]] = {}
+        # A claim answered twice in one file (a reversal and its correction) is one object here that
+        # holds its last status: one update each.
+        for claim in {claim.pk: claim for claim in self.posted}.values():
+            by_status.setdefault(claim.status, []).append(claim.pk)
+        for status, ids in by_status.items():
+            for chunk in _chunks(ids):
+                Claim.objects.filter(pk__in=chunk).update(status=status)
+        record_events([PendingEvent(AuditAction.UPDATE, user=self.acting_user, patient=claim.patient,
+                                    object_type="claim", object_id=claim.pk, detail=detail)
+                       for claim, detail in self.events])
+
+
+def _pair(service: ServicePayment, unpaired: list[ClaimLine]) -> ClaimLine | None:
+    """The claim line an SVC paid: the first unpaired line with its code and modifiers, else with its code."""
+    for wanted in (lambda line: line.code == service.code and tuple(line.modifiers) == service.modifiers,
+                   lambda line: line.code == service.code):
+        for line in unpaired:
+            if wanted(line):
+                unpaired.remove(line)
+                return line
+    return None
+
+
+def _bill_secondaries(posted: list[Claim], acting_user: Any) -> list[Claim]:
+    """A paid primary whose patient has an active secondary coverage gets its secondary claim now."""
+    candidates = [claim for claim in posted if claim.rank == CoverageRank.PRIMARY
+                  and claim.status in {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID}]
+    if not candidates:
+        return []
+    ids = [claim.pk for claim in candidates]
+    billed: set[int] = set()
+    covered: set[int] = set()
+    for chunk in _chunks(ids):
+        billed.update(Claim.objects.filter(primary_claim_id__in=chunk).values_list("primary_claim_id", flat=True))
+    for chunk in _chunks(sorted({claim.patient_id for claim in candidates})):
+        covered.update(Coverage.objects.filter(patient_id__in=chunk, rank=CoverageRank.SECONDARY, active=True)
+                       .values_list("patient_id", flat=True))
+    from chartdesk.billing.actions import do_create_secondary_claim
+
+    made = []
+    for claim in candidates:
+        if claim.pk not in billed and claim.patient_id in covered:
+            billed.add(claim.pk)  # a claim paid twice in one file is billed to the secondary once
+            made.append(do_create_secondary_claim(claim, acting_user=acting_user))
+    return made
 
 
 def do_work_denial(denial: Denial, *, status: str, note: str, acting_user: Any) -> Denial:
     """Record what was done about a denial: appealed (the claim goes to appealed) or resolved."""
-    from django.utils import timezone
-
     from chartdesk.billing.models import DenialStatus
 
     _require(acting_user)

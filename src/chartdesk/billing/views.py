@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from chartdesk.billing import access, actions, ledger
+from chartdesk.billing import access, actions, cob, ledger
 from chartdesk.billing.cms1500 import cms1500_pdf
 from chartdesk.billing.export import do_export_837
 from chartdesk.billing.forms import ChargeForm, CoverageForm, DiagnosesForm, PatientPaymentForm
@@ -230,6 +230,7 @@ def claim_view(request: HttpRequest, claim_id: int) -> HttpResponse:
         "findings": claim.findings.all(), "payments": claim.payments.select_related("remittance"),
         "denials": claim.denials.all(), "insurance_balance": ledger.claim_balance(claim, "insurance"),
         "patient_balance": ledger.claim_balance(claim, "patient"),
+        "primary_adjudication": cob.primary_adjudication(claim) if claim.primary_claim_id else None,
         "status_choices": [(s, label) for s, label in ClaimStatus.choices
                            if s in {"accepted", "rejected", "appealed", "closed"}],
     })

@@ -25,9 +25,15 @@ class Adjustment:
 
 @dataclass
 class ServicePayment:
+    """One service line's adjudication (SVC with its CAS and DTM): the source of an 837P 2430 loop."""
+
     code: str
     charge: Decimal
     paid: Decimal
+    modifiers: tuple[str, ...] = ()
+    units: Decimal = Decimal("1")
+    service_date: date | None = None
+    position: int = 0
     adjustments: list[Adjustment] = field(default_factory=list)
 
 
@@ -175,9 +181,15 @@ def parse_835(text: str) -> list[Remit]:
             if claim is None:
                 raise X12Malformed(segment.position, "SVC", "service payment before any claim (CLP)")
             procedure = segment.get(1).split(_separators.component)
+            # SVC05 (units paid) is left out when it is one.
+            units = _money(segment, 5, "units paid") if segment.get(5) else Decimal("1")
             service = ServicePayment(code=procedure[1] if len(procedure) > 1 else procedure[0],
-                                     charge=_money(segment, 2, "line charge"), paid=_money(segment, 3, "line payment"))
+                                     modifiers=tuple(m for m in procedure[2:6] if m),
+                                     charge=_money(segment, 2, "line charge"), paid=_money(segment, 3, "line payment"),
+                                     units=units, position=segment.position)
             claim.services.append(service)
+        elif kind == "DTM" and service is not None and segment.get(1) in {"472", "150"}:
+            service.service_date = _date(segment, 2)
         elif kind == "CAS":
             if claim is None:
                 raise X12Malformed(segment.position, "CAS", "adjustment before any claim (CLP)")
@@ -211,6 +223,14 @@ def _check_balances(remit: Remit, provider_adjustments: Decimal, se: Segment) ->
         if claim.charge - claim.paid != adjusted:
             raise X12Malformed(claim.position, "CLP", f"claim {claim.claim_number} does not balance: charge "
                                                       f"{claim.charge} - paid {claim.paid} != adjustments {adjusted}")
+        for service in claim.services:
+            # Each line balances on its own too: its adjudication becomes a secondary claim's 2430 loop,
+            # where the 837P asks line paid + line adjustments = line charge.
+            line_adjusted = sum((a.amount for a in service.adjustments), Decimal("0"))
+            if service.charge - service.paid != line_adjusted:
+                raise X12Malformed(service.position, "SVC", f"the {service.code} line of claim {claim.claim_number} "
+                                                            f"does not balance: charge {service.charge} - paid "
+                                                            f"{service.paid} != adjustments {line_adjusted}")
     paid = sum((c.paid for c in remit.claims), Decimal("0")) - provider_adjustments
     if paid != remit.payment_amount:
         raise X12Malformed(se.position, "BPR", f"the payment {remit.payment_amount} is not the claims' payments less "

@@ -18,6 +18,12 @@ class ReadLine:
     pointers: tuple[int, ...]
     service_date: date | None = None
     rendering_npi: str = ""
+    # loop 2430: the prior payer's adjudication of this line (secondary claims)
+    prior_payer_id: str = ""
+    prior_paid: Decimal | None = None
+    prior_units: Decimal | None = None
+    prior_adjustments: list[tuple[str, str, Decimal]] = field(default_factory=list)
+    prior_adjudication_date: date | None = None
 
 
 @dataclass
@@ -47,6 +53,19 @@ class ReadBatch:
     claims: list[ReadClaim]
 
 
+def _cas(segment: Segment) -> list[tuple[str, str, Decimal]]:
+    group = segment.get(1)
+    return [(group, segment.get(start), _decimal(segment, start + 1))
+            for start in range(2, len(segment.elements), 3) if segment.get(start)]
+
+
+def _date(segment: Segment) -> date:
+    try:
+        return datetime.strptime(segment.get(3), "%Y%m%d").date()
+    except ValueError:
+        raise X12Malformed(segment.position, segment.id, f"'{segment.get(3)}' is not a date (CCYYMMDD)") from None
+
+
 def _decimal(segment: Segment, index: int) -> Decimal:
     try:
         return Decimal(segment.get(index))
@@ -63,6 +82,7 @@ class _Context:
     patient_name: tuple[str, str] = ("", "")
     payer_id: str = ""
     in_other_payer: bool = False
+    in_line_adjudication: bool = False
 
 
 def read_837(text: str) -> ReadBatch:
@@ -121,10 +141,18 @@ def read_837(text: str) -> ReadBatch:
         elif kind == "HI" and claim is not None:
             claim.diagnoses = tuple(element.split(component)[1] for element in segment.elements[1:] if element)
         elif kind == "CAS" and claim is not None and context.in_other_payer and not claim.lines:
-            group = segment.get(1)
-            for start in range(2, len(segment.elements), 3):
-                if segment.get(start):
-                    claim.other_payer_adjustments.append((group, segment.get(start), _decimal(segment, start + 1)))
+            claim.other_payer_adjustments += _cas(segment)
+        elif kind == "LX":
+            context.in_line_adjudication = False
+        elif kind == "SVD" and claim is not None and claim.lines:
+            context.in_line_adjudication = True
+            line = claim.lines[-1]
+            line.prior_payer_id, line.prior_paid = segment.get(1), _decimal(segment, 2)
+            line.prior_units = _decimal(segment, 5)
+        elif kind == "CAS" and claim is not None and context.in_line_adjudication:
+            claim.lines[-1].prior_adjustments += _cas(segment)
+        elif kind == "DTP" and claim is not None and context.in_line_adjudication and segment.get(1) == "573":
+            claim.lines[-1].prior_adjudication_date = _date(segment)
         elif kind == "AMT" and claim is not None and segment.get(1) == "D":
             claim.other_payer_paid = _decimal(segment, 2)
         elif kind == "SV1" and claim is not None:
@@ -133,6 +161,6 @@ def read_837(text: str) -> ReadBatch:
             claim.lines.append(ReadLine(code=procedure[1], modifiers=tuple(procedure[2:]), amount=_decimal(segment, 2),
                                         units=_decimal(segment, 4), pointers=pointers))
         elif kind == "DTP" and claim is not None and segment.get(1) == "472" and claim.lines:
-            claim.lines[-1].service_date = datetime.strptime(segment.get(3), "%Y%m%d").date()
+            claim.lines[-1].service_date = _date(segment)
     return ReadBatch(interchange_control=int(isa.get(13)), group_control=group_control, billing_npi=billing_npi,
                      claims=claims)

@@ -41,6 +41,19 @@ class ProviderData:
 
 
 @dataclass(frozen=True)
+class PriorLinePayment:
+    """The primary payer's adjudication of one line, carried on the secondary claim (loop 2430).
+
+    The 837P asks that it reconcile: paid + the adjustments = the line's charge.
+    """
+
+    paid: Decimal
+    units: Decimal
+    adjustments: tuple[tuple[str, str, Decimal], ...]  # (group, reason, amount)
+    adjudication_date: date
+
+
+@dataclass(frozen=True)
 class LineData:
     code: str
     modifiers: tuple[str, ...]
@@ -50,6 +63,7 @@ class LineData:
     service_date: date
     place_of_service: str
     rendering: ProviderData | None = None
+    prior_payment: PriorLinePayment | None = None  # only on a secondary claim (with other_payer)
 
 
 @dataclass(frozen=True)
@@ -63,7 +77,8 @@ class OtherPayerData:
     subscriber: Party
     payer: Party  # identifier = payer ID
     paid_amount: Decimal
-    adjustments: tuple[tuple[str, str, Decimal], ...]  # (group, reason, amount)
+    # (group, reason, amount) at the claim level: the line-level ones travel in each line's 2430 loop
+    adjustments: tuple[tuple[str, str, Decimal], ...]
     adjudication_date: date
 
 
@@ -157,18 +172,37 @@ def _provider(code: str, provider: ProviderData) -> str:
                     provider.npi)
 
 
-def _other_payer(other: OtherPayerData) -> list[str]:
-    segments = [_segment("SBR", other.responsibility, other.relationship, clean(other.group_number), "", "", "", "",
-                         "", other.filing_indicator)]
+def _adjustment_segments(adjustments: tuple[tuple[str, str, Decimal], ...]) -> list[str]:
+    """CAS segments: one per group (in the order met), up to six reason/amount pairs each."""
+    segments: list[str] = []
     by_group: dict[str, list[tuple[str, Decimal]]] = {}
-    for group, reason, value in other.adjustments:
+    for group, reason, value in adjustments:
         by_group.setdefault(group, []).append((reason, value))
     for group, reasons in by_group.items():
-        for start in range(0, len(reasons), 6):  # a CAS holds up to six reason/amount pairs
+        for start in range(0, len(reasons), 6):
             elements: list[str] = []
             for reason, value in reasons[start:start + 6]:
                 elements += [clean(reason), amount(value), ""]
             segments.append(_segment("CAS", group, *elements))
+    return segments
+
+
+def _line_adjudication(line: LineData, prior: PriorLinePayment, procedure: str, payer_id: str) -> list[str]:
+    """Loop 2430: the prior payer's payment (SVD), adjustments (CAS) and adjudication date of a line."""
+    adjusted = sum((value for _, _, value in prior.adjustments), Decimal("0"))
+    if prior.paid + adjusted != line.amount:
+        raise ValueError(f"line {line.code}: paid {prior.paid} + adjustments {adjusted} != charge {line.amount}")
+    return [
+        _segment("SVD", clean(payer_id), amount(prior.paid), procedure, "", quantity(prior.units)),
+        *_adjustment_segments(prior.adjustments),
+        _segment("DTP", "573", "D8", prior.adjudication_date.strftime("%Y%m%d")),
+    ]
+
+
+def _other_payer(other: OtherPayerData) -> list[str]:
+    segments = [_segment("SBR", other.responsibility, other.relationship, clean(other.group_number), "", "", "", "",
+                         "", other.filing_indicator)]
+    segments += _adjustment_segments(other.adjustments)
     segments.append(_segment("AMT", "D", amount(other.paid_amount)))
     segments.append(_segment("OI", "", "", "Y", "", "", "Y"))
     segments.append(_name_segment("IL", "1", other.subscriber.family_name, other.subscriber.given_name, "MI",
@@ -223,6 +257,8 @@ def _claim_segments(claim: ClaimData, hl_number: int) -> tuple[list[str], int]:
         ]
         if line.rendering is not None and line.rendering != claim.rendering:
             segments.append(_provider("82", line.rendering))
+        if line.prior_payment is not None and claim.other_payer is not None:
+            segments += _line_adjudication(line, line.prior_payment, procedure, claim.other_payer.payer.identifier)
     return segments, last_hl
 
 

@@ -93,8 +93,13 @@ def finished_encounter(
 
 
 def revision_of(encounter: Any) -> int:
-    """The case revision the coding screen would show now (0 before the case exists)."""
+    """The case revision the coding screen would show now (0 before the case exists); takes a case,
+    an encounter or an encounter id."""
     from chartdesk.coding.workflow.models import CodingCase
 
-    case = CodingCase.objects.filter(encounter_id=getattr(encounter, "encounter_id", None) or encounter.pk).first()
+    if isinstance(encounter, int):
+        encounter_id = encounter
+    else:
+        encounter_id = getattr(encounter, "encounter_id", None) or encounter.pk
+    case = CodingCase.objects.filter(encounter_id=encounter_id).first()
     return case.revision if case else 0

@@ -252,3 +252,14 @@ def test_every_form_on_the_coding_screen_posts_the_revision_it_showed(code_sets,
     hits = client_for(staff.coder).get("/coding/work/encoder/", {
         "q": "chf", "encounter": case.encounter_id, "revision": revision_of(case)}, HTTP_HX_REQUEST="true")
     assert f'name="revision" value="{revision_of(case)}"' in hits.content.decode()
+
+
+def test_a_screen_from_before_the_provider_answered_the_query_is_stale(code_sets, staff):
+    case = in_progress(staff)
+    query = actions.do_send_query(case, provider=staff.doctor.provider, template="abnormal_finding",
+                                  indicators="BNP 1,450 pg/mL.", acting_user=staff.coder)
+    seen = revision_of(case)
+    actions.do_answer_query(query, answer=query.options[0], acting_user=staff.doctor)
+    with pytest.raises(ConcurrentChange, match="changed by .* at "):
+        actions.do_complete_coding(case, acting_user=staff.coder, expected_revision=seen)
+    assert CodingCase.objects.get(pk=case.pk).status == CaseStatus.IN_PROGRESS

@@ -115,3 +115,36 @@ def test_a_coder_codes_an_encounter_with_a_query_answered_by_the_provider(server
         "print([(line.code, line.poa, line.principal) for line in coded.diagnoses])\n"
     )
     assert coded.strip() == str([("I509", "Y" if stay["inpatient"] else "", True)])
+
+
+def test_a_change_from_a_second_tab_left_behind_is_refused_and_the_reload_shows_the_first(server, page, log_in):
+    stay = json.loads(server.python(PICK_ENCOUNTER).strip())
+    page.set_default_timeout(60_000)
+    screen = server.url(f"/coding/work/encounter/{stay['id']}/")
+
+    log_in(page, "coder")
+    page.goto(screen)
+    page.get_by_role("button", name="Start coding").click()
+    behind = page.context.new_page()  # the same coder's second tab, opened now and then left alone
+    behind.set_default_timeout(60_000)
+    behind.goto(screen)
+
+    def add(tab, words: str, code: str) -> None:
+        tab.get_by_label("Find a code").fill(words)
+        hit = tab.locator(f'[data-hit="{code}"]')
+        expect(hit).to_be_visible()
+        if stay["inpatient"]:
+            hit.get_by_label(f"POA for {code}").select_option("Y")
+        hit.get_by_role("button", name=f"Add {code}").click()
+
+    add(page, "heart failure", "I50.9")
+    expect(page.locator('[data-diagnosis="I50.9"]')).to_be_visible()
+
+    with behind.expect_response(re.compile(r"/codes/$")) as answer:
+        add(behind, "hypertension", "I10")
+    assert answer.value.status == 409
+    expect(behind.locator("[data-stale]")).to_contain_text("changed by")
+    expect(behind.locator("[data-stale]")).to_contain_text("nothing was saved")
+    behind.get_by_role("link", name="Reload the coding screen").click()
+    expect(behind.locator('[data-diagnosis="I50.9"]')).to_be_visible()
+    expect(behind.locator('[data-diagnosis="I10"]')).to_have_count(0)

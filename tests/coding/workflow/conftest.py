@@ -90,3 +90,16 @@ def finished_encounter(
     if encounter_class == "outpatient":
         return do_finish_encounter(encounter, acting_user=staff.registrar, finished_at=end)
     return do_discharge_encounter(encounter, discharge_at=end, disposition="01", acting_user=staff.registrar)
+
+
+def revision_of(encounter: Any) -> int:
+    """The case revision the coding screen would show now (0 before the case exists); takes a case,
+    an encounter or an encounter id."""
+    from chartdesk.coding.workflow.models import CodingCase
+
+    if isinstance(encounter, int):
+        encounter_id = encounter
+    else:
+        encounter_id = getattr(encounter, "encounter_id", None) or encounter.pk
+    case = CodingCase.objects.filter(encounter_id=encounter_id).first()
+    return case.revision if case else 0

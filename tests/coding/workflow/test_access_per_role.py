@@ -10,7 +10,7 @@ from chartdesk.coding.workflow import actions
 from chartdesk.coding.workflow.models import CaseStatus, CodingCase
 from chartdesk.core.errors import NotFound, PermissionRefused
 from chartdesk.patients.actions import do_set_restriction
-from tests.coding.workflow.conftest import finished_encounter
+from tests.coding.workflow.conftest import finished_encounter, revision_of
 from tests.support import factories
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_other_roles_are_refused_by_the_actions_too(role, encounter, staff):
 def test_the_coder_codes_but_neither_assigns_nor_reviews_nor_reads_the_report(encounter, staff, client_for):
     client = client_for(staff.coder)
     base = f"/coding/work/encounter/{encounter.pk}/"
-    assert client.post(base + "start/").status_code == 302
+    assert client.post(base + "start/", {"revision": 0}).status_code == 302
     assert CodingCase.objects.get().status == CaseStatus.IN_PROGRESS
     assert client.post(base + "assign/", {"coder": staff.other_coder.pk}).status_code == 403
     assert client.post(base + "review/").status_code == 403
@@ -58,13 +58,14 @@ def test_the_him_manager_assigns_and_reviews_but_does_not_code(encounter, staff,
     client = client_for(staff.manager)
     base = f"/coding/work/encounter/{encounter.pk}/"
     assert client.post(base + "start/").status_code == 403
-    assert client.post(base + "assign/", {"coder": staff.other_coder.pk}).status_code == 302
+    assert client.post(base + "assign/", {"coder": staff.other_coder.pk, "revision": 0}).status_code == 302
     case = CodingCase.objects.get()
     assert (case.status, case.assigned_to) == (CaseStatus.READY, staff.other_coder)
     assert client.post(base + "query/").status_code == 403
     assert client.post(base + "complete/").status_code == 403
     # The manager's code-list change on work not in review is refused by the action.
-    client.post(base + "codes/", {"operation": "add_diagnosis", "code": "I10", "poa": "Y"})
+    client.post(base + "codes/", {"operation": "add_diagnosis", "code": "I10", "poa": "Y",
+                                  "revision": revision_of(encounter)})
     assert not case.diagnoses.exists()
 
 

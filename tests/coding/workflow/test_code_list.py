@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from chartdesk.coding.workflow import actions
 from chartdesk.core.errors import ChartdeskError
-from tests.coding.workflow.conftest import finished_encounter
+from tests.coding.workflow.conftest import finished_encounter, revision_of
 
 pytestmark = pytest.mark.django_db
 
@@ -120,14 +120,16 @@ def test_without_a_release_in_effect_on_the_day_nothing_is_coded(code_sets, staf
 def test_the_coding_screen_shows_documents_beside_the_codes_and_takes_changes(inpatient_case, staff, client_for):
     client = client_for(staff.coder)
     url = f"/coding/work/encounter/{inpatient_case.encounter_id}/"
-    client.post(url + "codes/", {"operation": "add_diagnosis", "code": "I50.9", "poa": "Y"})
-    client.post(url + "codes/", {"operation": "add_diagnosis", "code": "E11", "poa": "Y"})
+    client.post(url + "codes/", {"operation": "add_diagnosis", "code": "I50.9", "poa": "Y",
+                                 "revision": revision_of(inpatient_case)})
+    client.post(url + "codes/", {"operation": "add_diagnosis", "code": "E11", "poa": "Y",
+                                 "revision": revision_of(inpatient_case)})
     page = client.get(url).content.decode()
     assert "Ejection fraction 30% on echocardiogram." in page
     assert "Heart failure, unspecified" in page and "Principal" in page
     assert "E11 is a header, not a billable code" in page
     diagnosis = inpatient_case.diagnoses.get()
     client.post(url + "codes/", {"operation": "change_diagnosis", "diagnosis": diagnosis.pk, "code": "I50.23",
-                                 "poa": "N"})
+                                 "poa": "N", "revision": revision_of(inpatient_case)})
     diagnosis.refresh_from_db()
     assert (diagnosis.code, diagnosis.poa) == ("I5023", "N")

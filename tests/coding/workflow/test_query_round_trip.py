@@ -166,13 +166,14 @@ def test_a_query_to_a_tampered_provider_id_is_refused_with_a_message_and_sends_n
         staff, code_sets, client_for, provider):
     from chartdesk.coding.workflow.actions import do_start_coding
     from chartdesk.coding.workflow.models import PhysicianQuery
-    from tests.coding.workflow.conftest import finished_encounter
+    from tests.coding.workflow.conftest import finished_encounter, revision_of
 
     encounter = finished_encounter(staff)
     do_start_coding(encounter, acting_user=staff.coder)
 
     response = client_for(staff.coder).post(f"/coding/work/encounter/{encounter.pk}/query/", {
         "provider": provider, "template": "abnormal_finding", "indicators": "BNP 1,450 pg/mL.",
+        "revision": revision_of(encounter),
     })
 
     assert response.status_code == 302

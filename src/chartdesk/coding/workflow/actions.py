@@ -4,6 +4,11 @@ Each action checks the permission and the chart's restriction, runs in one trans
 case row locked (two coders must not both start or complete one encounter), and writes its audit
 event in that transaction. Who may change the code list depends on the case's status: the assigned
 coder while it is in progress or on hold, a reviewer while it is in review.
+
+Every change raises the case's revision. The coding screen posts the revision it showed
+(`expected_revision`); under the row lock a different one means the screen is stale (another coder,
+or the same coder in another tab, changed the case since), and the change is refused with
+ConcurrentChange ("changed by X at T, reload") before anything is written.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
@@ -37,7 +42,7 @@ from chartdesk.coding.workflow.models import (
 )
 from chartdesk.coding.workflow.query_templates import OTHER, TEMPLATES_BY_SLUG
 from chartdesk.coding.workflow.review import record_review_changes, snapshot
-from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
 from chartdesk.patients.access import restriction_allows
 from chartdesk.patients.models import Patient
 
@@ -83,6 +88,10 @@ DECISION_UNKNOWN = "Choose accept, edit or reject."
 EDIT_NEEDS_CODE = "Give the code you chose instead of the suggestion."
 EDIT_SAME_CODE = "The code you chose is the suggested one: accept the suggestion instead."
 SUGGESTION_GONE = "{code} is not among this encounter's open suggestions any more; reload the page."
+SUGGESTION_SYSTEM = "Suggestions are ICD-10-CM diagnoses or ICD-10-PCS procedures."
+STALE = ("This encounter's coding was changed by {who} at {when}, after your screen was loaded; nothing was saved. "
+         "Reload the page to see that change, then make yours again.")
+STALE_UNKNOWN = "This coding screen is out of date; nothing was saved. Reload the page, then make your change again."
 EDITS_FAILED = "Resolve the coding edits before completing: {messages}"
 
 
@@ -113,6 +122,35 @@ def _audit(action: str, user: Any, case: CodingCase, object_type: str, object_id
 def _locked(case: CodingCase) -> CodingCase:
     # Row lock: a coder completing while a manager reassigns must not both pass their status checks.
     return CodingCase.objects.select_for_update().select_related("encounter__patient").get(pk=case.pk)
+
+
+def stale_refusal(case: CodingCase) -> ConcurrentChange:
+    """The refusal for a change posted from a screen older than the case: who changed it last, and when."""
+    if case.revised_by is None or case.revised_at is None:
+        return ConcurrentChange(STALE_UNKNOWN)
+    who = case.revised_by.get_full_name() or case.revised_by.username
+    when = timezone.localtime(case.revised_at).strftime("%Y-%m-%d %H:%M:%S")
+    return ConcurrentChange(STALE.format(who=who, when=when))
+
+
+def _fresh(case: CodingCase, expected_revision: int | None) -> None:
+    # Called on the locked row: nobody can raise the revision between this check and the write.
+    if expected_revision is not None and expected_revision != case.revision:
+        raise stale_refusal(case)
+
+
+def refuse_if_stale(case: CodingCase, expected_revision: int | None) -> None:
+    """Raise ConcurrentChange if the case moved past `expected_revision`: for a screen naming a code
+    line that is gone, the stale screen is the real reason, not the missing line."""
+    _fresh(CodingCase.objects.select_related("revised_by").get(pk=case.pk), expected_revision)
+
+
+def _revised(case: CodingCase, user: Any) -> None:
+    """Raise the revision in the same transaction as the change it marks."""
+    who = user if getattr(user, "pk", None) is not None else None
+    CodingCase.objects.filter(pk=case.pk).update(revision=F("revision") + 1, revised_by=who,
+                                                 revised_at=timezone.now())
+    case.refresh_from_db(fields=["revision", "revised_by", "revised_at"])
 
 
 def service_day(encounter: Encounter) -> date:
@@ -149,7 +187,9 @@ def _case_for(encounter: Encounter) -> CodingCase:
 # ----------------------------------------------------------------------------- the queue
 
 
-def do_assign_case(encounter: Encounter, coder: Any, *, acting_user: Any) -> CodingCase:
+def do_assign_case(
+    encounter: Encounter, coder: Any, *, acting_user: Any, expected_revision: int | None = None
+) -> CodingCase:
     """Assign a finished encounter to a coder (creating its case); a coded case cannot be reassigned."""
     _require(acting_user, ASSIGN, "assign coding work")
     _require_chart(acting_user, encounter.patient)
@@ -157,6 +197,7 @@ def do_assign_case(encounter: Encounter, coder: Any, *, acting_user: Any) -> Cod
         raise ChartdeskError(NOT_A_CODER.format(user=coder), field="coder")
     with transaction.atomic():
         case = _locked(_case_for(encounter))
+        _fresh(case, expected_revision)
         if case.status in (CaseStatus.CODED, CaseStatus.IN_REVIEW):
             raise ChartdeskError(NOT_EDITABLE.format(status=case.get_status_display().lower()))
         previous = case.assigned_to.username if case.assigned_to else ""
@@ -164,15 +205,19 @@ def do_assign_case(encounter: Encounter, coder: Any, *, acting_user: Any) -> Cod
         case.save(update_fields=["assigned_to", "assigned_at"])
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="assign",
                coder=coder.username, previous=previous)
+        _revised(case, acting_user)
     return case
 
 
-def do_start_coding(encounter: Encounter, *, acting_user: Any, now: Any = None) -> CodingCase:
+def do_start_coding(
+    encounter: Encounter, *, acting_user: Any, now: Any = None, expected_revision: int | None = None
+) -> CodingCase:
     """Open a finished encounter for coding: its case goes in progress, assigned to the coder if nobody has it."""
     _require(acting_user, CODE, "code encounters")
     _require_chart(acting_user, encounter.patient)
     with transaction.atomic():
         case = _locked(_case_for(encounter))
+        _fresh(case, expected_revision)
         if case.assigned_to_id not in (None, acting_user.pk):
             raise PermissionRefused(ASSIGNED_TO_OTHER.format(coder=case.assigned_to))
         if case.status != CaseStatus.READY:
@@ -183,6 +228,7 @@ def do_start_coding(encounter: Encounter, *, acting_user: Any, now: Any = None) 
         case.status, case.started_at = CaseStatus.IN_PROGRESS, moment
         case.save(update_fields=["assigned_to", "assigned_at", "status", "started_at"])
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="start")
+        _revised(case, acting_user)
     return case
 
 
@@ -206,11 +252,14 @@ def _checked_poa(case: CodingCase, checked: code_checks.CheckedCode, poa: str) -
     return poa
 
 
-def do_add_diagnosis(case: CodingCase, code: str, *, poa: str = "", acting_user: Any) -> CodedDiagnosis:
+def do_add_diagnosis(
+    case: CodingCase, code: str, *, poa: str = "", acting_user: Any, expected_revision: int | None = None
+) -> CodedDiagnosis:
     """Add an ICD-10-CM code at the end of the list (the first one added is the principal/first-listed)."""
     _require_chart(acting_user, case.encounter.patient)
     with transaction.atomic():
         case = _locked(case)
+        _fresh(case, expected_revision)
         _editing_mode(case, acting_user)
         checked = code_checks.check_code(CodeSystem.ICD10CM, code, service_day(case.encounter))
         if case.diagnoses.filter(code=checked.code).exists():
@@ -221,14 +270,18 @@ def do_add_diagnosis(case: CodingCase, code: str, *, poa: str = "", acting_user:
                                                   added_by=acting_user)
         _audit(AuditAction.CREATE, acting_user, case, "coded_diagnosis", diagnosis.pk, code=checked.code,
                poa=poa, position=position)
+        _revised(case, acting_user)
     return diagnosis
 
 
-def do_change_diagnosis(diagnosis: CodedDiagnosis, *, code: str, poa: str = "", acting_user: Any) -> CodedDiagnosis:
+def do_change_diagnosis(
+    diagnosis: CodedDiagnosis, *, code: str, poa: str = "", acting_user: Any, expected_revision: int | None = None
+) -> CodedDiagnosis:
     """Replace a diagnosis code or its POA indicator in place (its sequence stays)."""
     _require_chart(acting_user, diagnosis.case.encounter.patient)
     with transaction.atomic():
         case = _locked(diagnosis.case)
+        _fresh(case, expected_revision)
         _editing_mode(case, acting_user)
         checked = code_checks.check_code(CodeSystem.ICD10CM, code, service_day(case.encounter))
         if case.diagnoses.filter(code=checked.code).exclude(pk=diagnosis.pk).exists():
@@ -239,6 +292,7 @@ def do_change_diagnosis(diagnosis: CodedDiagnosis, *, code: str, poa: str = "", 
         diagnosis.save(update_fields=["code", "poa"])
         _audit(AuditAction.UPDATE, acting_user, case, "coded_diagnosis", diagnosis.pk,
                before={"code": before[0], "poa": before[1]}, after={"code": checked.code, "poa": poa})
+        _revised(case, acting_user)
     return diagnosis
 
 
@@ -249,23 +303,30 @@ def _renumber(rows: list[Any]) -> None:
             row.save(update_fields=["position"])
 
 
-def do_remove_diagnosis(diagnosis: CodedDiagnosis, *, acting_user: Any) -> None:
+def do_remove_diagnosis(
+    diagnosis: CodedDiagnosis, *, acting_user: Any, expected_revision: int | None = None
+) -> None:
     """Take a diagnosis off the working list; the ones after it move up."""
     _require_chart(acting_user, diagnosis.case.encounter.patient)
     with transaction.atomic():
         case = _locked(diagnosis.case)
+        _fresh(case, expected_revision)
         _editing_mode(case, acting_user)
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="remove_diagnosis",
                code=diagnosis.code, position=diagnosis.position)
         CodedDiagnosis.objects.filter(pk=diagnosis.pk).delete()
         _renumber(list(case.diagnoses.order_by("position")))
+        _revised(case, acting_user)
 
 
-def do_move_diagnosis(diagnosis: CodedDiagnosis, *, to_position: int, acting_user: Any) -> None:
+def do_move_diagnosis(
+    diagnosis: CodedDiagnosis, *, to_position: int, acting_user: Any, expected_revision: int | None = None
+) -> None:
     """Resequence: put the diagnosis at `to_position` (1 makes it principal / first-listed)."""
     _require_chart(acting_user, diagnosis.case.encounter.patient)
     with transaction.atomic():
         case = _locked(diagnosis.case)
+        _fresh(case, expected_revision)
         _editing_mode(case, acting_user)
         rows = [row for row in case.diagnoses.order_by("position") if row.pk != diagnosis.pk]
         target = min(max(int(to_position), 1), len(rows) + 1)
@@ -274,6 +335,7 @@ def do_move_diagnosis(diagnosis: CodedDiagnosis, *, to_position: int, acting_use
         _renumber(rows)
         _audit(AuditAction.UPDATE, acting_user, case, "coded_diagnosis", diagnosis.pk, change="sequence",
                code=diagnosis.code, from_position=diagnosis.position, to_position=target)
+        _revised(case, acting_user)
 
 
 # ----------------------------------------------------------------------------- procedures
@@ -289,6 +351,7 @@ def do_add_procedure(
     modifiers: str | list[str] = "",
     units: Any = 1,
     acting_user: Any,
+    expected_revision: int | None = None,
 ) -> CodedProcedure:
     """Add a procedure: ICD-10-PCS for inpatient stays; CPT/HCPCS with modifiers and units otherwise."""
     _require_chart(acting_user, case.encounter.patient)
@@ -296,6 +359,7 @@ def do_add_procedure(
         raise ChartdeskError(SYSTEM_UNKNOWN, field="system")
     with transaction.atomic():
         case = _locked(case)
+        _fresh(case, expected_revision)
         _editing_mode(case, acting_user)
         encounter = case.encounter
         if system == ProcedureSystem.ICD10PCS and not is_inpatient(case):
@@ -328,18 +392,23 @@ def do_add_procedure(
         _audit(AuditAction.CREATE, acting_user, case, "coded_procedure", procedure.pk, system=system,
                code=checked.code, modifiers=checked_modifiers, units=units_value,
                performed_on=performed_on.isoformat(), provider_id=provider.pk)
+        _revised(case, acting_user)
     return procedure
 
 
-def do_remove_procedure(procedure: CodedProcedure, *, acting_user: Any) -> None:
+def do_remove_procedure(
+    procedure: CodedProcedure, *, acting_user: Any, expected_revision: int | None = None
+) -> None:
     _require_chart(acting_user, procedure.case.encounter.patient)
     with transaction.atomic():
         case = _locked(procedure.case)
+        _fresh(case, expected_revision)
         _editing_mode(case, acting_user)
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="remove_procedure",
                system=procedure.system, code=procedure.code)
         CodedProcedure.objects.filter(pk=procedure.pk).delete()
         _renumber(list(case.procedures.order_by("position")))
+        _revised(case, acting_user)
 
 
 # ----------------------------------------------------------------------------- physician queries
@@ -376,7 +445,13 @@ def _quoted_indicators(encounter: Encounter, indicators: str) -> list[str]:
 
 
 def do_send_query(
-    case: CodingCase, *, provider: Provider | None, template: str, indicators: str, acting_user: Any
+    case: CodingCase,
+    *,
+    provider: Provider | None,
+    template: str,
+    indicators: str,
+    acting_user: Any,
+    expected_revision: int | None = None,
 ) -> PhysicianQuery:
     """Put the case on hold and send the provider a query from a non-leading template.
 
@@ -389,6 +464,7 @@ def do_send_query(
         raise ChartdeskError(TEMPLATE_UNKNOWN, field="template")
     with transaction.atomic():
         case = _locked(case)
+        _fresh(case, expected_revision)
         if _editing_mode(case, acting_user) != "coding":
             raise ChartdeskError(NOT_EDITABLE.format(status=case.get_status_display().lower()))
         if provider is None or provider not in providers_of(case.encounter):
@@ -403,6 +479,7 @@ def do_send_query(
             case.save(update_fields=["status", "hold_since"])
         _audit(AuditAction.CREATE, acting_user, case, "physician_query", query.pk, template=chosen.slug,
                provider_id=provider.pk)
+        _revised(case, acting_user)
     return query
 
 
@@ -435,17 +512,19 @@ def do_answer_query(query: PhysicianQuery, *, answer: str, detail: str = "", act
             locked_case.save(update_fields=["status", "hold_since", "hold_seconds"])
         _audit(AuditAction.UPDATE, acting_user, locked_case, "physician_query", query.pk, change="answer",
                answer=answer)
+        _revised(locked_case, acting_user)
     return query
 
 
 # ----------------------------------------------------------------------------- completing and review
 
 
-def do_complete_coding(case: CodingCase, *, acting_user: Any) -> CodingCase:
+def do_complete_coding(case: CodingCase, *, acting_user: Any, expected_revision: int | None = None) -> CodingCase:
     """Mark the encounter coded and ready for billing (no open query, POA on every inpatient diagnosis)."""
     _require_chart(acting_user, case.encounter.patient)
     with transaction.atomic():
         case = _locked(case)
+        _fresh(case, expected_revision)
         if _editing_mode(case, acting_user) != "coding":
             raise ChartdeskError(NOT_EDITABLE.format(status=case.get_status_display().lower()))
         if case.queries.filter(status=QueryStatus.OPEN).exists():
@@ -466,29 +545,33 @@ def do_complete_coding(case: CodingCase, *, acting_user: Any) -> CodingCase:
         case.save(update_fields=["status", "coded_at", "coded_by", "codes_submitted"])
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="complete",
                codes=case.codes_submitted)
+        _revised(case, acting_user)
     return case
 
 
-def do_start_review(case: CodingCase, *, acting_user: Any) -> CodingCase:
+def do_start_review(case: CodingCase, *, acting_user: Any, expected_revision: int | None = None) -> CodingCase:
     """Take a coded encounter into second-level review (it leaves the billing-ready list meanwhile)."""
     _require(acting_user, REVIEW, "review coded encounters")
     _require_chart(acting_user, case.encounter.patient)
     with transaction.atomic():
         case = _locked(case)
+        _fresh(case, expected_revision)
         if case.status != CaseStatus.CODED:
             raise ChartdeskError(NOT_CODED)
         case.status, case.review_baseline = CaseStatus.IN_REVIEW, snapshot(case)
         case.save(update_fields=["status", "review_baseline"])
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="start_review")
+        _revised(case, acting_user)
     return case
 
 
-def do_finish_review(case: CodingCase, *, acting_user: Any) -> CodingCase:
+def do_finish_review(case: CodingCase, *, acting_user: Any, expected_revision: int | None = None) -> CodingCase:
     """Close the review: every difference from the coder's codes is kept as a ReviewChange (before/after)."""
     _require(acting_user, REVIEW, "review coded encounters")
     _require_chart(acting_user, case.encounter.patient)
     with transaction.atomic():
         case = _locked(case)
+        _fresh(case, expected_revision)
         if case.status != CaseStatus.IN_REVIEW:
             raise ChartdeskError(NOT_IN_REVIEW)
         changes = record_review_changes(case, reviewer=acting_user)
@@ -496,6 +579,7 @@ def do_finish_review(case: CodingCase, *, acting_user: Any) -> CodingCase:
         case.save(update_fields=["status", "reviewed_at", "reviewed_by"])
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="finish_review",
                changes=len(changes))
+        _revised(case, acting_user)
     return case
 
 
@@ -509,15 +593,24 @@ def do_decide_suggestion(
     suggested_code: str,
     final_code: str = "",
     poa: str = "",
+    system: str = CodeSystem.ICD10CM,
+    performed_on: date | None = None,
+    provider: Provider | None = None,
     acting_user: Any,
+    expected_revision: int | None = None,
 ) -> SuggestionDecision:
-    """Keep what the coder did with one diagnosis suggestion; accepting or editing also codes it.
+    """Keep what the coder did with one suggestion; accepting or editing also codes it.
 
-    The suggestion and its evidence are found again on the server from the encounter's documents,
-    so what is kept is what the engine showed, not what a browser sent.
+    A diagnosis suggestion (ICD-10-CM) goes on the diagnosis list with its POA; a procedure
+    suggestion (ICD-10-PCS, inpatient stays) on the procedure list, with the date and provider the
+    coder gives, checked as any procedure is. The suggestion and its evidence are found again on the
+    server from the encounter's documents, so what is kept is what the engine showed, not what a
+    browser sent.
     """
     if decision not in SuggestionDecision.Decision.values:
         raise ChartdeskError(DECISION_UNKNOWN, field="decision")
+    if system not in (CodeSystem.ICD10CM, CodeSystem.ICD10PCS):
+        raise ChartdeskError(SUGGESTION_SYSTEM, field="system")
     suggested = code_checks.normalized(suggested_code)
     final = code_checks.normalized(final_code)
     if decision == SuggestionDecision.Decision.ACCEPTED:
@@ -531,13 +624,17 @@ def do_decide_suggestion(
     _require_chart(acting_user, case.encounter.patient)
     with transaction.atomic():
         locked = _locked(case)
+        _fresh(locked, expected_revision)
         if _editing_mode(locked, acting_user) != "coding":
             raise ChartdeskError(NOT_EDITABLE.format(status=locked.get_status_display().lower()))
         offered = next((item for item in assist.suggestions_for(locked)
-                        if item.code == suggested and item.system == CodeSystem.ICD10CM), None)
+                        if item.code == suggested and item.system == system), None)
         if offered is None:
-            raise ChartdeskError(SUGGESTION_GONE.format(code=code_checks.dotted(CodeSystem.ICD10CM, suggested)))
-        if final:
+            raise ChartdeskError(SUGGESTION_GONE.format(code=code_checks.dotted(system, suggested)))
+        if final and system == CodeSystem.ICD10PCS:
+            do_add_procedure(locked, system=ProcedureSystem.ICD10PCS, code=final, performed_on=performed_on,
+                             provider=provider, acting_user=acting_user)
+        elif final:
             do_add_diagnosis(locked, final, poa=poa, acting_user=acting_user)
         evidence = offered.evidence[0] if offered.evidence else None
         decided = SuggestionDecision.objects.create(
@@ -548,5 +645,6 @@ def do_decide_suggestion(
             decided_by=acting_user,
         )
         _audit(AuditAction.CREATE, acting_user, locked, "suggestion_decision", decided.pk, decision=decision,
-               suggested=suggested, final=final)
+               system=system, suggested=suggested, final=final)
+        _revised(locked, acting_user)
     return decided

@@ -69,7 +69,8 @@ CONTEXT_CHARACTERS = 60
 
 
 def suggestions_for(case: CodingCase) -> list[ShownSuggestion]:
-    """Suggestions for the encounter's current documents, less codes already coded or already decided."""
+    """Suggestions (diagnoses; procedures too for inpatient stays) for the encounter's current
+    documents, less codes already coded or already decided."""
     encounter = case.encounter
     documents = {
         str(document.pk): document
@@ -87,13 +88,15 @@ def suggestions_for(case: CodingCase) -> list[ShownSuggestion]:
         sex=patient.sex if patient.sex in ("F", "M") else None,
         age=age_on(patient.birth_date, service_day(encounter)),
     )
-    handled = set(case.diagnoses.values_list("code", flat=True)) | set(
-        case.suggestion_decisions.values_list("suggested_code", flat=True)
-    )
+    # Keyed by system too: a diagnosis and a procedure code may share characters.
+    diagnosis_codes = case.diagnoses.values_list("code", flat=True)
+    handled: set[tuple[str, str]] = {(str(CodeSystem.ICD10CM), code) for code in diagnosis_codes}
+    handled |= set(case.procedures.values_list("system", "code"))
+    handled |= set(case.suggestion_decisions.values_list("system", "suggested_code"))
     shown = []
     for suggestion in found:
         code = suggestion.code.replace(".", "").upper()
-        if code in handled:
+        if (suggestion.system, code) in handled:
             continue
         evidence = tuple(
             ShownEvidence(

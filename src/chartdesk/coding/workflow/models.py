@@ -46,6 +46,12 @@ class CodingCase(LegalRecordModel):
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # Raised by every change to the case or its codes. The coding screen posts the revision it showed,
+    # so a change made from a stale screen (another coder, another tab) is refused, not silently merged.
+    revision = models.PositiveIntegerField(default=0)
+    revised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    revised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         permissions = [

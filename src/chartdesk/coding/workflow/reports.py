@@ -76,14 +76,13 @@ def coder_figures(since: datetime.datetime, until: datetime.datetime) -> list[Co
     return sorted(lines, key=lambda line: line.coder.username)
 
 
-def suggestion_precision(since: datetime.datetime, until: datetime.datetime) -> dict[str, Any]:
-    """Accepted, edited and rejected suggestions in the period, and their precision as the CAC
-    engine's own feedback measure counts it (accepted / all decided)."""
+SUGGESTED_SYSTEMS = (("icd10cm", "Diagnoses (ICD-10-CM)"), ("icd10pcs", "Procedures (ICD-10-PCS)"))
+
+
+def _acceptance(rows: list[tuple[str, str, str]]) -> dict[str, Any]:
     from chartdesk.coding.suggest.feedback import decision_for, scores_from_decisions
     from chartdesk.coding.workflow.models import SuggestionDecision
 
-    in_period = SuggestionDecision.objects.filter(decided_at__gte=since, decided_at__lt=until)
-    rows = list(in_period.values_list("decision", "suggested_code", "final_code"))
     scores = scores_from_decisions(
         decision_for(decision, suggested_code=suggested, final_code=final) for decision, suggested, final in rows
     )
@@ -94,3 +93,21 @@ def suggestion_precision(since: datetime.datetime, until: datetime.datetime) -> 
         "rejected": decisions.count(SuggestionDecision.Decision.REJECTED),
         "precision": scores.precision if rows else None,
     }
+
+
+def suggestion_precision(since: datetime.datetime, until: datetime.datetime) -> dict[str, Any]:
+    """Accepted, edited and rejected suggestions in the period, and their precision as the CAC
+    engine's own feedback measure counts it (accepted / all decided): all together, then apart for
+    diagnosis and procedure suggestions (`by_system`, one entry per suggested code system)."""
+    from chartdesk.coding.workflow.models import SuggestionDecision
+
+    in_period = SuggestionDecision.objects.filter(decided_at__gte=since, decided_at__lt=until)
+    rows = list(in_period.values_list("system", "decision", "suggested_code", "final_code"))
+    figures = _acceptance([(decision, suggested, final) for _, decision, suggested, final in rows])
+    figures["by_system"] = [
+        {"system": system, "label": label,
+         **_acceptance([(decision, suggested, final) for row_system, decision, suggested, final in rows
+                        if row_system == system])}
+        for system, label in SUGGESTED_SYSTEMS
+    ]
+    return figures

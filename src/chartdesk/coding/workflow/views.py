@@ -2,6 +2,9 @@
 
 Thin views: reads through access.py and queue.py, writes through actions.py. Every change is a POST
 that comes back to the coding screen (post/redirect/get) with the action's message on refusal.
+Every form on the coding screen carries the case revision it showed; a change posted from a stale
+screen answers 409 with who changed the case and when, and changes nothing (the action checks the
+revision under the row lock).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from chartdesk.coding.workflow.models import (
 from chartdesk.coding.workflow.query_templates import TEMPLATES
 from chartdesk.coding.workflow.queue import QueueFilters, case_of, coding_queue, dnfb_summary, payers_in_queue
 from chartdesk.coding.workflow.reports import coder_figures, suggestion_precision
-from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
 from chartdesk.core.forms import posted_id
 from chartdesk.core.permissions import requires, signed_in
 
@@ -177,6 +180,19 @@ def _refused(request: HttpRequest, refusal: ChartdeskError) -> None:
     messages.error(request, refusal.message)
 
 
+def _posted_revision(request: HttpRequest) -> int:
+    """The case revision the screen showed. A post without one is from no screen of this version:
+    -1 matches no revision, so it is refused as stale rather than applied blind."""
+    raw = request.POST.get("revision", "").strip()
+    return int(raw) if raw.isdecimal() and len(raw) <= 9 else -1
+
+
+def _stale(request: HttpRequest, encounter: Any, refusal: ConcurrentChange) -> HttpResponse:
+    return render(request, "coding_workflow/stale.html", {
+        "encounter": encounter, "patient": encounter.patient, "problem": refusal.message,
+    }, status=409)
+
+
 def _case_or_404(encounter: Any) -> CodingCase:
     case = case_of(encounter)
     if case is None:
@@ -197,7 +213,9 @@ def _open_case(request: HttpRequest, encounter_id: int) -> tuple[Any, CodingCase
 def start_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     encounter = access_codable_encounter_by_id(request.user, encounter_id)
     try:
-        actions.do_start_coding(encounter, acting_user=request.user)
+        actions.do_start_coding(encounter, acting_user=request.user, expected_revision=_posted_revision(request))
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
     except ChartdeskError as refusal:
         _refused(request, refusal)
     return redirect(_screen_url(encounter.pk))
@@ -210,8 +228,11 @@ def assign_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     encounter = access_codable_encounter_by_id(request.user, encounter_id)
     coder = get_user_model().objects.filter(pk=posted_id(request, "coder"), is_active=True).first()
     try:
-        actions.do_assign_case(encounter, coder, acting_user=request.user)
+        actions.do_assign_case(encounter, coder, acting_user=request.user,
+                               expected_revision=_posted_revision(request))
         messages.success(request, f"Assigned to {coder}.")
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
     except ChartdeskError as refusal:
         _refused(request, refusal)
     return redirect(_screen_url(encounter.pk))
@@ -228,9 +249,10 @@ def _code_operation(request: HttpRequest, case: CodingCase) -> str:
     """Run the code-list change the form asked for; the success message, or raises ChartdeskError."""
     operation = request.POST.get("operation", "")
     user = request.user
+    revision = _posted_revision(request)
     if operation == "add_diagnosis":
         row = actions.do_add_diagnosis(case, request.POST.get("code", ""), poa=request.POST.get("poa", ""),
-                                       acting_user=user)
+                                       acting_user=user, expected_revision=revision)
         return f"Added {codes.dotted(CodeSystem.ICD10CM, row.code)}."
     if operation == "add_procedure":
         raw_day = request.POST.get("performed_on", "")
@@ -241,30 +263,33 @@ def _code_operation(request: HttpRequest, case: CodingCase) -> str:
         procedure = actions.do_add_procedure(
             case, system=request.POST.get("system", ""), code=request.POST.get("code", ""), performed_on=day,
             provider=provider, modifiers=request.POST.get("modifiers", ""), units=request.POST.get("units") or 1,
-            acting_user=user,
+            acting_user=user, expected_revision=revision,
         )
         return f"Added procedure {procedure.code}."
     if operation in {"change_diagnosis", "move_diagnosis", "remove_diagnosis"}:
         diagnosis = case.diagnoses.filter(pk=posted_id(request, "diagnosis")).first()
         if diagnosis is None:
+            actions.refuse_if_stale(case, revision)
             raise ChartdeskError("That diagnosis is no longer on this encounter; reload the page.")
         if operation == "change_diagnosis":
             actions.do_change_diagnosis(diagnosis, code=request.POST.get("code", ""),
-                                        poa=request.POST.get("poa", ""), acting_user=user)
+                                        poa=request.POST.get("poa", ""), acting_user=user, expected_revision=revision)
             return "Diagnosis changed."
         if operation == "move_diagnosis":
             target = request.POST.get("to_position", "")
             if not target.isdecimal():
                 raise ChartdeskError("Choose where to move the diagnosis.")
-            actions.do_move_diagnosis(diagnosis, to_position=int(target), acting_user=user)
+            actions.do_move_diagnosis(diagnosis, to_position=int(target), acting_user=user,
+                                      expected_revision=revision)
             return "Sequence changed."
-        actions.do_remove_diagnosis(diagnosis, acting_user=user)
+        actions.do_remove_diagnosis(diagnosis, acting_user=user, expected_revision=revision)
         return "Diagnosis removed."
     if operation == "remove_procedure":
         listed = case.procedures.filter(pk=posted_id(request, "procedure")).first()
         if listed is None:
+            actions.refuse_if_stale(case, revision)
             raise ChartdeskError("That procedure is no longer on this encounter; reload the page.")
-        actions.do_remove_procedure(listed, acting_user=user)
+        actions.do_remove_procedure(listed, acting_user=user, expected_revision=revision)
         return "Procedure removed."
     raise ChartdeskError("Unknown change to the code list.")
 
@@ -277,6 +302,8 @@ def codes_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     encounter, case = _open_case(request, encounter_id)
     try:
         messages.success(request, _code_operation(request, case))
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
     except ChartdeskError as refusal:
         _refused(request, refusal)
     return redirect(_screen_url(encounter.pk))
@@ -290,8 +317,11 @@ def query_new_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     provider = Provider.objects.filter(pk=posted_id(request, "provider")).first()
     try:
         query = actions.do_send_query(case, provider=provider, template=request.POST.get("template", ""),
-                                      indicators=request.POST.get("indicators", ""), acting_user=request.user)
+                                      indicators=request.POST.get("indicators", ""), acting_user=request.user,
+                                      expected_revision=_posted_revision(request))
         messages.success(request, f"Query sent to {query.provider}; the encounter is on hold.")
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
     except ChartdeskError as refusal:
         _refused(request, refusal)
     return redirect(_screen_url(encounter.pk))
@@ -303,9 +333,11 @@ def query_new_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 def complete_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     encounter, case = _open_case(request, encounter_id)
     try:
-        actions.do_complete_coding(case, acting_user=request.user)
+        actions.do_complete_coding(case, acting_user=request.user, expected_revision=_posted_revision(request))
         messages.success(request, f"Encounter {encounter.account_number} is coded and ready for billing.")
         return redirect("coding-work-queue")
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
     except ChartdeskError as refusal:
         _refused(request, refusal)
     return redirect(_screen_url(encounter.pk))
@@ -316,13 +348,16 @@ def complete_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 @opens_records
 def review_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     encounter, case = _open_case(request, encounter_id)
+    revision = _posted_revision(request)
     try:
         if request.POST.get("operation") == "finish":
-            actions.do_finish_review(case, acting_user=request.user)
+            actions.do_finish_review(case, acting_user=request.user, expected_revision=revision)
             changes = case.review_changes.count()
             messages.success(request, f"Review finished with {changes} change{'s' if changes != 1 else ''}.")
         else:
-            actions.do_start_review(case, acting_user=request.user)
+            actions.do_start_review(case, acting_user=request.user, expected_revision=revision)
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
     except ChartdeskError as refusal:
         _refused(request, refusal)
     return redirect(_screen_url(encounter.pk))
@@ -334,11 +369,22 @@ def review_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 def suggestion_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     encounter, case = _open_case(request, encounter_id)
     try:
+        system = request.POST.get("system", CodeSystem.ICD10CM)
+        raw_day = request.POST.get("performed_on", "")
+        day = _parse_date(raw_day)
+        if system == CodeSystem.ICD10PCS and raw_day and day is None:
+            raise ChartdeskError("Procedure date: give it as YYYY-MM-DD.", field="performed_on")
+        provider = Provider.objects.filter(pk=posted_id(request, "provider"), active=True).first() \
+            if system == CodeSystem.ICD10PCS else None
         decided = actions.do_decide_suggestion(
             case, decision=request.POST.get("decision", ""), suggested_code=request.POST.get("suggested_code", ""),
-            final_code=request.POST.get("final_code", ""), poa=request.POST.get("poa", ""), acting_user=request.user,
+            final_code=request.POST.get("final_code", ""), poa=request.POST.get("poa", ""), system=system,
+            performed_on=day, provider=provider, acting_user=request.user,
+            expected_revision=_posted_revision(request),
         )
         messages.success(request, f"Suggestion {decided.get_decision_display().lower()}.")
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
     except ChartdeskError as refusal:
         _refused(request, refusal)
     return redirect(_screen_url(encounter.pk))
@@ -356,12 +402,15 @@ def encoder_view(request: HttpRequest) -> HttpResponse:
         system = CodeSystem.ICD10CM
     day = _parse_date(request.GET.get("on", ""))
     encounter_id = request.GET.get("encounter", "")
+    revision = request.GET.get("revision", "")
     hits = search(text, system=system, limit=10, on=day) if text.strip() else []
     template = "coding_workflow/_encoder_hits.html" if request.htmx else "coding_workflow/encoder_page.html"  # type: ignore[attr-defined]
     return render(request, template, {
         "hits": hits, "text": text, "system": system,
         # Only used to aim the "Add" buttons; the add itself goes through the access checks.
         "encounter_id": int(encounter_id) if encounter_id.isdecimal() else None,
+        # The revision of the coding screen that asked: its "Add" buttons post it back like every form there.
+        "revision": int(revision) if revision.isdecimal() and len(revision) <= 9 else "",
         "inpatient": request.GET.get("inpatient") == "1",
         "poa_choices": PresentOnAdmission.choices,
     })

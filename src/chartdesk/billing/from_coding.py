@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chartdesk.billing.actions import do_create_charges
+from chartdesk.billing.actions import do_create_charges, encounters_ready_to_bill
 from chartdesk.billing.models import ChargeStatus
 from chartdesk.billing.schemas import CodedDiagnosis, CodedEncounter, CodedProcedure
 from chartdesk.charts.models import Encounter, EncounterClass, EncounterStatus, Provider
@@ -59,6 +59,12 @@ def coded_encounters_without_charges() -> list[Encounter]:
         .exclude(status=EncounterStatus.ENTERED_IN_ERROR)
         .select_related("patient").distinct().order_by("id")
     )
+
+
+def encounters_to_bill() -> int:
+    """How many encounters `do_create_claims` takes up: charged with no claim yet, or coded and waiting
+    for their charges (the count the desk shows beside its button)."""
+    return len(encounters_ready_to_bill()) + len(coded_encounters_without_charges())
 
 
 def do_charge_coded_encounters(*, acting_user: Any) -> ChargeRun:

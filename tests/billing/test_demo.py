@@ -1,6 +1,7 @@
 """On a fresh demo database, `demo-data`, `billing create-claims` and `billing export-837` give a real
 837P batch: the demo's recent visits are coded through the coding workflow, and billing charges
-them from those codes (billing.from_coding), not from codes of its own."""
+them from those codes (billing.from_coding), not from codes of its own. The oldest coded visits come
+already billed and remitted, so A/R aging and the denial queue have work."""
 
 from __future__ import annotations
 
@@ -10,9 +11,21 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from chartdesk.audit.models import AuditEvent
-from chartdesk.billing.models import BillingOrganisation, Charge, Claim, ClaimStatus, Coverage, Payer
+from chartdesk.billing.aging import aging_by_patient, aging_by_payer
+from chartdesk.billing.ledger import account_totals
+from chartdesk.billing.models import (
+    BillingOrganisation,
+    Charge,
+    Claim,
+    ClaimStatus,
+    Coverage,
+    Denial,
+    Payer,
+    Remittance,
+)
 from chartdesk.billing.x12.reader837 import read_837
 from chartdesk.billing.x12.validate import pyx12_validate
 from chartdesk.charts.models import Encounter
@@ -21,7 +34,7 @@ from chartdesk.coding.workflow.models import CaseStatus, CodingCase
 
 pytestmark = pytest.mark.django_db
 
-DEMO_PATIENTS = "24"
+DEMO_PATIENTS = "40"
 
 
 def chartdesk(*args: str) -> str:
@@ -41,12 +54,19 @@ def coded_cases() -> list[CodingCase]:
     return list(CodingCase.objects.filter(status=CaseStatus.CODED).select_related("encounter").order_by("pk"))
 
 
+def waiting_to_bill() -> list[Encounter]:
+    """Coded visits the demo left for create-claims: no charge and no claim yet."""
+    return [case.encounter for case in coded_cases()
+            if not case.encounter.charges.exists() and not case.encounter.claims.exists()]
+
+
 def test_the_demo_codes_recent_visits_through_the_coding_workflow_and_leaves_the_queue_work(demo):
     assert BillingOrganisation.objects.get().npi == "1234567893"
     assert Payer.objects.count() == 3
     cases = coded_cases()
-    assert len(cases) >= 3
-    assert f"{len(cases)} recent visits are coded and ready to bill" in demo
+    waiting = waiting_to_bill()
+    assert waiting and len(cases) > len(waiting)  # some wait for create-claims, the oldest come billed
+    assert f"{len(waiting)} recent visits are coded and ready to bill" in demo
     coder = get_user_model().objects.get(username="coder")
     for case in cases:
         assert case.coded_by == coder
@@ -56,7 +76,10 @@ def test_the_demo_codes_recent_visits_through_the_coding_workflow_and_leaves_the
         assert Coverage.objects.filter(patient=case.encounter.patient, rank="primary").exists()
     completions = AuditEvent.objects.filter(object_type="coding_case", detail__change="complete")
     assert completions.count() == len(cases)
-    assert not Charge.objects.exists()  # nothing is charged until billing's own run
+    # Every charge the demo holds was made from a coded visit's codes, none by hand.
+    for charge in Charge.objects.select_related("encounter"):
+        coded = coded_encounter(charge.encounter)
+        assert coded is not None and charge.code in {line.code for line in coded.procedures}
 
     covered_but_uncoded = (Encounter.objects.filter(status="finished", patient__coverages__isnull=False)
                            .exclude(coding_case__status=CaseStatus.CODED).distinct())
@@ -68,22 +91,41 @@ def test_the_demo_codes_recent_visits_through_the_coding_workflow_and_leaves_the
     assert not kept.filter(coding_case__status=CaseStatus.CODED).exists()
 
 
-def test_create_claims_then_export_837_bills_exactly_the_coded_visits(demo, tmp_path):
-    cases = coded_cases()
-    said = chartdesk("billing", "create-claims")
-    assert said.startswith(f"{len(cases)} claims created: {len(cases)} ready, 0 with findings to fix."), said
-    claims = list(Claim.objects.select_related("encounter"))
-    assert sorted(claim.encounter_id for claim in claims) == sorted(case.encounter_id for case in cases)
+def test_the_oldest_coded_visits_come_remitted_with_balances_to_age_and_a_denial_to_work(demo):
+    sent = Claim.objects.filter(rank="primary").exclude(status__in=[ClaimStatus.READY, ClaimStatus.DRAFT])
+    assert sent.filter(status=ClaimStatus.PAID).exists()
+    assert Remittance.objects.exists()
+    [denial] = Denial.objects.filter(status="open")
+    assert denial.claim.status == ClaimStatus.DENIED
+    assert "not deemed a 'medical necessity'" in denial.reason_text
+    today = timezone.localdate()
+    payer_rows, payer_total = aging_by_payer(today)
+    patient_rows, patient_total = aging_by_patient(today)
+    assert payer_rows and payer_total.total > 0  # the denied claim's balance stays with its payer
+    assert patient_rows and patient_total.total > 0  # the coinsurance moved to the patients
+    for claim in sent:
+        totals = account_totals(claim.patient)
+        assert totals["charges"] - totals["payments"] - totals["adjustments"] == totals["balance"] > 0
 
+
+def test_create_claims_then_export_837_bills_the_coded_visits_waiting(demo, tmp_path):
+    waiting = waiting_to_bill()
+    already = set(Claim.objects.values_list("pk", flat=True))
+    said = chartdesk("billing", "create-claims")
+    created = list(Claim.objects.exclude(pk__in=already).select_related("encounter"))
+    assert said.startswith(f"{len(created)} claims created: {len(created)} ready, 0 with findings to fix."), said
+    assert sorted(claim.encounter_id for claim in created) == sorted(encounter.pk for encounter in waiting)
+
+    ready = list(Claim.objects.filter(status=ClaimStatus.READY).select_related("encounter", "payer"))
     out = tmp_path / "demo.837"
     said = chartdesk("billing", "export-837", "--out", str(out))
-    assert re.search(rf"Wrote {len(cases)} claims \(", said), said
-    content = out.read_text()
+    assert re.search(rf"Wrote {len(ready)} claims \(", said), said
+    content = out.read_text(encoding="ascii")
     assert pyx12_validate(content).errors == []
 
     read = {claim.claim_number: claim for claim in read_837(content).claims}
-    assert sorted(read) == sorted(claim.claim_number for claim in claims)
-    for claim in claims:
+    assert sorted(read) == sorted(claim.claim_number for claim in ready)
+    for claim in created:
         coded = coded_encounter(claim.encounter)
         assert coded is not None
         sent = read[claim.claim_number]
@@ -92,4 +134,4 @@ def test_create_claims_then_export_837_bills_exactly_the_coded_visits(demo, tmp_
             (line.code, line.modifiers) for line in coded.procedures
         ]
         assert sent.payer_id == claim.payer.payer_id
-    assert set(Claim.objects.values_list("status", flat=True)) == {ClaimStatus.SUBMITTED}
+    assert not Claim.objects.filter(status=ClaimStatus.READY).exists()

@@ -3,9 +3,10 @@
 Called from core/demo once the clinical demo and the coding demo are loaded, through the same actions
 the desk uses. Recent finished visits get coverage, and most of them are coded through the coding
 workflow's own actions (diagnoses, CPT lines, completed: ready for billing); the rest stay in the
-coding queue. Nothing is charged here: on a fresh demo database `chartdesk billing create-claims`
-charges the coded visits from the fee schedule (billing.from_coding) and claims them, and
-`chartdesk billing export-837` then writes a real 837P batch.
+coding queue. The oldest third of the coded visits come with a history (billing.demo_remittance:
+claimed, sent, remitted, one denied) so A/R aging and the denial queue have work; the others are not
+charged: on a fresh demo database `chartdesk billing create-claims` charges them from the fee
+schedule (billing.from_coding) and claims them, and `chartdesk billing export-837` writes the batch.
 
 Codes are checked against the ICD-10-CM release in effect on each visit's day, so the code set must
 be loaded first (`make demo` does); without it the visits are left uncoded and the count says so.
@@ -22,6 +23,7 @@ from typing import Any
 from django.utils import timezone
 
 from chartdesk.billing.actions import do_add_coverage, do_save_organisation, do_save_payer, do_set_fee
+from chartdesk.billing.demo_remittance import bill_and_remit
 from chartdesk.charts.models import Encounter, EncounterStatus
 from chartdesk.coding.models import CodeSetRelease, CodeSystem
 from chartdesk.coding.workflow.actions import service_day
@@ -63,6 +65,7 @@ VISITS: list[tuple[tuple[str, ...], tuple[DemoProcedure, ...]]] = [
     (("R05.9", "J20.9"), (_cpt("99203"), _cpt("71046"), _cpt("85025"), _cpt("36415"))),
 ]
 MAX_BILLED_VISITS = 40
+MIN_CODED_FOR_HISTORY = 4  # below this, every coded visit is left for create-claims
 LEFT_FOR_THE_CODERS = 5  # every fifth recent visit stays uncoded, so the coding queue has work
 
 
@@ -70,7 +73,12 @@ LEFT_FOR_THE_CODERS = 5  # every fifth recent visit stays uncoded, so the coding
 class BillingDemo:
     covered_visits: int = 0
     coded: int = 0
+    billed: int = 0  # of the coded, the oldest third: claimed, sent and remitted (one denied)
     uncoded: int = 0  # left in the coding queue, or with no ICD-10-CM release in effect on their day
+
+    @property
+    def ready_to_bill(self) -> int:
+        return self.coded - self.billed
 
 
 def recent_visits(leave_alone: Iterable[Encounter]) -> list[Encounter]:
@@ -106,6 +114,7 @@ def load_billing_demo(staff: dict[str, Any], *, seed: int = 1, leave_alone: Iter
     for code, modifier, charge, description in FEES:
         do_set_fee(code, charge, modifier=modifier, description=description, acting_user=billing)
     outcome = BillingDemo()
+    coded: list[Encounter] = []
     covered: set[int] = set()
     for number, encounter in enumerate(recent_visits(leave_alone)):
         attending = encounter.attending
@@ -128,5 +137,9 @@ def load_billing_demo(staff: dict[str, Any], *, seed: int = 1, leave_alone: Iter
             continue
         code_visit(encounter, diagnoses=diagnoses, procedures=procedures, performed_on=day, provider=attending,
                    coder=staff["coder"])
-        outcome.coded += 1
+        coded.append(encounter)
+    outcome.coded = len(coded)
+    if len(coded) >= MIN_CODED_FOR_HISTORY:
+        # The oldest visits (the list is in visit order) come back remitted; the rest wait for create-claims.
+        outcome.billed = len(bill_and_remit(coded[:max(2, len(coded) // 3)], acting_user=billing))
     return outcome

@@ -58,7 +58,7 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
         queue = _coding_demo(staff)
         from chartdesk.billing.demo import load_billing_demo  # billing set-up; recent visits coded for billing
 
-        result.coded_for_billing = load_billing_demo(staff, seed=plan.seed, leave_alone=queue).coded
+        result.coded_for_billing = load_billing_demo(staff, seed=plan.seed, leave_alone=queue).ready_to_bill
         from chartdesk.filing.demo import load_records_demo  # paper charts, pick list, an overdue loan
 
         load_records_demo(staff, list(registered.values()))

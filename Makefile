@@ -17,9 +17,9 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(BIN)/chartdesk migrate --no-input
-	$(BIN)/chartdesk demo-data --patients $(DEMO_PATIENTS) --if-empty
 	$(BIN)/chartdesk codes load icd10cm
 	$(BIN)/chartdesk codes load icd10pcs
+	$(BIN)/chartdesk demo-data --patients $(DEMO_PATIENTS) --if-empty
 	$(BIN)/chartdesk demo-logins --url http://127.0.0.1:$(PORT)/
 	$(BIN)/chartdesk serve --port $(PORT)
 

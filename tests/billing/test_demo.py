@@ -1,37 +1,137 @@
-"""On a fresh demo database, create-claims then export-837 gives a real, valid 837P batch."""
+"""On a fresh demo database, `demo-data`, `billing create-claims` and `billing export-837` give a real
+837P batch: the demo's recent visits are coded through the coding workflow, and billing charges
+them from those codes (billing.from_coding), not from codes of its own. The oldest coded visits come
+already billed and remitted, so A/R aging and the denial queue have work."""
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.utils import timezone
 
-from chartdesk.billing.actions import do_create_claims
-from chartdesk.billing.export import do_export_837
-from chartdesk.billing.models import BillingOrganisation, Charge, Coverage, Payer
+from chartdesk.audit.models import AuditEvent
+from chartdesk.billing.aging import aging_by_patient, aging_by_payer
+from chartdesk.billing.ledger import account_totals
+from chartdesk.billing.models import (
+    BillingOrganisation,
+    Charge,
+    Claim,
+    ClaimStatus,
+    Coverage,
+    Denial,
+    Payer,
+    Remittance,
+)
 from chartdesk.billing.x12.reader837 import read_837
 from chartdesk.billing.x12.validate import pyx12_validate
+from chartdesk.charts.models import Encounter
+from chartdesk.coding.workflow.coded import coded_encounter
+from chartdesk.coding.workflow.models import CaseStatus, CodingCase
 
 pytestmark = pytest.mark.django_db
 
+DEMO_PATIENTS = "40"
 
-def test_the_demo_data_bills_recent_visits_into_a_valid_batch():
-    from django.contrib.auth import get_user_model
 
-    from chartdesk.core.demo.load import load_demo
-    from chartdesk.core.demo.plan import plan_demo
+def chartdesk(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
 
-    plan = plan_demo(patients=40, seed=3, today=timezone.localdate(), zone=timezone.get_current_timezone())
-    load_demo(plan, password="demo-password-for-tests")
+
+@pytest.fixture
+def demo(settings) -> str:
+    settings.MODE = "demo"
+    # `chartdesk demo-data` is the demo_data command
+    return chartdesk("demo_data", "--patients", DEMO_PATIENTS, "--seed", "3")
+
+
+def coded_cases() -> list[CodingCase]:
+    return list(CodingCase.objects.filter(status=CaseStatus.CODED).select_related("encounter").order_by("pk"))
+
+
+def waiting_to_bill() -> list[Encounter]:
+    """Coded visits the demo left for create-claims: no charge and no claim yet."""
+    return [case.encounter for case in coded_cases()
+            if not case.encounter.charges.exists() and not case.encounter.claims.exists()]
+
+
+def test_the_demo_codes_recent_visits_through_the_coding_workflow_and_leaves_the_queue_work(demo):
     assert BillingOrganisation.objects.get().npi == "1234567893"
     assert Payer.objects.count() == 3
-    assert Charge.objects.exists()
-    assert Coverage.objects.exists()
-    billing = get_user_model().objects.get(username="billing")
-    run = do_create_claims(acting_user=billing)
-    assert run.created
-    assert all(claim.status == "ready" for claim in run.created), [
-        list(claim.findings.values_list("message", flat=True)) for claim in run.created
-    ]
-    batch = do_export_837(acting_user=billing)
-    assert pyx12_validate(batch.content).errors == []
-    assert len(read_837(batch.content).claims) == len(run.created)
+    cases = coded_cases()
+    waiting = waiting_to_bill()
+    assert waiting and len(cases) > len(waiting)  # some wait for create-claims, the oldest come billed
+    assert f"{len(waiting)} recent visits are coded and ready to bill" in demo
+    coder = get_user_model().objects.get(username="coder")
+    for case in cases:
+        assert case.coded_by == coder
+        assert case.diagnoses.exists() and case.procedures.exists()
+        assert set(case.procedures.values_list("system", flat=True)) == {"cpt"}
+        assert set(case.diagnoses.values_list("added_by", flat=True)) == {coder.pk}
+        assert Coverage.objects.filter(patient=case.encounter.patient, rank="primary").exists()
+    completions = AuditEvent.objects.filter(object_type="coding_case", detail__change="complete")
+    assert completions.count() == len(cases)
+    # Every charge the demo holds was made from a coded visit's codes, none by hand.
+    for charge in Charge.objects.select_related("encounter"):
+        coded = coded_encounter(charge.encounter)
+        assert coded is not None and charge.code in {line.code for line in coded.procedures}
+
+    covered_but_uncoded = (Encounter.objects.filter(status="finished", patient__coverages__isnull=False)
+                           .exclude(coding_case__status=CaseStatus.CODED).distinct())
+    assert covered_but_uncoded.exists()
+    # The coding demo's stays (the demo provider consults on them, for queries) stay for the coder.
+    doctor = get_user_model().objects.get(username="provider").provider
+    kept = Encounter.objects.filter(care_team__provider=doctor, care_team__role="consulting")
+    assert kept.exists()
+    assert not kept.filter(coding_case__status=CaseStatus.CODED).exists()
+
+
+def test_the_oldest_coded_visits_come_remitted_with_balances_to_age_and_a_denial_to_work(demo):
+    sent = Claim.objects.filter(rank="primary").exclude(status__in=[ClaimStatus.READY, ClaimStatus.DRAFT])
+    assert sent.filter(status=ClaimStatus.PAID).exists()
+    assert Remittance.objects.exists()
+    [denial] = Denial.objects.filter(status="open")
+    assert denial.claim.status == ClaimStatus.DENIED
+    assert "not deemed a 'medical necessity'" in denial.reason_text
+    today = timezone.localdate()
+    payer_rows, payer_total = aging_by_payer(today)
+    patient_rows, patient_total = aging_by_patient(today)
+    assert payer_rows and payer_total.total > 0  # the denied claim's balance stays with its payer
+    assert patient_rows and patient_total.total > 0  # the coinsurance moved to the patients
+    for claim in sent:
+        totals = account_totals(claim.patient)
+        assert totals["charges"] - totals["payments"] - totals["adjustments"] == totals["balance"] > 0
+
+
+def test_create_claims_then_export_837_bills_the_coded_visits_waiting(demo, tmp_path):
+    waiting = waiting_to_bill()
+    already = set(Claim.objects.values_list("pk", flat=True))
+    said = chartdesk("billing", "create-claims")
+    created = list(Claim.objects.exclude(pk__in=already).select_related("encounter"))
+    assert said.startswith(f"{len(created)} claims created: {len(created)} ready, 0 with findings to fix."), said
+    assert sorted(claim.encounter_id for claim in created) == sorted(encounter.pk for encounter in waiting)
+
+    ready = list(Claim.objects.filter(status=ClaimStatus.READY).select_related("encounter", "payer"))
+    out = tmp_path / "demo.837"
+    said = chartdesk("billing", "export-837", "--out", str(out))
+    assert re.search(rf"Wrote {len(ready)} claims \(", said), said
+    content = out.read_text(encoding="ascii")
+    assert pyx12_validate(content).errors == []
+
+    read = {claim.claim_number: claim for claim in read_837(content).claims}
+    assert sorted(read) == sorted(claim.claim_number for claim in ready)
+    for claim in created:
+        coded = coded_encounter(claim.encounter)
+        assert coded is not None
+        sent = read[claim.claim_number]
+        assert list(sent.diagnoses) == [line.code for line in coded.diagnoses]
+        assert [(line.code, line.modifiers) for line in sent.lines] == [
+            (line.code, line.modifiers) for line in coded.procedures
+        ]
+        assert sent.payer_id == claim.payer.payer_id
+    assert not Claim.objects.filter(status=ClaimStatus.READY).exists()

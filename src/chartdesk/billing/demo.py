@@ -1,27 +1,33 @@
-"""Billing demo data: an organisation, payers, coverage, a fee schedule and charges for finished visits.
+"""Billing demo data: an organisation, payers, coverage, a fee schedule and recent visits coded for billing.
 
-Called from core/demo once the clinical demo is loaded, through the same actions the desk uses, so
-that on a fresh demo database `chartdesk billing create-claims` then `chartdesk billing export-837`
-write a real 837P batch.
+Called from core/demo once the clinical demo and the coding demo are loaded, through the same actions
+the desk uses. Recent finished visits get coverage, and most of them are coded through the coding
+workflow's own actions (diagnoses, CPT lines, completed: ready for billing); the rest stay in the
+coding queue. The oldest third of the coded visits come with a history (billing.demo_remittance:
+claimed, sent, remitted, one denied) so A/R aging and the denial queue have work; the others are not
+charged: on a fresh demo database `chartdesk billing create-claims` charges them from the fee
+schedule (billing.from_coding) and claims them, and `chartdesk billing export-837` writes the batch.
+
+Codes are checked against the ICD-10-CM release in effect on each visit's day, so the code set must
+be loaded first (`make demo` does); without it the visits are left uncoded and the count says so.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 
-from chartdesk.billing.actions import (
-    do_add_coverage,
-    do_create_charges,
-    do_save_organisation,
-    do_save_payer,
-    do_set_fee,
-)
-from chartdesk.billing.schemas import CodedDiagnosis, CodedEncounter, CodedProcedure
+from chartdesk.billing.actions import do_add_coverage, do_save_organisation, do_save_payer, do_set_fee
+from chartdesk.billing.demo_remittance import bill_and_remit
 from chartdesk.charts.models import Encounter, EncounterStatus
+from chartdesk.coding.models import CodeSetRelease, CodeSystem
+from chartdesk.coding.workflow.actions import service_day
+from chartdesk.coding.workflow.demo import DemoProcedure, code_visit
 
 FEES = [
     ("99202", "", "110.00", "New patient visit, straightforward"),
@@ -42,18 +48,59 @@ PAYERS = [
     ("Medicare Part B (Demo)", "MCRB0", "MB", 365),
     ("Heartland Medicaid", "HMCD1", "MC", 365),
 ]
-VISITS = [
-    (("E11.9", "I10"), (("99214", ("25",), 1), ("36415", (), 1), ("80053", (), 1))),
-    (("J06.9",), (("99213", (), 1),)),
-    (("I10", "R07.89"), (("99214", (), 1), ("93000", (), 1))),
-    (("E53.8", "D51.9"), (("99213", (), 1), ("J3420", (), 1), ("96372", (), 1))),
-    (("R05.9", "J20.9"), (("99203", (), 1), ("71046", (), 1), ("85025", (), 1), ("36415", (), 1))),
+
+
+def _cpt(code: str, *modifiers: str) -> DemoProcedure:
+    return DemoProcedure("cpt", code, modifiers)
+
+
+# What the demo's coder codes: diagnoses in sequence (first-listed first) and the CPT lines, every one
+# priced in FEES. CPT only: HCPCS codes are checked against a loaded HCPCS release, which the demo has
+# not got (J3420 stays in the fee schedule for charges entered by hand).
+VISITS: list[tuple[tuple[str, ...], tuple[DemoProcedure, ...]]] = [
+    (("E11.9", "I10"), (_cpt("99214", "25"), _cpt("36415"), _cpt("80053"))),
+    (("J06.9",), (_cpt("99213"),)),
+    (("I10", "R07.89"), (_cpt("99214"), _cpt("93000"))),
+    (("E53.8", "D51.9"), (_cpt("99213"), _cpt("85025"), _cpt("36415"))),
+    (("R05.9", "J20.9"), (_cpt("99203"), _cpt("71046"), _cpt("85025"), _cpt("36415"))),
 ]
 MAX_BILLED_VISITS = 40
+MIN_CODED_FOR_HISTORY = 4  # below this, every coded visit is left for create-claims
+LEFT_FOR_THE_CODERS = 5  # every fifth recent visit stays uncoded, so the coding queue has work
 
 
-def load_billing_demo(staff: dict[str, Any], *, seed: int = 1) -> int:
-    """Set up billing and charge recent finished outpatient visits; returns how many were charged."""
+@dataclass
+class BillingDemo:
+    covered_visits: int = 0
+    coded: int = 0
+    billed: int = 0  # of the coded, the oldest third: claimed, sent and remitted (one denied)
+    uncoded: int = 0  # left in the coding queue, or with no ICD-10-CM release in effect on their day
+
+    @property
+    def ready_to_bill(self) -> int:
+        return self.coded - self.billed
+
+
+def recent_visits(leave_alone: Iterable[Encounter]) -> list[Encounter]:
+    """Finished outpatient visits of the last 150 days (inside every demo payer's filing limit)."""
+    since = timezone.now() - timedelta(days=150)
+    return list(
+        Encounter.objects.filter(encounter_class="outpatient", status=EncounterStatus.FINISHED, admit_at__gte=since,
+                                 patient__restriction="", coding_case__isnull=True)
+        .exclude(pk__in=[encounter.pk for encounter in leave_alone])
+        .select_related("patient").prefetch_related("care_team__provider").order_by("admit_at")[:MAX_BILLED_VISITS]
+    )
+
+
+def _codable(encounter: Encounter) -> bool:
+    """An ICD-10-CM release is in effect on the visit and on the day it was closed (the coding day)."""
+    days = {timezone.localtime(encounter.admit_at).date(), service_day(encounter)}
+    return all(CodeSetRelease.objects.in_effect(CodeSystem.ICD10CM, day) for day in days)
+
+
+def load_billing_demo(staff: dict[str, Any], *, seed: int = 1, leave_alone: Iterable[Encounter] = ()) -> BillingDemo:
+    """Set up billing, cover recent finished visits and code most of them for billing.
+    `leave_alone`: encounters another demo keeps for itself (the coding queue's own stays)."""
     billing = staff["billing"]
     rng = random.Random(seed)
     do_save_organisation(
@@ -66,15 +113,10 @@ def load_billing_demo(staff: dict[str, Any], *, seed: int = 1) -> int:
                             timely_filing_days=days) for name, payer_id, indicator, days in PAYERS]
     for code, modifier, charge, description in FEES:
         do_set_fee(code, charge, modifier=modifier, description=description, acting_user=billing)
-    since = timezone.now() - timedelta(days=150)
-    visits = (
-        Encounter.objects.filter(encounter_class="outpatient", status=EncounterStatus.FINISHED, admit_at__gte=since,
-                                 patient__restriction="")
-        .select_related("patient").prefetch_related("care_team__provider").order_by("admit_at")
-    )
-    charged = 0
+    outcome = BillingDemo()
+    coded: list[Encounter] = []
     covered: set[int] = set()
-    for encounter in visits[:MAX_BILLED_VISITS]:
+    for number, encounter in enumerate(recent_visits(leave_alone)):
         attending = encounter.attending
         if attending is None:
             continue
@@ -87,13 +129,17 @@ def load_billing_demo(staff: dict[str, Any], *, seed: int = 1) -> int:
                 do_add_coverage(patient, payer=payers[0], rank="secondary", member_id=f"SUP{patient.pk:07d}",
                                 acting_user=billing)
             covered.add(patient.pk)
+        outcome.covered_visits += 1
         diagnoses, procedures = rng.choice(VISITS)
         day = timezone.localtime(encounter.admit_at).date()
-        coded = CodedEncounter(
-            diagnoses=[CodedDiagnosis(code, principal=n == 0) for n, code in enumerate(diagnoses)],
-            procedures=[CodedProcedure(code, modifiers=mods, units=units, date=day, provider=attending)
-                        for code, mods, units in procedures],
-        )
-        do_create_charges(encounter, coded, acting_user=billing)
-        charged += 1
-    return charged
+        if number % LEFT_FOR_THE_CODERS == LEFT_FOR_THE_CODERS - 1 or not _codable(encounter):
+            outcome.uncoded += 1
+            continue
+        code_visit(encounter, diagnoses=diagnoses, procedures=procedures, performed_on=day, provider=attending,
+                   coder=staff["coder"])
+        coded.append(encounter)
+    outcome.coded = len(coded)
+    if len(coded) >= MIN_CODED_FOR_HISTORY:
+        # The oldest visits (the list is in visit order) come back remitted; the rest wait for create-claims.
+        outcome.billed = len(bill_and_remit(coded[:max(2, len(coded) // 3)], acting_user=billing))
+    return outcome

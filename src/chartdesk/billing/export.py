@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -39,35 +40,54 @@ from chartdesk.core.errors import ChartdeskError, PermissionRefused
 NOTHING_READY = "No claim is ready to send."
 NO_ORGANISATION = "Set up the billing organisation first."
 
+# Letters NFKD does not take apart into a base letter and marks.
+_SPELLED_OUT = str.maketrans({"ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Ø": "O", "ø": "o",
+                              "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Þ": "TH", "þ": "th", "ı": "i"})
+
+
+def x12_text(value: str) -> str:
+    """`value` in the X12 character set, which is ASCII: Núñez becomes Nunez, Strauß Strauss, and any
+    other character outside ASCII a space. Done per field, before the writer removes separators, so
+    no decomposed character can turn into a delimiter inside the file."""
+    if value.isascii():
+        return value
+    letters = unicodedata.normalize("NFKD", value.translate(_SPELLED_OUT))
+    kept = "".join(char for char in letters if not unicodedata.combining(char))
+    return "".join(char if char.isascii() else " " for char in kept)
+
 
 def organisation_data(organisation: BillingOrganisation) -> OrganisationData:
     return OrganisationData(
-        name=organisation.name, npi=organisation.npi, tax_id=organisation.tax_id, taxonomy=organisation.taxonomy,
-        address_line=organisation.address_line, city=organisation.city, state=organisation.state,
-        zip_code=organisation.zip_code, contact_name=organisation.contact_name, phone=organisation.phone,
+        name=x12_text(organisation.name), npi=organisation.npi, tax_id=organisation.tax_id,
+        taxonomy=organisation.taxonomy, address_line=x12_text(organisation.address_line),
+        city=x12_text(organisation.city), state=organisation.state, zip_code=organisation.zip_code,
+        contact_name=x12_text(organisation.contact_name), phone=organisation.phone,
         submitter_id=organisation.submitter_id, receiver_id=organisation.receiver_id,
-        receiver_name=organisation.receiver_name, production=organisation.production,
+        receiver_name=x12_text(organisation.receiver_name), production=organisation.production,
     )
 
 
 def _provider(provider: Provider | None) -> ProviderData | None:
     if provider is None:
         return None
-    return ProviderData(family_name=provider.family_name, given_name=provider.given_name, npi=provider.npi)
+    return ProviderData(family_name=x12_text(provider.family_name), given_name=x12_text(provider.given_name),
+                        npi=provider.npi)
 
 
 def _subscriber(coverage: Coverage) -> Party:
     return Party(
-        family_name=coverage.subscriber_family_name, given_name=coverage.subscriber_given_name,
-        identifier=coverage.member_id, address_line=coverage.subscriber_address_line, city=coverage.subscriber_city,
+        family_name=x12_text(coverage.subscriber_family_name), given_name=x12_text(coverage.subscriber_given_name),
+        identifier=x12_text(coverage.member_id), address_line=x12_text(coverage.subscriber_address_line),
+        city=x12_text(coverage.subscriber_city),
         state=coverage.subscriber_state, zip_code=coverage.subscriber_zip, birth_date=coverage.subscriber_birth_date,
         sex=coverage.subscriber_sex,
     )
 
 
 def _payer(payer: Payer) -> Party:
-    return Party(family_name=payer.name, identifier=payer.payer_id, address_line=payer.address_line,
-                 city=payer.city, state=payer.state, zip_code=payer.zip_code)
+    return Party(family_name=x12_text(payer.name), identifier=payer.payer_id,
+                 address_line=x12_text(payer.address_line), city=x12_text(payer.city), state=payer.state,
+                 zip_code=payer.zip_code)
 
 
 def _patient_party(claim: Claim) -> Party:
@@ -75,9 +95,9 @@ def _patient_party(claim: Claim) -> Party:
     address = patient.addresses.filter(active=True).order_by("id").first()
     coverage = claim.coverage
     return Party(
-        family_name=patient.family_name, given_name=patient.given_name,
-        address_line=address.line1 if address else coverage.subscriber_address_line,
-        city=address.city if address else coverage.subscriber_city,
+        family_name=x12_text(patient.family_name), given_name=x12_text(patient.given_name),
+        address_line=x12_text(address.line1 if address else coverage.subscriber_address_line),
+        city=x12_text(address.city if address else coverage.subscriber_city),
         state=address.state if address else coverage.subscriber_state,
         zip_code=(address.postal_code if address else coverage.subscriber_zip).replace("-", ""),
         birth_date=patient.birth_date, sex=patient.sex,
@@ -90,7 +110,7 @@ def _other_payer(claim: Claim, adjudication: PrimaryAdjudication | None) -> Othe
         return None
     coverage = primary.coverage
     return OtherPayerData(
-        responsibility="P", relationship=coverage.relationship, group_number=coverage.group_number,
+        responsibility="P", relationship=coverage.relationship, group_number=x12_text(coverage.group_number),
         filing_indicator=primary.payer.claim_filing_indicator, subscriber=_subscriber(coverage),
         payer=_payer(primary.payer), paid_amount=adjudication.payment.paid_amount,
         adjustments=adjudication.claim_adjustments, adjudication_date=adjudication.adjudication_date,
@@ -123,7 +143,7 @@ def claim_data(claim: Claim) -> ClaimData:
     return ClaimData(
         claim_number=claim.claim_number, total=claim.total_charge, place_of_service=claim.place_of_service,
         responsibility="P" if claim.rank == CoverageRank.PRIMARY else "S", relationship=coverage.relationship,
-        group_number=coverage.group_number, filing_indicator=claim.payer.claim_filing_indicator,
+        group_number=x12_text(coverage.group_number), filing_indicator=claim.payer.claim_filing_indicator,
         subscriber=_subscriber(coverage), patient=_patient_party(claim), payer=_payer(claim.payer),
         diagnoses=tuple(claim.diagnoses),
         lines=tuple(

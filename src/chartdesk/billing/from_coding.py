@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chartdesk.billing.actions import do_create_charges
+from chartdesk.billing.actions import do_create_charges, encounters_ready_to_bill
 from chartdesk.billing.models import ChargeStatus
 from chartdesk.billing.schemas import CodedDiagnosis, CodedEncounter, CodedProcedure
 from chartdesk.charts.models import Encounter, EncounterClass, EncounterStatus, Provider
@@ -61,24 +61,37 @@ def coded_encounters_without_charges() -> list[Encounter]:
     )
 
 
+def encounters_to_bill() -> int:
+    """How many encounters `do_create_claims` takes up: charged with no claim yet, or coded and waiting
+    for their charges (the count the desk shows beside its button)."""
+    return len(encounters_ready_to_bill()) + len(coded_encounters_without_charges())
+
+
+def charge_coded_encounter(encounter: Encounter, *, acting_user: Any) -> str:
+    """Charge one coded encounter from its final codes (`do_create_charges`, audited there); returns ""
+    when charged, else why not (coding not complete, no professional line, a code without a fee)."""
+    codes = billing_codes_of(encounter)
+    if codes is None:
+        return "Coding is not complete."
+    if not codes.procedures:
+        return NOTHING_TO_CHARGE
+    try:
+        do_create_charges(encounter, codes, acting_user=acting_user,
+                          place_of_service=PLACE_OF_SERVICE.get(encounter.encounter_class, "11"))
+    except ChartdeskError as refusal:
+        return refusal.message
+    return ""
+
+
 def do_charge_coded_encounters(*, acting_user: Any) -> ChargeRun:
     """Create the charges of every coded encounter that has none yet, priced from the fee schedule.
     An encounter that cannot be charged (a code missing from the fee schedule, no professional line)
     is listed with its reason and the rest go on; each charge is its own audited action."""
     run = ChargeRun()
     for encounter in coded_encounters_without_charges():
-        codes = billing_codes_of(encounter)
-        if codes is None:
-            continue
-        if not codes.procedures:
-            run.refused.append((encounter.account_number, NOTHING_TO_CHARGE))
-            continue
-        try:
-            do_create_charges(encounter, codes, acting_user=acting_user,
-                              place_of_service=PLACE_OF_SERVICE.get(encounter.encounter_class, "11"))
-        except ChartdeskError as refusal:
-            run.refused.append((encounter.account_number, refusal.message))
+        why = charge_coded_encounter(encounter, acting_user=acting_user)
+        if why:
+            run.refused.append((encounter.account_number, why))
         else:
             run.charged.append(encounter)
     return run
-

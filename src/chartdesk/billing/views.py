@@ -21,6 +21,7 @@ from chartdesk.billing import access, actions, cob, ledger
 from chartdesk.billing.cms1500 import cms1500_pdf
 from chartdesk.billing.export import do_export_837
 from chartdesk.billing.forms import ChargeForm, CoverageForm, DiagnosesForm, PatientPaymentForm
+from chartdesk.billing.from_coding import encounters_to_bill
 from chartdesk.billing.models import Claim, ClaimStatus, Coverage, X12Batch
 from chartdesk.core import forms as core_forms
 from chartdesk.core.errors import ChartdeskError, NotFound
@@ -57,7 +58,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     counts = {status.label: Claim.objects.filter(status=status).count() for status in ClaimStatus}
     return render(request, "billing/home.html", {
         "counts": counts, "ready": Claim.objects.filter(status=ClaimStatus.READY).count(),
-        "to_bill": len(actions.encounters_ready_to_bill()) if request.user.has_perm(WORK) else None,
+        "to_bill": encounters_to_bill() if request.user.has_perm(WORK) else None,
     })
 
 
@@ -191,7 +192,7 @@ def claims_view(request: HttpRequest) -> HttpResponse:
     visible = [claim for claim in claims[:500] if access.may_open(request.user, claim.patient)]
     return render(request, "billing/claims.html", {
         "claims": visible, "status": status, "statuses": ClaimStatus.choices,
-        "to_bill": len(actions.encounters_ready_to_bill()),
+        "to_bill": encounters_to_bill(),
     })
 
 

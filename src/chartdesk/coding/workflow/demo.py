@@ -1,24 +1,45 @@
-"""Demo data for the coding workflow: work the demo's own log-ins can try at once.
+"""Demo data for the coding workflow: work the demo's own log-ins can try at once, and finished visits
+coded through the coding screen's own actions for billing to charge.
 
 The demo's `provider` log-in joins the care team of the latest finished stays (as consultant), so a
 coder's query on them has a provider who can log in and answer it (the latest, because code sets are
 loaded by edition and a stay is coded with the edition in effect on its discharge); the latest is
-assigned to the demo `coder`. Everything goes through the real actions, audited as any other load.
+assigned to the demo `coder`. These stays are left for the coding queue. `code_visit` codes one
+visit the way a coder does on the desk: start, diagnoses in sequence, CPT/HCPCS lines, complete.
+Everything goes through the real actions, audited as any other load.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from chartdesk.charts.actions import do_add_care_team_member
-from chartdesk.charts.models import CareRole, Encounter, EncounterStatus
-from chartdesk.coding.workflow.actions import do_assign_case
+from chartdesk.charts.models import CareRole, Encounter, EncounterStatus, Provider
+from chartdesk.coding.workflow.actions import (
+    do_add_diagnosis,
+    do_add_procedure,
+    do_assign_case,
+    do_complete_coding,
+    do_start_coding,
+)
+from chartdesk.coding.workflow.models import CodingCase
 
 STAYS_FOR_THE_DEMO_PROVIDER = 3
 
 
-def load_coding_demo(staff: dict[str, Any]) -> None:
-    """Called once by core.demo.load after the patients are loaded; `staff` maps role slugs to users."""
+@dataclass(frozen=True)
+class DemoProcedure:
+    system: str  # "cpt" or "hcpcs"
+    code: str
+    modifiers: tuple[str, ...] = ()
+    units: int = 1
+
+
+def load_coding_demo(staff: dict[str, Any]) -> list[Encounter]:
+    """Called once by core.demo.load after the patients are loaded; `staff` maps role slugs to users.
+    Returns the stays kept for the coding queue, which the other areas' demos leave uncoded."""
     provider = getattr(staff["provider"], "provider", None)
     finished = (
         Encounter.objects.filter(status=EncounterStatus.FINISHED, patient__restriction="")
@@ -31,3 +52,24 @@ def load_coding_demo(staff: dict[str, Any]) -> None:
             do_add_care_team_member(stay, provider, CareRole.CONSULTING, acting_user=staff["registrar"])
     if stays:
         do_assign_case(stays[0], staff["coder"], acting_user=staff["him_manager"])
+    return stays
+
+
+def code_visit(
+    encounter: Encounter,
+    *,
+    diagnoses: tuple[str, ...],
+    procedures: tuple[DemoProcedure, ...],
+    performed_on: date,
+    provider: Provider,
+    coder: Any,
+) -> CodingCase:
+    """Code a finished visit as the coder would on the desk and complete it (ready for billing).
+    Every code is checked against the releases in effect, so the ICD-10-CM release must be loaded."""
+    case = do_start_coding(encounter, acting_user=coder)
+    for code in diagnoses:
+        do_add_diagnosis(case, code, acting_user=coder)
+    for line in procedures:
+        do_add_procedure(case, system=line.system, code=line.code, performed_on=performed_on, provider=provider,
+                         modifiers=list(line.modifiers), units=line.units, acting_user=coder)
+    return do_complete_coding(case, acting_user=coder)

@@ -28,6 +28,7 @@ class DemoResult:
     corrected: int = 0
     addenda: int = 0
     retracted: int = 0
+    coded_for_billing: int = 0  # recent visits coded through the coding workflow, ready to bill
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, original MRN, duplicate MRN)
     restricted: list[tuple[str, str]] = field(default_factory=list)  # (MRN, restriction)
     users: list[str] = field(default_factory=list)
@@ -54,10 +55,10 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
         from chartdesk.disclosures.demo import load_disclosures_demo  # the ROI area's own demo records
 
         load_disclosures_demo(list(registered.values()), staff)
-        _coding_demo(staff)
-        from chartdesk.billing.demo import load_billing_demo  # billing set-up and charges for recent visits
+        queue = _coding_demo(staff)
+        from chartdesk.billing.demo import load_billing_demo  # billing set-up; recent visits coded for billing
 
-        load_billing_demo(staff, seed=plan.seed)
+        result.coded_for_billing = load_billing_demo(staff, seed=plan.seed, leave_alone=queue).ready_to_bill
         from chartdesk.filing.demo import load_records_demo  # paper charts, pick list, an overdue loan
 
         load_records_demo(staff, list(registered.values()))
@@ -69,10 +70,10 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
     return result
 
 
-def _coding_demo(staff: dict[str, Any]) -> None:
+def _coding_demo(staff: dict[str, Any]) -> list[Any]:
     from chartdesk.coding.workflow.demo import load_coding_demo
 
-    load_coding_demo(staff)
+    return load_coding_demo(staff)
 
 
 def _create_role_users(plan: DemoPlan, password: str, result: DemoResult) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.db.models import Q
 
 from chartdesk.core.context import acting_as
@@ -78,8 +79,16 @@ class Command(BaseCommand):
 
         if out.exists():
             raise CommandError(f"{out} already exists; choose a new file name.")
-        batch = do_export_837(acting_user=user)
-        out.write_text(batch.content, encoding="ascii")
+        # One transaction with the file: when the file cannot be written, no claim is marked submitted.
+        with transaction.atomic():
+            batch = do_export_837(acting_user=user)
+            try:
+                out.write_bytes(batch.content.encode("ascii"))
+            except OSError as error:
+                raise CommandError(f"Cannot write {out}: {error.strerror}; no claim was marked submitted.") from None
+            except UnicodeEncodeError as error:
+                raise CommandError(f"The batch holds '{error.object[error.start:error.end]}', outside the X12 "
+                                   "character set; no claim was marked submitted.") from None
         self.stdout.write(f"Wrote {batch.claim_count} claims ({batch.total_charge}) to {out}: interchange "
                           f"{batch.interchange_control:09d}.")
 

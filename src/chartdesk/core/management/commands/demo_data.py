@@ -63,6 +63,12 @@ class Command(BaseCommand):
             f"({result.signed} signed, {result.corrected} corrected, {result.addenda} with addenda, "
             f"{result.retracted} entered in error) in {elapsed:.1f}s."
         )
+        if result.coded_for_billing:
+            self.stdout.write(f"{result.coded_for_billing} recent visits are coded and ready to bill: "
+                              "`chartdesk billing create-claims`, then `chartdesk billing export-837 --out FILE`.")
+        else:
+            self.stdout.write("No visit was coded for billing: load ICD-10-CM first (`chartdesk codes load icd10cm`) "
+                              "to get coded visits ready to bill.")
         for kind, original, duplicate in result.duplicates:
             self.stdout.write(
                 f"  planted duplicate ({kind.replace('_', ' ')}): MRN {duplicate} is the same person as MRN {original}"

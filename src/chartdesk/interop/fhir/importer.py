@@ -2,7 +2,9 @@
 the chart, through the domain actions as the interface account.
 
 - Idempotent: every imported resource is remembered in SourceRecord (source, type, id, content
-  digest); importing the same file again finds each one and changes nothing.
+  digest); importing the same file again finds each one and changes nothing. The records are read
+  one patient at a time and written together at the end of each patient's transaction
+  (source_index.py), not a query per resource.
 - Atomic per patient: a patient and all their records are one transaction. A resource the actions
   refuse is reported (file, line, element path) and skipped inside a savepoint, so the rest of the
   chart still arrives; a patient that cannot be registered is skipped with all their records.
@@ -12,8 +14,6 @@ the chart, through the domain actions as the interface account.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -25,14 +25,13 @@ from django.db import transaction
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
-from chartdesk.charts.models import Document, Encounter, Provider
-from chartdesk.clinical.models import Condition, Organization, Procedure
+from chartdesk.charts.models import Encounter, Provider
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.interop.fhir import import_mapping as mapping
+from chartdesk.interop.fhir.source_index import KnownRecord, SourceIndex
 from chartdesk.interop.fhir.sources import Problem, SourceResource, read_resources
 from chartdesk.interop.fhir.validation import FhirInvalid, validate_resource
 from chartdesk.interop.matching import AUTO_LINK_SCORE, conflicting_identifier
-from chartdesk.interop.models import SourceRecord
 from chartdesk.interop.system_user import interface_user
 from chartdesk.patients.models import Patient
 
@@ -41,8 +40,6 @@ IMPORT_FHIR = "interop.import_fhir"
 SHARED_TYPES = ("Organization", "Practitioner")
 CHART_TYPES = ("Encounter", "Condition", "Procedure", "DocumentReference")
 KEPT_TYPES = SHARED_TYPES + ("Patient",) + CHART_TYPES
-LOCAL_MODELS: dict[str, Any] = {model.__name__: model for model in (Patient, Encounter, Provider, Organization,
-                                                                    Condition, Procedure, Document)}
 FIELD_PATHS = {"given_name": "Patient.name[0].given", "family_name": "Patient.name[0].family",
                "middle_name": "Patient.name[0].given", "birth_date": "Patient.birthDate", "sex": "Patient.gender",
                "deceased_at": "Patient.deceasedDateTime", "email": "Patient.telecom", "ssn": "Patient.identifier"}
@@ -63,10 +60,6 @@ class ImportReport:
             self.problems)
 
 
-def content_digest(resource: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(resource, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 @dataclass
 class _PatientGroup:
     patient: SourceResource | None = None
@@ -85,6 +78,7 @@ class FhirImporter:
         self.report = ImportReport()
         self.aliases: dict[str, str] = {}  # bundle fullUrl -> Type/id
         self.providers: dict[str, Provider | None] = {}
+        self.index = SourceIndex(self.source)
 
     # ------------------------------------------------------------------ entry point
 
@@ -109,8 +103,9 @@ class FhirImporter:
             else:
                 subject = item.resource.get("subject") or item.resource.get("patient") or {}
                 groups[self._normal(subject.get("reference") or "")].resources.append(item)
+        self.index.prefetch(key for item in shared for key in self._keys_of(item))
         for item in shared:
-            with transaction.atomic():
+            with self.index.unit():
                 self._shared(item)
         total = len(groups)
         for done, (patient_key, group) in enumerate(groups.items(), start=1):
@@ -135,33 +130,36 @@ class FhirImporter:
         for path, message in warnings:
             self.report.warnings.append(Problem(item.file, item.line, item.label, path, message))
 
-    def _record(self, resource_type: str, source_id: str) -> SourceRecord | None:
-        return SourceRecord.objects.filter(source_system=self.source, resource_type=resource_type,
-                                           source_id=source_id[:200]).first()
+    @staticmethod
+    def _source_id(item: SourceResource) -> str:
+        return str(item.resource.get("id") or item.full_url)
 
-    def _remember(self, item: SourceResource, local: Any, *, resource_type: str | None = None,
-                  source_id: str | None = None) -> None:
-        fields = {"source_system": self.source, "resource_type": resource_type or item.resource_type,
-                  "source_id": (source_id or item.resource.get("id") or item.full_url)[:200]}
-        details = {"local_type": type(local).__name__, "local_id": local.pk,
-                   "content_sha256": content_digest(item.resource)}
-        if resource_type is None:
-            SourceRecord.objects.create(**fields, **details)  # _seen found none: a plain insert
-        else:
-            SourceRecord.objects.get_or_create(**fields, defaults=details)  # aliases may repeat (one NPI, two ids)
+    def _keys_of(self, item: SourceResource) -> list[tuple[str, str]]:
+        keys = [(item.resource_type, self._source_id(item))]
+        npi = mapping.npi_of(item.resource) if item.resource_type == "Practitioner" else ""
+        if npi:
+            keys.append(("Practitioner-npi", npi))
+        return keys
 
-    def _seen(self, item: SourceResource) -> Any:
-        """The local row this resource became in an earlier import, or None; changed content is reported."""
-        record = self._record(item.resource_type, item.resource.get("id") or item.full_url)
+    def _local(self, model: Any, resource_type: str, source_id: str) -> Any:
+        """The local row an earlier import made of Type/id, or None."""
+        record = self.index.get(resource_type, source_id)
+        return model.objects.filter(pk=record.local_id).first() if record is not None else None
+
+    def _remember(self, item: SourceResource, local: Any) -> None:
+        self.index.remember(item.resource_type, self._source_id(item),
+                            KnownRecord(type(local).__name__, local.pk, item.digest))
+
+    def _seen(self, item: SourceResource) -> KnownRecord | None:
+        """What this resource became in an earlier import, or None; changed content is reported."""
+        record = self.index.get(item.resource_type, self._source_id(item))
         if record is None:
             return None
-        if record.content_sha256 != content_digest(item.resource):
+        if record.content_sha256 != item.digest:
             self._warn(item, [("", "changed since it was imported; import does not apply updates "
                                    "(change it at the desk or through the API)")])
         self.report.unchanged[item.resource_type] += 1
-        model = LOCAL_MODELS.get(record.local_type)
-        # Rows are never deleted, so the local row is there; the record stands in for unknown types.
-        return model.objects.filter(pk=record.local_id).first() if model is not None else record
+        return record
 
     # ------------------------------------------------------------------ references
 
@@ -173,23 +171,23 @@ class FhirImporter:
             provider = None
             if text.startswith("Practitioner?identifier="):
                 system, _, value = text.partition("=")[2].partition("|")
-                record = self._record("Practitioner-npi", value)
-                provider = Provider.objects.filter(pk=record.local_id).first() if record else None
+                provider = self._local(Provider, "Practitioner-npi", value)
                 if provider is None and system == mapping.NPI_SYSTEM:
                     provider = mapping.provider_by_npi(value)
             elif text.startswith("Practitioner/"):
-                record = self._record("Practitioner", text.partition("/")[2])
-                provider = Provider.objects.filter(pk=record.local_id).first() if record else None
+                provider = self._local(Provider, "Practitioner", text.partition("/")[2])
             self.providers[text] = provider
         return self.providers[text]
 
-    def _encounter_resolver(self, written: dict[str, Encounter]) -> Callable[[dict[str, Any] | None], Any]:
+    def _encounter_resolver(self, encounters: dict[str, Encounter | None]) -> Callable[[dict[str, Any] | None], Any]:
+        """References to encounters, resolved once per patient: those written in this run are at
+        hand, those imported before are read once."""
         def encounter_for(reference: dict[str, Any] | None) -> Encounter | None:
             text = self._normal((reference or {}).get("reference") or "")
-            if text in written:
-                return written[text]
-            record = self._record("Encounter", text.partition("/")[2]) if text.startswith("Encounter/") else None
-            return Encounter.objects.filter(pk=record.local_id).first() if record else None
+            if text not in encounters:
+                encounters[text] = (self._local(Encounter, "Encounter", text.partition("/")[2])
+                                    if text.startswith("Encounter/") else None)
+            return encounters[text]
 
         return encounter_for
 
@@ -202,10 +200,11 @@ class FhirImporter:
         try:
             with transaction.atomic():
                 written = writer(item.resource, acting_user=self.system)
-                self._remember(item, written.row)
-                npi = mapping.npi_of(item.resource)
-                if item.resource_type == "Practitioner" and npi:
-                    self._remember(item, written.row, resource_type="Practitioner-npi", source_id=npi)
+            self._remember(item, written.row)
+            npi = mapping.npi_of(item.resource)
+            if item.resource_type == "Practitioner" and npi:
+                self.index.remember("Practitioner-npi", npi, KnownRecord("Provider", written.row.pk, item.digest),
+                                    alias=True)
         except ChartdeskError as refusal:
             self._problems(item, [mapping.refusal_problem(item.resource_type, refusal)])
             return
@@ -215,8 +214,7 @@ class FhirImporter:
     def _patient(self, patient_key: str, group: _PatientGroup) -> Patient | None:
         item = group.patient
         if item is None:
-            record = self._record("Patient", patient_key.partition("/")[2])
-            patient = Patient.objects.filter(pk=record.local_id).first() if record else None
+            patient = self._local(Patient, "Patient", patient_key.partition("/")[2])
             if patient is None:
                 for orphan in group.resources:
                     self._problems(orphan, [(f"{orphan.resource_type}.subject",
@@ -225,7 +223,7 @@ class FhirImporter:
             return patient
         seen = self._seen(item)
         if seen is not None:
-            return seen  # type: ignore[no-any-return]
+            return Patient.objects.filter(pk=seen.local_id).first()
         from chartdesk.patients.actions import do_register_patient
         from chartdesk.patients.matching import likely_matches
         from chartdesk.patients.validation import InvalidPatientData
@@ -267,18 +265,21 @@ class FhirImporter:
         problems_before, warnings_before = len(self.report.problems), len(self.report.warnings)
         created_before = Counter(self.report.created)
         unchanged_before = Counter(self.report.unchanged)
+        self.index.prefetch([("Patient", patient_key.partition("/")[2])] +
+                            [(item.resource_type, self._source_id(item))
+                             for item in ([group.patient] if group.patient else []) + group.resources])
         try:
-            with transaction.atomic():
+            with self.index.unit():
                 patient = self._patient(patient_key, group)
                 if patient is None:
                     return
-                written: dict[str, Encounter] = {}
-                links = mapping.Links(patient=patient, encounter_for=self._encounter_resolver(written),
+                encounters: dict[str, Encounter | None] = {}
+                links = mapping.Links(patient=patient, encounter_for=self._encounter_resolver(encounters),
                                       provider_for=self.provider_for, source=f"FHIR import ({self.source})")
                 for item in self._ordered(group.resources):
                     row = self._chart_resource(item, links)
                     if isinstance(row, Encounter):
-                        written[item.key] = row
+                        encounters[item.key] = row
         except Exception:
             # Whatever went wrong, the patient's transaction is rolled back as a whole, and the
             # report must say so rather than count rows that no longer exist.
@@ -300,15 +301,15 @@ class FhirImporter:
         return sorted(items, key=order)
 
     def _chart_resource(self, item: SourceResource, links: mapping.Links) -> Any:
-        seen = self._seen(item)
-        if seen is not None:
-            return seen
+        """The row written for this resource; None when it was imported before or refused."""
+        if self._seen(item) is not None:
+            return None  # an encounter imported before is read when something refers to it
         writer = {"Encounter": mapping.write_encounter, "Condition": mapping.write_condition,
                   "Procedure": mapping.write_procedure, "DocumentReference": mapping.write_document}[item.resource_type]
         try:
             with transaction.atomic():  # a savepoint: a refused resource leaves the rest of the chart intact
                 written = writer(item.resource, links, acting_user=self.system)
-                self._remember(item, written.row)
+            self._remember(item, written.row)
         except FhirInvalid as invalid:
             self._problems(item, invalid.problems)
             return None

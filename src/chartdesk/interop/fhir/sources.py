@@ -3,9 +3,11 @@ each resource with the file and line it came from, so that every problem can be 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,15 @@ class SourceResource:
     @property
     def label(self) -> str:
         return self.key or f"{self.resource_type} (no id)"
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of the resource's canonical JSON: how a later import tells whether it changed."""
+        return content_digest(self.resource)
+
+
+def content_digest(resource: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(resource, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 @dataclass

@@ -66,7 +66,8 @@ def test_history_lists_the_kept_versions_newest_first(fhir_as, renamed_twice):
     assert official == ["Lopez", "Garcia-Lopez", "Garcia"]
 
 
-def test_a_version_kept_once_is_not_stored_again_when_nothing_changed(renamed_twice, django_capture_on_commit_callbacks):
+def test_a_version_kept_once_is_not_stored_again_when_nothing_changed(renamed_twice,
+                                                                      django_capture_on_commit_callbacks):
     from chartdesk.interop.fhir.versions import keep_versions
 
     before = ResourceVersion.objects.filter(resource_type="Patient").count()
@@ -136,7 +137,8 @@ def test_versions_are_closed_to_roles_and_tokens_that_cannot_read_the_resource(f
     assert scoped.get(f"/fhir/Patient/{other.patient.pk}/_history/1").status_code == 200
 
 
-def test_a_version_filed_before_a_merge_stays_with_the_merged_persons_token(fhir_as, django_capture_on_commit_callbacks):
+def test_a_version_filed_before_a_merge_stays_with_the_merged_persons_token(fhir_as,
+                                                                           django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         survivor = make_chart("Ana", "Lopez")
         duplicate = make_chart("Ana", "Lopes")

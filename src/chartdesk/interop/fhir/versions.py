@@ -207,7 +207,7 @@ def keeping_started() -> datetime | None:
     return VersionKeeping.objects.order_by("started_at").values_list("started_at", flat=True).first()
 
 
-def changed_since(resource_type: str, since: datetime) -> models.QuerySet[ResourceVersion] | None:
+def changed_since(resource_type: str, since: datetime) -> models.QuerySet[Any, Any] | None:
     """The logical ids of `resource_type` changed at or after `since` (a values queryset for a
     subquery), or None when that cannot be told: `since` is before version keeping began, or the type
     is not versioned (Practitioner, Organization), and then everything counts as changed."""

@@ -41,7 +41,7 @@ def _adapter(resource_type: str) -> Any:
 
 def _read(caller: ApiCaller, adapter: Any, logical_id: str) -> Any:
     """A row through the adapter's access function, refused outside a patient-scope token's patient."""
-    caller_requires(caller)
+    caller_requires(caller, resource_type=adapter.resource_type)
     row = adapter.read(caller, logical_id)
     if caller.patient_id is not None and adapter.patient_data and adapter.patient_id_of(row) != caller.patient_id:
         raise NotFound(adapter.resource_type)
@@ -90,13 +90,13 @@ def token(request: HttpRequest) -> HttpResponse:
 def type_level(request: HttpRequest, caller: ApiCaller, resource_type: str) -> HttpResponse:
     adapter = _adapter(resource_type)
     if request.method == "POST":
-        caller_requires(caller, write=True)
+        caller_requires(caller, write=True, resource_type=resource_type)
         if "create" not in adapter.writable:
             return outcome_response(405, f"{resource_type} is not created through the API.", code="not-supported")
         resource = read_json(request)
         validate_resource(resource, expected_type=resource_type)
         return _resource_response(adapter, adapter.create(caller, resource), 201)
-    caller_requires(caller)
+    caller_requires(caller, resource_type=resource_type)
     return fhir_response(search_bundle(caller, request, adapter))
 
 
@@ -109,7 +109,7 @@ def _expected_version(request: HttpRequest) -> int | None:
 def instance(request: HttpRequest, caller: ApiCaller, resource_type: str, logical_id: str) -> HttpResponse:
     adapter = _adapter(resource_type)
     if request.method == "PUT":
-        caller_requires(caller, write=True)
+        caller_requires(caller, write=True, resource_type=resource_type)
         if "update" not in adapter.writable:
             return outcome_response(405, f"{resource_type} is not updated through the API.", code="not-supported")
         resource = read_json(request)

@@ -61,14 +61,25 @@ def make_claim(patient: Any, *, billing_user: Any = None, paid: bool = True, tra
     encounter = visit_on(patient, day)
     do_create_charges(encounter, coded(clinician, day, procedures=(("99213", ("25",), 1), ("36415", (), 1))),
                       acting_user=billing_user)
-    claim = do_create_claim(encounter, acting_user=billing_user)
-    payment = None
+    billed = Billed(do_create_claim(encounter, acting_user=billing_user), None, billing_user)
     if paid:
-        do_export_837(acting_user=billing_user, claims=[claim])
-        content = remit_835([Paid(claim.claim_number, Decimal("152.00"), Decimal("90.00"),
-                                  [("CO", "45", Decimal("32.00")), ("PR", "2", Decimal("20.00")),
-                                   ("PR", "3", Decimal("10.00"))])], trace=trace)
-        do_import_835(content, acting_user=billing_user, file_name="acme.835")
-        payment = claim.payments.get()
-    claim.refresh_from_db()
-    return Billed(claim, payment, billing_user)
+        send_claim(billed)
+        pay_claim(billed, trace=trace)
+    billed.claim.refresh_from_db()
+    return billed
+
+
+def send_claim(billed: Billed) -> None:
+    """Send the claim in an 837P batch (it becomes submitted)."""
+    do_export_837(acting_user=billed.billing_user, claims=[billed.claim])
+    billed.claim.refresh_from_db()
+
+
+def pay_claim(billed: Billed, *, trace: str = "TRACE001") -> None:
+    """Post an 835 paying 90.00 of the 152.00: CO-45 32.00, and the patient's share PR-2 20.00 and PR-3 10.00."""
+    content = remit_835([Paid(billed.claim.claim_number, Decimal("152.00"), Decimal("90.00"),
+                              [("CO", "45", Decimal("32.00")), ("PR", "2", Decimal("20.00")),
+                               ("PR", "3", Decimal("10.00"))])], trace=trace)
+    do_import_835(content, acting_user=billed.billing_user, file_name="acme.835")
+    billed.payment = billed.claim.payments.get()
+    billed.claim.refresh_from_db()

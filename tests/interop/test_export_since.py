@@ -10,9 +10,12 @@ from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given
+from hypothesis import strategies as st
 from django.utils import timezone
 
 from chartdesk.clinical.actions import do_change_condition_status
+from chartdesk.interop.fhir.common import SearchError, parse_instant
 from chartdesk.interop.models import ExportJob, ResourceVersion, VersionKeeping
 from tests.interop.conftest import FhirClient
 from tests.interop.records import make_chart
@@ -110,3 +113,19 @@ def test_a_malformed_since_is_a_400_naming_it_and_starts_nothing(fhir_as, since)
         assert issue["expression"] == ["_since"]
         assert "FHIR instant" in issue["diagnostics"]
     assert not ExportJob.objects.exists()
+
+
+@given(moment=st.datetimes(timezones=st.builds(timezone.get_fixed_timezone, st.integers(-14 * 60, 14 * 60))))
+def test_every_instant_written_with_seconds_reads_back_as_the_same_moment(moment):
+    written = moment.replace(microsecond=0).isoformat()
+    assert parse_instant(written, "_since") == moment.replace(microsecond=0)
+
+
+@given(text=st.text(max_size=40))
+def test_any_text_is_an_instant_or_a_search_error_naming_since(text):
+    try:
+        parsed = parse_instant(text, "_since")
+    except SearchError as refused:
+        assert refused.parameter == "_since"
+    else:
+        assert parsed.tzinfo is not None

@@ -161,3 +161,76 @@ def test_a_version_filed_before_a_merge_stays_with_the_merged_persons_token(fhir
     assert other.get(f"{path}/_history/1").status_code == 404
     retired = fhir_as("registrar", scopes=("patient/*.read",), patient=duplicate.patient)
     assert retired.get(f"{path}/_history/1").status_code == 404
+
+
+def test_document_versions_point_at_the_binary_of_their_own_text(fhir_as, django_capture_on_commit_callbacks):
+    from chartdesk.charts.actions import do_edit_draft
+
+    with django_capture_on_commit_callbacks(execute=True):
+        chart = make_chart()
+    first_binary = chart.note.current_version_id
+    with django_capture_on_commit_callbacks(execute=True):
+        edited = do_edit_draft(chart.note, text="Fever, cough and chills for three days.",
+                               acting_user=chart.note.author.user, expected_revision=1)
+    assert edited.current_version_id != first_binary
+    api = fhir_as("provider")
+    urls = [api.get(f"/fhir/DocumentReference/{chart.note.pk}/_history/{version}").json()["content"][0]["attachment"]
+            ["url"] for version in (1, 2)]
+    assert urls == [f"Binary/{first_binary}", f"Binary/{edited.current_version_id}"]
+
+
+def test_encounter_versions_count_its_changes(fhir_as, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from chartdesk.charts.actions import do_discharge_encounter
+
+    with django_capture_on_commit_callbacks(execute=True):
+        chart = make_chart()
+    with django_capture_on_commit_callbacks(execute=True):
+        do_discharge_encounter(chart.encounter, discharge_at=chart.encounter.admit_at + timedelta(days=3),
+                               disposition="01", acting_user=factories.make_user("registrar"))
+    api = fhir_as("provider")
+    admitted = api.get(f"/fhir/Encounter/{chart.encounter.pk}/_history/1").json()
+    discharged = api.get(f"/fhir/Encounter/{chart.encounter.pk}/_history/2").json()
+    assert "end" not in admitted["period"]
+    assert discharged["period"]["end"]
+    assert discharged["hospitalization"]["dischargeDisposition"]["coding"][0]["code"] == "01"
+
+
+def test_claim_versions_keep_what_sending_and_payment_changed(fhir_as, django_capture_on_commit_callbacks):
+    from tests.interop.billing_records import make_claim, pay_claim, send_claim
+
+    chart = make_chart()
+    with django_capture_on_commit_callbacks(execute=True):
+        billed = make_claim(chart.patient, paid=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        send_claim(billed)
+    with django_capture_on_commit_callbacks(execute=True):
+        pay_claim(billed)
+    api = fhir_as(user=billed.billing_user)
+    assert api.get(f"/fhir/Claim/{billed.claim.pk}").json()["meta"]["versionId"] == "3"
+    # Created and scrubbed in one transaction: version 1 never reached a commit, so it was never kept.
+    assert api.get(f"/fhir/Claim/{billed.claim.pk}/_history/1").status_code == 410
+    tags = {version: api.get(f"/fhir/Claim/{billed.claim.pk}/_history/{version}").json()["meta"]["tag"][0]["code"]
+            for version in (2, 3)}
+    # Version 2 was marked submitted by the 837 batch (an UPDATE that records no claim event); 3 is paid.
+    assert tags == {2: "submitted", 3: "paid"}
+    eob = api.get(f"/fhir/ExplanationOfBenefit/{billed.payment.pk}/_history/1").json()
+    assert eob["payment"]["amount"]["value"] == 90.0
+    assert fhir_as("provider").get(f"/fhir/Claim/{billed.claim.pk}/_history/1").status_code == 404
+
+
+def test_a_rolled_back_change_keeps_no_version(fhir_as, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True):
+        chart = make_chart()
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            do_change_condition_status(chart.condition, clinical_status="resolved", verification_status="confirmed",
+                                       abatement_at=None, expected_revision=1,
+                                       acting_user=factories.make_user("provider"))
+            raise RuntimeError("the request failed after the change")
+    versions = ResourceVersion.objects.filter(resource_type="Condition", logical_id=str(chart.condition.pk))
+    assert list(versions.values_list("version_id", flat=True)) == [1]
+    assert fhir_as("coder").get(f"/fhir/Condition/{chart.condition.pk}/_history/2").status_code == 404

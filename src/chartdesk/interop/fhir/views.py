@@ -193,8 +193,9 @@ def vread(request: HttpRequest, caller: ApiCaller, resource_type: str, logical_i
     kept = stored_version(resource_type, row.pk, int(history_version))
     if kept is None:
         return outcome_response(410, f"The content of version {history_version} of {name} was not kept: it "
-                                     f"predates version keeping. The current version is {current}; _history "
-                                     "lists the versions kept.", code="not-found")
+                                     "predates version keeping (or the same transaction replaced it before it "
+                                     f"committed). The current version is {current}; _history lists the versions "
+                                     "kept.", code="not-found")
     if not _version_visible(caller, adapter, row, kept):
         raise NotFound(resource_type)
     return fhir_response(checked_json(kept.content), ETag=f'W/"{kept.version_id}"',

@@ -10,9 +10,9 @@ from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
-from django.utils import timezone
 
 from chartdesk.clinical.actions import do_change_condition_status
 from chartdesk.interop.fhir.common import SearchError, parse_instant

@@ -181,7 +181,6 @@ class BillingAdapter(Adapter):
 @register
 class ClaimAdapter(BillingAdapter):
     resource_type = "Claim"
-    object_types = ("claim",)
     search_params = {"patient": "reference", "status": "token", "created": "date", "identifier": "token"}
     what = "claim"
 

@@ -49,8 +49,9 @@ def capability_statement(base: str) -> dict[str, Any]:
             "security": {
                 "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                                          "code": "SMART-on-FHIR"}]}],
-                "description": "OAuth2 client credentials at /fhir/auth/token; scopes patient/*.read, "
-                               "user/*.read, user/*.write, system/*.read.",
+                "description": "OAuth2 client credentials at /fhir/auth/token; SMART scopes patient/*.read, "
+                               "user/*.read, user/*.write, system/*.read, or a resource type in place of * "
+                               "(patient/Claim.read, user/Condition.write).",
             },
             "resource": resources,
             "operation": [{"name": "export",

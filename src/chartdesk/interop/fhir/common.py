@@ -49,7 +49,6 @@ class Adapter(ABC):
     """
 
     resource_type: ClassVar[str]
-    object_types: ClassVar[tuple[str, ...]] = ()  # audit object types whose events are this resource's history
     search_params: ClassVar[dict[str, str]] = {}  # name -> FHIR search parameter type
     needs_patient: ClassVar[bool] = False  # searches must name the patient (US Core)
     searchable_without_patient: ClassVar[tuple[str, ...]] = ()  # ...unless they name one of these

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -80,8 +81,9 @@ WATCHED: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("patients.PatientIdentifier", (("Patient", "patient_id"),)),
     ("charts.Encounter", (("Encounter", "pk"),)),
     ("charts.EncounterProvider", (("Encounter", "encounter_id"),)),
+    # Every charts action that touches a document saves the Document (its revision moves), so its
+    # versions and addenda need no receiver of their own.
     ("charts.Document", (("DocumentReference", "pk"), ("Consent", "pk"))),
-    ("charts.DocumentVersion", (("DocumentReference", "document_id"), ("Consent", "document_id"))),
     ("clinical.Condition", (("Condition", "pk"),)),
     ("clinical.Procedure", (("Procedure", "pk"),)),
     ("billing.Claim", (("Claim", "pk"),)),
@@ -142,19 +144,19 @@ def content_digest(resource: dict[str, Any]) -> str:
 
 
 def keep_versions(keys: Iterable[tuple[str, int]], *, now: datetime | None = None) -> int:
-    """Store the current version of each resource whose content is not stored yet; returns how many."""
+    """Store the current version of each resource whose content is not stored yet; returns how many.
+
+    One load per resource type, one look-up of what is stored, one bulk insert: the writes that
+    trigger this (imports, HL7 feeds) pay as little as possible."""
     from chartdesk.interop.registry import adapter_for
 
     moment = now or timezone.now()
-    stored = 0
+    rendered: list[tuple[str, Any, int, dict[str, Any], str, int | None]] = []
     for resource_type, ids in sorted(_expand(keys).items()):
         adapter = adapter_for(resource_type)
         rows = VERSIONED_TYPES[resource_type].rows().filter(pk__in=ids)
         prefetch = getattr(adapter, "prefetch", None)
-        if prefetch is not None:
-            rows = prefetch(rows)
-        rendered = []
-        for row in rows:
+        for row in prefetch(rows) if prefetch is not None else rows:
             version = adapter.version_of(row)
             if version is None or not str(version).isdecimal():
                 continue
@@ -162,33 +164,36 @@ def keep_versions(keys: Iterable[tuple[str, int]], *, now: datetime | None = Non
             resource_meta = resource.setdefault("meta", {})
             resource_meta["versionId"] = str(version)
             resource_meta.setdefault("lastUpdated", instant(moment))
-            rendered.append((row, int(version), resource, content_digest(resource)))
-        known = {(item.logical_id, item.version_id): item for item in ResourceVersion.objects.filter(
-            resource_type=resource_type, logical_id__in=[str(row.pk) for row, *_ in rendered])}
-        fresh = []
-        for row, version, resource, digest in rendered:
-            existing = known.get((str(row.pk), version))
-            if existing is not None and existing.content_sha256 == digest:
-                continue
-            patient_id = adapter.patient_id_of(row)
-            if existing is not None:
-                ResourceVersion.objects.filter(pk=existing.pk).update(
-                    content=resource, content_sha256=digest, last_updated=moment, patient_id=patient_id)
-            else:
-                fresh.append(ResourceVersion(resource_type=resource_type, logical_id=str(row.pk), version_id=version,
-                                             last_updated=moment, patient_id=patient_id, content=resource,
-                                             content_sha256=digest))
-            stored += 1
-        try:
-            with transaction.atomic():
-                ResourceVersion.objects.bulk_create(fresh)
-        except IntegrityError:
-            # Another process kept one of these versions between our look-up and now: the same
-            # content, rendered from the same committed row. Keep the others one by one.
-            for version_row in fresh:
-                with transaction.atomic():
-                    ResourceVersion.objects.bulk_create([version_row], ignore_conflicts=True)
-    return stored
+            rendered.append((resource_type, str(row.pk), int(version), resource, content_digest(resource),
+                             adapter.patient_id_of(row)))
+    if not rendered:
+        return 0
+    wanted = Q()
+    for resource_type in {item[0] for item in rendered}:
+        logical_ids = [item[1] for item in rendered if item[0] == resource_type]
+        wanted |= Q(resource_type=resource_type, logical_id__in=logical_ids)
+    known = {(item.resource_type, item.logical_id, item.version_id): item for item in
+             ResourceVersion.objects.filter(wanted).only("resource_type", "logical_id", "version_id", "content_sha256")}
+    fresh = []
+    refreshed = 0
+    for resource_type, logical_id, version, resource, digest, patient_id in rendered:
+        existing = known.get((resource_type, logical_id, version))
+        if existing is None:
+            fresh.append(ResourceVersion(resource_type=resource_type, logical_id=logical_id, version_id=version,
+                                         last_updated=moment, patient_id=patient_id, content=resource,
+                                         content_sha256=digest))
+        elif existing.content_sha256 != digest:
+            ResourceVersion.objects.filter(pk=existing.pk).update(content=resource, content_sha256=digest,
+                                                                  last_updated=moment, patient_id=patient_id)
+            refreshed += 1
+    try:
+        with transaction.atomic():
+            ResourceVersion.objects.bulk_create(fresh)
+    except IntegrityError:
+        # Another process kept one of these versions between our look-up and now: the same content,
+        # rendered from the same committed row. Keep the others.
+        ResourceVersion.objects.bulk_create(fresh, ignore_conflicts=True)
+    return len(fresh) + refreshed
 
 
 def stored_versions(resource_type: str, logical_id: Any) -> list[ResourceVersion]:
@@ -225,6 +230,8 @@ def _receiver(targets: tuple[tuple[str, str], ...]) -> Any:
         if raw:  # fixtures being loaded: no API change happened
             return
         for resource_type, attribute in targets:
+            if resource_type == "Consent" and instance.document_type != DocumentType.CONSENT:
+                continue  # only consent documents are Consent resources
             resource_changed(resource_type, getattr(instance, attribute))
 
     return saved

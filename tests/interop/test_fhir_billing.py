@@ -174,3 +174,5 @@ def test_capability_statement_lists_claim_and_explanation_of_benefit(client):
     assert {"identifier", "patient", "_lastUpdated"} <= {
         param["name"] for param in resources["ExplanationOfBenefit"]["searchParam"]}
     assert "vread" in [interaction["code"] for interaction in resources["Claim"]["interaction"]]
+    assert [resources[name]["versioning"] for name in ("Claim", "Patient", "Practitioner", "Binary")] == [
+        "versioned", "versioned", "no-version", "no-version"]

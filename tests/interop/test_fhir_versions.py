@@ -234,3 +234,15 @@ def test_a_rolled_back_change_keeps_no_version(fhir_as, django_capture_on_commit
     versions = ResourceVersion.objects.filter(resource_type="Condition", logical_id=str(chart.condition.pk))
     assert list(versions.values_list("version_id", flat=True)) == [1]
     assert fhir_as("coder").get(f"/fhir/Condition/{chart.condition.pk}/_history/2").status_code == 404
+
+
+@pytest.mark.parametrize("app", ["patients", "charts", "clinical", "billing"])
+def test_the_domain_apps_whose_changes_are_versioned_never_import_interop(app):
+    from pathlib import Path
+
+    import chartdesk
+
+    folder = Path(chartdesk.__file__).parent / app
+    importing = [str(path.relative_to(folder)) for path in sorted(folder.rglob("*.py"))
+                 if "chartdesk.interop" in path.read_text(encoding="utf-8")]
+    assert importing == []

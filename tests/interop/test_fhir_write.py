@@ -1,4 +1,6 @@
-"""Create and update with version checks, validation errors naming the element, history, $everything."""
+"""Create and update with version checks, validation errors naming the element, $everything.
+
+History and vread: test_fhir_versions.py."""
 
 from __future__ import annotations
 
@@ -89,22 +91,6 @@ def test_condition_create_and_status_update(fhir_as):
     refused = api.put(f"/fhir/Condition/{body['id']}", body, **{"If-Match": 'W/"2"'})
     assert refused.status_code == 400
     assert refused.json()["issue"][0]["expression"] == ["Condition.code"]
-
-
-def test_history_lists_every_change_newest_first(fhir_as):
-    chart = make_chart()
-    api = fhir_as("registrar", scopes=("user/*.read", "user/*.write"))
-    resource = api.get(f"/fhir/Patient/{chart.patient.pk}").json()
-    resource["name"][0]["family"] = "Garcia-Lopez"
-    api.put(f"/fhir/Patient/{chart.patient.pk}", resource, **{"If-Match": 'W/"1"'})
-    bundle = api.get(f"/fhir/Patient/{chart.patient.pk}/_history").json()
-    validate_resource(bundle)
-    assert bundle["type"] == "history"
-    assert bundle["entry"][0]["resource"]["meta"]["versionId"] == "2"
-    methods = [entry["request"]["method"] for entry in bundle["entry"][1:]]
-    assert methods == ["PUT", "POST"]
-    assert api.get(f"/fhir/Patient/{chart.patient.pk}/_history/2").status_code == 200
-    assert api.get(f"/fhir/Patient/{chart.patient.pk}/_history/1").status_code == 404
 
 
 def test_everything_returns_the_whole_chart(fhir_as):

@@ -12,3 +12,9 @@ class InteropConfig(AppConfig):
         # A stored HL7 message is evidence of what arrived, about whom, at the time: it stays with the
         # record it was filed on (the merge's audit trail links the two charts).
         register_merge_policy("interop.Hl7Message", "patient", KEEP)
+
+        # The FHIR content of each version is kept when a change commits; the receivers live here so
+        # that patients, charts, clinical and billing never import interop (see fhir/versions.py).
+        from chartdesk.interop.fhir import versions
+
+        versions.connect()

@@ -181,3 +181,44 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.pk} ({self.level}, {self.status})"
+
+
+class ResourceVersion(models.Model):
+    """The FHIR JSON of one version of a resource the API serves, kept when the change commits.
+
+    vread and _history answer from here, and `$export?_since=` asks it what changed. It is a copy of
+    what the API showed, derived from the legal record (which keeps its own trail), so it is not a
+    LegalRecordModel: when a row changes without its version number moving (a merge repoints an
+    encounter; a claim is marked submitted), the version's content is refreshed in place, exactly as
+    a read of that version would now show it. `patient_id` is the chart the version belonged to, a
+    plain number rather than a foreign key so that a merge (which moves every foreign key to the
+    survivor) leaves the history as it was.
+    """
+
+    resource_type = models.CharField(max_length=40)
+    logical_id = models.CharField(max_length=64)
+    version_id = models.PositiveIntegerField()
+    last_updated = models.DateTimeField()
+    patient_id = models.BigIntegerField(null=True, blank=True)
+    content = models.JSONField()
+    content_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["resource_type", "logical_id", "version_id"],
+                                               name="one_row_per_resource_version")]
+        indexes = [models.Index(fields=["resource_type", "last_updated"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type}/{self.logical_id}/_history/{self.version_id}"
+
+
+class VersionKeeping(models.Model):
+    """When version keeping began (one row, made by the migration that added ResourceVersion).
+
+    A resource with no stored version has not changed since then; before then nobody can tell, so a
+    `_since` earlier than this instant exports everything."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"versions kept since {self.started_at:%Y-%m-%d %H:%M}"

@@ -34,4 +34,10 @@ def _load() -> None:
     if _loaded:
         return
     _loaded.append(True)
-    from chartdesk.interop.fhir import audit_resources, chart_resources, clinical_resources, patient_resource  # noqa: F401
+    from chartdesk.interop.fhir import (  # noqa: F401
+        audit_resources,
+        billing_resources,
+        chart_resources,
+        clinical_resources,
+        patient_resource,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,9 +26,12 @@ from chartdesk.patients.models import Patient
 
 TOKEN_LIFETIME = timedelta(hours=1)
 MANAGE_CLIENTS = "interop.manage_api_clients"
-UNKNOWN_SCOPE = "Scope: {scope!r} is not one of {choices}."
-PATIENT_SCOPE_NEEDS_PATIENT = "Scope patient/*.read needs the patient (MRN) the client may read."
-PATIENT_ONLY_WITH_PATIENT_SCOPE = "A patient is named only for a patient/*.read client."
+UNKNOWN_SCOPE = ("Scope: {scope!r} is not a scope Chartdesk grants ({choices}, or a resource type in place of *, "
+                 "such as patient/Claim.read).")
+PATIENT_SCOPE_NEEDS_PATIENT = "Scope patient/...: needs the patient (MRN) the client may read."
+PATIENT_ONLY_WITH_PATIENT_SCOPE = "A patient is named only for a client whose scopes are all patient/... scopes."
+# SMART v1 scopes: context/type.access. Only user/ scopes write: the API writes as a desk user does.
+SCOPE_PATTERN = re.compile(r"^(patient|user|system)/(\*|[A-Z][A-Za-z]{1,63})\.(read|write|\*)$")
 INVALID_CLIENT = "invalid_client"
 INVALID_SCOPE = "invalid_scope"
 
@@ -45,6 +49,28 @@ class TokenRefused(Exception):
         self.description = description
 
 
+def scope_parts(scope: str) -> tuple[str, str, str] | None:
+    """'patient/Claim.read' -> ('patient', 'Claim', 'read'); None for anything else."""
+    match = SCOPE_PATTERN.match(scope)
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
+def scope_problem(scope: str) -> str | None:
+    """Why a scope cannot be granted, or None when it can."""
+    from chartdesk.interop.registry import adapter_for
+
+    parts = scope_parts(scope)
+    if parts is None or (parts[1] != "*" and adapter_for(parts[1]) is None):
+        return UNKNOWN_SCOPE.format(scope=scope, choices=", ".join(Scope.values))
+    if parts[2] != "read" and parts[0] != "user":
+        return f"Scope: {scope!r}: only user/ scopes may write."
+    return None
+
+
+def is_patient_scope(scope: str) -> bool:
+    return scope.startswith("patient/")
+
+
 @dataclass(frozen=True)
 class ApiCaller:
     """Who is calling, through which token, with which scopes."""
@@ -52,13 +78,34 @@ class ApiCaller:
     user: Any
     token: ApiToken
     scopes: frozenset[str]
-    patient_id: int | None  # set for patient/*.read: nothing else is reachable
+    patient_id: int | None  # set for patient/ scopes: nothing else is reachable
 
-    def may_read(self) -> bool:
-        return bool(self.scopes & {Scope.PATIENT_READ, Scope.USER_READ, Scope.SYSTEM_READ})
+    def _grants(self, access: str, resource_type: str | None, contexts: tuple[str, ...]) -> bool:
+        for scope in self.scopes:
+            parts = scope_parts(scope)
+            if parts is None or parts[0] not in contexts or parts[2] not in (access, "*"):
+                continue
+            if resource_type is None or parts[1] in ("*", resource_type):
+                return True
+        return False
 
-    def may_write(self) -> bool:
-        return Scope.USER_WRITE in self.scopes
+    def may_read(self, resource_type: str | None = None) -> bool:
+        """May this token read `resource_type` (any type at all, when None)?"""
+        return self._grants("read", resource_type, ("patient", "user", "system"))
+
+    def may_write(self, resource_type: str | None = None) -> bool:
+        return self._grants("write", resource_type, ("user",))
+
+    def may_export_system(self) -> bool:
+        """System-level bulk export needs a system/ read scope."""
+        return self._grants("read", None, ("system",))
+
+
+def caller_of(token: ApiToken) -> ApiCaller:
+    """The caller a stored token stands for (its client's user, scopes and patient)."""
+    scopes = frozenset(token.scopes.split())
+    patient_id = token.client.patient_id if any(is_patient_scope(scope) for scope in scopes) else None
+    return ApiCaller(user=token.client.user, token=token, scopes=scopes, patient_id=patient_id)
 
 
 @transaction.atomic
@@ -71,13 +118,14 @@ def do_register_api_client(name: str, *, user: Any, scopes: list[str], acting_us
     if not name or len(name) > 120:
         raise ChartdeskError("Name: required, at most 120 characters.", field="name")
     for scope in scopes:
-        if scope not in Scope.values:
-            raise ChartdeskError(UNKNOWN_SCOPE.format(scope=scope, choices=", ".join(Scope.values)), field="scope")
+        problem = scope_problem(scope)
+        if problem:
+            raise ChartdeskError(problem, field="scope")
     if not scopes:
         raise ChartdeskError("Scope: name at least one.", field="scope")
-    if Scope.PATIENT_READ in scopes and patient is None:
+    if any(is_patient_scope(scope) for scope in scopes) and patient is None:
         raise ChartdeskError(PATIENT_SCOPE_NEEDS_PATIENT, field="patient")
-    if patient is not None and scopes != [Scope.PATIENT_READ]:
+    if patient is not None and not all(is_patient_scope(scope) for scope in scopes):
         raise ChartdeskError(PATIENT_ONLY_WITH_PATIENT_SCOPE, field="patient")
     if user is None or not user.is_active:
         raise ChartdeskError("User: choose an active user for the client to act as.", field="user")
@@ -135,6 +183,4 @@ def caller_for_token(token: str) -> ApiCaller | None:
                       client__active=True).first())
     if issued is None or not issued.client.user.is_active:
         return None
-    scopes = frozenset(issued.scopes.split())
-    patient_id = issued.client.patient_id if Scope.PATIENT_READ in scopes else None
-    return ApiCaller(user=issued.client.user, token=issued, scopes=scopes, patient_id=patient_id)
+    return caller_of(issued)

@@ -1,10 +1,8 @@
 """Provenance and AuditEvent, both drawn from the hash-chained audit trail, and the change events
-that make a resource's history.
+that number an encounter's (and a claim's) versions.
 
-History is built from the audit trail rather than from version tables: every create and update of
-patient data already writes an audit event (who, when, which fields), so the trail is the one
-complete list of changes. Patients and conditions keep only their current content; documents keep
-every version in DocumentVersion. See docs/interop.md.
+The content of each version is kept separately, in ResourceVersion (see versions.py and
+docs/interop.md); the audit trail stays the record of who changed what and when.
 """
 
 from __future__ import annotations

@@ -67,6 +67,8 @@ def searched_patient(caller: ApiCaller, adapter: Adapter, params: dict[str, list
             raise NotFound("patient")
     elif caller.patient_id is not None:
         patient_id = caller.patient_id
+    elif set(params) & set(adapter.searchable_without_patient):
+        return None  # e.g. a claim by its control number: the adapter opens each chart it finds
     else:
         raise SearchError("patient", f"{adapter.resource_type} searches name the patient (US Core): "
                                      "add patient=Patient/<id>.")
@@ -87,12 +89,14 @@ def _included(caller: ApiCaller, request: HttpRequest, adapter: Adapter, rows: l
                 not adapter.include_patient:
             raise SearchError("_include", f"_include={include} is not supported here "
                                           f"(try {adapter.resource_type}:patient).")
-        if patient is not None:
+        if patient is not None and caller.may_read("Patient"):
             patient_adapter = adapter_for("Patient")
             extra.append(entry(base, patient_adapter.to_fhir(patient), "include"))
     for revinclude in request.GET.getlist("_revinclude"):
         if revinclude != "Provenance:target":
             raise SearchError("_revinclude", f"_revinclude={revinclude} is not supported (Provenance:target is).")
+        if not caller.may_read("Provenance"):
+            continue
         provenance = adapter_for("Provenance")
         extra += [entry(base, provenance.to_fhir(event), "include")
                   for event in provenance.targets(adapter.resource_type, rows)]
@@ -135,10 +139,15 @@ def everything_bundle(caller: ApiCaller, request: HttpRequest, patient: Patient)
     base = base_url(request)
     entries = []
     for adapter in all_adapters():
-        rows = adapter.rows_for_patient(caller, patient) if adapter.patient_data else None
-        if rows is None:
-            continue
-        entries += [entry(base, adapter.to_fhir(row), "match") for row in rows]
+        if not caller.may_read(adapter.resource_type):
+            continue  # a token scoped to some resource types gets those only
+        try:
+            rows = adapter.rows_for_patient(caller, patient) if adapter.patient_data else None
+            if rows is None:
+                continue
+            entries += [entry(base, adapter.to_fhir(row), "match") for row in rows]
+        except NotFound:
+            continue  # the caller's role does not read this kind of record (billing and notes): leave it out
     record_event(AuditAction.EXPORT, user=caller.user, patient=patient, object_type="fhir_everything",
                  object_id=patient.pk, detail={"resources": len(entries)})
     return checked_json({"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})

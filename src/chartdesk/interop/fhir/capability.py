@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from chartdesk.interop.fhir.validation import FHIR_VERSION, checked_json
+from chartdesk.interop.fhir.versions import VERSIONED_TYPES
 from chartdesk.interop.registry import all_adapters
 
 
@@ -14,7 +15,8 @@ def capability_statement(base: str) -> dict[str, Any]:
     resources = []
     for adapter in all_adapters():
         interactions = ["read"]
-        if adapter.resource_type not in ("Binary", "AuditEvent"):
+        versioned = adapter.resource_type in VERSIONED_TYPES
+        if versioned:
             interactions += ["vread", "history-instance"]
         if adapter.search_params:
             interactions.append("search-type")
@@ -22,7 +24,7 @@ def capability_statement(base: str) -> dict[str, Any]:
         resource: dict[str, Any] = {
             "type": adapter.resource_type,
             "interaction": [{"code": code} for code in interactions],
-            "versioning": "versioned" if adapter.resource_type not in ("Binary", "AuditEvent") else "no-version",
+            "versioning": "versioned" if versioned else "no-version",
             "searchParam": [{"name": name, "type": kind} for name, kind in sorted(adapter.search_params.items())],
         }
         if adapter.include_patient:
@@ -49,8 +51,9 @@ def capability_statement(base: str) -> dict[str, Any]:
             "security": {
                 "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                                          "code": "SMART-on-FHIR"}]}],
-                "description": "OAuth2 client credentials at /fhir/auth/token; scopes patient/*.read, "
-                               "user/*.read, user/*.write, system/*.read.",
+                "description": "OAuth2 client credentials at /fhir/auth/token; SMART scopes patient/*.read, "
+                               "user/*.read, user/*.write, system/*.read, or a resource type in place of * "
+                               "(patient/Claim.read, user/Condition.write).",
             },
             "resource": resources,
             "operation": [{"name": "export",

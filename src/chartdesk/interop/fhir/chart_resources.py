@@ -115,7 +115,6 @@ def _encounter_in_chart(caller: Any, params: dict[str, list[str]], patient: Any)
 @register
 class EncounterAdapter(Adapter):
     resource_type = "Encounter"
-    object_types = ("encounter",)
     search_params = {"patient": "reference", "date": "date", "class": "token", "type": "token"}
     needs_patient = True
     include_patient = True
@@ -169,7 +168,6 @@ def document_to_fhir(document: Document) -> dict[str, Any]:
 @register
 class DocumentReferenceAdapter(ChartRecordAdapter):
     resource_type = "DocumentReference"
-    object_types = ("document",)
     search_params = {"patient": "reference", "category": "token", "type": "token", "date": "date"}
     what = "document"
 
@@ -200,7 +198,6 @@ class ConsentAdapter(Adapter):
     """Signed consent forms in the chart (document type LOINC 59284-0), as FHIR Consent."""
 
     resource_type = "Consent"
-    object_types = ("document",)
     search_params = {"patient": "reference", "date": "date"}
     needs_patient = True
     include_patient = True
@@ -257,7 +254,6 @@ def binary_of(caller: Any, logical_id: str) -> tuple[DocumentVersion, bytes, str
 @register
 class BinaryAdapter(Adapter):
     resource_type = "Binary"
-    object_types = ("document_version",)
 
     def read(self, caller: Any, logical_id: str) -> Any:
         return binary_of(caller, logical_id)

@@ -112,7 +112,6 @@ def condition_input(resource: dict[str, Any], *, encounter: Any = None, recorder
 @register
 class ConditionAdapter(ChartRecordAdapter):
     resource_type = "Condition"
-    object_types = ("condition",)
     search_params = {"patient": "reference", "code": "token", "onset-date": "date", "recorded-date": "date",
                      "clinical-status": "token"}
     what = "condition"
@@ -193,7 +192,6 @@ def procedure_to_fhir(procedure: Procedure) -> dict[str, Any]:
 @register
 class ProcedureAdapter(ChartRecordAdapter):
     resource_type = "Procedure"
-    object_types = ("procedure",)
     search_params = {"patient": "reference", "code": "token", "date": "date"}
     what = "procedure"
 

@@ -3,6 +3,7 @@ parameter parsing."""
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
@@ -48,9 +49,9 @@ class Adapter(ABC):
     """
 
     resource_type: ClassVar[str]
-    object_types: ClassVar[tuple[str, ...]] = ()  # audit object types whose events are this resource's history
     search_params: ClassVar[dict[str, str]] = {}  # name -> FHIR search parameter type
     needs_patient: ClassVar[bool] = False  # searches must name the patient (US Core)
+    searchable_without_patient: ClassVar[tuple[str, ...]] = ()  # ...unless they name one of these
     patient_data: ClassVar[bool] = True
     include_patient: ClassVar[bool] = False  # supports _include=<Type>:patient
 
@@ -253,6 +254,25 @@ def date_condition(field: str, raw: str, parameter: str, *, date_only: bool = Fa
     if prefix == "le":
         return Q(**{f"{field}__lte" if date_only else f"{field}__lt": high})
     return Q(**{f"{field}__lt": low})
+
+
+INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+
+
+def parse_instant(raw: str, parameter: str) -> datetime:
+    """A FHIR instant (date, time to the second and a time zone), or SearchError naming the parameter."""
+    # An unencoded "+" in a query string arrives as a space; nothing else in an instant can be one.
+    value = raw.strip().replace(" ", "+")
+    problem = SearchError(parameter, f"{parameter}: {raw!r} is not a FHIR instant (YYYY-MM-DDThh:mm:ss with a "
+                                     "time zone, such as 2026-01-31T09:00:00Z or 2026-01-31T09:00:00-05:00).")
+    match = INSTANT.match(value)
+    if match is None:
+        raise problem
+    fraction = match.group(1) or ""
+    try:
+        return datetime.fromisoformat(value.replace(fraction, fraction[:7]).replace("Z", "+00:00"))
+    except ValueError:
+        raise problem from None
 
 
 def token_parts(raw: str) -> tuple[str | None, str]:

@@ -10,10 +10,10 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import NotFound, PermissionRefused
 from chartdesk.interop.fhir.bundles import base_url
-from chartdesk.interop.fhir.common import SearchError, instant, local_id
+from chartdesk.interop.fhir.common import SearchError, instant, local_id, parse_instant
 from chartdesk.interop.fhir.export import claim, export_dir, exportable_types, job_for_caller, run_job
 from chartdesk.interop.fhir.http import api_view, fhir_response, outcome_response
-from chartdesk.interop.models import ExportJob, ExportLevel, ExportStatus, PatientGroup, Scope
+from chartdesk.interop.models import ExportJob, ExportLevel, ExportStatus, PatientGroup
 from chartdesk.interop.tokens import ApiCaller
 
 BULK_EXPORT = "interop.bulk_export"
@@ -25,7 +25,7 @@ def _kick_off(request: HttpRequest, caller: ApiCaller, level: str, *, group: Pat
         return outcome_response(400, "Bulk export is asynchronous: send Prefer: respond-async.", code="required")
     if not caller.user.has_perm(BULK_EXPORT):
         raise PermissionRefused(f"The client's user does not hold {BULK_EXPORT}.")
-    if level == ExportLevel.SYSTEM and Scope.SYSTEM_READ not in caller.scopes:
+    if level == ExportLevel.SYSTEM and not caller.may_export_system():
         raise PermissionRefused("System-level export needs the system/*.read scope.")
     if not caller.may_read():
         raise PermissionRefused("This token's scopes do not allow reads.")
@@ -34,16 +34,25 @@ def _kick_off(request: HttpRequest, caller: ApiCaller, level: str, *, group: Pat
     if unknown:
         raise SearchError("_type", f"_type: cannot export {', '.join(unknown)} "
                                    f"(exportable: {', '.join(exportable_types())}).")
-    if "_since" in request.GET:
-        raise SearchError("_since", "_since is not supported yet: export everything and compare.")
+    since = _since(request)
     job = ExportJob.objects.create(level=level, group=group, resource_types=",".join(types), token=caller.token,
                                    request_url=request.build_absolute_uri()[:1000],
-                                   patient_id=caller.patient_id)
+                                   patient_id=caller.patient_id, since=since)
     record_event(AuditAction.EXPORT, user=caller.user, object_type="fhir_bulk_export", object_id=job.pk,
-                 detail={"level": level, "types": types, "state": "requested"})
+                 detail={"level": level, "types": types, "since": instant(since), "state": "requested"})
     response = HttpResponse(status=202)
     response["Content-Location"] = f"{base_url(request)}/$export-status/{job.pk}"
     return response
+
+
+def _since(request: HttpRequest) -> datetime | None:
+    """`_since`: only resources changed at or after this FHIR instant (see export.since_filter)."""
+    values = request.GET.getlist("_since")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise SearchError("_since", "_since: give one instant.")
+    return parse_instant(values[0], "_since")
 
 
 @api_view(methods=("GET",))

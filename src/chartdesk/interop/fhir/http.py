@@ -108,8 +108,11 @@ def read_json(request: HttpRequest) -> Any:
         raise FhirInvalid([("(body)", f"not JSON: {invalid}")]) from None
 
 
-def caller_requires(caller: ApiCaller, *, write: bool = False) -> None:
-    if write and not caller.may_write():
-        raise PermissionRefused("This token's scopes do not allow changes (user/*.write).")
-    if not write and not caller.may_read():
-        raise PermissionRefused("This token's scopes do not allow reads.")
+def caller_requires(caller: ApiCaller, *, write: bool = False, resource_type: str | None = None) -> None:
+    """Refuse (403) what the token's scopes do not cover: writes, reads, or this resource type."""
+    what = f" of {resource_type}" if resource_type else ""
+    if write and not caller.may_write(resource_type):
+        raise PermissionRefused(f"This token's scopes do not allow changes{what} (user/*.write or "
+                                f"user/{resource_type or '<Type>'}.write).")
+    if not write and not caller.may_read(resource_type):
+        raise PermissionRefused(f"This token's scopes do not allow reads{what}.")

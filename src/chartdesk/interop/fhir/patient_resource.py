@@ -177,7 +177,6 @@ def registration_from_fhir(resource: dict[str, Any]) -> tuple[PatientRegistratio
 @register
 class PatientAdapter(Adapter):
     resource_type = "Patient"
-    object_types = ("patient", "patient_identifier", "patient_name", "patient_address", "patient_phone")
     search_params = {"_id": "token", "identifier": "token", "name": "string", "family": "string",
                      "given": "string", "birthdate": "date", "gender": "token"}
 

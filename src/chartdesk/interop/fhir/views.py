@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from chartdesk.core.errors import NotFound
 from chartdesk.core.permissions import public
-from chartdesk.interop.fhir.audit_resources import change_events
 from chartdesk.interop.fhir.bundles import base_url, everything_bundle, search_bundle
 from chartdesk.interop.fhir.capability import capability_statement
 from chartdesk.interop.fhir.common import instant
@@ -23,8 +23,11 @@ from chartdesk.interop.fhir.http import (
     read_json,
 )
 from chartdesk.interop.fhir.validation import FhirInvalid, checked_json, validate_resource
+from chartdesk.interop.fhir.versions import stored_version, stored_versions
+from chartdesk.interop.models import ResourceVersion
 from chartdesk.interop.registry import adapter_for
 from chartdesk.interop.tokens import ApiCaller, TokenRefused, do_issue_token
+from chartdesk.patients.access import access_patient_by_id
 
 ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
 
@@ -38,7 +41,7 @@ def _adapter(resource_type: str) -> Any:
 
 def _read(caller: ApiCaller, adapter: Any, logical_id: str) -> Any:
     """A row through the adapter's access function, refused outside a patient-scope token's patient."""
-    caller_requires(caller)
+    caller_requires(caller, resource_type=adapter.resource_type)
     row = adapter.read(caller, logical_id)
     if caller.patient_id is not None and adapter.patient_data and adapter.patient_id_of(row) != caller.patient_id:
         raise NotFound(adapter.resource_type)
@@ -87,13 +90,13 @@ def token(request: HttpRequest) -> HttpResponse:
 def type_level(request: HttpRequest, caller: ApiCaller, resource_type: str) -> HttpResponse:
     adapter = _adapter(resource_type)
     if request.method == "POST":
-        caller_requires(caller, write=True)
+        caller_requires(caller, write=True, resource_type=resource_type)
         if "create" not in adapter.writable:
             return outcome_response(405, f"{resource_type} is not created through the API.", code="not-supported")
         resource = read_json(request)
         validate_resource(resource, expected_type=resource_type)
         return _resource_response(adapter, adapter.create(caller, resource), 201)
-    caller_requires(caller)
+    caller_requires(caller, resource_type=resource_type)
     return fhir_response(search_bundle(caller, request, adapter))
 
 
@@ -106,7 +109,7 @@ def _expected_version(request: HttpRequest) -> int | None:
 def instance(request: HttpRequest, caller: ApiCaller, resource_type: str, logical_id: str) -> HttpResponse:
     adapter = _adapter(resource_type)
     if request.method == "PUT":
-        caller_requires(caller, write=True)
+        caller_requires(caller, write=True, resource_type=resource_type)
         if "update" not in adapter.writable:
             return outcome_response(405, f"{resource_type} is not updated through the API.", code="not-supported")
         resource = read_json(request)
@@ -122,35 +125,51 @@ def instance(request: HttpRequest, caller: ApiCaller, resource_type: str, logica
     return _resource_response(adapter, _read(caller, adapter, logical_id))
 
 
-def _history_entries(request: HttpRequest, adapter: Any, row: Any, resource: dict[str, Any]) -> list[dict[str, Any]]:
-    events = change_events(adapter.object_types, row.pk, adapter.patient_id_of(row)) if adapter.object_types else []
-    base = base_url(request)
-    entries = [{"fullUrl": f"{base}/{adapter.resource_type}/{row.pk}", "resource": resource,
-                "request": {"method": "PUT", "url": f"{adapter.resource_type}/{row.pk}"},
-                "response": {"status": "200", "etag": f'W/"{resource.get("meta", {}).get("versionId", "1")}"'}}]
-    for event in reversed(events):
-        entries.append({
-            "fullUrl": f"{base}/{adapter.resource_type}/{row.pk}",
-            "request": {"method": "POST" if event.action == "create" else "PUT",
-                        "url": f"{adapter.resource_type}/{row.pk}"},
-            "response": {"status": "201" if event.action == "create" else "200",
-                         "lastModified": instant(event.occurred_at),
-                         "outcome": {"resourceType": "OperationOutcome", "issue": [{
-                             "severity": "information", "code": "informational",
-                             "diagnostics": f"{event.get_action_display()} by {event.username or 'system'} "
-                                            f"({event.object_type}; audit #{event.sequence}; "
-                                            f"fields: {', '.join(event.detail.get('fields', [])) or 'all'})"}]}},
-        })
-    return entries
+def _version_visible(caller: ApiCaller, adapter: Any, row: Any, kept: ResourceVersion) -> bool:
+    """May the caller, who may read the resource now, see this earlier version of it?
+
+    A version filed on another chart (before a merge, or a document since moved off a misfiled
+    chart) shows that chart's id and content: the caller must also be able to open that chart (the
+    open is audited), and a patient-scoped token only if it is its own patient or was merged into it.
+    """
+    if kept.patient_id is None or kept.patient_id == adapter.patient_id_of(row):
+        return True
+    try:
+        patient = access_patient_by_id(caller.user, kept.patient_id)
+    except NotFound:
+        return False
+    return caller.patient_id is None or caller.patient_id in (patient.pk, patient.merged_into_id)
+
+
+def _history_entry(base: str, resource_type: str, logical_id: str, resource: dict[str, Any], version: int,
+                   modified: str | None) -> dict[str, Any]:
+    response: dict[str, Any] = {"status": "201" if version == 1 else "200", "etag": f'W/"{version}"'}
+    if modified:
+        response["lastModified"] = modified
+    return {"fullUrl": f"{base}/{resource_type}/{logical_id}", "resource": resource,
+            "request": {"method": "POST" if version == 1 else "PUT", "url": f"{resource_type}/{logical_id}"},
+            "response": response}
 
 
 @api_view(methods=("GET",))
 def history(request: HttpRequest, caller: ApiCaller, resource_type: str, logical_id: str) -> HttpResponse:
-    """The current version in full, then every change from the audit trail, newest first."""
+    """Every kept version, newest first: the current one as read now, earlier ones as they were stored.
+
+    Versions from before version keeping began are not listed (their content was never stored)."""
     adapter = _adapter(resource_type)
     row = _read(caller, adapter, logical_id)
-    resource = checked_json(adapter.to_fhir(row))
-    entries = _history_entries(request, adapter, row, resource)
+    current = checked_json(adapter.to_fhir(row))
+    current_version = adapter.version_of(row)
+    base = base_url(request)
+    kept = stored_versions(resource_type, row.pk) if current_version is not None else []
+    newest = int(current_version) if current_version is not None else 1
+    modified = next((instant(item.last_updated) for item in kept if item.version_id == newest), None)
+    entries = [_history_entry(base, resource_type, str(row.pk), current, newest,
+                              current.get("meta", {}).get("lastUpdated") or modified)]
+    for item in kept:
+        if item.version_id < newest and _version_visible(caller, adapter, row, item):
+            entries.append(_history_entry(base, resource_type, str(row.pk), checked_json(item.content),
+                                          item.version_id, instant(item.last_updated)))
     return fhir_response(checked_json({"resourceType": "Bundle", "type": "history", "total": len(entries),
                                        "entry": entries}))
 
@@ -158,15 +177,29 @@ def history(request: HttpRequest, caller: ApiCaller, resource_type: str, logical
 @api_view(methods=("GET",))
 def vread(request: HttpRequest, caller: ApiCaller, resource_type: str, logical_id: str,
           history_version: str) -> HttpResponse:
-    """The current version by its versionId; earlier versions are listed by history, content not kept."""
+    """One version: the current one as read now, an earlier one as it was kept when it changed.
+
+    The same access checks and audit as a read come first. A version older than version keeping
+    answers 410 saying so, never another version's content."""
     adapter = _adapter(resource_type)
     row = _read(caller, adapter, logical_id)
     current = adapter.version_of(row)
-    if current is not None and history_version != current:
-        return outcome_response(404, f"Version {history_version} of {resource_type}/{logical_id} is not the "
-                                     f"current one ({current}); earlier content is not kept (see _history for who "
-                                     "changed what and when).", code="not-found")
-    return _resource_response(adapter, row)
+    if current is None or history_version == current:
+        return _resource_response(adapter, row)
+    name = f"{resource_type}/{row.pk}"
+    if not history_version.isdecimal() or not 1 <= int(history_version) < int(current):
+        return outcome_response(404, f"{name} has no version {history_version!r}: its versions are 1 to {current}.",
+                                code="not-found")
+    kept = stored_version(resource_type, row.pk, int(history_version))
+    if kept is None:
+        return outcome_response(410, f"The content of version {history_version} of {name} was not kept: it "
+                                     "predates version keeping (or the same transaction replaced it before it "
+                                     f"committed). The current version is {current}; _history lists the versions "
+                                     "kept.", code="not-found")
+    if not _version_visible(caller, adapter, row, kept):
+        raise NotFound(resource_type)
+    return fhir_response(checked_json(kept.content), ETag=f'W/"{kept.version_id}"',
+                         Last_Modified=http_date(kept.last_updated.timestamp()))
 
 
 @api_view(methods=("GET",))

@@ -76,7 +76,7 @@ def test_the_batch_page_warns_of_an_unreadable_barcode(users, client):
                                                                         damaged=(3,))),
                                           acting_user=users["registrar"])
     client.force_login(users["registrar"])
-    page = client.get(reverse("filing-batch", kwargs={"batch_id": batch.pk})).content.decode()
+    page = client.get(reverse("filing-batch", kwargs={"scan_batch_id": batch.pk})).content.decode()
     assert "A barcode could not be read on page 3" in page
 
 

@@ -220,8 +220,9 @@ def run() -> dict[str, Any]:
                               cwd=REPO, check=True, stdout=subprocess.PIPE, text=True)
     result = dict(json.loads(done.stdout.strip().splitlines()[-1]))
     result["engine"] = "sqlite (synchronous=FULL)"
-    result["note"] = ("First analysis opens the deficiencies and audits what changed (one event per chunk of 500 "
-                      "records in a bulk run); re-analysis finds nothing new. Scanning counts upload, separator "
+    result["note"] = ("First analysis opens the deficiencies and audits what changed (one event per patient whose "
+                      "record changed, written through the audit chain's batch form); re-analysis finds nothing new. "
+                      "Scanning counts upload, separator "
                       "split, index and second-person approval filing each document into the chart; the text-layer "
                       "batch finds separators by the PDF text, the image-only batch renders every page at 100 dpi "
                       "and decodes its barcodes.")

@@ -196,3 +196,15 @@ def test_the_cron_command_sends_each_digest_once(open_chart, django_capture_on_c
     assert outputs[0].startswith("1 reminder digests (2 deficiency reminders)")
     assert outputs[1].startswith("0 reminder digests (0 deficiency reminders)")
     assert [email.to for email in mail.outbox] == [["ada@example.org"]]
+
+
+def test_a_restricted_charts_mrn_is_not_emailed_to_a_provider_who_cannot_open_it(
+        open_chart, opened_at, users, django_capture_on_commit_callbacks):
+    from chartdesk.patients.actions import do_set_restriction
+
+    do_set_restriction(open_chart.patient, restriction="vip", note="board member", acting_user=users["him_manager"])
+    run(django_capture_on_commit_callbacks, opened_at + timedelta(days=3))
+    [email] = mail.outbox
+    assert open_chart.patient.mrn not in email.body
+    assert "2 more deficiencies are on restricted charts you cannot open" in email.body
+    assert not AuditEvent.objects.filter(object_type="completion_notice").exists()

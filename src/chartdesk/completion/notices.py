@@ -53,6 +53,7 @@ from chartdesk.completion.models import (
     NoticeKind,
 )
 from chartdesk.core.errors import PermissionRefused
+from chartdesk.patients.access import restriction_allows
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,19 @@ class RecordLine:
     oldest_days: int
     delinquent: bool
     owed_by: str = ""  # the providers who owe it (HIM's notice only; staff, not patient data)
+    patient: Any = None  # not printed: whose record it is, for the restriction check and the audit
+
+
+def _shown_to(recipient: Any, lines: list[RecordLine]) -> tuple[list[RecordLine], list[RecordLine]]:
+    """The lines of charts the recipient may open, and the rest: a restricted chart's MRN is not
+    emailed to someone who could not open it (the queue leaves it out for them too)."""
+    allowed: dict[int, bool] = {}
+    shown, hidden = [], []
+    for line in lines:
+        if line.patient.pk not in allowed:
+            allowed[line.patient.pk] = restriction_allows(recipient, line.patient)
+        (shown if allowed[line.patient.pk] else hidden).append(line)
+    return shown, hidden
 
 
 @dataclass
@@ -122,7 +136,7 @@ def _record_lines(deficiencies: list[Deficiency], now: datetime, delinquent: set
     lines = [
         RecordLine(mrn=found[0].patient.mrn, deficiencies=len(found),
                    oldest_days=max((now - d.opened_at).days for d in found),
-                   delinquent=encounter_id in delinquent)
+                   delinquent=encounter_id in delinquent, patient=found[0].patient)
         for encounter_id, found in by_record.items()
     ]
     return sorted(lines, key=lambda line: (-line.oldest_days, line.mrn))
@@ -174,16 +188,18 @@ def _send_provider_digest(provider_id: int, steps: list[tuple[Deficiency, int]],
     open_now = list(Deficiency.objects.filter(provider_id=provider_id, status__in=OUTSTANDING)
                     .select_related("patient"))
     delinquent = _delinquent_encounters({d.encounter_id for d in open_now})
-    lines = _record_lines(open_now, now, delinquent)
-    subject = (f"Chartdesk: {_plural(len(lines), 'record', 'records')} to complete "
+    lines, hidden = _shown_to(recipient, _record_lines(open_now, now, delinquent))
+    records = len(lines) + len(hidden)
+    subject = (f"Chartdesk: {_plural(records, 'record', 'records')} to complete "
                f"({_plural(len(open_now), 'deficiency', 'deficiencies')})")
     body = render_to_string("completion/email/reminder.txt", {
-        "provider": provider, "lines": lines, "deficiencies": len(open_now), "records": len(lines),
-        "delinquent": sum(1 for line in lines if line.delinquent)})
+        "provider": provider, "lines": lines, "deficiencies": len(open_now), "records": records,
+        "delinquent": sum(1 for line in lines + hidden if line.delinquent),
+        "restricted": sum(line.deficiencies for line in hidden)})
     try:
         with transaction.atomic():
             notice = _record_notice(NoticeKind.REMINDER, recipient, subject, body,
-                                    {d.patient_id: d.patient for d in open_now}, records=len(lines),
+                                    {line.patient.pk: line.patient for line in lines}, records=records,
                                     deficiencies=len(open_now), now=now, acting_user=acting_user, provider=provider)
             DeficiencyReminder.objects.bulk_create([
                 DeficiencyReminder(deficiency=deficiency, provider_id=provider_id, age_days=step, sent_at=now,
@@ -237,7 +253,7 @@ def _delinquency_lines(completions: list[ChartCompletion], now: datetime) -> tup
         lines.append(RecordLine(
             mrn=completion.patient.mrn, deficiencies=len(found),
             oldest_days=max(((now - d.opened_at).days for d in found), default=0), delinquent=True,
-            owed_by="; ".join(providers) or "no provider assigned"))
+            owed_by="; ".join(providers) or "no provider assigned", patient=completion.patient))
     lines.sort(key=lambda line: (-line.oldest_days, line.mrn))
     return lines, sum(line.deficiencies for line in lines)
 
@@ -261,10 +277,11 @@ def do_send_delinquency_notices(*, acting_user: Any = None, now: datetime | None
             lines, deficiencies = _delinquency_lines(fresh, now)
             total = ChartCompletion.objects.filter(status=ChartStatus.DELINQUENT).count()
             subject = f"Chartdesk: {_plural(len(fresh), 'record', 'records')} became delinquent"
-            body = render_to_string("completion/email/delinquency.txt", {
-                "lines": lines, "records": len(fresh), "total": total})
-            patients = {c.patient_id: c.patient for c in fresh}
             for recipient in recipients:
+                shown, hidden = _shown_to(recipient, lines)
+                body = render_to_string("completion/email/delinquency.txt", {
+                    "lines": shown, "records": len(fresh), "total": total, "restricted": len(hidden)})
+                patients = {line.patient.pk: line.patient for line in shown}
                 notice = _record_notice(NoticeKind.DELINQUENCY, recipient, subject, body, patients,
                                         records=len(fresh), deficiencies=deficiencies, now=now,
                                         acting_user=acting_user)

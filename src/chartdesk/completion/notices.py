@@ -78,7 +78,8 @@ def _shown_to(recipient: Any, lines: list[RecordLine]) -> tuple[list[RecordLine]
     """The lines of charts the recipient may open, and the rest: a restricted chart's MRN is not
     emailed to someone who could not open it (the queue leaves it out for them too)."""
     allowed: dict[int, bool] = {}
-    shown, hidden = [], []
+    shown: list[RecordLine] = []
+    hidden: list[RecordLine] = []
     for line in lines:
         if line.patient.pk not in allowed:
             allowed[line.patient.pk] = restriction_allows(recipient, line.patient)

@@ -20,7 +20,7 @@ RECORD_KWARGS = {
     "request_id", "packet_id", "amendment_id", "restriction_id", "accounting_id",
     "query_id",
     "claim_id", "denial_id",
-    "deficiency_id", "chart_id", "scan_id",
+    "deficiency_id", "chart_id", "scan_id", "scan_batch_id", "hold_id", "certificate_id",
 }
 
 
@@ -107,6 +107,7 @@ def _restricted_records() -> dict[str, Any]:
     query = _coding_query(encounter, provider, him)
     billing_ids = _restricted_billing_records(secret, encounter, provider)
     paper_chart, scan = _restricted_paper(secret, him)
+    retention_ids = _restricted_retention(secret, him)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
@@ -125,6 +126,8 @@ def _restricted_records() -> dict[str, Any]:
         "deficiency_id": deficiency.pk,
         "chart_id": paper_chart.pk,
         "scan_id": scan.pk,
+        "scan_batch_id": scan.batch_id,
+        **retention_ids,
     }
 
 
@@ -207,6 +210,21 @@ def _restricted_paper(secret: Any, him: Any) -> tuple[Any, Any]:
     do_index_scanned_document(scan, patient=secret, document_type="34109-9", title="Confidential scan",
                               service_date=timezone.localdate(), acting_user=him)
     return paper_chart, scan
+
+
+def _restricted_retention(secret: Any, him: Any) -> dict[str, int]:
+    """A legal hold on the restricted patient, and the destruction certificate of another restricted
+    patient's old record (destroying the first one's would empty the text the walk looks for)."""
+    from chartdesk.filing.retention import do_destroy_records, do_place_legal_hold
+    from chartdesk.patients.actions import do_set_restriction
+
+    hold = do_place_legal_hold(matter="Important v. General Hospital", patients=[secret], acting_user=him)
+    old = factories.make_patient("Vera", "Oldrecord")
+    factories.make_encounter(old, acting_user=him, admit_at=timezone.now() - timedelta(days=30))
+    certificate = do_destroy_records([old], method="shredding", witness="W. Witness", acting_user=him,
+                                     as_of=timezone.localdate() + timedelta(days=365 * 40))
+    do_set_restriction(old, restriction="vip", note="board member", acting_user=him)
+    return {"hold_id": hold.pk, "certificate_id": certificate.pk}
 
 
 def _restricted_deficiency(encounter: Any, provider: Any, him: Any) -> Any:

@@ -16,6 +16,9 @@ Variables (all optional in demo mode):
   CHARTDESK_SQLITE_SYNCHRONOUS    FULL (default); production refuses anything else
   CHARTDESK_ALLOWED_HOSTS         comma-separated host names (default localhost names)
   CHARTDESK_HTTPS                 1 when served behind TLS: secure cookies and HSTS
+  CHARTDESK_EMAIL_BACKEND         file (default: one file per message under var/mail), console, or smtp
+  CHARTDESK_EMAIL_HOST / _PORT / _USER / _PASSWORD / _TLS   the SMTP relay (smtp only)
+  CHARTDESK_EMAIL_FROM            sender of completion reminders (default chartdesk@localhost)
 """
 
 from __future__ import annotations
@@ -217,6 +220,17 @@ AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 OTP_TOTP_ISSUER = "Chartdesk"
+
+# Mail goes to files unless an SMTP relay is chosen on purpose: a demo must never email anyone.
+EMAIL_BACKEND = "django.core.mail.backends." + {"smtp": "smtp", "console": "console"}.get(
+    ENV.get("CHARTDESK_EMAIL_BACKEND", "file").strip().lower(), "filebased") + ".EmailBackend"
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = ENV.get("CHARTDESK_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(ENV.get("CHARTDESK_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = ENV.get("CHARTDESK_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = ENV.get("CHARTDESK_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = ENV.get("CHARTDESK_EMAIL_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = ENV.get("CHARTDESK_EMAIL_FROM", "chartdesk@localhost")
 
 PASSWORD_HASHERS = (
     ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from chartdesk.audit.models import AuditEvent
 from chartdesk.charts.models import DocumentStatus, DocumentType
-from chartdesk.completion import actions
+from chartdesk.completion import actions, notices
 from chartdesk.completion.access import access_deficiency_by_id, access_queue_for_user, delinquency_rate
 from chartdesk.completion.analysis import analyse_encounter
 from chartdesk.completion.models import (
@@ -115,11 +115,11 @@ def test_cosigning_from_the_queue_records_a_cosignature(stay, users, attending, 
 
 def test_reminders_go_out_by_age_once_per_step(unsigned_hp):
     opened = unsigned_hp.opened_at
-    assert actions.do_send_reminders(now=opened + timedelta(days=2)) == 0
-    assert actions.do_send_reminders(now=opened + timedelta(days=3, hours=1)) == 2  # both deficiencies
-    assert actions.do_send_reminders(now=opened + timedelta(days=4)) == 0
+    assert notices.do_send_reminders(now=opened + timedelta(days=2)).reminders == 0
+    assert notices.do_send_reminders(now=opened + timedelta(days=3, hours=1)).reminders == 2  # both deficiencies
+    assert notices.do_send_reminders(now=opened + timedelta(days=4)).reminders == 0
     # Ten days on, the day-7 step is due; the day-3 reminder is not sent again.
-    assert actions.do_send_reminders(now=opened + timedelta(days=10)) == 2
+    assert notices.do_send_reminders(now=opened + timedelta(days=10)).reminders == 2
     assert sorted(DeficiencyReminder.objects.filter(deficiency=unsigned_hp).values_list("age_days", flat=True)) == [
         3, 7]
 

@@ -9,14 +9,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from chartdesk.audit.models import AuditEvent
 from chartdesk.charts.files import read_verified
 from chartdesk.charts.models import Document, DocumentStatus, DocumentType
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.filing import scanning
 from chartdesk.filing.models import BatchStatus, ScanBatch, ScannedDocument, ScanStatus
-from tests.filing.scans import pdf_batch, tiff_batch, upload
+from tests.filing.scans import image_only_pdf, image_tiff, pdf_batch, tiff_batch, upload
 from tests.support import factories
 
 
@@ -38,6 +40,50 @@ def test_a_pdf_batch_splits_itself_at_separator_sheets(users):
         expected_pages=5, acting_user=users["registrar"])
     assert batch.status == BatchStatus.INDEXING
     assert [(d.first_page, d.last_page) for d in batch.documents.all()] == [(2, 2), (4, 5)]
+
+
+def test_an_image_only_pdf_splits_at_the_separator_barcodes_in_the_page_images(users):
+    batch = scanning.do_upload_scan_batch(
+        upload("scan.pdf", image_only_pdf("SEP", "consent p1", "consent p2", "SEP", "letter p1")),
+        expected_pages=5, acting_user=users["registrar"])
+    assert batch.status == BatchStatus.INDEXING
+    assert [(d.first_page, d.last_page) for d in batch.documents.all()] == [(2, 3), (5, 5)]
+    assert batch.unreadable_barcode_pages == []
+
+
+def test_a_multi_page_tiff_splits_at_the_separator_barcodes_in_its_frames(users):
+    batch = scanning.do_upload_scan_batch(
+        upload("scan.tif", image_tiff("SEP", "referral", "SEP", "lab p1", "lab p2", "lab p3")),
+        acting_user=users["registrar"])
+    assert batch.status == BatchStatus.INDEXING
+    assert [(d.first_page, d.last_page) for d in batch.documents.all()] == [(2, 2), (4, 6)]
+
+
+@pytest.mark.parametrize("make", [image_only_pdf, image_tiff], ids=["image-only pdf", "tiff"])
+def test_a_separator_with_a_damaged_barcode_stays_a_content_page_and_the_batch_reports_it(users, make):
+    batch = scanning.do_upload_scan_batch(
+        upload("scan." + ("pdf" if make is image_only_pdf else "tif"),
+               make("SEP", "consent", "SEP", "letter", damaged=(3,))),
+        acting_user=users["registrar"])
+    assert [(d.first_page, d.last_page) for d in batch.documents.all()] == [(2, 4)]
+    assert batch.unreadable_barcode_pages == [3]
+    event = AuditEvent.objects.filter(object_type="scan_batch", object_id=str(batch.pk)).get()
+    assert (event.detail["separators"], event.detail["unreadable_barcode_pages"]) == ([1], [3])
+
+
+def test_the_batch_page_warns_of_an_unreadable_barcode(users, client):
+    batch = scanning.do_upload_scan_batch(upload("scan.tif", image_tiff("SEP", "consent", "SEP", "letter",
+                                                                        damaged=(3,))),
+                                          acting_user=users["registrar"])
+    client.force_login(users["registrar"])
+    page = client.get(reverse("filing-batch", kwargs={"scan_batch_id": batch.pk})).content.decode()
+    assert "A barcode could not be read on page 3" in page
+
+
+def test_a_text_page_is_not_rendered_and_a_plain_image_page_is_content(users):
+    batch = scanning.do_upload_scan_batch(upload("scan.tif", image_tiff("referral", "lab")),
+                                          acting_user=users["registrar"])
+    assert (batch.status, batch.unreadable_barcode_pages) == (BatchStatus.SPLITTING, [])
 
 
 def test_a_tiff_batch_is_split_by_hand(users):

@@ -22,10 +22,8 @@ from chartdesk.completion.models import (
     OUTSTANDING,
     ChartCompletion,
     ChartStatus,
-    CompletionPolicy,
     CoSignature,
     Deficiency,
-    DeficiencyReminder,
     DeficiencyRule,
     DeficiencyStatus,
     RuleKind,
@@ -207,42 +205,6 @@ def do_uphold_deficiency(deficiency: Deficiency, *, reason: str, acting_user: An
         locked.save(update_fields=["status", "note"])
         _audit(acting_user, locked, "dispute rejected", reason=reason)
     return locked
-
-
-def do_send_reminders(*, acting_user: Any = None, now: datetime | None = None) -> int:
-    """Remind providers of outstanding deficiencies whose age reached a step of the reminder schedule.
-
-    A deficiency that passed several steps since the last run gets one reminder, for the latest
-    step: a day-3 reminder on day 10 would only be noise. Returns how many were sent.
-    """
-    if acting_user is not None:
-        _require(acting_user, MANAGE_DEFICIENCIES, "send completion reminders")
-    now = now or timezone.now()
-    schedule = CompletionPolicy.current().reminder_schedule()
-    if not schedule:
-        return 0
-    sent = 0
-    with transaction.atomic():
-        outstanding = (
-            Deficiency.objects.filter(status__in=OUTSTANDING, provider__isnull=False)
-            .select_related("patient").prefetch_related("reminders")
-        )
-        for deficiency in outstanding:
-            age = (now - deficiency.opened_at).days
-            reached = [step for step in schedule if step <= age]
-            if not reached:
-                continue
-            step = reached[-1]
-            if any(reminder.age_days >= step for reminder in deficiency.reminders.all()):
-                continue
-            assert deficiency.provider_id is not None
-            DeficiencyReminder.objects.create(deficiency=deficiency, provider_id=deficiency.provider_id,
-                                              age_days=step, sent_at=now)
-            deficiency.reminders_sent += 1
-            deficiency.save(update_fields=["reminders_sent"])
-            _audit(acting_user, deficiency, "reminder sent", age_days=step, provider_id=deficiency.provider_id)
-            sent += 1
-    return sent
 
 
 def do_update_delinquency(*, acting_user: Any = None, now: datetime | None = None) -> int:

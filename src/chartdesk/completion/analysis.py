@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chartdesk.audit.actions import record_event
+from chartdesk.audit.actions import PendingEvent, record_events
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.models import Document, Encounter, EncounterProvider, EncounterStatus
 from chartdesk.completion.models import (
@@ -132,7 +132,7 @@ def _active_rules() -> list[DeficiencyRule]:
 
 def analyse_encounters(encounter_ids: Iterable[int], *, acting_user: Any = None, now: datetime | None = None
                        ) -> AnalysisSummary:
-    """Analyse the finished encounters among `encounter_ids`; one audit event per record that changed."""
+    """Analyse the finished encounters among `encounter_ids`; one audit event per patient whose record changed."""
     now = now or timezone.now()
     rules = _active_rules()
     policy = CompletionPolicy.current()
@@ -184,7 +184,8 @@ def _analyse_chunk(ids: list[int], rules: list[DeficiencyRule], policy: Completi
                                          discharge_at=encounter.discharge_at)
         moved = update_chart(completion, outstanding, now, policy)
         completion_rows.append((completion, created))
-        if opened or completed or moved or created:
+        # A first analysis that finds the record complete changes nothing in it: no trail entry.
+        if opened or completed or (moved and not created):
             changes[encounter.pk] = {
                 "opened": [finding.description for finding in opened],
                 "completed": [d.description for d in completed],
@@ -205,21 +206,21 @@ def _analyse_chunk(ids: list[int], rules: list[DeficiencyRule], policy: Completi
 
 def _audit_changes(changes: dict[int, dict[str, list[str]]], encounters: dict[int, Encounter], acting_user: Any
                    ) -> None:
-    """One event per changed record when one record changed (a document was signed, a stay discharged);
-    one event per chunk naming every record, patient and change when a bulk run changed many: the
-    audit chain is written one event at a time, and 100,000 events would take the nightly run hours."""
-    who = {"user": acting_user, "username": "" if acting_user else SYSTEM_ACTOR}
-    if len(changes) == 1:
-        [(encounter_id, detail)] = changes.items()
-        record_event(AuditAction.UPDATE, patient=encounters[encounter_id].patient, object_type="chart_completion",
-                     object_id=encounter_id, detail={"change": "deficiency analysis", **detail}, **who)
-    elif changes:
-        record_event(AuditAction.UPDATE, object_type="chart_completion", object_id="bulk", **who, detail={
-            "change": "deficiency analysis",
-            "patient_ids": sorted({encounters[key].patient_id for key in changes}),
-            "records": {str(key): {"patient_id": encounters[key].patient_id, **detail}
-                        for key, detail in changes.items()},
-        })
+    """One event per patient whose record changed (deficiencies opened or completed, the record's status
+    moved), naming each encounter and change, so the patient's own audit trail shows it. A bulk run
+    writes them through the audit chain's batch form (one head lock, bulk inserts)."""
+    by_patient: dict[int, dict[str, dict[str, list[str]]]] = defaultdict(dict)
+    for encounter_id, detail in changes.items():
+        by_patient[encounters[encounter_id].patient_id][str(encounter_id)] = detail
+    patients = {encounter.patient_id: encounter.patient for encounter in encounters.values()}
+    planned = [
+        PendingEvent(AuditAction.UPDATE, user=acting_user, username="" if acting_user else SYSTEM_ACTOR,
+                     patient=patients[patient_id], object_type="chart_completion",
+                     object_id=next(iter(records)) if len(records) == 1 else "",
+                     detail={"change": "deficiency analysis", "encounters": records})
+        for patient_id, records in by_patient.items()
+    ]
+    record_events(planned)
 
 
 def _save_moved(rows: list[ChartCompletion], now: datetime) -> None:

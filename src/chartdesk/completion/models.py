@@ -181,6 +181,35 @@ class CoSignature(LegalRecordModel):
         return f"co-signature of document {self.document_id} version {self.version_id}"
 
 
+class NoticeKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder of charts to complete"
+    DELINQUENCY = "delinquency", "Delinquency notice"
+
+
+class CompletionNotice(LegalRecordModel):
+    """One digest sent to one person in one run: by email when their account has an address, and
+    always in-app (the queue and the home page show it with the date sent). `body` is exactly what
+    the email carried, kept as evidence of what left the system."""
+
+    kind = models.CharField(max_length=12, choices=NoticeKind.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+    emailed_to = models.CharField(max_length=254, blank=True, help_text="Blank: in-app only (no address).")
+    email_problem = models.CharField(max_length=300, blank=True, help_text="Why the email could not be sent.")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    records = models.PositiveIntegerField()
+    deficiencies = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} on {self.sent_at:%Y-%m-%d}"
+
+
 class DeficiencyReminder(LegalRecordModel):
     """A reminder sent to a provider about a deficiency on one day of the reminder schedule."""
 
@@ -188,9 +217,22 @@ class DeficiencyReminder(LegalRecordModel):
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     age_days = models.PositiveIntegerField()
     sent_at = models.DateTimeField(default=timezone.now)
+    # The digest that carried it (null for reminders counted before digests were sent).
+    notice = models.ForeignKey(CompletionNotice, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="reminders")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["deficiency", "age_days"], name="one_reminder_per_step")]
 
     def __str__(self) -> str:
         return f"reminder on day {self.age_days} for deficiency {self.deficiency_id}"
+
+
+class DelinquencyAlert(LegalRecordModel):
+    """HIM was told that this record became delinquent (once per record, whoever was HIM then)."""
+
+    completion = models.OneToOneField(ChartCompletion, on_delete=models.PROTECT, related_name="delinquency_alert")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"delinquency of encounter {self.completion_id} notified {self.sent_at:%Y-%m-%d}"

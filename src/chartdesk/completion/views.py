@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from chartdesk.completion import access, actions
 from chartdesk.completion.models import DeficiencyRule, DeficiencyStatus, RuleKind
+from chartdesk.completion.notices import latest_notices_for
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
 from chartdesk.core.permissions import requires
 
@@ -41,7 +42,8 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = [{"deficiency": d, "age_days": (now - d.opened_at).days,
              "overdue": d.due_at is not None and d.due_at < now} for d in queue]
-    return render(request, "completion/queue.html", {"rows": rows})
+    return render(request, "completion/queue.html", {"rows": rows, "notices": latest_notices_for(request.user,
+                                                                                                  limit=3)})
 
 
 @requires("completion.complete_charts")
@@ -95,6 +97,7 @@ def review_view(request: HttpRequest) -> HttpResponse:
     deficiencies = access.access_deficiencies_for_review(request.user, status=status)
     return render(request, "completion/review.html", {
         "deficiencies": deficiencies, "status": status, "statuses": DeficiencyStatus.choices,
+        "notices": latest_notices_for(request.user, limit=3),
     })
 
 

@@ -162,6 +162,9 @@ class ScanBatch(LegalRecordModel):
     status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.SPLITTING)
     note = models.CharField(max_length=200, blank=True)
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Pages where a barcode was seen but failed to decode: kept as content pages, shown to the clerk.
+    # Nullable so SQLite adds the column in place and keeps the table's refuse-delete trigger.
+    unreadable_barcode_pages = models.JSONField(null=True, blank=True)
     uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -10,11 +10,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.permissions import requires
 from chartdesk.filing import retention
 from chartdesk.filing.forms import DestructionForm, HoldForm, RejectForm
 from chartdesk.filing.models import DestructionCertificate, LegalHold
+from chartdesk.filing.record_access import (
+    access_destruction_certificate_by_id,
+    access_legal_hold_by_id,
+    visible_records,
+)
 from chartdesk.filing.views import answers_not_found, refused
 from chartdesk.patients.access import restriction_allows
 from chartdesk.patients.models import Patient
@@ -48,8 +53,8 @@ def retention_view(request: HttpRequest) -> HttpResponse:
             except ChartdeskError as refusal:
                 status = refused(form, refusal)
     due = retention.access_due_for_destruction(request.user, as_of)
-    holds = LegalHold.objects.filter(released_at__isnull=True)
-    certificates = DestructionCertificate.objects.all()[:20]
+    holds = visible_records(request.user, LegalHold.objects.filter(released_at__isnull=True))
+    certificates = visible_records(request.user, DestructionCertificate.objects.all()[:20])
     return render(request, "filing/retention.html", {"due": due, "as_of": as_of, "form": form, "holds": holds,
                                                      "certificates": certificates, "today": timezone.localdate()},
                   status=status)
@@ -87,9 +92,7 @@ def hold_new_view(request: HttpRequest) -> HttpResponse:
 @answers_not_found
 def hold_release_view(request: HttpRequest, hold_id: int) -> HttpResponse:
     """Release a hold whose matter ended, with the reason."""
-    hold = LegalHold.objects.filter(pk=hold_id).first()
-    if hold is None:
-        raise NotFound("hold")
+    hold = access_legal_hold_by_id(request.user, hold_id)
     form = RejectForm(request.POST or None, prefix="release")
     form.fields["reason"].label = "Why the hold ends"
     status = 200
@@ -101,8 +104,7 @@ def hold_release_view(request: HttpRequest, hold_id: int) -> HttpResponse:
                 return redirect("filing-retention")
             except ChartdeskError as refusal:
                 status = refused(form, refusal)
-    held = [entry.patient for entry in hold.held.select_related("patient")
-            if restriction_allows(request.user, entry.patient)]
+    held = [entry.patient for entry in hold.held.select_related("patient")]
     return render(request, "filing/hold.html", {"hold": hold, "held": held, "form": form}, status=status)
 
 
@@ -110,9 +112,6 @@ def hold_release_view(request: HttpRequest, hold_id: int) -> HttpResponse:
 @answers_not_found
 def certificate_view(request: HttpRequest, certificate_id: int) -> HttpResponse:
     """A destruction certificate: what, when, how, by whom, witnessed by whom."""
-    certificate = DestructionCertificate.objects.filter(pk=certificate_id).select_related("performed_by").first()
-    if certificate is None:
-        raise NotFound("certificate")
-    records = [record for record in certificate.records.select_related("patient")
-               if restriction_allows(request.user, record.patient)]
+    certificate = access_destruction_certificate_by_id(request.user, certificate_id)
+    records = list(certificate.records.select_related("patient"))
     return render(request, "filing/certificate.html", {"certificate": certificate, "records": records})

@@ -18,6 +18,7 @@ from chartdesk.core.permissions import requires
 from chartdesk.filing import scanning
 from chartdesk.filing.forms import IndexForm, RefileForm, RejectForm, ScanUploadForm, SplitForm
 from chartdesk.filing.models import BatchStatus, ScanBatch, ScannedDocument, ScanStatus
+from chartdesk.filing.record_access import access_scan_batch_by_id, visible_records
 from chartdesk.filing.views import answers_not_found, refused
 from chartdesk.patients.access import restriction_allows
 from chartdesk.patients.models import Patient
@@ -76,10 +77,11 @@ def batches_view(request: HttpRequest) -> HttpResponse:
                                                       note=form.cleaned_data["note"])
                 messages.success(request, f"Batch stored: {batch.page_count} pages, "
                                           f"{batch.documents.count()} documents found at separator sheets.")
-                return redirect("filing-batch", batch_id=batch.pk)
+                return redirect("filing-batch", scan_batch_id=batch.pk)
             except ChartdeskError as refusal:
                 status = refused(form, refusal)
-    batches = ScanBatch.objects.exclude(status=BatchStatus.DONE).order_by("-uploaded_at")[:100]
+    batches = visible_records(request.user, ScanBatch.objects.exclude(status=BatchStatus.DONE)
+                              .order_by("-uploaded_at")[:100])
     awaiting = _visible(request.user, list(ScannedDocument.objects.filter(status=ScanStatus.AWAITING_QA)
                                            .select_related("patient", "indexed_by")[:200]))
     return render(request, "filing/batches.html", {"form": form, "batches": batches, "awaiting": awaiting},
@@ -88,11 +90,9 @@ def batches_view(request: HttpRequest) -> HttpResponse:
 
 @requires(SCAN)
 @answers_not_found
-def batch_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_view(request: HttpRequest, scan_batch_id: int) -> HttpResponse:
     """One batch: its documents (page runs) and, until it is split, the split form."""
-    batch = ScanBatch.objects.filter(pk=batch_id).first()
-    if batch is None:
-        raise NotFound("batch")
+    batch = access_scan_batch_by_id(request.user, scan_batch_id)
     form = SplitForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -100,7 +100,7 @@ def batch_view(request: HttpRequest, batch_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 scanning.do_split_batch(batch, starts=form.cleaned_data["starts"], acting_user=request.user)
-                return redirect("filing-batch", batch_id=batch.pk)
+                return redirect("filing-batch", scan_batch_id=batch.pk)
             except ChartdeskError as refusal:
                 status = refused(form, refusal)
     scans = _visible(request.user, list(batch.documents.select_related("patient")))
@@ -136,7 +136,7 @@ def scan_view(request: HttpRequest, scan_id: int) -> HttpResponse:
                         encounter=_encounter_by_number(data["account_number"]), document_type=data["document_type"],
                         title=data["title"], service_date=data["service_date"], acting_user=request.user)
                     messages.success(request, "Indexed; waiting for a second person's check.")
-                    return redirect("filing-batch", batch_id=scan.batch_id)
+                    return redirect("filing-batch", scan_batch_id=scan.batch_id)
             elif chosen == "approve":
                 scanning.do_approve_scanned_document(scan, acting_user=request.user)
                 messages.success(request, "Approved and filed in the chart.")

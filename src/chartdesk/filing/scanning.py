@@ -2,10 +2,11 @@
 patient, encounter and document type, a second person checks it, and approved pages become a
 document in the chart through charts' own do_upload_document (with its SHA-256).
 
-Splitting: a PDF batch is split automatically at barcode separator sheets when the scanner's text
-layer carries the separator's words or code (labels.separator_sheet_pdf prints them; production
-scanners add the text layer by OCR). Without one, and for TIFF batches, the clerk splits by hand
-by giving the first page of each document. Separator pages themselves are never filed.
+Splitting: a batch is split automatically at barcode separator sheets (labels.separator_sheet_pdf
+prints them), found by the PDF text layer or, on image-only pages and TIFF frames, by decoding the
+barcode in the page image (barcodes.py). A page whose barcode cannot be read stays a content page
+and the batch lists it. Without separators the clerk splits by hand by giving the first page of
+each document. Separator pages themselves are never filed.
 
 A misfiled document is corrected by marking the chart document "entered in error" (charts'
 do_retract_document, with the reason) and filing the same pages on the right patient.
@@ -27,7 +28,7 @@ from chartdesk.charts import files
 from chartdesk.charts.actions import do_retract_document, do_upload_document
 from chartdesk.charts.models import DocumentType, Encounter, EncounterStatus
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
-from chartdesk.filing.labels import SEPARATOR_CODE, SEPARATOR_TEXT
+from chartdesk.filing.barcodes import find_separators
 from chartdesk.filing.models import BatchStatus, ScanBatch, ScannedDocument, ScanStatus
 from chartdesk.patients.access import restriction_allows
 from chartdesk.patients.models import Patient, PatientStatus
@@ -77,25 +78,9 @@ def _reason(text: str | None) -> str:
 # ----------------------------------------------------------------------------- pages
 
 
-def _pdf_page_texts(content: bytes) -> list[str]:
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(content), strict=False)
-    texts = []
-    for page in reader.pages:
-        try:
-            texts.append(page.extract_text() or "")
-        except Exception:  # a page whose text layer cannot be read is simply not a separator
-            texts.append("")
-    return texts
-
-
 def separator_pages(content: bytes, content_type: str) -> list[int]:
-    """1-based numbers of the separator sheets of a PDF batch (none for TIFF: split by hand)."""
-    if content_type != files.PDF.content_type:
-        return []
-    return [number for number, text in enumerate(_pdf_page_texts(content), start=1)
-            if SEPARATOR_TEXT in text.upper() or SEPARATOR_CODE in text.upper()]
+    """1-based numbers of the separator sheets of a PDF or TIFF batch (text layer or barcode image)."""
+    return find_separators(content, content_type).separators
 
 
 def runs_between_separators(page_count: int, separators: list[int]) -> list[tuple[int, int]]:
@@ -160,7 +145,8 @@ def do_upload_scan_batch(upload: Any, *, acting_user: Any, expected_pages: int |
     if expected_pages is not None and expected_pages != checked.page_count:
         raise ChartdeskError(WRONG_PAGE_COUNT.format(name=checked.name, found=checked.page_count,
                                                      expected=expected_pages), field="upload")
-    separators = separator_pages(checked.content, checked.content_type)
+    found = find_separators(checked.content, checked.content_type)
+    separators = found.separators
     runs = runs_between_separators(checked.page_count, separators) if separators else []
     if separators and not runs:
         raise ChartdeskError(ONLY_SEPARATORS.format(name=checked.name), field="upload")
@@ -169,12 +155,14 @@ def do_upload_scan_batch(upload: Any, *, acting_user: Any, expected_pages: int |
             file=files.store_file(checked), file_name=checked.name, content_type=checked.content_type,
             sha256=checked.sha256, page_count=checked.page_count, note=(note or "").strip()[:200],
             uploaded_by=acting_user, status=BatchStatus.INDEXING if runs else BatchStatus.SPLITTING,
+            unreadable_barcode_pages=found.unreadable,
         )
         ScannedDocument.objects.bulk_create([ScannedDocument(batch=batch, first_page=first, last_page=last)
                                              for first, last in runs])
         record_event(AuditAction.CREATE, user=acting_user, object_type="scan_batch", object_id=batch.pk,
                      detail={"file_name": checked.name, "sha256": checked.sha256, "pages": checked.page_count,
-                             "separators": separators, "documents": len(runs)})
+                             "separators": separators, "documents": len(runs),
+                             "unreadable_barcode_pages": found.unreadable})
     return batch
 
 

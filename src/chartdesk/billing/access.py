@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chartdesk.audit.actions import record_event
+from chartdesk.audit.actions import PendingEvent, record_event, record_events
 from chartdesk.audit.models import AuditAction
-from chartdesk.billing.models import Claim, Denial
+from chartdesk.billing.models import Claim, Denial, StatementBatch, X12Batch
+from chartdesk.billing.x12.segments import X12Malformed, split
 from chartdesk.charts.models import Encounter
 from chartdesk.core.errors import NotFound
 from chartdesk.patients.access import access_patient_by_id
@@ -74,6 +75,65 @@ def access_denial_by_id(user: Any, denial_id: Any) -> Denial:
     patient = _open(user, denial.claim.patient_id, WORK, "denial")
     record_event(AuditAction.VIEW, user=user, patient=patient, object_type="denial", object_id=denial.pk)
     return denial
+
+
+def access_x12_batch_by_id(user: Any, batch_id: Any) -> X12Batch:
+    """An 837P batch, if `user` may work claims and open the chart of every claim in it (a batch is
+    many patients' data at once); the download goes into each of those patients' audit trails."""
+    key = _key(batch_id, "batch")
+    batch = X12Batch.objects.filter(pk=key).first()
+    if batch is None:
+        raise NotFound("batch")
+    # The file itself says which claims it carries: a claim sent again later points at its newest
+    # batch, but the older file still holds its data.
+    numbers = set(_claim_numbers(batch.content))
+    patient_ids = set(Claim.objects.filter(claim_number__in=numbers).values_list("patient_id", flat=True))
+    patient_ids |= set(batch.claims.values_list("patient_id", flat=True))
+    patients = _open_all(user, patient_ids, "batch")
+    _audit_each(user, patients, AuditAction.DOWNLOAD, "x12_batch", batch.pk,
+                {"isa": batch.interchange_control, "claims": batch.claim_count})
+    return batch
+
+
+def access_statement_batch_by_id(user: Any, batch_id: Any) -> StatementBatch:
+    """A batch of patient statements, if `user` may work claims and open every chart in it; the view
+    goes into each of those patients' audit trails."""
+    key = _key(batch_id, "statement batch")
+    batch = StatementBatch.objects.filter(pk=key).first()
+    if batch is None:
+        raise NotFound("statement batch")
+    patients = _open_all(user, set(batch.statements.values_list("patient_id", flat=True)), "statement batch")
+    _audit_each(user, patients, AuditAction.VIEW, "statement_batch", batch.pk, {"statements": batch.statement_count})
+    return batch
+
+
+def _claim_numbers(content: str) -> list[str]:
+    try:
+        _, segments = split(content)
+    except X12Malformed:
+        return []
+    return [segment.get(1) for segment in segments if segment.id == "CLM"]
+
+
+def _open_all(user: Any, patient_ids: set[int], what: str) -> list[Patient]:
+    """Every one of these charts, or NotFound: one chart the user may not open closes the whole record."""
+    from chartdesk.patients.access import restriction_allows
+
+    if not user.is_authenticated or not user.has_perm(WORK):
+        raise NotFound(what)
+    patients = list(Patient.objects.filter(pk__in=patient_ids).order_by("pk"))
+    if not all(restriction_allows(user, patient) for patient in patients):
+        raise NotFound(what)
+    return patients
+
+
+def _audit_each(user: Any, patients: list[Patient], action: AuditAction, object_type: str, object_id: int,
+                detail: dict[str, Any]) -> None:
+    if not patients:
+        record_event(action, user=user, object_type=object_type, object_id=object_id, detail=detail)
+        return
+    record_events([PendingEvent(action, user=user, patient=patient, object_type=object_type, object_id=object_id,
+                                detail=detail) for patient in patients])
 
 
 def may_open(user: Any, patient: Patient) -> bool:

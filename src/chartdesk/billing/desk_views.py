@@ -25,7 +25,7 @@ from chartdesk.billing.models import (
 from chartdesk.billing.remittance import do_import_835, do_work_denial
 from chartdesk.billing.statements import do_create_statement_batch, patients_owing, statement_batch_pdf
 from chartdesk.billing.views import REPORTS, SETUP, WORK, finds_records
-from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.permissions import requires
 
 ORGANISATION_FIELDS = list(OrganisationForm.base_fields)
@@ -154,10 +154,8 @@ def statements_view(request: HttpRequest) -> HttpResponse:
 
 @requires(WORK)
 @finds_records
-def statement_batch_pdf_view(request: HttpRequest, batch_id: int) -> HttpResponse:
-    batch = StatementBatch.objects.filter(pk=batch_id).first()
-    if batch is None:
-        raise NotFound("statement batch")
+def statement_batch_pdf_view(request: HttpRequest, statement_batch_id: int) -> HttpResponse:
+    batch = access.access_statement_batch_by_id(request.user, statement_batch_id)
     response = HttpResponse(statement_batch_pdf(batch), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="statements-{batch.pk}.pdf"'
     return response

@@ -19,5 +19,5 @@ urlpatterns = [
     path("denial/<int:denial_id>/", desk_views.denial_view, name="billing-denial"),
     path("aging/", desk_views.aging_view, name="billing-aging"),
     path("statements/", desk_views.statements_view, name="billing-statements"),
-    path("statements/<int:batch_id>/pdf/", desk_views.statement_batch_pdf_view, name="billing-statement-pdf"),
+    path("statements/<int:statement_batch_id>/pdf/", desk_views.statement_batch_pdf_view, name="billing-statement-pdf"),
 ]

@@ -274,14 +274,7 @@ def batches_view(request: HttpRequest) -> HttpResponse:
 @requires(WORK)
 @finds_records
 def batch_download_view(request: HttpRequest, batch_id: int) -> HttpResponse:
-    batch = X12Batch.objects.filter(pk=batch_id).first()
-    if batch is None:
-        raise NotFound("batch")
-    from chartdesk.audit.actions import record_event
-    from chartdesk.audit.models import AuditAction
-
-    record_event(AuditAction.DOWNLOAD, user=request.user, object_type="x12_batch", object_id=batch.pk,
-                 detail={"isa": batch.interchange_control, "claims": batch.claim_count})
+    batch = access.access_x12_batch_by_id(request.user, batch_id)
     response = HttpResponse(batch.content, content_type="application/edi-x12")
     response["Content-Disposition"] = f'attachment; filename="837P-{batch.interchange_control:09d}.txt"'
     return response

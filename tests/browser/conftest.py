@@ -18,9 +18,11 @@ that a failure); `playwright install` is never needed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,10 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DEMO_PATIENTS = 20
 DEMO_SEED = 11
+# Real categories of the packaged ICD-10-CM tabular list, enough for the demo's notes and for the codes
+# the coding and billing flows enter (the whole list loads in tens of seconds; a site runs
+# `chartdesk codes load icd10cm`).
+CODED_CATEGORIES = "I50,I10,I11,I25,I48,E11,E78,N39,N18,J18,J44,R06,R07,R50,Z79,Z87"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -104,16 +110,49 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return template.root / "chartdesk.sqlite3"
 
 
-@pytest.fixture
-def server(seeded_database: Path, tmp_path: Path) -> Iterator[DeskServer]:
+@pytest.fixture(scope="session")
+def coded_database(seeded_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database with part of ICD-10-CM loaded through `chartdesk codes load`, once."""
+    deployment = sqlite_deployment(tmp_path_factory.mktemp("coded-template"), template=seeded_database)
+    deployment.chartdesk("codes", "load", "icd10cm", "--only", CODED_CATEGORIES)
+    return deployment.root / "chartdesk.sqlite3"
+
+
+@contextmanager
+def serving(template: Path, tmp_path: Path) -> Iterator[DeskServer]:
+    """A server on a copy of `template`, stopped afterwards."""
     from chartdesk.core.demo.load import DEMO_PASSWORD
 
-    deployment = sqlite_deployment(tmp_path / "site", template=seeded_database)
+    deployment = sqlite_deployment(tmp_path / "site", template=template)
     running = start_server(deployment)
     try:
         yield DeskServer(deployment, running, DEMO_PASSWORD)
     finally:
         running.stop()
+
+
+@pytest.fixture
+def server(seeded_database: Path, tmp_path: Path) -> Iterator[DeskServer]:
+    with serving(seeded_database, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def coded_server(coded_database: Path, tmp_path: Path) -> Iterator[DeskServer]:
+    """Like `server`, with ICD-10-CM (CODED_CATEGORIES) loaded."""
+    with serving(coded_database, tmp_path) as running:
+        yield running
+
+
+def open_patients(server: DeskServer, count: int = 2) -> list[dict[str, Any]]:
+    """The first `count` active, unrestricted patients of the server's database: id, MRN, family name."""
+    found = server.python(
+        "import json\n"
+        "from chartdesk.patients.models import Patient\n"
+        f"rows = Patient.objects.filter(restriction='', status='active').order_by('pk')[:{count}]\n"
+        "print(json.dumps([{'id': p.pk, 'mrn': p.mrn, 'family': p.family_name} for p in rows]))\n"
+    )
+    return list(json.loads(found.strip().splitlines()[-1]))
 
 
 @pytest.fixture(scope="session")

@@ -7,40 +7,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DeskServer
-from tests.ops.deployment import sqlite_deployment, start_server
 
 pytestmark = pytest.mark.browser
 
-# Real categories of the packaged ICD-10-CM, enough for the codes below (the whole list loads in tens
-# of seconds; a site runs `chartdesk codes load icd10cm`).
-CATEGORIES = "E11,I10"
-
-
-@pytest.fixture(scope="session")
-def billing_database(seeded_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo database (billing set up, coverage on recent visits) with ICD-10-CM loaded."""
-    deployment = sqlite_deployment(tmp_path_factory.mktemp("billing-template"), template=seeded_database)
-    deployment.chartdesk("codes", "load", "icd10cm", "--only", CATEGORIES)
-    return deployment.root / "chartdesk.sqlite3"
-
-
 @pytest.fixture
-def server(billing_database: Path, tmp_path: Path) -> Iterator[DeskServer]:
-    from chartdesk.core.demo.load import DEMO_PASSWORD
-
-    deployment = sqlite_deployment(tmp_path / "site", template=billing_database)
-    running = start_server(deployment)
-    try:
-        yield DeskServer(deployment, running, DEMO_PASSWORD)
-    finally:
-        running.stop()
+def server(coded_server: DeskServer) -> DeskServer:
+    return coded_server
 
 
 # A recent finished office visit of a covered patient that nobody has coded yet.

@@ -6,40 +6,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DeskServer
-from tests.ops.deployment import sqlite_deployment, start_server
 
 pytestmark = pytest.mark.browser
 
-# Real categories of the packaged ICD-10-CM tabular list, enough for the demo's notes (loading the
-# whole list takes tens of seconds; `chartdesk codes load icd10cm` is what a site runs).
-CATEGORIES = "I50,I10,I11,I25,I48,E11,E78,N39,N18,J18,J44,R06,R07,R50,Z79,Z87"
-
-
-@pytest.fixture(scope="session")
-def coding_database(seeded_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo database with ICD-10-CM loaded through the coding engineer's own command."""
-    deployment = sqlite_deployment(tmp_path_factory.mktemp("coding-template"), template=seeded_database)
-    deployment.chartdesk("codes", "load", "icd10cm", "--only", CATEGORIES)
-    return deployment.root / "chartdesk.sqlite3"
-
-
 @pytest.fixture
-def server(coding_database: Path, tmp_path: Path) -> Iterator[DeskServer]:
-    from chartdesk.core.demo.load import DEMO_PASSWORD
-
-    deployment = sqlite_deployment(tmp_path / "site", template=coding_database)
-    running = start_server(deployment)
-    try:
-        yield DeskServer(deployment, running, DEMO_PASSWORD)
-    finally:
-        running.stop()
+def server(coded_server: DeskServer) -> DeskServer:
+    return coded_server
 
 
 PICK_ENCOUNTER = """

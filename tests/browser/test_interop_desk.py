@@ -13,17 +13,9 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_patients
+
 pytestmark = pytest.mark.browser
-
-
-def _two_open_patients(server) -> list[dict[str, str]]:
-    found = server.python(
-        "import json\n"
-        "from chartdesk.patients.models import Patient\n"
-        "rows = Patient.objects.filter(restriction='', status='active').order_by('pk')[:2]\n"
-        "print(json.dumps([{'id': p.pk, 'mrn': p.mrn, 'family': p.family_name} for p in rows]))\n"
-    )
-    return json.loads(found.strip().splitlines()[-1])
 
 
 def _call(request: urllib.request.Request) -> tuple[int, dict]:
@@ -47,7 +39,7 @@ def _read_patient(server, token: str, patient_id) -> tuple[int, dict]:
 
 
 def test_an_administrator_registers_a_one_patient_client_that_reads_only_that_patient(server, page, log_in):
-    allowed, other = _two_open_patients(server)
+    allowed, other = open_patients(server)
     log_in(page, "administrator")
     page.goto(server.url("/interop/clients/"))
     expect(page.get_by_role("heading", name="API clients")).to_be_visible()

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_patients
+
 pytestmark = pytest.mark.browser
 
 
-def _two_open_patients(server) -> list[dict[str, str]]:
-    found = server.python(
-        "import json\n"
-        "from chartdesk.patients.models import Patient\n"
-        "rows = Patient.objects.filter(restriction='', status='active').order_by('pk')[:2]\n"
-        "print(json.dumps([{'id': p.pk, 'mrn': p.mrn} for p in rows]))\n"
-    )
-    return json.loads(found.strip().splitlines()[-1])
-
-
 def test_the_him_manager_merges_and_unmerges_with_the_keyboard(server, page, log_in):
-    survivor, duplicate = _two_open_patients(server)
+    survivor, duplicate = open_patients(server)
     log_in(page, "him_manager")
     page.goto(server.url(f"/patients/{survivor['id']}/merges/"))
     page.get_by_role("link", name="Merge a duplicate into this chart").focus()

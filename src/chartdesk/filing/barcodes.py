@@ -31,6 +31,14 @@ class SeparatorScan:
     separators: list[int] = field(default_factory=list)
     unreadable: list[int] = field(default_factory=list)
 
+    def read_image(self, number: int, image: Any) -> None:
+        """Decode page `number` from its image and note it as a separator, unreadable, or neither."""
+        separator, damaged = _decode(image)
+        if separator:
+            self.separators.append(number)
+        elif damaged:
+            self.unreadable.append(number)
+
 
 def _decode(image: Any) -> tuple[bool, bool]:
     """(a separator barcode was read, a barcode was seen but could not be read) for one page image."""
@@ -80,12 +88,7 @@ def _scan_pdf(content: bytes, found: SeparatorScan) -> None:
             if _is_separator_text(text):
                 found.separators.append(number)
             continue
-        image = page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil()
-        separator, damaged = _decode(image)
-        if separator:
-            found.separators.append(number)
-        elif damaged:
-            found.unreadable.append(number)
+        found.read_image(number, page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil())
 
 
 def _scan_tiff(content: bytes, found: SeparatorScan) -> None:
@@ -93,11 +96,7 @@ def _scan_tiff(content: bytes, found: SeparatorScan) -> None:
 
     with Image.open(io.BytesIO(content)) as image:
         for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
-            separator, damaged = _decode(frame)
-            if separator:
-                found.separators.append(number)
-            elif damaged:
-                found.unreadable.append(number)
+            found.read_image(number, frame)
 
 
 def find_separators(content: bytes, content_type: str) -> SeparatorScan:

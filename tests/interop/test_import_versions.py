@@ -116,3 +116,39 @@ def test_versions_held_when_a_batch_fails_are_still_written(django_capture_on_co
         raise RuntimeError("the import stopped half-way")
 
     assert kept() == {("Patient", patient.revision + 1)}
+
+
+def rendering_queries(keys) -> tuple[int, list]:
+    with CaptureQueriesContext(connection) as captured:
+        rendered = versions.render_versions(keys)
+    return len(captured.captured_queries), rendered
+
+
+def test_rendering_the_versions_of_many_encounters_and_notes_takes_as_few_queries_as_of_one():
+    from datetime import timedelta
+
+    from chartdesk.charts.actions import do_discharge_encounter
+    from chartdesk.charts.models import Document, Encounter
+    from chartdesk.interop.fhir.chart_resources import encounter_to_fhir
+    from tests.interop.records import make_chart
+
+    charts = [make_chart(given=given, family="Garcia") for given in ("Maria", "Lucia", "Elena")]
+    discharged = do_discharge_encounter(charts[1].encounter, discharge_at=charts[1].encounter.admit_at
+                                        + timedelta(days=3), disposition="01",
+                                        acting_user=factories.make_user("registrar"))
+
+    one, _ = rendering_queries([("Encounter", charts[0].encounter.pk), ("DocumentReference", charts[0].note.pk)])
+    many, rendered = rendering_queries([("Encounter", chart.encounter.pk) for chart in charts]
+                                       + [("DocumentReference", chart.note.pk) for chart in charts])
+
+    assert many == one
+    by_key = {(item.resource_type, int(item.logical_id)): item for item in rendered}
+    for chart in charts:  # the same content and version as a read of each, one at a time
+        encounter = Encounter.objects.get(pk=chart.encounter.pk)
+        assert by_key[("Encounter", encounter.pk)].resource["meta"]["versionId"] == \
+            encounter_to_fhir(encounter)["meta"]["versionId"]
+        note = Document.objects.get(pk=chart.note.pk)
+        assert by_key[("DocumentReference", note.pk)].resource["content"][0]["attachment"]["url"] == \
+            f"Binary/{note.current_version_id}"
+    assert by_key[("Encounter", discharged.pk)].version_id == 2
+    assert by_key[("Encounter", charts[0].encounter.pk)].version_id == 1

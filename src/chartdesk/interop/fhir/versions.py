@@ -217,7 +217,11 @@ def render_versions(keys: Iterable[tuple[str, int]], *, now: datetime | None = N
         adapter = adapter_for(resource_type)
         rows = VERSIONED_TYPES[resource_type].rows().filter(pk__in=ids)
         prefetch = getattr(adapter, "prefetch", None)
-        for row in prefetch(rows) if prefetch is not None else rows:
+        loaded = list(prefetch(rows) if prefetch is not None else rows)
+        preload_versions = getattr(adapter, "preload_versions", None)
+        if preload_versions is not None:  # versions counted for all rows at once (encounters)
+            preload_versions(loaded)
+        for row in loaded:
             version = adapter.version_of(row)
             if version is None or not str(version).isdecimal():
                 continue

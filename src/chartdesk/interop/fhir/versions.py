@@ -10,7 +10,8 @@ so a rolled-back change stores nothing and a write never fails because of versio
 is logged and the next change of that resource stores its version again.
 
 Cheap by design: one load per resource type per transaction, one look-up of the stored versions,
-one bulk insert; unchanged content (same digest) writes nothing.
+one bulk insert; unchanged content (same digest) writes nothing. An import renders after each
+patient's commit as usual but writes once per chunk (`batched`).
 """
 
 from __future__ import annotations

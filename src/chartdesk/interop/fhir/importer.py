@@ -8,6 +8,8 @@ the chart, through the domain actions as the interface account.
 - Atomic per patient: a patient and all their records are one transaction. A resource the actions
   refuse is reported (file, line, element path) and skipped inside a savepoint, so the rest of the
   chart still arrives; a patient that cannot be registered is skipped with all their records.
+- FHIR versions (versions.py) are rendered after each patient's commit, as for any change, and
+  written in one transaction per chunk of charts.
 - Patients go through the same MPI matching as a registration: a very likely match (score 20 or
   more) is linked instead of duplicated; a weaker one is registered and reported for review.
 """
@@ -28,6 +30,7 @@ from chartdesk.audit.models import AuditAction
 from chartdesk.charts.models import Encounter, Provider
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.interop.fhir import import_mapping as mapping
+from chartdesk.interop.fhir import versions
 from chartdesk.interop.fhir.source_index import KnownRecord, SourceIndex
 from chartdesk.interop.fhir.sources import Problem, SourceResource, read_resources
 from chartdesk.interop.fhir.validation import FhirInvalid, validate_resource
@@ -40,6 +43,7 @@ IMPORT_FHIR = "interop.import_fhir"
 SHARED_TYPES = ("Organization", "Practitioner")
 CHART_TYPES = ("Encounter", "Condition", "Procedure", "DocumentReference")
 KEPT_TYPES = SHARED_TYPES + ("Patient",) + CHART_TYPES
+VERSIONS_PER_WRITE = 1000  # FHIR versions held in memory before they are written (one transaction)
 FIELD_PATHS = {"given_name": "Patient.name[0].given", "family_name": "Patient.name[0].family",
                "middle_name": "Patient.name[0].given", "birth_date": "Patient.birthDate", "sex": "Patient.gender",
                "deceased_at": "Patient.deceasedDateTime", "email": "Patient.telecom", "ssn": "Patient.identifier"}
@@ -108,10 +112,14 @@ class FhirImporter:
             with self.index.unit():
                 self._shared(item)
         total = len(groups)
-        for done, (patient_key, group) in enumerate(groups.items(), start=1):
-            self._patient_group(patient_key, group)
-            if self.progress is not None:
-                self.progress(done, total)
+        # Each patient's commit renders its FHIR versions as it always does; they are written in one
+        # transaction per chunk rather than one after every patient (an import writes many charts).
+        with versions.batched(every=VERSIONS_PER_WRITE) as write_versions:
+            for done, (patient_key, group) in enumerate(groups.items(), start=1):
+                self._patient_group(patient_key, group)
+                write_versions()
+                if self.progress is not None:
+                    self.progress(done, total)
         record_event(AuditAction.CREATE, user=self.requested_by, object_type="fhir_import",
                      detail={"source": self.source, "path": path.name, "created": dict(self.report.created),
                              "unchanged": dict(self.report.unchanged), "problems": len(self.report.problems)})

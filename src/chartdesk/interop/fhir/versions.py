@@ -10,7 +10,8 @@ so a rolled-back change stores nothing and a write never fails because of versio
 is logged and the next change of that resource stores its version again.
 
 Cheap by design: one load per resource type per transaction, one look-up of the stored versions,
-one bulk insert; unchanged content (same digest) writes nothing.
+one bulk insert; unchanged content (same digest) writes nothing. An import renders after each
+patient's commit as usual but writes once per chunk (`batched`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -114,11 +116,53 @@ def _flush() -> None:
     queued.clear()
     if not keys:
         return
+    held: list[Rendered] | None = getattr(_pending, "held", None)
     try:
+        if held is not None:
+            # Batched (an import): render now, right after this commit, so that every version is
+            # seen as it was; the write waits for the end of the batch.
+            held.extend(render_versions(keys))
+            return
         with transaction.atomic():
             keep_versions(keys)
     except Exception:  # the change itself is committed; never turn it into an error
         log.exception("keeping FHIR versions of %s failed; the next change of each keeps it again", keys[:20])
+
+
+@contextmanager
+def batched(every: int = 2000) -> Iterator[Callable[[], None]]:
+    """Within this block (one import), versions are rendered when each transaction commits, as
+    always, but written together: one write transaction per `every` rendered versions and one at
+    the end, instead of one after every commit. Yields a function that writes what is held now
+    (the importer calls it between chunks). Versions held when the block ends, even by an error,
+    are written: their changes are committed."""
+    if getattr(_pending, "held", None) is not None:  # already batching: the outer block writes
+        yield lambda: None
+        return
+    _pending.held = []
+
+    def write_held() -> None:
+        held: list[Rendered] = _pending.held
+        if not held:
+            return
+        _pending.held = []
+        try:
+            with transaction.atomic():
+                store_versions(held)
+        except Exception:  # the changes are committed; never turn them into an error
+            log.exception("keeping %d FHIR versions failed; the next change of each keeps it again", len(held))
+
+    def write_when_full() -> None:
+        if len(_pending.held) >= every:
+            write_held()
+
+    try:
+        yield write_when_full
+    finally:
+        try:
+            write_held()
+        finally:
+            del _pending.held
 
 
 def _expand(keys: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
@@ -143,20 +187,42 @@ def content_digest(resource: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """One version as rendered right after the commit that made it, not yet stored."""
+
+    resource_type: str
+    logical_id: str
+    version_id: int
+    resource: dict[str, Any]
+    digest: str
+    patient_id: int | None
+    moment: datetime
+
+
 def keep_versions(keys: Iterable[tuple[str, int]], *, now: datetime | None = None) -> int:
     """Store the current version of each resource whose content is not stored yet; returns how many.
 
-    One load per resource type, one look-up of what is stored, one bulk insert: the writes that
+    One load per resource type, one look-up of the stored versions, one bulk insert: the writes that
     trigger this (imports, HL7 feeds) pay as little as possible."""
+    return store_versions(render_versions(keys, now=now))
+
+
+def render_versions(keys: Iterable[tuple[str, int]], *, now: datetime | None = None) -> list[Rendered]:
+    """The current content of each resource (reads only): one load per resource type."""
     from chartdesk.interop.registry import adapter_for
 
     moment = now or timezone.now()
-    rendered: list[tuple[str, Any, int, dict[str, Any], str, int | None]] = []
+    rendered: list[Rendered] = []
     for resource_type, ids in sorted(_expand(keys).items()):
         adapter = adapter_for(resource_type)
         rows = VERSIONED_TYPES[resource_type].rows().filter(pk__in=ids)
         prefetch = getattr(adapter, "prefetch", None)
-        for row in prefetch(rows) if prefetch is not None else rows:
+        loaded = list(prefetch(rows) if prefetch is not None else rows)
+        preload_versions = getattr(adapter, "preload_versions", None)
+        if preload_versions is not None:  # versions counted for all rows at once (encounters)
+            preload_versions(loaded)
+        for row in loaded:
             version = adapter.version_of(row)
             if version is None or not str(version).isdecimal():
                 continue
@@ -164,27 +230,38 @@ def keep_versions(keys: Iterable[tuple[str, int]], *, now: datetime | None = Non
             resource_meta = resource.setdefault("meta", {})
             resource_meta["versionId"] = str(version)
             resource_meta.setdefault("lastUpdated", instant(moment))
-            rendered.append((resource_type, str(row.pk), int(version), resource, content_digest(resource),
-                             adapter.patient_id_of(row)))
-    if not rendered:
+            rendered.append(Rendered(resource_type, str(row.pk), int(version), resource, content_digest(resource),
+                                     adapter.patient_id_of(row), moment))
+    return rendered
+
+
+def store_versions(rendered: Iterable[Rendered]) -> int:
+    """Store the versions not stored yet, and refresh in place a stored version whose content has
+    changed since (the latest rendering of a version wins); one look-up, one bulk insert."""
+    latest: dict[tuple[str, str, int], Rendered] = {}
+    for item in rendered:  # in commit order: a later rendering of the same version replaces an earlier one
+        latest[(item.resource_type, item.logical_id, item.version_id)] = item
+    if not latest:
         return 0
     wanted = Q()
-    for resource_type in {item[0] for item in rendered}:
-        logical_ids = [item[1] for item in rendered if item[0] == resource_type]
+    for resource_type in {key[0] for key in latest}:
+        logical_ids = sorted({key[1] for key in latest if key[0] == resource_type})
         wanted |= Q(resource_type=resource_type, logical_id__in=logical_ids)
     known = {(item.resource_type, item.logical_id, item.version_id): item for item in
              ResourceVersion.objects.filter(wanted).only("resource_type", "logical_id", "version_id", "content_sha256")}
     fresh = []
     refreshed = 0
-    for resource_type, logical_id, version, resource, digest, patient_id in rendered:
-        existing = known.get((resource_type, logical_id, version))
+    for key, item in latest.items():
+        existing = known.get(key)
         if existing is None:
-            fresh.append(ResourceVersion(resource_type=resource_type, logical_id=logical_id, version_id=version,
-                                         last_updated=moment, patient_id=patient_id, content=resource,
-                                         content_sha256=digest))
-        elif existing.content_sha256 != digest:
-            ResourceVersion.objects.filter(pk=existing.pk).update(content=resource, content_sha256=digest,
-                                                                  last_updated=moment, patient_id=patient_id)
+            fresh.append(ResourceVersion(resource_type=item.resource_type, logical_id=item.logical_id,
+                                         version_id=item.version_id, last_updated=item.moment,
+                                         patient_id=item.patient_id, content=item.resource,
+                                         content_sha256=item.digest))
+        elif existing.content_sha256 != item.digest:
+            ResourceVersion.objects.filter(pk=existing.pk).update(content=item.resource, content_sha256=item.digest,
+                                                                  last_updated=item.moment,
+                                                                  patient_id=item.patient_id)
             refreshed += 1
     try:
         with transaction.atomic():

@@ -82,6 +82,9 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["patient_id", "occurred_at"]),
             models.Index(fields=["user", "occurred_at"]),
+            # The history of one record (an encounter's FHIR version, Provenance by target) is read
+            # by what it names; without this every such read scans the whole trail.
+            models.Index(fields=["object_type", "object_id"]),
         ]
         permissions = [
             ("view_audit_reports", "Read audit reports"),

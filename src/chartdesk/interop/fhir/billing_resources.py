@@ -9,6 +9,7 @@ ExplanationOfBenefit is one posted claim payment, never changed, so always versi
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from decimal import Decimal
 from typing import Any
 
@@ -148,8 +149,9 @@ class BillingAdapter(Adapter):
     searchable_without_patient = ("identifier",)
     what: str
 
+    @abstractmethod
     def _chart_rows(self, patient: Patient) -> QuerySet[Any]:
-        raise NotImplementedError
+        """Every row of this type in the chart (Claim: its claims; ExplanationOfBenefit: its payments)."""
 
     def _open_chart(self, caller: Any, patient: Patient) -> QuerySet[Any]:
         """The rows of a chart whose billing account the caller opens (audited), or NotFound."""

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from chartdesk.billing.access import WORK, access_claim_by_id, access_patient_account_by_id, may_open
 from chartdesk.billing.models import BillingOrganisation, Claim, ClaimPayment, ClaimStatus
 from chartdesk.core.errors import NotFound
+from chartdesk.interop.fhir.chart_resources import events_version
 from chartdesk.interop.fhir.common import (
     CODE_SYSTEM_URIS,
     NPI_SYSTEM,
@@ -77,16 +78,10 @@ def _billing_provider(claim: Claim) -> dict[str, Any]:
     return {"display": "billing provider not set up"}
 
 
-def _claim_version(claim: Claim) -> str:
-    from chartdesk.interop.fhir.audit_resources import change_events
-
-    return str(max(1, len(change_events(("claim",), claim.pk))))
-
-
 def claim_to_fhir(claim: Claim) -> dict[str, Any]:
     lines = [line for line in claim.lines.all() if not line.superseded]
     dates = sorted(line.service_date for line in lines)
-    resource_meta = meta(_claim_version(claim), None)
+    resource_meta = meta(events_version("claim", claim.pk), None)
     resource_meta["tag"] = [{"system": CLAIM_STATUS_SYSTEM, "code": claim.status,
                              "display": claim.get_status_display()}]
     return pruned({
@@ -193,7 +188,7 @@ class ClaimAdapter(BillingAdapter):
         return claim_to_fhir(row)
 
     def version_of(self, row: Claim) -> str:
-        return _claim_version(row)
+        return events_version("claim", row.pk)
 
     def prefetch(self, rows: QuerySet[Claim]) -> QuerySet[Claim]:
         return rows.select_related("payer", "coverage").prefetch_related("lines")

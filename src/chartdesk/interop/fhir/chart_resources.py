@@ -60,14 +60,15 @@ DOC_STATUS: dict[str, str] = {DocumentStatus.PRELIMINARY: "preliminary", Documen
               DocumentStatus.AMENDED: "amended", DocumentStatus.ENTERED_IN_ERROR: "entered-in-error"}
 
 
-def _events_version(object_type: str, pk: int) -> str:
+def events_version(object_type: str, pk: int) -> str:
+    """A record's versionId: how many change events the audit trail holds for it (at least 1)."""
     from chartdesk.interop.fhir.audit_resources import change_events
 
     return str(max(1, len(change_events((object_type,), pk))))
 
 
 def encounter_versions(encounter_ids: list[int]) -> dict[int, str]:
-    """The version of each encounter (as `_events_version` counts it) in one query, for rendering many."""
+    """The version of each encounter (as `events_version` counts it) in one query, for rendering many."""
     from chartdesk.interop.fhir.audit_resources import CHANGE_ACTIONS
 
     counts = dict(AuditEvent.objects.filter(object_type="encounter", object_id__in=[str(pk) for pk in encounter_ids],
@@ -79,7 +80,7 @@ def encounter_versions(encounter_ids: list[int]) -> dict[int, str]:
 def _encounter_version(encounter: Encounter) -> str:
     # Set by EncounterAdapter.preload_versions when many are rendered at once (version keeping).
     known: str | None = getattr(encounter, "fhir_version", None)
-    return known or _events_version("encounter", encounter.pk)
+    return known or events_version("encounter", encounter.pk)
 
 
 def encounter_to_fhir(encounter: Encounter) -> dict[str, Any]:

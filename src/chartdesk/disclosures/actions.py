@@ -435,6 +435,32 @@ def do_remove_label(document: Document, *, category: str, acting_user: Any) -> D
     return label
 
 
+def do_set_sensitivity(document: Document, *, categories: list[str], acting_user: Any) -> list[str]:
+    """Make the document's active labels exactly `categories`: the desk's control shows the current
+    labels and posts the whole set back, so an unchanged form changes nothing. Returns the labels now on it."""
+    require(acting_user, LABEL, "label documents as sensitive")
+    require_chart(acting_user, document.patient)
+    wanted = set(categories)
+    if wanted - set(SensitiveCategory.values):
+        raise ChartdeskError(CHOICE.format(what="sensitive category"), field="category")
+    with transaction.atomic():
+        # The label rows are locked so that two specialists setting labels at once do not both add one.
+        current = {label.category: label for label in DocumentSensitivity.objects.select_for_update()
+                   .filter(document=document, removed_at__isnull=True)}
+        now = timezone.now()
+        for category in sorted(set(current) - wanted):
+            label = current[category]
+            label.removed_at, label.removed_by = now, acting_user
+            label.save(update_fields=["removed_at", "removed_by"])
+            audit(AuditAction.UPDATE, acting_user, document.patient, "document", document.pk,
+                  sensitivity_removed=category)
+        for category in sorted(wanted - set(current)):
+            DocumentSensitivity.objects.create(document=document, category=category, labelled_by=acting_user)
+            audit(AuditAction.UPDATE, acting_user, document.patient, "document", document.pk,
+                  sensitivity_added=category)
+    return sorted(wanted)
+
+
 # ----------------------------------------------------------------------------- redactions
 
 

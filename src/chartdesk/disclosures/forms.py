@@ -80,8 +80,11 @@ class RedactionForm(forms.Form):
 
 
 class LabelForm(forms.Form):
+    """The whole set of a document's sensitivity labels: none ticked means the document carries none."""
+
     document = forms.IntegerField(widget=forms.HiddenInput)
-    category = forms.ChoiceField(label="Sensitivity", choices=SensitiveCategory.choices)
+    categories = forms.MultipleChoiceField(label="Sensitivity", choices=SensitiveCategory.choices, required=False,
+                                           widget=forms.CheckboxSelectMultiple)
 
 
 class LinkForm(forms.Form):

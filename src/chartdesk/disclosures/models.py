@@ -83,6 +83,12 @@ class SensitiveCategory(models.TextChoices):
     BEHAVIORAL_HEALTH = "behavioral", "Behavioral health"
 
 
+def category_words(categories: list[str]) -> str:
+    """Sensitivity labels as people read them ("Genetic information"), never the stored slugs."""
+    return ", ".join(SensitiveCategory(category).label if category in SensitiveCategory.values else category
+                     for category in categories)
+
+
 class Authorization(LegalRecordModel):
     """A patient's authorization (45 CFR 164.508): the scanned form and its elements as structured fields."""
 

@@ -27,7 +27,7 @@ from chartdesk.disclosures import access, actions
 from chartdesk.disclosures.authorizations import authorization_problems, needs_authorization, release_blockers
 from chartdesk.disclosures.fees import dollars
 from chartdesk.disclosures.forms import AuthorizationForm, LabelForm, LinkForm, NoteForm, RedactionForm, RequestForm
-from chartdesk.disclosures.models import Authorization, RequestStatus
+from chartdesk.disclosures.models import Authorization, RequestStatus, SensitiveCategory, category_words
 from chartdesk.disclosures.selection import decide_documents, minimum_necessary_applies
 from chartdesk.patients.models import Patient
 
@@ -118,7 +118,7 @@ def _request_page(http_request: HttpRequest, release_request: Any, **forms: Any)
         "can_label": user.has_perm("disclosures.label_sensitivity"),
         "note_form": forms.get("note_form") or NoteForm(),
         "redaction_form": forms.get("redaction_form") or RedactionForm(),
-        "label_form": LabelForm(),
+        "sensitivity_choices": SensitiveCategory.choices,
         "link_form": LinkForm(),
         "new_link": forms.get("new_link"),
     }
@@ -194,12 +194,12 @@ def _redact(http: HttpRequest, release: Any) -> str:
 def _label(http: HttpRequest, release: Any) -> str:
     form = LabelForm(http.POST)
     if not form.is_valid():
-        raise ChartdeskError("Choose the sensitivity from the list.", field="category")
+        raise ChartdeskError("Choose the sensitivity from the list.", field="categories")
     document = access_document_by_id(http.user, form.cleaned_data["document"])
     if document.patient_id != release.patient_id:
         raise NotFound("document")
-    actions.do_label_document(document, category=form.cleaned_data["category"], acting_user=http.user)
-    return f"Labelled {document.title}."
+    labels = actions.do_set_sensitivity(document, categories=form.cleaned_data["categories"], acting_user=http.user)
+    return f"{document.title}: sensitivity {category_words(labels) or 'none'}."
 
 
 STEPS: dict[str, Callable[[HttpRequest, Any], str]] = {

@@ -52,7 +52,13 @@ class AuthorizationForm(forms.Form):
                                                      widget=forms.CheckboxSelectMultiple)
     discloser = forms.CharField(label="Who may disclose", max_length=200, required=False)
     recipient = forms.CharField(label="To whom", max_length=200, required=False)
-    purpose = forms.CharField(label="Purpose", max_length=300, required=False)
+    purpose = forms.CharField(label="Purpose in the form's words", max_length=300, required=False)
+    purposes = forms.MultipleChoiceField(label="Purposes it covers", required=False, choices=Purpose.choices,
+                                         widget=forms.CheckboxSelectMultiple)
+    document_types = forms.MultipleChoiceField(label="Record types it covers (none ticked: all)", required=False,
+                                               choices=DocumentType.choices, widget=forms.CheckboxSelectMultiple)
+    records_from = forms.DateField(label="Records from (blank: no limit)", required=False, widget=DATE)
+    records_to = forms.DateField(label="Records to (blank: no limit)", required=False, widget=DATE)
     expires_on = forms.DateField(label="Expires on", required=False, widget=DATE)
     expiration_event = forms.CharField(label="Or expires at this event", max_length=200, required=False)
     signature_present = forms.BooleanField(label="Signed", required=False)

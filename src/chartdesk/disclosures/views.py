@@ -24,9 +24,10 @@ from chartdesk.charts.views import add_refusal, form_status, opens_records
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import public, requires
 from chartdesk.disclosures import access, actions
-from chartdesk.disclosures.authorizations import authorization_problems, needs_authorization, release_blockers
+from chartdesk.disclosures.authorizations import authorization_problems, needs_authorization
 from chartdesk.disclosures.fees import dollars
 from chartdesk.disclosures.forms import AuthorizationForm, LabelForm, LinkForm, NoteForm, RedactionForm, RequestForm
+from chartdesk.disclosures.matching import candidate_mismatches, release_blockers
 from chartdesk.disclosures.models import Authorization, RequestStatus, SensitiveCategory, category_words
 from chartdesk.disclosures.selection import decide_documents, minimum_necessary_applies
 from chartdesk.patients.models import Patient
@@ -104,8 +105,11 @@ def _request_page(http_request: HttpRequest, release_request: Any, **forms: Any)
         "patient": release_request.patient,
         "clock": clock(release_request.due_on, today) if release_request.due_on else None,
         "needs_authorization": needs_authorization(release_request),
-        "blockers": release_blockers(release_request, today),
-        "authorizations": [(authorization, authorization_problems(authorization, today))
+        "blockers": release_blockers(release_request, today, selection.included),
+        # Each of the patient's authorizations with its own problems and what does not match this request;
+        # only one that matches is offered to attach.
+        "authorizations": [(authorization, authorization_problems(authorization, today),
+                            candidate_mismatches(release_request, authorization))
                            for authorization in authorizations],
         "selection": selection,
         "minimum_necessary": minimum_necessary_applies(release_request),
@@ -297,17 +301,20 @@ def authorization_new_view(request: HttpRequest, patient_id: int) -> HttpRespons
         try:
             authorization = actions.do_record_authorization(patient, acting_user=request.user, scanned_form=scanned,
                                                             sensitive_categories=categories, **data)
-            if release_request is not None:
-                actions.do_attach_authorization(release_request, authorization, acting_user=request.user)
         except ChartdeskError as refusal:
             refused = refusal
             add_refusal(form, ChartdeskError(refusal.message, field="scanned_form" if refusal.field == "upload"
                                              else refusal.field))
         else:
             messages.success(request, "Authorization recorded.")
-            if release_request is not None:
-                return redirect("disclosures-request", request_id=release_request.pk)
-            return redirect("disclosures-queue")
+            if release_request is None:
+                return redirect("disclosures-queue")
+            # The form is recorded as the patient sent it; one that does not cover the request stays unattached.
+            try:
+                actions.do_attach_authorization(release_request, authorization, acting_user=request.user)
+            except ChartdeskError as refusal:
+                messages.error(request, refusal.message)
+            return redirect("disclosures-request", request_id=release_request.pk)
     return render(request, "disclosures/authorization_form.html",
                   {"form": form, "patient": patient, "release_request": release_request},
                   status=form_status(form, refused))

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from chartdesk.disclosures.access import amendments_awaiting_author
-from chartdesk.disclosures.models import category_words
+from chartdesk.disclosures.models import Purpose, category_words
 
 register = template.Library()
 
@@ -22,3 +22,9 @@ def amendments_for_author(user: Any) -> list[Any]:
 def sensitivity_words(categories: list[str]) -> str:
     """A list of sensitivity slugs as the words a person reads."""
     return category_words(list(categories or []))
+
+
+@register.filter
+def purpose_words(purposes: list[str]) -> str:
+    """Coded purposes as the words a person reads."""
+    return ", ".join(Purpose(value).label if value in Purpose.values else value for value in purposes or [])

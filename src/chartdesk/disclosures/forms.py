@@ -148,6 +148,8 @@ class SuspensionForm(forms.Form):
 
 class DisclosureForm(forms.Form):
     recipient_name = forms.CharField(label="Recipient", max_length=200)
+    recipient_address = forms.CharField(label="Recipient's address (if known)", required=False, max_length=500,
+                                        widget=forms.Textarea(attrs={"rows": 2}))
     description = forms.CharField(label="What was disclosed", max_length=2000)
     purpose = forms.CharField(max_length=300)
     legal_basis = forms.ChoiceField(label="Legal basis", choices=LegalBasis.choices)

@@ -24,6 +24,7 @@ from chartdesk.charts.views import add_refusal, form_status, opens_records
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import public, requires
 from chartdesk.disclosures import access, actions
+from chartdesk.disclosures.accounting import disclosure_confirmation
 from chartdesk.disclosures.authorizations import authorization_problems, needs_authorization
 from chartdesk.disclosures.fees import dollars
 from chartdesk.disclosures.forms import AuthorizationForm, LabelForm, LinkForm, NoteForm, RedactionForm, RequestForm
@@ -176,7 +177,7 @@ def _close(http: HttpRequest, release: Any) -> str:
 
 def _release(http: HttpRequest, release: Any) -> str:
     packet = actions.do_release_request(release, acting_user=http.user)
-    return f"Released: {packet.page_count} pages."
+    return f"Released: {packet.page_count} pages. " + disclosure_confirmation(packet.request.disclosures.get())
 
 
 def _attach(http: HttpRequest, release: Any) -> str:

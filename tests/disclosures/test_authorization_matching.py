@@ -244,3 +244,25 @@ def test_the_database_still_refuses_to_delete_an_authorization_after_the_scope_c
     with pytest.raises(DatabaseError, match="refused"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM disclosures_authorization WHERE id = %s", [authorization.pk])
     assert Authorization.objects.filter(pk=authorization.pk).exists()
+
+
+def test_a_mismatched_authorization_is_never_called_valid_on_the_request_page(
+        chart, roi, client_for, authorization_for):
+    client = client_for(roi)
+    authorization_for(chart["patient"], **ACME)
+    _, url = attorney_request(client, chart["patient"])
+    page = client.get(url).content.decode()
+    assert ">Valid<" not in page and "valid today" not in page
+    assert "Complete" in page and "Does not match" in page
+
+
+def test_processing_a_request_whose_authorization_does_not_cover_it_waits_naming_the_mismatch(
+        chart, roi, client_for, authorization_for):
+    client = client_for(roi)
+    request, url = attorney_request(client, chart["patient"])
+    ReleaseRequest.objects.filter(pk=request.pk).update(authorization=authorization_for(chart["patient"], **ACME))
+    client.post(f"{url}process/")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.AWAITING_AUTHORIZATION
+    assert request.status_note.startswith("Recipient: the authorization names Acme Life Underwriters")
+    assert "Purpose: the authorization covers" in request.status_note

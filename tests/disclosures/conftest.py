@@ -19,6 +19,7 @@ VALID_ELEMENTS: dict[str, Any] = {
     "discloser": "Chartdesk General Hospital, HIM department",
     "recipient": "Harbor Life Insurance Co.",
     "purpose": "Life insurance application",
+    "purposes": ["insurance"],
     "expires_on": None,  # set relative to today in valid_elements()
     "signed_on": None,
     "signature_present": True,

@@ -89,6 +89,14 @@ def entry_row(disclosure: Disclosure) -> dict[str, Any]:
     }
 
 
+def disclosure_confirmation(disclosure: Disclosure) -> str:
+    """What the desk says once a disclosure is recorded: to whom, when, and whether the accounting lists it."""
+    listed = ("it will be listed in the patient's accounting of disclosures" if disclosure.accountable else
+              f"it is not listed in the accounting ({disclosure.get_legal_basis_display().lower()})")
+    return (f"Disclosure to {disclosure.recipient_name} on {timezone.localtime(disclosure.disclosed_at):%Y-%m-%d} "
+            f"recorded: {listed}.")
+
+
 def do_record_disclosure(patient: Patient, *, recipient_name: str, description: str, purpose: str,
                          legal_basis: str, acting_user: Any, disclosed_at: datetime | None = None,
                          recipient_address: str = "") -> Disclosure:

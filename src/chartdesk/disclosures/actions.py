@@ -24,8 +24,9 @@ from chartdesk.charts.files import check_upload, store_file
 from chartdesk.charts.models import Document, DocumentType, Encounter
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
 from chartdesk.disclosures import deadlines
-from chartdesk.disclosures.authorizations import is_right_of_access, needs_authorization, release_blockers
+from chartdesk.disclosures.authorizations import is_right_of_access, needs_authorization
 from chartdesk.disclosures.fees import quote_fee
+from chartdesk.disclosures.matching import NOT_MATCHING, candidate_mismatches, release_blockers
 from chartdesk.disclosures.models import (
     Authorization,
     DeliveryFormat,
@@ -237,6 +238,12 @@ def do_attach_authorization(request: ReleaseRequest, authorization: Authorizatio
     require_chart(acting_user, request.patient)
     if authorization.patient_id != request.patient_id:
         raise ChartdeskError(AUTHORIZATION_OTHER_PATIENT, field="authorization")
+    # A mismatch is refused before anything is written, and the refusal is audited on its own.
+    mismatches = candidate_mismatches(request, authorization) if needs_authorization(request) else []
+    if mismatches:
+        record_block(request, mismatches, acting_user, why="authorization does not match the request",
+                     authorization_id=authorization.pk)
+        raise ChartdeskError(NOT_MATCHING.format(why=" ".join(mismatches)), field="authorization")
     with transaction.atomic():
         locked = _locked(request)
         _expect(locked, (RequestStatus.LOGGED, RequestStatus.VALIDATING, RequestStatus.AWAITING_AUTHORIZATION),
@@ -351,12 +358,13 @@ def do_close_request(request: ReleaseRequest, *, acting_user: Any) -> ReleaseReq
 AUTHORIZATION_FIELDS = (
     "information_described", "discloser", "recipient", "purpose", "expires_on", "expiration_event", "signed_on",
     "signature_present", "signer_name", "signed_by_representative", "representative_authority",
-    "states_right_to_revoke", "states_conditioning", "states_redisclosure",
+    "states_right_to_revoke", "states_conditioning", "states_redisclosure", "records_from", "records_to",
 )
 
 
 def do_record_authorization(patient: Patient, *, acting_user: Any, scanned_form: Any = None,
-                            sensitive_categories: list[str] | None = None, **fields: Any) -> Authorization:
+                            sensitive_categories: list[str] | None = None, purposes: list[str] | None = None,
+                            document_types: list[str] | None = None, **fields: Any) -> Authorization:
     """Record an authorization as received: the scanned form (checked like any upload) and its elements.
 
     An incomplete form is recorded all the same (it is what the patient sent); validation names what
@@ -370,16 +378,26 @@ def do_record_authorization(patient: Patient, *, acting_user: Any, scanned_form:
     categories = sorted(set(sensitive_categories or []))
     if set(categories) - set(SensitiveCategory.values):
         raise ChartdeskError(CHOICE.format(what="sensitive categories"), field="sensitive_categories")
+    coded_purposes = sorted(set(purposes or []))
+    if set(coded_purposes) - set(Purpose.values):
+        raise ChartdeskError(CHOICE.format(what="purposes"), field="purposes")
+    types = sorted(set(document_types or []))
+    unknown_types = sorted(set(types) - set(DocumentType.values))
+    if unknown_types:
+        raise ChartdeskError(UNKNOWN_DOCUMENT_TYPES.format(types=", ".join(unknown_types)), field="document_types")
+    first, last = fields.get("records_from"), fields.get("records_to")
+    if first and last and first > last:
+        raise ChartdeskError(DATES_REVERSED.format(first=first, last=last), field="records_from")
     checked = check_upload(scanned_form) if scanned_form is not None else None
     with transaction.atomic():
-        authorization = Authorization(patient=patient, sensitive_categories=categories, created_by=acting_user,
-                                      **fields)
+        authorization = Authorization(patient=patient, sensitive_categories=categories, purposes=coded_purposes,
+                                      document_types=types, created_by=acting_user, **fields)
         if checked is not None:
             authorization.scanned_form.name = store_file(checked)
             authorization.scanned_form_sha256 = checked.sha256
         authorization.save()
         audit(AuditAction.CREATE, acting_user, patient, "authorization", authorization.pk,
-              categories=categories, scanned=checked is not None)
+              categories=categories, purposes=coded_purposes, document_types=types, scanned=checked is not None)
     return authorization
 
 
@@ -435,6 +453,32 @@ def do_remove_label(document: Document, *, category: str, acting_user: Any) -> D
     return label
 
 
+def do_set_sensitivity(document: Document, *, categories: list[str], acting_user: Any) -> list[str]:
+    """Make the document's active labels exactly `categories`: the desk's control shows the current
+    labels and posts the whole set back, so an unchanged form changes nothing. Returns the labels now on it."""
+    require(acting_user, LABEL, "label documents as sensitive")
+    require_chart(acting_user, document.patient)
+    wanted = set(categories)
+    if wanted - set(SensitiveCategory.values):
+        raise ChartdeskError(CHOICE.format(what="sensitive category"), field="category")
+    with transaction.atomic():
+        # The label rows are locked so that two specialists setting labels at once do not both add one.
+        current = {label.category: label for label in DocumentSensitivity.objects.select_for_update()
+                   .filter(document=document, removed_at__isnull=True)}
+        now = timezone.now()
+        for category in sorted(set(current) - wanted):
+            label = current[category]
+            label.removed_at, label.removed_by = now, acting_user
+            label.save(update_fields=["removed_at", "removed_by"])
+            audit(AuditAction.UPDATE, acting_user, document.patient, "document", document.pk,
+                  sensitivity_removed=category)
+        for category in sorted(wanted - set(current)):
+            DocumentSensitivity.objects.create(document=document, category=category, labelled_by=acting_user)
+            audit(AuditAction.UPDATE, acting_user, document.patient, "document", document.pk,
+                  sensitivity_added=category)
+    return sorted(wanted)
+
+
 # ----------------------------------------------------------------------------- redactions
 
 
@@ -479,13 +523,14 @@ def legal_basis_of(request: ReleaseRequest) -> str:
     return LegalBasis.AUTHORIZATION
 
 
-def record_block(request: ReleaseRequest, problems: list[str], user: Any) -> None:
+def record_block(request: ReleaseRequest, problems: list[str], user: Any, *, why: str = "release blocked",
+                 **detail: Any) -> None:
     """Write the refusal to the audit log in its own transaction, so that it outlives the refusal."""
     with transaction.atomic():
         record_event(
             AuditAction.ACCESS_DENIED, user=user, patient=request.patient, object_type="release_request",
             object_id=request.pk, outcome=AuditOutcome.DENIED,
-            detail={"number": request.number, "why": "release blocked", "problems": problems},
+            detail={"number": request.number, "why": why, "problems": problems, **detail},
         )
 
 
@@ -501,9 +546,8 @@ def do_release_request(request: ReleaseRequest, *, acting_user: Any, today: date
     today = today or timezone.localdate()
     current = ReleaseRequest.objects.select_related("patient", "authorization").get(pk=request.pk)
     _expect(current, (RequestStatus.QUALITY_CHECK,), "releasing")
-    problems = release_blockers(current, today)
     selection = decide_documents(current)
-    problems += selection.problems
+    problems = release_blockers(current, today, selection.included) + selection.problems
     if not problems and not selection.included:
         problems.append(NOTHING_TO_RELEASE.format(why="every document is out (see the reasons)."))
     if problems:

@@ -92,22 +92,9 @@ def needs_authorization(request: ReleaseRequest) -> bool:
     )
 
 
-def release_blockers(request: ReleaseRequest, today: date) -> list[str]:
-    """Why this request may not be released today as far as authorization goes ([] when it may)."""
-    if not needs_authorization(request):
-        return []
-    authorization = request.authorization
+def named_categories(request: ReleaseRequest, authorization: Any = None) -> set[str]:
+    """The sensitive categories the request's authorization (or the one about to be attached) names."""
+    authorization = authorization or request.authorization
     if authorization is None:
-        return [NO_AUTHORIZATION]
-    problems = authorization_problems(authorization, today)
-    if authorization.patient_id != request.patient_id:
-        problems.insert(0, OTHER_PATIENT)
-    return problems
-
-
-def named_categories(request: ReleaseRequest) -> set[str]:
-    """The sensitive categories the request's (valid) authorization names."""
-    if request.authorization is None:
         return set()
-    return {category for category in request.authorization.sensitive_categories
-            if category in SensitiveCategory.values}
+    return {category for category in authorization.sensitive_categories if category in SensitiveCategory.values}

@@ -44,7 +44,8 @@ def load_disclosures_demo(patients: list[Any], staff: dict[str, Any]) -> int:
             authorization = do_record_authorization(
                 patient, acting_user=roi, information_described="All records of the last two years",
                 discloser="Chartdesk General Hospital", recipient="Harbor Life Insurance Co.",
-                purpose="Life insurance application", signed_on=today - timedelta(days=14), signature_present=True,
+                purpose="Life insurance application", purposes=["insurance"], signed_on=today - timedelta(days=14),
+                signature_present=True,
                 states_right_to_revoke=True, states_conditioning=False, states_redisclosure=True,
                 expires_on=today + timedelta(days=365),
             )

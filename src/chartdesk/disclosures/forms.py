@@ -52,7 +52,13 @@ class AuthorizationForm(forms.Form):
                                                      widget=forms.CheckboxSelectMultiple)
     discloser = forms.CharField(label="Who may disclose", max_length=200, required=False)
     recipient = forms.CharField(label="To whom", max_length=200, required=False)
-    purpose = forms.CharField(label="Purpose", max_length=300, required=False)
+    purpose = forms.CharField(label="Purpose in the form's words", max_length=300, required=False)
+    purposes = forms.MultipleChoiceField(label="Purposes it covers", required=False, choices=Purpose.choices,
+                                         widget=forms.CheckboxSelectMultiple)
+    document_types = forms.MultipleChoiceField(label="Record types it covers (none ticked: all)", required=False,
+                                               choices=DocumentType.choices, widget=forms.CheckboxSelectMultiple)
+    records_from = forms.DateField(label="Records from (blank: no limit)", required=False, widget=DATE)
+    records_to = forms.DateField(label="Records to (blank: no limit)", required=False, widget=DATE)
     expires_on = forms.DateField(label="Expires on", required=False, widget=DATE)
     expiration_event = forms.CharField(label="Or expires at this event", max_length=200, required=False)
     signature_present = forms.BooleanField(label="Signed", required=False)
@@ -80,8 +86,11 @@ class RedactionForm(forms.Form):
 
 
 class LabelForm(forms.Form):
+    """The whole set of a document's sensitivity labels: none ticked means the document carries none."""
+
     document = forms.IntegerField(widget=forms.HiddenInput)
-    category = forms.ChoiceField(label="Sensitivity", choices=SensitiveCategory.choices)
+    categories = forms.MultipleChoiceField(label="Sensitivity", choices=SensitiveCategory.choices, required=False,
+                                           widget=forms.CheckboxSelectMultiple)
 
 
 class LinkForm(forms.Form):
@@ -139,6 +148,8 @@ class SuspensionForm(forms.Form):
 
 class DisclosureForm(forms.Form):
     recipient_name = forms.CharField(label="Recipient", max_length=200)
+    recipient_address = forms.CharField(label="Recipient's address (if known)", required=False, max_length=500,
+                                        widget=forms.Textarea(attrs={"rows": 2}))
     description = forms.CharField(label="What was disclosed", max_length=2000)
     purpose = forms.CharField(max_length=300)
     legal_basis = forms.ChoiceField(label="Legal basis", choices=LegalBasis.choices)

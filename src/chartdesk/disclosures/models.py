@@ -83,6 +83,12 @@ class SensitiveCategory(models.TextChoices):
     BEHAVIORAL_HEALTH = "behavioral", "Behavioral health"
 
 
+def category_words(categories: list[str]) -> str:
+    """Sensitivity labels as people read them ("Genetic information"), never the stored slugs."""
+    return ", ".join(SensitiveCategory(category).label if category in SensitiveCategory.values else category
+                     for category in categories)
+
+
 class Authorization(LegalRecordModel):
     """A patient's authorization (45 CFR 164.508): the scanned form and its elements as structured fields."""
 
@@ -93,7 +99,14 @@ class Authorization(LegalRecordModel):
     sensitive_categories = models.JSONField(default=list, blank=True)
     discloser = models.CharField(max_length=200, blank=True, help_text="Who may disclose it")
     recipient = models.CharField(max_length=200, blank=True, help_text="To whom it may be disclosed")
-    purpose = models.CharField(max_length=300, blank=True)
+    purpose = models.CharField(max_length=300, blank=True, help_text="The purpose in the form's words")
+    # The scope as coded choices, so that a request can be checked against it: the purposes it covers
+    # (Purpose values), the record types (DocumentType values; none listed: every type) and the
+    # service dates (open at either end when blank).
+    purposes = models.JSONField(default=list, blank=True)
+    document_types = models.JSONField(default=list, blank=True)
+    records_from = models.DateField(null=True, blank=True)
+    records_to = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
     expiration_event = models.CharField(max_length=200, blank=True)
     signed_on = models.DateField(null=True, blank=True)

@@ -307,10 +307,9 @@ def _manifest_pages(manifest: dict[str, Any]) -> bytes:
         first, last = entry["pages"]
         setter.write(f"Pages {first}-{last}: {entry['type']}: {entry['title']} ({entry['service_date']})"
                      + (f"; {entry['redactions']} redaction(s)" if entry["redactions"] else ""))
-    if manifest["excluded"]:
-        setter.write("Not released", font=("Helvetica-Bold", 11))
-        for entry in manifest["excluded"]:
-            setter.write(f"{entry['title']}: {' '.join(entry['reasons'])}")
+    # What was left out, and why, stays in the stored manifest and on the worksheet: printed here it
+    # would tell the recipient that Part 2, psychotherapy, HIV, genetic, minor-consented or self-paid
+    # records exist (42 CFR 2.13, 164.522), and list records they never asked for.
     return setter.finish()
 
 

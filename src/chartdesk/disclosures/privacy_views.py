@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
 from chartdesk.charts.access import access_document_by_id, documents_in_chart
 from chartdesk.charts.models import DocumentStatus, Encounter
 from chartdesk.charts.views import add_refusal, form_status, opens_records
@@ -31,6 +33,7 @@ from chartdesk.disclosures.forms import (
     RestrictionForm,
     SuspensionForm,
 )
+from chartdesk.disclosures.letters import accounting_letter
 from chartdesk.disclosures.models import (
     AccountingRequest,
     AccountingStatus,
@@ -134,9 +137,10 @@ def _disclosure_step(request: HttpRequest, patient: Patient, signed: list[Any]) 
         return form, ""
     data = dict(form.cleaned_data)
     day = data.pop("disclosed_on")
-    accounting.do_record_disclosure(patient, disclosed_at=timezone.make_aware(datetime.combine(day, time(12))),
-                                    acting_user=request.user, **data)
-    return form, "Disclosure recorded."
+    recorded = accounting.do_record_disclosure(patient, acting_user=request.user,
+                                               disclosed_at=timezone.make_aware(datetime.combine(day, time(12))),
+                                               **data)
+    return form, accounting.disclosure_confirmation(recorded)
 
 
 def _accounting_step(request: HttpRequest, patient: Patient, signed: list[Any]) -> tuple[Any, str]:
@@ -277,6 +281,26 @@ def accounting_view(request: HttpRequest, accounting_id: int) -> HttpResponse:
         "accounting": item, "patient": item.patient, "entries": entries,
         "clock": clock(item.due_on, timezone.localdate()), "fee": dollars(item.fee_cents),
     })
+
+
+LETTER_AFTER_PROVIDING = "Provide the accounting first: the letter lists what the patient is given."
+
+
+@requires("disclosures.manage_accounting")
+@opens_records
+def accounting_letter_view(request: HttpRequest, accounting_id: int) -> HttpResponse:
+    """The provided accounting as a PDF letter to the patient, for printing and mailing; audited as an export."""
+    item = access.access_accounting_request_by_id(request.user, accounting_id)
+    if item.status != AccountingStatus.PROVIDED:
+        messages.error(request, LETTER_AFTER_PROVIDING)
+        return redirect("disclosures-accounting", accounting_id=item.pk)
+    content = accounting_letter(item)
+    record_event(AuditAction.EXPORT, user=request.user, patient=item.patient, object_type="accounting_request",
+                 object_id=item.pk, detail={"letter": True, "entries": len(item.provided_entries)})
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="accounting-{item.patient.mrn}-{item.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # ----------------------------------------------------------------------------- de-identified export

@@ -12,6 +12,7 @@ from datetime import date
 from chartdesk.charts.models import Document, DocumentStatus, DocumentType
 from chartdesk.disclosures.authorizations import is_right_of_access, named_categories, needs_authorization
 from chartdesk.disclosures.models import (
+    Authorization,
     DocumentSensitivity,
     Purpose,
     ReleaseRequest,
@@ -106,8 +107,10 @@ def _category_reason(request: ReleaseRequest, category: str, named: set[str]) ->
     return False, f"{label}: released only when the authorization names this category."
 
 
-def decide_documents(request: ReleaseRequest, *, today: date | None = None) -> Selection:
-    """Every document in the patient's chart, each marked in or out with the reasons."""
+def decide_documents(request: ReleaseRequest, *, today: date | None = None,
+                     authorization: Authorization | None = None) -> Selection:
+    """Every document in the patient's chart, each marked in or out with the reasons; `authorization`
+    stands in for the request's own when checking one before it is attached."""
     problems = []
     encounter_ids = set(request.encounters.values_list("pk", flat=True))
     if minimum_necessary_applies(request) and not (
@@ -119,7 +122,7 @@ def decide_documents(request: ReleaseRequest, *, today: date | None = None) -> S
         .order_by("service_date", "id")
     )
     labels = active_labels([document.pk for document in documents])
-    named = named_categories(request)
+    named = named_categories(request, authorization)
     blocked = blocked_encounter_ids(request.patient) if to_health_plan(request) else set()
     decisions = []
     for document in documents:

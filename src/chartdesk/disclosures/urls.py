@@ -22,5 +22,7 @@ urlpatterns = [
     path("restriction/<int:restriction_id>/decide/", privacy_views.restriction_decide_view,
          name="disclosures-restriction-decide"),
     path("accounting/<int:accounting_id>/", privacy_views.accounting_view, name="disclosures-accounting"),
+    path("accounting/<int:accounting_id>/letter/", privacy_views.accounting_letter_view,
+         name="disclosures-accounting-letter"),
     path("deidentified/", privacy_views.deid_export_view, name="disclosures-deid"),
 ]

@@ -24,10 +24,12 @@ from chartdesk.charts.views import add_refusal, form_status, opens_records
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import public, requires
 from chartdesk.disclosures import access, actions
-from chartdesk.disclosures.authorizations import authorization_problems, needs_authorization, release_blockers
+from chartdesk.disclosures.accounting import disclosure_confirmation
+from chartdesk.disclosures.authorizations import authorization_problems, needs_authorization
 from chartdesk.disclosures.fees import dollars
 from chartdesk.disclosures.forms import AuthorizationForm, LabelForm, LinkForm, NoteForm, RedactionForm, RequestForm
-from chartdesk.disclosures.models import Authorization, RequestStatus
+from chartdesk.disclosures.matching import candidate_mismatches, release_blockers
+from chartdesk.disclosures.models import Authorization, RequestStatus, SensitiveCategory, category_words
 from chartdesk.disclosures.selection import decide_documents, minimum_necessary_applies
 from chartdesk.patients.models import Patient
 
@@ -104,8 +106,11 @@ def _request_page(http_request: HttpRequest, release_request: Any, **forms: Any)
         "patient": release_request.patient,
         "clock": clock(release_request.due_on, today) if release_request.due_on else None,
         "needs_authorization": needs_authorization(release_request),
-        "blockers": release_blockers(release_request, today),
-        "authorizations": [(authorization, authorization_problems(authorization, today))
+        "blockers": release_blockers(release_request, today, selection.included),
+        # Each of the patient's authorizations with its own problems and what does not match this request;
+        # only one that matches is offered to attach.
+        "authorizations": [(authorization, authorization_problems(authorization, today),
+                            candidate_mismatches(release_request, authorization))
                            for authorization in authorizations],
         "selection": selection,
         "minimum_necessary": minimum_necessary_applies(release_request),
@@ -118,7 +123,7 @@ def _request_page(http_request: HttpRequest, release_request: Any, **forms: Any)
         "can_label": user.has_perm("disclosures.label_sensitivity"),
         "note_form": forms.get("note_form") or NoteForm(),
         "redaction_form": forms.get("redaction_form") or RedactionForm(),
-        "label_form": LabelForm(),
+        "sensitivity_choices": SensitiveCategory.choices,
         "link_form": LinkForm(),
         "new_link": forms.get("new_link"),
     }
@@ -172,7 +177,7 @@ def _close(http: HttpRequest, release: Any) -> str:
 
 def _release(http: HttpRequest, release: Any) -> str:
     packet = actions.do_release_request(release, acting_user=http.user)
-    return f"Released: {packet.page_count} pages."
+    return f"Released: {packet.page_count} pages. " + disclosure_confirmation(packet.request.disclosures.get())
 
 
 def _attach(http: HttpRequest, release: Any) -> str:
@@ -194,12 +199,12 @@ def _redact(http: HttpRequest, release: Any) -> str:
 def _label(http: HttpRequest, release: Any) -> str:
     form = LabelForm(http.POST)
     if not form.is_valid():
-        raise ChartdeskError("Choose the sensitivity from the list.", field="category")
+        raise ChartdeskError("Choose the sensitivity from the list.", field="categories")
     document = access_document_by_id(http.user, form.cleaned_data["document"])
     if document.patient_id != release.patient_id:
         raise NotFound("document")
-    actions.do_label_document(document, category=form.cleaned_data["category"], acting_user=http.user)
-    return f"Labelled {document.title}."
+    labels = actions.do_set_sensitivity(document, categories=form.cleaned_data["categories"], acting_user=http.user)
+    return f"{document.title}: sensitivity {category_words(labels) or 'none'}."
 
 
 STEPS: dict[str, Callable[[HttpRequest, Any], str]] = {
@@ -297,17 +302,20 @@ def authorization_new_view(request: HttpRequest, patient_id: int) -> HttpRespons
         try:
             authorization = actions.do_record_authorization(patient, acting_user=request.user, scanned_form=scanned,
                                                             sensitive_categories=categories, **data)
-            if release_request is not None:
-                actions.do_attach_authorization(release_request, authorization, acting_user=request.user)
         except ChartdeskError as refusal:
             refused = refusal
             add_refusal(form, ChartdeskError(refusal.message, field="scanned_form" if refusal.field == "upload"
                                              else refusal.field))
         else:
             messages.success(request, "Authorization recorded.")
-            if release_request is not None:
-                return redirect("disclosures-request", request_id=release_request.pk)
-            return redirect("disclosures-queue")
+            if release_request is None:
+                return redirect("disclosures-queue")
+            # The form is recorded as the patient sent it; one that does not cover the request stays unattached.
+            try:
+                actions.do_attach_authorization(release_request, authorization, acting_user=request.user)
+            except ChartdeskError as refusal:
+                messages.error(request, refusal.message)
+            return redirect("disclosures-request", request_id=release_request.pk)
     return render(request, "disclosures/authorization_form.html",
                   {"form": form, "patient": patient, "release_request": release_request},
                   status=form_status(form, refused))

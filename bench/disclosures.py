@@ -6,7 +6,14 @@ release_packet_s_500_pages   seconds for do_release_request on a request whose d
                              redaction on it, and text notes), cover letter, stamps and manifest
                              included, on a fresh migrated SQLite database.
 deid_notes_per_s             notes de-identified per second by the TextScrubber.
-deid_identifier_leak_rate    identifiers surviving / identifiers planted, over DEID_NOTES notes.
+deid_identifier_leak_rate    identifiers surviving / identifiers planted, over DEID_NOTES notes (synthetic
+                             notes written here: an in-sample figure).
+deid_leak_rate_external      gold PHI phrases of the held-out half of the PhysioNet deid nursing notes that
+                             survive the scrubber, with the rate per type and the size and origin of the set
+                             (bench/deid_external.py; nobody here wrote those notes or tuned on that half).
+deid_overscrub_rate          words outside every gold PHI phrase of the same notes that the scrubber removed
+                             (`_numeric`: the same over numbers: doses, vitals, lab values).
+deid_in_sample_tuning_split  the same figures on the tuning half: in-sample.
 
 `python -m bench.disclosures` runs it alone.
 """
@@ -194,6 +201,12 @@ def run() -> dict[str, Any]:
         result.update(json.loads(done.stdout.strip().splitlines()[-1]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chartdesk.settings")
     result.update(measure_deid(DEID_NOTES))
+    import django
+
+    django.setup()
+    from bench import deid_external
+
+    result.update(deid_external.run())
     return result
 
 

@@ -137,18 +137,35 @@ def _name_span(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
     return [(start + words[0].start(), start + words[-1].end(), NAME_TAG)]
 
 
+def _chunks(text: str, size: int = 50_000) -> list[tuple[int, str]]:
+    """The text in pieces of whole lines (the model refuses very long texts), with their offsets."""
+    pieces, start = [], 0
+    while start < len(text):
+        end = len(text) if len(text) - start <= size else text.rfind("\n", start, start + size) + 1 or start + size
+        pieces.append((start, text[start:end]))
+        start = end
+    return pieces
+
+
 def _model_spans(text: str) -> list[tuple[int, int, str]]:
+    # Only Title Case spans are kept, so a text without a Title Case word outside the vocabulary (an
+    # all-capitals or all-lower-case note) is not worth the model's time.
+    vocabulary = clinical_vocabulary()
+    if not any(TITLE_CASE.match(word) and word.lower().rstrip(".") not in vocabulary
+               for word in re.findall(r"[A-Z][\w'’.-]*", text)):
+        return []
     spans = []
-    for entity in _pipeline()(text).ents:
-        if entity.label_ not in ("PERSON", "GPE", "LOC"):
-            continue
-        tokens = [token.text for token in entity if token.is_alpha or "-" in token.text or "'" in token.text]
-        if not tokens or not all(TITLE_CASE.match(token) for token in tokens) or _is_vocabulary(entity.text):
-            continue
-        if entity.label_ == "PERSON":
-            spans += _name_span(text, entity.start_char, entity.end_char)
-        elif entity.text.lower() not in _places()[1]:
-            spans.append((entity.start_char, entity.end_char, PLACE_TAG))
+    for offset, piece in _chunks(text):
+        for entity in _pipeline()(piece).ents:
+            if entity.label_ not in ("PERSON", "GPE", "LOC"):
+                continue
+            tokens = [token.text for token in entity if token.is_alpha or "-" in token.text or "'" in token.text]
+            if not tokens or not all(TITLE_CASE.match(token) for token in tokens) or _is_vocabulary(entity.text):
+                continue
+            if entity.label_ == "PERSON":
+                spans += _name_span(text, offset + entity.start_char, offset + entity.end_char)
+            elif entity.text.lower() not in _places()[1]:
+                spans.append((offset + entity.start_char, offset + entity.end_char, PLACE_TAG))
     return spans
 
 

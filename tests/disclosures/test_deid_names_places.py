@@ -102,3 +102,12 @@ def test_deid_export_removes_unknown_names_addresses_and_cities(third_parties, t
     assert "[ADDRESS]" in text and "[CITY]" in text
     documents = (tmp_path / "out" / "documents.csv").read_text(encoding="utf-8")
     assert "Asante" not in documents and "Calle" not in documents
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("7/22 found by husband on floor; pain 7/10, 1/2 NS.", "[DATE] found by husband on floor; pain 7/10, 1/2 NS."),
+    ("Vent 16/5/40%, ABG 42/7.36/25, SBP 130-160.", "Vent 16/5/40%, ABG 42/7.36/25, SBP 130-160."),
+    ("Pager #54321 or PG 33445.", "Pager #[PHONE] or PG [PHONE]."),
+])
+def test_dates_and_pagers_go_and_clinical_numbers_stay(text, expected, tmp_path, capsys, db):
+    assert scrub_file(tmp_path, capsys, text).strip() == expected

@@ -38,7 +38,7 @@ lactulose neurontin tegretol dilantin keppra solumedrol prednisone decadron hydr
 hydralazine nipride ntg nitroglycerin vasopressin epinephrine norepinephrine phenylephrine dobutamine
 milrinone aggrastat integrilin tpa plts ffp prbc rbc wbc bun cr na glu hgb abg vbg cxr ekg ecg ct mri kub
 eeg ercp egd tee tte cabg ptca mvr avr icd aicd ppm ddd pacer pa sl npo tf tpn ivf sq sc im lr d5w
-mg mcg ml cc kg lb hr hrs min prn qd bid tid qid qhs qod am pm ok dr mr mrs ms
+mg mcg ml cc kg lb hr hrs min prn qd bid tid qid qhs qod am pm ok dr mr mrs ms pager beeper cell phone office
 """.split())
 NAME_CUE = (r"(?:\bpt\.?|\bpatient(?:'s)?(?:\s+name)?(?:\s+is)?|\bfor\s+patient|\bnamed|\bcalled|\bknown\s+as"
             r"|\bgoes\s+by|\bname\s+is|\bspoke\s+(?:with|to)|\bsigned\s+by|\bseen\s+by|\bper\s+(?:pt|patient)"

@@ -96,6 +96,8 @@ PHONE = re.compile(r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\d{3}[\s.-])\d{
 LABELLED_PHONE = re.compile(r"(?i:\b(?:phone|tel|telephone|fax|cell|mobile|pager)\b\.?\s*(?:no\.?|number"
                             r"|#)?\s*[:#]?\s*)"
                             r"(\+?\d[\d\s().-]{6,}\d)")
+# Pagers and beepers have short numbers of their own ("Pager #54321", "PG 33445").
+PAGER = re.compile(r"(?i:\b(?:pager|beeper|pg|bpr)\b\.?\s*(?:no\.?|number)?[\s:#]*)(\d{4,6})(?![\d/-]|\.\d)")
 ID_LABEL = (r"(?:mrn|medical record(?: number| no\.?| #)?|med rec(?: no\.?)?|account(?: number| no\.?| #)?"
             r"|acct\.?(?: no\.?)?"
             r"|member(?: id| number| no\.?)?|subscriber(?: id| number)?|policy(?: number| no\.?| #)?"
@@ -258,6 +260,7 @@ class TextScrubber:
         text = SSN.sub("[SSN]", text)
         text = LABELLED_PHONE.sub(lambda m: _keep_label(m, "[PHONE]"), text)
         text = PHONE.sub("[PHONE]", text)
+        text = PAGER.sub(lambda m: _keep_label(m, "[PHONE]"), text)
         text = LABELLED_ID.sub(lambda m: _keep_label(m, "[ID]"), text)
         text = VIN.sub(lambda m: "[ID]" if re.search(r"\d", m.group(0)) and re.search(r"[A-Z]", m.group(0))
                        else m.group(0), text)

@@ -2,10 +2,12 @@
 
 The eighteen identifiers and where each is handled:
 
- 1 names                     known names (the patient's, every staff member's and clinician's) and
-                             titled or labelled names in text -> [NAME]; never exported as fields
- 2 geography below a state   street addresses, cities -> [ADDRESS]/[CITY]; ZIP -> first three digits,
-                             or 000 for the restricted three-digit areas (fewer than 20,000 people)
+ 1 names                     known names (the patient's, every staff member's and clinician's),
+                             titled or labelled names, and names found by recognizers.py (a
+                             named-entity model and context rules) -> [NAME]; never exported as fields
+ 2 geography below a state   street addresses (any language), cities and towns (known, gazetteer,
+                             model), facilities -> [ADDRESS]/[CITY]/[FACILITY]; ZIP -> first three
+                             digits, or 000 for the restricted three-digit areas (fewer than 20,000 people)
  3 dates (not the year)      -> the year, or (option) shifted by a per-patient number of days;
                              ages over 89 -> 90+ (and birth years that would reveal them are dropped)
  4-5 phone and fax numbers   -> [PHONE]
@@ -18,7 +20,8 @@ The eighteen identifiers and where each is handled:
  18 any other unique code    -> [ID] (long digit runs and mixed letter-digit codes)
 
 Text scrubbing errs on the side of removal: a lab accession number that looks like an identifier is
-removed too. The benchmark (bench/disclosures.py) measures what survives on planted identifiers.
+removed too. The benchmark (bench/disclosures.py) measures what survives on planted identifiers and
+on notes written elsewhere (bench/deid_external.py).
 """
 
 from __future__ import annotations

@@ -111,3 +111,10 @@ def test_deid_export_removes_unknown_names_addresses_and_cities(third_parties, t
 ])
 def test_dates_and_pagers_go_and_clinical_numbers_stay(text, expected, tmp_path, capsys, db):
     assert scrub_file(tmp_path, capsys, text).strip() == expected
+
+
+def test_brand_name_drugs_in_title_case_survive(tmp_path, capsys, db):
+    """The model takes a capitalised brand for a person or a place; the drug dictionary vetoes it."""
+    text = ("Synthroid 50 mcg daily. Klonopin 0.5 mg BID. Local anesthesia with Marcaine and Xylocaine. "
+            "Phenergan 25 mg IM.")
+    assert scrub_file(tmp_path, capsys, text).strip() == text

@@ -12,9 +12,10 @@ Three sources, each checked against the others' mistakes:
 * Rules on the words around a name ("Pt", "patient", "named", "lives in") and on addresses without
   an English street type ("88 Calle del Sol Apt 4B").
 
-A word of the clinical vocabulary (every word of ICD-10-CM's descriptions, and the drugs, devices and
-abbreviations in CLINICAL_WORDS) is never taken for a name or a place on its own, so drug names,
-doses and anatomy survive. A name found anywhere in a note is removed everywhere in it.
+A word of the clinical vocabulary (every word of ICD-10-CM's descriptions, the drug names and brands
+of `drug-named-entity-recognition`, and the ward words in CLINICAL_WORDS) is never taken for a name
+or a place on its own, so drug names, doses and anatomy survive. A name found anywhere in a note is
+removed everywhere in it.
 """
 
 from __future__ import annotations
@@ -81,13 +82,27 @@ FACILITY = re.compile(r"\b((?:[A-Z][A-Za-z'’.-]+\s+){1,3}(?:Hospital|Hosp|Medi
 TITLE_CASE = re.compile(r"^[A-Z][a-z]*['’]?[A-Za-z]*[a-z](?:-[A-Z][a-z]*['’]?[A-Za-z]*[a-z])*\.?$")
 
 
+def _drug_names() -> set[str]:
+    """The one-word drug names and brands of the drug-named-entity-recognition package's dictionary
+    (MeSH, Wikipedia, NHS). Its pickled dictionary is read directly: importing the package builds
+    fuzzy-match indexes and reads a cache in the home directory, neither needed here."""
+    import bz2
+    import pickle  # nosec: the installed package's own data file
+    from importlib.resources import files
+
+    with bz2.open(str(files("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"), "rb") as stream:
+        dictionary = pickle.load(stream)  # noqa: S301
+    return {variant for variant in dictionary["drug_variant_to_canonical"] if " " not in variant}
+
+
 @cache
 def clinical_vocabulary() -> frozenset[str]:
-    """Lower-cased words of every ICD-10-CM description, the words above and spaCy's English stop words."""
+    """Lower-cased words of every ICD-10-CM description, drug names, the words above and spaCy's
+    English stop words."""
     import simple_icd_10_cm as icd
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    words: set[str] = set(CLINICAL_WORDS) | {word.lower() for word in STOP_WORDS}
+    words: set[str] = set(CLINICAL_WORDS) | {word.lower() for word in STOP_WORDS} | _drug_names()
     for code in icd.get_all_codes(True):
         words.update(word.lower() for word in re.findall(r"[A-Za-z][A-Za-z'-]+", icd.get_description(code)))
     return frozenset(words)

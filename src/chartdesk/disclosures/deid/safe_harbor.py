@@ -2,10 +2,12 @@
 
 The eighteen identifiers and where each is handled:
 
- 1 names                     known names (the patient's, every staff member's and clinician's) and
-                             titled or labelled names in text -> [NAME]; never exported as fields
- 2 geography below a state   street addresses, cities -> [ADDRESS]/[CITY]; ZIP -> first three digits,
-                             or 000 for the restricted three-digit areas (fewer than 20,000 people)
+ 1 names                     known names (the patient's, every staff member's and clinician's),
+                             titled or labelled names, and names found by recognizers.py (a
+                             named-entity model and context rules) -> [NAME]; never exported as fields
+ 2 geography below a state   street addresses (any language), cities and towns (known, gazetteer,
+                             model), facilities -> [ADDRESS]/[CITY]/[FACILITY]; ZIP -> first three
+                             digits, or 000 for the restricted three-digit areas (fewer than 20,000 people)
  3 dates (not the year)      -> the year, or (option) shifted by a per-patient number of days;
                              ages over 89 -> 90+ (and birth years that would reveal them are dropped)
  4-5 phone and fax numbers   -> [PHONE]
@@ -18,7 +20,8 @@ The eighteen identifiers and where each is handled:
  18 any other unique code    -> [ID] (long digit runs and mixed letter-digit codes)
 
 Text scrubbing errs on the side of removal: a lab accession number that looks like an identifier is
-removed too. The benchmark (bench/disclosures.py) measures what survives on planted identifiers.
+removed too. The benchmark (bench/disclosures.py) measures what survives on planted identifiers and
+on notes written elsewhere (bench/deid_external.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+from chartdesk.disclosures.deid import recognizers
 
 # Three-digit ZIP areas with 20,000 or fewer people (Census 2000), which Safe Harbor turns into 000.
 RESTRICTED_ZIP3 = frozenset({
@@ -94,6 +99,8 @@ PHONE = re.compile(r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\d{3}[\s.-])\d{
 LABELLED_PHONE = re.compile(r"(?i:\b(?:phone|tel|telephone|fax|cell|mobile|pager)\b\.?\s*(?:no\.?|number"
                             r"|#)?\s*[:#]?\s*)"
                             r"(\+?\d[\d\s().-]{6,}\d)")
+# Pagers and beepers have short numbers of their own ("Pager #54321", "PG 33445").
+PAGER = re.compile(r"(?i:\b(?:pager|beeper|pg|bpr)\b\.?\s*(?:no\.?|number)?[\s:#]*)(\d{4,6})(?![\d/-]|\.\d)")
 ID_LABEL = (r"(?:mrn|medical record(?: number| no\.?| #)?|med rec(?: no\.?)?|account(?: number| no\.?| #)?"
             r"|acct\.?(?: no\.?)?"
             r"|member(?: id| number| no\.?)?|subscriber(?: id| number)?|policy(?: number| no\.?| #)?"
@@ -109,10 +116,14 @@ ID_LABEL = (r"(?:mrn|medical record(?: number| no\.?| #)?|med rec(?: no\.?)?|acc
 LABELLED_ID = re.compile(rf"(?i:\b{ID_LABEL}\s*[:#]?\s*(?:is\s+)?)(?=[A-Z0-9-]*\d)([A-Z0-9][A-Z0-9-]{{2,}}[A-Z0-9])",
                          re.IGNORECASE)
 VIN = re.compile(r"\b[A-HJ-NPR-Z0-9]{17}\b")
-LONG_NUMBER = re.compile(r"\b(?!\d{4}-\d{2}-\d{2}\b)\d[\d-]{5,}\d\b")
+# Seven digits or more, not a date, not a range ("120-140"), not part of a decimal or slashed series
+# ("ABG 7.38-33-169", "BP 100-120/60"): those are clinical values.
+LONG_NUMBER = re.compile(r"(?<![\d./-])(?!\d{4}-\d{2}-\d{2}\b)(?!\d{1,4}-\d{1,4}(?![\d-]))(?=(?:\d-?){7})"
+                         r"\d[\d-]{5,}\d(?![\d/-]|\.\d)")
 MIXED_CODE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)*\b")
 STREET = re.compile(
-    r"\b\d{1,6}\s+(?:[A-Z][A-Za-z]+\.?\s+){1,4}(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|"
+    # Title Case words: in an all-capitals note "3-5 BEAT RUNS VT. DR. POWELL" is not an address.
+    r"(?<![\d/.-])\b\d{1,6}\s+(?:[A-Z][a-z][A-Za-z]*\.?\s+|\d+(?:st|nd|rd|th)\s+){1,4}(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|"
     r"ct|way|place|pl|terrace|ter|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl)\b\.?"
     r"(?:,?\s*(?i:apt|apartment|suite|ste|unit|#)\.?\s*[A-Z0-9-]+)?"
 )
@@ -123,8 +134,9 @@ CITY_STATE_ZIP = re.compile(rf"\b(?:[A-Z][a-z]+\s){{0,2}}[A-Z][a-z]+,\s*(?:{STAT
 STATE_ZIP = re.compile(rf"\b(?:{STATE_NAMES})\.?\s+(\d{{5}})(?:-\d{{4}})?\b")
 LABELLED_ZIP = re.compile(r"(?i:\b(?:zip|zip code|postal code)\s*[:#]?\s*)(\d{5})(?:-\d{4})?\b")
 ZIP_PLUS4 = re.compile(r"\b(\d{5})-\d{4}\b")
-TITLED_NAME = re.compile(r"\b(Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Nurse|Rev|Sister|Brother|Father)\.?\s+"
-                         r"(?:[A-Z]\.\s*)?[A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?")
+# Abbreviated titles in any case ("DR. SMITH" in an all-capitals note); word titles only capitalised.
+TITLED_NAME = re.compile(r"\b((?i:dr|mr|mrs|ms|mx|prof|rev)|Miss|Nurse|Sister|Brother|Father)\.?\s+"
+                         r"((?:[A-Z]\.\s*)?[A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)")
 LABELLED_NAME = re.compile(r"(?i:\b(?:patient|name|patient name|pt|mother|father|wife|husband|son|daughter|sister"
                            r"|brother|"
                            r"spouse|guardian|emergency contact|contact|signed by|seen by|attending|physician|nurse)\s*"
@@ -138,7 +150,18 @@ AGE_OVER_89 = re.compile(
     r"(?i:\b(?:age|aged)\s*:?\s*)(9\d|1[0-4]\d)\b",
     re.IGNORECASE,
 )
-NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
+# The same separator twice, and not inside a longer slashed or decimal series ("ABG 42/7.36/25",
+# "vent 16/5/40%").
+NUMERIC_DATE = re.compile(r"(?<![\d/.])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/%]|\.\d)")
+# Month/day without a year ("7/22"), outside scores, fractions and pressures ("pain 7/10", "1/2 NS").
+BARE_MONTH_DAY = re.compile(r"(?<![\w/.+-])(?<!\d\s)((?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\w/%+]|\.\d)")
+NOT_A_DATE_BEFORE = re.compile(r"(?i:\b(?:pain|score|scale|gcs|strength|motor|power|rated|ratio|i:e|bp|b/p|abp|peep|ps|"
+                               r"cpap|bipap|psv|ac|imv|simv|vent|settings?|abg|gas|rate|x|apgars?)\W{0,3}$)")
+NOT_A_DATE_AFTER = re.compile(r"(?i:^\s*(?:strength|power|pulses?|tabs?|tablets?|ns|normal saline|mmhg|cm|mm|%|x\b|"
+                              r"pain|scale|l\b|lpm|ps|peep))")
+FRACTIONS = frozenset({"1/2", "1/3", "2/3", "1/4", "3/4", "1/8", "3/8", "5/8", "7/8", "1/5", "2/5", "3/5", "4/5",
+                       "5/5", "4/4", "3/3", "2/2", "1/1", "0/5", "1/6", "1/10", "2/10", "3/10", "4/10", "5/10", "6/10",
+                       "7/10", "8/10", "9/10", "10/10"})
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?\b")
 WRITTEN_DATE = re.compile(
     rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?)?({MONTH_PATTERN})(?:\s+(\d{{1,2}})(?:st|nd|rd"
@@ -157,6 +180,14 @@ SHORT_NUMERIC_DATE = re.compile(r"(?i:\b(?:on|since|dated|from|until|to|by|seen|
 def _month_number(text: str) -> int:
     key = text.lower().rstrip(".")[:3]
     return [month[:3] for month in MONTHS].index(key) + 1
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _full_year(year: str) -> int:
@@ -196,9 +227,18 @@ class TextScrubber:
             return str(year) if 1800 < year < 2200 else "[DATE]"
 
     def _numeric(self, match: re.Match[str]) -> str:
-        first, second, year = int(match.group(1)), int(match.group(2)), _full_year(match.group(3))
+        first, second, year = int(match.group(1)), int(match.group(3)), _full_year(match.group(4))
         month, day = (first, second) if first <= 12 else (second, first)
+        if len(match.group(4)) == 2 and not _valid(year, month, day):
+            return match.group(0)  # "11/31/45" is a series of values, not a date
         return self._date(year, month, day, match.group(0))
+
+    def _bare_month_day(self, match: re.Match[str]) -> str:
+        before = match.string[max(0, match.start() - 20):match.start()]
+        after = match.string[match.end():match.end() + 15]
+        if match.group(1) in FRACTIONS or NOT_A_DATE_BEFORE.search(before) or NOT_A_DATE_AFTER.match(after):
+            return match.group(0)
+        return "[DATE]"
 
     def _iso(self, match: re.Match[str]) -> str:
         return self._date(int(match.group(1)), int(match.group(2)), int(match.group(3)), match.group(0))
@@ -223,6 +263,7 @@ class TextScrubber:
         text = SSN.sub("[SSN]", text)
         text = LABELLED_PHONE.sub(lambda m: _keep_label(m, "[PHONE]"), text)
         text = PHONE.sub("[PHONE]", text)
+        text = PAGER.sub(lambda m: _keep_label(m, "[PHONE]"), text)
         text = LABELLED_ID.sub(lambda m: _keep_label(m, "[ID]"), text)
         text = VIN.sub(lambda m: "[ID]" if re.search(r"\d", m.group(0)) and re.search(r"[A-Z]", m.group(0))
                        else m.group(0), text)
@@ -231,24 +272,30 @@ class TextScrubber:
         text = STATE_ZIP.sub(lambda m: _state_of(m.group(0)) + " " + zip3(m.group(1)), text)
         text = LABELLED_ZIP.sub(self._zip, text)
         text = ZIP_PLUS4.sub(lambda m: zip3(m.group(1)), text)
-        if self._cities is not None:
-            text = self._cities.sub("[CITY]", text)
         text = ISO_DATE.sub(self._iso, text)
         text = NUMERIC_DATE.sub(self._numeric, text)
         text = WRITTEN_DATE.sub(self._written, text)
         text = MONTH_DAY.sub("[DATE]", text)
         text = DAY_MONTH.sub("[DATE]", text)
         text = SHORT_NUMERIC_DATE.sub(lambda m: _keep_label(m, "[DATE]"), text)
+        text = BARE_MONTH_DAY.sub(self._bare_month_day, text)
         text = BIRTH_DATE.sub(lambda m: _keep_label(m, "[DATE]"), text)
         text = AGE_OVER_89.sub(lambda m: _keep_label(m, "90+", group=2 if m.group(2) else 1), text)
         text = LONG_NUMBER.sub("[ID]", text)
         text = MIXED_CODE.sub(lambda m: "[ID]" if len(m.group(0)) >= 6 else m.group(0), text)
-        text = TITLED_NAME.sub(_titled, text)
-        text = LABELLED_NAME.sub(lambda m: _keep_label(m, "[NAME]"), text)
-        text = RELATIVE_NAME.sub(lambda m: _keep_label(m, "[NAME]"), text)
-        text = NAME_SUFFIX_PHRASE.sub("[NAME]", text)
+        return recognizers.replace(text, recognizers.find(text, self._known_spans(text)))
+
+    def _known_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Names announced by a title or label, and the names and cities the system knows."""
+        spans = [(match.start(2), match.end(2), recognizers.NAME_TAG) for match in TITLED_NAME.finditer(text)]
+        for pattern in (LABELLED_NAME, RELATIVE_NAME):
+            spans += [(match.start(1), match.end(1), recognizers.NAME_TAG) for match in pattern.finditer(text)]
+        spans += [(match.start(), match.end(), recognizers.NAME_TAG) for match in NAME_SUFFIX_PHRASE.finditer(text)]
         if self._names is not None:
-            text = self._names.sub("[NAME]", text)
+            spans += [(match.start(), match.end(), recognizers.NAME_TAG) for match in self._names.finditer(text)]
+        if self._cities is not None:
+            spans += [(match.start(), match.end(), recognizers.PLACE_TAG) for match in self._cities.finditer(text)]
+        return spans
         return text
 
 
@@ -256,14 +303,6 @@ def _keep_label(match: re.Match[str], replacement: str, group: int = 1) -> str:
     """Keep the label before the identifier ('MRN: ') and replace the identifier (the group) itself."""
     whole = match.group(0)
     return whole[: match.start(group) - match.start(0)] + replacement + whole[match.end(group) - match.start(0):]
-
-
-ABBREVIATED_TITLES = frozenset({"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Rev"})
-
-
-def _titled(match: re.Match[str]) -> str:
-    title = match.group(1)
-    return title + (". [NAME]" if title in ABBREVIATED_TITLES else " [NAME]")
 
 
 def _state_of(text: str) -> str:

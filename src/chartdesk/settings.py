@@ -15,6 +15,9 @@ Variables (all optional in demo mode):
   CHARTDESK_LOCKOUT_ADDRESS_ATTEMPTS  failed log-ins from one client address, over all accounts,
                                   before that address is refused (default 20)
   CHARTDESK_MAX_UPLOAD_MB         largest accepted upload (default 50)
+  CHARTDESK_UPLOAD_MAX_PAGES      most pages (PDF) or frames (TIFF) in one upload (default 2000)
+  CHARTDESK_UPLOAD_MAX_MEGAPIXELS most pixels of one image, frame or page, in millions (default 100)
+  CHARTDESK_UPLOAD_MAX_DECODED_MB most bytes one PDF stream may decode to (default 256)
   CHARTDESK_SQLITE_SYNCHRONOUS    FULL (default); production refuses anything else
   CHARTDESK_ALLOWED_HOSTS         comma-separated host names (default localhost names)
   CHARTDESK_HTTPS                 1 when served behind TLS: secure cookies and HSTS
@@ -64,6 +67,11 @@ LOCKOUT_ATTEMPTS = int(ENV.get("CHARTDESK_LOCKOUT_ATTEMPTS", "5"))
 LOCKOUT_MINUTES = int(ENV.get("CHARTDESK_LOCKOUT_MINUTES", "30"))
 LOCKOUT_ADDRESS_ATTEMPTS = int(ENV.get("CHARTDESK_LOCKOUT_ADDRESS_ATTEMPTS", "20"))
 MAX_UPLOAD_BYTES = int(float(ENV.get("CHARTDESK_MAX_UPLOAD_MB", "50")) * 1024 * 1024)
+# Decompression-bomb limits on uploaded PDFs and images (charts/upload_limits.py): pages per file,
+# pixels per page or image, decoded bytes per PDF stream.
+UPLOAD_MAX_PAGES = int(ENV.get("CHARTDESK_UPLOAD_MAX_PAGES", "2000"))
+UPLOAD_MAX_PIXELS = int(float(ENV.get("CHARTDESK_UPLOAD_MAX_MEGAPIXELS", "100")) * 1_000_000)
+UPLOAD_MAX_DECODED_BYTES = int(float(ENV.get("CHARTDESK_UPLOAD_MAX_DECODED_MB", "256")) * 1024 * 1024)
 BREAK_THE_GLASS_MINUTES = int(ENV.get("CHARTDESK_BREAK_THE_GLASS_MINUTES", "60"))
 HTTPS = ENV.get("CHARTDESK_HTTPS", "0") == "1"
 TLS_IN_FRONT = ENV.get("CHARTDESK_TLS_IN_FRONT", "0") == "1"

@@ -101,6 +101,5 @@ class ForcedPasswordChangeMiddleware:
             and not request.path.startswith(self.ALLOWED_PREFIXES)
             and must_change_password(user)
         ):
-            messages.info(request, "An administrator set your password: choose your own before you go on.")
-            return redirect("accounts-password")
+            return redirect("accounts-password")  # the page itself says why (it knows the change is forced)
         return self.get_response(request)

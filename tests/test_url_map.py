@@ -19,7 +19,7 @@ RECORD_KWARGS = {
     "duplicate_id", "merge_id",
     "request_id", "packet_id", "amendment_id", "restriction_id", "accounting_id",
     "query_id",
-    "claim_id", "denial_id", "batch_id", "statement_batch_id",
+    "claim_id", "denial_id", "held_payment_id", "batch_id", "statement_batch_id",
     "deficiency_id", "chart_id", "scan_id", "scan_batch_id", "hold_id", "certificate_id",
 }
 
@@ -158,7 +158,8 @@ def _coding_query(encounter: Any, provider: Any, him: Any) -> Any:
 
 def _restricted_billing_records(secret: Any, encounter: Any, provider: Any) -> dict[str, int]:
     """A claim of the restricted patient, sent (in an 837P batch) and denied with a share for the patient
-    (on a statement), so its claim, denial, batch and statement batch ids exist."""
+    (on a statement), then paid twice, so its claim, denial, held payment, batch and statement batch ids
+    exist."""
     from decimal import Decimal
 
     from chartdesk.billing.actions import (
@@ -170,7 +171,7 @@ def _restricted_billing_records(secret: Any, encounter: Any, provider: Any) -> d
         do_set_fee,
     )
     from chartdesk.billing.export import do_export_837
-    from chartdesk.billing.models import Denial
+    from chartdesk.billing.models import Denial, HeldPayment
     from chartdesk.billing.remittance import do_import_835
     from chartdesk.billing.schemas import CodedDiagnosis, CodedEncounter, CodedProcedure
     from chartdesk.billing.statements import do_create_statement_batch
@@ -191,8 +192,12 @@ def _restricted_billing_records(secret: Any, encounter: Any, provider: Any) -> d
                                   [("CO", "50", Decimal("60.00")), ("PR", "1", Decimal("40.00"))], status="4")]),
                   acting_user=biller)
     statements = do_create_statement_batch(acting_user=biller)
+    # Paid after the denial by two more files: more than the payer owes, so both payments are held.
+    for trace in ("PAID", "PAIDAGAIN"):
+        do_import_835(remit_835([Paid(claim.claim_number, Decimal("100.00"), Decimal("100.00"))], trace=trace),
+                      acting_user=biller)
     return {"claim_id": claim.pk, "denial_id": Denial.objects.get(claim=claim).pk, "batch_id": batch.pk,
-            "statement_batch_id": statements.pk}
+            "statement_batch_id": statements.pk, "held_payment_id": HeldPayment.objects.filter(claim=claim).first().pk}
 
 
 def _restricted_paper(secret: Any, him: Any) -> tuple[Any, Any]:

@@ -12,10 +12,17 @@ Variables (all optional in demo mode):
   CHARTDESK_IDLE_LOGOFF_MINUTES   automatic log-off after this many idle minutes (default 15)
   CHARTDESK_LOCKOUT_ATTEMPTS      failed log-ins before the account locks (default 5)
   CHARTDESK_LOCKOUT_MINUTES       how long a lock lasts (default 30)
+  CHARTDESK_LOCKOUT_ADDRESS_ATTEMPTS  failed log-ins from one client address, over all accounts,
+                                  before that address is refused (default 20)
   CHARTDESK_MAX_UPLOAD_MB         largest accepted upload (default 50)
+  CHARTDESK_UPLOAD_MAX_PAGES      most pages (PDF) or frames (TIFF) in one upload (default 2000)
+  CHARTDESK_UPLOAD_MAX_MEGAPIXELS most pixels of one image, frame or page, in millions (default 100)
+  CHARTDESK_UPLOAD_MAX_DECODED_MB most bytes one PDF stream may decode to (default 256)
   CHARTDESK_SQLITE_SYNCHRONOUS    FULL (default); production refuses anything else
   CHARTDESK_ALLOWED_HOSTS         comma-separated host names (default localhost names)
   CHARTDESK_HTTPS                 1 when served behind TLS: secure cookies and HSTS
+  CHARTDESK_TLS_IN_FRONT          1 when TLS ends at a device in front that cannot say so (production
+                                  then accepts CHARTDESK_HTTPS=0; see docs/operations.md)
   CHARTDESK_EMAIL_BACKEND         file (default: one file per message under var/mail), console, or smtp
   CHARTDESK_EMAIL_HOST / _PORT / _USER / _PASSWORD / _TLS   the SMTP relay (smtp only)
   CHARTDESK_EMAIL_FROM            sender of completion reminders (default chartdesk@localhost)
@@ -30,7 +37,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from chartdesk.core.startup import production_problems, refuse_unsafe_production
+from chartdesk.core.startup import SecuritySettings, production_problems, refuse_unsafe_production
 
 BASE_DIR = Path(__file__).resolve().parent
 ENV = os.environ
@@ -50,19 +57,28 @@ def _derived_key(label: str) -> bytes:
     return hashlib.sha256(f"{label}:{SECRET_KEY}".encode()).digest()
 
 
-AUDIT_HMAC_KEY = ENV["CHARTDESK_AUDIT_KEY"].encode() if "CHARTDESK_AUDIT_KEY" in ENV else _derived_key("audit")
-FIELD_ENCRYPTION_KEY = (
-    ENV["CHARTDESK_FIELD_KEY"].encode() if "CHARTDESK_FIELD_KEY" in ENV else _derived_key("fields")
-)
+AUDIT_KEY_SETTING = ENV.get("CHARTDESK_AUDIT_KEY")
+FIELD_KEY_SETTING = ENV.get("CHARTDESK_FIELD_KEY")
+AUDIT_HMAC_KEY = AUDIT_KEY_SETTING.encode() if AUDIT_KEY_SETTING is not None else _derived_key("audit")
+FIELD_ENCRYPTION_KEY = FIELD_KEY_SETTING.encode() if FIELD_KEY_SETTING is not None else _derived_key("fields")
 
 IDLE_LOGOFF_MINUTES = int(ENV.get("CHARTDESK_IDLE_LOGOFF_MINUTES", "15"))
 LOCKOUT_ATTEMPTS = int(ENV.get("CHARTDESK_LOCKOUT_ATTEMPTS", "5"))
 LOCKOUT_MINUTES = int(ENV.get("CHARTDESK_LOCKOUT_MINUTES", "30"))
+LOCKOUT_ADDRESS_ATTEMPTS = int(ENV.get("CHARTDESK_LOCKOUT_ADDRESS_ATTEMPTS", "20"))
 MAX_UPLOAD_BYTES = int(float(ENV.get("CHARTDESK_MAX_UPLOAD_MB", "50")) * 1024 * 1024)
+# Decompression-bomb limits on uploaded PDFs and images (charts/upload_limits.py): pages per file,
+# pixels per page or image, decoded bytes per PDF stream.
+UPLOAD_MAX_PAGES = int(ENV.get("CHARTDESK_UPLOAD_MAX_PAGES", "2000"))
+UPLOAD_MAX_PIXELS = int(float(ENV.get("CHARTDESK_UPLOAD_MAX_MEGAPIXELS", "100")) * 1_000_000)
+UPLOAD_MAX_DECODED_BYTES = int(float(ENV.get("CHARTDESK_UPLOAD_MAX_DECODED_MB", "256")) * 1024 * 1024)
 BREAK_THE_GLASS_MINUTES = int(ENV.get("CHARTDESK_BREAK_THE_GLASS_MINUTES", "60"))
 HTTPS = ENV.get("CHARTDESK_HTTPS", "0") == "1"
+TLS_IN_FRONT = ENV.get("CHARTDESK_TLS_IN_FRONT", "0") == "1"
 
-ALLOWED_HOSTS = [h.strip() for h in ENV.get("CHARTDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")]
+ALLOWED_HOSTS = [
+    h.strip() for h in ENV.get("CHARTDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
+]
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -83,12 +99,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 refuse_unsafe_production(
     production_problems(
-        mode=MODE,
-        debug=DEBUG,
-        secret_key=SECRET_KEY,
-        demo_secret_key=DEMO_SECRET_KEY,
-        database_engine=DATABASES["default"]["ENGINE"],
-        sqlite_synchronous=SQLITE_SYNCHRONOUS,
+        SecuritySettings(
+            mode=MODE,
+            debug=DEBUG,
+            secret_key=SECRET_KEY,
+            demo_secret_key=DEMO_SECRET_KEY,
+            database_engine=DATABASES["default"]["ENGINE"],
+            sqlite_synchronous=SQLITE_SYNCHRONOUS,
+            audit_key=AUDIT_KEY_SETTING,
+            field_key=FIELD_KEY_SETTING,
+            allowed_hosts=tuple(ALLOWED_HOSTS),
+            lockout_attempts=LOCKOUT_ATTEMPTS,
+            address_lockout_attempts=LOCKOUT_ADDRESS_ATTEMPTS,
+            lockout_minutes=LOCKOUT_MINUTES,
+            https=HTTPS,
+            tls_in_front=TLS_IN_FRONT,
+        )
     )
 )
 
@@ -133,13 +159,14 @@ MIDDLEWARE = [
     "chartdesk.core.middleware.RequestContextMiddleware",
     "chartdesk.accounts.middleware.IdleLogoffMiddleware",
     "chartdesk.accounts.middleware.MfaEnforcementMiddleware",
+    "chartdesk.accounts.middleware.ForcedPasswordChangeMiddleware",
     "chartdesk.core.middleware.SecureHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "chartdesk.accounts.backends.DeskBackend",
 ]
 
 ROOT_URLCONF = "chartdesk.urls"
@@ -213,7 +240,10 @@ if HTTPS:
 
 AXES_FAILURE_LIMIT = LOCKOUT_ATTEMPTS
 AXES_COOLOFF_TIME = LOCKOUT_MINUTES / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Each parameter counts on its own: an account locks after LOCKOUT_ATTEMPTS failures from anywhere,
+# an address after LOCKOUT_ADDRESS_ATTEMPTS failures at any accounts (the handler gives each its limit).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "chartdesk.accounts.lockout.AccountAndAddressHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -248,6 +278,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": ENV.get("CHARTDESK_LOG_LEVEL", "WARNING")},
 }
 
-# Lock-out is per account (a user name), as the security rule asks: an attacker rotating addresses
-# still locks the account they are guessing at. Axes warns because it prefers per-address locks.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]

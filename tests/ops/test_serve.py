@@ -50,3 +50,23 @@ def test_serve_answers_the_health_check_and_sends_pages_with_security_headers(in
     finally:
         server.stop()
     assert server.process.returncode is not None
+
+
+def test_serve_refuses_to_start_in_production_while_a_demo_user_is_active(tmp_path):
+    from tests.ops.test_demo_data import SAFE_PRODUCTION
+
+    site = sqlite_deployment(tmp_path / "site")
+    site.extra_env.update(SAFE_PRODUCTION, CHARTDESK_ALLOWED_HOSTS="chartdesk.example.org")
+    site.migrate()
+    site.python(
+        "from django.contrib.auth import get_user_model\n"
+        "get_user_model().objects.create_user('coder', email='coder@example.org', password='x' * 20)\n"
+    )
+
+    refused = site.chartdesk("serve", "--port", "8998", check=False, timeout=120)
+
+    assert refused.returncode == 1
+    assert "chartdesk.E003" in refused.stderr
+    assert "The demo users coder are active in a production database" in refused.stderr
+    site.chartdesk("deactivate-user", "coder")
+    assert "chartdesk.E003" not in site.chartdesk("check", "--deploy", check=False).stderr

@@ -13,9 +13,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from chartdesk.accounts.current import auditing_role_change
-from chartdesk.accounts.models import RolePolicy
+from chartdesk.accounts.models import PasswordReset, RolePolicy
 from chartdesk.accounts.roles import ROLE_GROUP_PREFIX, ROLES, ROLES_BY_SLUG, group_name, role_of
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
@@ -30,6 +31,8 @@ NPI_INVALID = "An NPI is 10 digits whose last digit is its check digit; {npi!r} 
 NOT_YOURSELF = "You cannot {what} your own account; ask another administrator."
 ALREADY_INACTIVE = "The account {username!r} is already deactivated."
 ALREADY_ACTIVE = "The account {username!r} is already active."
+NO_DESK_PASSWORD = "The account {username!r} is a system account: nobody logs in with it, so it has no password."
+INACTIVE_NO_RESET = "The account {username!r} is deactivated: reactivate it before setting a password."
 
 
 def role_choices_text() -> str:
@@ -282,12 +285,56 @@ def do_set_role_mfa(role: str, required: bool, *, acting_user: Any) -> RolePolic
 
 def do_change_own_password(user: Any, new_password: str, *, acting_user: Any) -> Any:
     """Set a user's new password, chosen by that user (the form has checked the old one and the
-    password rules). The audit event says that it changed, never what it is."""
+    password rules); it ends any forced change after a reset. The audit event says that it changed,
+    never what it is."""
     if acting_user is None or acting_user.pk != user.pk:
         raise ChartdeskError("Users change only their own password; an administrator resets others'.")
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
+        PasswordReset.objects.filter(user=user, completed_at__isnull=True).update(completed_at=timezone.now())
+        user._chartdesk_must_change_password = False
         record_event(AuditAction.UPDATE, user=acting_user, object_type="user", object_id=user.pk,
                      detail={"changed": "password"})
     return user
+
+
+def do_reset_password(user: Any, new_password: str, *, acting_user: Any) -> PasswordReset:
+    """An administrator sets another user's password (forgotten, or possibly known to someone else).
+
+    The user must choose their own at the next log-in; every session they had ends, because Django
+    ties a session to the password it was opened with. The password rules were checked at the edge
+    (the form), where the administrator can be told why; the audit event never holds the password.
+    """
+    from chartdesk.accounts.roles import DESK_BARRED_ROLES
+
+    _refuse_self(user, acting_user, "reset the password of")
+    if role_of(user) in DESK_BARRED_ROLES:
+        raise ChartdeskError(NO_DESK_PASSWORD.format(username=user.get_username()))
+    with transaction.atomic():
+        user = get_user_model().objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            raise ChartdeskError(INACTIVE_NO_RESET.format(username=user.get_username()))
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        now = timezone.now()
+        # An earlier reset the user never finished is superseded by this one.
+        PasswordReset.objects.filter(user=user, completed_at__isnull=True).update(completed_at=now)
+        reset = PasswordReset.objects.create(user=user, reset_by=acting_user, reset_at=now)
+        record_event(
+            AuditAction.UPDATE,
+            user=acting_user,
+            object_type="user",
+            object_id=user.pk,
+            detail={"username": user.get_username(), "change": "password reset", "must_change": True},
+        )
+    return reset
+
+
+def must_change_password(user: Any) -> bool:
+    """Was the user's password last set by an administrator, so that they must choose their own?"""
+    cached = getattr(user, "_chartdesk_must_change_password", None)
+    if cached is None:
+        cached = PasswordReset.objects.filter(user_id=user.pk, completed_at__isnull=True).exists()
+        user._chartdesk_must_change_password = cached
+    return cached

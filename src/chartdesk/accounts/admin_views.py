@@ -1,4 +1,5 @@
-"""User administration: list, create, change role, deactivate, unlock, reset MFA, role MFA policy.
+"""User administration: list, create, change role, reset password, deactivate, unlock, reset MFA,
+role MFA policy.
 
 Only accounts.manage_users reaches these pages. Views stay thin: every change is an action.
 """
@@ -9,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from chartdesk.accounts import actions
 from chartdesk.accounts.forms import RoleChangeForm, RoleMfaForm, UserCreateForm
 from chartdesk.accounts.models import RolePolicy
-from chartdesk.accounts.roles import ROLES, group_name, role_label, role_of
+from chartdesk.accounts.roles import DESK_BARRED_ROLES, ROLES, group_name, role_label, role_of
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.permissions import requires
 
@@ -105,6 +107,7 @@ def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
         "locked": actions.is_locked_out(account.username),
         "provider": _provider_of(account),
         "is_self": account.pk == request.user.pk,
+        "system_account": role_of(account) in DESK_BARRED_ROLES,
     }
     return render(request, "accounts/user_detail.html", context)
 
@@ -148,6 +151,23 @@ def user_deactivate_view(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def user_reactivate_view(request: HttpRequest, user_id: int) -> HttpResponse:
     return _run(request, user_id, "{username} can log in again.", actions.do_reactivate_user)
+
+
+@requires(MANAGE)
+def user_password_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Set a temporary password for another user, who must replace it at their next log-in."""
+    account = _user_or_404(user_id)
+    form = SetPasswordForm(account, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_reset_password(account, form.cleaned_data["new_password1"], acting_user=request.user)
+        except ChartdeskError as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, f"{account.username}'s password is reset; they choose their own at log-in.")
+            return redirect("accounts-user", user_id=account.pk)
+    return render(request, "accounts/user_password.html", {"account": account, "form": form},
+                  status=400 if form.errors else 200)
 
 
 @requires(MANAGE)

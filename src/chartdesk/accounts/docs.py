@@ -55,5 +55,9 @@ def render_permission_matrix() -> str:
         "access functions check it again before reading patient data. Restricted charts need, beyond",
         "the permission, a grant for the user or break-the-glass with a reason.",
         "",
+        "Accounts (create, role, password reset with a forced change, unlock, deactivate) and lock-out",
+        "per account and per client address are described in docs/operations.md. The `interface`",
+        "account never logs in at the desk.",
+        "",
     ]
     return "\n".join(lines)

@@ -81,3 +81,25 @@ class MfaEnforcementMiddleware:
         ):
             return redirect(f"{reverse('accounts-mfa')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+class ForcedPasswordChangeMiddleware:
+    """After an administrator reset a password, its user reaches nothing but the change-password page
+    (and log-off, and the second factor that comes before it) until they have chosen their own."""
+
+    ALLOWED_PREFIXES = ("/accounts/password", "/accounts/mfa", "/accounts/logout", "/static/", "/healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from chartdesk.accounts.actions import must_change_password
+
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+            and must_change_password(user)
+        ):
+            return redirect("accounts-password")  # the page itself says why (it knows the change is forced)
+        return self.get_response(request)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 
@@ -20,3 +21,21 @@ class RolePolicy(models.Model):
 
     def __str__(self) -> str:
         return f"policy for {self.group.name}"
+
+
+class PasswordReset(models.Model):
+    """An administrator set this user's password; until the user chooses their own (completed_at),
+    every page sends them to change it. Rows are kept as the history of resets."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="password_resets")
+    reset_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reset_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "completed_at"], name="accounts_reset_open")]
+
+    def __str__(self) -> str:
+        return f"password reset of user {self.user_id} at {self.reset_at:%Y-%m-%d %H:%M}"

@@ -182,6 +182,9 @@ ROLES: tuple[Role, ...] = (
 )
 
 ROLES_BY_SLUG = {role.slug: role for role in ROLES}
+# System accounts write through feeds and imports; a password for them at the desk would be a log-in
+# that bypasses every person's own account (and their audit trail).
+DESK_BARRED_ROLES = frozenset({"interface"})
 ROLE_GROUP_PREFIX = "role:"
 
 

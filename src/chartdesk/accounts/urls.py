@@ -13,6 +13,7 @@ urlpatterns = [
     path("users/<int:user_id>/role/", admin_views.user_role_view, name="accounts-user-role"),
     path("users/<int:user_id>/deactivate/", admin_views.user_deactivate_view, name="accounts-user-deactivate"),
     path("users/<int:user_id>/reactivate/", admin_views.user_reactivate_view, name="accounts-user-reactivate"),
+    path("users/<int:user_id>/password/", admin_views.user_password_view, name="accounts-user-password"),
     path("users/<int:user_id>/unlock/", admin_views.user_unlock_view, name="accounts-user-unlock"),
     path("users/<int:user_id>/reset-mfa/", admin_views.user_reset_mfa_view, name="accounts-user-reset-mfa"),
     path("roles/", admin_views.roles_view, name="accounts-roles"),

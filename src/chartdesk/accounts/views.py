@@ -26,7 +26,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from chartdesk.accounts.actions import is_locked_out
 from chartdesk.accounts.forms import LoginForm, OneTimeCodeForm
+from chartdesk.accounts.lockout import address_is_locked
 from chartdesk.accounts.mfa import confirmed_device, is_verified, mfa_required_for
 from chartdesk.accounts.middleware import mark_logout_audited
 from chartdesk.audit.actions import record_event
@@ -40,7 +42,17 @@ WRONG_CODE = "That code is not right. Codes change every 30 seconds: enter the o
 THROTTLED = "Too many wrong codes in a row. Wait {wait}, then enter the code your app shows then."
 
 
-def lockout_message(username: str) -> str:
+ADDRESS_LOCKED = (
+    "Log-ins from your address ({address}) are refused for {minutes} minutes after {attempts} failed "
+    "attempts at any accounts. Ask an administrator if your desk shares this address with others."
+)
+
+
+def lockout_message(username: str, address: str | None = None) -> str:
+    """Why a log-in is refused: the account's own lock, or (when the account is not locked) its address's."""
+    if not is_locked_out(username) and address_is_locked(address):
+        return ADDRESS_LOCKED.format(address=address, minutes=settings.LOCKOUT_MINUTES,
+                                     attempts=settings.LOCKOUT_ADDRESS_ATTEMPTS)
     return (
         f"The account {username!r} is locked for {lockout_minutes_left(username)} minutes after "
         f"{settings.LOCKOUT_ATTEMPTS} failed attempts to log in; an administrator can unlock it."
@@ -65,11 +77,11 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
-def _render_locked(request: HttpRequest, template: str, context: dict[str, Any], username: str) -> HttpResponse:
+def render_locked(request: HttpRequest, template: str, context: dict[str, Any], username: str) -> HttpResponse:
     # This view shows the lock-out itself, on the log-in page; without this, AxesMiddleware would
     # replace the page with its own lock-out template.
     setattr(request, "axes_locked_out", False)  # noqa: B010
-    context["locked_message"] = lockout_message(username)
+    context["locked_message"] = lockout_message(username, request.META.get("REMOTE_ADDR"))
     return render(request, template, context, status=429)
 
 
@@ -86,7 +98,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
         if user is None:
             if getattr(request, "axes_locked_out", False):
-                return _render_locked(request, "accounts/login.html", context, username)
+                return render_locked(request, "accounts/login.html", context, username)
             context["login_error"] = WRONG_CREDENTIALS
             return render(request, "accounts/login.html", context, status=200)
         if mfa_required_for(user):
@@ -171,8 +183,8 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         credentials = {"username": subject.get_username()}
         if AxesProxyHandler.is_locked(request, credentials):
-            _end_attempt(request)
-            return _render_locked(request, "accounts/mfa.html", context, subject.get_username())
+            end_attempt(request)
+            return render_locked(request, "accounts/mfa.html", context, subject.get_username())
         allowed, throttle = device.verify_is_allowed()
         if not allowed:
             wait = _throttle_seconds(throttle)
@@ -191,8 +203,8 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
         setattr(request, "_chartdesk_mfa_failure", True)  # noqa: B010  (read by audit.signals)
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         if getattr(request, "axes_locked_out", False):
-            _end_attempt(request)
-            return _render_locked(request, "accounts/mfa.html", context, subject.get_username())
+            end_attempt(request)
+            return render_locked(request, "accounts/mfa.html", context, subject.get_username())
         context["code_error"] = WRONG_CODE
     return render(request, "accounts/mfa.html", context)
 
@@ -206,7 +218,7 @@ def _throttle_seconds(throttle: dict[str, Any] | None) -> int:
     return max(1, math.ceil((until - timezone.now()).total_seconds()))
 
 
-def _end_attempt(request: HttpRequest) -> None:
+def end_attempt(request: HttpRequest) -> None:
     """The account locked while the second factor was pending: nobody stays half signed in."""
     request.session.pop(PENDING_KEY, None)
     if request.user.is_authenticated:

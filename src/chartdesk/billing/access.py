@@ -11,7 +11,7 @@ from typing import Any
 
 from chartdesk.audit.actions import PendingEvent, record_event, record_events
 from chartdesk.audit.models import AuditAction
-from chartdesk.billing.models import Claim, Denial, StatementBatch, X12Batch
+from chartdesk.billing.models import Claim, Denial, HeldPayment, StatementBatch, X12Batch
 from chartdesk.billing.x12.segments import X12Malformed, split
 from chartdesk.charts.models import Encounter
 from chartdesk.core.errors import NotFound
@@ -75,6 +75,18 @@ def access_denial_by_id(user: Any, denial_id: Any) -> Denial:
     patient = _open(user, denial.claim.patient_id, WORK, "denial")
     record_event(AuditAction.VIEW, user=user, patient=patient, object_type="denial", object_id=denial.pk)
     return denial
+
+
+def access_held_payment_by_id(user: Any, held_payment_id: Any) -> HeldPayment:
+    """A payment held back from 835 posting, under its claim's rules; the view is audited."""
+    key = _key(held_payment_id, "held payment")
+    held = (HeldPayment.objects.select_related("claim", "claim__patient", "claim__payer", "remittance")
+            .filter(pk=key).first())
+    if held is None:
+        raise NotFound("held payment")
+    patient = _open(user, held.claim.patient_id, WORK, "held payment")
+    record_event(AuditAction.VIEW, user=user, patient=patient, object_type="held_payment", object_id=held.pk)
+    return held
 
 
 def access_x12_batch_by_id(user: Any, batch_id: Any) -> X12Batch:

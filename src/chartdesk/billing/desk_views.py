@@ -1,4 +1,5 @@
-"""Billing desk, the office side: set-up, 835 upload, the denial queue, A/R aging and statements."""
+"""Billing desk, the office side: set-up, 835 upload, held payments, the denial queue, A/R aging and
+statements."""
 
 from __future__ import annotations
 
@@ -11,12 +12,22 @@ from django.utils import timezone
 
 from chartdesk.billing import access, actions
 from chartdesk.billing.aging import BUCKETS, aging_by_patient, aging_by_payer
-from chartdesk.billing.forms import DenialForm, FeeForm, OrganisationForm, PayerForm, RemittanceUploadForm
+from chartdesk.billing.forms import (
+    DenialForm,
+    FeeForm,
+    HeldPaymentForm,
+    OrganisationForm,
+    PayerForm,
+    RemittanceUploadForm,
+)
+from chartdesk.billing.held import do_post_held_payment, do_reject_held_payment
 from chartdesk.billing.models import (
     BillingOrganisation,
     Denial,
     DenialStatus,
     FeeScheduleEntry,
+    HeldPayment,
+    HeldPaymentStatus,
     Payer,
     PlaceOfService,
     Remittance,
@@ -80,12 +91,54 @@ def remittances_view(request: HttpRequest) -> HttpResponse:
             else:
                 for trace in result.already_imported:
                     messages.info(request, f"Remittance {trace} was imported before: nothing changed.")
+                for sentence in result.trace_reused:
+                    messages.warning(request, sentence)
                 messages.success(request, f"{result.claims_posted} claims posted, {result.denials} denials queued.")
                 for line in result.unmatched:
                     messages.warning(request, f"Not posted: {line}")
+                for line in result.held:
+                    messages.warning(request, f"Held for review: {line}")
                 return redirect("billing-remittances")
     return render(request, "billing/remittances.html", {
         "form": form, "remittances": Remittance.objects.order_by("-id")[:100],
+        "held_count": HeldPayment.objects.filter(status=HeldPaymentStatus.HELD).count(),
+    }, status=status)
+
+
+@requires(WORK)
+def held_payments_view(request: HttpRequest) -> HttpResponse:
+    """The review list of payments held back from 835 posting, oldest first."""
+    show = request.GET.get("show", "held")
+    held = HeldPayment.objects.select_related("claim", "claim__patient", "claim__payer", "remittance")
+    if show == "held":
+        held = held.filter(status=HeldPaymentStatus.HELD)
+    visible = [h for h in held.order_by("created_at", "id")[:500] if access.may_open(request.user, h.claim.patient)]
+    return render(request, "billing/held_payments.html", {"held_payments": visible, "show": show})
+
+
+@requires(WORK)
+@finds_records
+def held_payment_view(request: HttpRequest, held_payment_id: int) -> HttpResponse:
+    """One held payment beside the claim's payments so far; the biller posts or rejects it."""
+    held = access.access_held_payment_by_id(request.user, held_payment_id)
+    form = HeldPaymentForm()
+    status = 200
+    if request.method == "POST":
+        form = HeldPaymentForm(request.POST)
+        status = 400
+        if form.is_valid():
+            decide = do_post_held_payment if form.cleaned_data["decision"] == "post" else do_reject_held_payment
+            try:
+                decide(held, note=form.cleaned_data["note"], acting_user=request.user)
+            except ChartdeskError as refusal:
+                form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+            else:
+                done = "posted" if form.cleaned_data["decision"] == "post" else "rejected"
+                messages.success(request, f"The payment of {held.paid_amount} on {held.claim.claim_number} is {done}.")
+                return redirect("billing-held")
+    return render(request, "billing/held_payment.html", {
+        "held": held, "claim": held.claim, "form": form,
+        "payments": held.claim.payments.select_related("remittance").order_by("id"),
     }, status=status)
 
 

@@ -91,6 +91,16 @@ class DenialForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
+class HeldPaymentForm(forms.Form):
+    decision = forms.ChoiceField(label="Decision", choices=[("post", "Post it as the payer sent it"),
+                                                            ("reject", "Reject it: do not post")],
+                                 widget=forms.RadioSelect,
+                                 error_messages={"required": "Choose whether to post or reject the payment."})
+    note = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                           error_messages={"required": "Say why: what the payer said, or why the payment is "
+                                                       "right or wrong."})
+
+
 class PatientPaymentForm(forms.Form):
     claim = forms.CharField(label="Claim number", max_length=20)
     amount = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0)

@@ -470,6 +470,37 @@ class Denial(models.Model):
         return f"{self.group_code}-{self.reason_code} on {self.claim}"
 
 
+class HeldPaymentStatus(models.TextChoices):
+    HELD = "held", "Held for review"
+    POSTED = "posted", "Posted"
+    REJECTED = "rejected", "Rejected"
+
+
+class HeldPayment(models.Model):
+    """A claim payment (CLP) from an 835 that was not posted because it would pay the claim twice or
+    more than its balance; a biller posts or rejects it from the review list. `claim_remit` keeps
+    the CLP as parsed (amounts, adjustments, service lines), so posting it later posts exactly that."""
+
+    remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="held_payments")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="held_payments")
+    status_code = models.CharField(max_length=2)
+    paid_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.CharField(max_length=300)
+    claim_remit = models.JSONField()
+    status = models.CharField(max_length=10, choices=HeldPaymentStatus.choices, default=HeldPaymentStatus.HELD)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["status", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"held payment {self.paid_amount} on {self.claim}"
+
+
 class StatementBatch(LegalRecordModel):
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")

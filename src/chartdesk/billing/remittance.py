@@ -28,13 +28,14 @@ from chartdesk.billing.models import (
     Coverage,
     CoverageRank,
     Denial,
+    HeldPayment,
     LedgerEntry,
     LedgerKind,
     Party,
     Remittance,
     ServiceLinePayment,
 )
-from chartdesk.billing.x12.parser835 import ClaimRemit, Remit, ServicePayment, parse_835
+from chartdesk.billing.x12.parser835 import ClaimRemit, Remit, ServicePayment, claim_remit_to_json, parse_835
 from chartdesk.billing.x12.segments import X12Malformed
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 
@@ -51,14 +52,23 @@ ZERO = Decimal("0.00")
 @dataclass
 class ImportResult:
     remittances: list[Remittance] = field(default_factory=list)
-    already_imported: list[str] = field(default_factory=list)  # trace numbers seen before
+    already_imported: list[str] = field(default_factory=list)  # trace numbers seen before, in this same file
+    trace_reused: list[str] = field(default_factory=list)  # a sentence per trace number another file used
     claims_posted: int = 0
     unmatched: list[str] = field(default_factory=list)  # "CLP01: why"
+    held: list[str] = field(default_factory=list)  # "CLP01: why", each a HeldPayment to review
     denials: int = 0
     secondary_claims: list[Claim] = field(default_factory=list)
 
 
-def _require(user: Any) -> None:
+TRACE_REUSED = (
+    "Remittance {trace} from {payer} was not posted: that trace number was already posted from "
+    "{earlier} on {when:%m/%d/%Y} (payment {amount}), and this file is a different one. Ask the payer "
+    "whether this is a new payment; if so they must send it under its own trace number."
+)
+
+
+def require_billing(user: Any) -> None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm("billing.work_claims"):
         raise PermissionRefused("You do not have permission to post remittances.")
 
@@ -74,7 +84,7 @@ def decode_835(content: bytes) -> str:
 
 def do_import_835(content: bytes, *, acting_user: Any, file_name: str = "") -> ImportResult:
     """Import an 835 file: refused whole (with the segment position) when malformed, posted whole otherwise."""
-    _require(acting_user)
+    require_billing(acting_user)
     text = decode_835(content)
     try:
         remits = parse_835(text)
@@ -84,14 +94,24 @@ def do_import_835(content: bytes, *, acting_user: Any, file_name: str = "") -> I
     result = ImportResult()
     with transaction.atomic():
         for remit in remits:
-            if Remittance.objects.filter(payer_identifier=remit.payer_identifier,
-                                         trace_number=remit.trace_number).exists():
+            earlier = Remittance.objects.filter(payer_identifier=remit.payer_identifier[:20],
+                                                trace_number=remit.trace_number[:50]).first()
+            if earlier is not None and earlier.file_sha256 == digest:
                 result.already_imported.append(remit.trace_number)
-                continue
-            result.remittances.append(_post_remit(remit, digest, file_name, acting_user, result))
+            elif earlier is not None:
+                # The same trace number in another file: a new payment sent under an old trace, or an
+                # edited copy of the old file. Either way a person decides; it is never skipped silently.
+                result.trace_reused.append(TRACE_REUSED.format(
+                    trace=remit.trace_number, payer=remit.payer_name or remit.payer_identifier,
+                    earlier=earlier.file_name or f"file {earlier.file_sha256[:12]}",
+                    when=timezone.localtime(earlier.imported_at), amount=earlier.payment_amount))
+            else:
+                result.remittances.append(_post_remit(remit, digest, file_name, acting_user, result))
         record_event(AuditAction.CREATE, user=acting_user, object_type="remittance_file", object_id=digest[:16],
                      detail={"file": file_name[:100], "posted": result.claims_posted,
-                             "unmatched": result.unmatched[:50], "already_imported": result.already_imported})
+                             "unmatched": result.unmatched[:50], "held": result.held[:50],
+                             "already_imported": result.already_imported,
+                             "trace_reused": result.trace_reused[:50]})
     return result
 
 
@@ -113,13 +133,16 @@ def _post_remit(remit: Remit, digest: str, file_name: str, acting_user: Any, res
                       .select_related("patient")):
             claims[claim.claim_number] = claim
     matched = [claims[c.claim_number] for c in remit.claims if c.claim_number in claims]
-    book = _Book(remittance, acting_user, matched)
+    book = RemittanceBook(remittance, acting_user, matched)
     for claim_remit in remit.claims:
         claim = claims.get(claim_remit.claim_number)
         if claim is None:
             unmatched.append(f"{claim_remit.claim_number}: no such claim")
         elif claim.status not in PAYABLE:
             unmatched.append(f"{claim_remit.claim_number}: the claim is {claim.get_status_display().lower()}, not sent")
+        elif (why := book.reason_to_hold(claim, claim_remit)) is not None:
+            book.hold(claim, claim_remit, why)
+            result.held.append(f"{claim_remit.claim_number}: {why}")
         else:
             book.post_claim(claim, claim_remit)
     book.write()
@@ -129,11 +152,11 @@ def _post_remit(remit: Remit, digest: str, file_name: str, acting_user: Any, res
     remittance.save(update_fields=["claims_posted", "claims_unmatched"])
     result.claims_posted += len(book.posted)
     result.unmatched += unmatched
-    result.secondary_claims += _bill_secondaries(book.posted, acting_user)
+    result.secondary_claims += bill_secondaries(book.posted, acting_user)
     return remittance
 
 
-class _Book:
+class RemittanceBook:
     """A remittance's postings, collected claim by claim in memory and written in a few bulk inserts.
 
     Balances come from one query over the ledger and are carried forward here as rows are added, so
@@ -156,6 +179,7 @@ class _Book:
         self.denials: list[Denial] = []
         self.events: list[tuple[Claim, dict[str, Any]]] = []
         self.posted: list[Claim] = []
+        self.held: list[HeldPayment] = []
         self.now = timezone.now()  # one posting moment for the whole file
         self.payment_description = f"{remittance.payer_name} payment, trace {remittance.trace_number}"[:200]
 
@@ -168,6 +192,30 @@ class _Book:
                                                  remittance=self.remittance, posted_at=self.now, **fields))
         if party == Party.INSURANCE:
             self.balances[claim.pk] = self.balances.get(claim.pk, ZERO) + LEDGER_SIGN[LedgerKind(kind)] * amount
+
+    def reason_to_hold(self, claim: Claim, remit: ClaimRemit) -> str | None:
+        """Why this CLP must not be posted without a person looking, or None to post it.
+
+        A claim is paid once: a payment for a claim already paid in full (by any earlier file or an
+        earlier CLP of this one), or more than what the payer still owes, is held. A reversal (CLP02
+        22) takes money back and is always posted, so a reversal and its correction go through.
+        """
+        if remit.status_code == REVERSAL_STATUS or remit.paid <= 0:
+            return None
+        owed = self.balances.get(claim.pk, ZERO)
+        if claim.status == ClaimStatus.PAID:
+            return (f"the claim is already paid in full (insurance balance {owed}); this would pay "
+                    f"{remit.paid} again")
+        if remit.paid > owed:
+            return f"the payment {remit.paid} is more than the {owed} the payer still owes on the claim"
+        return None
+
+    def hold(self, claim: Claim, remit: ClaimRemit, reason: str) -> None:
+        self.held.append(HeldPayment(remittance=self.remittance, claim=claim, status_code=remit.status_code,
+                                     paid_amount=remit.paid, reason=reason[:300],
+                                     claim_remit=claim_remit_to_json(remit), created_at=self.now))
+        self.events.append((claim, {"remittance": self.remittance.trace_number, "held": str(remit.paid),
+                                    "reason": reason[:300]}))
 
     def post_claim(self, claim: Claim, remit: ClaimRemit) -> None:
         adjustments = remit.all_adjustments()
@@ -232,6 +280,7 @@ class _Book:
         ServiceLinePayment.objects.bulk_create([service for _, service in self.services], batch_size=1000)
         LedgerEntry.objects.bulk_create(self.entries, batch_size=1000)
         Denial.objects.bulk_create(self.denials, batch_size=1000)
+        HeldPayment.objects.bulk_create(self.held, batch_size=1000)
         by_status: dict[str, list[int]] = {}
         # A claim answered twice in one file (a reversal and its correction) is one object here that
         # holds its last status: one update each.
@@ -256,7 +305,7 @@ def _pair(service: ServicePayment, unpaired: list[ClaimLine]) -> ClaimLine | Non
     return None
 
 
-def _bill_secondaries(posted: list[Claim], acting_user: Any) -> list[Claim]:
+def bill_secondaries(posted: list[Claim], acting_user: Any) -> list[Claim]:
     """A paid primary whose patient has an active secondary coverage gets its secondary claim now."""
     candidates = [claim for claim in posted if claim.rank == CoverageRank.PRIMARY
                   and claim.status in {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID}]
@@ -284,7 +333,7 @@ def do_work_denial(denial: Denial, *, status: str, note: str, acting_user: Any) 
     """Record what was done about a denial: appealed (the claim goes to appealed) or resolved."""
     from chartdesk.billing.models import DenialStatus
 
-    _require(acting_user)
+    require_billing(acting_user)
     if status not in {DenialStatus.APPEALED, DenialStatus.RESOLVED}:
         raise ChartdeskError("Choose appealed or resolved.", field="status")
     if not note.strip():

@@ -25,6 +25,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 
+from chartdesk.charts import upload_limits
 from chartdesk.core.errors import ChartdeskError
 
 UPLOAD_EMPTY = "The file {name} is empty."
@@ -158,6 +159,8 @@ def check_upload(upload: IO[bytes] | Any, *, name: str | None = None) -> Checked
             UPLOAD_WRONG_TYPE.format(name=display_name, found=describe_other(content)), field="upload"
         )
     _check_extension(display_name, kind)
+    if kind is PDF:
+        upload_limits.check_pdf_streams(content, display_name)  # before anything inflates a stream
     page_count = _count_pdf_pages(content, display_name) if kind is PDF else _count_image_frames(
         content, display_name, kind
     )
@@ -199,6 +202,7 @@ def _count_pdf_pages(content: bytes, name: str) -> int:
         reader = PdfReader(io.BytesIO(content), strict=False)
         if reader.is_encrypted:
             raise ChartdeskError(PDF_ENCRYPTED.format(name=name), field="upload")
+        upload_limits.check_pdf_pages(reader, name)
         pages = len(reader.pages)
         for page in reader.pages:
             _ = page.mediabox  # every page must resolve, not just the count in the page tree
@@ -228,6 +232,7 @@ def _count_image_frames(content: bytes, name: str, kind: FileKind) -> int:
                         IMAGE_DAMAGED.format(kind=short_kind, name=name, problem=f"it reads as {image.format}"),
                         field="upload",
                     )
+                upload_limits.check_image_frames(image, name)  # headers only: nothing is decoded yet
                 image.verify()  # structure and checksums (PNG CRCs), without decoding
             with Image.open(io.BytesIO(content)) as image:
                 frames = int(getattr(image, "n_frames", 1))

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chartdesk.charts import files
+from chartdesk.charts import files, upload_limits
 from chartdesk.filing.labels import SEPARATOR_CODE, SEPARATOR_TEXT
 
 # Separator sheets are printed with large bars (labels.separator_sheet_pdf), so 100 dpi is plenty
 # and keeps rendering an image-only page at a few milliseconds.
-RENDER_DPI = 100
+RENDER_DPI = upload_limits.RENDER_DPI  # the resolution upload checks size pages for
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from chartdesk.billing.x12.segments import Segment, X12Malformed, split
 
@@ -53,6 +54,39 @@ class ClaimRemit:
         return self.adjustments + [a for service in self.services for a in service.adjustments]
 
 
+def claim_remit_to_json(remit: ClaimRemit) -> dict[str, Any]:
+    """A parsed CLP as JSON (amounts as strings, dates as ISO), to be posted later exactly as read."""
+    def adjustments(items: list[Adjustment]) -> list[list[str]]:
+        return [[a.group, a.reason, str(a.amount)] for a in items]
+
+    return {
+        "claim_number": remit.claim_number, "status_code": remit.status_code, "charge": str(remit.charge),
+        "paid": str(remit.paid), "patient_responsibility": str(remit.patient_responsibility),
+        "payer_claim_number": remit.payer_claim_number, "position": remit.position,
+        "adjustments": adjustments(remit.adjustments),
+        "services": [{"code": s.code, "charge": str(s.charge), "paid": str(s.paid), "modifiers": list(s.modifiers),
+                      "units": str(s.units), "service_date": s.service_date.isoformat() if s.service_date else None,
+                      "position": s.position, "adjustments": adjustments(s.adjustments)} for s in remit.services],
+    }
+
+
+def claim_remit_from_json(data: dict[str, Any]) -> ClaimRemit:
+    def adjustments(items: list[list[str]]) -> list[Adjustment]:
+        return [Adjustment(group, reason, Decimal(amount)) for group, reason, amount in items]
+
+    return ClaimRemit(
+        claim_number=data["claim_number"], status_code=data["status_code"], charge=Decimal(data["charge"]),
+        paid=Decimal(data["paid"]), patient_responsibility=Decimal(data["patient_responsibility"]),
+        payer_claim_number=data["payer_claim_number"], position=data["position"],
+        adjustments=adjustments(data["adjustments"]),
+        services=[ServicePayment(
+            code=s["code"], charge=Decimal(s["charge"]), paid=Decimal(s["paid"]), modifiers=tuple(s["modifiers"]),
+            units=Decimal(s["units"]), position=s["position"], adjustments=adjustments(s["adjustments"]),
+            service_date=date.fromisoformat(s["service_date"]) if s["service_date"] else None,
+        ) for s in data["services"]],
+    )
+
+
 @dataclass
 class Remit:
     payer_name: str
@@ -77,6 +111,26 @@ def _money(segment: Segment, index: int, what: str, *, required: bool = True) ->
     if not value.is_finite():
         raise X12Malformed(segment.position, segment.id, f"{what} '{raw}' is not an amount")
     return value
+
+
+# SVC01-1, the kind of code that identifies the service (X12 835 005010X221A1, element 235).
+PRODUCT_QUALIFIERS = {"AD", "ER", "HC", "HP", "IV", "N4", "N6", "NU", "UI", "WK"}
+
+
+def _procedure(segment: Segment, parts: list[str], claim_number: str) -> list[str]:
+    """SVC01 as [qualifier, code, modifiers...], or a refusal naming what is missing: without its
+    code a line cannot be matched to what was billed, whatever its amounts say."""
+    qualifier = parts[0].strip()
+    code = parts[1].strip() if len(parts) > 1 else ""
+    where = f"a service line of claim {claim_number}"
+    if not qualifier and not code:
+        raise X12Malformed(segment.position, "SVC", f"{where} has no procedure code (SVC01 is empty)")
+    if qualifier not in PRODUCT_QUALIFIERS:
+        raise X12Malformed(segment.position, "SVC", f"{where} has '{qualifier}' where the code qualifier (SVC01-1: "
+                                                    f"{', '.join(sorted(PRODUCT_QUALIFIERS))}) belongs")
+    if not code:
+        raise X12Malformed(segment.position, "SVC", f"{where} has no procedure code (SVC01-2 is empty)")
+    return [qualifier, code, *parts[2:]]
 
 
 def _date(segment: Segment, index: int) -> date:
@@ -180,11 +234,10 @@ def parse_835(text: str) -> list[Remit]:
         elif kind == "SVC":
             if claim is None:
                 raise X12Malformed(segment.position, "SVC", "service payment before any claim (CLP)")
-            procedure = segment.get(1).split(_separators.component)
+            procedure = _procedure(segment, segment.get(1).split(_separators.component), claim.claim_number)
             # SVC05 (units paid) is left out when it is one.
             units = _money(segment, 5, "units paid") if segment.get(5) else Decimal("1")
-            service = ServicePayment(code=procedure[1] if len(procedure) > 1 else procedure[0],
-                                     modifiers=tuple(m for m in procedure[2:6] if m),
+            service = ServicePayment(code=procedure[1], modifiers=tuple(m for m in procedure[2:6] if m),
                                      charge=_money(segment, 2, "line charge"), paid=_money(segment, 3, "line payment"),
                                      units=units, position=segment.position)
             claim.services.append(service)
@@ -219,10 +272,8 @@ def parse_835(text: str) -> list[Remit]:
 
 def _check_balances(remit: Remit, provider_adjustments: Decimal, se: Segment) -> None:
     for claim in remit.claims:
-        adjusted = sum((a.amount for a in claim.all_adjustments()), Decimal("0"))
-        if claim.charge - claim.paid != adjusted:
-            raise X12Malformed(claim.position, "CLP", f"claim {claim.claim_number} does not balance: charge "
-                                                      f"{claim.charge} - paid {claim.paid} != adjustments {adjusted}")
+        # Lines first: a line that does not balance also unbalances its claim, and the line is the
+        # problem to name.
         for service in claim.services:
             # Each line balances on its own too: its adjudication becomes a secondary claim's 2430 loop,
             # where the 837P asks line paid + line adjustments = line charge.
@@ -231,6 +282,10 @@ def _check_balances(remit: Remit, provider_adjustments: Decimal, se: Segment) ->
                 raise X12Malformed(service.position, "SVC", f"the {service.code} line of claim {claim.claim_number} "
                                                             f"does not balance: charge {service.charge} - paid "
                                                             f"{service.paid} != adjustments {line_adjusted}")
+        adjusted = sum((a.amount for a in claim.all_adjustments()), Decimal("0"))
+        if claim.charge - claim.paid != adjusted:
+            raise X12Malformed(claim.position, "CLP", f"claim {claim.claim_number} does not balance: charge "
+                                                      f"{claim.charge} - paid {claim.paid} != adjustments {adjusted}")
     paid = sum((c.paid for c in remit.claims), Decimal("0")) - provider_adjustments
     if paid != remit.payment_amount:
         raise X12Malformed(se.position, "BPR", f"the payment {remit.payment_amount} is not the claims' payments less "

@@ -104,8 +104,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Remittance {trace} was imported before: nothing changed.")
         self.stdout.write(f"{result.claims_posted} claims posted, {result.denials} denials queued, "
                           f"{len(result.secondary_claims)} secondary claims created.")
+        for sentence in result.trace_reused:
+            self.stdout.write(sentence)
         for line in result.unmatched:
             self.stdout.write(f"  not posted: {line}")
+        for line in result.held:
+            self.stdout.write(f"  held for review (billing desk, Held payments): {line}")
 
     def _statements(self, user: Any, out: Path) -> None:
         from chartdesk.billing.statements import do_create_statement_batch, statement_batch_pdf

@@ -29,7 +29,10 @@ from chartdesk.coding.edits.validator import Severity
 from chartdesk.coding.models import CodeSystem
 from chartdesk.coding.workflow import assist
 from chartdesk.coding.workflow import codes as code_checks
+from chartdesk.coding.workflow import drg as working_drg
 from chartdesk.coding.workflow.models import (
+    AdmissionSource,
+    AdmissionType,
     CaseStatus,
     CodedDiagnosis,
     CodedProcedure,
@@ -93,6 +96,13 @@ STALE = ("This encounter's coding was changed by {who} at {when}, after your scr
          "Reload the page to see that change, then make yours again.")
 STALE_UNKNOWN = "This coding screen is out of date; nothing was saved. Reload the page, then make your change again."
 EDITS_FAILED = "Resolve the coding edits before completing: {messages}"
+ABSTRACT_INPATIENT_ONLY = "Admission type, point of origin and birth weight belong to inpatient stays."
+ADMISSION_TYPE_UNKNOWN = "Admission type: choose one of the UB-04 types from the list."
+ADMISSION_SOURCE_UNKNOWN = "Point of origin: choose one of the UB-04 codes from the list."
+DISCHARGE_STATUS_UNKNOWN = "Discharge status: choose one of the UB-04 discharge status codes from the list."
+BIRTH_WEIGHT_INVALID = "Birth weight: give whole grams from 100 to 9999."
+BIRTH_WEIGHT_NEWBORN_ONLY = "Birth weight is recorded for newborn admissions (admission type 4) only."
+BIRTH_WEIGHT_REQUIRED = "A newborn admission (type 4) needs the birth weight in grams."
 
 
 # ----------------------------------------------------------------------------- shared checks
@@ -151,6 +161,8 @@ def _revised(case: CodingCase, user: Any) -> None:
     CodingCase.objects.filter(pk=case.pk).update(revision=F("revision") + 1, revised_by=who,
                                                  revised_at=timezone.now())
     case.refresh_from_db(fields=["revision", "revised_by", "revised_at"])
+    # Every change passes here, so the DRG history cannot miss one (see workflow/drg.py).
+    working_drg.record_grouping(case, user)
 
 
 def service_day(encounter: Encounter) -> date:
@@ -409,6 +421,54 @@ def do_remove_procedure(
         CodedProcedure.objects.filter(pk=procedure.pk).delete()
         _renumber(list(case.procedures.order_by("position")))
         _revised(case, acting_user)
+
+
+def do_set_inpatient_abstract(
+    case: CodingCase,
+    *,
+    admission_type: str,
+    admission_source: str,
+    discharge_status: str,
+    birth_weight_grams: Any = None,
+    acting_user: Any,
+    expected_revision: int | None = None,
+) -> CodingCase:
+    """Record the UB-04 fields of the inpatient abstract the grouper and the claim read."""
+    from chartdesk.charts.models import DischargeDisposition
+
+    _require_chart(acting_user, case.encounter.patient)
+    if admission_type not in AdmissionType.values:
+        raise ChartdeskError(ADMISSION_TYPE_UNKNOWN, field="admission_type")
+    if admission_source not in AdmissionSource.values:
+        raise ChartdeskError(ADMISSION_SOURCE_UNKNOWN, field="admission_source")
+    if discharge_status not in DischargeDisposition.values:
+        raise ChartdeskError(DISCHARGE_STATUS_UNKNOWN, field="discharge_status")
+    weight: int | None = None
+    if birth_weight_grams not in (None, ""):
+        raw = str(birth_weight_grams).strip()
+        if not raw.isdecimal() or not 100 <= int(raw) <= 9999:
+            raise ChartdeskError(BIRTH_WEIGHT_INVALID, field="birth_weight_grams")
+        weight = int(raw)
+    if weight is not None and admission_type != AdmissionType.NEWBORN:
+        raise ChartdeskError(BIRTH_WEIGHT_NEWBORN_ONLY, field="birth_weight_grams")
+    if weight is None and admission_type == AdmissionType.NEWBORN:
+        raise ChartdeskError(BIRTH_WEIGHT_REQUIRED, field="birth_weight_grams")
+    with transaction.atomic():
+        case = _locked(case)
+        _fresh(case, expected_revision)
+        _editing_mode(case, acting_user)
+        if not is_inpatient(case):
+            raise ChartdeskError(ABSTRACT_INPATIENT_ONLY)
+        before = {"admission_type": case.admission_type, "admission_source": case.admission_source,
+                  "discharge_status": case.discharge_status, "birth_weight_grams": case.birth_weight_grams}
+        case.admission_type, case.admission_source = admission_type, admission_source
+        case.discharge_status, case.birth_weight_grams = discharge_status, weight
+        case.save(update_fields=["admission_type", "admission_source", "discharge_status", "birth_weight_grams"])
+        _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="inpatient_abstract",
+               before=before, after={"admission_type": admission_type, "admission_source": admission_source,
+                                     "discharge_status": discharge_status, "birth_weight_grams": weight})
+        _revised(case, acting_user)
+    return case
 
 
 # ----------------------------------------------------------------------------- physician queries

@@ -82,18 +82,19 @@ def run() -> dict[str, Any]:
     elapsed, elapsed_cpu = time.perf_counter() - started, time.thread_time() - started_cpu
 
     peer = DRGEngine(version="v43.1")
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.thread_time()
     theirs = [str(peer.get_drg(case["dx"], case["pcs"], gender=case["sex"],
                                is_alive=case["discharge_status"] != "20", poa=case["poa"],
                                discharge_status=case["discharge_status"])).zfill(3)
               for case in cases]
-    peer_elapsed = time.perf_counter() - started
+    peer_elapsed, peer_elapsed_cpu = time.perf_counter() - started, time.thread_time() - started_cpu
     agreed = sum(1 for mine, other in zip(ours, theirs, strict=True) if mine == other)
     return {
         "drg_eval_cases": len(cases),
         "drg_cases_per_s": round(len(cases) / elapsed, 1),
         "drg_cases_per_cpu_s": round(len(cases) / elapsed_cpu, 1),
         "drg_peer_cases_per_s": round(len(cases) / peer_elapsed, 1),
+        "drg_peer_cases_per_cpu_s": round(len(cases) / peer_elapsed_cpu, 1),
         "drg_peer_agreement": round(agreed / len(cases), 4),
     }
 

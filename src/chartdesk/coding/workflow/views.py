@@ -35,6 +35,7 @@ from chartdesk.coding.workflow.access import (
     open_queries_for,
 )
 from chartdesk.coding.workflow.casemix import case_mix
+from chartdesk.coding.workflow.defaults import default_procedure_day, default_provider
 from chartdesk.coding.workflow.drg import discharge_status_of, working_drg
 from chartdesk.coding.workflow.models import (
     AdmissionSource,
@@ -109,6 +110,8 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "payers": payers_in_queue(),
         "coders": _coders(),
         "dnfb": dnfb_summary(),
+        # Said once, here, rather than on every coding screen.
+        "cpt_loaded": codes.CodeSetRelease.objects.in_effect(CodeSystem.CPT, timezone.localdate()) is not None,
     })
 
 
@@ -176,12 +179,13 @@ def encounter_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
         "can_start": user.has_perm(CODE) and (case is None or case.status == CaseStatus.READY)
         and (case is None or case.assigned_to_id in (None, user.pk)),
         "service_day": day,
+        "procedure_day": default_procedure_day(encounter),
+        "default_provider": default_provider(encounter),
         "drg": working_drg(case) if case is not None else None,
         "admission_types": AdmissionType.choices,
         "admission_sources": AdmissionSource.choices,
         "discharge_statuses": DischargeDisposition.choices,
         "discharge_status": discharge_status_of(case) if case is not None else "",
-        "cpt_loaded": codes.CodeSetRelease.objects.in_effect(CodeSystem.CPT, day) is not None,
     })
 
 

@@ -84,6 +84,9 @@ class CodingCase(LegalRecordModel):
     admission_source = models.CharField(max_length=1, choices=AdmissionSource.choices, blank=True)
     discharge_status = models.CharField(max_length=2, blank=True, help_text="UB-04 patient discharge status")
     birth_weight_grams = models.PositiveIntegerField(null=True, blank=True, help_text="newborn admissions")
+    # Set by the coder when no loaded release covers the date of service: codes are then checked
+    # against the nearest loaded release, and the screen marks them so.
+    use_nearest_release = models.BooleanField(default=False)
 
     class Meta:
         permissions = [

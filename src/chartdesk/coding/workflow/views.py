@@ -119,11 +119,12 @@ def _screen_url(encounter_id: int) -> str:
     return reverse("coding-work-encounter", kwargs={"encounter_id": encounter_id})
 
 
-def _case_rows(case: CodingCase | None, day: datetime.date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _case_rows(case: CodingCase | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     if case is None:
         return [], []
     diagnoses = list(case.diagnoses.order_by("position"))
-    titles = codes.titles_for(CodeSystem.ICD10CM, [row.code for row in diagnoses], day)
+    titles = codes.titles_for(CodeSystem.ICD10CM, [row.code for row in diagnoses],
+                              actions.code_day(case, CodeSystem.ICD10CM))
     diagnosis_rows = [
         {"row": row, "display": titles.get(row.code, (codes.dotted(CodeSystem.ICD10CM, row.code), ""))[0],
          "title": titles.get(row.code, ("", ""))[1]}
@@ -131,7 +132,8 @@ def _case_rows(case: CodingCase | None, day: datetime.date) -> tuple[list[dict[s
     ]
     procedure_rows = []
     for row in case.procedures.select_related("provider").order_by("position"):
-        found = codes.titles_for(row.system, [row.code], row.performed_on)
+        found = codes.titles_for(row.system, [row.code], codes.lookup_day(row.system, row.performed_on,
+                                                                           nearest=case.use_nearest_release))
         procedure_rows.append({"row": row, "title": found.get(row.code, ("", ""))[1]})
     return diagnosis_rows, procedure_rows
 
@@ -143,7 +145,7 @@ def encounter_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     case = case_of(encounter)
     day = actions.service_day(encounter)
     documents = list(documents_in_chart(request.user, encounter.patient, encounter=encounter))
-    diagnosis_rows, procedure_rows = _case_rows(case, day)
+    diagnosis_rows, procedure_rows = _case_rows(case)
     user = request.user
     mode = ""
     if case is not None:
@@ -179,6 +181,8 @@ def encounter_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
         "can_start": user.has_perm(CODE) and (case is None or case.status == CaseStatus.READY)
         and (case is None or case.assigned_to_id in (None, user.pk)),
         "service_day": day,
+        "release_notice": _release_notice(case, day),
+        "code_day": actions.code_day(case, CodeSystem.ICD10CM) if case is not None else day,
         "procedure_day": default_procedure_day(encounter),
         "default_provider": default_provider(encounter),
         "drg": working_drg(case) if case is not None else None,
@@ -187,6 +191,16 @@ def encounter_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
         "discharge_statuses": DischargeDisposition.choices,
         "discharge_status": discharge_status_of(case) if case is not None else "",
     })
+
+
+def _release_notice(case: CodingCase | None, day: datetime.date) -> dict[str, Any] | None:
+    """When no ICD-10-CM release covers the date of service: the nearest loaded one, and whether the
+    case codes against it."""
+    if codes.CodeSetRelease.objects.in_effect(CodeSystem.ICD10CM, day) is not None:
+        return None
+    nearest = codes.nearest_release(CodeSystem.ICD10CM, day)
+    return {"day": day, "nearest": nearest, "span": codes.span_of(nearest) if nearest else "",
+            "in_use": bool(case is not None and case.use_nearest_release and nearest is not None)}
 
 
 def _refused(request: HttpRequest, refusal: ChartdeskError) -> None:
@@ -337,6 +351,22 @@ def abstract_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
             expected_revision=_posted_revision(request),
         )
         messages.success(request, "Abstract saved.")
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+@requires(QUEUE)
+@require_POST
+@opens_records
+def nearest_release_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    """Code against the nearest loaded release; the action decides whether this user may."""
+    encounter, case = _open_case(request, encounter_id)
+    try:
+        actions.do_use_nearest_release(case, acting_user=request.user, expected_revision=_posted_revision(request))
+        messages.success(request, "Codes on this encounter are now checked against the nearest loaded release.")
     except ConcurrentChange as stale:
         return _stale(request, encounter, stale)
     except ChartdeskError as refusal:

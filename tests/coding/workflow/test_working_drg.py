@@ -171,3 +171,16 @@ def test_case_mix_index_by_month_service_attending_and_the_drg_shifts_of_review(
     assert plain.encounter.account_number not in response.content.decode().split("DRG shifts")[1]
     assert AuditEvent.objects.filter(object_type="work_list", object_id="drg-shifts").exists()
     assert "From: give the date" in client.get("/coding/work/case-mix/?since=yesterday").content.decode()
+
+
+def test_the_medicare_code_editor_runs_on_the_abstract_and_names_the_code(stay, staff, client_for):
+    client = client_for(staff.coder)
+    client.post(f"/coding/work/encounter/{stay.pk}/start/", {"revision": 0})
+    post_codes(client, stay, operation="add_diagnosis", code="G63", poa="Y")
+    post_codes(client, stay, operation="add_diagnosis", code="E11.42", poa="Y")
+    page = screen(client, stay)
+    assert 'data-mce="MANIFESTATION_AS_PDX"' in page
+    assert "G63 is a manifestation code and cannot be the principal diagnosis" in page
+    etiology = CodingCase.objects.get().diagnoses.get(code="E1142")
+    post_codes(client, stay, operation="move_diagnosis", diagnosis=etiology.pk, to_position=1)
+    assert "data-mce=" not in screen(client, stay)

@@ -9,6 +9,7 @@ import pytest
 
 from chartdesk.audit.models import AuditEvent
 from chartdesk.coding.workflow import actions
+from chartdesk.coding.workflow.coded import coded_encounter
 from chartdesk.coding.workflow.models import CodingCase, DrgGrouping
 from chartdesk.core.errors import ChartdeskError
 from tests.coding.workflow.conftest import finished_encounter, revision_of
@@ -156,6 +157,8 @@ def test_case_mix_index_by_month_service_attending_and_the_drg_shifts_of_review(
     actions.do_finish_review(reviewed, acting_user=staff.manager)
     stages = list(DrgGrouping.objects.filter(case=reviewed).values_list("stage", "drg"))
     assert stages[0] == ("working", "293") and ("coded", "293") in stages and stages[-1] == ("final", "292")
+    billed = coded_encounter(reviewed.encounter)
+    assert (billed.ms_drg, billed.ms_drg_version) == ("292", "v44.0")
 
     client = client_for(staff.manager)
     response = client.get("/coding/work/case-mix/")

@@ -63,6 +63,15 @@ def test_an_or_procedure_makes_the_stay_surgical():
     assert (surgical.drg, surgical.mdc, surgical.weight.kind) == ("470", "08", "SURG")
 
 
+def test_a_cc_on_a_drg_that_splits_only_by_mcc_is_named_but_does_not_drive_it():
+    result = group(stay(["M16.11", "N17.9"], pcs=["0SR9019"]))
+    assert (result.drg, result.cc_mcc, result.cc_mcc_code) == ("470", "", "")
+    (kidney,) = [role for role in result.diagnoses if role.code == "N179"]
+    assert (kidney.severity, kidney.effect) == ("CC", "counts") and "does not split" in kidney.note
+    with_mcc = group(stay(["M16.11", "J96.01"], pcs=["0SR9019"]))
+    assert (with_mcc.drg, with_mcc.cc_mcc, with_mcc.cc_mcc_code) == ("469", "MCC", "J9601")
+
+
 def test_transplant_and_tracheostomy_group_pre_mdc():
     transplant = group(stay(["I50.23"], pcs=["02YA0Z0"]))
     trach = group(stay(["J96.01"], pcs=["0B110F4", "5A1955Z"]))

@@ -209,8 +209,12 @@ def _roles(abstract: InpatientAbstract, output: dict[str, Any], final_severity: 
                     f"({', '.join(hac['description'] for hac in hacs)}) not present on admission")
         elif severity == final_severity and not driving_found:
             effect, note, driving_found = "drives", f"the {severity} of this DRG", True
-        else:
+        elif severity == final_severity:
             effect, note = "counts", f"also a {severity}: one is enough for the DRG"
+        elif final_severity:
+            effect, note = "counts", f"a {severity}; the {final_severity} decides this DRG"
+        else:
+            effect, note = "counts", f"a {severity}, but this DRG does not split by it"
         roles.append(DiagnosisRole(normalised(row.code), row.poa, severity, effect, note))
     return tuple(roles)
 
@@ -225,15 +229,27 @@ def group(abstract: InpatientAbstract) -> DrgResult:
     return result_of(abstract, version, output)
 
 
+def splits_by(title: str, severity: str) -> bool:
+    """Whether a DRG is the "with CC" or "with MCC" member of its family, as CMS titles say."""
+    words = title.lower()
+    if severity == "MCC":
+        return "with mcc" in words or "with cc/mcc" in words
+    return severity == "CC" and "with cc" in words
+
+
 def result_of(abstract: InpatientAbstract, version: int, output: Any) -> DrgResult:
     drg = str(output.get("final_drg") or 999).zfill(3)
     final_severity = output.get("final_severity") if output.get("final_severity") in ("MCC", "CC") else ""
+    title = output.get("final_drg_description") or ""
+    if not splits_by(title, final_severity):
+        # e.g. a CC on a stay in 470 "... without MCC": present, but this DRG does not use it.
+        final_severity = ""
     roles = _roles(abstract, output, final_severity)
     weight = weight_of(drg, fiscal_year_of(abstract.discharge_date))
     mdc = weight.mdc if weight and weight.mdc == "PRE" else str(output.get("final_mdc") or 0).zfill(2)
     driving = next((role.code for role in roles if role.effect == "drives"), "")
     return DrgResult(
-        version=version, drg=drg, title=output.get("final_drg_description") or "", mdc=mdc,
+        version=version, drg=drg, title=title, mdc=mdc,
         return_code=output.get("return_code") or "OK", cc_mcc=final_severity if driving else "",
         cc_mcc_code=driving, weight=weight, diagnoses=roles,
         hac_changed_drg=(output.get("grouper_flags") or {}).get("hac_status_value") == "FINAL_DRG_CHANGES",

@@ -14,6 +14,8 @@ full ICD-10-CM tabular list that simple-icd-10-cm ships, as an installation woul
 - validator: synthetic encounters of 2 to 8 codes drawn from the labelled codes (inpatient half of
   them, with POA indicators), run through `validate`; encounters per second.
 
+- MS-DRG grouping (`bench/_coding_drg.py`): grouped cases per second and agreement with drgpy.
+
 `python -m bench.coding` runs it alone.
 """
 
@@ -155,9 +157,10 @@ def run() -> dict[str, Any]:
             raise RuntimeError(f"coding benchmark child failed:\n{finished.stderr[-4000:]}")
         result = json.loads(finished.stdout.strip().splitlines()[-1])
     # The suggestion engine's keys (cac_*, eval_notes) belong in the same results file.
-    from bench import _coding_cac
+    from bench import _coding_cac, _coding_drg
 
     result.update(_coding_cac.run())
+    result.update(_coding_drg.run())
     return result
 
 

@@ -19,6 +19,7 @@ CODING_CATEGORIES = (
     "O80", "O24", "O09", "P07", "P70", "Z37", "Z3A",  # maternity and newborn
     "N40", "N39", "N18", "N17", "I10", "I12", "I21", "I25", "I48", "I50", "J44", "J18", "J45",
     "R07", "R50", "R05", "Z79", "Z87",
+    "L89",  # pressure ulcers: a hospital-acquired condition when not present on admission (MS-DRG HAC)
 )
 # The diagnoses the billing tests and the billing demo put on claims.
 BILLING_CATEGORIES = ("D51", "E53", "F41", "G47", "J06", "J20", "K21", "L30", "M54", "R51", "Z00")

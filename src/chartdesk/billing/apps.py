@@ -6,3 +6,9 @@ class BillingConfig(AppConfig):
     label = "billing"
     verbose_name = "Billing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The coding queue shows payers and DNFB dollars from billing without importing it.
+        from chartdesk.billing.queue_source import register
+
+        register()

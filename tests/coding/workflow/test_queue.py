@@ -70,7 +70,7 @@ def test_the_queue_page_lists_and_filters_for_coders_and_masks_restricted_charts
     body = page.content.decode()
     assert old.account_number in body and recent.account_number in body and visit.account_number not in body
     assert recent.patient.family_name not in body and "Restricted chart" in body
-    assert "DNFB dollars need charges" in body
+    assert "Charges are those billing has recorded on the waiting encounters" in body
     refused = client_for(staff.coder).get("/coding/work/", {"min_days": "soon", "class": "spaceship"})
     assert "Days waiting: give a whole number" in refused.content.decode()
     assert "Encounter class: choose one" in refused.content.decode()

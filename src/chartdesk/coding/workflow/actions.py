@@ -29,7 +29,10 @@ from chartdesk.coding.edits.validator import Severity
 from chartdesk.coding.models import CodeSystem
 from chartdesk.coding.workflow import assist
 from chartdesk.coding.workflow import codes as code_checks
+from chartdesk.coding.workflow import drg as working_drg
 from chartdesk.coding.workflow.models import (
+    AdmissionSource,
+    AdmissionType,
     CaseStatus,
     CodedDiagnosis,
     CodedProcedure,
@@ -93,6 +96,15 @@ STALE = ("This encounter's coding was changed by {who} at {when}, after your scr
          "Reload the page to see that change, then make yours again.")
 STALE_UNKNOWN = "This coding screen is out of date; nothing was saved. Reload the page, then make your change again."
 EDITS_FAILED = "Resolve the coding edits before completing: {messages}"
+RELEASE_IN_EFFECT = "A {system} release covers {day}: codes are checked against it, not the nearest."
+NO_RELEASE_LOADED = "No {system} release is loaded at all: load one first."
+ABSTRACT_INPATIENT_ONLY = "Admission type, point of origin and birth weight belong to inpatient stays."
+ADMISSION_TYPE_UNKNOWN = "Admission type: choose one of the UB-04 types from the list."
+ADMISSION_SOURCE_UNKNOWN = "Point of origin: choose one of the UB-04 codes from the list."
+DISCHARGE_STATUS_UNKNOWN = "Discharge status: choose one of the UB-04 discharge status codes from the list."
+BIRTH_WEIGHT_INVALID = "Birth weight: give whole grams from 100 to 9999."
+BIRTH_WEIGHT_NEWBORN_ONLY = "Birth weight is recorded for newborn admissions (admission type 4) only."
+BIRTH_WEIGHT_REQUIRED = "A newborn admission (type 4) needs the birth weight in grams."
 
 
 # ----------------------------------------------------------------------------- shared checks
@@ -151,12 +163,20 @@ def _revised(case: CodingCase, user: Any) -> None:
     CodingCase.objects.filter(pk=case.pk).update(revision=F("revision") + 1, revised_by=who,
                                                  revised_at=timezone.now())
     case.refresh_from_db(fields=["revision", "revised_by", "revised_at"])
+    # Every change passes here, so the DRG history cannot miss one (see workflow/drg.py).
+    working_drg.record_grouping(case, user)
 
 
 def service_day(encounter: Encounter) -> date:
     """The date whose code-set release applies: the day of discharge (or of the visit)."""
     moment = encounter.discharge_at or encounter.admit_at
     return timezone.localtime(moment).date()
+
+
+def code_day(case: CodingCase, system: str) -> date:
+    """The day whose release checks the case's codes: the date of service, or a day inside the nearest
+    release when the coder chose it because none covers the date of service."""
+    return code_checks.lookup_day(system, service_day(case.encounter), nearest=case.use_nearest_release)
 
 
 def is_inpatient(case: CodingCase) -> bool:
@@ -261,7 +281,7 @@ def do_add_diagnosis(
         case = _locked(case)
         _fresh(case, expected_revision)
         _editing_mode(case, acting_user)
-        checked = code_checks.check_code(CodeSystem.ICD10CM, code, service_day(case.encounter))
+        checked = code_checks.check_code(CodeSystem.ICD10CM, code, code_day(case, CodeSystem.ICD10CM))
         if case.diagnoses.filter(code=checked.code).exists():
             raise ChartdeskError(DUPLICATE_DIAGNOSIS.format(code=checked.display), field="code")
         poa = _checked_poa(case, checked, poa)
@@ -283,7 +303,7 @@ def do_change_diagnosis(
         case = _locked(diagnosis.case)
         _fresh(case, expected_revision)
         _editing_mode(case, acting_user)
-        checked = code_checks.check_code(CodeSystem.ICD10CM, code, service_day(case.encounter))
+        checked = code_checks.check_code(CodeSystem.ICD10CM, code, code_day(case, CodeSystem.ICD10CM))
         if case.diagnoses.filter(code=checked.code).exclude(pk=diagnosis.pk).exists():
             raise ChartdeskError(DUPLICATE_DIAGNOSIS.format(code=checked.display), field="code")
         poa = _checked_poa(case, checked, poa)
@@ -383,7 +403,8 @@ def do_add_procedure(
         checked_modifiers = code_checks.check_modifiers(modifiers)
         if system == ProcedureSystem.ICD10PCS and (checked_modifiers or units_value != 1):
             raise ChartdeskError(MODIFIERS_PCS, field="modifiers")
-        checked = code_checks.check_code(system, code, performed_on)
+        checked = code_checks.check_code(
+            system, code, code_checks.lookup_day(system, performed_on, nearest=case.use_nearest_release))
         position = (case.procedures.aggregate(last=Max("position"))["last"] or 0) + 1
         procedure = CodedProcedure.objects.create(
             case=case, position=position, system=system, code=checked.code, modifiers=checked_modifiers,
@@ -409,6 +430,77 @@ def do_remove_procedure(
         CodedProcedure.objects.filter(pk=procedure.pk).delete()
         _renumber(list(case.procedures.order_by("position")))
         _revised(case, acting_user)
+
+
+def do_set_inpatient_abstract(
+    case: CodingCase,
+    *,
+    admission_type: str,
+    admission_source: str,
+    discharge_status: str,
+    birth_weight_grams: Any = None,
+    acting_user: Any,
+    expected_revision: int | None = None,
+) -> CodingCase:
+    """Record the UB-04 fields of the inpatient abstract the grouper and the claim read."""
+    from chartdesk.charts.models import DischargeDisposition
+
+    _require_chart(acting_user, case.encounter.patient)
+    if admission_type not in AdmissionType.values:
+        raise ChartdeskError(ADMISSION_TYPE_UNKNOWN, field="admission_type")
+    if admission_source not in AdmissionSource.values:
+        raise ChartdeskError(ADMISSION_SOURCE_UNKNOWN, field="admission_source")
+    if discharge_status not in DischargeDisposition.values:
+        raise ChartdeskError(DISCHARGE_STATUS_UNKNOWN, field="discharge_status")
+    weight: int | None = None
+    if birth_weight_grams not in (None, ""):
+        raw = str(birth_weight_grams).strip()
+        if not raw.isdecimal() or not 100 <= int(raw) <= 9999:
+            raise ChartdeskError(BIRTH_WEIGHT_INVALID, field="birth_weight_grams")
+        weight = int(raw)
+    if weight is not None and admission_type != AdmissionType.NEWBORN:
+        raise ChartdeskError(BIRTH_WEIGHT_NEWBORN_ONLY, field="birth_weight_grams")
+    if weight is None and admission_type == AdmissionType.NEWBORN:
+        raise ChartdeskError(BIRTH_WEIGHT_REQUIRED, field="birth_weight_grams")
+    with transaction.atomic():
+        case = _locked(case)
+        _fresh(case, expected_revision)
+        _editing_mode(case, acting_user)
+        if not is_inpatient(case):
+            raise ChartdeskError(ABSTRACT_INPATIENT_ONLY)
+        before = {"admission_type": case.admission_type, "admission_source": case.admission_source,
+                  "discharge_status": case.discharge_status, "birth_weight_grams": case.birth_weight_grams}
+        case.admission_type, case.admission_source = admission_type, admission_source
+        case.discharge_status, case.birth_weight_grams = discharge_status, weight
+        case.save(update_fields=["admission_type", "admission_source", "discharge_status", "birth_weight_grams"])
+        _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="inpatient_abstract",
+               before=before, after={"admission_type": admission_type, "admission_source": admission_source,
+                                     "discharge_status": discharge_status, "birth_weight_grams": weight})
+        _revised(case, acting_user)
+    return case
+
+
+def do_use_nearest_release(case: CodingCase, *, acting_user: Any, expected_revision: int | None = None) -> CodingCase:
+    """Code this case against the nearest loaded ICD-10-CM release, because none covers its date of
+    service; the screen marks its codes as checked against that release."""
+    _require_chart(acting_user, case.encounter.patient)
+    with transaction.atomic():
+        case = _locked(case)
+        _fresh(case, expected_revision)
+        _editing_mode(case, acting_user)
+        day = service_day(case.encounter)
+        label = CodeSystem(CodeSystem.ICD10CM).label
+        if code_checks.CodeSetRelease.objects.in_effect(CodeSystem.ICD10CM, day) is not None:
+            raise ChartdeskError(RELEASE_IN_EFFECT.format(system=label, day=day))
+        nearest = code_checks.nearest_release(CodeSystem.ICD10CM, day)
+        if nearest is None:
+            raise ChartdeskError(NO_RELEASE_LOADED.format(system=label))
+        case.use_nearest_release = True
+        case.save(update_fields=["use_nearest_release"])
+        _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="use_nearest_release",
+               release=nearest.label, service_day=day.isoformat())
+        _revised(case, acting_user)
+    return case
 
 
 # ----------------------------------------------------------------------------- physician queries

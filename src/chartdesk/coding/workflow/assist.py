@@ -31,12 +31,15 @@ def age_on(born: datetime.date, day: datetime.date) -> int:
 
 def validation_report(case: CodingCase) -> Report:
     """The official edits on the case's diagnoses, in sequence, as of the date of service."""
+    from chartdesk.coding.workflow.actions import code_day
+
     encounter = case.encounter
     day = service_day(encounter)
     patient = encounter.patient
     return validate(EncounterCodes(
         diagnoses=tuple(DiagnosisToCheck(row.code, row.poa) for row in case.diagnoses.order_by("position")),
-        service_date=day,
+        # The release's day: the date of service, or inside the nearest release the coder chose.
+        service_date=code_day(case, CodeSystem.ICD10CM),
         inpatient=encounter.encounter_class == "inpatient",
         sex=patient.sex if patient.sex in ("F", "M") else "",
         age=age_on(patient.birth_date, day),

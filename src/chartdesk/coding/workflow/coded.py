@@ -40,6 +40,10 @@ class CodedEncounter:
     coded_at: datetime.datetime
     diagnoses: tuple[CodedDiagnosisLine, ...]  # in sequence: the principal / first-listed first
     procedures: tuple[CodedProcedureLine, ...]  # in the order the coder listed them
+    # Inpatient stays: the final MS-DRG (three digits) and its grouper version, for the 837I/UB-04;
+    # "" for other classes.
+    ms_drg: str = ""
+    ms_drg_version: str = ""
 
 
 def coded_encounter(encounter: Encounter) -> CodedEncounter | None:
@@ -58,4 +62,6 @@ def coded_encounter(encounter: Encounter) -> CodedEncounter | None:
         )
         for row in case.procedures.select_related("provider").order_by("position")
     )
-    return CodedEncounter(encounter.pk, encounter.encounter_class, case.coded_at, diagnoses, procedures)
+    final_drg = case.drg_groupings.order_by("-pk").first()
+    return CodedEncounter(encounter.pk, encounter.encounter_class, case.coded_at, diagnoses, procedures,
+                          final_drg.drg if final_drg else "", final_drg.version if final_drg else "")

@@ -26,6 +26,8 @@ MODIFIER_SHAPE = re.compile(r"^[0-9A-Z]{2}$")
 CODE_REQUIRED = "Give the {system} code."
 CODE_MALFORMED = "'{code}' does not have the shape of {system} codes."
 NO_RELEASE = "No {system} release covering {day} is loaded; load the code set before coding this encounter."
+NO_RELEASE_NEAREST = ("No {system} release covering {day} is loaded. The nearest loaded is {label} ({span}): "
+                      "load the release in effect, or choose to code against the nearest on the coding screen.")
 CODE_UNKNOWN = "{display} is not in the {system} release in effect on {day}."
 CODE_NOT_BILLABLE = "{display} is a header, not a billable code: choose a more specific code below it."
 MODIFIER_MALFORMED = "Modifier '{modifier}' must be two letters or digits."
@@ -64,6 +66,10 @@ def check_code(system: str, raw: str, on: datetime.date, *, field: str = "code")
     if release is None:
         if system == CodeSystem.CPT:
             return CheckedCode(system, code, code, "", shape_only=True)
+        nearest = nearest_release(system, on)
+        if nearest is not None:
+            raise ChartdeskError(NO_RELEASE_NEAREST.format(system=label, day=on.isoformat(), label=nearest.label,
+                                                           span=span_of(nearest)), field=field)
         raise ChartdeskError(NO_RELEASE.format(system=label, day=on.isoformat()), field=field)
     found = Code.objects.filter(release=release, code=code).first()
     if found is None:
@@ -72,6 +78,37 @@ def check_code(system: str, raw: str, on: datetime.date, *, field: str = "code")
     if not found.billable:
         raise ChartdeskError(CODE_NOT_BILLABLE.format(display=found.display), field=field)
     return CheckedCode(system, code, found.display, found.title, poa_exempt=found.poa_exempt)
+
+
+def nearest_release(system: str, on: datetime.date) -> CodeSetRelease | None:
+    """The loaded release of `system` closest in time to `on` (the one in effect, if any)."""
+
+    def days_away(release: CodeSetRelease) -> int:
+        if on < release.effective_from:
+            return (release.effective_from - on).days
+        if release.effective_to is not None and on >= release.effective_to:
+            return (on - release.effective_to).days + 1
+        return 0
+
+    return min(CodeSetRelease.objects.filter(system=system), key=days_away, default=None)
+
+
+def span_of(release: CodeSetRelease) -> str:
+    end = f" to {release.effective_to - datetime.timedelta(days=1)}" if release.effective_to else " on"
+    return f"in effect from {release.effective_from}{end}"
+
+
+def lookup_day(system: str, on: datetime.date, *, nearest: bool) -> datetime.date:
+    """The day whose release checks codes of `system`: `on` itself, or, when the case chose the nearest
+    release and none covers `on`, a day inside the nearest release."""
+    if not nearest or system == CodeSystem.CPT or CodeSetRelease.objects.in_effect(system, on) is not None:
+        return on
+    release = nearest_release(system, on)
+    if release is None:
+        return on
+    if on < release.effective_from:
+        return release.effective_from
+    return release.effective_to - datetime.timedelta(days=1) if release.effective_to else on
 
 
 def check_modifiers(raw: str | list[str]) -> list[str]:

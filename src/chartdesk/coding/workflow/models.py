@@ -27,6 +27,32 @@ class CaseStatus(models.TextChoices):
     IN_REVIEW = "in_review", "In second-level review"
 
 
+class AdmissionType(models.TextChoices):
+    """UB-04 type of admission (NUBC form locator 14)."""
+
+    EMERGENCY = "1", "1 Emergency"
+    URGENT = "2", "2 Urgent"
+    ELECTIVE = "3", "3 Elective"
+    NEWBORN = "4", "4 Newborn"
+    TRAUMA = "5", "5 Trauma"
+    UNKNOWN = "9", "9 Information not available"
+
+
+class AdmissionSource(models.TextChoices):
+    """UB-04 point of origin for admission (NUBC form locator 15); 5 and 6 mean other things for newborns."""
+
+    NON_HEALTH_CARE = "1", "1 Non-health-care point of origin (home)"
+    CLINIC = "2", "2 Clinic or physician's office"
+    HOSPITAL = "4", "4 Transfer from a hospital"
+    NURSING = "5", "5 Transfer from a SNF, ICF or assisted living (newborn: born inside this hospital)"
+    OTHER_FACILITY = "6", "6 Transfer from another health care facility (newborn: born outside this hospital)"
+    COURT = "8", "8 Court or law enforcement"
+    UNKNOWN = "9", "9 Information not available"
+    SAME_HOSPITAL_UNIT = "D", "D Transfer from one unit to another in the same hospital"
+    AMBULATORY_SURGERY = "E", "E Transfer from an ambulatory surgery center"
+    HOSPICE = "F", "F Transfer from hospice"
+
+
 class CodingCase(LegalRecordModel):
     encounter = models.OneToOneField(Encounter, on_delete=models.PROTECT, related_name="coding_case")
     status = models.CharField(max_length=12, choices=CaseStatus.choices, default=CaseStatus.READY)
@@ -52,6 +78,15 @@ class CodingCase(LegalRecordModel):
     revised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     revised_at = models.DateTimeField(null=True, blank=True)
+    # The inpatient abstract beyond the codes (UB-04 fields the grouper and the claim read). The
+    # discharge status starts as the encounter's disposition; the coder corrects it here if needed.
+    admission_type = models.CharField(max_length=1, choices=AdmissionType.choices, blank=True)
+    admission_source = models.CharField(max_length=1, choices=AdmissionSource.choices, blank=True)
+    discharge_status = models.CharField(max_length=2, blank=True, help_text="UB-04 patient discharge status")
+    birth_weight_grams = models.PositiveIntegerField(null=True, blank=True, help_text="newborn admissions")
+    # Set by the coder when no loaded release covers the date of service: codes are then checked
+    # against the nearest loaded release, and the screen marks them so.
+    use_nearest_release = models.BooleanField(default=False)
 
     class Meta:
         permissions = [
@@ -205,3 +240,42 @@ class SuggestionDecision(LegalRecordModel):
 
     def __str__(self) -> str:
         return f"{self.decision} {self.suggested_code}"
+
+
+class DrgGrouping(LegalRecordModel):
+    """The MS-DRG of an inpatient case each time its grouping changed: the working DRG's history.
+
+    Written in the transaction of the change that moved it (a code added, removed, resequenced, a POA
+    or discharge status changed) and at completion and review, so "how the DRG moved" and the DRG a
+    coder completed with stay answerable after the codes change again. Never rewritten.
+    """
+
+    class Stage(models.TextChoices):
+        WORKING = "working", "Working (coding in progress)"
+        CODED = "coded", "Completed by the coder"
+        REVIEW = "review", "In second-level review"
+        FINAL = "final", "Final after review"
+
+    case = models.ForeignKey(CodingCase, on_delete=models.PROTECT, related_name="drg_groupings")
+    revision = models.PositiveIntegerField()
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    grouped_at = models.DateTimeField(default=timezone.now)
+    grouped_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    change = models.CharField(max_length=300, blank=True, help_text="what changed since the previous grouping")
+    inputs = models.JSONField(default=dict, help_text="what was grouped: diagnoses with POA, procedures, status")
+    version = models.CharField(max_length=8)
+    drg = models.CharField(max_length=3)
+    title = models.CharField(max_length=200)
+    mdc = models.CharField(max_length=3)
+    return_code = models.CharField(max_length=40)
+    cc_mcc = models.CharField(max_length=3, blank=True)
+    cc_mcc_code = models.CharField(max_length=8, blank=True)
+    weight = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    gmlos = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    weight_table = models.CharField(max_length=24, blank=True, help_text="Table 5 fiscal year the weight is from")
+
+    class Meta:
+        ordering = ["case", "pk"]
+
+    def __str__(self) -> str:
+        return f"MS-DRG {self.drg} ({self.stage}) for case {self.case_id}"

@@ -4,18 +4,24 @@ An encounter is in the queue from the moment it is finished until its case is co
 be written when it finishes, so the charts app knows nothing of coding. Restricted charts appear
 without the patient's name (opening one goes through break-the-glass as everywhere else).
 
-Payer: Chartdesk has no coverage records yet, so the payer shown is the issuer of the patient's
-active plan identifier (member ID, Medicare MBI or Medicaid number), in that order of preference.
-DNFB dollars need charges, which billing has not recorded yet: the queue counts days only.
+Payer and DNFB dollars come from billing, which registers a `BillingSource` from its AppConfig
+(coding never imports billing: billing depends on coding, not the reverse). The payer is the
+payer of the patient's primary active coverage; a patient without coverage records shows the
+issuer of their plan identifier (member ID, Medicare MBI or Medicaid number, in that order), as
+before coverage existed. DNFB dollars are the active charges billing recorded on the waiting
+encounters (inpatient stays are usually charged after coding, so theirs are often zero).
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chartdesk.charts.models import Encounter, EncounterStatus
@@ -34,6 +40,23 @@ class QueueFilters:
     min_days: int | None = None
     coder: str = ""  # a user id, "unassigned", or "" for anyone
     status: str = ""  # a CaseStatus waiting value, or "" for every waiting encounter
+
+
+@dataclass(frozen=True)
+class BillingSource:
+    """What billing tells the coding queue, as query expressions over an Encounter queryset."""
+
+    payer: Callable[[], Any]  # name of the payer of the patient's primary active coverage (or NULL)
+    charges: Callable[[], Any]  # sum of the encounter's active charges (or NULL)
+    payers: Callable[[], list[str]]  # every payer billing knows, by name
+
+
+_billing: list[BillingSource] = []
+
+
+def register_billing_source(source: BillingSource) -> None:
+    """Called by the billing app when it is ready; the last registration wins."""
+    _billing[:] = [source]
 
 
 def payer_of_patient() -> Subquery:
@@ -55,8 +78,21 @@ def waiting_encounters() -> QuerySet[Encounter]:
         Encounter.objects.filter(status=EncounterStatus.FINISHED)
         .filter(Q(coding_case__isnull=True) | Q(coding_case__status__in=WAITING_STATUSES))
         .select_related("patient", "coding_case", "coding_case__assigned_to")
-        .annotate(payer=payer_of_patient())
+        .annotate(payer=_payer(), dnfb_charges=_charges())
     )
+
+
+def _payer() -> Any:
+    if not _billing:
+        return payer_of_patient()
+    return Coalesce(_billing[0].payer(), payer_of_patient())
+
+
+def _charges() -> Any:
+    zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
+    if not _billing:
+        return zero
+    return Coalesce(_billing[0].charges(), zero)
 
 
 def coding_queue(filters: QueueFilters, *, today: datetime.date | None = None) -> list[Encounter]:
@@ -92,25 +128,31 @@ class DnfbLine:
     encounters: int
     days: int
     oldest_days: int
+    charges: Decimal = Decimal("0.00")
 
 
 def dnfb_summary(*, today: datetime.date | None = None) -> list[DnfbLine]:
     """Discharged-not-final-billed by encounter class: how many, their days added up, the oldest."""
     today = today or timezone.localdate()
     by_class: dict[str, list[int]] = {}
+    dollars: dict[str, Decimal] = {}
     labels: dict[str, str] = {}
     for encounter in waiting_encounters():
         discharged = timezone.localtime(encounter.discharge_at).date() if encounter.discharge_at else today
         by_class.setdefault(encounter.encounter_class, []).append((today - discharged).days)
+        dollars[encounter.encounter_class] = dollars.get(encounter.encounter_class, Decimal("0.00")) + \
+            encounter.dnfb_charges  # type: ignore[attr-defined]
         labels[encounter.encounter_class] = encounter.get_encounter_class_display()
     return [
-        DnfbLine(kind, labels[kind], len(days), sum(days), max(days))
+        DnfbLine(kind, labels[kind], len(days), sum(days), max(days), dollars[kind])
         for kind, days in sorted(by_class.items())
     ]
 
 
 def payers_in_queue() -> list[str]:
-    return sorted({payer for payer in waiting_encounters().values_list("payer", flat=True) if payer})  # type: ignore[misc]
+    """The payer filter's choices: every payer billing knows, and any plan issuer in the queue."""
+    known = set(_billing[0].payers()) if _billing else set()
+    return sorted(known | {payer for payer in waiting_encounters().values_list("payer", flat=True) if payer})  # type: ignore[misc]
 
 
 def case_of(encounter: Encounter) -> Any:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.access import documents_in_chart
-from chartdesk.charts.models import EncounterClass, Provider
+from chartdesk.charts.models import DischargeDisposition, EncounterClass, Provider
 from chartdesk.charts.views import opens_records
 from chartdesk.coding.encoder.search import search
 from chartdesk.coding.models import CodeSystem
@@ -34,7 +34,12 @@ from chartdesk.coding.workflow.access import (
     may_answer,
     open_queries_for,
 )
+from chartdesk.coding.workflow.casemix import case_mix
+from chartdesk.coding.workflow.defaults import default_procedure_day, default_provider
+from chartdesk.coding.workflow.drg import discharge_status_of, working_drg
 from chartdesk.coding.workflow.models import (
+    AdmissionSource,
+    AdmissionType,
     CaseStatus,
     CodingCase,
     PresentOnAdmission,
@@ -105,6 +110,8 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "payers": payers_in_queue(),
         "coders": _coders(),
         "dnfb": dnfb_summary(),
+        # Said once, here, rather than on every coding screen.
+        "cpt_loaded": codes.CodeSetRelease.objects.in_effect(CodeSystem.CPT, timezone.localdate()) is not None,
     })
 
 
@@ -112,11 +119,12 @@ def _screen_url(encounter_id: int) -> str:
     return reverse("coding-work-encounter", kwargs={"encounter_id": encounter_id})
 
 
-def _case_rows(case: CodingCase | None, day: datetime.date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _case_rows(case: CodingCase | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     if case is None:
         return [], []
     diagnoses = list(case.diagnoses.order_by("position"))
-    titles = codes.titles_for(CodeSystem.ICD10CM, [row.code for row in diagnoses], day)
+    titles = codes.titles_for(CodeSystem.ICD10CM, [row.code for row in diagnoses],
+                              actions.code_day(case, CodeSystem.ICD10CM))
     diagnosis_rows = [
         {"row": row, "display": titles.get(row.code, (codes.dotted(CodeSystem.ICD10CM, row.code), ""))[0],
          "title": titles.get(row.code, ("", ""))[1]}
@@ -124,7 +132,8 @@ def _case_rows(case: CodingCase | None, day: datetime.date) -> tuple[list[dict[s
     ]
     procedure_rows = []
     for row in case.procedures.select_related("provider").order_by("position"):
-        found = codes.titles_for(row.system, [row.code], row.performed_on)
+        found = codes.titles_for(row.system, [row.code], codes.lookup_day(row.system, row.performed_on,
+                                                                           nearest=case.use_nearest_release))
         procedure_rows.append({"row": row, "title": found.get(row.code, ("", ""))[1]})
     return diagnosis_rows, procedure_rows
 
@@ -136,7 +145,7 @@ def encounter_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     case = case_of(encounter)
     day = actions.service_day(encounter)
     documents = list(documents_in_chart(request.user, encounter.patient, encounter=encounter))
-    diagnosis_rows, procedure_rows = _case_rows(case, day)
+    diagnosis_rows, procedure_rows = _case_rows(case)
     user = request.user
     mode = ""
     if case is not None:
@@ -172,8 +181,26 @@ def encounter_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
         "can_start": user.has_perm(CODE) and (case is None or case.status == CaseStatus.READY)
         and (case is None or case.assigned_to_id in (None, user.pk)),
         "service_day": day,
-        "cpt_loaded": codes.CodeSetRelease.objects.in_effect(CodeSystem.CPT, day) is not None,
+        "release_notice": _release_notice(case, day),
+        "code_day": actions.code_day(case, CodeSystem.ICD10CM) if case is not None else day,
+        "procedure_day": default_procedure_day(encounter),
+        "default_provider": default_provider(encounter),
+        "drg": working_drg(case) if case is not None else None,
+        "admission_types": AdmissionType.choices,
+        "admission_sources": AdmissionSource.choices,
+        "discharge_statuses": DischargeDisposition.choices,
+        "discharge_status": discharge_status_of(case) if case is not None else "",
     })
+
+
+def _release_notice(case: CodingCase | None, day: datetime.date) -> dict[str, Any] | None:
+    """When no ICD-10-CM release covers the date of service: the nearest loaded one, and whether the
+    case codes against it."""
+    if codes.CodeSetRelease.objects.in_effect(CodeSystem.ICD10CM, day) is not None:
+        return None
+    nearest = codes.nearest_release(CodeSystem.ICD10CM, day)
+    return {"day": day, "nearest": nearest, "span": codes.span_of(nearest) if nearest else "",
+            "in_use": bool(case is not None and case.use_nearest_release and nearest is not None)}
 
 
 def _refused(request: HttpRequest, refusal: ChartdeskError) -> None:
@@ -302,6 +329,44 @@ def codes_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
     encounter, case = _open_case(request, encounter_id)
     try:
         messages.success(request, _code_operation(request, case))
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+@requires(QUEUE)
+@require_POST
+@opens_records
+def abstract_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    """The inpatient abstract's UB-04 fields; the action decides whether this user may change them."""
+    encounter, case = _open_case(request, encounter_id)
+    try:
+        actions.do_set_inpatient_abstract(
+            case, admission_type=request.POST.get("admission_type", ""),
+            admission_source=request.POST.get("admission_source", ""),
+            discharge_status=request.POST.get("discharge_status", ""),
+            birth_weight_grams=request.POST.get("birth_weight_grams", ""), acting_user=request.user,
+            expected_revision=_posted_revision(request),
+        )
+        messages.success(request, "Abstract saved.")
+    except ConcurrentChange as stale:
+        return _stale(request, encounter, stale)
+    except ChartdeskError as refusal:
+        _refused(request, refusal)
+    return redirect(_screen_url(encounter.pk))
+
+
+@requires(QUEUE)
+@require_POST
+@opens_records
+def nearest_release_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    """Code against the nearest loaded release; the action decides whether this user may."""
+    encounter, case = _open_case(request, encounter_id)
+    try:
+        actions.do_use_nearest_release(case, acting_user=request.user, expected_revision=_posted_revision(request))
+        messages.success(request, "Codes on this encounter are now checked against the nearest loaded release.")
     except ConcurrentChange as stale:
         return _stale(request, encounter, stale)
     except ChartdeskError as refusal:
@@ -458,4 +523,32 @@ def report_view(request: HttpRequest) -> HttpResponse:
         "suggestions": suggestion_precision(since, until),
         "since": since_day,
         "until": until_day,
+    })
+
+
+@requires("coding_workflow.view_coding_reports")
+def case_mix_view(request: HttpRequest) -> HttpResponse:
+    """CMI by discharge month, service and attending; DRG shifts from working to final."""
+    today = timezone.localdate()
+    problems = []
+    since_day = _parse_date(request.GET.get("since", "")) if request.GET.get("since") else None
+    until_day = _parse_date(request.GET.get("until", "")) if request.GET.get("until") else None
+    if request.GET.get("since") and since_day is None:
+        problems.append("From: give the date as YYYY-MM-DD.")
+    if request.GET.get("until") and until_day is None:
+        problems.append("To: give the date as YYYY-MM-DD.")
+    since_day = since_day or today.replace(day=1) - datetime.timedelta(days=365)
+    until_day = until_day or today
+    if since_day > until_day:
+        problems.append("From must not be after To.")
+        since_day = until_day
+    zone = timezone.get_current_timezone()
+    report = case_mix(datetime.datetime.combine(since_day, datetime.time.min, tzinfo=zone),
+                      datetime.datetime.combine(until_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone))
+    # The shifts name encounters: a list of patients' stays, audited like the work lists.
+    _audit_work_list(request.user, "drg-shifts", [shift.encounter for shift in report.shifts])
+    return render(request, "coding_workflow/case_mix.html", {
+        "report": report, "since": since_day, "until": until_day, "problems": problems,
+        "sections": [("discharge month", "month", report.by_month), ("service", "service", report.by_service),
+                     ("attending", "attending", report.by_attending)],
     })

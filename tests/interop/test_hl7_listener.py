@@ -69,9 +69,9 @@ class Connection:
         await self.writer.drain()
 
 
-def with_listener(scenario):
+def with_listener(scenario, **limits):
     database = CallerThreadExecutor()
-    server = MllpServer(interface_user(), port=0, database=database)
+    server = MllpServer(interface_user(), port=0, database=database, **limits)
     done = threading.Event()
     outcome: dict = {}
 

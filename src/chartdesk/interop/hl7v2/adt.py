@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+
 from chartdesk.charts.actions import (
     ACCOUNT_NUMBER_PATTERN,
     do_discharge_encounter,
@@ -16,9 +18,9 @@ from chartdesk.charts.actions import (
 from chartdesk.charts.models import DischargeDisposition, Encounter, EncounterClass, EncounterStatus, Provider
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.interop.hl7v2.ack import RECEIVING_APPLICATION
-from chartdesk.interop.hl7v2.parser import Hl7Error, Message, Segment, parse_date, parse_timestamp
+from chartdesk.interop.hl7v2.parser import Hl7Error, Message, Segment, check_content, parse_date, parse_timestamp
 from chartdesk.interop.matching import AUTO_LINK_SCORE, conflicting_identifier
-from chartdesk.patients.models import IdentifierType, Patient, PatientIdentifier
+from chartdesk.patients.models import IdentifierType, MergeMove, Patient, PatientIdentifier
 from chartdesk.patients.schemas import AddressInput, IdentifierInput, PatientRegistration
 from chartdesk.patients.validation import InvalidField, InvalidPatientData, identifier_value_key
 
@@ -61,17 +63,23 @@ def _identifiers(message: Message, pid: Segment) -> list[tuple[str, str, str]]:
 
 
 def _known_patient(identifiers: list[tuple[str, str, str]]) -> Patient | None:
+    return _find_by_identifier(identifiers)[0]
+
+
+def _find_by_identifier(identifiers: list[tuple[str, str, str]]) -> tuple[Patient | None, PatientIdentifier | None]:
+    """The patient the first known identifier names, and the identifier row that named it (None for
+    our own MRN)."""
     for value, issuer, _ in identifiers:
         if issuer.upper() == RECEIVING_APPLICATION:
             patient = Patient.objects.filter(mrn=value).first()
             if patient is None:
                 raise Hl7Error(f"no patient has the Chartdesk MRN {value}", segment="PID", field_number=3)
-            return patient
+            return patient, None
         row = (PatientIdentifier.objects.filter(value_key=identifier_value_key(value), issuer__iexact=issuer,
                                                 active=True).select_related("patient").first())
         if row is not None:
-            return row.patient
-    return None
+            return row.patient, row
+    return None, None
 
 
 def _phone(pid: Segment) -> list[tuple[str, str]]:
@@ -113,7 +121,7 @@ def registration_from_pid(message: Message) -> PatientRegistration:
     if sex_code not in SEX_CODES:
         raise Hl7Error(f"PID-8 (sex) {sex_code!r} is not one of {', '.join(SEX_CODES)}", segment="PID",
                        field_number=8, code="102")
-    died = parse_timestamp(pid.component(29, 1), segment="PID", field_number=29)
+    died = parse_timestamp(pid.component(29, 1), segment="PID", field_number=29, zone=message.zone)
     return PatientRegistration(
         given_name=name[1], middle_name=name[2], family_name=family, suffix=name[3][:20], prefix=name[4][:20],
         birth_date=born, sex=SEX_CODES[sex_code], ssn=pid.component(19, 1), deceased_at=died,
@@ -202,11 +210,14 @@ def merge(message: Message, acting_user: Any) -> Applied:
     if survivor is None:
         raise Hl7Error("PID-3 names no patient known here: the surviving record must exist", segment="PID",
                        field_number=3, code="204")
-    retired = _known_patient(_merge_identifiers(message, mrg))
+    retired, row = _find_by_identifier(_merge_identifiers(message, mrg))
     if retired is None:
         raise Hl7Error("MRG-1 names no patient known here", segment="MRG", field_number=1, code="204")
-    if retired.pk == survivor.pk or retired.merged_into_id == survivor.pk:
-        return Applied(survivor, [f"MRN {retired.mrn} is already merged into MRN {survivor.mrn}"])
+    if retired.merged_into_id == survivor.pk or (retired.pk == survivor.pk and _moved_by_merge(row, survivor)):
+        return Applied(survivor, [f"MRG-1 is already merged into MRN {survivor.mrn}"])
+    if retired.pk == survivor.pk:
+        raise Hl7Error("MRG-1 names the same patient as PID-3: a record cannot be merged into itself",
+                       segment="MRG", field_number=1, code="207")
     try:
         do_merge_patients(survivor, retired, reason=f"HL7 A40 from {message.msh.component(4, 1) or 'the feed'}, "
                                                      f"message {message.control_id}", acting_user=acting_user)
@@ -215,6 +226,15 @@ def merge(message: Message, acting_user: Any) -> Applied:
     except ChartdeskError as refusal:
         raise _refused(refusal, "MRG", 1) from None
     return Applied(survivor, [f"MRN {retired.mrn} merged into MRN {survivor.mrn}"])
+
+
+def _moved_by_merge(row: PatientIdentifier | None, survivor: Patient) -> bool:
+    """Whether this identifier reached the survivor through a merge still in force: then an A40 naming
+    it is a repeat of that merge, not a request to merge a record into itself."""
+    if row is None:
+        return False
+    return MergeMove.objects.filter(model_label=PatientIdentifier._meta.label, object_pk=str(row.pk),
+                                    merge__survivor=survivor, merge__unmerged_at__isnull=True).exists()
 
 
 def _merge_identifiers(message: Message, mrg: Segment) -> list[tuple[str, str, str]]:
@@ -237,11 +257,11 @@ def _merge_identifiers(message: Message, mrg: Segment) -> list[tuple[str, str, s
 
 def _moment(message: Message, pv1: Segment, number: int) -> datetime:
     """PV1-44/45, else the event time (EVN-2), else the message time (MSH-7)."""
-    found = parse_timestamp(pv1.component(number, 1), segment="PV1", field_number=number)
+    found = parse_timestamp(pv1.component(number, 1), segment="PV1", field_number=number, zone=message.zone)
     if found is None:
         evn = message.segment("EVN", required=False)
         if evn is not None:
-            found = parse_timestamp(evn.component(2, 1), segment="EVN", field_number=2)
+            found = parse_timestamp(evn.component(2, 1), segment="EVN", field_number=2, zone=message.zone)
     if found is None:
         found = parse_timestamp(message.msh.component(7, 1), segment="MSH", field_number=7)
     if found is None:
@@ -324,6 +344,7 @@ def apply_adt(message: Message, acting_user: Any) -> Applied:
     if event not in SUPPORTED_EVENTS:
         raise Hl7Error(f"event {event or '(none)'} is not accepted ({', '.join(SUPPORTED_EVENTS)})",
                        segment="MSH", field_number=9, reject=True, code="201")
+    check_content(message, max_repetitions=settings.HL7_MAX_REPETITIONS)
     try:
         if event == "A40":
             return merge(message, acting_user)

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from chartdesk.interop.hl7v2.ack import build_ack
 from chartdesk.interop.hl7v2.mllp import FramingError, MllpFramer, frame
-from chartdesk.interop.hl7v2.parser import Hl7Error
+from chartdesk.interop.hl7v2.parser import Hl7Error, Message, parse_message
 
 logger = logging.getLogger("chartdesk.interop.hl7")
 
@@ -48,10 +49,28 @@ def _framing_ack(error: FramingError) -> bytes:
     return frame(build_ack("AR", message=None, text=refused.message, error=refused))
 
 
+def _system_trouble_ack(payload: bytes) -> str:
+    """AR for a failure of ours (database down, a bug): the message itself may be fine, so the sender
+    is asked to resend it. Content that can never succeed is answered AE by the intake, not here."""
+    from chartdesk.interop.hl7v2.intake import decode
+
+    try:
+        message: Message | None = parse_message(decode(payload))
+    except Hl7Error:
+        message = None
+    trouble = Hl7Error("system error at the receiver: the message was not applied; resend it later", code="207")
+    return build_ack("AR", message=message, text=trouble.message, error=trouble)
+
+
 class MllpServer:
     def __init__(self, acting_user: Any, *, host: str = "127.0.0.1", port: int = 2575,
-                 database: Executor | None = None) -> None:
+                 database: Executor | None = None, idle_timeout: float | None = None,
+                 max_connections: int | None = None, max_frame: int | None = None) -> None:
         self.acting_user = acting_user
+        self.idle_timeout = idle_timeout or settings.HL7_IDLE_TIMEOUT_S
+        self.max_connections = max_connections or settings.HL7_MAX_CONNECTIONS
+        self.max_frame = max_frame or settings.HL7_MAX_FRAME_BYTES
+        self.refused_connections = 0
         self.host = host
         self.port = port
         # The thread that talks to the database; tests pass one that runs on their own thread, inside
@@ -74,11 +93,18 @@ class MllpServer:
             logger.exception("HL7 message could not be processed")
             if self.owns_database:
                 connections[DEFAULT_DB_ALIAS].close()  # whatever broke, the next message starts afresh
-            refused = Hl7Error("internal error: the message was not applied; resend it later", code="207")
-            return frame(build_ack("AE", message=None, text=refused.message, error=refused))
+            return frame(_system_trouble_ack(payload))
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        framer = MllpFramer()
+        if len(self.connections) >= self.max_connections:
+            # Refused before reading anything: a sender past the limit sees the connection close and
+            # retries later, and the senders already connected keep their share of the listener.
+            self.refused_connections += 1
+            logger.warning("HL7 connection from %s refused: %d connections already open (limit %d)",
+                           writer.get_extra_info("peername"), len(self.connections), self.max_connections)
+            writer.close()
+            return
+        framer = MllpFramer(self.max_frame)
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         if task is not None:
@@ -86,7 +112,12 @@ class MllpServer:
             task.add_done_callback(self.connections.discard)
         try:
             while True:
-                data = await reader.read(65536)
+                try:
+                    data = await asyncio.wait_for(reader.read(65536), self.idle_timeout)
+                except TimeoutError:
+                    logger.info("HL7 connection from %s closed after %s s without a byte",
+                                writer.get_extra_info("peername"), self.idle_timeout)
+                    break
                 if not data:
                     break
                 for item in framer.feed(data):

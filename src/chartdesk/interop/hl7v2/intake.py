@@ -39,8 +39,9 @@ class Outcome:
 def decode(raw: bytes) -> str:
     # HL7 v2's default character set is ASCII; senders often send 8859-1. UTF-8 first, then Latin-1
     # (which decodes any byte), so that every message is stored as received rather than refused.
+    # A byte-order mark some Windows senders put first is not part of the message.
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
 
@@ -122,7 +123,7 @@ def _apply(message: Message, text: str, digest: str, acting_user: Any) -> Outcom
         code = "AR" if refused.reject else "AE"
         stored = _store(message, text, digest, Hl7Status.REJECTED if refused.reject else Hl7Status.ERROR, code,
                         refused.message)
-        if message.trigger_event == "A40":
+        if message.trigger_event in ("A34", "A40"):
             _alert("merge-refused", f"A40 {message.control_id}: {refused.message}", stored, acting_user)
         return Outcome(build_ack(code, message=message, text=refused.message, error=refused), stored.status, code)
     except ChartdeskError as refusal:
@@ -130,5 +131,7 @@ def _apply(message: Message, text: str, digest: str, acting_user: Any) -> Outcom
         error = Hl7Error(refusal.message, segment="PID", code="207")
         return Outcome(build_ack("AE", message=message, text=refusal.message, error=error), stored.status, "AE")
     note = "; ".join(applied.notes) or "applied"
-    _store(message, text, digest, Hl7Status.ACCEPTED, "AA", note, applied.patient)
+    stored = _store(message, text, digest, Hl7Status.ACCEPTED, "AA", note, applied.patient)
+    for kind, alert_text in applied.alerts:
+        _alert(kind, f"{message.trigger_event} {message.control_id}: {alert_text}", stored, acting_user)
     return Outcome(build_ack("AA", message=message, text=note), Hl7Status.ACCEPTED, "AA")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{2}$")
-SUPPORTED_VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1")
+SUPPORTED_VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2")
 MAX_MESSAGE_CHARS = 1_000_000
 
 
@@ -67,10 +67,10 @@ class Segment:
         if repetition >= len(repeats):
             return ""
         parts = repeats[repetition].split(self.encoding.component)
-        return unescape(parts[component - 1], self.encoding) if component <= len(parts) else ""
+        return _value(parts[component - 1], self.encoding) if component <= len(parts) else ""
 
     def components(self, value: str) -> list[str]:
-        return [unescape(part, self.encoding) for part in value.split(self.encoding.component)]
+        return [_value(part, self.encoding) for part in value.split(self.encoding.component)]
 
 
 @dataclass
@@ -121,6 +121,12 @@ class Message:
         return parse_zone(own, segment="MSH", field_number=7) if own else None
 
 
+def _value(raw: str, encoding: Encoding) -> str:
+    # "" is HL7's explicit null (the sender has no value and wants ours cleared): read as empty, so
+    # that it is never stored as two quote marks or looked up as a code.
+    return "" if raw == '""' else unescape(raw, encoding)
+
+
 def unescape(value: str, encoding: Encoding) -> str:
     """HL7 escape sequences for the delimiters (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\); others are kept as written."""
     if encoding.escape not in value:
@@ -139,7 +145,7 @@ def _encoding(header: str) -> Encoding:
     characters = header[4:8]
     delimiters = separator + characters
     if separator.isalnum() or len(set(delimiters)) != 5 or any(ch.isalnum() or ch.isspace() for ch in delimiters):
-        raise Hl7Error("MSH-1 and MSH-2 must be five distinct delimiter characters (usually |^~\\&)",
+        raise Hl7Error("MSH-1 and MSH-2 must be five distinct delimiter characters, none a letter, digit or space",
                        segment="MSH", field_number=2, reject=True, code="102")
     if len(header) > 8 and header[8] != separator:
         raise Hl7Error("MSH-2 has more than four encoding characters", segment="MSH", field_number=2, reject=True,
@@ -157,10 +163,11 @@ def parse_message(text: str) -> Message:
     encoding = _encoding(lines[0])
     segments = []
     counts: dict[str, int] = {}
-    for line in lines:
+    for position, line in enumerate(lines, start=1):
         name = line[:3]
         if not SEGMENT_ID.match(name) or (len(line) > 3 and line[3] != encoding.field):
-            raise Hl7Error(f"{line[:12]!r} does not start with a segment id and a field separator",
+            raise Hl7Error(f"segment {position} ({line[:12]!r}) does not start with a segment id and a field "
+                           "separator",
                            segment=name if SEGMENT_ID.match(name) else "", reject=True, code="100")
         counts[name] = counts.get(name, 0) + 1
         if name == "MSH":

@@ -1,4 +1,5 @@
-"""A small, strict HL7 v2 parser for the ADT messages Chartdesk accepts.
+"""A small, strict HL7 v2 parser for the ADT messages Chartdesk accepts (why not python-hl7 or hl7apy:
+docs/interop.md, "Parser and framer").
 
 Strict on what it needs (an MSH with its encoding characters, a message type, a control id, a
 version; segment ids of three upper-case letters or digits), lenient on what it does not (unknown

@@ -11,6 +11,7 @@ from django.db import OperationalError
 
 from chartdesk.interop.hl7v2 import intake
 from chartdesk.interop.hl7v2.client import ack_code
+from chartdesk.interop.hl7v2.listener import MllpServer
 from chartdesk.interop.hl7v2.mllp import END, START, frame
 from chartdesk.patients.models import Patient
 from tests.interop.hl7_messages import adt
@@ -87,3 +88,56 @@ def test_trouble_of_the_receiver_is_ar_asking_for_a_resend_with_the_control_id(m
     answer = with_listener(scenario)
     assert "MSA|AR|D1|system error at the receiver" in answer
     assert "resend it later" in answer
+
+
+class GroupRecordingServer(MllpServer):
+    groups: list[int] = []
+
+    def _receive_group(self, payloads):
+        self.groups.append(len(payloads))
+        return super()._receive_group(payloads)
+
+
+def test_messages_from_concurrent_senders_share_a_commit_and_each_is_answered_after_it(monkeypatch):
+    GroupRecordingServer.groups = []
+    monkeypatch.setattr("tests.interop.test_hl7_listener.MllpServer", GroupRecordingServer)
+
+    async def sender(port, number):
+        connection = await connect(port)
+        codes = []
+        for step, event in enumerate(("A04", "A08", "A03")):
+            await connection.send(frame(adt(event, f"G{number}-{step}", mrn=f"EXT{number:04d}", visit=f"VG{number}",
+                                            family="Tanaka" + "abcdefgh"[number], given="Ken",
+                                            born=f"19{60 + number}0101", discharge="20250602100000")))
+            codes.append(ack_code(await connection.ack()))
+        return codes
+
+    async def scenario(port):
+        return await asyncio.gather(*(sender(port, number) for number in range(8)))
+
+    assert with_listener(scenario) == [["AA", "AA", "AA"]] * 8
+    assert sum(GroupRecordingServer.groups) == 24
+    assert max(GroupRecordingServer.groups) > 1  # some commits carried several senders' messages
+    assert Patient.objects.count() == 8
+
+
+def test_a_message_that_fails_in_a_group_leaves_the_others_applied(monkeypatch):
+    real = intake.receive_message
+
+    def failing_for_one(raw, *, acting_user):
+        if b"|BROKEN|" in raw:
+            raise RuntimeError("a bug met by this message only")
+        return real(raw, acting_user=acting_user)
+
+    monkeypatch.setattr(intake, "receive_message", failing_for_one)
+
+    async def scenario(port):
+        first, second = await connect(port), await connect(port)
+        await first.send(frame(adt("A04", "BROKEN")))
+        await second.send(frame(adt("A04", "FINE", mrn="EXT2002", family="Okafor", given="Chidi", visit="V6002")))
+        return await first.ack(), await second.ack()
+
+    broken, fine = with_listener(scenario)
+    assert "MSA|AR|BROKEN|system error at the receiver" in broken
+    assert "MSA|AA|FINE|" in fine
+    assert list(Patient.objects.values_list("family_name", flat=True)) == ["Okafor"]

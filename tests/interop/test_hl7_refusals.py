@@ -130,3 +130,13 @@ def test_an_a40_naming_our_own_mrn_for_both_records_is_refused(feed):
                        extra=f"MRG|{mrn}^^^CHARTDESK^MR"))
     assert outcome.code == "AE"
     assert "merged into itself" in outcome.ack
+
+
+def test_a_nul_in_the_control_id_is_refused_before_any_query_and_stored_readably(feed):
+    outcome = feed(adt("A04", "M\x001"))
+    assert outcome.code == "AE"
+    assert err(outcome).startswith("ERR||MSH^1^10|102^")
+    stored = Hl7Message.objects.get()
+    assert stored.control_id == "M\\X00\\1"
+    assert "\x00" not in stored.raw and "M\\X00\\1" in stored.raw
+    assert "\x00" not in outcome.ack

@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-
 from chartdesk.charts.actions import (
     ACCOUNT_NUMBER_PATTERN,
     do_add_care_team_member,
@@ -30,7 +28,7 @@ from chartdesk.charts.movement_actions import (
     do_transfer_encounter,
 )
 from chartdesk.core.errors import ChartdeskError, NotFound
-from chartdesk.interop.hl7v2.parser import Hl7Error, Message, Segment, check_content, parse_timestamp
+from chartdesk.interop.hl7v2.parser import Hl7Error, Message, Segment, parse_timestamp
 from chartdesk.interop.hl7v2.pid import (
     ACCOUNT_TYPES,
     Applied,
@@ -342,7 +340,6 @@ def apply_adt(message: Message, acting_user: Any) -> Applied:
     if event not in SUPPORTED_EVENTS:
         raise Hl7Error(f"event {event or '(none)'} is not accepted ({', '.join(SUPPORTED_EVENTS)})",
                        segment="MSH", field_number=9, reject=True, code="201")
-    check_content(message, max_repetitions=settings.HL7_MAX_REPETITIONS)
     try:
         if event in MERGE_EVENTS:
             return merge(message, acting_user)

@@ -10,10 +10,13 @@
 - fhir_read_p95_ms_100k / fhir_search_p95_ms_100k: GET /fhir/Patient/<id> and
   GET /fhir/Patient?family=..&given=.. through the whole Django stack with a bearer token, on an
   index of 100,000 patients built as bench/patients.py builds it (each request audited).
-- hl7_messages_per_s: ADT A04 then A03 per patient over one MLLP connection to the real listener,
-  counted when acknowledged (AA).
+- hl7_messages_per_s_1_sender / hl7_messages_per_s_8_senders: ADT A04 then A03 per patient to the
+  real listener over real sockets, counted when acknowledged (AA, sent after the durable commit): one
+  connection, then 8 connections at once (200 patients in all each time); the listener commits the
+  messages that arrive together as one group.
 
-`python -m bench.interop` runs it alone; CHARTDESK_BENCH_PATIENTS changes the index size.
+`python -m bench.interop` runs it alone; CHARTDESK_BENCH_PATIENTS changes the index size;
+`python -m bench.interop --hl7` runs the HL7 part alone (in a fresh database) and prints its figures.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 INDEX_PATIENTS = int(os.environ.get("CHARTDESK_BENCH_PATIENTS", "100000"))
 IMPORT_PATIENTS = 150
 HL7_PATIENTS = 200
+HL7_SENDERS = 8
 QUERIES = 300
 SEED = 20261127
 NPIS = ("1234567893", "1245319599", "1003000126", "1679576722")
@@ -200,25 +204,40 @@ def measure_api(count: int) -> dict[str, Any]:
             f"fhir_search_p50_ms_{suffix}": search_p50, f"fhir_search_p95_ms_{suffix}": search_p95}
 
 
-def measure_hl7() -> dict[str, Any]:
-    import asyncio
-    import threading
+def _hl7_feed(prefix: str, people: int, seed: int) -> list[str]:
+    """ADT A04 then A03 for each of `people` synthetic patients (control ids and numbers start with `prefix`)."""
+    from datetime import datetime, timedelta
 
     from bench.patients import People
+
+    # Times relative to now: the synthetic people include babies born this year, and an admission may
+    # be neither before the birth nor in the future.
+    now = datetime.now()
+    admitted, discharged = (f"{now - timedelta(hours=hours):%Y%m%d%H%M%S}" for hours in (2, 1))
+    messages = []
+    for index, registration in enumerate(People(seed).registrations(people)):
+        header = "MSH|^~\\&|BENCH|MERCY|CHARTDESK|HIM|20250601083500||ADT^{event}^ADT_{event}|{control}|P|2.5.1"
+        pid = (f"PID|1||{prefix}{index:06d}^^^MERCY^MR||{registration.family_name}^{registration.given_name}||"
+               f"{registration.birth_date:%Y%m%d}|{registration.sex}")
+        pv1 = ["PV1", "1", "I"] + [""] * 43
+        pv1[19], pv1[44], pv1[45] = f"{prefix}{index:06d}", admitted, discharged
+        for event in ("A04", "A03"):
+            messages.append("\r".join([header.format(event=event, control=f"{prefix}{event}-{index}"), pid,
+                                       "|".join(pv1)]) + "\r")
+    return messages
+
+
+def measure_hl7() -> dict[str, Any]:
+    """Messages per second acknowledged AA by the real listener over real sockets: one sender, then
+    HL7_SENDERS senders at once (each its own connection and patients, as separate interfaces are)."""
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
     from chartdesk.interop.hl7v2.client import ack_code, send_messages
     from chartdesk.interop.hl7v2.listener import MllpServer
     from chartdesk.interop.system_user import interface_user
 
-    messages = []
-    for index, registration in enumerate(People(SEED + 9).registrations(HL7_PATIENTS)):
-        header = "MSH|^~\\&|BENCH|MERCY|CHARTDESK|HIM|20250601083500||ADT^{event}^ADT_{event}|{control}|P|2.5.1"
-        pid = (f"PID|1||B{index:06d}^^^MERCY^MR||{registration.family_name}^{registration.given_name}||"
-               f"{registration.birth_date:%Y%m%d}|{registration.sex}")
-        pv1 = ["PV1", "1", "I"] + [""] * 43
-        pv1[19], pv1[44], pv1[45] = f"H{index:06d}", "20250601080000", "20250603100000"
-        for event in ("A04", "A03"):
-            messages.append("\r".join([header.format(event=event, control=f"{event}-{index}"), pid,
-                                       "|".join(pv1)]) + "\r")
     server = MllpServer(interface_user(), port=0)
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -232,18 +251,27 @@ def measure_hl7() -> dict[str, Any]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     ready.wait(30)
+    result: dict[str, Any] = {}
     try:
-        started = time.perf_counter()
-        acks = send_messages(messages, host="127.0.0.1", port=server.port)
-        elapsed = time.perf_counter() - started
+        for senders in (1, HL7_SENDERS):
+            feeds = [_hl7_feed(f"S{senders}N{number}P", HL7_PATIENTS // senders, SEED + 9 + number)
+                     for number in range(senders)]
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=senders) as pool:
+                acks = [ack for done in pool.map(lambda feed: send_messages(feed, host="127.0.0.1", port=server.port),
+                                                 feeds) for ack in done]
+            elapsed = time.perf_counter() - started
+            accepted = sum(1 for ack in acks if ack_code(ack) == "AA")
+            assert accepted == sum(len(feed) for feed in feeds), [ack for ack in acks if ack_code(ack) != "AA"][:2]
+            name = "sender" if senders == 1 else "senders"
+            result[f"hl7_messages_{senders}_{name}"] = accepted
+            result[f"hl7_messages_per_s_{senders}_{name}"] = round(accepted / elapsed, 1)
     finally:
         asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
         server.close()
-    accepted = sum(1 for ack in acks if ack_code(ack) == "AA")
-    assert accepted == len(messages), [ack for ack in acks if ack_code(ack) != "AA"][:2]
-    return {"hl7_messages": accepted, "hl7_messages_per_s": round(accepted / elapsed, 1)}
+    return result
 
 
 def measure(work: Path, count: int) -> dict[str, Any]:
@@ -257,13 +285,14 @@ def measure(work: Path, count: int) -> dict[str, Any]:
     return result
 
 
-def run() -> dict[str, Any]:
+def run(*, hl7_only: bool = False) -> dict[str, Any]:
     result: dict[str, Any] = {
         "engine": "sqlite", "import_patients": IMPORT_PATIENTS, "queries": QUERIES,
         "note": "SQLite, synchronous=FULL, fresh migrated database. Import: synthetic bulk NDJSON through the "
                 "domain actions (audit event and source record per resource); raw inserts: the same rows copied "
                 "with bulk_create in one transaction. API timings through the full Django stack with a bearer "
-                "token, each request audited. HL7: A04+A03 per patient on one MLLP connection, ACK after commit.",
+                "token, each request audited. HL7: A04+A03 per patient, one MLLP connection then 8 at once, ACK "
+                "after commit (group commit).",
     }
     with tempfile.TemporaryDirectory(prefix="chartdesk-bench-interop-") as folder:
         work = Path(folder)
@@ -273,9 +302,13 @@ def run() -> dict[str, Any]:
         env.pop("CHARTDESK_MODE", None)
         subprocess.run([sys.executable, "-m", "chartdesk", "migrate", "--no-input", "-v", "0"], env=env, cwd=REPO,
                        check=True)
-        print(f"interop: import, HL7, then an index of {INDEX_PATIENTS:,} patients for the API...", flush=True)
-        done = subprocess.run([sys.executable, "-m", "bench.interop", "--measure", str(work), str(INDEX_PATIENTS)],
-                              env=env, cwd=REPO, check=True, stdout=subprocess.PIPE, text=True)
+        if hl7_only:
+            command = ["--measure-hl7", str(work)]
+        else:
+            print(f"interop: import, HL7, then an index of {INDEX_PATIENTS:,} patients for the API...", flush=True)
+            command = ["--measure", str(work), str(INDEX_PATIENTS)]
+        done = subprocess.run([sys.executable, "-m", "bench.interop", *command], env=env, cwd=REPO, check=True,
+                              stdout=subprocess.PIPE, text=True)
         result.update(json.loads(done.stdout.strip().splitlines()[-1]))
     return result
 
@@ -283,5 +316,12 @@ def run() -> dict[str, Any]:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--measure":
         print(json.dumps(measure(Path(sys.argv[2]), int(sys.argv[3]))), flush=True)
+    elif len(sys.argv) == 3 and sys.argv[1] == "--measure-hl7":
+        import django
+
+        django.setup()
+        print(json.dumps(measure_hl7()), flush=True)
+    elif sys.argv[1:] == ["--hl7"]:
+        print(json.dumps(run(hl7_only=True), indent=2, sort_keys=True))
     else:
         print(json.dumps(run(), indent=2, sort_keys=True))

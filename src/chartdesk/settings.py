@@ -26,6 +26,11 @@ Variables (all optional in demo mode):
   CHARTDESK_EMAIL_BACKEND         file (default: one file per message under var/mail), console, or smtp
   CHARTDESK_EMAIL_HOST / _PORT / _USER / _PASSWORD / _TLS   the SMTP relay (smtp only)
   CHARTDESK_EMAIL_FROM            sender of completion reminders (default chartdesk@localhost)
+  CHARTDESK_HL7_IDLE_TIMEOUT_S    the HL7 listener closes a connection silent this long (default 300)
+  CHARTDESK_HL7_MAX_FRAME_BYTES   largest MLLP frame accepted (default 1000000)
+  CHARTDESK_HL7_MAX_CONNECTIONS   HL7 connections open at once; more are closed on arrival (default 32)
+  CHARTDESK_HL7_MAX_REPETITIONS   repetitions of one field, or occurrences of one segment, per message
+                                  (default 50)
 """
 
 from __future__ import annotations
@@ -79,6 +84,21 @@ TLS_IN_FRONT = ENV.get("CHARTDESK_TLS_IN_FRONT", "0") == "1"
 ALLOWED_HOSTS = [
     h.strip() for h in ENV.get("CHARTDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
 ]
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = ENV.get(name, str(default)).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+# What one HL7 client can hold of the listener (docs/interop.md): a sender that stops talking, sends
+# a frame without end, opens connection after connection or repeats a field without limit.
+HL7_IDLE_TIMEOUT_S = _positive_int("CHARTDESK_HL7_IDLE_TIMEOUT_S", 300)
+HL7_MAX_FRAME_BYTES = _positive_int("CHARTDESK_HL7_MAX_FRAME_BYTES", 1_000_000)
+HL7_MAX_CONNECTIONS = _positive_int("CHARTDESK_HL7_MAX_CONNECTIONS", 32)
+HL7_MAX_REPETITIONS = _positive_int("CHARTDESK_HL7_MAX_REPETITIONS", 50)
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -6,13 +6,13 @@ from __future__ import annotations
 def adt(event: str, control_id: str, *, mrn: str = "EXT1001", family: str = "Nakamura", given: str = "Aiko",
         born: str = "19720514", sex: str = "F", visit: str = "V5001", patient_class: str = "I",
         version: str = "2.5.1", admit: str = "20250601083000", discharge: str = "", extra: str = "",
-        pid: str | None = None) -> str:
+        pid: str | None = None, sent: str = "20250601083500", event_time: str = "20250601083500") -> str:
     pid_segment = pid if pid is not None else (
         f"PID|1||{mrn}^^^MERCY^MR||{family}^{given}^Q||{born}|{sex}|||12 Elm St^^Springfield^IL^62704||"
         "(217)555-0142")
     segments = [
-        f"MSH|^~\\&|EPICADT|MERCY|CHARTDESK|HIM|20250601083500||ADT^{event}^ADT_{event}|{control_id}|P|{version}",
-        f"EVN|{event}|20250601083500",
+        f"MSH|^~\\&|EPICADT|MERCY|CHARTDESK|HIM|{sent}||ADT^{event}^ADT_{event}|{control_id}|P|{version}",
+        f"EVN|{event}|{event_time}",
         pid_segment,
         pv1(patient_class=patient_class, visit=visit, admit=admit, discharge=discharge),
     ]

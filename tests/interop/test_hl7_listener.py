@@ -69,9 +69,9 @@ class Connection:
         await self.writer.drain()
 
 
-def with_listener(scenario):
+def with_listener(scenario, **limits):
     database = CallerThreadExecutor()
-    server = MllpServer(interface_user(), port=0, database=database)
+    server = MllpServer(interface_user(), port=0, database=database, **limits)
     done = threading.Event()
     outcome: dict = {}
 
@@ -167,7 +167,7 @@ def test_twenty_concurrent_connections_are_all_applied_once():
 
 def test_the_send_command_prints_each_ack(tmp_path):
     path = tmp_path / "adt.hl7"
-    path.write_text(adt("A04", "S1").replace("\r", "\n") + adt("A02", "S2").replace("\r", "\n"))
+    path.write_text(adt("A04", "S1").replace("\r", "\n") + adt("A35", "S2").replace("\r", "\n"))
     out = io.StringIO()
 
     async def scenario(port):

@@ -35,8 +35,9 @@ def full_chart(given: str, family: str, *, him: Any, provider_user: Any, grantee
         do_add_other_name,
         do_add_phone,
         do_grant_chart_access,
+        do_record_contact,
     )
-    from chartdesk.patients.schemas import AddressInput, IdentifierInput, NameInput
+    from chartdesk.patients.schemas import AddressInput, ContactInput, IdentifierInput, NameInput
 
     patient = factories.make_patient(given, family, birth_date=birth_date)
     do_add_identifier(patient, IdentifierInput(type="MB", issuer="Acme Health", value=f"M{patient.pk:06d}"),
@@ -46,6 +47,7 @@ def full_chart(given: str, family: str, *, him: Any, provider_user: Any, grantee
     do_add_address(patient, AddressInput(line1=f"{patient.pk} Elm St", city="Springfield", state="IL",
                                          postal_code="62704"), acting_user=him)
     do_add_phone(patient, use="mobile", number=f"217555{patient.pk % 10000:04d}", acting_user=him)
+    do_record_contact(patient, ContactInput(role="next_of_kin", name=f"{given} {family} Sr"), acting_user=him)
     signed_note(patient, provider_user, title=f"Visit of {given}")
     if grantee is not None:
         do_grant_chart_access(patient, grantee, reason="care team", acting_user=him)

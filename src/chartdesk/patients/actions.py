@@ -23,10 +23,12 @@ from chartdesk.patients.models import (
     AddressUse,
     BreakTheGlassAccess,
     ChartAccessGrant,
+    ContactRole,
     IdentifierType,
     NameUse,
     Patient,
     PatientAddress,
+    PatientContact,
     PatientIdentifier,
     PatientName,
     PatientPhone,
@@ -36,7 +38,7 @@ from chartdesk.patients.models import (
 )
 from chartdesk.patients.mrn import allocate_mrn
 from chartdesk.patients.names import name_keys
-from chartdesk.patients.schemas import AddressInput, IdentifierInput, NameInput, PatientRegistration
+from chartdesk.patients.schemas import AddressInput, ContactInput, IdentifierInput, NameInput, PatientRegistration
 from chartdesk.patients.validation import (
     InvalidField,
     InvalidPatientData,
@@ -59,10 +61,11 @@ STALE_REVISION = (
 # Demographic fields an edit may change; the legal name fields also rewrite the official name row.
 DEMOGRAPHIC_FIELDS = (
     "prefix", "given_name", "middle_name", "family_name", "suffix", "preferred_name", "birth_date", "sex",
-    "gender_identity", "preferred_language", "email", "deceased_at", "ssn",
+    "gender_identity", "preferred_language", "email", "deceased_at", "ssn", "race", "ethnicity", "marital_status",
 )
 LEGAL_NAME_FIELDS = ("given_name", "middle_name", "family_name")
-SHORT_TEXT_LIMITS = {"prefix": 20, "suffix": 20, "preferred_name": 80, "gender_identity": 60, "preferred_language": 40}
+SHORT_TEXT_LIMITS = {"prefix": 20, "suffix": 20, "preferred_name": 80, "gender_identity": 60, "preferred_language": 40,
+                     "race": 120, "ethnicity": 80, "marital_status": 40}
 
 
 def _require(acting_user: Any, permission: str) -> None:
@@ -230,6 +233,9 @@ def build_patient(registration: PatientRegistration, *, mrn: str, acting_user: A
         sex=registration.sex,
         gender_identity=registration.gender_identity,
         preferred_language=registration.preferred_language,
+        race=registration.race,
+        ethnicity=registration.ethnicity,
+        marital_status=registration.marital_status,
         email=registration.email,
         deceased_at=registration.deceased_at,
         created_by=acting_user,
@@ -396,6 +402,37 @@ def do_add_identifier(patient: Patient, identifier: IdentifierInput, *, acting_u
     _bump(patient)
     record_event(AuditAction.UPDATE, user=acting_user, patient=patient, object_type="patient_identifier",
                  object_id=row.pk, detail={"fields": ["identifier"], "type": cleaned.type})
+    return row
+
+
+CONTACT_LIMITS = {"name": 160, "relationship": 60, "phone": 40, "address": 240}
+
+
+@transaction.atomic
+def do_record_contact(patient: Patient, contact: ContactInput, *, acting_user: Any) -> PatientContact:
+    """Record a person to contact (next of kin, emergency contact). The same person in the same role,
+    already recorded and active, is left as it is (a feed repeats its NK1 segments on every message);
+    a changed relationship, phone or address deactivates the old row."""
+    _require(acting_user, "patients.edit_patient")
+    if contact.role not in ContactRole.values:
+        raise InvalidField("contact_role", f"Contact role: choose one of {', '.join(ContactRole.values)}.")
+    cleaned = {name: " ".join(str(getattr(contact, name)).split()) for name in CONTACT_LIMITS}
+    if not cleaned["name"]:
+        raise InvalidField("contact_name", "Contact name: required.")
+    for name, limit in CONTACT_LIMITS.items():
+        if len(cleaned[name]) > limit:
+            raise InvalidField(f"contact_{name}", f"Contact {name}: at most {limit} characters.")
+    same_person = PatientContact.objects.filter(patient=patient, role=contact.role, name__iexact=cleaned["name"],
+                                                active=True)
+    unchanged = same_person.filter(relationship=cleaned["relationship"], phone=cleaned["phone"],
+                                   address=cleaned["address"]).first()
+    if unchanged is not None:
+        return unchanged
+    same_person.update(active=False)
+    row = PatientContact.objects.create(patient=patient, role=contact.role, **cleaned)
+    _bump(patient)
+    record_event(AuditAction.UPDATE, user=acting_user, patient=patient, object_type="patient_contact",
+                 object_id=row.pk, detail={"fields": ["contact"], "role": contact.role})
     return row
 
 

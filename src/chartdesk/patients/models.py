@@ -47,6 +47,11 @@ class Patient(LegalRecordModel):
     sex = models.CharField("sex", max_length=1, choices=Sex.choices)
     gender_identity = models.CharField(max_length=60, blank=True)
     preferred_language = models.CharField(max_length=40, blank=True, default="English")
+    # As the registration or the feed reported them (HL7 PID-10, PID-22, PID-16: the code's text,
+    # else the code); several races are joined with "; ".
+    race = models.CharField(max_length=120, blank=True)
+    ethnicity = models.CharField(max_length=80, blank=True)
+    marital_status = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     deceased_at = models.DateTimeField(null=True, blank=True)
 
@@ -187,6 +192,10 @@ class IdentifierType(models.TextChoices):
     DRIVERS_LICENSE = "DL", "Driver's licence"
     PASSPORT = "PPN", "Passport"
     RETIRED_MRN = "RMRN", "Retired MRN of this facility"
+    PATIENT_INTERNAL = "PI", "Patient internal identifier (other system)"
+    PATIENT_EXTERNAL = "PT", "Patient external identifier"
+    PERSON_NUMBER = "PN", "Person number"
+    NATIONAL = "NI", "National unique individual identifier"
 
 
 class PatientIdentifier(LegalRecordModel):
@@ -200,6 +209,29 @@ class PatientIdentifier(LegalRecordModel):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.value} ({self.issuer})"
+
+
+class ContactRole(models.TextChoices):
+    NEXT_OF_KIN = "next_of_kin", "Next of kin"
+    EMERGENCY = "emergency", "Emergency contact"
+    OTHER = "other", "Other contact"
+
+
+class PatientContact(LegalRecordModel):
+    """A person to contact about the patient (next of kin, emergency contact: HL7 NK1). Replaced
+    contacts are deactivated, never deleted."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="contacts")
+    role = models.CharField(max_length=12, choices=ContactRole.choices, default=ContactRole.NEXT_OF_KIN)
+    name = models.CharField(max_length=160)
+    relationship = models.CharField(max_length=60, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.CharField(max_length=240, blank=True)
+    active = models.BooleanField(default=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.name}"
 
 
 class MrnSequence(models.Model):

@@ -25,6 +25,15 @@ class IdentifierInput:
 
 
 @dataclass(frozen=True)
+class ContactInput:
+    role: str  # patients.models.ContactRole
+    name: str
+    relationship: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
 class NameInput:
     family_name: str
     given_name: str = ""
@@ -44,6 +53,9 @@ class PatientRegistration:
     preferred_name: str = ""
     gender_identity: str = ""
     preferred_language: str = "English"
+    race: str = ""
+    ethnicity: str = ""
+    marital_status: str = ""
     email: str = ""
     ssn: str = ""
     deceased_at: datetime | None = None

@@ -14,8 +14,8 @@ RECEIVING_FACILITY = "HIM"
 
 
 def _clean(text: str) -> str:
-    """Text safe inside a field: no delimiters, no segment breaks."""
-    return " ".join("".join(" " if ch in "|^~\\&\r\n" else ch for ch in text).split())[:200]
+    """Text safe inside a field: no delimiters, no segment breaks, no control characters."""
+    return " ".join("".join(" " if ch in "|^~\\&" or not ch.isprintable() else ch for ch in text).split())[:200]
 
 
 def build_ack(code: str, *, message: Message | None, text: str = "", error: Hl7Error | None = None) -> str:

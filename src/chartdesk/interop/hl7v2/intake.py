@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from chartdesk.audit.actions import record_event
@@ -22,7 +23,7 @@ from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.interop.hl7v2.ack import build_ack
 from chartdesk.interop.hl7v2.adt import apply_adt
-from chartdesk.interop.hl7v2.parser import Hl7Error, Message, parse_message
+from chartdesk.interop.hl7v2.parser import Hl7Error, Message, check_content, parse_message
 from chartdesk.interop.models import Hl7Message, Hl7Status, InterfaceAlert
 
 logger = logging.getLogger("chartdesk.interop.hl7")
@@ -39,22 +40,30 @@ class Outcome:
 def decode(raw: bytes) -> str:
     # HL7 v2's default character set is ASCII; senders often send 8859-1. UTF-8 first, then Latin-1
     # (which decodes any byte), so that every message is stored as received rather than refused.
+    # A byte-order mark some Windows senders put first is not part of the message.
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: written as HL7's hex escape, so the stored message still reads
+    as what came (its SHA-256 is of the bytes as received)."""
+    return text.replace("\x00", "\\X00\\")
 
 
 def _store(message: Message | None, text: str, digest: str, status: str, code: str, ack_text: str,
            patient: Any = None) -> Hl7Message:
     msh = message.msh if message is not None else None
     return Hl7Message.objects.create(
-        control_id=(message.control_id if message else "")[:40],
-        sending_application=(msh.component(3, 1) if msh else "")[:60],
-        sending_facility=(msh.component(4, 1) if msh else "")[:60],
-        message_type=(f"{message.message_code}^{message.trigger_event}" if message else "")[:20],
-        version=(message.version if message else "")[:10],
-        sha256=digest, raw=text, status=status, ack_code=code, ack_text=ack_text[:300], patient=patient,
+        control_id=_storable(message.control_id if message else "")[:40],
+        sending_application=_storable(msh.component(3, 1) if msh else "")[:60],
+        sending_facility=_storable(msh.component(4, 1) if msh else "")[:60],
+        message_type=_storable(f"{message.message_code}^{message.trigger_event}" if message else "")[:20],
+        version=_storable(message.version if message else "")[:10],
+        sha256=digest, raw=_storable(text), status=status, ack_code=code, ack_text=_storable(ack_text)[:300],
+        patient=patient,
     )
 
 
@@ -112,6 +121,12 @@ def receive_message(raw: bytes, *, acting_user: Any) -> Outcome:
 
 
 def _apply(message: Message, text: str, digest: str, acting_user: Any) -> Outcome:
+    try:
+        # Before any query: a NUL in MSH-10 must be refused here, not sent to PostgreSQL (which
+        # cannot hold one in text and would fail the whole group).
+        check_content(message, max_repetitions=settings.HL7_MAX_REPETITIONS)
+    except Hl7Error as refused:
+        return _refuse(message, text, digest, refused, acting_user)
     prior = _prior(message)
     if prior is not None:
         return _repeat_or_conflict(message, prior, text, digest, acting_user)
@@ -119,16 +134,23 @@ def _apply(message: Message, text: str, digest: str, acting_user: Any) -> Outcom
         with transaction.atomic():  # a savepoint: a refused message leaves nothing behind but itself
             applied = apply_adt(message, acting_user)
     except Hl7Error as refused:
-        code = "AR" if refused.reject else "AE"
-        stored = _store(message, text, digest, Hl7Status.REJECTED if refused.reject else Hl7Status.ERROR, code,
-                        refused.message)
-        if message.trigger_event == "A40":
-            _alert("merge-refused", f"A40 {message.control_id}: {refused.message}", stored, acting_user)
-        return Outcome(build_ack(code, message=message, text=refused.message, error=refused), stored.status, code)
+        return _refuse(message, text, digest, refused, acting_user)
     except ChartdeskError as refusal:
         stored = _store(message, text, digest, Hl7Status.ERROR, "AE", refusal.message)
         error = Hl7Error(refusal.message, segment="PID", code="207")
         return Outcome(build_ack("AE", message=message, text=refusal.message, error=error), stored.status, "AE")
     note = "; ".join(applied.notes) or "applied"
-    _store(message, text, digest, Hl7Status.ACCEPTED, "AA", note, applied.patient)
+    stored = _store(message, text, digest, Hl7Status.ACCEPTED, "AA", note, applied.patient)
+    for kind, alert_text in applied.alerts:
+        _alert(kind, f"{message.trigger_event} {message.control_id}: {alert_text}", stored, acting_user)
     return Outcome(build_ack("AA", message=message, text=note), Hl7Status.ACCEPTED, "AA")
+
+
+def _refuse(message: Message, text: str, digest: str, refused: Hl7Error, acting_user: Any) -> Outcome:
+    code = "AR" if refused.reject else "AE"
+    stored = _store(message, text, digest, Hl7Status.REJECTED if refused.reject else Hl7Status.ERROR, code,
+                    refused.message)
+    if message.trigger_event in ("A34", "A40"):
+        _alert("merge-refused", f"{message.trigger_event} {stored.control_id}: {refused.message}", stored,
+               acting_user)
+    return Outcome(build_ack(code, message=message, text=refused.message, error=refused), stored.status, code)

@@ -1,14 +1,15 @@
 """The MLLP listener: asyncio for the connections, one worker thread for the database.
 
-Each frame is handed to `receive_message` in the worker; its ACK is written back only when that
-returns, i.e. after the commit. A framing error gets an AR ACK and the connection stays up. One
+Frames from all connections queue for the worker, which applies what has gathered as one group: one
+transaction, a savepoint per message, one durable commit (group commit); each ACK is written back
+only after that commit. A framing error gets an AR ACK and the connection stays up. One
 database thread keeps writes in arrival order and spares SQLite lock contention; PostgreSQL would
 allow more, but ADT order matters more than throughput (an A03 must not overtake its A01).
 
 The database thread keeps its connection from one message to the next: Django's per-request
 `close_old_connections` (with the default CONN_MAX_AGE of 0) would reconnect for every message,
 which cost about a third of the work of applying an ADT. A connection that failed or broke is
-closed and opened afresh for the next message. Every message still commits (durably) before its ACK.
+closed and opened afresh for the next group. Every message still commits (durably) before its ACK.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from chartdesk.interop.hl7v2.ack import build_ack
 from chartdesk.interop.hl7v2.mllp import FramingError, MllpFramer, frame
-from chartdesk.interop.hl7v2.parser import Hl7Error
+from chartdesk.interop.hl7v2.parser import Hl7Error, Message, parse_message
 
 logger = logging.getLogger("chartdesk.interop.hl7")
+# The most messages one commit takes: bounded so that a flood still gets ACKs back steadily.
+MAX_GROUP = 64
 
 
 def _drop_broken_connection() -> None:
@@ -48,10 +52,28 @@ def _framing_ack(error: FramingError) -> bytes:
     return frame(build_ack("AR", message=None, text=refused.message, error=refused))
 
 
+def _system_trouble_ack(payload: bytes) -> str:
+    """AR for a failure of ours (database down, a bug): the message itself may be fine, so the sender
+    is asked to resend it. Content that can never succeed is answered AE by the intake, not here."""
+    from chartdesk.interop.hl7v2.intake import decode
+
+    try:
+        message: Message | None = parse_message(decode(payload))
+    except Hl7Error:
+        message = None
+    trouble = Hl7Error("system error at the receiver: the message was not applied; resend it later", code="207")
+    return build_ack("AR", message=message, text=trouble.message, error=trouble)
+
+
 class MllpServer:
     def __init__(self, acting_user: Any, *, host: str = "127.0.0.1", port: int = 2575,
-                 database: Executor | None = None) -> None:
+                 database: Executor | None = None, idle_timeout: float | None = None,
+                 max_connections: int | None = None, max_frame: int | None = None) -> None:
         self.acting_user = acting_user
+        self.idle_timeout = idle_timeout or settings.HL7_IDLE_TIMEOUT_S
+        self.max_connections = max_connections or settings.HL7_MAX_CONNECTIONS
+        self.max_frame = max_frame or settings.HL7_MAX_FRAME_BYTES
+        self.refused_connections = 0
         self.host = host
         self.port = port
         # The thread that talks to the database; tests pass one that runs on their own thread, inside
@@ -61,32 +83,83 @@ class MllpServer:
         self.server: asyncio.base_events.Server | None = None
         self.received = 0
         self.connections: set[asyncio.Task[Any]] = set()
+        self.waiting: asyncio.Queue[tuple[bytes, asyncio.Future[bytes]]] | None = None
+        self.committer: asyncio.Task[None] | None = None
 
-    def _receive(self, payload: bytes) -> bytes:
+    def _receive_group(self, payloads: list[bytes]) -> list[bytes]:
+        """Apply the messages waiting on every connection in one transaction, each in its own savepoint
+        (one that fails leaves the others as they are), and answer them all after the one commit: with
+        synchronous=FULL the durable commit is most of a message's cost, so senders that arrive
+        together share it. A commit that fails answers every message of the group with AR."""
         from chartdesk.interop.hl7v2.intake import receive_message
 
         if self.owns_database:
             _drop_broken_connection()
+        answers = []
         try:
-            outcome = receive_message(payload, acting_user=self.acting_user)
-            return frame(outcome.ack)
+            with transaction.atomic():
+                for payload in payloads:
+                    try:
+                        with transaction.atomic():
+                            answers.append(frame(receive_message(payload, acting_user=self.acting_user).ack))
+                    except Exception:
+                        logger.exception("HL7 message could not be processed")
+                        answers.append(frame(_system_trouble_ack(payload)))
         except Exception:
-            logger.exception("HL7 message could not be processed")
+            logger.exception("a group of %d HL7 messages could not be committed", len(payloads))
             if self.owns_database:
-                connections[DEFAULT_DB_ALIAS].close()  # whatever broke, the next message starts afresh
-            refused = Hl7Error("internal error: the message was not applied; resend it later", code="207")
-            return frame(build_ack("AE", message=None, text=refused.message, error=refused))
+                connections[DEFAULT_DB_ALIAS].close()  # whatever broke, the next group starts afresh
+            return [frame(_system_trouble_ack(payload)) for payload in payloads]
+        return answers
+
+    async def _apply(self, payload: bytes) -> bytes:
+        """Queue one frame for the next group; its ACK once that group has committed."""
+        assert self.waiting is not None
+        answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self.waiting.put_nowait((payload, answer))
+        return await answer
+
+    async def _commit_groups(self) -> None:
+        """Take whatever frames wait (up to MAX_GROUP), apply them on the database thread, answer each.
+        While one group is being applied the next one gathers, so a lone sender waits for nothing."""
+        assert self.waiting is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            group = [await self.waiting.get()]
+            while len(group) < MAX_GROUP and not self.waiting.empty():
+                group.append(self.waiting.get_nowait())
+            payloads = [payload for payload, _ in group]
+            try:
+                answers = await loop.run_in_executor(self.database, self._receive_group, payloads)
+            except Exception:
+                logger.exception("the HL7 database thread failed")
+                answers = [frame(_system_trouble_ack(payload)) for payload in payloads]
+            for (_, answer), ack in zip(group, answers, strict=True):
+                if not answer.done():
+                    answer.set_result(ack)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        framer = MllpFramer()
-        loop = asyncio.get_running_loop()
+        if len(self.connections) >= self.max_connections:
+            # Refused before reading anything: a sender past the limit sees the connection close and
+            # retries later, and the senders already connected keep their share of the listener.
+            self.refused_connections += 1
+            logger.warning("HL7 connection from %s refused: %d connections already open (limit %d)",
+                           writer.get_extra_info("peername"), len(self.connections), self.max_connections)
+            writer.close()
+            return
+        framer = MllpFramer(self.max_frame)
         task = asyncio.current_task()
         if task is not None:
             self.connections.add(task)
             task.add_done_callback(self.connections.discard)
         try:
             while True:
-                data = await reader.read(65536)
+                try:
+                    data = await asyncio.wait_for(reader.read(65536), self.idle_timeout)
+                except TimeoutError:
+                    logger.info("HL7 connection from %s closed after %s s without a byte",
+                                writer.get_extra_info("peername"), self.idle_timeout)
+                    break
                 if not data:
                     break
                 for item in framer.feed(data):
@@ -94,7 +167,7 @@ class MllpServer:
                         logger.warning("MLLP framing error: %s (%r)", item.reason, item.sample)
                         writer.write(_framing_ack(item))
                     else:
-                        writer.write(await loop.run_in_executor(self.database, self._receive, item))
+                        writer.write(await self._apply(item))
                         self.received += 1
                     await writer.drain()
         except (ConnectionResetError, BrokenPipeError):
@@ -103,6 +176,8 @@ class MllpServer:
             writer.close()
 
     async def start(self) -> int:
+        self.waiting = asyncio.Queue()
+        self.committer = asyncio.create_task(self._commit_groups())
         self.server = await asyncio.start_server(self._connection, self.host, self.port)
         self.port = self.server.sockets[0].getsockname()[1]
         return self.port
@@ -121,10 +196,14 @@ class MllpServer:
             self.server.close()
         if self.connections:
             await asyncio.wait(set(self.connections), timeout=timeout)
+        if self.committer is not None:
+            self.committer.cancel()
 
     def close(self) -> None:
         if self.server is not None:
             self.server.close()
+        if self.committer is not None and not self.committer.done():
+            self.committer.get_loop().call_soon_threadsafe(self.committer.cancel)
         if self.owns_database:
             self.database.submit(connections.close_all).result()
             self.database.shutdown(wait=True)

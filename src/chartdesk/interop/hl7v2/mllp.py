@@ -29,12 +29,23 @@ class MllpFramer:
     def __init__(self, max_frame: int = MAX_FRAME_BYTES) -> None:
         self.buffer = bytearray()
         self.max_frame = max_frame
+        # After an oversized frame was refused, the rest of it is dropped up to its end block, so that
+        # one long frame costs one AR, not one per chunk of its tail.
+        self.discarding = False
 
     def feed(self, data: bytes) -> list[bytes | FramingError]:
         """Frames (the bytes between the delimiters) and framing errors, in the order they arrived."""
         self.buffer += data
         found: list[bytes | FramingError] = []
         while self.buffer:
+            if self.discarding:
+                end = self.buffer.find(END)
+                if end == -1:
+                    del self.buffer[:max(0, len(self.buffer) - len(END) + 1)]
+                    break
+                del self.buffer[:end + len(END)]
+                self.discarding = False
+                continue
             start = self.buffer.find(START)
             if start == -1:
                 # A frame can only begin with the start block: whatever else arrives is junk.
@@ -55,11 +66,16 @@ class MllpFramer:
                                           bytes(self.buffer[1:81])))
                 del self.buffer[:restart]
                 continue
+            if (end == -1 and len(self.buffer) - 1 > self.max_frame) or end - 1 > self.max_frame:
+                found.append(FramingError(f"a frame longer than {self.max_frame:,} bytes",
+                                          bytes(self.buffer[1:81])))
+                if end == -1:
+                    self.discarding = True
+                    del self.buffer[:-1]  # its last byte may be the first half of the end block
+                else:
+                    del self.buffer[:end + len(END)]
+                continue
             if end == -1:
-                if len(self.buffer) > self.max_frame:
-                    found.append(FramingError(f"a frame longer than {self.max_frame:,} bytes",
-                                              bytes(self.buffer[1:81])))
-                    self.buffer.clear()
                 break
             found.append(bytes(self.buffer[1:end]))
             del self.buffer[:end + len(END)]

@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        listen = sub.add_parser("listen", help="accept ADT A01, A03, A04, A08, A40 over MLLP")
+        listen = sub.add_parser("listen", help="accept HL7 v2 ADT messages over MLLP (events: docs/interop.md)")
         listen.add_argument("--port", type=int, default=2575)
         listen.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
         send = sub.add_parser("send", help="send the messages of a file (one per MSH) and print each ACK")

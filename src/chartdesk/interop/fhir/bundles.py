@@ -31,9 +31,11 @@ def _int_param(request: HttpRequest, name: str, default: int, high: int) -> int:
     raw = request.GET.get(name)
     if raw is None:
         return default
-    if not raw.isdecimal():
-        raise SearchError(name, f"{name}: a whole number, not {raw!r}.")
-    return min(int(raw), high)
+    if not (raw.isascii() and raw.isdecimal()):
+        raise SearchError(name, f"{name}: a whole number, not {raw[:40]!r}.")
+    # A number longer than `high` only means "as many as there are": clamp it without converting it
+    # (int() refuses more than 4,300 digits).
+    return high if len(raw.lstrip("0")) > len(str(high)) else min(int(raw), high)
 
 
 def search_params(request: HttpRequest, adapter: Adapter) -> dict[str, list[str]]:

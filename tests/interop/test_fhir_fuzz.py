@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from chartdesk.charts.models import Encounter
 from chartdesk.interop.fhir.common import SearchError, date_condition
 from chartdesk.interop.fhir.sources import read_resources
-from chartdesk.interop.fhir.validation import FhirInvalid, validate_resource
+from chartdesk.interop.fhir.validation import FhirInvalid, load_json, validate_resource
 from chartdesk.patients.models import Patient
 
 
@@ -73,3 +74,28 @@ def test_any_calendar_date_with_any_offset_is_a_query_the_database_answers(prefi
         value += f"{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
     list(Encounter.objects.filter(date_condition("admit_at", prefix + value, "date")))
     list(Patient.objects.filter(date_condition("birth_date", prefix + value, "birthdate", date_only=True)))
+
+
+HOSTILE_JSON = st.recursive(st.none() | st.integers(min_value=-(10**60), max_value=10**60) | st.floats()
+                            | st.text(max_size=5),
+                            lambda children: st.lists(children, max_size=2)
+                            | st.dictionaries(st.sampled_from(["extension", "valueDecimal", "multipleBirthInteger",
+                                                               "name", "url"]), children, max_size=2),
+                            max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(HOSTILE_JSON, st.integers(min_value=0, max_value=3000))
+def test_any_numbers_and_nesting_are_read_then_accepted_or_refused_with_element_paths(body, depth):
+    text = json.dumps({"resourceType": "Patient", "extension": [{"url": "http://example.org/x", "extension": "@"}]})
+    text = text.replace('"@"', "[" * depth + json.dumps(body) + "]" * depth)
+    try:
+        resource = load_json(text)
+    except ValueError as unreadable:
+        assert "nested too deeply" in str(unreadable)
+        return
+    try:
+        validate_resource(resource)
+    except FhirInvalid as invalid:
+        for path, message in invalid.problems:
+            assert path.startswith("Patient") and message

@@ -95,3 +95,12 @@ def test_overlong_numbers_in_count_offset_version_and_if_match_answer_without_a_
     stale = api.put(f"/fhir/Patient/{patient_id}", resource, **{"If-Match": f'W/"{huge}"'})
     assert stale.status_code == 412
     assert api.get(f"/fhir/$export-status/{huge}").status_code == 404
+
+
+@pytest.mark.parametrize("patient", ["9" * 25, "9" * 5000, "Patient/" + "9" * 25])
+def test_an_overlong_patient_reference_finds_nothing(everyone, patient):
+    chart = make_chart()
+    assert everyone.get(f"/fhir/AuditEvent?patient={patient}").json()["total"] == 0
+    assert everyone.get(f"/fhir/Condition?patient={patient}").status_code == 404
+    target = everyone.get(f"/fhir/Provenance?patient={chart.patient.pk}&target=Condition/{'9' * 25}")
+    assert target.json()["total"] == 0

@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.forms import whole_number
 
 MRN_SYSTEM = "urn:chartdesk:mrn"
 ACCOUNT_SYSTEM = "urn:chartdesk:account-number"
@@ -206,9 +207,10 @@ def reference_id(value: str, resource_type: str, parameter: str) -> int:
         if not kind.endswith(resource_type):
             raise SearchError(parameter, f"{parameter}: expected a {resource_type} reference, got {value!r}.")
         text = key
-    if not text.isdecimal():
-        raise SearchError(parameter, f"{parameter}: {value!r} is not a {resource_type} id.")
-    return int(text)
+    if not (text.isascii() and text.isdecimal()):
+        raise SearchError(parameter, f"{parameter}: {value[:40]!r} is not a {resource_type} id.")
+    # An id longer than any the database holds names no record: 0, like posted_id, matches none.
+    return whole_number(text) or 0
 
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")

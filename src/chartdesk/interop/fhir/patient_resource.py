@@ -24,7 +24,7 @@ from chartdesk.interop.fhir.common import (
 )
 from chartdesk.interop.fhir.validation import FhirInvalid
 from chartdesk.interop.registry import register
-from chartdesk.patients.access import access_patient_by_id, restriction_allows
+from chartdesk.patients.access import access_patient_by_id, charts_open_to
 from chartdesk.patients.models import Patient, PatientIdentifier, PatientName, PatientStatus
 from chartdesk.patients.names import normalise_name
 from chartdesk.patients.schemas import AddressInput, IdentifierInput, NameInput, PatientRegistration
@@ -195,7 +195,9 @@ class PatientAdapter(Adapter):
     def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
         if not caller.user.has_perm("patients.search_patients"):
             raise NotFound("patient")
-        found = Patient.objects.all()
+        # Restricted charts the caller may not open are left out before counting and paging: a total
+        # that counted them would tell that such a chart exists.
+        found = Patient.objects.filter(charts_open_to(caller.user))
         if patient is not None:
             found = found.filter(pk=patient.pk)
         for raw in params.get("_id", []):
@@ -239,10 +241,6 @@ class PatientAdapter(Adapter):
                 sexes.append(SEX_OF_GENDER[value])
             found = found.filter(sex__in=sexes)
         return found.order_by("pk")
-
-    def visible(self, caller: Any, rows: list[Patient]) -> list[Patient]:
-        # Restricted charts the caller may not open are left out of results altogether.
-        return [row for row in rows if restriction_allows(caller.user, row)]
 
     def prefetch(self, rows: QuerySet[Patient]) -> QuerySet[Patient]:
         return rows.prefetch_related("names", "identifiers", "phones", "addresses")

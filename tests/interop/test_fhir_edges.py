@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
+from chartdesk.clinical.models import Condition
 from chartdesk.interop.registry import all_adapters
 from tests.interop.billing_records import make_claim
 from tests.interop.records import make_chart
@@ -104,3 +105,35 @@ def test_an_overlong_patient_reference_finds_nothing(everyone, patient):
     assert everyone.get(f"/fhir/Condition?patient={patient}").status_code == 404
     target = everyone.get(f"/fhir/Provenance?patient={chart.patient.pk}&target=Condition/{'9' * 25}")
     assert target.json()["total"] == 0
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_moments_no_timestamp_holds_are_a_400_naming_the_element_on_create(fhir_as, moment):
+    chart = make_chart()
+    condition = {"resourceType": "Condition", "subject": {"reference": f"Patient/{chart.patient.pk}"},
+                 "code": {"coding": [{"system": "http://snomed.info/sct", "code": "233604007"}]},
+                 "onsetDateTime": moment}
+    response = fhir_as("provider", scopes=("user/*.read", "user/*.write")).post("/fhir/Condition", condition)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["Condition.onsetDateTime"]
+    assert Condition.objects.filter(patient=chart.patient).count() == 1
+    patient = {"resourceType": "Patient", "name": [{"family": "Edge", "given": ["Ada"]}], "birthDate": "1950-01-01",
+               "deceasedDateTime": moment}
+    response = fhir_as("registrar", scopes=("user/*.read", "user/*.write")).post("/fhir/Patient", patient)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["Patient.deceasedDateTime"]
+    assert "outside the years 1 to 9999" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_the_import_reports_an_encounter_no_timestamp_holds_and_goes_on(tmp_path):
+    from chartdesk.charts.models import Encounter
+    from chartdesk.interop.fhir.importer import FhirImporter
+    from tests.interop import bundles
+
+    edge = bundles.encounter("enc-edge")
+    edge["period"] = {"start": "0001-01-01T00:00:00+14:00", "end": "0001-01-02T00:00:00+14:00"}
+    path = bundles.write_ndjson(tmp_path, [bundles.patient(), edge, bundles.encounter("enc-ok")])
+    report = FhirImporter(requested_by=factories.make_user("him_manager")).run(path)
+    assert Encounter.objects.count() == 1
+    assert [(problem.line, problem.resource, problem.path) for problem in report.problems] == [
+        (2, "Encounter/enc-edge", "Encounter.period.start")]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.forms import whole_number
+from chartdesk.interop.fhir.validation import FhirInvalid
 
 MRN_SYSTEM = "urn:chartdesk:mrn"
 ACCOUNT_SYSTEM = "urn:chartdesk:account-number"
@@ -298,6 +299,17 @@ def date_condition(field: str, raw: str, parameter: str, *, date_only: bool = Fa
 
 EARLIEST_SHOWN = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 LATEST_SHOWN = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
+def storable_moment(moment: datetime, element: str) -> datetime:
+    """A moment from a resource, or FhirInvalid naming its element when no stored timestamp can hold it:
+    the database keeps UTC (years 1 to 9999), and the API shows it in the local time zone."""
+    where = _in_utc(moment)
+    if isinstance(where, Beyond) or not EARLIEST_SHOWN <= where <= LATEST_SHOWN:
+        raise FhirInvalid([(element, f"{moment.isoformat()} lies outside the years 1 to 9999 that can be stored")])
+    return moment
+
+
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
 
 

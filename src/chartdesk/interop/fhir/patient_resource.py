@@ -21,6 +21,7 @@ from chartdesk.interop.fhir.common import (
     meta,
     one_of,
     pruned,
+    storable_moment,
     token_parts,
 )
 from chartdesk.interop.fhir.validation import FhirInvalid
@@ -200,7 +201,8 @@ def registration_from_fhir(resource: dict[str, Any]) -> tuple[PatientRegistratio
         given_name=given[0], middle_name=" ".join(given[1:]), family_name=family,
         prefix=" ".join(official.get("prefix") or [])[:20], suffix=" ".join(official.get("suffix") or [])[:20],
         birth_date=date.fromisoformat(born), sex=sex, email=email, ssn=ssn,
-        deceased_at=datetime.fromisoformat(deceased.replace("Z", "+00:00")) if deceased else None,
+        deceased_at=storable_moment(datetime.fromisoformat(deceased.replace("Z", "+00:00")), "Patient.deceasedDateTime")
+        if deceased else None,
         phones=tuple(phones), addresses=tuple(addresses), identifiers=tuple(identifiers),
         other_names=tuple(other_names), preferred_language=language[:40] or "English",
     )

@@ -24,6 +24,7 @@ from chartdesk.charts.forms import AddendumForm, CorrectionForm, DraftForm, Retr
 from chartdesk.charts.models import Document, DocumentStatus
 from chartdesk.charts.views import add_refusal, form_status, opens_records
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.forms import whole_number
 from chartdesk.core.permissions import requires
 
 SIGNED_STATUSES = (DocumentStatus.FINAL, DocumentStatus.AMENDED)
@@ -45,7 +46,7 @@ def version_diff(old_text: str, new_text: str) -> list[tuple[str, str]]:
 
 
 def _version_number(value: str | None) -> int | None:
-    return int(value) if value and value.isdecimal() else None
+    return whole_number(value)
 
 
 def _state(user: Any, document: Document) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from chartdesk.charts.forms import (
 )
 from chartdesk.charts.models import Document, EncounterClass, EncounterStatus
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
+from chartdesk.core.forms import whole_number
 from chartdesk.core.permissions import requires
 from chartdesk.patients.access import RestrictedChart, access_patient_by_id
 from chartdesk.patients.models import Patient
@@ -273,9 +274,9 @@ def encounter_care_team_view(request: HttpRequest, encounter_id: int) -> HttpRes
 
 def _initial_document_fields(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     initial: dict[str, Any] = {}
-    encounter_id = request.GET.get("encounter")
-    if encounter_id and encounter_id.isdecimal() and patient.encounters.filter(pk=int(encounter_id)).exists():
-        initial["encounter"] = int(encounter_id)
+    encounter_id = whole_number(request.GET.get("encounter"))
+    if encounter_id is not None and patient.encounters.filter(pk=encounter_id).exists():
+        initial["encounter"] = encounter_id
     provider = actions.provider_of(request.user)
     if provider is not None:
         initial["author"] = provider.pk

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.forms import whole_number
 from chartdesk.core.permissions import requires
 from chartdesk.filing import retention
 from chartdesk.filing.forms import DestructionForm, HoldForm, RejectForm
@@ -42,7 +43,7 @@ def retention_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        chosen_ids = [int(value) for value in request.POST.getlist("patient") if value.isdecimal()]
+        chosen_ids = [key for key in map(whole_number, request.POST.getlist("patient")) if key is not None]
         patients = [p for p in Patient.objects.filter(pk__in=chosen_ids) if restriction_allows(request.user, p)]
         if form.is_valid():
             try:

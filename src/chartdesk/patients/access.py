@@ -15,7 +15,7 @@ from django.utils import timezone
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.core.errors import NotFound
-from chartdesk.patients.models import BreakTheGlassAccess, ChartAccessGrant, MergeEvent, Patient
+from chartdesk.patients.models import BreakTheGlassAccess, ChartAccessGrant, MergeEvent, Patient, Restriction
 
 
 class RestrictedChart(NotFound):
@@ -41,6 +41,15 @@ def restriction_allows(user: Any, patient: Patient) -> bool:
     if ChartAccessGrant.objects.filter(user=user, patient=patient, revoked_at__isnull=True).exists():
         return True
     return active_break_the_glass(user, patient) is not None
+
+
+def charts_open_to(user: Any) -> Q:
+    """`restriction_allows` as a condition on Patient rows: searches filter with it before they count
+    or page, so that a total never counts (and so reveals) a restricted chart the user may not open."""
+    return (Q(restriction=Restriction.NONE)
+            | Q(pk__in=ChartAccessGrant.objects.filter(user=user, revoked_at__isnull=True).values("patient_id"))
+            | Q(pk__in=BreakTheGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now())
+                .values("patient_id")))
 
 
 def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patients.view_chart",

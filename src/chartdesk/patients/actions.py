@@ -40,6 +40,7 @@ from chartdesk.patients.mrn import allocate_mrn
 from chartdesk.patients.names import name_keys
 from chartdesk.patients.schemas import AddressInput, ContactInput, IdentifierInput, NameInput, PatientRegistration
 from chartdesk.patients.validation import (
+    NAME_PART_LABELS,
     InvalidField,
     InvalidPatientData,
     clean_birth_date,
@@ -51,6 +52,7 @@ from chartdesk.patients.validation import (
     clean_us_phone,
     clean_zip,
     identifier_value_key,
+    refuse_control_characters,
 )
 
 BREAK_THE_GLASS_MIN_REASON = 10
@@ -132,6 +134,8 @@ def clean_other_name(name: NameInput, field: str = "other_name") -> NameInput:
         raise InvalidField(f"{field}_use", "Name use: choose previous, maiden, alias or nickname "
                            "(the legal name is changed under demographics).")
     family = clean_required_name(name.family_name, f"{field}_family_name", "Family name")
+    refuse_control_characters(name.given_name, f"{field}_given_name", "Given name")
+    refuse_control_characters(name.middle_name, f"{field}_middle_name", "Middle name")
     given = " ".join(name.given_name.split())[:80]
     return NameInput(family_name=family, given_name=given, middle_name=" ".join(name.middle_name.split())[:80],
                      use=name.use)
@@ -157,8 +161,10 @@ def clean_registration(registration: PatientRegistration) -> PatientRegistration
             errors["deceased_at"] = "Date of death: cannot be before the date of birth."
         elif registration.deceased_at > timezone.now():
             errors["deceased_at"] = "Date of death: cannot be in the future."
+    for name, label in NAME_PART_LABELS.items():
+        _collect(errors, name, refuse_control_characters, getattr(registration, name), name, label)
     for name, limit in SHORT_TEXT_LIMITS.items():
-        if len(getattr(registration, name).strip()) > limit:
+        if name not in errors and len(getattr(registration, name).strip()) > limit:
             errors[name] = f"{name.replace('_', ' ').capitalize()}: at most {limit} characters."
     phones = [_collect(errors, f"phone_{i}", clean_phone, use, number, f"phone_{i}")
               for i, (use, number) in enumerate(registration.phones)]
@@ -316,6 +322,8 @@ def _clean_change(field: str, value: Any, current: Patient) -> Any:
         if value > timezone.now():
             raise InvalidField(field, "Date of death: cannot be in the future.")
         return value
+    if field in NAME_PART_LABELS:
+        refuse_control_characters(str(value or ""), field, NAME_PART_LABELS[field])
     text = " ".join(str(value or "").split())
     limit = SHORT_TEXT_LIMITS.get(field, 80)
     if len(text) > limit:

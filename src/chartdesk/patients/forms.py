@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 
 from chartdesk.patients.models import AddressUse, IdentifierType, NameUse, Patient, PhoneUse, Restriction, Sex
@@ -23,6 +24,7 @@ from chartdesk.patients.validation import (
     clean_state,
     clean_us_phone,
     clean_zip,
+    refuse_control_characters,
 )
 
 DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y"]
@@ -46,6 +48,21 @@ def _date_field(label: str, *, required: bool = True, help_text: str = "") -> fo
     )
 
 
+class NameField(forms.CharField):
+    """A part of a person's name, held to the patients layer's rule on control characters (the one every
+    intake path applies) with the message naming the field; that rule covers NUL, so Django's own
+    null-character check, whose message names no field, is left out."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [check for check in self.validators
+                           if not isinstance(check, ProhibitNullCharactersValidator)]
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        _run(refuse_control_characters, value, "", str(self.label))
+
+
 def add_action_errors(form: forms.Form, errors: dict[str, str]) -> None:
     """Put an action's field errors on the form: on the field when the form has it, else on top."""
     for field, message in errors.items():
@@ -58,14 +75,14 @@ class SearchForm(forms.Form):
 
 class DemographicsFields(forms.Form):
     # Not "prefix": Django forms use that attribute for their HTML name prefix.
-    name_prefix = forms.CharField(label="Prefix", max_length=20, required=False)
-    given_name = forms.CharField(label="Given name", max_length=80,
+    name_prefix = NameField(label="Prefix", max_length=20, required=False)
+    given_name = NameField(label="Given name", max_length=80,
                                  error_messages={"required": "Given name: required."})
-    middle_name = forms.CharField(label="Middle name", max_length=80, required=False)
-    family_name = forms.CharField(label="Family name", max_length=80,
+    middle_name = NameField(label="Middle name", max_length=80, required=False)
+    family_name = NameField(label="Family name", max_length=80,
                                   error_messages={"required": "Family name: required."})
-    suffix = forms.CharField(label="Suffix", max_length=20, required=False)
-    preferred_name = forms.CharField(label="Preferred name", max_length=80, required=False)
+    suffix = NameField(label="Suffix", max_length=20, required=False)
+    preferred_name = NameField(label="Preferred name", max_length=80, required=False)
     birth_date = _date_field("Date of birth")
     sex = forms.ChoiceField(label="Sex", choices=[("", "Choose…"), *Sex.choices],
                             error_messages={"required": "Sex: choose one.", "invalid_choice": "Sex: choose one."})
@@ -219,10 +236,10 @@ class IdentifierForm(forms.Form):
 
 class OtherNameForm(forms.Form):
     use = forms.ChoiceField(label="Kind of name", choices=[c for c in NameUse.choices if c[0] != NameUse.OFFICIAL])
-    family_name = forms.CharField(label="Family name", max_length=80,
+    family_name = NameField(label="Family name", max_length=80,
                                   error_messages={"required": "Family name: required."})
-    given_name = forms.CharField(label="Given name", max_length=80, required=False)
-    middle_name = forms.CharField(label="Middle name", max_length=80, required=False)
+    given_name = NameField(label="Given name", max_length=80, required=False)
+    middle_name = NameField(label="Middle name", max_length=80, required=False)
 
     def name(self) -> NameInput:
         data = self.cleaned_data

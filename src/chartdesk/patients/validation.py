@@ -5,6 +5,7 @@ InvalidField with a message that names the field, so forms, the API and importer
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -38,6 +39,13 @@ US_STATES = frozenset(
     "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY "
     "AS GU MP PR VI UM FM MH PW AA AE AP".split()
 )
+# Characters no name holds, whichever door it comes through (desk, FHIR, HL7 v2, import): controls
+# (NUL, which PostgreSQL refuses in text, escape, tab, line breaks, C1), lone surrogates (not encodable
+# as UTF-8), and the bidirectional embeddings, overrides and isolates that make a name display as
+# something other than what is stored and matched. Joiners (U+200C, U+200D) belong to some scripts.
+NAME_PART_LABELS = {"middle_name": "Middle name", "prefix": "Prefix", "suffix": "Suffix",
+                    "preferred_name": "Preferred name"}
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ZIP = re.compile(r"^\d{5}(-?\d{4})?$")
 _SSN = re.compile(r"^\d{3}-?\d{2}-?\d{4}$")
 
@@ -142,8 +150,17 @@ def clean_email(value: str, field: str = "email") -> str:
     return text
 
 
+def refuse_control_characters(value: str, field: str, label: str) -> str:
+    """`value` unchanged, or InvalidField naming the field, the character and where it is."""
+    for position, char in enumerate(str(value), start=1):
+        if unicodedata.category(char) in ("Cc", "Cs") or char in BIDI_CONTROLS:
+            raise InvalidField(field, f"{label}: control character U+{ord(char):04X} at position {position} is not "
+                                      "allowed in a name.")
+    return value
+
+
 def clean_required_name(value: str, field: str, label: str) -> str:
-    text = " ".join(str(value).split())
+    text = " ".join(refuse_control_characters(str(value), field, label).split())
     if not text:
         raise InvalidField(field, f"{label}: required.")
     if len(text) > 80:

@@ -50,11 +50,12 @@ from chartdesk.coding.workflow.query_templates import TEMPLATES
 from chartdesk.coding.workflow.queue import QueueFilters, case_of, coding_queue, dnfb_summary, payers_in_queue
 from chartdesk.coding.workflow.reports import coder_figures, suggestion_precision
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
-from chartdesk.core.forms import posted_id
+from chartdesk.core.forms import posted_id, whole_number
 from chartdesk.core.permissions import requires, signed_in
 
 QUEUE = "coding_workflow.view_coding_queue"
 CODE = "coding_workflow.code_encounters"
+MAX_REVISION = 10**9 - 1  # a case revision is a counter; more digits come from no screen of ours
 
 
 def _coders() -> list[Any]:
@@ -79,16 +80,15 @@ def _queue_filters(request: HttpRequest) -> tuple[QueueFilters, list[str]]:
     min_days: int | None = None
     raw_days = request.GET.get("min_days", "").strip()
     if raw_days:
-        if raw_days.isdecimal() and int(raw_days) <= 3650:
-            min_days = int(raw_days)
-        else:
+        min_days = whole_number(raw_days, high=3650)
+        if min_days is None:
             problems.append("Days waiting: give a whole number of days (0 to 3650).")
     status = request.GET.get("status", "")
     if status and status not in {CaseStatus.READY, CaseStatus.IN_PROGRESS, CaseStatus.ON_HOLD}:
         problems.append("Status: choose one from the list.")
         status = ""
     coder = request.GET.get("coder", "")
-    if coder and coder != "unassigned" and not coder.isdecimal():
+    if coder and coder != "unassigned" and whole_number(coder) is None:
         problems.append("Coder: choose one from the list.")
         coder = ""
     filters = QueueFilters(encounter_class, request.GET.get("payer", "").strip(), min_days, coder, status)
@@ -210,8 +210,8 @@ def _refused(request: HttpRequest, refusal: ChartdeskError) -> None:
 def _posted_revision(request: HttpRequest) -> int:
     """The case revision the screen showed. A post without one is from no screen of this version:
     -1 matches no revision, so it is refused as stale rather than applied blind."""
-    raw = request.POST.get("revision", "").strip()
-    return int(raw) if raw.isdecimal() and len(raw) <= 9 else -1
+    revision = whole_number(request.POST.get("revision"), high=MAX_REVISION)
+    return -1 if revision is None else revision
 
 
 def _stale(request: HttpRequest, encounter: Any, refusal: ConcurrentChange) -> HttpResponse:
@@ -303,10 +303,10 @@ def _code_operation(request: HttpRequest, case: CodingCase) -> str:
                                         poa=request.POST.get("poa", ""), acting_user=user, expected_revision=revision)
             return "Diagnosis changed."
         if operation == "move_diagnosis":
-            target = request.POST.get("to_position", "")
-            if not target.isdecimal():
+            target = whole_number(request.POST.get("to_position"))
+            if target is None:
                 raise ChartdeskError("Choose where to move the diagnosis.")
-            actions.do_move_diagnosis(diagnosis, to_position=int(target), acting_user=user,
+            actions.do_move_diagnosis(diagnosis, to_position=target, acting_user=user,
                                       expected_revision=revision)
             return "Sequence changed."
         actions.do_remove_diagnosis(diagnosis, acting_user=user, expected_revision=revision)
@@ -467,15 +467,15 @@ def encoder_view(request: HttpRequest) -> HttpResponse:
         system = CodeSystem.ICD10CM
     day = _parse_date(request.GET.get("on", ""))
     encounter_id = request.GET.get("encounter", "")
-    revision = request.GET.get("revision", "")
+    revision = whole_number(request.GET.get("revision"), high=MAX_REVISION)
     hits = search(text, system=system, limit=10, on=day) if text.strip() else []
     template = "coding_workflow/_encoder_hits.html" if request.htmx else "coding_workflow/encoder_page.html"  # type: ignore[attr-defined]
     return render(request, template, {
         "hits": hits, "text": text, "system": system,
         # Only used to aim the "Add" buttons; the add itself goes through the access checks.
-        "encounter_id": int(encounter_id) if encounter_id.isdecimal() else None,
+        "encounter_id": whole_number(encounter_id),
         # The revision of the coding screen that asked: its "Add" buttons post it back like every form there.
-        "revision": int(revision) if revision.isdecimal() and len(revision) <= 9 else "",
+        "revision": "" if revision is None else revision,
         "inpatient": request.GET.get("inpatient") == "1",
         "poa_choices": PresentOnAdmission.choices,
     })

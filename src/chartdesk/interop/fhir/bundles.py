@@ -20,7 +20,7 @@ from chartdesk.patients.models import Patient
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
-CONTROL_PARAMS = {"_count", "_offset", "_include", "_revinclude", "_format"}
+CONTROL_PARAMS = {"_count", "_offset", "_include", "_revinclude", "_format", "_summary"}
 
 
 def base_url(request: HttpRequest) -> str:
@@ -31,9 +31,11 @@ def _int_param(request: HttpRequest, name: str, default: int, high: int) -> int:
     raw = request.GET.get(name)
     if raw is None:
         return default
-    if not raw.isdecimal():
-        raise SearchError(name, f"{name}: a whole number, not {raw!r}.")
-    return min(int(raw), high)
+    if not (raw.isascii() and raw.isdecimal()):
+        raise SearchError(name, f"{name}: a whole number, not {raw[:40]!r}.")
+    # A number longer than `high` only means "as many as there are": clamp it without converting it
+    # (int() refuses more than 4,300 digits).
+    return high if len(raw.lstrip("0")) > len(str(high)) else min(int(raw), high)
 
 
 def search_params(request: HttpRequest, adapter: Adapter) -> dict[str, list[str]]:
@@ -103,28 +105,37 @@ def _included(caller: ApiCaller, request: HttpRequest, adapter: Adapter, rows: l
     return extra
 
 
+def _summary(request: HttpRequest) -> str | None:
+    values = request.GET.getlist("_summary")
+    if values and values != ["count"]:
+        raise SearchError("_summary", "_summary: only _summary=count is supported (the total, without resources).")
+    return values[0] if values else None
+
+
 def search_bundle(caller: ApiCaller, request: HttpRequest, adapter: Adapter) -> dict[str, Any]:
+    """One page of a search. `total`, the page and the next link all count only what the caller may see:
+    adapters filter what a caller may not open inside the query, never after paging."""
     params = search_params(request, adapter)
+    summary = _summary(request)
     count = _int_param(request, "_count", DEFAULT_COUNT, MAX_COUNT)
     offset = _int_param(request, "_offset", 0, 10**9)
     patient = searched_patient(caller, adapter, params)
     found = adapter.search(caller, params, patient)
     total = found.count()
-    page_query = found[offset:offset + count]
-    prefetch = getattr(adapter, "prefetch", None)
-    if prefetch is not None:
-        page_query = prefetch(found)[offset:offset + count]
-    rows = list(page_query)
-    visible = getattr(adapter, "visible", None)
-    if visible is not None:
-        rows = visible(caller, rows)
-    record_event(AuditAction.SEARCH, user=caller.user, patient=patient, object_type=f"fhir_{adapter.resource_type}",
-                 detail={"query": request.GET.urlencode()[:500], "results": len(rows)})
     base = base_url(request)
-    entries = [entry(base, adapter.to_fhir(row), "match") for row in rows]
-    entries += _included(caller, request, adapter, rows, patient)
     query = [(name, value) for name in request.GET for value in request.GET.getlist(name) if name != "_offset"]
     links = [{"relation": "self", "url": f"{base}/{adapter.resource_type}?{urlencode(query + [('_offset', offset)])}"}]
+    if summary == "count":
+        record_event(AuditAction.SEARCH, user=caller.user, patient=patient,
+                     object_type=f"fhir_{adapter.resource_type}",
+                     detail={"query": request.GET.urlencode()[:500], "results": 0, "total": total})
+        return checked_json({"resourceType": "Bundle", "type": "searchset", "total": total, "link": links})
+    prefetch = getattr(adapter, "prefetch", None)
+    rows = list((prefetch(found) if prefetch is not None else found)[offset:offset + count])
+    record_event(AuditAction.SEARCH, user=caller.user, patient=patient, object_type=f"fhir_{adapter.resource_type}",
+                 detail={"query": request.GET.urlencode()[:500], "results": len(rows)})
+    entries = [entry(base, adapter.to_fhir(row), "match") for row in rows]
+    entries += _included(caller, request, adapter, rows, patient)
     if offset + count < total:
         links.append({"relation": "next",
                       "url": f"{base}/{adapter.resource_type}?{urlencode(query + [('_offset', offset + count)])}"})

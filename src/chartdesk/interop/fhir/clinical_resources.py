@@ -30,6 +30,7 @@ from chartdesk.interop.fhir.common import (
     one_of,
     pruned,
     reference,
+    storable_moment,
     token_parts,
 )
 from chartdesk.interop.fhir.validation import FhirInvalid
@@ -88,8 +89,10 @@ def condition_to_fhir(condition: Condition) -> dict[str, Any]:
     })
 
 
-def _moment(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) and len(value) > 10 else None
+def _moment(value: Any, element: str) -> datetime | None:
+    if not isinstance(value, str) or len(value) <= 10:
+        return None
+    return storable_moment(datetime.fromisoformat(value.replace("Z", "+00:00")), element)
 
 
 def _status_code(concept: dict[str, Any] | None, default: str) -> str:
@@ -104,8 +107,10 @@ def condition_input(resource: dict[str, Any], *, encounter: Any = None, recorder
         category=_status_code((resource.get("category") or [None])[0], "encounter-diagnosis"),
         clinical_status=_status_code(resource.get("clinicalStatus"), "active"),
         verification_status=_status_code(resource.get("verificationStatus"), "confirmed"),
-        onset_at=_moment(resource.get("onsetDateTime")), abatement_at=_moment(resource.get("abatementDateTime")),
-        recorded_at=_moment(resource.get("recordedDate")), encounter=encounter, recorder=recorder, source=source,
+        onset_at=_moment(resource.get("onsetDateTime"), "Condition.onsetDateTime"),
+        abatement_at=_moment(resource.get("abatementDateTime"), "Condition.abatementDateTime"),
+        recorded_at=_moment(resource.get("recordedDate"), "Condition.recordedDate"),
+        encounter=encounter, recorder=recorder, source=source,
     )
 
 

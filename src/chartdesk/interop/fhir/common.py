@@ -3,15 +3,19 @@ parameter parsing."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from abc import ABC, abstractmethod
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
 from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.forms import whole_number
+from chartdesk.interop.fhir.validation import FhirInvalid
 
 MRN_SYSTEM = "urn:chartdesk:mrn"
 ACCOUNT_SYSTEM = "urn:chartdesk:account-number"
@@ -204,36 +208,73 @@ def reference_id(value: str, resource_type: str, parameter: str) -> int:
         if not kind.endswith(resource_type):
             raise SearchError(parameter, f"{parameter}: expected a {resource_type} reference, got {value!r}.")
         text = key
-    if not text.isdecimal():
-        raise SearchError(parameter, f"{parameter}: {value!r} is not a {resource_type} id.")
-    return int(text)
+    if not (text.isascii() and text.isdecimal()):
+        raise SearchError(parameter, f"{parameter}: {value[:40]!r} is not a {resource_type} id.")
+    # An id longer than any the database holds names no record: 0, like posted_id, matches none.
+    return whole_number(text) or 0
 
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+FHIR_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?$")
+
+
+class Beyond(Enum):
+    """A search bound outside what a database timestamp holds (years 1 to 9999 in UTC): a date at the
+    edge of the calendar, moved there by its time zone offset, lies before or after every stored moment."""
+
+    EARLIEST = "before every moment"
+    LATEST = "after every moment"
+
+
+Bound = datetime | Beyond
 
 
 def _date_range(value: str, parameter: str) -> tuple[datetime, datetime]:
-    """The half-open range [start, end) a FHIR date value covers (a year, a month, a day, a moment)."""
+    """The first and the last moment (inclusive, to the microsecond) a FHIR date value covers: a year, a
+    month, a day or a moment (to the second, or to the fraction given), in its own time zone or ours."""
     tz = timezone.get_current_timezone()
+    # An unencoded "+" in a query string arrives as a space; nothing else in a date can be one.
+    value = value.replace(" ", "+")
     try:
+        if not FHIR_DATE.match(value):
+            raise ValueError(value)
         if len(value) == 4:
-            start = datetime(int(value), 1, 1, tzinfo=tz)
-            return start, start.replace(year=start.year + 1)
+            return datetime(int(value), 1, 1, tzinfo=tz), datetime(int(value), 12, 31, 23, 59, 59, 999999, tzinfo=tz)
         if len(value) == 7:
-            start = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=tz)
-            following = (start + timedelta(days=32)).replace(day=1)
-            return start, following
+            year, month = int(value[:4]), int(value[5:7])
+            days = calendar.monthrange(year, month)[1] if 1 <= month <= 12 else 0
+            return (datetime(year, month, 1, tzinfo=tz),
+                    datetime(year, month, days, 23, 59, 59, 999999, tzinfo=tz))
         if len(value) == 10:
             day = date.fromisoformat(value)
-            start = datetime.combine(day, time.min, tzinfo=tz)
-            return start, start + timedelta(days=1)
+            return datetime.combine(day, time.min, tzinfo=tz), datetime.combine(day, time.max, tzinfo=tz)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment, tz)
-        return moment, moment + timedelta(seconds=1)
-    except ValueError:
+        # A moment given to the second covers that second; one with a fraction covers that microsecond.
+        last = moment if moment.microsecond or "." in value else moment.replace(microsecond=999999)
+        return moment, last
+    except (ValueError, OverflowError):
         raise SearchError(parameter, f"{parameter}: {value!r} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD "
                                      "or a date and time).") from None
+
+
+def _in_utc(moment: datetime) -> Bound:
+    """The moment as the database compares it (UTC), or where it lies if UTC cannot hold it."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return Beyond.EARLIEST if moment.year == 1 else Beyond.LATEST
+
+
+def _compare(field: str, operator: str, bound: Bound | date) -> Q:
+    """`field operator bound`; a bound beyond the calendar matches every stored value or none."""
+    if not isinstance(bound, Beyond):
+        return Q(**{f"{field}__{operator}": bound})
+    everything_below = operator in ("lt", "lte")
+    if everything_below == (bound is Beyond.LATEST):
+        return Q(**{f"{field}__isnull": False})
+    return Q(pk__in=[])
 
 
 def date_condition(field: str, raw: str, parameter: str, *, date_only: bool = False) -> Q:
@@ -242,18 +283,31 @@ def date_condition(field: str, raw: str, parameter: str, *, date_only: bool = Fa
     value = raw[2:] if raw[:2] in PREFIXES else raw
     if prefix not in ("eq", "gt", "lt", "ge", "le"):
         raise SearchError(parameter, f"{parameter}: the prefix {prefix!r} is not supported (eq, gt, lt, ge, le).")
-    start, end = _date_range(value, parameter)
-    low: Any = start.date() if date_only else start
-    high: Any = (end - timedelta(microseconds=1)).date() if date_only else end
+    first_moment, last_moment = _date_range(value, parameter)
+    first: Bound | date = first_moment.date() if date_only else _in_utc(first_moment)
+    last: Bound | date = last_moment.date() if date_only else _in_utc(last_moment)
     if prefix == "eq":
-        return Q(**{f"{field}__gte": low, f"{field}__lte" if date_only else f"{field}__lt": high})
+        return _compare(field, "gte", first) & _compare(field, "lte", last)
     if prefix == "ge":
-        return Q(**{f"{field}__gte": low})
+        return _compare(field, "gte", first)
     if prefix == "gt":
-        return Q(**{f"{field}__gt" if date_only else f"{field}__gte": high})
+        return _compare(field, "gt", last)
     if prefix == "le":
-        return Q(**{f"{field}__lte" if date_only else f"{field}__lt": high})
-    return Q(**{f"{field}__lt": low})
+        return _compare(field, "lte", last)
+    return _compare(field, "lt", first)
+
+
+EARLIEST_SHOWN = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST_SHOWN = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
+def storable_moment(moment: datetime, element: str) -> datetime:
+    """A moment from a resource, or FhirInvalid naming its element when no stored timestamp can hold it:
+    the database keeps UTC (years 1 to 9999), and the API shows it in the local time zone."""
+    where = _in_utc(moment)
+    if isinstance(where, Beyond) or not EARLIEST_SHOWN <= where <= LATEST_SHOWN:
+        raise FhirInvalid([(element, f"{moment.isoformat()} lies outside the years 1 to 9999 that can be stored")])
+    return moment
 
 
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
@@ -270,9 +324,18 @@ def parse_instant(raw: str, parameter: str) -> datetime:
         raise problem
     fraction = match.group(1) or ""
     try:
-        return datetime.fromisoformat(value.replace(fraction, fraction[:7]).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace(fraction, fraction[:7]).replace("Z", "+00:00"))
     except ValueError:
         raise problem from None
+    # At the edges of the calendar an offset can carry the moment out of what UTC holds. Such a moment
+    # lies before (after) everything stored, and so does a day inside the calendar's first (last) day,
+    # which unlike the edge itself can still be shown in any time zone.
+    where = _in_utc(moment)
+    if where is Beyond.EARLIEST or (not isinstance(where, Beyond) and where < EARLIEST_SHOWN):
+        return EARLIEST_SHOWN
+    if where is Beyond.LATEST or (not isinstance(where, Beyond) and where > LATEST_SHOWN):
+        return LATEST_SHOWN
+    return where
 
 
 def token_parts(raw: str) -> tuple[str | None, str]:

@@ -23,6 +23,7 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.forms import whole_number
 from chartdesk.interop.fhir.validation import checked_json
 from chartdesk.interop.fhir.versions import changed_since
 from chartdesk.interop.models import ExportJob, ExportLevel, ExportStatus
@@ -154,8 +155,8 @@ def run_queued(limit: int | None = None) -> int:
 
 def job_for_caller(caller: ApiCaller, job_id: Any) -> ExportJob:
     """The job, if the same API client started it (missing and foreign both NotFound)."""
-    text = str(job_id)
-    job = ExportJob.objects.select_related("token").filter(pk=int(text)).first() if text.isdecimal() else None
+    key = whole_number(str(job_id))
+    job = ExportJob.objects.select_related("token").filter(pk=key).first() if key is not None else None
     if job is None or job.token.client_id != caller.token.client_id:
         raise NotFound("export")
     return job

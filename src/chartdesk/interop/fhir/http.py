@@ -13,6 +13,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
@@ -21,7 +23,7 @@ from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
 from chartdesk.core.middleware import client_address
 from chartdesk.interop.fhir.common import SearchError
-from chartdesk.interop.fhir.validation import FhirInvalid, operation_outcome
+from chartdesk.interop.fhir.validation import FhirInvalid, load_json, operation_outcome
 from chartdesk.interop.tokens import ApiCaller, caller_for_token
 
 FHIR_JSON = "application/fhir+json"
@@ -51,7 +53,8 @@ def _field_problems(refusal: ChartdeskError) -> list[tuple[str, str]]:
 def refusal_response(refusal: Exception) -> HttpResponse:
     """The OperationOutcome answer for an exception an adapter or action raised."""
     if isinstance(refusal, FhirInvalid):
-        return fhir_response(operation_outcome(refusal.problems), 400)
+        return fhir_response(operation_outcome(refusal.problems, code="too-costly" if refusal.status == 413
+                                               else "invalid"), refusal.status)
     if isinstance(refusal, SearchError):
         return outcome_response(400, refusal.message, code="not-supported", path=refusal.parameter)
     if isinstance(refusal, NotFound):
@@ -102,9 +105,16 @@ def api_view(*, methods: tuple[str, ...]) -> Callable[[ApiView], ApiView]:
 
 
 def read_json(request: HttpRequest) -> Any:
+    """The request's JSON body (see validation.load_json); FhirInvalid (400, or 413 over the size
+    limit) naming what is wrong with it."""
     try:
-        return json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as invalid:
+        body = request.body
+    except RequestDataTooBig:
+        raise FhirInvalid([("(body)", f"larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes a resource "
+                                      "may have")], status=413) from None
+    try:
+        return load_json(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as invalid:
         raise FhirInvalid([("(body)", f"not JSON: {invalid}")]) from None
 
 

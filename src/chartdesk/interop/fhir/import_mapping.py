@@ -27,7 +27,7 @@ from chartdesk.clinical.models import Organization
 from chartdesk.clinical.schemas import ClinicianInput, OrganizationInput, ProcedureInput
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.interop.fhir.clinical_resources import coded_from_concept, condition_input
-from chartdesk.interop.fhir.common import NPI_SYSTEM
+from chartdesk.interop.fhir.common import NPI_SYSTEM, storable_moment
 from chartdesk.interop.fhir.patient_resource import registration_from_fhir
 from chartdesk.interop.fhir.validation import FhirInvalid
 from chartdesk.patients.actions import clean_address, clean_phone
@@ -48,12 +48,12 @@ class Written:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (element path, message)
 
 
-def _moment(value: Any) -> datetime | None:
+def _moment(value: Any, element: str) -> datetime | None:
     if not isinstance(value, str) or len(value) < 10:
         return None
     if len(value) == 10:
-        return datetime.fromisoformat(value + "T00:00:00+00:00")
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return storable_moment(datetime.fromisoformat(value + "T00:00:00+00:00"), element)
+    return storable_moment(datetime.fromisoformat(value.replace("Z", "+00:00")), element)
 
 
 def _name(text: str) -> str:
@@ -177,7 +177,7 @@ def write_encounter(resource: dict[str, Any], links: Links, *, acting_user: Any)
         raise FhirInvalid([("Encounter.class", f"{code!r} is not a class Chartdesk keeps "
                                                f"({', '.join(sorted(CLASS_OF_CODE))})")])
     period = resource.get("period") or {}
-    admit_at = _moment(period.get("start"))
+    admit_at = _moment(period.get("start"), "Encounter.period.start")
     if admit_at is None:
         raise FhirInvalid([("Encounter.period.start", "an encounter needs its start")])
     attending = None
@@ -192,7 +192,7 @@ def write_encounter(resource: dict[str, Any], links: Links, *, acting_user: Any)
         attending=attending, service=_concept_text((resource.get("type") or [None])[0])[:80],
         location=location[:80], reason=reason[:200],
     )
-    ended = _moment(period.get("end"))
+    ended = _moment(period.get("end"), "Encounter.period.end")
     if resource.get("status") == "finished" and ended is not None:
         if encounter_class == EncounterClass.OUTPATIENT:
             encounter = do_finish_encounter(encounter, finished_at=max(ended, admit_at), acting_user=acting_user)
@@ -215,10 +215,11 @@ def write_condition(resource: dict[str, Any], links: Links, *, acting_user: Any)
 
 def write_procedure(resource: dict[str, Any], links: Links, *, acting_user: Any) -> Written:
     period = resource.get("performedPeriod") or {}
-    start = _moment(resource.get("performedDateTime")) or _moment(period.get("start"))
+    start = _moment(resource.get("performedDateTime"), "Procedure.performedDateTime") or _moment(
+        period.get("start"), "Procedure.performedPeriod.start")
     entry = ProcedureInput(
         coded=coded_from_concept(resource.get("code"), "Procedure.code"), status=resource.get("status") or "unknown",
-        performed_start=start, performed_end=_moment(period.get("end")),
+        performed_start=start, performed_end=_moment(period.get("end"), "Procedure.performedPeriod.end"),
         encounter=_encounter_ref(links, resource.get("encounter")),
         recorder=links.provider_for(resource.get("recorder")), source=links.source,
     )
@@ -244,7 +245,8 @@ def write_document(resource: dict[str, Any], links: Links, *, acting_user: Any) 
     if not text.strip():
         raise FhirInvalid([("DocumentReference.content[0].attachment.data", "no note text")])
     context = resource.get("context") or {}
-    when = _moment((context.get("period") or {}).get("start")) or _moment(resource.get("date"))
+    when = _moment((context.get("period") or {}).get("start"), "DocumentReference.context.period.start") or _moment(
+        resource.get("date"), "DocumentReference.date")
     if when is None:
         raise FhirInvalid([("DocumentReference.date", "a note needs its date")])
     encounter = next((enc for enc in (_encounter_ref(links, ref) for ref in context.get("encounter") or []) if enc),

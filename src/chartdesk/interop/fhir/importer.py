@@ -31,6 +31,7 @@ from chartdesk.charts.models import Encounter, Provider
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.interop.fhir import import_mapping as mapping
 from chartdesk.interop.fhir import versions
+from chartdesk.interop.fhir.patient_resource import patient_element
 from chartdesk.interop.fhir.source_index import KnownRecord, SourceIndex
 from chartdesk.interop.fhir.sources import Problem, SourceResource, read_resources
 from chartdesk.interop.fhir.validation import FhirInvalid, validate_resource
@@ -44,11 +45,6 @@ SHARED_TYPES = ("Organization", "Practitioner")
 CHART_TYPES = ("Encounter", "Condition", "Procedure", "DocumentReference")
 KEPT_TYPES = SHARED_TYPES + ("Patient",) + CHART_TYPES
 VERSIONS_PER_WRITE = 1000  # FHIR versions held in memory before they are written (one transaction)
-FIELD_PATHS = {"given_name": "Patient.name[0].given", "family_name": "Patient.name[0].family",
-               "middle_name": "Patient.name[0].given", "birth_date": "Patient.birthDate", "sex": "Patient.gender",
-               "deceased_at": "Patient.deceasedDateTime", "email": "Patient.telecom", "ssn": "Patient.identifier"}
-
-
 @dataclass
 class ImportReport:
     created: Counter[str] = field(default_factory=Counter)
@@ -254,7 +250,7 @@ class FhirImporter:
             try:
                 patient = do_register_patient(registration, acting_user=self.system)
             except InvalidPatientData as invalid:
-                self._problems(item, [(FIELD_PATHS.get(name, f"Patient.{name}"), message)
+                self._problems(item, [(patient_element(item.resource, name), message)
                                       for name, message in invalid.errors.items()])
                 return None
             except ChartdeskError as refusal:

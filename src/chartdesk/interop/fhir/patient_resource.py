@@ -3,6 +3,7 @@ created and updated through the patients actions (If-Match on the revision)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -20,15 +21,16 @@ from chartdesk.interop.fhir.common import (
     meta,
     one_of,
     pruned,
+    storable_moment,
     token_parts,
 )
 from chartdesk.interop.fhir.validation import FhirInvalid
 from chartdesk.interop.registry import register
-from chartdesk.patients.access import access_patient_by_id, restriction_allows
+from chartdesk.patients.access import access_patient_by_id, charts_open_to
 from chartdesk.patients.models import Patient, PatientIdentifier, PatientName, PatientStatus
 from chartdesk.patients.names import normalise_name
 from chartdesk.patients.schemas import AddressInput, IdentifierInput, NameInput, PatientRegistration
-from chartdesk.patients.validation import identifier_value_key
+from chartdesk.patients.validation import InvalidField, InvalidPatientData, identifier_value_key
 
 GENDER_OF_SEX = {"F": "female", "M": "male", "X": "other", "U": "unknown"}
 SEX_OF_GENDER = {gender: sex for sex, gender in GENDER_OF_SEX.items()}
@@ -38,6 +40,7 @@ NAME_USES = {"official": "official", "previous": "old", "maiden": "maiden", "ali
 FHIR_NAME_USES = {"old": "previous", "maiden": "maiden", "nickname": "nickname", "anonymous": "alias",
                   "usual": "alias", "temp": "alias"}
 KNOWN_IDENTIFIER_TYPES = {"MR", "MB", "MC", "MA", "DL", "PPN"}
+OTHER_NAME_FIELD = re.compile(r"^other_name_(\d+)_(\w+)$")  # clean_other_name's field names
 
 
 def issuer_system(issuer: str) -> str:
@@ -99,6 +102,37 @@ def _first(values: list[Any]) -> Any:
     return values[0] if values else None
 
 
+def _official_index(names: list[dict[str, Any]]) -> int:
+    return next((i for i, name in enumerate(names) if name.get("use") in ("official", "usual")), 0)
+
+
+def patient_element(resource: dict[str, Any], field: str) -> str:
+    """The element of a Patient resource that a registration field (as the patients actions name it in
+    their refusals) came from, so that an OperationOutcome or an import problem points into the resource."""
+    names = resource.get("name") or []
+    official = f"Patient.name[{_official_index(names)}]"
+    simple = {"given_name": f"{official}.given[0]", "middle_name": f"{official}.given",
+              "family_name": f"{official}.family", "prefix": f"{official}.prefix", "suffix": f"{official}.suffix",
+              "preferred_name": "Patient.name", "birth_date": "Patient.birthDate", "sex": "Patient.gender",
+              "deceased_at": "Patient.deceasedDateTime", "email": "Patient.telecom", "ssn": "Patient.identifier"}
+    if field in simple:
+        return simple[field]
+    other_name = OTHER_NAME_FIELD.match(field)
+    if other_name:
+        # registration_from_fhir keeps, in order, the names other than the legal one that have a family.
+        others = [i for i, name in enumerate(names) if i != _official_index(names) and name.get("family")]
+        number, part = int(other_name.group(1)), other_name.group(2)
+        element = {"family_name": ".family", "given_name": ".given", "middle_name": ".given"}.get(part, "")
+        return f"Patient.name[{others[number] if number < len(others) else 0}]{element}"
+    return {"phone": "Patient.telecom", "address": "Patient.address", "identifier": "Patient.identifier"}.get(
+        field.partition("_")[0], f"Patient.{field}")
+
+
+def _refused_as_fhir(resource: dict[str, Any], refusal: InvalidPatientData | InvalidField) -> FhirInvalid:
+    errors = refusal.errors if isinstance(refusal, InvalidPatientData) else {refusal.field or "": refusal.message}
+    return FhirInvalid([(patient_element(resource, field), message) for field, message in errors.items()])
+
+
 def registration_from_fhir(resource: dict[str, Any]) -> tuple[PatientRegistration, list[str]]:
     """A registration from a validated Patient resource, and warnings for what was left out.
 
@@ -106,7 +140,7 @@ def registration_from_fhir(resource: dict[str, Any]) -> tuple[PatientRegistratio
     """
     warnings: list[str] = []
     names = resource.get("name") or []
-    official_index = next((i for i, name in enumerate(names) if name.get("use") in ("official", "usual")), 0)
+    official_index = _official_index(names)
     if not names:
         raise FhirInvalid([("Patient.name", "a patient needs a name")])
     official = names[official_index]
@@ -167,7 +201,8 @@ def registration_from_fhir(resource: dict[str, Any]) -> tuple[PatientRegistratio
         given_name=given[0], middle_name=" ".join(given[1:]), family_name=family,
         prefix=" ".join(official.get("prefix") or [])[:20], suffix=" ".join(official.get("suffix") or [])[:20],
         birth_date=date.fromisoformat(born), sex=sex, email=email, ssn=ssn,
-        deceased_at=datetime.fromisoformat(deceased.replace("Z", "+00:00")) if deceased else None,
+        deceased_at=storable_moment(datetime.fromisoformat(deceased.replace("Z", "+00:00")), "Patient.deceasedDateTime")
+        if deceased else None,
         phones=tuple(phones), addresses=tuple(addresses), identifiers=tuple(identifiers),
         other_names=tuple(other_names), preferred_language=language[:40] or "English",
     )
@@ -195,7 +230,9 @@ class PatientAdapter(Adapter):
     def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> QuerySet[Any]:
         if not caller.user.has_perm("patients.search_patients"):
             raise NotFound("patient")
-        found = Patient.objects.all()
+        # Restricted charts the caller may not open are left out before counting and paging: a total
+        # that counted them would tell that such a chart exists.
+        found = Patient.objects.filter(charts_open_to(caller.user))
         if patient is not None:
             found = found.filter(pk=patient.pk)
         for raw in params.get("_id", []):
@@ -240,10 +277,6 @@ class PatientAdapter(Adapter):
             found = found.filter(sex__in=sexes)
         return found.order_by("pk")
 
-    def visible(self, caller: Any, rows: list[Patient]) -> list[Patient]:
-        # Restricted charts the caller may not open are left out of results altogether.
-        return [row for row in rows if restriction_allows(caller.user, row)]
-
     def prefetch(self, rows: QuerySet[Patient]) -> QuerySet[Patient]:
         return rows.prefetch_related("names", "identifiers", "phones", "addresses")
 
@@ -260,7 +293,10 @@ class PatientAdapter(Adapter):
             raise ChartdeskError("A very likely match is already in the patient index (MRN "
                                  + ", ".join(m.patient.mrn for m in matches)
                                  + "): update that patient instead of creating a duplicate.", field="duplicate")
-        return do_register_patient(registration, acting_user=caller.user)
+        try:
+            return do_register_patient(registration, acting_user=caller.user)
+        except (InvalidPatientData, InvalidField) as refusal:
+            raise _refused_as_fhir(resource, refusal) from None
 
     def update(self, caller: Any, row: Patient, resource: dict[str, Any], expected_version: int) -> Patient:
         from chartdesk.patients.actions import do_update_demographics
@@ -273,4 +309,7 @@ class PatientAdapter(Adapter):
         }
         if registration.email:
             changes["email"] = registration.email
-        return do_update_demographics(row, changes, expected_revision=expected_version, acting_user=caller.user)
+        try:
+            return do_update_demographics(row, changes, expected_revision=expected_version, acting_user=caller.user)
+        except (InvalidPatientData, InvalidField) as refusal:
+            raise _refused_as_fhir(resource, refusal) from None

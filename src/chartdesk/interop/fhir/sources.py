@@ -11,6 +11,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from chartdesk.interop.fhir.validation import load_json
+
 
 @dataclass
 class SourceResource:
@@ -92,6 +94,10 @@ def _bundle_entries(file: str, text: str, bundle: dict[str, Any], problems: list
         yield SourceResource(file, line, resource, str(entry.get("fullUrl") or ""))
 
 
+def _reason(invalid: ValueError) -> str:
+    return invalid.msg if isinstance(invalid, json.JSONDecodeError) else str(invalid)
+
+
 def read_resources(path: Path, problems: list[Problem]) -> Iterator[SourceResource]:
     """Every resource under `path`; unreadable lines and files are added to `problems` and skipped."""
     for file_path in files_under(path):
@@ -106,9 +112,9 @@ def read_resources(path: Path, problems: list[Problem]) -> Iterator[SourceResour
                 if not line.strip():
                     continue
                 try:
-                    resource = json.loads(line)
-                except json.JSONDecodeError as invalid:
-                    problems.append(Problem(name, number, "(line)", "", f"not JSON: {invalid.msg}"))
+                    resource = load_json(line)
+                except ValueError as invalid:
+                    problems.append(Problem(name, number, "(line)", "", f"not JSON: {_reason(invalid)}"))
                     continue
                 if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
                     yield from _bundle_entries(name, line, resource, problems)
@@ -118,9 +124,9 @@ def read_resources(path: Path, problems: list[Problem]) -> Iterator[SourceResour
                     problems.append(Problem(name, number, "(line)", "", "not a JSON object"))
             continue
         try:
-            document = json.loads(text)
-        except json.JSONDecodeError as invalid:
-            problems.append(Problem(name, invalid.lineno, "(file)", "", f"not JSON: {invalid.msg}"))
+            document = load_json(text)
+        except ValueError as invalid:
+            problems.append(Problem(name, getattr(invalid, "lineno", 1), "(file)", "", f"not JSON: {_reason(invalid)}"))
             continue
         if isinstance(document, dict) and document.get("resourceType") == "Bundle":
             yield from _bundle_entries(name, text, document, problems)

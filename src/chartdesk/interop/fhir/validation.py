@@ -10,6 +10,8 @@ models and declare FHIR 4.0.1 in the CapabilityStatement. See docs/interop.md.
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import pydantic
@@ -17,14 +19,66 @@ from fhir.resources.R4B import get_fhir_model_class
 
 FHIR_VERSION = "4.0.1"
 GENDERS = ("male", "female", "other", "unknown")
+# FHIR resources nest a dozen levels or so (a Questionnaire's items a few more); far deeper JSON is an
+# attack on the parsers (Python's recursion limit), not a record.
+MAX_DEPTH = 64
+# FHIR integers are 32-bit and decimals keep 18 significant digits; a longer number is no FHIR value
+# (and int() refuses more than 4,300 digits).
+MAX_NUMBER_CHARS = 40
 
 
 class FhirInvalid(Exception):
-    """A resource that fails validation; `problems` are (element path, message) pairs."""
+    """A resource that fails validation; `problems` are (element path, message) pairs; `status` is the
+    HTTP answer (400, or 413 for a body over the size limit)."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, problems: list[tuple[str, str]], *, status: int = 400) -> None:
         super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
         self.problems = problems
+        self.status = status
+
+
+class UnreadableNumber(str):
+    """A JSON number no FHIR element can hold (too long, infinite, NaN), kept as its text so that the
+    resource around it can still be read, reported with the element's path and skipped alone."""
+
+
+def _number(text: str, convert: Any) -> Any:
+    if len(text) > MAX_NUMBER_CHARS:
+        return UnreadableNumber(f"a number of {len(text)} characters")
+    value = convert(text)
+    return value if not isinstance(value, float) or math.isfinite(value) else UnreadableNumber(text)
+
+
+def load_json(text: str | bytes) -> Any:
+    """JSON as FHIR allows it: numbers no element can hold are UnreadableNumber (reported by
+    `validate_resource` with their path). Raises ValueError (json.JSONDecodeError for syntax) with a
+    message fit for a person, also for nesting too deep to parse at all."""
+    try:
+        return json.loads(text, parse_int=lambda raw: _number(raw, int), parse_float=lambda raw: _number(raw, float),
+                          parse_constant=UnreadableNumber)
+    except RecursionError:
+        raise ValueError(f"nested too deeply (a resource may nest {MAX_DEPTH} levels)") from None
+
+
+def _shape_problems(resource_type: str, resource: dict[str, Any]) -> list[tuple[str, str]]:
+    """Nesting past MAX_DEPTH and unreadable numbers, found without recursion (the point is to stop
+    input that would exhaust it); paths as element_path writes them."""
+    problems: list[tuple[str, str]] = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(resource, ())]
+    while stack:
+        value, location = stack.pop()
+        if len(location) > MAX_DEPTH:
+            problems.append((element_path(resource_type, location[:MAX_DEPTH]),
+                             f"nested more than {MAX_DEPTH} levels deep"))
+            continue
+        if isinstance(value, UnreadableNumber):
+            problems.append((element_path(resource_type, location),
+                             f"{value}: not a number a FHIR element can hold"))
+        elif isinstance(value, dict):
+            stack += [(item, (*location, key)) for key, item in reversed(value.items())]
+        elif isinstance(value, list):
+            stack += [(item, (*location, index)) for index, item in reversed(list(enumerate(value)))]
+    return problems
 
 
 def element_path(resource_type: str, location: tuple[Any, ...]) -> str:
@@ -64,12 +118,15 @@ def validate_resource(resource: Any, *, expected_type: str | None = None) -> Any
     if expected_type is not None and resource_type != expected_type:
         raise FhirInvalid([("resourceType", f"expected {expected_type}, got {resource_type!r}")])
     model = _model_class(resource_type)
+    problems = _shape_problems(str(resource_type), resource)
+    if problems:
+        raise FhirInvalid(problems[:20])
     try:
         validated = model.model_validate(resource)
     except pydantic.ValidationError as invalid:
         raise FhirInvalid([(element_path(str(resource_type), tuple(error["loc"])), error["msg"])
                            for error in invalid.errors()]) from None
-    except (ValueError, TypeError) as invalid:
+    except (ValueError, TypeError, RecursionError) as invalid:
         raise FhirInvalid([(str(resource_type), str(invalid))]) from None
     problems = _extra_rules(resource)
     if problems:

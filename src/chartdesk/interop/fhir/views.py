@@ -11,6 +11,7 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from chartdesk.core.errors import NotFound
+from chartdesk.core.forms import whole_number
 from chartdesk.core.permissions import public
 from chartdesk.interop.fhir.bundles import base_url, everything_bundle, search_bundle
 from chartdesk.interop.fhir.capability import capability_statement
@@ -102,7 +103,8 @@ def type_level(request: HttpRequest, caller: ApiCaller, resource_type: str) -> H
 
 def _expected_version(request: HttpRequest) -> int | None:
     match = ETAG.match(request.headers.get("If-Match", "").strip())
-    return int(match.group(1)) if match else None
+    # A version number no resource reaches is stale like any other wrong one (412), not a crash.
+    return (whole_number(match.group(1)) or 0) if match else None
 
 
 @api_view(methods=("GET", "PUT"))
@@ -187,10 +189,11 @@ def vread(request: HttpRequest, caller: ApiCaller, resource_type: str, logical_i
     if current is None or history_version == current:
         return _resource_response(adapter, row)
     name = f"{resource_type}/{row.pk}"
-    if not history_version.isdecimal() or not 1 <= int(history_version) < int(current):
-        return outcome_response(404, f"{name} has no version {history_version!r}: its versions are 1 to {current}.",
-                                code="not-found")
-    kept = stored_version(resource_type, row.pk, int(history_version))
+    wanted = whole_number(history_version)
+    if wanted is None or not 1 <= wanted < int(current):
+        return outcome_response(404, f"{name} has no version {history_version[:40]!r}: its versions are 1 to "
+                                     f"{current}.", code="not-found")
+    kept = stored_version(resource_type, row.pk, wanted)
     if kept is None:
         return outcome_response(410, f"The content of version {history_version} of {name} was not kept: it "
                                      "predates version keeping (or the same transaction replaced it before it "

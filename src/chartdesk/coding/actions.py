@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
-from chartdesk.coding.codesets import cmindex, hcpcs, icd10cm, icd10pcs
+from chartdesk.coding.codesets import cmindex, hcpcs, icd10cm, icd10pcs, release_files
 from chartdesk.coding.codesets.errors import MalformedCodeFile
 from chartdesk.coding.codesets.records import ParsedRelease
 from chartdesk.coding.codesets.release_files import read_release
@@ -31,6 +31,10 @@ def parse_code_set(
 ) -> ParsedRelease:
     """Read and check a code-set file without touching the database (raises MalformedCodeFile)."""
     if system == CodeSystem.ICD10PCS:
+        if path.name.endswith((".xml", ".xml.xz")):
+            content = release_files.read_member(path)
+            return icd10pcs.parse_pcs_tables(content, path.name.removesuffix(".xz"), only=only,
+                                             effective_from=effective_from, label=label)
         return icd10pcs.parse_pcs_database(path, only=only, effective_from=effective_from, label=label)
     content = path.read_bytes()
     if system == CodeSystem.ICD10CM:

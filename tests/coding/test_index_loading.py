@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chartdesk.audit.models import AuditEvent
+from chartdesk.coding.codesets.cmindex import parse_index
+from chartdesk.coding.codesets.errors import MalformedCodeFile
 from chartdesk.coding.models import ClassificationIndex
 from tests.coding.index_extracts import DRUGS, NEOPLASMS, write_release_folder, write_release_zip
 
@@ -122,3 +126,24 @@ def test_releases_lists_the_loaded_index_parts(tmp_path: Path) -> None:
     line = next(line for line in out.getvalue().splitlines() if line.startswith("Table of Neoplasms"))
     assert line.split() == ["Table", "of", "Neoplasms", "FY2024", "from", "2023-10-01", "8", "terms",
                             "icd10cm_neoplasm_2024.xml"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=400).map(lambda text: text.encode()))
+def test_any_bytes_are_parsed_or_refused_with_a_named_error(content: bytes) -> None:
+    try:
+        parse_index(content, "fuzz.xml")
+    except MalformedCodeFile as refusal:
+        assert refusal.message.startswith("fuzz.xml, line ")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=0, max_value=len(NEOPLASMS) - 1), st.sampled_from(["<", ">", "\"", "x", ""]))
+def test_a_damaged_table_is_parsed_or_refused_with_a_named_error(position: int, replacement: str) -> None:
+    damaged = (NEOPLASMS[:position] + replacement + NEOPLASMS[position + 1:]).encode()
+    try:
+        parsed = parse_index(damaged, "damaged.xml")
+    except MalformedCodeFile as refusal:
+        assert refusal.message.startswith("damaged.xml, line ")
+    else:
+        assert parsed.kind in ("neoplasm", "index")

@@ -28,9 +28,11 @@ def run(*args: str) -> str:
 def test_search_prints_a_json_list_best_first() -> None:
     hits = json.loads(run("search", "chf", "--json", "--limit", "3"))
     assert len(hits) == 3
-    assert set(hits[0]) == {"code", "title", "billable", "score"}
+    assert set(hits[0]) == {"code", "title", "billable", "score", "via", "notes"}
     assert hits[0] == {"code": "I50.9", "title": "Heart failure, unspecified", "billable": True,
-                       "score": hits[0]["score"]}
+                       "score": hits[0]["score"], "via": "Tabular List", "notes": hits[0]["notes"]}
+    # The notes printed above I50.9 in the tabular list come with it, with where they stand.
+    assert {"at": "I50", "kind": "Excludes2", "text": "cardiac arrest (I46.-)"} in hits[0]["notes"]
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
 
 

@@ -54,6 +54,15 @@ class Sex(models.TextChoices):
     MALE = "M", "Male"
 
 
+class IndexPart(models.TextChoices):
+    """The parts of the ICD-10-CM Alphabetic Index a coder looks terms up in."""
+
+    DISEASES = "index", "Index to Diseases and Injuries"
+    NEOPLASMS = "neoplasm", "Table of Neoplasms"
+    DRUGS = "drug", "Table of Drugs and Chemicals"
+    EXTERNAL_CAUSES = "eindex", "External Cause of Injuries Index"
+
+
 class CodeSetReleaseQuerySet(models.QuerySet["CodeSetRelease"]):
     def in_effect(self, system: str, on: datetime.date) -> CodeSetRelease | None:
         """The release of `system` in effect on the day `on`, or None when no loaded release covers it."""
@@ -183,3 +192,44 @@ class PcsAxisValue(models.Model):
 
     def __str__(self) -> str:
         return f"PCS position {self.position} '{self.value}' ({self.context}): {self.label}"
+
+
+class ClassificationIndexQuerySet(models.QuerySet["ClassificationIndex"]):
+    def in_effect(self, part: str, on: datetime.date | None = None) -> ClassificationIndex | None:
+        """The edition of one index part in effect on `on` (the latest when `on` is None)."""
+        editions = self.filter(part=part)
+        if on is not None:
+            editions = editions.filter(effective_from__lte=on)
+        return editions.order_by("-effective_from").first()
+
+
+class ClassificationIndex(models.Model):
+    """One edition of one part of the ICD-10-CM Alphabetic Index (the index or one of its tables).
+
+    The terms are kept as the parser flattened them (file order, each naming its parent's
+    position): the encoder reads a part whole into memory, never term by term, so one row per
+    edition keeps loading and reading it one statement. Reference data like `Code`: a reload
+    replaces the edition's terms; coded work never points here.
+    """
+
+    part = models.CharField(max_length=10, choices=IndexPart.choices)
+    label = models.CharField(max_length=80)
+    effective_from = models.DateField()
+    source_name = models.CharField(max_length=200)
+    source_sha256 = models.CharField(max_length=64)
+    term_count = models.PositiveIntegerField(default=0)
+    columns = models.JSONField(default=list, blank=True, help_text="the table's column headings, col 2 first")
+    terms = models.JSONField(default=list)
+    loaded_at = models.DateTimeField()
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ClassificationIndexQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["part", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["part", "effective_from"], name="one_index_part_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.get_part_display()} {self.label} (from {self.effective_from:%Y-%m-%d})"

@@ -11,13 +11,23 @@ from django.shortcuts import render
 
 from chartdesk.coding.edits.validator import EncounterCodes, validate
 from chartdesk.coding.encoder.index import index_for
+from chartdesk.coding.encoder.notes import notes_for
 from chartdesk.coding.encoder.search import path_of, release_for, search_index
 from chartdesk.coding.forms import CheckForm, EncoderForm
-from chartdesk.coding.models import Code, CodeNote, CodeSetRelease, CodeSystem, NoteKind
+from chartdesk.coding.models import (
+    ClassificationIndex,
+    Code,
+    CodeNote,
+    CodeSetRelease,
+    CodeSystem,
+    IndexPart,
+    NoteKind,
+)
 from chartdesk.coding.pcs import current_pcs_release, step
 from chartdesk.core.permissions import requires
 
 RESULTS = 25
+NOTED_HITS = 5
 NOTE_ORDER = [kind.value for kind in NoteKind]
 
 
@@ -33,10 +43,15 @@ def encoder_view(request: HttpRequest) -> HttpResponse:
     hits: list[dict[str, Any]] = []
     if release is not None and query.strip():
         index = index_for(release)
-        for hit in search_index(index, query, limit=RESULTS):
-            hits.append({"hit": hit, **path_of(index, hit.code)})
+        for position, hit in enumerate(search_index(index, query, limit=RESULTS)):
+            # The notes of the first few hits: the ones a coder verifies before choosing.
+            notes = notes_for(index, hit.code) if position < NOTED_HITS else []
+            hits.append({"hit": hit, "notes": notes, **path_of(index, hit.code)})
+    index_parts = [{"label": part.label, "edition": ClassificationIndex.objects.in_effect(part)}
+                   for part in IndexPart]
     context = {"form": form, "query": query, "system": system, "release": release, "hits": hits,
-               "searched": bool(query.strip())}
+               "searched": bool(query.strip()), "index_parts": index_parts,
+               "missing_parts": [part for part in index_parts if part["edition"] is None]}
     template = "coding/_encoder_results.html" if request.htmx else "coding/encoder.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 

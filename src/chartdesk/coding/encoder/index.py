@@ -108,12 +108,15 @@ _LOCK = threading.Lock()
 def forget_indexes() -> None:
     """Drop every cached index and remembered release (after a release is loaded or replaced)."""
     from chartdesk.coding.edits.lookup import forget_facts
+    from chartdesk.coding.encoder.alphabetic import forget_alphabetic, forget_editions
     from chartdesk.coding.encoder.search import forget_releases
     from chartdesk.coding.pcs import forget_trees
 
     with _LOCK:
         _CACHE.clear()
         forget_releases()
+    forget_alphabetic()
+    forget_editions()
     forget_facts()
     forget_trees()
 

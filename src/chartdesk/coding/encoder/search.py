@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from chartdesk.coding.encoder import tables
 from chartdesk.coding.encoder.index import CodeIndex, Entry, Node, index_for, word_cost
+from chartdesk.coding.encoder.navigate import navigate
 from chartdesk.coding.encoder.text import query_words
 from chartdesk.coding.models import CodeSetRelease, CodeSystem
 
@@ -46,9 +48,18 @@ class Hit:
     title: str
     billable: bool
     score: float
+    via: str = "Tabular List"  # where the code was found: an index part, a table or the tabular list
+    path: tuple[str, ...] = ()  # the way through the index or table: terms, column, code as printed
+    choices: tuple[tuple[str, str], ...] = ()  # what the coder still chooses (7th character, subdivision)
 
     def as_json(self) -> dict[str, object]:
-        return {"code": self.display, "title": self.title, "billable": self.billable, "score": round(self.score, 4)}
+        row: dict[str, object] = {"code": self.display, "title": self.title, "billable": self.billable,
+                                  "score": round(self.score, 4), "via": self.via}
+        if self.path:
+            row["index_path"] = list(self.path)
+        if self.choices:
+            row["choices"] = [{"code": code, "title": title} for code, title in self.choices]
+        return row
 
 
 @dataclass
@@ -83,20 +94,35 @@ def search(text: str, *, system: str = CodeSystem.ICD10CM, limit: int = 10,
     if release is None or not text.strip():
         return []
     index = index_for(release)
-    return search_index(index, text, limit=max(1, min(limit, 200)))
+    return search_index(index, text, limit=max(1, min(limit, 200)), on=on)
 
 
-def search_index(index: CodeIndex, text: str, *, limit: int = 10) -> list[Hit]:
+def search_index(index: CodeIndex, text: str, *, limit: int = 10, on: datetime.date | None = None) -> list[Hit]:
+    """Codes for a phrase: a code typed as a code; else the Alphabetic Index and its tables as a
+    coder reads them (coding.encoder.navigate), then the tabular list's titles and inclusion terms."""
     exact = _code_lookup(index, text, limit)
     if exact:
         return exact
+    hits: list[Hit] = []
+    seen: set[str] = set()
+    if index.system == CodeSystem.ICD10CM:
+        for rank, found in enumerate(navigate(index, text, on)):
+            node = index.nodes.get(found.code)
+            if node is None or found.code in seen:
+                continue
+            seen.add(found.code)
+            hits.append(Hit(node.code, node.display, node.title, node.billable, round(1.0 - 0.01 * rank, 4),
+                            found.via, found.path, found.choices))
+        if tables.is_history(text) and tables.neoplasm_columns(text) == tables.PRIMARY:
+            text = "personal history of malignant neoplasm " + " ".join(tables.site_words(text))
     slots = _slots(index, text)
     if not slots:
-        return []
-    scores = _score(index, slots)
-    ranked = heapq.nsmallest(limit + len(exact), scores.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
-    hits = list(exact)
-    seen = {hit.code for hit in hits}
+        return hits[:limit]
+    # When the index already answered in full, the tabular list only fills the rest of the list:
+    # a smaller candidate budget keeps long phrases fast.
+    full = any(hit.path for hit in hits)
+    scores = _score(index, slots, budget=CANDIDATE_BUDGET // 4 if full else CANDIDATE_BUDGET)
+    ranked = heapq.nsmallest(limit + len(hits), scores.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
     for code, score in ranked:
         if len(hits) >= limit:
             break
@@ -172,7 +198,7 @@ def _completions(index: CodeIndex, stem: str) -> list[str]:
     return found[:5]
 
 
-def _candidates(index: CodeIndex, slots: list[Slot]) -> set[int]:
+def _candidates(index: CodeIndex, slots: list[Slot], budget: int = CANDIDATE_BUDGET) -> set[int]:
     """Entries worth scoring: those holding the rarest query words, within a budget."""
     lists = []
     for slot in slots:
@@ -184,13 +210,13 @@ def _candidates(index: CodeIndex, slots: list[Slot]) -> set[int]:
     lists.sort(key=len)
     chosen: set[int] = set()
     for postings in lists:
-        if chosen and len(chosen) + len(postings) > CANDIDATE_BUDGET:
+        if chosen and len(chosen) + len(postings) > budget:
             break
         chosen.update(postings)
     return chosen
 
 
-def _score(index: CodeIndex, slots: list[Slot]) -> dict[str, float]:
+def _score(index: CodeIndex, slots: list[Slot], budget: int = CANDIDATE_BUDGET) -> dict[str, float]:
     total_weight = sum(slot.weight for slot in slots)
     query_set = {word for slot in slots for word in slot.alternatives}
     costs = {word: word_cost(index.idf, word) for word in query_set}
@@ -202,7 +228,7 @@ def _score(index: CodeIndex, slots: list[Slot]) -> dict[str, float]:
     other_slots = [slot for slot in slots if not slot.exact]
     query_costs = list(costs.items())
     entries = index.entries
-    for number in _candidates(index, slots):
+    for number in _candidates(index, slots, budget):
         entry = entries[number]
         words = entry.words
         matched = 0.0

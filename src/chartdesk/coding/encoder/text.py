@@ -82,6 +82,11 @@ ABBREVIATIONS: dict[str, str] = {
     "mdd": "major depressive disorder",
     "gad": "generalized anxiety disorder",
     "hiv": "human immunodeficiency virus hiv disease",
+    "mrsa": "methicillin resistant staphylococcus aureus",
+    "mssa": "methicillin susceptible staphylococcus aureus",
+    "mets": "secondary malignant neoplasm",
+    "cabg": "aortocoronary bypass",
+    "nsclc": "malignant neoplasm lung",
     "rsv": "respiratory syncytial virus",
     "ards": "acute respiratory distress syndrome",
     "sle": "systemic lupus erythematosus",
@@ -104,6 +109,16 @@ ABBREVIATIONS: dict[str, str] = {
     "hypok": "hypokalemia",
     "anxiety": "anxiety disorder",
 }
+
+# Clinician shorthand written with a slash (the query splits it around the slash first). "r/o"
+# (rule out) is dropped: the encoder looks up the condition; whether an uncertain diagnosis is
+# coded at all is the coder's call by setting (inpatient yes, outpatient no).
+SLASHED_SHORTHAND: tuple[tuple[str, str], ...] = (
+    (" h / o ", " personal history of "),
+    (" s / p ", " status post "),
+    (" r / o ", " "),
+    (" c / o ", " "),
+)
 
 PHRASE_SYNONYMS: tuple[tuple[str, str], ...] = (
     ("heart attack", "myocardial infarction"),
@@ -215,6 +230,8 @@ def query_words(text: str, *, procedures: bool = False) -> list[str]:
     """The words of what the coder typed, abbreviations and phrase synonyms expanded."""
     lowered = " " + " ".join(text.lower().replace("/", " / ").split()) + " "
     lowered = lowered.replace(" w / o ", " without ").replace(" n / v ", " nausea vomiting ")
+    for shorthand, meaning in SLASHED_SHORTHAND:
+        lowered = lowered.replace(shorthand, meaning)
     for phrase, replacement in (PROCEDURE_SYNONYMS + PHRASE_SYNONYMS if procedures else PHRASE_SYNONYMS):
         lowered = lowered.replace(f" {phrase} ", f" {replacement} ")
     words: list[str] = []

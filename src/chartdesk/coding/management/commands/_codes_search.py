@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from chartdesk.coding.encoder.index import index_for
+from chartdesk.coding.encoder.notes import notes_for
 from chartdesk.coding.encoder.search import Hit, path_of, release_for, search_index
 
 MAX_LIMIT = 200
@@ -39,6 +40,8 @@ def run_search(command: BaseCommand, options: dict[str, Any]) -> None:
     for hit in hits:
         kind = "billable" if hit.billable else "header  "
         command.stdout.write(f"{hit.display:10} {kind} {hit.score:.3f}  {hit.title}")
+        if hit.path:
+            command.stdout.write(f"           {hit.via}: " + " > ".join(hit.path))
         if options["paths"]:
             where = path_of(index, hit.code)
             command.stdout.write("           " + " > ".join(str(step["code"]) for step in where["path"]))
@@ -50,6 +53,7 @@ def _rows(index: Any, hits: list[Hit], with_paths: bool) -> list[dict[str, objec
     rows = []
     for hit in hits:
         row = hit.as_json()
+        row["notes"] = notes_for(index, hit.code)
         if with_paths:
             row.update(path_of(index, hit.code))
         rows.append(row)

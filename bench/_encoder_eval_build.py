@@ -1,0 +1,138 @@
+"""Builds bench/data/encoder_tables_eval.tsv: table-style phrases generated mechanically from the
+CMS FY2023 Table of Neoplasms, Table of Drugs and Chemicals and External Cause of Injuries Index
+(shared data, icd10-2023/), with the expected code read from the table, never written by hand.
+
+Each table row goes to the `test` split or the `dev` split by a fixed hash of the row's path
+(SHA-256 of kind and path, first byte below 77 of 256: about 30% test). The split was fixed and
+committed before the encoder was changed; only `dev` phrases may be looked at while tuning, and the
+benchmark reports `test` alone. One behaviour or intent column is chosen per row, by the same hash,
+so each row gives one phrase; the expected code is made billable the way the tabular list says
+(placeholder X and 7th character A, initial encounter, where the code needs one), with
+simple-icd-10-cm's tabular list, and rows whose cell is incomplete ("-") or not a code are skipped.
+
+    python -m bench._encoder_eval_build ../shared/data/icd10-2023
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import simple_icd_10_cm as tabular
+
+OUT = Path(__file__).resolve().parent / "data" / "encoder_tables_eval.tsv"
+PER_KIND = 600  # phrases kept per kind and split, the first by hash order (fixed)
+TEST_SHARE = 77  # of 256
+
+NEOPLASM_WORDING = {
+    "2": "malignant neoplasm of {site}",
+    "3": "secondary malignant neoplasm of {site}",
+    "4": "carcinoma in situ of {site}",
+    "5": "benign neoplasm of {site}",
+    "6": "neoplasm of uncertain behavior of {site}",
+    "7": "neoplasm of unspecified behavior of {site}",
+}
+DRUG_WORDING = {
+    "2": "poisoning by {substance}, accidental (unintentional)",
+    "3": "poisoning by {substance}, intentional self-harm",
+    "4": "poisoning by {substance}, assault",
+    "5": "poisoning by {substance}, undetermined",
+    "6": "adverse effect of {substance}",
+    "7": "underdosing of {substance}",
+}
+
+
+def digest(kind: str, path: list[str]) -> bytes:
+    return hashlib.sha256((kind + "|" + " > ".join(path)).encode()).digest()
+
+
+def title_of(element: ET.Element) -> str:
+    title = element.find("title")
+    if title is None:
+        return ""
+    return " ".join((title.text or "").split())  # the text before <nemod>: nonessential words left out
+
+
+def billable(cell: str) -> str:
+    code = cell.strip()
+    if not code or code.endswith("-") or not tabular.is_valid_item(code):
+        return ""
+    if tabular.is_leaf(code):
+        return tabular.add_dot(code)
+    bare = tabular.remove_dot(code)
+    padded = bare.ljust(6, "X") + "A"
+    if tabular.is_valid_item(padded) and tabular.is_leaf(padded):
+        return tabular.add_dot(padded)
+    return ""
+
+
+def walk(element: ET.Element, path: list[str]):
+    for term in element.findall("term"):
+        here = [*path, title_of(term)]
+        yield term, here
+        yield from walk(term, here)
+
+
+def rows(root: ET.Element, kind: str):
+    for letter in root.findall("letter"):
+        for main in letter.findall("mainTerm"):
+            path = [title_of(main)]
+            yield main, path
+            yield from walk(main, path)
+
+
+def table_phrases(path: Path, kind: str, wording: dict[str, str]) -> list[tuple[bytes, str, str]]:
+    found = []
+    for element, titles in rows(ET.parse(path).getroot(), kind):
+        cells = {cell.get("col", ""): (cell.text or "") for cell in element.findall("cell")}
+        usable = sorted(col for col in wording if billable(cells.get(col, "")))
+        if not usable:
+            continue
+        key = digest(kind, titles)
+        column = usable[key[1] % len(usable)]
+        if kind == "neoplasm":
+            # "Neoplasm, neoplastic > limb > upper" -> "upper limb"
+            parts = [title.split(",")[0].strip() for title in titles[1:]]
+            if not parts:
+                continue
+            text = wording[column].format(site=" ".join(reversed(parts)))
+        else:
+            text = wording[column].format(substance=" ".join(titles))
+        found.append((key, text, billable(cells[column])))
+    return found
+
+
+def index_phrases(path: Path) -> list[tuple[bytes, str, str]]:
+    found = []
+    for element, titles in rows(ET.parse(path).getroot(), "index"):
+        code = element.find("code")
+        if code is None or element.find("see") is not None:
+            continue
+        expected = billable(code.text or "")
+        if expected:
+            found.append((digest("index", titles), " ".join(titles), expected))
+    return found
+
+
+def main(folder: Path) -> None:
+    kinds = {
+        "neoplasm": table_phrases(folder / "icd10cm_neoplasm_2023.xml", "neoplasm", NEOPLASM_WORDING),
+        "drug": table_phrases(folder / "icd10cm_drug_2023.xml", "drug", DRUG_WORDING),
+        "index": index_phrases(folder / "icd10cm_eindex_2023.xml"),
+    }
+    lines = ["# kind\tsplit\tphrase\texpected (generated by bench/_encoder_eval_build.py; do not edit)"]
+    for kind, phrases in kinds.items():
+        for split in ("test", "dev"):
+            chosen = sorted(
+                (entry for entry in phrases if (entry[0][0] < TEST_SHARE) == (split == "test")),
+                key=lambda entry: entry[0],
+            )[:PER_KIND]
+            lines.extend(f"{kind}\t{split}\t{text}\t{code}" for _, text, code in chosen)
+    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{OUT.name}: {len(lines) - 1} phrases")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

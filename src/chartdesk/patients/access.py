@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.core.context import current_actor
 from chartdesk.core.errors import NotFound
 from chartdesk.patients.models import BreakTheGlassAccess, ChartAccessGrant, MergeEvent, Patient
 
@@ -27,6 +28,14 @@ class RestrictedChart(NotFound):
 
 
 def active_break_the_glass(user: Any, patient: Patient) -> BreakTheGlassAccess | None:
+    """The user's unexpired emergency access to this chart, if any, for the desk only.
+
+    Breaking the glass is a person's decision at a screen, with a reason, for the next hour of their
+    own work; a program holding a token that acts as that user made no such decision, so API
+    requests (channel "api") never ride on it (docs/permissions.md).
+    """
+    if current_actor().channel == "api":
+        return None
     return (
         BreakTheGlassAccess.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
         .order_by("-expires_at")

@@ -19,6 +19,7 @@ from chartdesk.completion.models import DeficiencyRule, DeficiencyStatus, RuleKi
 from chartdesk.completion.notices import latest_notices_for
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
 from chartdesk.core.permissions import requires
+from chartdesk.patients.views import opens_records
 
 SIGNING_KINDS = (RuleKind.SIGNATURE, RuleKind.COSIGNATURE)
 
@@ -47,12 +48,10 @@ def queue_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires("completion.complete_charts")
+@opens_records
 def deficiency_view(request: HttpRequest, deficiency_id: int) -> HttpResponse:
     """One deficiency: sign, mark dictation needed, or dispute with a reason, each one click."""
-    try:
-        deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
-    except NotFound:
-        return _not_found(request)
+    deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
     dispute = ReasonForm(prefix="dispute")
     status = 200
     if request.method == "POST":
@@ -102,12 +101,10 @@ def review_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires("completion.manage_deficiencies")
+@opens_records
 def review_deficiency_view(request: HttpRequest, deficiency_id: int) -> HttpResponse:
     """HIM resolves a deficiency, marks it not applicable, or rejects a dispute, each with a reason."""
-    try:
-        deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
-    except NotFound:
-        return _not_found(request)
+    deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
     form = ReasonForm()
     status = 200
     if request.method == "POST":

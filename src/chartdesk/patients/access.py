@@ -7,7 +7,7 @@ by break-the-glass; `RestrictedChart` lets the desk offer that choice to users a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db.models import Q
 from django.utils import timezone
@@ -52,6 +52,24 @@ def restriction_allows(user: Any, patient: Patient) -> bool:
     return active_break_the_glass(user, patient) is not None
 
 
+def refuse_restricted_chart(user: Any, patient: Patient, *, object_type: str, object_id: Any) -> NoReturn:
+    """Refuse a record of a restricted chart the user may not open, the one way every app does it:
+    record the refusal (an auditor wants the attempts, not only the openings), then answer
+    RestrictedChart to users who may break the glass (the desk offers it) and NotFound to the rest."""
+    record_event(AuditAction.ACCESS_DENIED, user=user, patient=patient, object_type=object_type,
+                 object_id=object_id, outcome=AuditOutcome.DENIED,
+                 detail={"why": f"restricted chart ({patient.restriction})"})
+    if user.has_perm("accounts.break_the_glass"):
+        raise RestrictedChart(patient)
+    raise NotFound(object_type.replace("_", " "))
+
+
+def require_open_chart(user: Any, patient: Patient, *, object_type: str, object_id: Any) -> None:
+    """Let the read go on if the chart's restriction allows this user; otherwise refuse it, recorded."""
+    if not restriction_allows(user, patient):
+        refuse_restricted_chart(user, patient, object_type=object_type, object_id=object_id)
+
+
 def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patients.view_chart",
                          audit: bool = True) -> Patient:
     """Return the patient if `user` holds `permission` and may open the chart; record the view.
@@ -68,19 +86,7 @@ def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patie
     patient = Patient.objects.filter(pk=patient_pk).first()
     if patient is None:
         raise NotFound("patient")
-    if not restriction_allows(user, patient):
-        record_event(
-            AuditAction.ACCESS_DENIED,
-            user=user,
-            patient=patient,
-            object_type="patient",
-            object_id=patient.pk,
-            outcome=AuditOutcome.DENIED,
-            detail={"why": f"restricted chart ({patient.restriction})"},
-        )
-        if user.has_perm("accounts.break_the_glass"):
-            raise RestrictedChart(patient)
-        raise NotFound("patient")
+    require_open_chart(user, patient, object_type="patient", object_id=patient.pk)
     if audit:
         glass = active_break_the_glass(user, patient) if patient.is_restricted else None
         record_event(
@@ -97,8 +103,9 @@ def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patie
 def access_patient_for_break_the_glass(user: Any, patient_id: Any) -> Patient:
     """The patient behind a break-the-glass page: only for users who may break the glass.
 
-    The page shows who the chart belongs to (what search already showed) and nothing from it, so
-    this records no VIEW; the denied open that led here is already in the audit log.
+    The page shows the patient's name (to confirm it is the chart the user meant to open) and that
+    the chart is restricted; not the MRN, not why it is restricted. Even that is a look at a
+    restricted chart, so each showing of the page is recorded (object type `break_the_glass_prompt`).
     """
     try:
         patient_pk = int(patient_id)
@@ -109,6 +116,9 @@ def access_patient_for_break_the_glass(user: Any, patient_id: Any) -> Patient:
     patient = Patient.objects.filter(pk=patient_pk).first()
     if patient is None:
         raise NotFound("patient")
+    if not restriction_allows(user, patient):
+        record_event(AuditAction.VIEW, user=user, patient=patient, object_type="break_the_glass_prompt",
+                     object_id=patient.pk, detail={"shown": ["name"]})
     return patient
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.core.errors import NotFound
 from chartdesk.core.permissions import public
 from chartdesk.interop.fhir.bundles import base_url, everything_bundle, search_bundle
@@ -28,6 +31,7 @@ from chartdesk.interop.models import ResourceVersion
 from chartdesk.interop.registry import adapter_for
 from chartdesk.interop.tokens import ApiCaller, TokenRefused, do_issue_token
 from chartdesk.patients.access import access_patient_by_id
+from chartdesk.patients.models import Patient
 
 ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
 
@@ -39,12 +43,30 @@ def _adapter(resource_type: str) -> Any:
     return adapter
 
 
+class _OutsideScope(Exception):
+    """The row was read, but it belongs to a patient the token's patient scope does not reach."""
+
+
 def _read(caller: ApiCaller, adapter: Any, logical_id: str) -> Any:
-    """A row through the adapter's access function, refused outside a patient-scope token's patient."""
+    """A row through the adapter's access function, refused outside a patient-scope token's patient.
+
+    The access function records a view as it reads; a row outside the token's patient is then
+    refused, so that view is rolled back with the read and the refusal recorded in its place:
+    the trail must not say the caller saw a record it was refused."""
     caller_requires(caller, resource_type=adapter.resource_type)
-    row = adapter.read(caller, logical_id)
-    if caller.patient_id is not None and adapter.patient_data and adapter.patient_id_of(row) != caller.patient_id:
-        raise NotFound(adapter.resource_type)
+    try:
+        with transaction.atomic():
+            row = adapter.read(caller, logical_id)
+            if (caller.patient_id is not None and adapter.patient_data
+                    and adapter.patient_id_of(row) != caller.patient_id):
+                raise _OutsideScope(adapter.patient_id_of(row))
+    except _OutsideScope as outside:
+        record_event(AuditAction.ACCESS_DENIED, user=caller.user, object_type=adapter.resource_type,
+                     patient=Patient.objects.filter(pk=outside.args[0]).first(),
+                     object_id=logical_id, outcome=AuditOutcome.DENIED,
+                     detail={"why": "outside the token's patient scope", "client_id": caller.token.client.client_id,
+                             "scope_patient_id": caller.patient_id})
+        raise NotFound(adapter.resource_type) from None
     return row
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
-from chartdesk.core.errors import NotFound
+from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import public
 from chartdesk.interop.fhir.bundles import base_url, everything_bundle, search_bundle
 from chartdesk.interop.fhir.capability import capability_statement
@@ -43,30 +43,35 @@ def _adapter(resource_type: str) -> Any:
     return adapter
 
 
-class _OutsideScope(Exception):
-    """The row was read, but it belongs to a patient the token's patient scope does not reach."""
-
-
 def _read(caller: ApiCaller, adapter: Any, logical_id: str) -> Any:
     """A row through the adapter's access function, refused outside a patient-scope token's patient.
 
     The access function records a view as it reads; a row outside the token's patient is then
     refused, so that view is rolled back with the read and the refusal recorded in its place:
-    the trail must not say the caller saw a record it was refused."""
+    the trail must not say the caller saw a record it was refused. (The access function's own
+    refusals keep their record: they leave the block normally and are raised after it.)"""
     caller_requires(caller, resource_type=adapter.resource_type)
-    try:
-        with transaction.atomic():
+    refused: ChartdeskError | None = None
+    outside_patient: int | None = None
+    with transaction.atomic():
+        try:
             row = adapter.read(caller, logical_id)
+        except ChartdeskError as refusal:
+            refused = refusal
+        else:
             if (caller.patient_id is not None and adapter.patient_data
                     and adapter.patient_id_of(row) != caller.patient_id):
-                raise _OutsideScope(adapter.patient_id_of(row))
-    except _OutsideScope as outside:
+                outside_patient = adapter.patient_id_of(row)
+                transaction.set_rollback(True)
+    if refused is not None:
+        raise refused
+    if outside_patient is not None:
         record_event(AuditAction.ACCESS_DENIED, user=caller.user, object_type=adapter.resource_type,
-                     patient=Patient.objects.filter(pk=outside.args[0]).first(),
+                     patient=Patient.objects.filter(pk=outside_patient).first(),
                      object_id=logical_id, outcome=AuditOutcome.DENIED,
                      detail={"why": "outside the token's patient scope", "client_id": caller.token.client.client_id,
                              "scope_patient_id": caller.patient_id})
-        raise NotFound(adapter.resource_type) from None
+        raise NotFound(adapter.resource_type)
     return row
 
 

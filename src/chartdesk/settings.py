@@ -7,6 +7,11 @@ Variables (all optional in demo mode):
   CHARTDESK_DATA_DIR        where stored files (scans, uploads) live (default ./var/data)
   CHARTDESK_SECRET_KEY      Django secret; also the root of the field-encryption and audit keys
   CHARTDESK_AUDIT_KEY       HMAC key of the audit chain (default: derived from the secret key)
+  CHARTDESK_AUDIT_CHECKPOINT_PATH     append-only file of sealed chain checkpoints
+                                      (default var/audit-checkpoints.jsonl; "" for none)
+  CHARTDESK_AUDIT_CHECKPOINT_SYSLOG   also send checkpoints to syslog: host:port (UDP) or a socket path
+  CHARTDESK_AUDIT_CHECKPOINT_EVERY    a checkpoint every this many events (default 1000)
+  CHARTDESK_AUDIT_CHECKPOINT_MINUTES  or when the last one is older than this (default 5)
   CHARTDESK_FIELD_KEY       key that encrypts SSNs at rest (default: derived from the secret key)
   CHARTDESK_DEBUG           1 to turn on Django's debug pages (refused in production)
   CHARTDESK_IDLE_LOGOFF_MINUTES   automatic log-off after this many idle minutes (default 15)
@@ -80,6 +85,13 @@ UPLOAD_MAX_DECODED_BYTES = int(float(ENV.get("CHARTDESK_UPLOAD_MAX_DECODED_MB", 
 BREAK_THE_GLASS_MINUTES = int(ENV.get("CHARTDESK_BREAK_THE_GLASS_MINUTES", "60"))
 HTTPS = ENV.get("CHARTDESK_HTTPS", "0") == "1"
 TLS_IN_FRONT = ENV.get("CHARTDESK_TLS_IN_FRONT", "0") == "1"
+# Audit checkpoints outside the database (docs/audit.md): an append-only file, by default under the
+# var folder (put it on another volume, owned by another account, in production; "" turns it off),
+# and optionally a syslog target ("host:port" over UDP, or a socket path such as /dev/log).
+AUDIT_CHECKPOINT_PATH = ENV.get("CHARTDESK_AUDIT_CHECKPOINT_PATH", str(VAR_DIR / "audit-checkpoints.jsonl"))
+AUDIT_CHECKPOINT_SYSLOG = ENV.get("CHARTDESK_AUDIT_CHECKPOINT_SYSLOG", "")
+AUDIT_CHECKPOINT_EVERY = int(ENV.get("CHARTDESK_AUDIT_CHECKPOINT_EVERY", "1000"))
+AUDIT_CHECKPOINT_MINUTES = float(ENV.get("CHARTDESK_AUDIT_CHECKPOINT_MINUTES", "5"))
 
 ALLOWED_HOSTS = [
     h.strip() for h in ENV.get("CHARTDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()

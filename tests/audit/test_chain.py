@@ -148,3 +148,17 @@ def _postgres() -> bool:
     from django.db import connection
 
     return connection.vendor == "postgresql"
+
+
+def test_a_wiped_trail_in_a_database_with_records_does_not_verify(patient):
+    write_events(3)
+    drop_triggers()
+    sql(f"DELETE FROM {TABLE}")
+    sql("DELETE FROM audit_chainhead")
+
+    code, message = broken()
+
+    assert code == 1
+    assert "BROKEN at event #1" in message
+    assert "the audit trail is empty but the database holds" in message and "patients" in message
+

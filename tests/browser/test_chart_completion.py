@@ -38,7 +38,7 @@ print(",".join(str(d.pk) for d in Deficiency.objects.filter(encounter=stay, stat
 """
 
 
-def test_a_provider_signs_both_unsigned_documents_from_the_queue(server, page, log_in):
+def test_a_provider_signs_both_unsigned_documents_from_the_queue_on_the_signing_screen(server, page, log_in):
     opened = server.python(SETUP).strip().split(",")
     assert len(opened) == 2  # the H&P and the discharge summary are written but unsigned
 
@@ -49,6 +49,11 @@ def test_a_provider_signs_both_unsigned_documents_from_the_queue(server, page, l
         row = page.get_by_role("row").filter(has_text="Queuetest").filter(has_text="not signed").first
         row.get_by_role("link", name="Open").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("not signed")
+        # The signing screen: the document, the attestation, then the confirmation the button needs.
+        expect(page.get_by_role("heading", name="Attestation")).to_be_visible()
+        page.get_by_role("button", name=re.compile("^Sign$")).click()
+        expect(page.get_by_text("Tick the box to confirm you are signing this document.")).to_be_visible()
+        page.get_by_label("I have reviewed this document and sign it electronically.").check()
         page.get_by_role("button", name=re.compile("^Sign$")).click()
         expect(page.get_by_role("status")).to_contain_text("Signed. The deficiency is complete.")
     expect(page.get_by_role("row").filter(has_text="Queuetest")).to_have_count(0)

@@ -277,12 +277,16 @@ def test_an_unsigned_addendum_is_signed_later_by_its_writer_only(signed, author,
     addendum = do_add_addendum(signed, text="Result pending.", acting_user=author, sign=False)
     assert not addendum.is_signed
     with pytest.raises(PermissionRefused, match="Only Ada Lovelace, MD, who wrote this addendum, can sign it."):
-        do_sign_addendum(addendum, acting_user=other_provider)
+        do_sign_addendum(addendum, acting_user=other_provider, expected_revision=signed_revision(addendum))
 
-    signed_addendum = do_sign_addendum(addendum, acting_user=author)
+    signed_addendum = do_sign_addendum(addendum, acting_user=author, expected_revision=signed_revision(addendum))
     assert signed_addendum.is_signed
     with pytest.raises(ChartdeskError, match="already signed"):
-        do_sign_addendum(signed_addendum, acting_user=author)
+        do_sign_addendum(signed_addendum, acting_user=author, expected_revision=signed_revision(addendum))
+
+
+def signed_revision(addendum):
+    return type(addendum.document).objects.get(pk=addendum.document_id).revision
 
 
 def test_an_addendum_needs_a_signed_document(draft, author):

@@ -363,7 +363,10 @@ def test_an_addendum_from_the_desk_and_signing_it_later(signed, author, client_f
                 {"revision": signed.revision, "text": "Culture pending."})
     addendum = signed.addenda.get()
     assert not addendum.is_signed  # the box was left unticked
-    response = client.post(page("charts-addendum-sign", addendum_id=addendum.pk))
+    assert client.post(page("charts-addendum-sign", addendum_id=addendum.pk)).status_code == 400  # no attestation
+    signed.refresh_from_db()
+    response = client.post(page("charts-addendum-sign", addendum_id=addendum.pk),
+                           {"revision": signed.revision, "confirm": "on"})
     assert response.status_code == 302
     addendum.refresh_from_db()
     assert addendum.is_signed

@@ -43,7 +43,7 @@ def test_the_providers_queue_holds_their_own_deficiencies_oldest_first(unsigned_
 
 
 def test_signing_from_the_queue_signs_the_document_and_completes_the_deficiency(unsigned_hp, attending):
-    done = actions.do_sign_from_queue(unsigned_hp, acting_user=attending)
+    done = actions.do_sign_from_queue(unsigned_hp, acting_user=attending, expected_revision=revision(unsigned_hp))
     assert done.status == DeficiencyStatus.COMPLETED
     assert unsigned_hp.document.__class__.objects.get(pk=unsigned_hp.document_id).status == DocumentStatus.FINAL
     assert AuditEvent.objects.filter(action="sign", object_id=str(unsigned_hp.document_id)).count() == 1
@@ -51,7 +51,7 @@ def test_signing_from_the_queue_signs_the_document_and_completes_the_deficiency(
 
 def test_another_provider_cannot_work_someone_elses_deficiency(unsigned_hp, surgeon):
     with pytest.raises(PermissionRefused):
-        actions.do_sign_from_queue(unsigned_hp, acting_user=surgeon)
+        actions.do_sign_from_queue(unsigned_hp, acting_user=surgeon, expected_revision=revision(unsigned_hp))
     with pytest.raises(NotFound):
         access_deficiency_by_id(surgeon, unsigned_hp.pk)
     assert Deficiency.objects.get(pk=unsigned_hp.pk).status == DeficiencyStatus.OPEN
@@ -107,7 +107,8 @@ def test_cosigning_from_the_queue_records_a_cosignature(stay, users, attending, 
     discharge(stay, users["registrar"])
     analyse_encounter(stay)
     cosign = Deficiency.objects.get(rule__code="cosignature-np-pa")
-    assert actions.do_sign_from_queue(cosign, acting_user=attending).status == DeficiencyStatus.COMPLETED
+    done = actions.do_sign_from_queue(cosign, acting_user=attending, expected_revision=revision(cosign))
+    assert done.status == DeficiencyStatus.COMPLETED
     recorded = CoSignature.objects.get()
     assert recorded.provider == attending.provider
     assert recorded.attestation.startswith("Co-signed. Electronically signed by Ada Lovelace, MD")
@@ -173,3 +174,8 @@ def test_discharge_triggers_analysis_on_commit(stay, users, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         discharge(stay, users["registrar"])
     assert Deficiency.objects.filter(encounter=stay).count() == 2
+
+
+def revision(deficiency):
+    """The document revision the provider is shown on the deficiency's signing screen."""
+    return type(deficiency.document).objects.get(pk=deficiency.document_id).revision

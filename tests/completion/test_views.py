@@ -21,15 +21,23 @@ def deficiency(stay: Any, users: dict[str, Any], attending: Any) -> Deficiency:
     return Deficiency.objects.get(rule__code="signature")
 
 
-def test_the_provider_signs_from_the_queue_with_one_click(deficiency, attending, client_for):
+def test_the_provider_signs_from_the_queue_on_the_signing_screen(deficiency, attending, client_for):
     client = client_for(attending)
     queue = client.get("/completion/queue/")
     assert b"History and physical not signed" in queue.content
     page = client.get(f"/completion/deficiency/{deficiency.pk}/")
-    assert b"Sign</button>" in page.content
-    response = client.post(f"/completion/deficiency/{deficiency.pk}/", {"action": "sign"})
+    html = page.content.decode()
+    # The document itself, the attestation it will carry, and the confirmation, before any button.
+    assert "Synthetic text." in html and "Electronically signed by Ada Lovelace, MD on" in html
+    assert "I have reviewed this document and sign it electronically." in html and "Sign</button>" in html
+    revision = deficiency.document.__class__.objects.get(pk=deficiency.document_id).revision
+    response = client.post(f"/completion/deficiency/{deficiency.pk}/",
+                           {"action": "sign", "confirm": "on", "revision": revision,
+                            "attestation": "Reviewed with the resident."})
     assert response.status_code == 302
     assert Deficiency.objects.get(pk=deficiency.pk).status == "completed"
+    version = deficiency.document.__class__.objects.get(pk=deficiency.document_id).current_version
+    assert version.attestation.endswith("\nReviewed with the resident.")
 
 
 def test_a_dispute_without_reason_is_refused_with_the_field_named(deficiency, attending, client_for):

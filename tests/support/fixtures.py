@@ -18,6 +18,8 @@ def _isolated_data_dir(settings: Any) -> Iterator[Path]:
     """Each test stores uploaded files in its own folder."""
     with tempfile.TemporaryDirectory(prefix="chartdesk-data-") as folder:
         settings.DATA_DIR = Path(folder)
+        # Audit checkpoints of one test must not be read by another's `audit verify`.
+        settings.AUDIT_CHECKPOINT_PATH = str(Path(folder) / "audit-checkpoints.jsonl")
         settings.MEDIA_ROOT = folder
         settings.STORAGES = {
             **settings.STORAGES,

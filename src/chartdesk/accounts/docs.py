@@ -63,5 +63,14 @@ def render_permission_matrix() -> str:
         "(`/coding/work/case-mix/`). The inpatient abstract on the coding screen is changed by whoever may",
         "change the codes then: the assigned coder while coding, a reviewer in review.",
         "",
+        "Break-the-glass belongs to the person at the desk who gave the reason: it does not extend to",
+        "API clients that act as that user. A token's requests never open a restricted chart on the",
+        "strength of its user's emergency access (they need a standing grant); such a read is refused",
+        "and recorded as `access_denied` on channel `api`.",
+        "",
+        "Refusals are on the record: a view refused for a missing permission, an API request refused for",
+        "a missing or bad token or for its scopes, and a restricted chart refused in any app each write",
+        "an `access_denied` event with outcome `denied` (see docs/audit.md).",
+        "",
     ]
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from chartdesk.audit import checkpoints
 from chartdesk.audit.chain import entry_hash, head_seal
 from chartdesk.audit.models import AuditAction, AuditEvent, AuditOutcome, ChainHead
 from chartdesk.core.context import current_actor
@@ -120,4 +121,5 @@ def record_events(events: Sequence[PendingEvent], *, batch_size: int = 1000) -> 
         head.last_hash = previous
         head.seal = head_seal(head.last_sequence, head.last_hash)
         head.save(update_fields=["last_sequence", "last_hash", "seal"])
+        checkpoints.note_head(sequence, previous)
     return rows

@@ -692,8 +692,12 @@ def do_add_addendum(
     return addendum
 
 
-def do_sign_addendum(addendum: Addendum, *, acting_user: Any) -> Addendum:
-    """Sign an addendum that was saved unsigned; only its writer signs it when the writer is a provider."""
+def do_sign_addendum(addendum: Addendum, *, acting_user: Any, expected_revision: int,
+                     attestation: str | None = None) -> Addendum:
+    """Sign an addendum that was saved unsigned; only its writer signs it when the writer is a provider.
+
+    `expected_revision` is the document revision the signer was shown the addendum at: nothing is
+    signed blind or after a change the signer did not see."""
     _require(acting_user, "charts.sign_document", "sign documents")
     document = addendum.document
     _require_chart(acting_user, document.patient)
@@ -701,7 +705,7 @@ def do_sign_addendum(addendum: Addendum, *, acting_user: Any) -> Addendum:
     if provider is None or not provider.active:
         raise PermissionRefused(SIGNER_NOT_PROVIDER if provider is None else SIGNER_INACTIVE)
     with transaction.atomic():
-        locked_document = _locked_document(document, None)
+        locked_document = _locked_document(document, expected_revision)
         locked = Addendum.objects.select_for_update().get(pk=addendum.pk)
         if locked.is_signed:
             raise ChartdeskError(ADDENDUM_ALREADY_SIGNED)
@@ -711,7 +715,7 @@ def do_sign_addendum(addendum: Addendum, *, acting_user: Any) -> Addendum:
         signed_at = timezone.now()
         locked.signed_at = signed_at
         locked.signed_by = acting_user
-        locked.attestation = attestation_statement(provider, signed_at)
+        locked.attestation = _signed_text(provider, signed_at, attestation)
         locked.save(update_fields=["signed_at", "signed_by", "attestation"])
         _bump(locked_document)
         _audit(AuditAction.SIGN, acting_user, locked_document.patient, "addendum", locked.pk,

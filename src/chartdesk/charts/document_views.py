@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_POST
 
 from chartdesk.charts import access, actions
 from chartdesk.charts.forms import AddendumForm, CorrectionForm, DraftForm, RetractForm, SignForm
@@ -147,8 +146,9 @@ def _document_form(
         else:
             messages.success(request, done)
             return redirect("charts-document", document_id=document.pk)
-    context = {"patient": document.patient, "document": document, "form": form, "current": document.current_version,
-               **page}
+    current = document.current_version
+    context = {"patient": document.patient, "document": document, "form": form, "current": current,
+               "content_heading": f"Version {current.number}" if current else "", **page}
     return render(request, "charts/document_action.html", context, status=form_status(form, refused))
 
 
@@ -167,11 +167,18 @@ def document_edit_view(request: HttpRequest, document_id: int) -> HttpResponse:
     )
 
 
+def _statement(user: Any) -> str:
+    """The attestation a signature by `user` made now would carry ("" for a user who cannot sign)."""
+    provider = actions.provider_of(user)
+    if provider is None or not user.has_perm("charts.sign_document"):
+        return ""
+    return actions.attestation_statement(provider, timezone.now())
+
+
 @requires("charts.sign_document")
 @opens_records
 def document_sign_view(request: HttpRequest, document_id: int) -> HttpResponse:
-    provider = actions.provider_of(request.user)
-    statement = actions.attestation_statement(provider, timezone.now()) if provider else ""
+    statement = _statement(request.user)
     return _document_form(
         request, document_id, form_class=SignForm,
         page={"heading": "Sign document", "submit": "Sign", "show_text": True, "statement": statement,
@@ -201,6 +208,7 @@ def document_correct_view(request: HttpRequest, document_id: int) -> HttpRespons
     return _document_form(
         request, document_id, form_class=CorrectionForm,
         page={"heading": "Correct document", "submit": "Save correction", "hide_sign": not can_sign,
+              "statement": _statement(request.user) if can_sign else "",
               "intro": "The correction becomes a new version with your reason; every earlier version stays readable."},
         initial=lambda document: {
             "text": document.current_version.text if document.current_version else "", "sign": can_sign,
@@ -216,6 +224,7 @@ def document_addendum_view(request: HttpRequest, document_id: int) -> HttpRespon
     return _document_form(
         request, document_id, form_class=AddendumForm,
         page={"heading": "Add an addendum", "submit": "Add addendum", "show_text": True,
+              "statement": _statement(request.user),
               "intro": "An addendum is added below the signed document, which stays as it is."},
         initial=lambda document: {"sign": True},
         run=lambda document, data: actions.do_add_addendum(
@@ -242,15 +251,29 @@ def document_retract_view(request: HttpRequest, document_id: int) -> HttpRespons
 
 
 @requires("charts.sign_document")
-@require_POST
 @opens_records
 def addendum_sign_view(request: HttpRequest, addendum_id: int) -> HttpResponse:
+    """Sign an addendum on the signing screen: its text in full and the attestation, then the
+    confirmation; a POST without the confirmation signs nothing."""
     addendum = access.access_addendum_by_id(request.user, addendum_id)
-    try:
-        actions.do_sign_addendum(addendum, acting_user=request.user)
-    except ChartdeskError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, "Signed the addendum.")
-    return redirect("charts-document", document_id=addendum.document_id)
-
+    document = addendum.document
+    form = SignForm(request.POST or None, initial={"revision": document.revision})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                actions.do_sign_addendum(addendum, acting_user=request.user,
+                                         expected_revision=form.cleaned_data["revision"],
+                                         attestation=form.cleaned_data["attestation"] or None)
+            except ChartdeskError as refusal:
+                add_refusal(form, refusal)
+                status = form_status(form, refusal)
+            else:
+                messages.success(request, "Signed the addendum.")
+                return redirect("charts-document", document_id=addendum.document_id)
+    context = {"patient": document.patient, "document": document, "form": form, "current": None,
+               "heading": "Sign addendum", "submit": "Sign", "statement": _statement(request.user),
+               "sign_text": addendum.text, "sign_heading": f"Addendum of {addendum.created_at:%m/%d/%Y %H:%M}",
+               "intro": "Your signature freezes this addendum."}
+    return render(request, "charts/document_action.html", context, status=status)

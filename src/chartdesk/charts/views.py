@@ -8,16 +8,14 @@ else; a missing record answers the same 404.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial, wraps
+from functools import partial
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from chartdesk.charts import access, actions
@@ -31,11 +29,12 @@ from chartdesk.charts.forms import (
     UploadForm,
 )
 from chartdesk.charts.models import Document, EncounterClass, EncounterStatus
-from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange, PermissionRefused
 from chartdesk.core.forms import whole_number
 from chartdesk.core.permissions import requires
-from chartdesk.patients.access import RestrictedChart, access_patient_by_id
+from chartdesk.patients.access import access_patient_by_id
 from chartdesk.patients.models import Patient
+from chartdesk.patients.views import opens_records
 
 DOCUMENTS_PER_PAGE = 50
 SORTS = {
@@ -49,30 +48,7 @@ SORT_LABELS = (("service_date", "Service date"), ("type", "Type"), ("title", "Ti
                ("status", "Status"))
 
 
-def chart_url(patient_id: int) -> str:
-    return reverse("charts-chart", kwargs={"patient_id": patient_id})
 
-
-def break_the_glass_url(patient: Patient, next_path: str) -> str:
-    return reverse("patients-break-glass", kwargs={"patient_id": patient.pk}) + "?" + urlencode({"next": next_path})
-
-
-def opens_records(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Turn the access functions' refusals into the desk's answers (break-the-glass offer or 404)."""
-
-    @wraps(view)
-    def answered(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except RestrictedChart as restricted:
-            # After breaking the glass the user comes back to the page; a refused POST comes back to
-            # the chart, since its form would have to be filled in again anyway.
-            next_path = request.get_full_path() if request.method == "GET" else chart_url(restricted.patient.pk)
-            return redirect(break_the_glass_url(restricted.patient, next_path))
-        except NotFound:
-            return render(request, "core/not_found.html", status=404)
-
-    return answered
 
 
 def refusal_status(refusal: ChartdeskError) -> int:

@@ -20,7 +20,7 @@ from chartdesk.charts.actions import provider_of
 from chartdesk.completion.actions import COMPLETE_CHARTS, MANAGE_DEFICIENCIES
 from chartdesk.completion.models import OUTSTANDING, ChartCompletion, Deficiency, DeficiencyStatus
 from chartdesk.core.errors import NotFound
-from chartdesk.patients.access import restriction_allows
+from chartdesk.patients.access import require_open_chart, restriction_allows
 
 
 def _base() -> QuerySet[Deficiency]:
@@ -80,8 +80,9 @@ def access_deficiency_by_id(user: Any, deficiency_id: Any) -> Deficiency:
     manager = user.has_perm(MANAGE_DEFICIENCIES)
     provider = provider_of(user) if user.has_perm(COMPLETE_CHARTS) else None
     assigned = provider is not None and deficiency.provider_id == provider.pk
-    if not (manager or assigned) or not restriction_allows(user, deficiency.patient):
+    if not (manager or assigned):
         raise NotFound("deficiency")
+    require_open_chart(user, deficiency.patient, object_type="deficiency", object_id=deficiency.pk)
     record_event(AuditAction.VIEW, user=user, patient=deficiency.patient, object_type="deficiency",
                  object_id=deficiency.pk)
     return deficiency

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
-from chartdesk.charts.actions import attestation_statement, do_sign_document, provider_of
-from chartdesk.charts.models import DocumentStatus
+from chartdesk.charts.actions import STALE_REVISION, attestation_statement, do_sign_document, provider_of
+from chartdesk.charts.models import Document, DocumentStatus
 from chartdesk.completion.analysis import analyse_encounter, refresh_chart
 from chartdesk.completion.models import (
     OUTSTANDING,
@@ -28,7 +28,7 @@ from chartdesk.completion.models import (
     DeficiencyStatus,
     RuleKind,
 )
-from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
 from chartdesk.patients.access import restriction_allows
 
 COMPLETE_CHARTS = "completion.complete_charts"
@@ -88,8 +88,13 @@ def _audit(user: Any, deficiency: Deficiency, change: str, **detail: Any) -> Non
     )
 
 
-def do_sign_from_queue(deficiency: Deficiency, *, acting_user: Any, attestation: str | None = None) -> Deficiency:
-    """Sign (or co-sign) the document a signature deficiency names, then re-analyse the encounter."""
+def do_sign_from_queue(deficiency: Deficiency, *, acting_user: Any, expected_revision: int,
+                       attestation: str | None = None) -> Deficiency:
+    """Sign (or co-sign) the document a signature deficiency names, then re-analyse the encounter.
+
+    `expected_revision` is the document revision the signer was shown with the attestation: a
+    signature is made only on the version the signer read, never blind (a changed document answers
+    ConcurrentChange and signs nothing)."""
     _require(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
     with transaction.atomic():
         locked = _locked(deficiency, acting_user)
@@ -100,16 +105,24 @@ def do_sign_from_queue(deficiency: Deficiency, *, acting_user: Any, attestation:
         if locked.document.status == DocumentStatus.ENTERED_IN_ERROR:
             raise ChartdeskError(DOCUMENT_RETRACTED)
         if locked.kind == RuleKind.SIGNATURE:
-            do_sign_document(locked.document, acting_user=acting_user, attestation=attestation)
+            do_sign_document(locked.document, acting_user=acting_user, attestation=attestation,
+                             expected_revision=expected_revision)
         else:
-            do_cosign_document(locked, acting_user=acting_user)
+            do_cosign_document(locked, acting_user=acting_user, expected_revision=expected_revision,
+                               attestation=attestation)
         analyse_encounter(locked.encounter_id, acting_user=acting_user)
     locked.refresh_from_db()
     return locked
 
 
-def do_cosign_document(deficiency: Deficiency, *, acting_user: Any) -> CoSignature:
-    """Record the attending's co-signature of the signed version a co-signature deficiency names."""
+def cosign_statement(provider: Any, signed_at: datetime) -> str:
+    return "Co-signed. " + attestation_statement(provider, signed_at)
+
+
+def do_cosign_document(deficiency: Deficiency, *, acting_user: Any, expected_revision: int,
+                       attestation: str | None = None) -> CoSignature:
+    """Record the attending's co-signature of the signed version a co-signature deficiency names,
+    as shown to them at `expected_revision` of the document."""
     _require(acting_user, "charts.sign_document", "co-sign documents")
     _require(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
     provider = provider_of(acting_user)
@@ -118,14 +131,21 @@ def do_cosign_document(deficiency: Deficiency, *, acting_user: Any) -> CoSignatu
     with transaction.atomic():
         locked = _locked(deficiency, acting_user)
         _assigned_to(acting_user, locked)
-        document = locked.document
-        if document is None or document.current_version_id is None:
+        if locked.document is None:
             raise ChartdeskError(NOTHING_TO_SIGN)
+        # Lock the document too: the version co-signed is the one shown, not one saved meanwhile.
+        document = Document.objects.select_for_update().get(pk=locked.document.pk)
+        if document.current_version_id is None:
+            raise ChartdeskError(NOTHING_TO_SIGN)
+        if int(expected_revision) != document.revision:
+            raise ConcurrentChange(STALE_REVISION)
         signed_at = timezone.now()
+        statement = cosign_statement(provider, signed_at)
+        extra = (attestation or "").strip()[:500]
         cosignature, _ = CoSignature.objects.get_or_create(
             version_id=document.current_version_id, provider=provider,
             defaults={"document": document, "signed_at": signed_at, "signed_by": acting_user,
-                      "attestation": "Co-signed. " + attestation_statement(provider, signed_at)},
+                      "attestation": f"{statement}\n{extra}" if extra else statement},
         )
         record_event(AuditAction.SIGN, user=acting_user, patient=locked.patient, object_type="document",
                      object_id=document.pk, detail={"cosignature": cosignature.pk,

@@ -14,11 +14,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from chartdesk.charts import access as document_access
+from chartdesk.charts.actions import attestation_statement, provider_of
+from chartdesk.charts.forms import SignForm
 from chartdesk.completion import access, actions
 from chartdesk.completion.models import DeficiencyRule, DeficiencyStatus, RuleKind
 from chartdesk.completion.notices import latest_notices_for
-from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
 from chartdesk.core.permissions import requires
+from chartdesk.patients.views import opens_records
 
 SIGNING_KINDS = (RuleKind.SIGNATURE, RuleKind.COSIGNATURE)
 
@@ -46,27 +50,47 @@ def queue_view(request: HttpRequest) -> HttpResponse:
                                                                                                   limit=3)})
 
 
+def _signing_screen(request: HttpRequest, deficiency: Any, form: SignForm | None) -> dict[str, Any]:
+    """What the deficiency page needs to sign: the document as it stands, read through charts' access
+    function (so the look is audited like any other), and the attestation the signature will carry;
+    the same screen as the document's own sign page (charts/_sign_panel.html)."""
+    document = document_access.access_document_by_id(request.user, deficiency.document_id)
+    provider = provider_of(request.user)
+    now = timezone.now()
+    statement = ""
+    if provider is not None:
+        statement = (actions.cosign_statement(provider, now) if deficiency.kind == RuleKind.COSIGNATURE
+                     else attestation_statement(provider, now))
+    return {"sign_version": document.current_version, "statement": statement, "document": document,
+            "sign_form": form or SignForm(initial={"revision": document.revision})}
+
+
 @requires("completion.complete_charts")
+@opens_records
 def deficiency_view(request: HttpRequest, deficiency_id: int) -> HttpResponse:
-    """One deficiency: sign, mark dictation needed, or dispute with a reason, each one click."""
-    try:
-        deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
-    except NotFound:
-        return _not_found(request)
+    """One deficiency: sign (on the signing screen: the document, the attestation, the confirmation),
+    mark dictation needed, or dispute with a reason."""
+    deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
     dispute = ReasonForm(prefix="dispute")
+    sign_form = None
     status = 200
     if request.method == "POST":
         chosen = request.POST.get("action", "")
         try:
             if chosen == "sign":
-                actions.do_sign_from_queue(deficiency, acting_user=request.user)
-                messages.success(request, "Signed. The deficiency is complete.")
-                return redirect("completion-queue")
-            if chosen == "dictate":
+                sign_form = SignForm(request.POST)
+                if sign_form.is_valid():
+                    actions.do_sign_from_queue(deficiency, acting_user=request.user,
+                                               expected_revision=sign_form.cleaned_data["revision"],
+                                               attestation=sign_form.cleaned_data["attestation"] or None)
+                    messages.success(request, "Signed. The deficiency is complete.")
+                    return redirect("completion-queue")
+                status = 400
+            elif chosen == "dictate":
                 actions.do_mark_dictation_needed(deficiency, acting_user=request.user)
                 messages.success(request, "Marked as dictation needed.")
                 return redirect("completion-queue")
-            if chosen == "dispute":
+            elif chosen == "dispute":
                 dispute = ReasonForm(request.POST, prefix="dispute")
                 if dispute.is_valid():
                     actions.do_dispute_deficiency(deficiency, reason=dispute.cleaned_data["reason"],
@@ -79,14 +103,19 @@ def deficiency_view(request: HttpRequest, deficiency_id: int) -> HttpResponse:
                 messages.error(request, "Choose sign, dictation needed or dispute.")
         except NotFound:
             return _not_found(request)
+        except ConcurrentChange as refusal:
+            messages.error(request, refusal.message)
+            sign_form, status = None, 409  # a fresh screen, with the document as it is now
         except ChartdeskError as refusal:
             messages.error(request, refusal.message)
             status = _status_of(refusal)
+    can_sign = deficiency.is_outstanding and deficiency.kind in SIGNING_KINDS and deficiency.document_id is not None
     return render(request, "completion/deficiency.html", {
         "deficiency": deficiency,
-        "can_sign": deficiency.is_outstanding and deficiency.kind in SIGNING_KINDS,
+        "can_sign": can_sign,
         "can_dictate": deficiency.status == DeficiencyStatus.OPEN and deficiency.kind not in SIGNING_KINDS,
         "dispute_form": dispute,
+        **(_signing_screen(request, deficiency, sign_form) if can_sign else {}),
     }, status=status)
 
 
@@ -102,12 +131,10 @@ def review_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires("completion.manage_deficiencies")
+@opens_records
 def review_deficiency_view(request: HttpRequest, deficiency_id: int) -> HttpResponse:
     """HIM resolves a deficiency, marks it not applicable, or rejects a dispute, each with a reason."""
-    try:
-        deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
-    except NotFound:
-        return _not_found(request)
+    deficiency = access.access_deficiency_by_id(request.user, deficiency_id)
     form = ReasonForm()
     status = 200
     if request.method == "POST":

@@ -525,12 +525,9 @@ def _swap_data_dir(restored: Path, data_dir: Path) -> Path | None:
 
 def verify_audit_chain() -> Any:
     """Walk the whole audit chain (the same check as `chartdesk audit verify`)."""
-    from chartdesk.audit.chain import SEALED_FIELDS, verify_rows
-    from chartdesk.audit.models import AuditEvent, ChainHead
+    from chartdesk.audit.verify import verify_chain
 
-    rows = AuditEvent.objects.order_by("sequence").values(*SEALED_FIELDS, "previous_hash", "entry_hash")
-    head = ChainHead.objects.filter(id=1).values("last_sequence", "last_hash", "seal").first()
-    return verify_rows(rows.iterator(chunk_size=2000), dict(head) if head else None)
+    return verify_chain()
 
 
 # ----------------------------------------------------------------------------- PostgreSQL tools

@@ -26,6 +26,19 @@ def _mark(view: ViewFunc, permission: str) -> ViewFunc:
     return view
 
 
+def record_refusal(request: HttpRequest, permissions: tuple[str, ...]) -> None:
+    """A signed-in user was refused a page for want of a permission: put it on the record (a user
+    trying pages beyond their role is what an access review looks for)."""
+    from chartdesk.audit.actions import record_event  # core imports no app at module level
+    from chartdesk.audit.models import AuditAction, AuditOutcome
+
+    match = request.resolver_match
+    record_event(AuditAction.ACCESS_DENIED, user=request.user, object_type="page",
+                 object_id=(match.view_name if match else "")[:60], outcome=AuditOutcome.DENIED,
+                 detail={"why": "missing permission", "permissions": list(permissions),
+                         "method": request.method, "path": request.path[:300]})
+
+
 def requires(*permissions: str) -> Callable[[ViewFunc], ViewFunc]:
     """Allow the view only to a signed-in user holding every named permission."""
 
@@ -35,6 +48,7 @@ def requires(*permissions: str) -> Callable[[ViewFunc], ViewFunc]:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not request.user.has_perms(permissions):
+                record_refusal(request, permissions)
                 return render(request, "core/forbidden.html", {"permissions": permissions}, status=403)
             return view(request, *args, **kwargs)
 

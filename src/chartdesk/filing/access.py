@@ -19,7 +19,7 @@ from chartdesk.core.errors import NotFound
 from chartdesk.filing.actions import TRACK_CHARTS
 from chartdesk.filing.models import ChartMovement, ChartStatus, ExpectedVisit, FileRoom, PaperChart
 from chartdesk.filing.order import patient_filing_key
-from chartdesk.patients.access import restriction_allows
+from chartdesk.patients.access import require_open_chart, restriction_allows
 
 
 def _allowed(user: Any) -> None:
@@ -60,8 +60,9 @@ def access_paper_chart_by_id(user: Any, chart_id: Any) -> PaperChart:
         raise NotFound("paper chart") from None
     chart = (PaperChart.objects.select_related("patient", "file_room", "home_location", "current_checkout")
              .filter(pk=key).first())
-    if chart is None or not restriction_allows(user, chart.patient):
+    if chart is None:
         raise NotFound("paper chart")
+    require_open_chart(user, chart.patient, object_type="paper_chart", object_id=chart.pk)
     record_event(AuditAction.VIEW, user=user, patient=chart.patient, object_type="paper_chart", object_id=chart.pk)
     return chart
 

@@ -19,7 +19,7 @@ from chartdesk.audit.actions import PendingEvent, record_event, record_events
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import NotFound
 from chartdesk.filing.models import DestructionCertificate, LegalHold, ScanBatch
-from chartdesk.patients.access import restriction_allows
+from chartdesk.patients.access import refuse_restricted_chart, restriction_allows
 from chartdesk.patients.models import Patient
 
 SCAN = "filing.scan_documents"
@@ -74,7 +74,10 @@ def _open(user: Any, record: Record | None, object_type: str) -> Record:
         raise NotFound(object_type)
     patients = _patients_of(record)
     if not _open_to(user, patients):
-        raise NotFound(object_type)
+        # One restricted chart closes the whole record; the first refused one is recorded and, for a
+        # user who may break the glass, offered (the page is offered again for any other).
+        refused = next(patient for patient in patients if not restriction_allows(user, patient))
+        refuse_restricted_chart(user, refused, object_type=object_type, object_id=record.pk)
     _audit_opening(user, record, object_type, patients)
     return record
 

@@ -153,15 +153,31 @@ def do_revoke_api_client(client: ApiClient, *, acting_user: Any) -> ApiClient:
     return client
 
 
-@transaction.atomic
 def do_issue_token(client_id: str, client_secret: str, requested_scope: str = "") -> tuple[str, ApiToken]:
-    """Client credentials grant: a new bearer token for the scopes asked (default: all the client's)."""
+    """Client credentials grant: a new bearer token for the scopes asked (default: all the client's).
+
+    A refusal is recorded after the refused attempt's transaction has rolled back (recorded inside it,
+    the record would be rolled back with it)."""
+    try:
+        return _issue_token(client_id, client_secret, requested_scope)
+    except TokenRefused as refused:
+        # Whose client it is goes on the record only once its secret was right (invalid_scope).
+        client = (ApiClient.objects.select_related("user").filter(client_id=client_id).first()
+                  if refused.error != INVALID_CLIENT else None)
+        record_event(AuditAction.LOGIN_FAILED, user=client.user if client is not None else None,
+                     username=f"api:{client_id}"[:150], object_type="api_client",
+                     object_id=client.pk if client is not None else "", outcome=AuditOutcome.FAILURE,
+                     detail={"why": refused.description, "error": refused.error, "client_id": client_id[:100],
+                             "scope_asked": requested_scope[:200]})
+        raise
+
+
+@transaction.atomic
+def _issue_token(client_id: str, client_secret: str, requested_scope: str) -> tuple[str, ApiToken]:
     client = ApiClient.objects.select_related("user").filter(client_id=client_id, active=True).first()
     # Compare digests in constant time, and refuse unknown clients with the same answer.
     known = client.secret_digest if client is not None else digest(secrets.token_hex(16))
     if client is None or not hmac.compare_digest(known, digest(client_secret or "")) or not client.user.is_active:
-        record_event(AuditAction.LOGIN_FAILED, username=f"api:{client_id}"[:150], object_type="api_client",
-                     outcome=AuditOutcome.FAILURE, detail={"why": "unknown client or wrong secret"})
         raise TokenRefused(INVALID_CLIENT, "Unknown client or wrong secret.")
     asked = requested_scope.split() or client.scope_list
     if not set(asked) <= set(client.scope_list):

@@ -7,13 +7,14 @@ by break-the-glass; `RestrictedChart` lets the desk offer that choice to users a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db.models import Q
 from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.core.context import current_actor
 from chartdesk.core.errors import NotFound
 from chartdesk.patients.models import BreakTheGlassAccess, ChartAccessGrant, MergeEvent, Patient, Restriction
 
@@ -27,6 +28,14 @@ class RestrictedChart(NotFound):
 
 
 def active_break_the_glass(user: Any, patient: Patient) -> BreakTheGlassAccess | None:
+    """The user's unexpired emergency access to this chart, if any, for the desk only.
+
+    Breaking the glass is a person's decision at a screen, with a reason, for the next hour of their
+    own work; a program holding a token that acts as that user made no such decision, so API
+    requests (channel "api") never ride on it (docs/permissions.md).
+    """
+    if current_actor().channel == "api":
+        return None
     return (
         BreakTheGlassAccess.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
         .order_by("-expires_at")
@@ -45,11 +54,32 @@ def restriction_allows(user: Any, patient: Patient) -> bool:
 
 def charts_open_to(user: Any) -> Q:
     """`restriction_allows` as a condition on Patient rows: searches filter with it before they count
-    or page, so that a total never counts (and so reveals) a restricted chart the user may not open."""
-    return (Q(restriction=Restriction.NONE)
-            | Q(pk__in=ChartAccessGrant.objects.filter(user=user, revoked_at__isnull=True).values("patient_id"))
-            | Q(pk__in=BreakTheGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now())
-                .values("patient_id")))
+    or page, so that a total never counts (and so reveals) a restricted chart the user may not open.
+    Emergency access counts on the desk only, as in `active_break_the_glass`."""
+    condition = (Q(restriction=Restriction.NONE)
+                 | Q(pk__in=ChartAccessGrant.objects.filter(user=user, revoked_at__isnull=True).values("patient_id")))
+    if current_actor().channel != "api":
+        condition |= Q(pk__in=BreakTheGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now())
+                       .values("patient_id"))
+    return condition
+
+
+def refuse_restricted_chart(user: Any, patient: Patient, *, object_type: str, object_id: Any) -> NoReturn:
+    """Refuse a record of a restricted chart the user may not open, the one way every app does it:
+    record the refusal (an auditor wants the attempts, not only the openings), then answer
+    RestrictedChart to users who may break the glass (the desk offers it) and NotFound to the rest."""
+    record_event(AuditAction.ACCESS_DENIED, user=user, patient=patient, object_type=object_type,
+                 object_id=object_id, outcome=AuditOutcome.DENIED,
+                 detail={"why": f"restricted chart ({patient.restriction})"})
+    if user.has_perm("accounts.break_the_glass"):
+        raise RestrictedChart(patient)
+    raise NotFound(object_type.replace("_", " "))
+
+
+def require_open_chart(user: Any, patient: Patient, *, object_type: str, object_id: Any) -> None:
+    """Let the read go on if the chart's restriction allows this user; otherwise refuse it, recorded."""
+    if not restriction_allows(user, patient):
+        refuse_restricted_chart(user, patient, object_type=object_type, object_id=object_id)
 
 
 def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patients.view_chart",
@@ -68,19 +98,7 @@ def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patie
     patient = Patient.objects.filter(pk=patient_pk).first()
     if patient is None:
         raise NotFound("patient")
-    if not restriction_allows(user, patient):
-        record_event(
-            AuditAction.ACCESS_DENIED,
-            user=user,
-            patient=patient,
-            object_type="patient",
-            object_id=patient.pk,
-            outcome=AuditOutcome.DENIED,
-            detail={"why": f"restricted chart ({patient.restriction})"},
-        )
-        if user.has_perm("accounts.break_the_glass"):
-            raise RestrictedChart(patient)
-        raise NotFound("patient")
+    require_open_chart(user, patient, object_type="patient", object_id=patient.pk)
     if audit:
         glass = active_break_the_glass(user, patient) if patient.is_restricted else None
         record_event(
@@ -97,8 +115,9 @@ def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patie
 def access_patient_for_break_the_glass(user: Any, patient_id: Any) -> Patient:
     """The patient behind a break-the-glass page: only for users who may break the glass.
 
-    The page shows who the chart belongs to (what search already showed) and nothing from it, so
-    this records no VIEW; the denied open that led here is already in the audit log.
+    The page shows the patient's name (to confirm it is the chart the user meant to open) and that
+    the chart is restricted; not the MRN, not why it is restricted. Even that is a look at a
+    restricted chart, so each showing of the page is recorded (object type `break_the_glass_prompt`).
     """
     try:
         patient_pk = int(patient_id)
@@ -109,6 +128,9 @@ def access_patient_for_break_the_glass(user: Any, patient_id: Any) -> Patient:
     patient = Patient.objects.filter(pk=patient_pk).first()
     if patient is None:
         raise NotFound("patient")
+    if not restriction_allows(user, patient):
+        record_event(AuditAction.VIEW, user=user, patient=patient, object_type="break_the_glass_prompt",
+                     object_id=patient.pk, detail={"shown": ["name"]})
     return patient
 
 

@@ -58,6 +58,25 @@ def break_the_glass_url(patient: Patient, next_url: str) -> str:
     return reverse("patients-break-glass", kwargs={"patient_id": patient.pk}) + "?" + urlencode({"next": next_url})
 
 
+def opens_records(view: PatientView) -> PatientView:
+    """Turn the access functions' refusals into the desk's answers, the same in every app: the
+    break-the-glass offer for a restricted chart the user may open that way, 404 otherwise."""
+
+    @wraps(view)
+    def answered(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except RestrictedChart as restricted:
+            # After breaking the glass the user comes back to the page; a refused POST comes back to
+            # the chart, since its form would have to be filled in again anyway.
+            next_path = request.get_full_path() if request.method == "GET" else chart_url(restricted.patient)
+            return redirect(break_the_glass_url(restricted.patient, next_path))
+        except NotFound:
+            return not_found(request)
+
+    return answered
+
+
 def opens_patient(permission: str, *, audit: bool = True) -> Callable[[PatientView], PatientView]:
     """Give the view the patient through access_patient_by_id: 404 for missing or forbidden, and
     the break-the-glass page for a restricted chart the user may open that way."""

@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
 from chartdesk.core.middleware import client_address
@@ -75,6 +77,22 @@ def bearer_token(request: HttpRequest) -> str:
 
 
 ApiView = Callable[..., HttpResponseBase]
+NO_TOKEN = "no bearer token"
+BAD_TOKEN = "unknown, expired or revoked bearer token"
+
+
+def record_api_refusal(request: HttpRequest, why: str, *, caller: ApiCaller | None = None,
+                       patient: Any = None) -> None:
+    """Put a refused API request on the record: who (the token's user, else the client as far as it
+    is known), what it asked for and why it was refused. Refusals are what an auditor looks for
+    first (a probing client, a token used past its revocation, a scope asked beyond its grant)."""
+    detail = {"why": why, "method": request.method, "path": request.path[:300]}
+    if caller is not None:
+        detail["client_id"] = caller.token.client.client_id
+        detail["scopes"] = " ".join(sorted(caller.scopes))
+    record_event(AuditAction.ACCESS_DENIED, user=caller.user if caller is not None else None,
+                 username="" if caller is not None else "api:(no valid token)", patient=patient,
+                 object_type="api_request", outcome=AuditOutcome.DENIED, detail=detail)
 
 
 def api_view(*, methods: tuple[str, ...]) -> Callable[[ApiView], ApiView]:
@@ -86,16 +104,20 @@ def api_view(*, methods: tuple[str, ...]) -> Callable[[ApiView], ApiView]:
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in methods:
                 return outcome_response(405, f"{request.method} is not supported here.", code="not-supported")
-            caller = caller_for_token(bearer_token(request))
-            if caller is None:
-                response = outcome_response(401, "A valid bearer token is required (POST /fhir/auth/token).",
-                                            code="login")
-                response["WWW-Authenticate"] = 'Bearer realm="chartdesk-fhir"'
-                return response
+            presented = bearer_token(request)
+            caller = caller_for_token(presented)
             with acting_as(client_address=client_address(request), channel="api"):
+                if caller is None:
+                    record_api_refusal(request, BAD_TOKEN if presented else NO_TOKEN)
+                    response = outcome_response(401, "A valid bearer token is required (POST /fhir/auth/token).",
+                                                code="login")
+                    response["WWW-Authenticate"] = 'Bearer realm="chartdesk-fhir"'
+                    return response
                 try:
                     return view(request, caller, *args, **kwargs)
                 except (ChartdeskError, FhirInvalid, SearchError) as refusal:
+                    if isinstance(refusal, PermissionRefused):
+                        record_api_refusal(request, refusal.message, caller=caller)
                     return refusal_response(refusal)
 
         guarded.chartdesk_permission = BEARER_TOKEN  # type: ignore[attr-defined]

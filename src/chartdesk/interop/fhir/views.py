@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
-from chartdesk.core.errors import NotFound
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.forms import whole_number
 from chartdesk.core.permissions import public
 from chartdesk.interop.fhir.bundles import base_url, everything_bundle, search_bundle
@@ -29,6 +32,7 @@ from chartdesk.interop.models import ResourceVersion
 from chartdesk.interop.registry import adapter_for
 from chartdesk.interop.tokens import ApiCaller, TokenRefused, do_issue_token
 from chartdesk.patients.access import access_patient_by_id
+from chartdesk.patients.models import Patient
 
 ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
 
@@ -41,10 +45,33 @@ def _adapter(resource_type: str) -> Any:
 
 
 def _read(caller: ApiCaller, adapter: Any, logical_id: str) -> Any:
-    """A row through the adapter's access function, refused outside a patient-scope token's patient."""
+    """A row through the adapter's access function, refused outside a patient-scope token's patient.
+
+    The access function records a view as it reads; a row outside the token's patient is then
+    refused, so that view is rolled back with the read and the refusal recorded in its place:
+    the trail must not say the caller saw a record it was refused. (The access function's own
+    refusals keep their record: they leave the block normally and are raised after it.)"""
     caller_requires(caller, resource_type=adapter.resource_type)
-    row = adapter.read(caller, logical_id)
-    if caller.patient_id is not None and adapter.patient_data and adapter.patient_id_of(row) != caller.patient_id:
+    refused: ChartdeskError | None = None
+    outside_patient: int | None = None
+    with transaction.atomic():
+        try:
+            row = adapter.read(caller, logical_id)
+        except ChartdeskError as refusal:
+            refused = refusal
+        else:
+            if (caller.patient_id is not None and adapter.patient_data
+                    and adapter.patient_id_of(row) != caller.patient_id):
+                outside_patient = adapter.patient_id_of(row)
+                transaction.set_rollback(True)
+    if refused is not None:
+        raise refused
+    if outside_patient is not None:
+        record_event(AuditAction.ACCESS_DENIED, user=caller.user, object_type=adapter.resource_type,
+                     patient=Patient.objects.filter(pk=outside_patient).first(),
+                     object_id=logical_id, outcome=AuditOutcome.DENIED,
+                     detail={"why": "outside the token's patient scope", "client_id": caller.token.client.client_id,
+                             "scope_patient_id": caller.patient_id})
         raise NotFound(adapter.resource_type)
     return row
 

@@ -46,4 +46,15 @@ class Command(BaseCommand):
         if summary.audit_problem:
             raise CommandError(f"Restored, but the audit chain does not verify: {summary.audit_problem}.")
         self.stdout.write(f"Audit chain verified: {summary.audit_events_checked} events intact.")
+        self._compare_with_checkpoints()
         self.stdout.write("If this Chartdesk is newer than the backup, run `chartdesk migrate` before serving.")
+
+    def _compare_with_checkpoints(self) -> None:
+        """A restore puts the trail back to the backup's moment: the checkpoints written since say
+        which events it gave up, and `audit verify` keeps failing until that is acknowledged."""
+        from chartdesk.audit import checkpoints  # core imports no app at module level
+        from chartdesk.audit.verify import chain_last_sequence, check_checkpoints
+
+        report = check_checkpoints(chain_last_sequence(), checkpoints.configured_paths())
+        if report.problem:
+            self.stderr.write(f"Warning: {report.problem}.")

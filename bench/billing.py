@@ -4,6 +4,8 @@
   to twelve diagnoses, modifiers, dependents, secondary claims with COB loops: half of them with the
   primary's adjudication line by line in 2430 loops) into one interchange.
 - pyx12_validate_s_10000: pyx12 (the peer validator) checking that same file.
+- sendable_checks_per_s: `x12/sendable.claim_problems` (what the export runs on each snapshot before
+  writing) over those claims; sendable_problems must be 0 for these valid claims.
 - claims_generated_valid_fraction: the share of those claims pyx12 found no error in (must be 1.0).
 - era_835_claims_posted_per_s: `do_import_835` posting an 835 of ERA_CLAIMS claims (each with a
   service line adjudicated CO and PR) against submitted claims in a fresh, migrated SQLite database
@@ -126,6 +128,12 @@ def generation_and_validation() -> dict[str, Any]:
     started = time.perf_counter()
     content = build_837(organisation, claims, Envelope(1, 1, datetime(2026, 11, 27, 12, 0)))
     generate_s = time.perf_counter() - started
+    # The export checks every snapshot against what the 837P may carry before it writes (x12/sendable.py).
+    from chartdesk.billing.x12.sendable import claim_problems, organisation_problems
+
+    started = time.perf_counter()
+    problems = organisation_problems(organisation) + [p for c in claims for p in claim_problems(c, today=date.max)]
+    sendable_s = time.perf_counter() - started
     print(f"billing: pyx12 validating {len(content) / 1e6:.1f} MB...", flush=True)
     started = time.perf_counter()
     check = pyx12_validate(content)
@@ -138,6 +146,8 @@ def generation_and_validation() -> dict[str, Any]:
     return {
         "claims": CLAIMS,
         "claims_837_per_s": round(CLAIMS / generate_s, 1),
+        "sendable_checks_per_s": round(CLAIMS / sendable_s, 1),
+        "sendable_problems": len(problems),
         "pyx12_validate_s_10000": round(validate_s, 2),
         "claims_generated_valid_fraction": round(1 - len(bad) / CLAIMS, 6) if check.errors else 1.0,
         "pyx12_errors_sample": check.errors[:5],

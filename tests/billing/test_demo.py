@@ -31,6 +31,7 @@ from chartdesk.billing.x12.validate import pyx12_validate
 from chartdesk.charts.models import Encounter
 from chartdesk.coding.workflow.coded import coded_encounter
 from chartdesk.coding.workflow.models import CaseStatus, CodingCase
+from chartdesk.patients.actions import do_update_demographics
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +123,7 @@ def test_create_claims_then_export_837_bills_the_coded_visits_waiting(demo, tmp_
     assert re.search(rf"Wrote {len(ready)} claims \(", said), said
     content = out.read_text(encoding="ascii")
     assert pyx12_validate(content).errors == []
+    assert set(re.findall(r"~DMG\*D8\*\d{8}\*([^*~]*)", content.replace("\n", ""))) <= {"F", "M", "U"}
 
     read = {claim.claim_number: claim for claim in read_837(content).claims}
     assert sorted(read) == sorted(claim.claim_number for claim in ready)
@@ -135,3 +137,29 @@ def test_create_claims_then_export_837_bills_the_coded_visits_waiting(demo, tmp_
         ]
         assert sent.payer_id == claim.payer.payer_id
     assert not Claim.objects.filter(status=ClaimStatus.READY).exists()
+
+
+def test_a_demo_patient_recorded_as_x_is_held_with_the_fix_and_the_rest_of_the_batch_validates(demo, tmp_path):
+    """005010X222A1 sends F, M or U in DMG03: a chart that records X holds its claims with the fix named
+    (nothing substituted), and the batch of everyone else still validates."""
+    [first, *_] = waiting_to_bill()
+    patient = first.patient
+    do_update_demographics(patient, {"sex": "X"}, expected_revision=patient.revision,
+                           acting_user=get_user_model().objects.get(username="registrar"))
+    already = set(Claim.objects.values_list("pk", flat=True))
+    said = chartdesk("billing", "create-claims")
+    created = Claim.objects.exclude(pk__in=already)
+    held = list(created.filter(patient=patient))
+    assert held and said.startswith(f"{created.count()} claims created: {created.count() - len(held)} ready, "
+                                    f"{len(held)} with findings to fix."), said
+    for claim in held:
+        assert claim.status == ClaimStatus.SCRUBBED
+        assert [(f.rule, f.message) for f in claim.findings.all()] == [
+            ("x12_sex", "The patient's sex X cannot be sent on an 837P: record F, M or U on the patient's chart.")]
+
+    out = tmp_path / "demo.837"
+    chartdesk("billing", "export-837", "--out", str(out))
+    content = out.read_text(encoding="ascii")
+    assert pyx12_validate(content).errors == []
+    sent = {claim.claim_number for claim in read_837(content).claims}
+    assert sent == set(created.exclude(patient=patient).values_list("claim_number", flat=True))

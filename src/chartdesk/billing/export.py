@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,7 @@ from chartdesk.billing.models import (
     Payer,
     X12Batch,
 )
+from chartdesk.billing.x12.sendable import claim_problems, organisation_problems
 from chartdesk.billing.x12.writer837 import (
     ClaimData,
     Envelope,
@@ -39,6 +41,8 @@ from chartdesk.core.errors import ChartdeskError, PermissionRefused
 
 NOTHING_READY = "No claim is ready to send."
 NO_ORGANISATION = "Set up the billing organisation first."
+UNSENDABLE = ("Nothing was sent: {count} claim(s) hold values an 837P cannot carry. Scrub them again to see "
+              "the fix: {claims}. First: {first}")
 
 # Letters NFKD does not take apart into a base letter and marks.
 _SPELLED_OUT = str.maketrans({"ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Ø": "O", "ø": "o",
@@ -54,6 +58,14 @@ def x12_text(value: str) -> str:
     letters = unicodedata.normalize("NFKD", value.translate(_SPELLED_OUT))
     kept = "".join(char for char in letters if not unicodedata.combining(char))
     return "".join(char if char.isascii() else " " for char in kept)
+
+
+def x12_lost(value: str) -> str:
+    """The characters of `value` that `x12_text` cannot spell in ASCII (they would become spaces)."""
+    if value.isascii():
+        return ""
+    lost = [char for char in value if not char.isspace() and x12_text(char).strip() == ""]
+    return "".join(dict.fromkeys(lost))
 
 
 def organisation_data(organisation: BillingOrganisation) -> OrganisationData:
@@ -75,12 +87,20 @@ def _provider(provider: Provider | None) -> ProviderData | None:
 
 
 def _subscriber(coverage: Coverage) -> Party:
+    """The subscriber as the coverage records it; a patient who is the subscriber is sent with the
+    chart's current sex and date of birth (the coverage copied them when it was added, and a correction
+    on the chart must reach the claim)."""
+    birth_date: date | None
+    if coverage.patient_is_subscriber:
+        patient = coverage.patient
+        birth_date, sex = patient.birth_date, patient.sex
+    else:
+        birth_date, sex = coverage.subscriber_birth_date, coverage.subscriber_sex
     return Party(
         family_name=x12_text(coverage.subscriber_family_name), given_name=x12_text(coverage.subscriber_given_name),
         identifier=x12_text(coverage.member_id), address_line=x12_text(coverage.subscriber_address_line),
         city=x12_text(coverage.subscriber_city),
-        state=coverage.subscriber_state, zip_code=coverage.subscriber_zip, birth_date=coverage.subscriber_birth_date,
-        sex=coverage.subscriber_sex,
+        state=coverage.subscriber_state, zip_code=coverage.subscriber_zip, birth_date=birth_date, sex=sex,
     )
 
 
@@ -166,6 +186,23 @@ def next_control_numbers() -> tuple[int, int]:
     return counter.last_interchange, counter.last_group
 
 
+def _refuse_unsendable(organisation: OrganisationData, ready: list[Claim], snapshots: list[ClaimData]) -> None:
+    """A claim made ready before its chart or set-up changed may now hold a value the guide does not
+    allow: the batch is refused whole (nothing marked, no control number kept) rather than sent with
+    a substitute."""
+    problems = organisation_problems(organisation)
+    if problems:
+        raise ChartdeskError(f"Nothing was sent: {problems[0].message}")
+    today = timezone.localdate()
+    bad = [(claim, found) for claim, snapshot in zip(ready, snapshots, strict=True)
+           if (found := claim_problems(snapshot, today=today))]
+    if bad:
+        claims = ", ".join(claim.claim_number for claim, _ in bad[:10]) + (" and more" if len(bad) > 10 else "")
+        first_claim, first = bad[0]
+        raise ChartdeskError(UNSENDABLE.format(count=len(bad), claims=claims,
+                                               first=f"{first_claim.claim_number}: {first[0].message}"))
+
+
 def do_export_837(*, acting_user: Any, claims: list[Claim] | None = None) -> X12Batch:
     """Write every ready claim (or the given ready ones) into one 837P interchange and mark them submitted.
 
@@ -185,9 +222,12 @@ def do_export_837(*, acting_user: Any, claims: list[Claim] | None = None) -> X12
         ready = list(query.select_related("patient", "coverage", "payer", "primary_claim").order_by("id"))
         if not ready:
             raise ChartdeskError(NOTHING_READY)
+        sender = organisation_data(organisation)
+        snapshots = [claim_data(claim) for claim in ready]
+        _refuse_unsendable(sender, ready, snapshots)
         interchange, group = next_control_numbers()
         envelope = Envelope(interchange_control=interchange, group_control=group, created=timezone.localtime())
-        content = build_837(organisation_data(organisation), [claim_data(claim) for claim in ready], envelope)
+        content = build_837(sender, snapshots, envelope)
         batch = X12Batch.objects.create(
             interchange_control=interchange, group_control=group,
             transaction_sets=len(envelope.transaction_controls), claim_count=len(ready),

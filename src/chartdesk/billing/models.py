@@ -322,6 +322,39 @@ class X12Batch(LegalRecordModel):
         return f"837P batch ISA {self.interchange_control:09d}"
 
 
+class Acknowledgement(LegalRecordModel):
+    """A 999 implementation acknowledgement of one of our batches (its functional group, AK1-02 = GS06).
+
+    `sets` keeps each transaction set's answer as read: control (our ST02), status and its text,
+    the IK5 codes in plain English, the claims in the set, and each IK3/IK4 error with the claim it
+    fell in, so the desk can show it without the file.
+    """
+
+    batch = models.ForeignKey(X12Batch, on_delete=models.PROTECT, related_name="acknowledgements")
+    status = models.CharField(max_length=1)  # AK9-01
+    sets_received = models.PositiveIntegerField()
+    sets_accepted = models.PositiveIntegerField()
+    group_errors = models.JSONField(default=list)
+    sets = models.JSONField(default=list)
+    interchange_control = models.CharField(max_length=9)  # the 999's own ISA13
+    file_name = models.CharField(max_length=200, blank=True)
+    file_sha256 = models.CharField(max_length=64)
+    imported_at = models.DateTimeField(default=timezone.now)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["batch", "file_sha256"], name="one_999_file_per_batch")]
+
+    def __str__(self) -> str:
+        return f"999 {self.status} for {self.batch}"
+
+    def get_status_text(self) -> str:
+        from chartdesk.billing.x12.ack_codes import ACK_STATUS, explain
+
+        return explain(ACK_STATUS, self.status)
+
+
 # ----------------------------------------------------------------------------- remittance and ledger
 
 

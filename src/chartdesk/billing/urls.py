@@ -12,6 +12,7 @@ urlpatterns = [
     path("claim/<int:claim_id>/", views.claim_view, name="billing-claim"),
     path("claim/<int:claim_id>/cms1500.pdf", views.claim_cms1500_view, name="billing-claim-cms1500"),
     path("batches/", views.batches_view, name="billing-batches"),
+    path("batch/<int:batch_id>/", views.batch_view, name="billing-batch"),
     path("batch/<int:batch_id>/837/", views.batch_download_view, name="billing-batch-download"),
     path("setup/", desk_views.setup_view, name="billing-setup"),
     path("remittances/", desk_views.remittances_view, name="billing-remittances"),

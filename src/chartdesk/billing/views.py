@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chartdesk.billing import access, actions, cob, ledger
+from chartdesk.billing.acknowledgements import segment_error_lines
 from chartdesk.billing.cms1500 import cms1500_pdf
 from chartdesk.billing.export import do_export_837
 from chartdesk.billing.forms import ChargeForm, CoverageForm, DiagnosesForm, PatientPaymentForm
@@ -268,6 +269,22 @@ def batches_view(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/batches.html", {
         "batches": X12Batch.objects.order_by("-id")[:100],
         "ready": Claim.objects.filter(status=ClaimStatus.READY).count(),
+    })
+
+
+@requires(WORK)
+@finds_records
+def batch_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """One batch sent: its claims and what came back for it (999 acknowledgements, newest first)."""
+    batch = access.access_x12_batch_by_id(request.user, batch_id)
+    acknowledgements = [
+        {"ack": ack, "sets": [{**answer, "lines": [segment_error_lines(error) for error in answer["segments"]]}
+                              for answer in ack.sets]}
+        for ack in batch.acknowledgements.select_related("imported_by")
+    ]
+    return render(request, "billing/batch.html", {
+        "batch": batch, "claims": batch.claims.select_related("patient").order_by("claim_number"),
+        "acknowledgements": acknowledgements,
     })
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 MAX_CLAIMS_PER_TRANSACTION = 5000
+SEXES = ("F", "M", "U")  # DMG03 in loops 2010BA and 2010CA
 ELEMENT, COMPONENT, REPETITION, TERMINATOR = "*", ":", "^", "~"
 _UNSAFE = re.compile(r"[*:^~\r\n]")
 
@@ -139,7 +140,9 @@ def amount(value: Decimal) -> str:
 
 
 def quantity(value: Decimal) -> str:
-    return amount(value)
+    """A unit count as it is, never rounded (x12/sendable.py refuses one the guide cannot carry)."""
+    text = format(value.normalize(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _segment(*elements: object) -> str:
@@ -164,7 +167,10 @@ def _address(party: Party) -> list[str]:
 def _demographics(party: Party) -> list[str]:
     if party.birth_date is None:
         return []
-    return [_segment("DMG", "D8", party.birth_date.strftime("%Y%m%d"), clean(party.sex or "U"))]
+    if party.sex not in SEXES:
+        # Never substituted: the scrubber and the export name the fix (x12/sendable.py) before we get here.
+        raise ValueError(f"sex {party.sex!r} cannot be sent in DMG03 (F, M or U)")
+    return [_segment("DMG", "D8", party.birth_date.strftime("%Y%m%d"), party.sex)]
 
 
 def _provider(code: str, provider: ProviderData) -> str:

@@ -1,4 +1,5 @@
-"""`chartdesk billing create-claims | export-837 --out FILE | import-835 FILE | statements --out FILE`."""
+"""`chartdesk billing create-claims | export-837 --out FILE | import-999 FILE | import-835 FILE |
+statements --out FILE`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q
 
+from chartdesk.billing.acknowledgements import segment_error_lines
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError
 
@@ -40,6 +42,8 @@ class Command(BaseCommand):
         commands.add_parser("create-claims", help="create and scrub a claim for every encounter ready to bill")
         export = commands.add_parser("export-837", help="write every ready claim into one 837P file")
         export.add_argument("--out", required=True, help="the file to write")
+        ack = commands.add_parser("import-999", help="record a 999 acknowledgement of batches sent")
+        ack.add_argument("file", help="the 999 file")
         remit = commands.add_parser("import-835", help="post an 835 remittance file")
         remit.add_argument("file", help="the 835 file")
         statements = commands.add_parser("statements", help="a PDF of statements for every patient who owes")
@@ -54,6 +58,8 @@ class Command(BaseCommand):
                     self._create_claims(user)
                 elif action == "export-837":
                     self._export(user, Path(options["out"]))
+                elif action == "import-999":
+                    self._import_999(user, Path(options["file"]))
                 elif action == "import-835":
                     self._import(user, Path(options["file"]))
                 else:
@@ -91,6 +97,32 @@ class Command(BaseCommand):
                                    "character set; no claim was marked submitted.") from None
         self.stdout.write(f"Wrote {batch.claim_count} claims ({batch.total_charge}) to {out}: interchange "
                           f"{batch.interchange_control:09d}.")
+
+    def _import_999(self, user: Any, path: Path) -> None:
+        from chartdesk.billing.acknowledgements import do_import_999
+
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+        result = do_import_999(content, acting_user=user, file_name=path.name)
+        for interchange in result.already_imported:
+            self.stdout.write(f"Batch {interchange:09d}: this 999 was recorded before, nothing changed.")
+        for group in result.unmatched_groups:
+            self.stdout.write(f"Group {group}: no batch we sent has this control number, not recorded.")
+        for ack in result.acknowledgements:
+            self.stdout.write(f"Batch {ack.batch.interchange_control:09d} (group {ack.batch.group_control}): "
+                              f"{ack.get_status_text()}, {ack.sets_accepted} of {ack.sets_received} transaction "
+                              f"sets accepted.")
+            for answer in ack.sets:
+                if answer["status"] in ("A", "E") and not answer["segments"]:
+                    continue
+                self.stdout.write(f"  ST {answer['control']}: {answer['status_text']}"
+                                  + "".join(f"; {e}" for e in answer["errors"]))
+                for segment_error in answer["segments"]:
+                    for line in segment_error_lines(segment_error):
+                        self.stdout.write(f"    {line}")
+        self.stdout.write(f"{result.claims_accepted} claims accepted, {result.claims_rejected} claims rejected.")
 
     def _import(self, user: Any, path: Path) -> None:
         from chartdesk.billing.remittance import do_import_835

@@ -11,7 +11,7 @@ from chartdesk.core.migration_ops import RefuseRowChanges
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0003_service_line_payments'),
+        ('billing', '0004_held_payments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -226,3 +226,18 @@ def test_him_finds_incomplete_records_on_their_work_list_and_completes_them(him,
 def test_the_incomplete_work_list_is_for_those_who_may_edit_demographics(db, client, role, status):
     client.force_login(factories.make_user(role))
     assert client.get(reverse("patients-incomplete")).status_code == status
+
+
+def test_a_row_needs_at_least_one_name(him, tmp_path):
+    body = "B-1,Kim,,,1970-01-01,F,,,,,,,\nB-2,,,,1970-01-01,F,,,,,,,\n"
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("patients", "import", str(write(tmp_path, body)), "--source", "Old Hospital",
+                     "--user", "hannah", "--no-progress", stderr=err)
+    assert "line 3: Name: a record needs at least a given or a family name." in err.getvalue()
+
+    run_import(write(tmp_path, body), "--skip-bad")
+
+    kim = source_patient("B-1")
+    assert (kim.given_name, kim.family_name, kim.incomplete_fields) == ("Kim", "", "family_name")
+    assert kim.missing_labels == ["family name"]

@@ -141,23 +141,26 @@ def clean_other_name(name: NameInput, field: str = "other_name") -> NameInput:
 def missing_fields(registration: PatientRegistration) -> list[str]:
     """What a cleaned registration lacks that a complete record has (see docs/patients-import.md)."""
     return [name for name, absent in (("given_name", not registration.given_name),
+                                      ("family_name", not registration.family_name),
                                       ("birth_date", registration.birth_date is None)) if absent]
 
 
 def clean_registration(registration: PatientRegistration, *, allow_incomplete: bool = False) -> PatientRegistration:
     """The registration with every value cleaned, or InvalidPatientData naming each bad field.
 
-    allow_incomplete (legacy index loads only) accepts a missing given name or date of birth, the
-    record then being flagged incomplete; every value that is given must still be valid.
+    allow_incomplete (legacy index loads only) accepts a missing given name, family name (not both)
+    or date of birth, the record then being flagged incomplete; every value given must still be valid.
     """
     errors: dict[str, str] = {}
-    if allow_incomplete and not registration.given_name.strip():
-        given = ""
-    else:
-        given = _collect(errors, "given_name", clean_required_name, registration.given_name, "given_name",
-                         "Given name")
-    family = _collect(errors, "family_name", clean_required_name, registration.family_name, "family_name",
-                      "Family name")
+    names = {}
+    for field, label in (("given_name", "Given name"), ("family_name", "Family name")):
+        if allow_incomplete and not getattr(registration, field).strip():
+            names[field] = ""
+        else:
+            names[field] = _collect(errors, field, clean_required_name, getattr(registration, field), field, label)
+    given, family = names["given_name"], names["family_name"]
+    if given == "" and family == "":
+        errors["family_name"] = "Name: a record needs at least a given or a family name."
     born, partial = None, ""
     if allow_incomplete and registration.birth_date is None:
         partial = _collect(errors, "birth_date", clean_partial_birth_date, registration.birth_date_partial)

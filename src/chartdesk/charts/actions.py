@@ -192,7 +192,7 @@ def do_open_encounter(
     admit_at = _aware(admit_at, "admit_at")
     if admit_at > timezone.now() + CLOCK_SKEW:
         raise ChartdeskError(ADMIT_IN_FUTURE.format(when=_shown(admit_at)), field="admit_at")
-    if timezone.localtime(admit_at).date() < patient.birth_date:
+    if patient.birth_date is not None and timezone.localtime(admit_at).date() < patient.birth_date:
         raise ChartdeskError(
             BEFORE_BIRTH.format(what="admission time", when=_shown(admit_at), born=patient.birth_date),
             field="admit_at",
@@ -348,7 +348,7 @@ def _checked_document_fields(
         raise ChartdeskError(SERVICE_DATE_REQUIRED, field="service_date")
     if service_date > timezone.localdate():
         raise ChartdeskError(SERVICE_DATE_IN_FUTURE.format(when=service_date.isoformat()), field="service_date")
-    if service_date < patient.birth_date:
+    if patient.birth_date is not None and service_date < patient.birth_date:
         raise ChartdeskError(
             BEFORE_BIRTH.format(what="service date", when=service_date.isoformat(), born=patient.birth_date),
             field="service_date",

@@ -286,8 +286,10 @@ def _cover_letter(request: ReleaseRequest, parts: list[PacketPart], part2: bool,
         address = confidential_contact(request.patient) or address
     setter.write(f"To: {request.requester_name}\n{address}".strip())
     patient = request.patient
-    setter.write(f"Re: {patient.given_name} {patient.family_name}, MRN {patient.mrn}, "
-                 f"born {patient.birth_date:%Y-%m-%d}", font=("Helvetica-Bold", 11))
+    # An incomplete legacy record may have no date of birth: the letter says so rather than guess.
+    born = f"born {patient.birth_date:%Y-%m-%d}" if patient.birth_date else "date of birth not on file"
+    setter.write(f"Re: {patient.given_name} {patient.family_name}, MRN {patient.mrn}, {born}",
+                 font=("Helvetica-Bold", 11))
     detail = f" ({request.purpose_detail})" if request.purpose_detail else ""
     setter.write(f"Request {request.number} received {request.received_on:%Y-%m-%d}, purpose: "
                  f"{request.get_purpose_display()}{detail}")

@@ -79,9 +79,13 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def encounter_retention_date(birth_date: date, last_day: date, rule: RetentionRule) -> date:
+def encounter_retention_date(birth_date: date | None, last_day: date, rule: RetentionRule) -> date:
     """How long one encounter's record is kept under `rule` (see the module's docstring)."""
     adult_date = add_years(last_day, rule.adult_years)
+    if birth_date is None:
+        # Unknown date of birth (incomplete legacy record): the patient may have been a minor, so
+        # keep the record as long as a newborn's would be kept, never shorter than the law allows.
+        return max(adult_date, add_years(last_day, rule.age_of_majority + rule.years_after_majority))
     if age_on(birth_date, last_day) >= rule.age_of_majority:
         return adult_date
     return max(adult_date, add_years(birth_date, rule.age_of_majority + rule.years_after_majority))

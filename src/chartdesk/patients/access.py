@@ -112,6 +112,23 @@ def access_patient_by_id(user: Any, patient_id: Any, *, permission: str = "patie
     return patient
 
 
+INCOMPLETE_LIST_CAP = 500
+
+
+def access_incomplete_patients(user: Any, *, limit: int = INCOMPLETE_LIST_CAP) -> tuple[list[Patient], int]:
+    """HIM's work list: active records a legacy load flagged incomplete, oldest first, and how many
+    there are. Listed like search hits (restricted ones included, their charts stay closed); one
+    SEARCH audit event per listing."""
+    if not user.is_authenticated or not user.has_perm("patients.edit_patient"):
+        raise NotFound("patient")
+    flagged = Patient.objects.filter(status="active").exclude(incomplete_fields="")
+    patients = list(flagged.order_by("pk")[:limit])
+    total = flagged.count()
+    record_event(AuditAction.SEARCH, user=user, object_type="incomplete_patients",
+                 detail={"results": len(patients), "total": total})
+    return patients, total
+
+
 def access_patient_for_break_the_glass(user: Any, patient_id: Any) -> Patient:
     """The patient behind a break-the-glass page: only for users who may break the glass.
 

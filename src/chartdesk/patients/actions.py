@@ -46,6 +46,7 @@ from chartdesk.patients.validation import (
     clean_birth_date,
     clean_email,
     clean_mbi,
+    clean_partial_birth_date,
     clean_required_name,
     clean_ssn,
     clean_state,
@@ -141,14 +142,33 @@ def clean_other_name(name: NameInput, field: str = "other_name") -> NameInput:
                      use=name.use)
 
 
-def clean_registration(registration: PatientRegistration) -> PatientRegistration:
-    """The registration with every value cleaned, or InvalidPatientData naming each bad field."""
+def missing_fields(registration: PatientRegistration) -> list[str]:
+    """What a cleaned registration lacks that a complete record has (see docs/patients-import.md)."""
+    return [name for name, absent in (("given_name", not registration.given_name),
+                                      ("family_name", not registration.family_name),
+                                      ("birth_date", registration.birth_date is None)) if absent]
+
+
+def clean_registration(registration: PatientRegistration, *, allow_incomplete: bool = False) -> PatientRegistration:
+    """The registration with every value cleaned, or InvalidPatientData naming each bad field.
+
+    allow_incomplete (legacy index loads only) accepts a missing given name, family name (not both)
+    or date of birth, the record then being flagged incomplete; every value given must still be valid.
+    """
     errors: dict[str, str] = {}
-    given = _collect(errors, "given_name", clean_required_name, registration.given_name, "given_name", "Given name")
-    family = _collect(errors, "family_name", clean_required_name, registration.family_name, "family_name",
-                      "Family name")
-    born = None
-    if not isinstance(registration.birth_date, date) or isinstance(registration.birth_date, datetime):
+    names = {}
+    for field, label in (("given_name", "Given name"), ("family_name", "Family name")):
+        if allow_incomplete and not getattr(registration, field).strip():
+            names[field] = ""
+        else:
+            names[field] = _collect(errors, field, clean_required_name, getattr(registration, field), field, label)
+    given, family = names["given_name"], names["family_name"]
+    if given == "" and family == "":
+        errors["family_name"] = "Name: a record needs at least a given or a family name."
+    born, partial = None, ""
+    if allow_incomplete and registration.birth_date is None:
+        partial = _collect(errors, "birth_date", clean_partial_birth_date, registration.birth_date_partial)
+    elif not isinstance(registration.birth_date, date) or isinstance(registration.birth_date, datetime):
         errors["birth_date"] = "Date of birth: required, as a date."
     else:
         born = _collect(errors, "birth_date", clean_birth_date, registration.birth_date)
@@ -177,10 +197,13 @@ def clean_registration(registration: PatientRegistration) -> PatientRegistration
                    for i, name in enumerate(registration.other_names)]
     if errors:
         raise InvalidPatientData(errors)
+    assert born is not None or allow_incomplete  # refused above otherwise
     return replace(
         registration,
         given_name=given,
         family_name=family,
+        birth_date=born,
+        birth_date_partial=partial,
         middle_name=" ".join(registration.middle_name.split())[:80],
         prefix=registration.prefix.strip(),
         suffix=registration.suffix.strip(),
@@ -236,6 +259,8 @@ def build_patient(registration: PatientRegistration, *, mrn: str, acting_user: A
         suffix=registration.suffix,
         preferred_name=registration.preferred_name,
         birth_date=registration.birth_date,
+        birth_date_partial=registration.birth_date_partial,
+        incomplete_fields=",".join(missing_fields(registration)),
         sex=registration.sex,
         gender_identity=registration.gender_identity,
         preferred_language=registration.preferred_language,
@@ -283,18 +308,24 @@ def save_registration_rows(rows: Mapping[str, Iterable[Any]]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 @transaction.atomic
-def do_register_patient(registration: PatientRegistration, *, acting_user: Any) -> Patient:
+def do_register_patient(registration: PatientRegistration, *, acting_user: Any,
+                        allow_incomplete: bool = False) -> Patient:
     """Register a new patient under a newly allocated MRN, with names, contacts and identifiers.
 
     Raises InvalidPatientData (naming each bad field) and saves nothing when any value is wrong.
+    allow_incomplete is for legacy index loads (patients.importing): a missing given name or date of
+    birth is then recorded in `incomplete_fields` instead of refused.
     """
     _require(acting_user, "patients.register_patient")
-    cleaned = clean_registration(registration)
+    cleaned = clean_registration(registration, allow_incomplete=allow_incomplete)
     patient = build_patient(cleaned, mrn=allocate_mrn(), acting_user=acting_user)
     patient.save()
     save_registration_rows(registration_rows(patient, cleaned))
+    detail: dict[str, Any] = {"mrn": patient.mrn}
+    if patient.incomplete_fields:
+        detail["incomplete"] = patient.incomplete_fields.split(",")
     record_event(AuditAction.CREATE, user=acting_user, patient=patient, object_type="patient",
-                 object_id=patient.pk, detail={"mrn": patient.mrn})
+                 object_id=patient.pk, detail=detail)
     return patient
 
 
@@ -370,6 +401,12 @@ def do_update_demographics(patient: Patient, changes: Mapping[str, Any], *, expe
             setattr(current, field, cleaned[field])
     if set(changed) & set(LEGAL_NAME_FIELDS):
         _replace_official_name(current, old_name)
+    if current.incomplete_fields:
+        # An edit that supplies what an imported record lacked completes it (off HIM's work list).
+        current.incomplete_fields = ",".join(
+            name for name in current.incomplete_fields.split(",") if name and not getattr(current, name))
+        if current.birth_date is not None:
+            current.birth_date_partial = ""
     current.revision += 1
     current.updated_at = timezone.now()
     current.save()

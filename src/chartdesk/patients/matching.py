@@ -80,17 +80,21 @@ def _registration_phones(registration: PatientRegistration) -> set[str]:
 def _candidate_ids(registration: PatientRegistration, ssn_digest: str, phones: set[str]) -> set[int]:
     family, given = registration.family_name, registration.given_name
     ids: set[int] = set()
-    by_name = PatientName.objects.filter(family_condition(family, prefix=False) & given_condition(given, prefix=False))
-    ids |= set(by_name.values_list("patient_id", flat=True)[:ROW_CAP])
+    if family:  # an incomplete legacy record may lack a name: an empty one matches nobody by name
+        condition = family_condition(family, prefix=False)
+        if given:
+            condition &= given_condition(given, prefix=False)
+        ids |= set(PatientName.objects.filter(condition).values_list("patient_id", flat=True)[:ROW_CAP])
     born = registration.birth_date
-    born_dates = [born]
-    if born.day <= 12 and born.day != born.month:
-        born_dates.append(born.replace(month=born.day, day=born.month))
-    by_birth = Patient.objects.filter(birth_date__in=born_dates).filter(
-        Q(sex=registration.sex) | Q(names__family_phonetic=phonetic_key(family))
-        | Q(names__given_key__in=sorted(nickname_family(given)))
-    )
-    ids |= set(by_birth.values_list("pk", flat=True)[:ROW_CAP])
+    if born is not None:  # an incomplete legacy record may have none: matched on the other fields
+        born_dates = [born]
+        if born.day <= 12 and born.day != born.month:
+            born_dates.append(born.replace(month=born.day, day=born.month))
+        by_birth = Patient.objects.filter(birth_date__in=born_dates).filter(
+            Q(sex=registration.sex) | Q(names__family_phonetic=phonetic_key(family))
+            | Q(names__given_key__in=sorted(nickname_family(given)))
+        )
+        ids |= set(by_birth.values_list("pk", flat=True)[:ROW_CAP])
     if ssn_digest:
         ids |= set(Patient.objects.filter(ssn_digest=ssn_digest).values_list("pk", flat=True)[:ROW_CAP])
     if phones:
@@ -144,7 +148,9 @@ def score_candidate(registration: PatientRegistration, patient: Patient, evidenc
                     ssn_digest: str, phones: set[str]) -> MatchCandidate:
     score, reasons = _name_weight(registration.family_name, registration.given_name, evidence)
     born = registration.birth_date
-    if patient.birth_date == born:
+    if born is None or patient.birth_date is None:
+        pass  # an unknown date of birth (incomplete legacy record) is no evidence either way
+    elif patient.birth_date == born:
         score += DOB_AGREE
         reasons.append("same date of birth")
     elif (patient.birth_date.year, patient.birth_date.month, patient.birth_date.day) == (born.year, born.day,

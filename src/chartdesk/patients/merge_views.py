@@ -27,11 +27,18 @@ def _contact(patient: Patient) -> dict[str, str]:
     return {"phone": str(phone) if phone else "", "address": str(address) if address else ""}
 
 
+def _birth_date_shown(patient: Patient) -> str:
+    # A record loaded incomplete from a legacy index may have no date of birth, or only part of it.
+    if patient.birth_date is None:
+        return f"unknown ({patient.birth_date_partial})" if patient.birth_date_partial else "unknown"
+    return f"{patient.birth_date:%m/%d/%Y}"
+
+
 def _comparison(survivor: Patient, retired: Patient) -> dict[str, Any]:
     rows = [
         ("MRN", survivor.mrn, retired.mrn),
         ("Name", survivor.display_name, retired.display_name),
-        ("Date of birth", f"{survivor.birth_date:%m/%d/%Y}", f"{retired.birth_date:%m/%d/%Y}"),
+        ("Date of birth", _birth_date_shown(survivor), _birth_date_shown(retired)),
         ("Sex", survivor.get_sex_display(), retired.get_sex_display()),
         ("SSN", survivor.masked_ssn, retired.masked_ssn),
         ("Email", survivor.email, retired.email),

@@ -43,7 +43,15 @@ class Patient(LegalRecordModel):
     family_name = models.CharField(max_length=80)
     suffix = models.CharField(max_length=20, blank=True)
     preferred_name = models.CharField(max_length=80, blank=True)
-    birth_date = models.DateField(db_index=True)
+    # Empty only on an incomplete record loaded from a legacy index (see docs/patients-import.md);
+    # registration at the desk, the API and HL7 always require it.
+    birth_date = models.DateField(null=True, blank=True, db_index=True)
+    # What a legacy index knew of an unknown birth date: "1975" or "1975-03".
+    birth_date_partial = models.CharField(max_length=7, blank=True)
+    # The fields an imported record still lacks ("given_name,birth_date"), of given_name, family_name
+    # and birth_date; empty when complete.
+    # The banner shows it and HIM's work list of incomplete records filters on it.
+    incomplete_fields = models.CharField(max_length=60, blank=True, db_index=True)
     sex = models.CharField("sex", max_length=1, choices=Sex.choices)
     gender_identity = models.CharField(max_length=60, blank=True)
     preferred_language = models.CharField(max_length=40, blank=True, default="English")
@@ -78,6 +86,7 @@ class Patient(LegalRecordModel):
             ("edit_patient", "Change demographics and identifiers"),
             ("reveal_ssn", "See a patient's full SSN"),
             ("restrict_chart", "Restrict charts and grant access to them"),
+            ("import_patients", "Load a legacy patient index from a file"),
         ]
 
     def __str__(self) -> str:
@@ -91,13 +100,23 @@ class Patient(LegalRecordModel):
     def masked_ssn(self) -> str:
         return f"***-**-{self.ssn_last4}" if self.ssn_last4 else ""
 
+    INCOMPLETE_LABELS = {"given_name": "given name", "family_name": "family name", "birth_date": "date of birth"}
+
+    @property
+    def missing_labels(self) -> list[str]:
+        """What an incomplete record lacks, in words ("given name", "date of birth")."""
+        return [self.INCOMPLETE_LABELS.get(name, name) for name in self.incomplete_fields.split(",") if name]
+
     @property
     def is_restricted(self) -> bool:
         return bool(self.restriction)
 
-    def age_on(self, day: object = None) -> int:
+    def age_on(self, day: object = None) -> int | None:
+        """Age in whole years; None while the date of birth is unknown (an incomplete legacy record)."""
         from datetime import date
 
+        if self.birth_date is None:
+            return None
         end = day if isinstance(day, date) else timezone.localdate()
         if self.deceased_at and not isinstance(day, date):
             end = timezone.localtime(self.deceased_at).date()
@@ -307,6 +326,32 @@ class MergeEvent(LegalRecordModel):
     @property
     def is_undone(self) -> bool:
         return self.unmerged_at is not None
+
+
+class ImportRunStatus(models.TextChoices):
+    RUNNING = "running", "Running or stopped part-way"
+    FINISHED = "finished", "Finished"
+
+
+class PatientImportRun(models.Model):
+    """One load of a legacy index file. `last_line` is the last line whose chunk committed, so a run
+    that stopped (a crash, a killed process) is continued from there by rerunning the same command."""
+
+    source = models.CharField(max_length=80)  # the issuer of the file's source_id values
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=ImportRunStatus.choices, default=ImportRunStatus.RUNNING)
+    last_line = models.PositiveIntegerField(default=1)  # the header is line 1
+    counts = models.JSONField(default=dict)  # loaded, incomplete, already_loaded, conflicts, skipped_bad
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "file_sha256", "status"])]
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} of {self.file_name} from {self.source} ({self.status})"
 
 
 class MergeMoveKind(models.TextChoices):

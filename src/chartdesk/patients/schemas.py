@@ -45,8 +45,9 @@ class NameInput:
 class PatientRegistration:
     given_name: str
     family_name: str
-    birth_date: date
+    birth_date: date | None  # None only where allow_incomplete registers a legacy record
     sex: str  # patients.models.Sex
+    birth_date_partial: str = ""  # "1975" or "1975-03" when only part of the date is known
     middle_name: str = ""
     prefix: str = ""
     suffix: str = ""

@@ -5,6 +5,7 @@ from chartdesk.patients import merge_views, views
 urlpatterns = [
     path("", views.search_view, name="patients-search"),
     path("register/", views.register_view, name="patients-register"),
+    path("incomplete/", views.incomplete_view, name="patients-incomplete"),
     path("<int:patient_id>/edit/", views.edit_view, name="patients-edit"),
     path("<int:patient_id>/identifiers/", views.identifiers_view, name="patients-identifiers"),
     path("<int:patient_id>/restriction/", views.restriction_view, name="patients-restriction"),

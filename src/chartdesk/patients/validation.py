@@ -139,6 +139,25 @@ def clean_birth_date(value: date, field: str = "birth_date", *, today: date | No
     return value
 
 
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+
+
+def clean_partial_birth_date(value: str, field: str = "birth_date") -> str:
+    """What a legacy index knew of a birth date: "" (nothing), a year "1975" or a month "1975-03"."""
+    text = _strip(value)
+    if not text:
+        return ""
+    found = _PARTIAL_DATE.match(text)
+    if not found:
+        raise InvalidField(field, f"Date of birth: {value!r} is neither a date nor a year (1975) or month (1975-03).")
+    year, month = int(found.group(1)), found.group(2)
+    if not EARLIEST_BIRTH_DATE.year <= year <= timezone.localdate().year:
+        raise InvalidField(field, f"Date of birth: year {year} is before 1900 or in the future.")
+    if month is not None and not 1 <= int(month) <= 12:
+        raise InvalidField(field, f"Date of birth: month {month} does not exist.")
+    return text
+
+
 def clean_email(value: str, field: str = "email") -> str:
     text = str(value).strip()
     if not text:

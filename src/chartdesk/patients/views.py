@@ -23,6 +23,7 @@ from chartdesk.patients import actions
 from chartdesk.patients.access import (
     RestrictedChart,
     access_chart_grants_by_patient,
+    access_incomplete_patients,
     access_patient_by_id,
     access_patient_for_break_the_glass,
     restriction_allows,
@@ -114,6 +115,13 @@ def search_view(request: HttpRequest) -> HttpResponse:
     context = {"query": query, "hits": hits, "searched": bool(query.strip())}
     template = "patients/_results.html" if request.htmx else "patients/search.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+@requires("patients.edit_patient")
+def incomplete_view(request: HttpRequest) -> HttpResponse:
+    """Records loaded from a legacy index without a given name or date of birth, to complete."""
+    patients, total = access_incomplete_patients(request.user)
+    return render(request, "patients/incomplete.html", {"patients": patients, "total": total})
 
 
 # --- registration ------------------------------------------------------------------------------

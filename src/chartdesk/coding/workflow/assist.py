@@ -42,7 +42,7 @@ def validation_report(case: CodingCase) -> Report:
         service_date=code_day(case, CodeSystem.ICD10CM),
         inpatient=encounter.encounter_class == "inpatient",
         sex=patient.sex if patient.sex in ("F", "M") else "",
-        age=age_on(patient.birth_date, day),
+        age=age_on(patient.birth_date, day) if patient.birth_date else None,
     ))
 
 
@@ -89,7 +89,7 @@ def suggestions_for(case: CodingCase) -> list[ShownSuggestion]:
         texts,
         setting="inpatient" if encounter.encounter_class == "inpatient" else "outpatient",
         sex=patient.sex if patient.sex in ("F", "M") else None,
-        age=age_on(patient.birth_date, service_day(encounter)),
+        age=age_on(patient.birth_date, service_day(encounter)) if patient.birth_date else None,
     )
     # Keyed by system too: a diagnosis and a procedure code may share characters.
     diagnosis_codes = case.diagnoses.values_list("code", flat=True)

@@ -39,7 +39,8 @@ def _age_on(born: datetime.date, day: datetime.date) -> int:
 
 
 def abstract_of(case: CodingCase) -> InpatientAbstract | None:
-    """The case as the grouper reads it; None for an outpatient case or one without a diagnosis yet."""
+    """The case as the grouper reads it; None for an outpatient case, one without a diagnosis yet, or
+    one whose patient has no date of birth on file (an incomplete legacy record: the grouper needs the age)."""
     from chartdesk.coding.workflow.actions import service_day
 
     encounter = case.encounter
@@ -49,6 +50,8 @@ def abstract_of(case: CodingCase) -> InpatientAbstract | None:
     if not diagnoses:
         return None
     patient = encounter.patient
+    if patient.birth_date is None:
+        return None
     discharge_day = service_day(encounter)
     admit_day = timezone.localtime(encounter.admit_at).date()
     return InpatientAbstract(

@@ -98,7 +98,8 @@ def deidentify_patient(patient: Patient, research_id: str, *, date_mode: str, st
     scrubber = TextScrubber(known_names=patient_names(patient) | staff, cities=cities, dates=policy,
                             known_values=patient_values(patient))
     end = timezone.localtime(patient.deceased_at).date() if patient.deceased_at else today
-    age = age_on(patient.birth_date, end)
+    # An incomplete legacy record may have no date of birth: the export then gives no age at all.
+    age = age_on(patient.birth_date, end) if patient.birth_date else None
     encounters = list(Encounter.objects.filter(patient=patient).order_by("admit_at", "id"))
     numbers = {encounter.pk: index for index, encounter in enumerate(encounters, start=1)}
     documents = list(Document.objects.filter(patient=patient).exclude(status=DocumentStatus.ENTERED_IN_ERROR)
@@ -106,9 +107,9 @@ def deidentify_patient(patient: Patient, research_id: str, *, date_mode: str, st
     return {
         "research_id": research_id,
         "sex": patient.sex,
-        "age": age_band(age),
+        "age": "" if age is None else age_band(age),
         # A birth year that reveals an age over 89 is aggregated away with the age.
-        "birth_year": "" if age > 89 else policy.show(patient.birth_date),
+        "birth_year": "" if age is None or age > 89 else policy.show(patient.birth_date),
         "deceased": policy.show(timezone.localtime(patient.deceased_at).date()) if patient.deceased_at else "",
         "state": address.state if address else "",
         "zip3": zip3(address.postal_code) if address else "000",

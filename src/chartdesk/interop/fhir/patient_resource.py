@@ -83,7 +83,7 @@ def patient_to_fhir(patient: Patient) -> dict[str, Any]:
                     for phone in patient.phones.all() if phone.active]
         + ([{"system": "email", "value": patient.email}] if patient.email else []),
         "gender": GENDER_OF_SEX.get(patient.sex, "unknown"),
-        "birthDate": patient.birth_date.isoformat(),
+        "birthDate": patient.birth_date.isoformat() if patient.birth_date else None,
         "address": [{"use": "old" if address.use == "old" else ("home" if address.use in ("home", "mailing")
                                                                    else "work"),
                      "line": [line for line in (address.line1, address.line2) if line], "city": address.city,

@@ -1,24 +1,35 @@
-"""`chartdesk patients merge SURVIVOR_MRN RETIRED_MRN` and `chartdesk patients unmerge MERGE_ID`.
+"""`chartdesk patients merge SURVIVOR_MRN RETIRED_MRN`, `chartdesk patients unmerge MERGE_ID` and
+`chartdesk patients import FILE.csv --source NAME`.
 
-Both run the same actions as the desk, as a named user (whose permissions and chart access are
-checked), with a reason; the audit events say they came from the command line.
+They run the same actions as the desk, as a named user (whose permissions and chart access are
+checked); the audit events say they came from the command line.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.patients.import_actions import (
+    do_finish_import_run,
+    do_load_import_chunk,
+    do_start_import_run,
+    require_import_permission,
+)
+from chartdesk.patients.importing import ImportRefused, clean_source, file_digest, parse_file
 from chartdesk.patients.merge_actions import do_merge_patients, do_unmerge_patients
 from chartdesk.patients.models import MergeEvent, Patient
 
 
 class Command(BaseCommand):
-    help = "Patient index tools: merge a duplicate MRN into its survivor, or undo a merge."
+    help = "Patient index tools: merge a duplicate MRN into its survivor, undo a merge, load a legacy index."
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="subcommand", title="subcommands", required=True)
@@ -30,6 +41,14 @@ class Command(BaseCommand):
         for sub in (merge, unmerge):
             sub.add_argument("--reason", required=True, help="why (kept in the merge history and the audit log)")
             sub.add_argument("--user", required=True, metavar="USERNAME", help="the HIM manager doing it")
+        load = commands.add_parser("import", help="load a legacy patient index (CSV, see docs/patients-import.md)")
+        load.add_argument("file", metavar="FILE.csv")
+        load.add_argument("--source", required=True, help="the legacy system: the issuer of its source_id values")
+        load.add_argument("--user", required=True, metavar="USERNAME", help="the HIM manager loading it")
+        load.add_argument("--skip-bad", action="store_true",
+                          help="load the good rows of a file with malformed ones (those are listed, not loaded)")
+        load.add_argument("--chunk-size", type=int, default=500, help="rows per committed transaction")
+        load.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user_model().objects.filter(username=options["user"], is_active=True).first()
@@ -39,8 +58,14 @@ class Command(BaseCommand):
             with acting_as(channel="cli"):
                 if options["subcommand"] == "merge":
                     self._merge(options["survivor_mrn"], options["retired_mrn"], options["reason"], user)
+                elif options["subcommand"] == "import":
+                    self._import(options, user)
                 else:
                     self._unmerge(options["merge_id"], options["reason"], user)
+        except ImportRefused as refused:
+            for problem in refused.problems:
+                self.stderr.write(problem)
+            raise CommandError(refused.message + " Fix the rows, or rerun with --skip-bad.") from None
         except NotFound as missing:
             raise CommandError(missing.message) from None
         except ChartdeskError as refusal:
@@ -67,3 +92,44 @@ class Command(BaseCommand):
         self.stdout.write(f"merge #{event.pk} undone: MRN {event.retired_mrn} is its own chart again")
         for item in event.review:
             self.stdout.write(f"  to review: {item['record']} ({item['why']})")
+
+    def _import(self, options: dict[str, Any], user: Any) -> None:
+        if options["chunk_size"] < 1:
+            raise CommandError("--chunk-size: at least 1.")
+        require_import_permission(user)
+        source = clean_source(options["source"])
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"FILE: {options['file']!r} is not a file.")
+        digest = file_digest(path)
+        parsed = parse_file(path, source=source)
+        if parsed.problems and not options["skip_bad"]:
+            raise ImportRefused(parsed.problems)
+        for problem in parsed.problems:
+            self.stderr.write(f"skipped {problem}")
+        run, resumed = do_start_import_run(source=source, file_name=path.name, file_sha256=digest,
+                                           skipped_bad=len(parsed.problems), acting_user=user)
+        if resumed:
+            self.stdout.write(f"import #{run.pk}: continuing after line {run.last_line}")
+        conflicts, duplicates = [], []
+        size = options["chunk_size"]
+        rows = [row for row in parsed.rows if row.line > run.last_line]
+        with tqdm(total=len(rows), unit="row", file=sys.stderr, disable=options["no_progress"] or None) as bar:
+            for start in range(0, len(rows), size):
+                chunk = rows[start:start + size]
+                report = do_load_import_chunk(run, chunk, acting_user=user)
+                conflicts += report.conflicts
+                duplicates += report.duplicates
+                bar.update(len(chunk))
+        last_line = max([run.last_line, *(row.line for row in parsed.rows), *parsed.bad_lines])
+        run = do_finish_import_run(run, last_line=last_line, acting_user=user)
+        for line in conflicts:
+            self.stdout.write(f"conflict {line}")
+        for line in duplicates:
+            self.stdout.write(f"likely duplicate {line}")
+        counts = run.counts
+        self.stdout.write(
+            f"import #{run.pk} from {source}: {counts['loaded']} loaded ({counts['incomplete']} incomplete), "
+            f"{counts['already_loaded']} already loaded, {counts['conflicts']} conflicts, "
+            f"{counts['skipped_bad']} malformed rows skipped, {counts['likely_duplicates']} likely duplicates"
+        )

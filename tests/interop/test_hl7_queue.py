@@ -219,3 +219,19 @@ def test_a_restricted_patients_message_follows_the_restricted_chart_rules(client
     assert allowed.status_code == 200 and b"Aikoko" in allowed.content
     assert AuditEvent.objects.filter(action="view", object_type="hl7_message", user=colleague,
                                      patient_id=patient.pk).exists()
+
+
+def test_the_database_refuses_to_change_a_received_message_or_a_decision(client_for, analyst, nameless):
+    # The migration that added error_location rebuilt the table on SQLite: its refusal must still hold.
+    from django.db import DatabaseError, transaction
+
+    client_for(analyst).post(f"/interop/hl7/{nameless.pk}/ignore/", {"reason": "Vendor test message"})
+    for rows, change in ((Hl7Message.objects.filter(pk=nameless.pk), {"raw": "changed"}),
+                         (Hl7QueueDecision.objects.all(), {"reason": "changed"})):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            rows.update(**change)
+        with pytest.raises(DatabaseError), transaction.atomic():
+            rows._raw_delete(rows.db)
+    nameless.refresh_from_db()
+    assert nameless.raw == adt("A04", "NONAME1", family="")
+    assert Hl7QueueDecision.objects.get().reason == "Vendor test message"

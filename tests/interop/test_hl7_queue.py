@@ -235,3 +235,17 @@ def test_the_database_refuses_to_change_a_received_message_or_a_decision(client_
     nameless.refresh_from_db()
     assert nameless.raw == adt("A04", "NONAME1", family="")
     assert Hl7QueueDecision.objects.get().reason == "Vendor test message"
+
+
+def test_an_edit_naming_a_restricted_chart_the_analyst_may_not_open_is_refused(client_for, analyst, nameless):
+    from chartdesk.patients.actions import do_set_restriction
+
+    send(adt("A04", "REG9", mrn="EXT9009", family="Hidden"))
+    hidden = Patient.objects.get()
+    do_set_restriction(hidden, restriction="vip", note="", acting_user=analyst)
+    colleague = factories.make_user("him_manager")
+    response = client_for(colleague).post(f"/interop/hl7/{nameless.pk}/reprocess/",
+                                          {"text": adt("A04", "NONAME1", mrn="EXT9009", family="Hidden")})
+    assert response.status_code == 302 and "/break-the-glass/" in response["Location"]
+    assert not Hl7MessageRevision.objects.exists() and not Hl7Attempt.objects.exists()
+    assert AuditEvent.objects.filter(action="access_denied", user=colleague, patient_id=hidden.pk).exists()

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from chartdesk.charts.views import opens_records
-from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import requires
 from chartdesk.interop.forms import Hl7IgnoreForm, Hl7QueueFilterForm, Hl7ReprocessForm
 from chartdesk.interop.hl7v2.queue import (
@@ -134,6 +134,8 @@ def hl7_reprocess_view(request: HttpRequest, hl7_message_id: int) -> HttpRespons
     text = form.cleaned_data.get("text") if "text" in request.POST else None
     try:
         attempt = do_reprocess_hl7_message(message, text=text, acting_user=request.user)
+    except NotFound:
+        raise  # an edit naming a chart the user may not open: break-the-glass or 404, as for the page
     except ChartdeskError as refusal:
         return _message_page(request, message, reprocess_form=form, refusal=refusal.message, status=400)
     result = attempt.result

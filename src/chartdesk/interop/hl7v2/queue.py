@@ -216,6 +216,11 @@ def do_reprocess_hl7_message(message: Hl7Message, *, text: str | None = None, ac
     """Send a failed message through intake again, as received or as the analyst edited it (`text`,
     kept as a new revision). Accepted (AA): the message leaves the queue. Refused again: the attempt
     is recorded with its error and the message stays."""
+    if text is not None:
+        # An edit may name another patient (a corrected PID-3): the analyst must be allowed to open that
+        # chart too, checked before the transaction so that a refused open stays in the audit log.
+        for patient in sorted(_patients_in(_normalised(text)), key=lambda named: named.pk):
+            access_patient_by_id(acting_user, patient.pk, permission=WORK_QUEUE, audit=False)
     with transaction.atomic():
         locked = _locked_queue_entry(message, acting_user)
         if text is not None:

@@ -21,6 +21,7 @@ RECORD_KWARGS = {
     "query_id",
     "claim_id", "denial_id", "held_payment_id", "batch_id", "statement_batch_id",
     "deficiency_id", "chart_id", "scan_id", "scan_batch_id", "hold_id", "certificate_id",
+    "hl7_message_id",
 }
 
 
@@ -112,6 +113,7 @@ def _restricted_records() -> dict[str, Any]:
     do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
     document.refresh_from_db()
+    hl7_message = _restricted_hl7_message(secret)
     return {
         "patient_id": secret.pk,
         "document_id": document.pk,
@@ -128,7 +130,22 @@ def _restricted_records() -> dict[str, Any]:
         "scan_id": scan.pk,
         "scan_batch_id": scan.batch_id,
         **retention_ids,
+        "hl7_message_id": hl7_message.pk,
     }
+
+
+def _restricted_hl7_message(secret: Any) -> Any:
+    """An admission for the restricted patient (by our MRN) that the feed was refused: in the HL7 error queue."""
+    from chartdesk.interop.hl7v2.intake import receive_message
+    from chartdesk.interop.models import Hl7Message
+    from chartdesk.interop.system_user import interface_user
+    from tests.interop.hl7_messages import adt
+
+    text = adt("A01", "SECRET1", mrn=secret.mrn, visit="V9001", extra="PV2|||^Confidential text").replace(
+        f"{secret.mrn}^^^MERCY", f"{secret.mrn}^^^CHARTDESK")
+    outcome = receive_message(text.encode(), acting_user=interface_user())
+    assert outcome.code == "AE"
+    return Hl7Message.objects.get(pk=outcome.stored_id)
 
 
 def _disclosure_records(secret: Any, document: Any) -> dict[str, int]:

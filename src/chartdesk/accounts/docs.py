@@ -72,5 +72,10 @@ def render_permission_matrix() -> str:
         "a missing or bad token or for its scopes, and a restricted chart refused in any app each write",
         "an `access_denied` event with outcome `denied` (see docs/audit.md).",
         "",
+        "The interface analyst is the HIM manager: `interop.work_hl7_queue` (the HL7 error queue, where",
+        "refused messages are read, corrected, reprocessed or ignored) shows patient data from the",
+        "messages, and the administrator's role holds no patient permissions, so it stays without it.",
+        "A message naming a restricted chart opens only with a grant or break-the-glass, like the chart.",
+        "",
     ]
     return "\n".join(lines)

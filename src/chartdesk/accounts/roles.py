@@ -118,6 +118,7 @@ ROLES: tuple[Role, ...] = (
             "accounts.break_the_glass",
             "interop.import_fhir",
             "interop.bulk_export",
+            "interop.work_hl7_queue",
             "coding.use_encoder",
             "coding_workflow.view_coding_queue",
             "coding_workflow.assign_coding",

@@ -32,3 +32,42 @@ class ApiClientForm(forms.Form):
         if patient is None:
             raise forms.ValidationError("No patient has this MRN.")
         return patient
+
+
+class Hl7QueueFilterForm(forms.Form):
+    event = forms.CharField(label="Event type", max_length=20, required=False, help_text="A01, or ADT^A01")
+    facility = forms.CharField(label="Sending facility", max_length=60, required=False)
+    error_field = forms.CharField(label="Error field", max_length=20, required=False, help_text="PID, PID-5 or PID^1^5")
+    received_from = forms.DateField(label="Received from", required=False, help_text="2026-03-01")
+    received_to = forms.DateField(label="Received to", required=False, help_text="That whole day included")
+
+    def clean_error_field(self) -> str:
+        from chartdesk.core.errors import ChartdeskError
+        from chartdesk.interop.hl7v2.queue import error_field_filter
+
+        text: str = self.cleaned_data["error_field"].strip()
+        if text:
+            try:
+                error_field_filter(text)
+            except ChartdeskError as refusal:
+                raise forms.ValidationError(refusal.message) from None
+        return text
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("received_from"), cleaned.get("received_to")
+        if start and end and start > end:
+            self.add_error("received_to", "“Received to” is before “Received from”.")
+        return cleaned
+
+
+class Hl7ReprocessForm(forms.Form):
+    text = forms.CharField(label="Message text", widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+                           required=False, strip=False,
+                           help_text="Edit to correct the message; the edit is kept as a new revision and the "
+                                     "message as received stays as it was. One segment a line.")
+
+
+class Hl7IgnoreForm(forms.Form):
+    reason = forms.CharField(label="Reason for ignoring", max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))

@@ -43,6 +43,7 @@ class ApiClient(models.Model):
             ("import_fhir", "Import FHIR bundles and bulk NDJSON files"),
             ("receive_hl7", "Apply HL7 v2 messages to the patient index and encounters"),
             ("bulk_export", "Start bulk FHIR exports"),
+            ("work_hl7_queue", "See failed HL7 v2 messages, reprocess or ignore them"),
         ]
 
     def __str__(self) -> str:
@@ -107,10 +108,13 @@ class Hl7Message(models.Model):
     status = models.CharField(max_length=10, choices=Hl7Status.choices)
     ack_code = models.CharField(max_length=2)
     ack_text = models.CharField(max_length=300, blank=True)
+    # ERR-2 of the ACK sent (segment^sequence^field): the desk highlights this field.
+    error_location = models.CharField(max_length=20, blank=True)
     patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "received_at"])]
         constraints = [
             # One applied message per control id and sender: the database settles a race between two
             # connections delivering the same message at once.
@@ -120,6 +124,65 @@ class Hl7Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_type} {self.control_id} ({self.status})"
+
+
+FAILED_STATUSES = (Hl7Status.CONFLICT, Hl7Status.ERROR, Hl7Status.REJECTED)
+
+
+class Hl7MessageRevision(models.Model):
+    """The text of a failed message as an interface analyst corrected it. The message as received is
+    never changed: each edit is a new numbered revision beside it."""
+
+    message = models.ForeignKey(Hl7Message, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    raw = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["message", "number"], name="one_hl7_revision_per_number")]
+
+    def __str__(self) -> str:
+        return f"revision {self.number} of HL7 message {self.message_id}"
+
+
+class Hl7Attempt(models.Model):
+    """One reprocessing of a failed message from the desk: what was sent through intake (the message
+    or one of its revisions) and the Hl7Message intake stored for it, with its answer."""
+
+    message = models.ForeignKey(Hl7Message, on_delete=models.PROTECT, related_name="attempts")
+    revision = models.ForeignKey(Hl7MessageRevision, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    result = models.OneToOneField(Hl7Message, on_delete=models.PROTECT, related_name="attempt_of")
+    attempted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    attempted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attempted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"attempt on HL7 message {self.message_id}: {self.result.ack_code}"
+
+
+class Hl7Resolution(models.TextChoices):
+    REPROCESSED = "reprocessed", "Reprocessed (applied)"
+    IGNORED = "ignored", "Ignored"
+
+
+class Hl7QueueDecision(models.Model):
+    """How a failed message left the error queue: reprocessed successfully, or ignored with a reason."""
+
+    message = models.OneToOneField(Hl7Message, on_delete=models.PROTECT, related_name="decision")
+    resolution = models.CharField(max_length=12, choices=Hl7Resolution.choices)
+    reason = models.TextField(blank=True)
+    attempt = models.ForeignKey(Hl7Attempt, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"HL7 message {self.message_id}: {self.resolution}"
 
 
 class InterfaceAlert(models.Model):

@@ -35,6 +35,7 @@ class Outcome:
     ack: str
     status: str
     code: str
+    stored_id: int | None = None  # the Hl7Message row kept for this delivery
 
 
 def decode(raw: bytes) -> str:
@@ -54,7 +55,7 @@ def _storable(text: str) -> str:
 
 
 def _store(message: Message | None, text: str, digest: str, status: str, code: str, ack_text: str,
-           patient: Any = None) -> Hl7Message:
+           patient: Any = None, *, error_location: str = "") -> Hl7Message:
     msh = message.msh if message is not None else None
     return Hl7Message.objects.create(
         control_id=_storable(message.control_id if message else "")[:40],
@@ -63,7 +64,7 @@ def _store(message: Message | None, text: str, digest: str, status: str, code: s
         message_type=_storable(f"{message.message_code}^{message.trigger_event}" if message else "")[:20],
         version=_storable(message.version if message else "")[:10],
         sha256=digest, raw=_storable(text), status=status, ack_code=code, ack_text=_storable(ack_text)[:300],
-        patient=patient,
+        error_location=error_location[:20], patient=patient,
     )
 
 
@@ -84,15 +85,15 @@ def _alert(kind: str, text: str, stored: Hl7Message, acting_user: Any) -> None:
 def _repeat_or_conflict(message: Message, prior: Hl7Message, text: str, digest: str, acting_user: Any) -> Outcome:
     if prior.sha256 == digest:
         note = f"repeat of message {message.control_id} received {prior.received_at:%Y-%m-%d %H:%M:%S}; nothing changed"
-        _store(message, text, digest, Hl7Status.REPEATED, "AA", note, prior.patient)
-        return Outcome(build_ack("AA", message=message, text=note), Hl7Status.REPEATED, "AA")
+        repeat = _store(message, text, digest, Hl7Status.REPEATED, "AA", note, prior.patient)
+        return Outcome(build_ack("AA", message=message, text=note), Hl7Status.REPEATED, "AA", repeat.pk)
     note = (f"control id {message.control_id} was already used for a different message; "
             "nothing changed: send new content with a new control id")
-    stored = _store(message, text, digest, Hl7Status.CONFLICT, "AE", note)
+    error = Hl7Error(note, segment="MSH", field_number=10, code="207")
+    stored = _store(message, text, digest, Hl7Status.CONFLICT, "AE", note, error_location=error.location)
     _alert("control-id-reused", f"{note} (sender {stored.sending_application}/{stored.sending_facility})",
            stored, acting_user)
-    error = Hl7Error(note, segment="MSH", field_number=10, code="207")
-    return Outcome(build_ack("AE", message=message, text=note, error=error), Hl7Status.CONFLICT, "AE")
+    return Outcome(build_ack("AE", message=message, text=note, error=error), Hl7Status.CONFLICT, "AE", stored.pk)
 
 
 def receive_message(raw: bytes, *, acting_user: Any) -> Outcome:
@@ -106,9 +107,10 @@ def receive_message(raw: bytes, *, acting_user: Any) -> Outcome:
             message = parse_message(text)
         except Hl7Error as unreadable:
             with transaction.atomic():
-                _store(None, text, digest, Hl7Status.REJECTED, "AR", unreadable.message)
+                stored = _store(None, text, digest, Hl7Status.REJECTED, "AR", unreadable.message,
+                                error_location=unreadable.location)
             return Outcome(build_ack("AR", message=None, text=unreadable.message, error=unreadable),
-                           Hl7Status.REJECTED, "AR")
+                           Hl7Status.REJECTED, "AR", stored.pk)
         for _attempt in range(2):
             try:
                 with transaction.atomic():
@@ -136,21 +138,23 @@ def _apply(message: Message, text: str, digest: str, acting_user: Any) -> Outcom
     except Hl7Error as refused:
         return _refuse(message, text, digest, refused, acting_user)
     except ChartdeskError as refusal:
-        stored = _store(message, text, digest, Hl7Status.ERROR, "AE", refusal.message)
         error = Hl7Error(refusal.message, segment="PID", code="207")
-        return Outcome(build_ack("AE", message=message, text=refusal.message, error=error), stored.status, "AE")
+        stored = _store(message, text, digest, Hl7Status.ERROR, "AE", refusal.message, error_location=error.location)
+        return Outcome(build_ack("AE", message=message, text=refusal.message, error=error), stored.status, "AE",
+                       stored.pk)
     note = "; ".join(applied.notes) or "applied"
     stored = _store(message, text, digest, Hl7Status.ACCEPTED, "AA", note, applied.patient)
     for kind, alert_text in applied.alerts:
         _alert(kind, f"{message.trigger_event} {message.control_id}: {alert_text}", stored, acting_user)
-    return Outcome(build_ack("AA", message=message, text=note), Hl7Status.ACCEPTED, "AA")
+    return Outcome(build_ack("AA", message=message, text=note), Hl7Status.ACCEPTED, "AA", stored.pk)
 
 
 def _refuse(message: Message, text: str, digest: str, refused: Hl7Error, acting_user: Any) -> Outcome:
     code = "AR" if refused.reject else "AE"
     stored = _store(message, text, digest, Hl7Status.REJECTED if refused.reject else Hl7Status.ERROR, code,
-                    refused.message)
+                    refused.message, error_location=refused.location)
     if message.trigger_event in ("A34", "A40"):
         _alert("merge-refused", f"{message.trigger_event} {stored.control_id}: {refused.message}", stored,
                acting_user)
-    return Outcome(build_ack(code, message=message, text=refused.message, error=refused), stored.status, code)
+    return Outcome(build_ack(code, message=message, text=refused.message, error=refused), stored.status, code,
+                   stored.pk)

@@ -59,5 +59,13 @@ def render_permission_matrix() -> str:
         "per account and per client address are described in docs/operations.md. The `interface`",
         "account never logs in at the desk.",
         "",
+        "`coding_workflow.view_coding_reports` also opens the case-mix index and DRG shifts",
+        "(`/coding/work/case-mix/`). The inpatient abstract on the coding screen is changed by whoever may",
+        "change the codes then: the assigned coder while coding, a reviewer in review.",
+        "",
+        "`transcription.transcribe` takes a dictation for oneself; giving it to someone else needs",
+        "`transcription.assign_transcription`. Authors review and sign the draft document with",
+        "`charts.sign_document` on the document's own signing screen (docs/transcription.md).",
+        "",
     ]
     return "\n".join(lines)

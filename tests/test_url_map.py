@@ -136,12 +136,12 @@ def _restricted_records() -> dict[str, Any]:
 
 def _restricted_dictation(secret: Any, encounter: Any, provider: Any, provider_user: Any) -> Any:
     """A dictation row of the restricted patient (made directly: the walk needs its id, not ffmpeg)."""
+    import hashlib
+
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
     from chartdesk.transcription.models import Dictation
-
-    import hashlib
 
     content = b"RIFF Confidential text"
     stored = default_storage.save("dictation/confidential.wav", ContentFile(content))
@@ -149,7 +149,8 @@ def _restricted_dictation(secret: Any, encounter: Any, provider: Any, provider_u
     return Dictation.objects.create(
         patient=secret, encounter=encounter, document_type="34117-2", author=provider, dictated_at=now,
         due_at=now + timedelta(hours=24), audio=stored, audio_name="confidential.wav", audio_format="WAV (pcm_s16le)",
-        audio_size=len(content), audio_sha256=hashlib.sha256(content).hexdigest(), duration_seconds=1.0, created_by=provider_user,
+        audio_size=len(content), audio_sha256=hashlib.sha256(content).hexdigest(), duration_seconds=1.0,
+        created_by=provider_user,
     )
 
 

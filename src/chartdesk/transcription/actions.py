@@ -185,8 +185,10 @@ def do_transcribe_dictation(dictation: Dictation, *, acting_user: Any, engine: S
 
 
 def _locked(dictation: Dictation, expected_revision: int | None) -> Dictation:
-    # Row lock: assignment and sending to the author read the status and write it in one step.
-    locked = Dictation.objects.select_for_update().select_related("patient", "document").get(pk=dictation.pk)
+    # Row lock: assignment and sending to the author read the status and write it in one step. Only
+    # the dictation row is locked (PostgreSQL cannot lock the nullable side of the document join).
+    locked = Dictation.objects.select_for_update(of=("self",)).select_related("patient", "document").get(
+        pk=dictation.pk)
     if expected_revision is not None and locked.revision != expected_revision:
         raise ConcurrentChange(STALE)
     return locked

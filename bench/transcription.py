@@ -9,8 +9,10 @@ disfluency), so the figures say how the engine handles medical vocabulary, not w
 
 - `wer_pocketsphinx`: word errors / reference words over the whole set (jiwer), after lower-casing
   and removing punctuation on both sides; per voice in `by_voice`.
-- `rtf_pocketsphinx`: recognition CPU seconds per second of audio (CPU time, so a busy shared
-  machine does not inflate it; `rtf_pocketsphinx_wall` is the wall-clock figure), decoding included.
+- `rtf_pocketsphinx`: recognition CPU seconds per second of audio (CPU time of this process, so a
+  busy shared machine does not inflate it; ffmpeg's decoding runs in its own process and is not
+  counted). `rtf_pocketsphinx_wall` is the wall-clock figure, decoding included, on whatever load
+  the machine had.
 
 `python -m bench.transcription` runs it alone; CHARTDESK_BENCH_SENTENCES changes the set size and
 CHARTDESK_BENCH_MTSAMPLES the data file. Without espeak-ng, ffmpeg or the data it says so.

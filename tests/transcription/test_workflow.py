@@ -165,3 +165,15 @@ def test_roles_outside_transcription_cannot_open_the_queue_or_a_dictation(role, 
                                   "administrator"])
 def test_only_dictating_roles_have_an_authors_queue(role, users, client_for):
     assert client_for(users[role]).get("/transcription/drafts/").status_code == 403
+
+
+def test_a_dictation_is_never_deleted_by_the_orm_or_raw_sql(dictation):
+    from django.db import DatabaseError, connection, transaction
+
+    from chartdesk.core.errors import RecordNeverDeleted
+
+    with pytest.raises(RecordNeverDeleted):
+        dictation.delete()
+    with pytest.raises(DatabaseError, match="refused"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM transcription_dictation WHERE id = %s", [dictation.pk])
+    assert Dictation.objects.filter(pk=dictation.pk).exists()

@@ -22,6 +22,7 @@ RECORD_KWARGS = {
     "claim_id", "denial_id", "held_payment_id", "batch_id", "statement_batch_id",
     "deficiency_id", "chart_id", "scan_id", "scan_batch_id", "hold_id", "certificate_id",
     "hl7_message_id",
+    "dictation_id",
 }
 
 
@@ -109,6 +110,7 @@ def _restricted_records() -> dict[str, Any]:
     billing_ids = _restricted_billing_records(secret, encounter, provider)
     paper_chart, scan = _restricted_paper(secret, him)
     retention_ids = _restricted_retention(secret, him)
+    dictation = _restricted_dictation(secret, encounter, provider, provider_user)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
     secret.refresh_from_db()
@@ -131,6 +133,7 @@ def _restricted_records() -> dict[str, Any]:
         "scan_batch_id": scan.batch_id,
         **retention_ids,
         "hl7_message_id": hl7_message.pk,
+        "dictation_id": dictation.pk,
     }
 
 
@@ -146,6 +149,26 @@ def _restricted_hl7_message(secret: Any) -> Any:
     outcome = receive_message(text.encode(), acting_user=interface_user())
     assert outcome.code == "AE"
     return Hl7Message.objects.get(pk=outcome.stored_id)
+
+
+def _restricted_dictation(secret: Any, encounter: Any, provider: Any, provider_user: Any) -> Any:
+    """A dictation row of the restricted patient (made directly: the walk needs its id, not ffmpeg)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from chartdesk.transcription.models import Dictation
+
+    content = b"RIFF Confidential text"
+    stored = default_storage.save("dictation/confidential.wav", ContentFile(content))
+    now = timezone.now()
+    return Dictation.objects.create(
+        patient=secret, encounter=encounter, document_type="34117-2", author=provider, dictated_at=now,
+        due_at=now + timedelta(hours=24), audio=stored, audio_name="confidential.wav", audio_format="WAV (pcm_s16le)",
+        audio_size=len(content), audio_sha256=hashlib.sha256(content).hexdigest(), duration_seconds=1.0,
+        created_by=provider_user,
+    )
 
 
 def _disclosure_records(secret: Any, document: Any) -> dict[str, int]:
@@ -273,7 +296,7 @@ def _row_counts() -> dict[str, int]:
         model._meta.label: model.objects.count()
         for model in apps.get_models()
         if model._meta.app_label in {"patients", "charts", "disclosures", "coding_workflow", "billing", "completion",
-                                     "filing"}
+                                     "filing", "transcription"}
     }
 
 

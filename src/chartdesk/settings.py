@@ -20,6 +20,9 @@ Variables (all optional in demo mode):
   CHARTDESK_LOCKOUT_ADDRESS_ATTEMPTS  failed log-ins from one client address, over all accounts,
                                   before that address is refused (default 20)
   CHARTDESK_MAX_UPLOAD_MB         largest accepted upload (default 50)
+  CHARTDESK_MAX_DICTATION_MB      largest accepted dictation audio file (default 200)
+  CHARTDESK_DICTATION_SYNC_SECONDS  longest dictation recognised while the uploader waits (default 300)
+  CHARTDESK_SPEECH_ENGINE         speech-recognition engine for dictation drafts (default pocketsphinx)
   CHARTDESK_UPLOAD_MAX_PAGES      most pages (PDF) or frames (TIFF) in one upload (default 2000)
   CHARTDESK_UPLOAD_MAX_MEGAPIXELS most pixels of one image, frame or page, in millions (default 100)
   CHARTDESK_UPLOAD_MAX_DECODED_MB most bytes one PDF stream may decode to (default 256)
@@ -77,6 +80,10 @@ LOCKOUT_ATTEMPTS = int(ENV.get("CHARTDESK_LOCKOUT_ATTEMPTS", "5"))
 LOCKOUT_MINUTES = int(ENV.get("CHARTDESK_LOCKOUT_MINUTES", "30"))
 LOCKOUT_ADDRESS_ATTEMPTS = int(ENV.get("CHARTDESK_LOCKOUT_ADDRESS_ATTEMPTS", "20"))
 MAX_UPLOAD_BYTES = int(float(ENV.get("CHARTDESK_MAX_UPLOAD_MB", "50")) * 1024 * 1024)
+# Dictation audio is streamed to disk, never held in memory, so it may be larger than other uploads.
+MAX_DICTATION_BYTES = int(float(ENV.get("CHARTDESK_MAX_DICTATION_MB", "200")) * 1024 * 1024)
+DICTATION_SYNC_SECONDS = float(ENV.get("CHARTDESK_DICTATION_SYNC_SECONDS", "300"))
+SPEECH_ENGINE = ENV.get("CHARTDESK_SPEECH_ENGINE", "pocketsphinx")
 # Decompression-bomb limits on uploaded PDFs and images (charts/upload_limits.py): pages per file,
 # pixels per page or image, decoded bytes per PDF stream.
 UPLOAD_MAX_PAGES = int(ENV.get("CHARTDESK_UPLOAD_MAX_PAGES", "2000"))
@@ -173,6 +180,7 @@ INSTALLED_APPS = [
     "chartdesk.coding.workflow",
     "chartdesk.billing",
     "chartdesk.completion",
+    "chartdesk.transcription",
     "chartdesk.filing",
     "chartdesk.reports",
 ]

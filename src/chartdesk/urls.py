@@ -16,6 +16,7 @@ urlpatterns = [
     path("coding/work/", include("chartdesk.coding.workflow.urls")),
     path("billing/", include("chartdesk.billing.urls")),
     path("completion/", include("chartdesk.completion.urls")),
+    path("transcription/", include("chartdesk.transcription.urls")),
     path("filing/", include("chartdesk.filing.urls")),
 ]
 

@@ -77,5 +77,9 @@ def render_permission_matrix() -> str:
         "messages, and the administrator's role holds no patient permissions, so it stays without it.",
         "A message naming a restricted chart opens only with a grant or break-the-glass, like the chart.",
         "",
+        "`transcription.transcribe` takes a dictation for oneself; giving it to someone else needs",
+        "`transcription.assign_transcription`. Authors review and sign the draft document with",
+        "`charts.sign_document` on the document's own signing screen (docs/transcription.md).",
+        "",
     ]
     return "\n".join(lines)

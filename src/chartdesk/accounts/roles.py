@@ -73,7 +73,16 @@ ROLES: tuple[Role, ...] = (
     Role(
         "transcriptionist",
         "Transcriptionist",
-        SEARCH + READ_DOCS + ("charts.write_note", "charts.upload_document", "charts.correct_document"),
+        SEARCH
+        + READ_DOCS
+        + (
+            "charts.write_note",
+            "charts.upload_document",
+            "charts.correct_document",
+            "transcription.dictate",
+            "transcription.view_transcription_queue",
+            "transcription.transcribe",
+        ),
         "Turn dictation into documents ready to sign.",
     ),
     Role(
@@ -94,6 +103,7 @@ ROLES: tuple[Role, ...] = (
             "clinical.record_clinical",
             "coding_workflow.answer_coding_queries",
             "completion.complete_charts",
+            "transcription.dictate",
         ),
         "Documents waiting for your signature.",
     ),
@@ -133,6 +143,8 @@ ROLES: tuple[Role, ...] = (
             "filing.manage_file_rooms",
             "filing.manage_retention",
             "charts.destroy_content",
+            "transcription.view_transcription_queue",
+            "transcription.assign_transcription",
         ),
         "Department work, restricted charts and audit review.",
     ),

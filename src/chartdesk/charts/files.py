@@ -256,8 +256,7 @@ def _short(problem: Exception) -> str:
 
 
 def stored_name_for(checked: CheckedFile) -> str:
-    digest = checked.sha256
-    return f"documents/sha256/{digest[:2]}/{digest[2:4]}/{digest}.{checked.kind.extension}"
+    return content_address("documents", checked.sha256, checked.kind.extension)
 
 
 def store_file(checked: CheckedFile) -> str:
@@ -272,6 +271,38 @@ def store_file(checked: CheckedFile) -> str:
         # A file under this name whose bytes differ has been tampered with; keep it as evidence and
         # store the good copy beside it (storage picks a free name).
     return default_storage.save(name, ContentFile(checked.content))
+
+
+def content_address(prefix: str, sha256: str, extension: str) -> str:
+    """The storage name of bytes with this SHA-256: `<prefix>/sha256/ab/cd/<hash>.<ext>`."""
+    return f"{prefix}/sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}.{extension}"
+
+
+def sha256_of_stored(name: str, *, chunk_size: int = 1024 * 1024) -> str:
+    """The SHA-256 of a stored file, read in chunks (audio and large scans never sit whole in memory)."""
+    from django.core.files.storage import default_storage
+
+    digest = hashlib.sha256()
+    with default_storage.open(name, "rb") as stored:
+        while chunk := stored.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def store_stream(source: IO[bytes], *, sha256: str, prefix: str, extension: str) -> str:
+    """Store a file already hashed (and spooled to `source`) under its content address, streaming it.
+
+    The same rules as store_file: the same bytes are stored once, and a file under that name whose
+    bytes differ is kept as evidence while the good copy goes beside it.
+    """
+    from django.core.files import File
+    from django.core.files.storage import default_storage
+
+    name = content_address(prefix, sha256, extension)
+    if default_storage.exists(name) and hmac.compare_digest(sha256_of_stored(name), sha256):
+        return name
+    source.seek(0)
+    return default_storage.save(name, File(source, name=name))
 
 
 def read_verified(version: Any, *, user: Any = None) -> bytes:

@@ -1,0 +1,91 @@
+"""Every read of dictations: the transcription queue, the author's review queue, one dictation, its audio.
+
+The queue (transcription.view_transcription_queue) lists every open dictation; a provider
+(transcription.dictate) sees their own in the author's queue and reviews the draft document itself. A restricted chart's
+dictations are left out of lists for users who may not open it, and opening one answers NotFound,
+like a missing one. Every read is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction
+from chartdesk.charts.actions import provider_of
+from chartdesk.core.errors import NotFound
+from chartdesk.patients.access import restriction_allows
+from chartdesk.transcription.actions import DICTATE, VIEW_QUEUE
+from chartdesk.transcription.models import Dictation, DictationStatus
+
+OPEN_STATUSES = (DictationStatus.UPLOADED, DictationStatus.TRANSCRIBING, DictationStatus.DRAFT_READY,
+                 DictationStatus.WITH_AUTHOR)
+
+
+def _base() -> QuerySet[Dictation]:
+    return Dictation.objects.select_related("patient", "encounter", "author", "assigned_to", "document")
+
+
+def _visible(user: Any, dictations: list[Dictation]) -> list[Dictation]:
+    allowed: dict[int, bool] = {}
+    shown = []
+    for dictation in dictations:
+        if dictation.patient_id not in allowed:
+            allowed[dictation.patient_id] = restriction_allows(user, dictation.patient)
+        if allowed[dictation.patient_id]:
+            shown.append(dictation)
+    return shown
+
+
+def _audit_list(user: Any, what: str, dictations: list[Dictation]) -> None:
+    record_event(AuditAction.VIEW, user=user, object_type=what,
+                 detail={"patient_ids": sorted({d.patient_id for d in dictations}), "count": len(dictations)})
+
+
+def access_transcription_queue(user: Any, *, mine_only: bool = False) -> list[Dictation]:
+    """The open dictations, soonest due first (STAT work comes due first by its turnaround target)."""
+    if not user.is_authenticated or not user.has_perm(VIEW_QUEUE):
+        raise NotFound("queue")
+    dictations = _base().filter(status__in=OPEN_STATUSES)
+    if mine_only:
+        dictations = dictations.filter(assigned_to=user)
+    queue = _visible(user, list(dictations.order_by("due_at", "id")))
+    _audit_list(user, "transcription_queue", queue)
+    return queue
+
+
+def access_author_queue(user: Any) -> list[Dictation]:
+    """The signed-in provider's drafts waiting for their review and signature, and their dictations still
+    being transcribed (so a provider sees what is on its way)."""
+    if not user.is_authenticated or not user.has_perm(DICTATE):
+        raise NotFound("queue")
+    provider = provider_of(user)
+    if provider is None:
+        return []
+    queue = _visible(user, list(_base().filter(author=provider, status__in=OPEN_STATUSES).order_by("due_at", "id")))
+    _audit_list(user, "dictation_author_queue", queue)
+    return queue
+
+
+def access_dictation_by_id(user: Any, dictation_id: Any, *, audit_as: str = "dictation") -> Dictation:
+    """One dictation, if the user works the queue (authors review the draft document itself) and may
+    open the chart; audited."""
+    try:
+        key = int(dictation_id)
+    except (TypeError, ValueError):
+        raise NotFound("dictation") from None
+    if not user.is_authenticated or not user.has_perm(VIEW_QUEUE):
+        raise NotFound("dictation")
+    dictation = _base().filter(pk=key).first()
+    if dictation is None or not restriction_allows(user, dictation.patient):
+        raise NotFound("dictation")
+    record_event(AuditAction.VIEW, user=user, patient=dictation.patient, object_type=audit_as,
+                 object_id=dictation.pk)
+    return dictation
+
+
+def access_dictation_audio(user: Any, dictation_id: Any) -> Dictation:
+    """The dictation whose recording the user is about to hear; the listening is audited on its own."""
+    return access_dictation_by_id(user, dictation_id, audit_as="dictation_audio")

@@ -1,0 +1,251 @@
+"""Every change to a dictation goes through one of these actions, each audited in its transaction.
+
+Upload checks and stores the audio (audio.py) and computes the due time from the turnaround targets;
+recognition claims the dictation (uploaded -> transcribing, a conditional UPDATE so two workers never
+recognise one recording twice), runs the engine outside any transaction, and files the draft as a
+preliminary document on the encounter through charts' own action. Editing the draft is charts'
+do_edit_draft; signing is charts' do_sign_document, whose signature hooks.py turns into "signed" here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chartdesk.audit.actions import record_event
+from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.charts.actions import do_create_note
+from chartdesk.charts.models import DocumentStatus, Encounter, EncounterStatus, Provider
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
+from chartdesk.patients.access import restriction_allows
+from chartdesk.patients.models import Patient, PatientStatus
+from chartdesk.transcription import audio
+from chartdesk.transcription.engines import SpeechEngine, get_engine
+from chartdesk.transcription.models import (
+    Dictation,
+    DictationPriority,
+    DictationStatus,
+    DictationType,
+    due_time,
+)
+
+DICTATE = "transcription.dictate"
+VIEW_QUEUE = "transcription.view_transcription_queue"
+TRANSCRIBE = "transcription.transcribe"
+ASSIGN = "transcription.assign_transcription"
+
+NOT_ALLOWED = "You do not have permission to {what}."
+PATIENT_MERGED = "This chart was merged into MRN {mrn}; dictate to the surviving chart instead."
+ENCOUNTER_REQUIRED = "Choose the encounter the dictation belongs to."
+ENCOUNTER_OTHER_PATIENT = "The encounter {number} belongs to another patient."
+ENCOUNTER_RETRACTED = "The encounter {number} was entered in error; dictate to the right encounter."
+TYPE_UNKNOWN = "Choose the document type: H&P, consult, operative report, discharge summary, progress note or letter."
+PRIORITY_UNKNOWN = "Choose the priority: STAT or routine."
+AUTHOR_INVALID = "Choose an active provider as the author."
+NOT_UPLOADED = "This dictation is {status}; only an uploaded dictation is sent to speech recognition."
+ASSIGNEE_NOT_TRANSCRIPTIONIST = "{user} cannot transcribe: choose a transcriptionist."
+ALREADY_DONE = "This dictation is {status}; it can no longer be assigned."
+NOT_DRAFT_READY = "This dictation is {status}; only a draft ready for review is sent to the author."
+DRAFT_RETRACTED = "The draft document was marked entered in error; it cannot go to the author."
+STALE = "This dictation was changed by someone else since you opened it; reload it and try again."
+# The engine heard nothing it could spell: the draft says so, for the transcriptionist to type from the audio.
+NO_SPEECH_TEXT = "[No speech was recognised in this dictation: transcribe it from the audio.]"
+
+
+def _require(user: Any, permission: str, what: str) -> None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
+        raise PermissionRefused(NOT_ALLOWED.format(what=what))
+
+
+def _require_chart(user: Any, patient: Patient) -> None:
+    """A restricted chart the user may not open refuses dictation as it refuses reads: as not found."""
+    if not restriction_allows(user, patient):
+        record_event(
+            AuditAction.ACCESS_DENIED, user=user, patient=patient, object_type="patient", object_id=patient.pk,
+            outcome=AuditOutcome.DENIED,
+            detail={"why": f"restricted chart ({patient.restriction})", "during": "dictation"},
+        )
+        raise NotFound("patient")
+    if patient.status == PatientStatus.MERGED:
+        survivor = patient.merged_into
+        raise ChartdeskError(PATIENT_MERGED.format(mrn=survivor.mrn if survivor else "unknown"))
+
+
+def _audit(action: str, user: Any, dictation: Dictation, **detail: Any) -> None:
+    record_event(action, user=user, patient=dictation.patient, object_type="dictation", object_id=dictation.pk,
+                 detail=detail)
+
+
+def _checked_fields(patient: Patient, encounter: Any, document_type: str, priority: str, author: Any) -> None:
+    if not isinstance(encounter, Encounter):
+        raise ChartdeskError(ENCOUNTER_REQUIRED, field="encounter")
+    if encounter.patient_id != patient.pk:
+        raise ChartdeskError(ENCOUNTER_OTHER_PATIENT.format(number=encounter.account_number), field="encounter")
+    if encounter.status == EncounterStatus.ENTERED_IN_ERROR:
+        raise ChartdeskError(ENCOUNTER_RETRACTED.format(number=encounter.account_number), field="encounter")
+    if document_type not in DictationType.values:
+        raise ChartdeskError(TYPE_UNKNOWN, field="document_type")
+    if priority not in DictationPriority.values:
+        raise ChartdeskError(PRIORITY_UNKNOWN, field="priority")
+    if not isinstance(author, Provider) or not author.active:
+        raise ChartdeskError(AUTHOR_INVALID, field="author")
+
+
+def do_upload_dictation(
+    patient: Patient,
+    *,
+    encounter: Encounter,
+    document_type: str,
+    priority: str,
+    author: Provider,
+    upload: Any,
+    acting_user: Any,
+    name: str | None = None,
+) -> Dictation:
+    """Store a dictated recording for an encounter; it waits in the queue as "uploaded", due by its
+    turnaround target. The audio is checked by content and stored with its SHA-256; nothing is
+    written when any check fails."""
+    _require(acting_user, DICTATE, "upload dictation")
+    _require_chart(acting_user, patient)
+    _checked_fields(patient, encounter, document_type, priority, author)
+    checked = audio.check_audio(upload, name=name)
+    try:
+        with transaction.atomic():
+            stored_name = audio.store_audio(checked)
+            now = timezone.now()
+            dictation = Dictation.objects.create(
+                patient=patient, encounter=encounter, document_type=document_type, author=author, priority=priority,
+                dictated_at=now, due_at=due_time(now, document_type, priority), audio=stored_name,
+                audio_name=checked.name, audio_format=f"{checked.format_label} ({checked.codec})",
+                audio_size=checked.size, audio_sha256=checked.sha256, duration_seconds=checked.duration_seconds,
+                created_by=acting_user,
+            )
+            _audit(AuditAction.CREATE, acting_user, dictation, encounter_id=encounter.pk,
+                   document_type=document_type, priority=priority, author_id=author.pk, file_name=checked.name,
+                   size=checked.size, sha256=checked.sha256, seconds=round(checked.duration_seconds, 2))
+    finally:
+        checked.spool.close()
+    return dictation
+
+
+def recognise_while_waiting(dictation: Dictation) -> bool:
+    """Whether the uploader may wait for recognition: only short recordings (the setting
+    DICTATION_SYNC_SECONDS); longer ones wait for `chartdesk transcribe-dictations`."""
+    return dictation.duration_seconds <= settings.DICTATION_SYNC_SECONDS
+
+
+def _claim(dictation: Dictation) -> bool:
+    # Conditional UPDATE: of two workers reaching the same uploaded dictation, exactly one moves it on.
+    claimed = Dictation.objects.filter(pk=dictation.pk, status=DictationStatus.UPLOADED).update(
+        status=DictationStatus.TRANSCRIBING, revision=dictation.revision + 1, recognition_error="")
+    return claimed == 1
+
+
+def do_transcribe_dictation(dictation: Dictation, *, acting_user: Any, engine: SpeechEngine | None = None) -> Dictation:
+    """Run speech recognition on an uploaded dictation and file the draft as a preliminary document on
+    its encounter (charts' do_create_note, authored by the dictating provider). When the engine fails,
+    the dictation goes back to "uploaded" with the reason, and nothing else changes."""
+    _require(acting_user, DICTATE, "send dictation to speech recognition")
+    _require_chart(acting_user, dictation.patient)
+    if not _claim(dictation):
+        dictation.refresh_from_db()
+        raise ChartdeskError(NOT_UPLOADED.format(status=dictation.get_status_display().lower()))
+    engine = engine or get_engine()
+    try:
+        recognition = engine.recognise(audio.decode_stored(dictation.audio.name, dictation.audio_sha256))
+    except Exception as problem:  # any engine failure leaves the recording queued, with the reason shown
+        with transaction.atomic():
+            reason = (str(problem) or type(problem).__name__)[:300]
+            Dictation.objects.filter(pk=dictation.pk).update(status=DictationStatus.UPLOADED, recognition_error=reason)
+            _audit(AuditAction.UPDATE, acting_user, dictation, step="recognition", engine=engine.name, error=reason)
+        dictation.refresh_from_db()
+        raise ChartdeskError(f"Speech recognition failed: {reason}") from problem
+    with transaction.atomic():
+        locked = Dictation.objects.select_for_update().select_related("patient", "encounter", "author").get(
+            pk=dictation.pk)
+        document = do_create_note(
+            locked.patient, document_type=locked.document_type,
+            title=f"{locked.get_document_type_display()} (dictated)",
+            text=recognition.text or NO_SPEECH_TEXT,
+            service_date=timezone.localtime(locked.dictated_at).date(), acting_user=acting_user,
+            encounter=locked.encounter, author=locked.author,
+        )
+        locked.document = document
+        locked.words = [word.as_json() for word in recognition.words]
+        locked.engine = recognition.engine
+        locked.status = DictationStatus.DRAFT_READY
+        locked.revision += 1
+        locked.save(update_fields=["document", "words", "engine", "status", "revision"])
+        _audit(AuditAction.UPDATE, acting_user, locked, step="recognition", engine=recognition.engine,
+               document_id=document.pk, words=len(recognition.words))
+    return locked
+
+
+def _locked(dictation: Dictation, expected_revision: int | None) -> Dictation:
+    # Row lock: assignment and sending to the author read the status and write it in one step. Only
+    # the dictation row is locked (PostgreSQL cannot lock the nullable side of the document join).
+    locked = Dictation.objects.select_for_update(of=("self",)).select_related("patient", "document").get(
+        pk=dictation.pk)
+    if expected_revision is not None and locked.revision != expected_revision:
+        raise ConcurrentChange(STALE)
+    return locked
+
+
+def do_assign_dictation(dictation: Dictation, *, assignee: Any, acting_user: Any,
+                        expected_revision: int | None = None) -> Dictation:
+    """Give a dictation to a transcriptionist: anyone may take one for themselves with
+    transcription.transcribe; assigning it to someone else needs transcription.assign_transcription."""
+    if assignee == acting_user:
+        _require(acting_user, TRANSCRIBE, "take dictations")
+    else:
+        _require(acting_user, ASSIGN, "assign dictations to others")
+    _require_chart(acting_user, dictation.patient)
+    if assignee is None or not assignee.is_active or not assignee.has_perm(TRANSCRIBE):
+        raise ChartdeskError(ASSIGNEE_NOT_TRANSCRIPTIONIST.format(user=assignee or "Nobody"), field="assignee")
+    with transaction.atomic():
+        locked = _locked(dictation, expected_revision)
+        if locked.status in {DictationStatus.WITH_AUTHOR, DictationStatus.SIGNED}:
+            raise ChartdeskError(ALREADY_DONE.format(status=locked.get_status_display().lower()))
+        previous = locked.assigned_to_id
+        locked.assigned_to = assignee
+        locked.revision += 1
+        locked.save(update_fields=["assigned_to", "revision"])
+        _audit(AuditAction.UPDATE, acting_user, locked, step="assignment", assigned_to=assignee.pk,
+               previously=previous)
+    return locked
+
+
+def do_send_to_author(dictation: Dictation, *, acting_user: Any, expected_revision: int | None = None) -> Dictation:
+    """The transcriptionist has finished editing: the draft goes to its author's review queue."""
+    _require(acting_user, TRANSCRIBE, "send drafts to their author")
+    _require_chart(acting_user, dictation.patient)
+    with transaction.atomic():
+        locked = _locked(dictation, expected_revision)
+        if locked.status != DictationStatus.DRAFT_READY:
+            raise ChartdeskError(NOT_DRAFT_READY.format(status=locked.get_status_display().lower()))
+        if locked.document is None or locked.document.status == DocumentStatus.ENTERED_IN_ERROR:
+            raise ChartdeskError(DRAFT_RETRACTED)
+        locked.status = DictationStatus.WITH_AUTHOR
+        locked.sent_to_author_at = timezone.now()
+        locked.revision += 1
+        locked.save(update_fields=["status", "sent_to_author_at", "revision"])
+        _audit(AuditAction.UPDATE, acting_user, locked, step="sent to author", document_id=locked.document_id)
+    return locked
+
+
+def do_mark_dictation_signed(dictation: Dictation, *, acting_user: Any) -> Dictation:
+    """The author signed the draft document (charts' signing screen): the dictation is done. Called by
+    hooks.py in the signature's own transaction, so the two never disagree."""
+    with transaction.atomic():
+        locked = Dictation.objects.select_for_update().select_related("patient").get(pk=dictation.pk)
+        if locked.status == DictationStatus.SIGNED:
+            return locked
+        locked.status = DictationStatus.SIGNED
+        locked.signed_at = timezone.now()
+        locked.revision += 1
+        locked.save(update_fields=["status", "signed_at", "revision"])
+        _audit(AuditAction.SIGN, acting_user, locked, step="signed", document_id=locked.document_id)
+    return locked

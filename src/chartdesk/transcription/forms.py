@@ -1,0 +1,54 @@
+"""Forms of the transcription desk: the dictation upload and the queue's assignment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from chartdesk.charts.forms import EncounterChoiceField, ProviderChoiceField, active_providers, encounters_of
+from chartdesk.patients.models import Patient
+from chartdesk.transcription.audio import EXTENSIONS
+from chartdesk.transcription.models import DictationPriority, DictationType
+
+
+class DictationUploadForm(forms.Form):
+    audio = forms.FileField(
+        label="Recording",
+        help_text="WAV, MP3, M4A/AAC or OGG/Opus. The content is checked, not the name.",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(f".{e}" for e in sorted(EXTENSIONS))}),
+    )
+    document_type = forms.ChoiceField(label="Document type", choices=DictationType.choices)
+    priority = forms.ChoiceField(label="Priority", choices=DictationPriority.choices,
+                                 initial=DictationPriority.ROUTINE)
+    encounter = EncounterChoiceField(label="Encounter", queryset=None, empty_label="Choose…")
+    author = ProviderChoiceField(label="Dictating provider", queryset=None, empty_label="Choose…")
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["encounter"].queryset = encounters_of(patient)  # type: ignore[attr-defined]
+        self.fields["author"].queryset = active_providers()  # type: ignore[attr-defined]
+
+
+def transcriptionists() -> Any:
+    """Active users holding transcription.transcribe through a role group."""
+    return get_user_model().objects.filter(
+        Q(groups__permissions__codename="transcribe", groups__permissions__content_type__app_label="transcription"),
+        is_active=True,
+    ).distinct().order_by("username")
+
+
+class AssignForm(forms.Form):
+    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="Transcriptionist", queryset=None, empty_label="Choose…")
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = transcriptionists()  # type: ignore[attr-defined]
+
+
+class RevisionForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

@@ -176,6 +176,7 @@ class PcsAxisValue(models.Model):
     examples = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = "PCS axis value"
         ordering = ["release", "position", "context", "value"]
         constraints = [
             models.UniqueConstraint(fields=["release", "position", "context", "value"], name="one_axis_meaning")

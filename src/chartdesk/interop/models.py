@@ -38,6 +38,7 @@ class ApiClient(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = "API client"
         permissions = [
             ("manage_api_clients", "Register API clients and revoke their tokens"),
             ("import_fhir", "Import FHIR bundles and bulk NDJSON files"),
@@ -60,6 +61,9 @@ class ApiToken(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
 
     def __str__(self) -> str:
         return f"token of {self.client.client_id} until {self.expires_at:%Y-%m-%d %H:%M}"
@@ -110,6 +114,7 @@ class Hl7Message(models.Model):
     patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = "HL7 message"
         ordering = ["-received_at", "-id"]
         constraints = [
             # One applied message per control id and sender: the database settles a race between two

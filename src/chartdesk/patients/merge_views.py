@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
 from chartdesk.core.permissions import requires
+from chartdesk.core.templatetags.desk import desk_date
 from chartdesk.core.views import not_found
 from chartdesk.patients.access import access_merge_event_by_id, access_merge_events_by_patient, access_patient_by_id
 from chartdesk.patients.forms import MergeForm, UnmergeForm, add_action_errors
@@ -31,13 +32,12 @@ def _comparison(survivor: Patient, retired: Patient) -> dict[str, Any]:
     rows = [
         ("MRN", survivor.mrn, retired.mrn),
         ("Name", survivor.display_name, retired.display_name),
-        ("Date of birth", f"{survivor.birth_date:%m/%d/%Y}", f"{retired.birth_date:%m/%d/%Y}"),
+        ("Date of birth", desk_date(survivor.birth_date), desk_date(retired.birth_date)),
         ("Sex", survivor.get_sex_display(), retired.get_sex_display()),
         ("SSN", survivor.masked_ssn, retired.masked_ssn),
         ("Email", survivor.email, retired.email),
         ("Restriction", survivor.get_restriction_display(), retired.get_restriction_display()),
-        ("Deceased", f"{survivor.deceased_at:%m/%d/%Y}" if survivor.deceased_at else "",
-         f"{retired.deceased_at:%m/%d/%Y}" if retired.deceased_at else ""),
+        ("Deceased", desk_date(survivor.deceased_at), desk_date(retired.deceased_at)),
     ]
     survivor_contact, retired_contact = _contact(survivor), _contact(retired)
     rows += [("Phone", survivor_contact["phone"], retired_contact["phone"]),

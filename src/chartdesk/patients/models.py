@@ -82,6 +82,11 @@ class Patient(LegalRecordModel):
         return f"{self.display_name} ({self.mrn})"
 
     @property
+    def is_retired(self) -> bool:
+        """Merged into another chart: read-only, and every write belongs on the survivor."""
+        return self.status == PatientStatus.MERGED
+
+    @property
     def display_name(self) -> str:
         return f"{self.family_name}, {self.given_name}" + (f" {self.middle_name[:1]}." if self.middle_name else "")
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chartdesk.cli import invocation
 from chartdesk.core.backup import BackupRefused, restore_backup
 
 
@@ -46,4 +47,4 @@ class Command(BaseCommand):
         if summary.audit_problem:
             raise CommandError(f"Restored, but the audit chain does not verify: {summary.audit_problem}.")
         self.stdout.write(f"Audit chain verified: {summary.audit_events_checked} events intact.")
-        self.stdout.write("If this Chartdesk is newer than the backup, run `chartdesk migrate` before serving.")
+        self.stdout.write(f"If this Chartdesk is newer than the backup, run `{invocation()} migrate` before serving.")

@@ -7,7 +7,24 @@ line, while Python module names need underscores.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+
+
+def invocation() -> str:
+    """The command as the user should type it to run Chartdesk again from where they are.
+
+    `make demo` installs into .venv without activating it, so a plain `chartdesk` is often not on
+    PATH: then the running program's own path is what works (".venv/bin/chartdesk").
+    """
+    program = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if os.path.basename(program) != "chartdesk":
+        return "chartdesk"  # run another way (tests, `python -m`): nothing better to suggest
+    on_path = shutil.which("chartdesk")
+    if on_path and os.path.samefile(on_path, program):
+        return "chartdesk"
+    relative = os.path.relpath(program)
+    return program if relative.startswith("..") else relative
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -224,6 +224,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "chartdesk.core.context_processors.desk",
             ],
+            # Date, time and money filters every page uses (core/templatetags/desk.py).
+            "builtins": ["chartdesk.core.templatetags.desk"],
         },
     }
 ]
@@ -239,6 +241,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = ENV.get("CHARTDESK_TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+# One date and time format on every page (core/formats/en/formats.py), whatever the locale says.
+FORMAT_MODULE_PATH = ["chartdesk.core.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

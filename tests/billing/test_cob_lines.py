@@ -111,9 +111,10 @@ def test_the_secondary_claim_page_shows_the_primarys_line_adjudication(sent_prim
     [secondary] = do_import_835(line_by_line(sent_primary.claim_number), acting_user=billing_user).secondary_claims
     page = client_for(billing_user).get(f"/billing/claim/{secondary.pk}/").content.decode()
     assert "Primary payer's adjudication" in page
-    assert "Acme Health Plan paid 108.00 of 152.00" in page
-    assert "<td>1</td><td>99213</td><td>140.00</td><td>100.00</td><td>1.00</td><td>CO-45 20.00; PR-2 20.00</td>" in page
-    assert "<td>2</td><td>36415</td><td>12.00</td><td>8.00</td><td>1.00</td><td>CO-45 2.00; PR-3 2.00</td>" in page
+    assert "Acme Health Plan paid $108.00 of $152.00" in page
+    assert ("<td>1</td><td>99213</td><td>$140.00</td><td>$100.00</td><td>1.00</td>"
+            "<td>CO-45 $20.00; PR-2 $20.00</td>") in page
+    assert "<td>2</td><td>36415</td><td>$12.00</td><td>$8.00</td><td>1.00</td><td>CO-45 $2.00; PR-3 $2.00</td>" in page
     assert "Claim-level adjustments: none." in page
     primary_page = client_for(billing_user).get(f"/billing/claim/{sent_primary.pk}/").content.decode()
     assert "Primary payer's adjudication" not in primary_page

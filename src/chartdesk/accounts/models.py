@@ -14,6 +14,7 @@ class RolePolicy(models.Model):
     )
 
     class Meta:
+        verbose_name_plural = "role policies"
         permissions = [
             ("manage_users", "Create users, assign roles and reset lock-outs"),
             ("break_the_glass", "Open a restricted chart in an emergency, with a reason"),

@@ -139,6 +139,7 @@ class FeeScheduleEntry(models.Model):
     description = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name_plural = "fee schedule entries"
         ordering = ["code", "modifier"]
         constraints = [models.UniqueConstraint(fields=["code", "modifier"], name="one_fee_per_code_modifier")]
 
@@ -151,6 +152,7 @@ class PlaceOfService(models.Model):
     name = models.CharField(max_length=80)
 
     class Meta:
+        verbose_name_plural = "places of service"
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -176,6 +178,7 @@ class EncounterDiagnosis(LegalRecordModel):
     voided = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name_plural = "encounter diagnoses"
         ordering = ["encounter", "sequence"]
 
     def __str__(self) -> str:
@@ -298,6 +301,9 @@ class ControlNumbers(models.Model):
     last_interchange = models.BigIntegerField(default=0)
     last_group = models.BigIntegerField(default=0)
 
+    class Meta:
+        verbose_name = "control number counter"
+
     def __str__(self) -> str:
         return f"ISA {self.last_interchange}, GS {self.last_group}"
 
@@ -316,6 +322,8 @@ class X12Batch(LegalRecordModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = "X12 batch"
+        verbose_name_plural = "X12 batches"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -465,6 +473,7 @@ class LedgerEntry(LegalRecordModel):
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name_plural = "ledger entries"
         ordering = ["posted_at", "id"]
         indexes = [models.Index(fields=["patient", "party"]), models.Index(fields=["claim", "party"])]
 
@@ -540,6 +549,7 @@ class StatementBatch(LegalRecordModel):
     statement_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name_plural = "statement batches"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -261,6 +261,7 @@ class Addendum(LegalRecordModel):
     destruction_reference = models.CharField(max_length=40, null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "addenda"
         ordering = ["created_at"]
 
     def __str__(self) -> str:

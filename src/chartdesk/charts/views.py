@@ -51,6 +51,15 @@ SORT_LABELS = (("service_date", "Service date"), ("type", "Type"), ("title", "Ti
 
 
 
+def refuse_retired_chart(request: HttpRequest, patient: Patient) -> HttpResponse | None:
+    """A merged chart takes no new records: say so before the form is filled, not after."""
+    if not patient.is_retired:
+        return None
+    survivor = patient.merged_into
+    messages.error(request, actions.PATIENT_MERGED.format(mrn=survivor.mrn if survivor else "unknown"))
+    return redirect("charts-chart", patient_id=patient.pk)
+
+
 def refusal_status(refusal: ChartdeskError) -> int:
     if isinstance(refusal, ConcurrentChange):
         return 409
@@ -134,6 +143,8 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @opens_records
 def encounter_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient_by_id(request.user, patient_id)
+    if retired := refuse_retired_chart(request, patient):
+        return retired
     form = EncounterForm(request.POST or None)
     refused = None
     if request.method == "POST" and form.is_valid():
@@ -282,6 +293,8 @@ def _file_document_from_form(
 @opens_records
 def note_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient_by_id(request.user, patient_id)
+    if retired := refuse_retired_chart(request, patient):
+        return retired
     form = NoteForm(request.POST or None, patient=patient, initial=_initial_document_fields(request, patient))
     text = form.cleaned_data.get("text", "") if form.is_bound and form.is_valid() else ""
     done, refused = _file_document_from_form(
@@ -295,6 +308,8 @@ def note_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @opens_records
 def upload_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient_by_id(request.user, patient_id)
+    if retired := refuse_retired_chart(request, patient):
+        return retired
     form = UploadForm(request.POST or None, request.FILES or None, patient=patient,
                       initial=_initial_document_fields(request, patient))
     upload = form.cleaned_data.get("upload") if form.is_bound and form.is_valid() else None

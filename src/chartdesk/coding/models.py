@@ -185,6 +185,7 @@ class PcsAxisValue(models.Model):
     examples = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = "PCS axis value"
         ordering = ["release", "position", "context", "value"]
         constraints = [
             models.UniqueConstraint(fields=["release", "position", "context", "value"], name="one_axis_meaning")
@@ -230,6 +231,7 @@ class ClassificationIndex(models.Model):
     class Meta:
         ordering = ["part", "-effective_from"]
         constraints = [models.UniqueConstraint(fields=["part", "effective_from"], name="one_index_part_per_day")]
+        verbose_name = "classification index part"
 
     def __str__(self) -> str:
         return f"{self.get_part_display()} {self.label} (from {self.effective_from:%Y-%m-%d})"

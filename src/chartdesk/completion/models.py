@@ -30,6 +30,9 @@ class CompletionPolicy(models.Model):
         default=30, help_text="Days after discharge after which an incomplete record is delinquent."
     )
 
+    class Meta:
+        verbose_name_plural = "completion policies"
+
     def __str__(self) -> str:
         return f"reminders on days {self.reminder_days}; delinquent after {self.delinquent_after_days} days"
 
@@ -146,6 +149,7 @@ class Deficiency(LegalRecordModel):
     reminders_sent = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name_plural = "deficiencies"
         ordering = ["opened_at", "id"]
         indexes = [
             models.Index(fields=["provider", "status"]),
@@ -175,6 +179,7 @@ class CoSignature(LegalRecordModel):
     attestation = models.TextField()
 
     class Meta:
+        verbose_name = "co-signature"
         constraints = [models.UniqueConstraint(fields=["version", "provider"], name="one_cosignature_per_version")]
 
     def __str__(self) -> str:

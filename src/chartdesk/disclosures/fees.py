@@ -9,10 +9,12 @@ state law; copies for treatment are free.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 
+from chartdesk.core.templatetags.desk import money
 from chartdesk.disclosures.authorizations import is_right_of_access
 from chartdesk.disclosures.models import DeliveryFormat, Purpose
 
@@ -42,7 +44,8 @@ def fee_schedule() -> dict[str, Any]:
 
 
 def dollars(cents: int) -> str:
-    return f"${cents // 100}.{cents % 100:02d}"
+    """Cents as the desk writes money everywhere ("$1,234.50")."""
+    return money(Decimal(cents) / 100)
 
 
 def quote_fee(request: Any, page_count: int, schedule: dict[str, Any] | None = None) -> FeeQuote:

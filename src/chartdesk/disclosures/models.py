@@ -192,6 +192,7 @@ class DocumentSensitivity(LegalRecordModel):
     removed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name_plural = "document sensitivities"
         ordering = ["document", "category"]
 
     def __str__(self) -> str:

@@ -168,6 +168,7 @@ class ScanBatch(LegalRecordModel):
     uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name_plural = "scan batches"
         ordering = ["-uploaded_at"]
         permissions = [
             ("scan_documents", "Upload scanned batches, split and index them"),
@@ -252,6 +253,9 @@ class RetentionPolicy(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     jurisdiction = models.CharField(max_length=40, default="default")
+
+    class Meta:
+        verbose_name_plural = "retention policies"
 
     def __str__(self) -> str:
         return f"retention under {self.jurisdiction}"

@@ -38,6 +38,7 @@ class ApiClient(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = "API client"
         permissions = [
             ("manage_api_clients", "Register API clients and revoke their tokens"),
             ("import_fhir", "Import FHIR bundles and bulk NDJSON files"),
@@ -61,6 +62,9 @@ class ApiToken(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
 
     def __str__(self) -> str:
         return f"token of {self.client.client_id} until {self.expires_at:%Y-%m-%d %H:%M}"
@@ -113,6 +117,7 @@ class Hl7Message(models.Model):
     patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = "HL7 message"
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["status", "received_at"])]
         constraints = [
@@ -143,6 +148,7 @@ class Hl7MessageRevision(models.Model):
     class Meta:
         ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["message", "number"], name="one_hl7_revision_per_number")]
+        verbose_name = "HL7 message revision"
 
     def __str__(self) -> str:
         return f"revision {self.number} of HL7 message {self.message_id}"
@@ -161,6 +167,7 @@ class Hl7Attempt(models.Model):
 
     class Meta:
         ordering = ["attempted_at", "id"]
+        verbose_name = "HL7 reprocessing attempt"
 
     def __str__(self) -> str:
         return f"attempt on HL7 message {self.message_id}: {self.result.ack_code}"
@@ -180,6 +187,9 @@ class Hl7QueueDecision(models.Model):
     attempt = models.ForeignKey(Hl7Attempt, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "HL7 queue decision"
 
     def __str__(self) -> str:
         return f"HL7 message {self.message_id}: {self.resolution}"

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
 from chartdesk.core.permissions import requires
+from chartdesk.core.templatetags.desk import desk_date
 from chartdesk.core.views import not_found
 from chartdesk.patients.access import access_merge_event_by_id, access_merge_events_by_patient, access_patient_by_id
 from chartdesk.patients.forms import MergeForm, UnmergeForm, add_action_errors
@@ -31,7 +32,7 @@ def _birth_date_shown(patient: Patient) -> str:
     # A record loaded incomplete from a legacy index may have no date of birth, or only part of it.
     if patient.birth_date is None:
         return f"unknown ({patient.birth_date_partial})" if patient.birth_date_partial else "unknown"
-    return f"{patient.birth_date:%m/%d/%Y}"
+    return desk_date(patient.birth_date)
 
 
 def _comparison(survivor: Patient, retired: Patient) -> dict[str, Any]:
@@ -43,8 +44,7 @@ def _comparison(survivor: Patient, retired: Patient) -> dict[str, Any]:
         ("SSN", survivor.masked_ssn, retired.masked_ssn),
         ("Email", survivor.email, retired.email),
         ("Restriction", survivor.get_restriction_display(), retired.get_restriction_display()),
-        ("Deceased", f"{survivor.deceased_at:%m/%d/%Y}" if survivor.deceased_at else "",
-         f"{retired.deceased_at:%m/%d/%Y}" if retired.deceased_at else ""),
+        ("Deceased", desk_date(survivor.deceased_at), desk_date(retired.deceased_at)),
     ]
     survivor_contact, retired_contact = _contact(survivor), _contact(retired)
     rows += [("Phone", survivor_contact["phone"], retired_contact["phone"]),

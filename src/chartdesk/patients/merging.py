@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, models, transaction
+from django.utils.text import capfirst
 
 from chartdesk.core.errors import ChartdeskError
 
@@ -146,6 +147,6 @@ def record_counts(patient_pk: int) -> list[tuple[str, int]]:
     for link in patient_links():
         if merge_policy(link.model, link.field.name) == KEEP:
             continue
-        name = link.verbose_name_plural.capitalize()
+        name = capfirst(link.verbose_name_plural)
         counts[name] = counts.get(name, 0) + link.rows_of(patient_pk).count()
     return sorted(counts.items())

@@ -6,9 +6,12 @@ search on 100,000 patients is a handful of index lookups, not a table scan.
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from chartdesk.core.models import LegalRecordModel
 
@@ -91,6 +94,11 @@ class Patient(LegalRecordModel):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.mrn})"
+
+    @property
+    def is_retired(self) -> bool:
+        """Merged into another chart: read-only, and every write belongs on the survivor."""
+        return self.status == PatientStatus.MERGED
 
     @property
     def display_name(self) -> str:
@@ -182,6 +190,9 @@ class PatientAddress(LegalRecordModel):
     country = models.CharField(max_length=2, default="US")
     active = models.BooleanField(default=True)
 
+    class Meta:
+        verbose_name_plural = "patient addresses"
+
     def __str__(self) -> str:
         return f"{self.line1}, {self.city}, {self.state} {self.postal_code}"
 
@@ -259,6 +270,9 @@ class MrnSequence(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_serial = models.BigIntegerField(default=1_000_000)
 
+    class Meta:
+        verbose_name = "MRN sequence"
+
     def __str__(self) -> str:
         return f"MRN serial {self.last_serial}"
 
@@ -287,6 +301,8 @@ class BreakTheGlassAccess(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = "break-the-glass access"
+        verbose_name_plural = "break-the-glass accesses"
         indexes = [models.Index(fields=["user", "patient", "expires_at"])]
 
     def __str__(self) -> str:
@@ -326,6 +342,27 @@ class MergeEvent(LegalRecordModel):
     @property
     def is_undone(self) -> bool:
         return self.unmerged_at is not None
+
+    def moved_records(self) -> list[tuple[str, int]]:
+        """The moved counts as the history page shows them: "Documents", not "charts.Document.patient".
+
+        `moved_counts` keeps the model label and field (what an unmerge needs); a model that has since
+        left the code keeps its stored key, so that the history never loses a line.
+        """
+        rows = []
+        for key, count in self.moved_counts.items():
+            label, _, field_name = key.rpartition(".")
+            try:
+                model = apps.get_model(label)
+                field = model._meta.get_field(field_name)
+            except (LookupError, ValueError, FieldDoesNotExist):
+                rows.append((key, count))
+                continue
+            name = capfirst(str(model._meta.verbose_name_plural))
+            if field_name != "patient":
+                name = f"{name} ({getattr(field, 'verbose_name', field_name)})"
+            rows.append((name, count))
+        return rows
 
 
 class ImportRunStatus(models.TextChoices):

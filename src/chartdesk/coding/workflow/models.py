@@ -123,6 +123,7 @@ class CodedDiagnosis(models.Model):
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "coded diagnoses"
         ordering = ["case", "position"]
 
     def __str__(self) -> str:
@@ -178,6 +179,7 @@ class PhysicianQuery(LegalRecordModel):
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "physician queries"
         ordering = ["-asked_at"]
 
     def __str__(self) -> str:

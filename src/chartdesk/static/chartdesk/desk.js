@@ -42,16 +42,36 @@
   function resultLinks() {
     return Array.prototype.slice.call(document.querySelectorAll(".results li a"));
   }
+  // Results are plain links in a list: moving focus is enough (no listbox ARIA, which would need
+  // option roles and aria-activedescendant that a list of links does not have).
   function select(links, index) {
-    links.forEach(function (link, i) {
-      link.parentElement.setAttribute("aria-selected", i === index ? "true" : "false");
-    });
     if (links[index]) links[index].focus();
   }
+
+  // The "/" shortcut can be turned off per browser (someone who types "/" into other widgets, or
+  // whose assistive technology uses it): the choice lives in localStorage, no account setting needed.
+  var SHORTCUT_KEY = "chartdesk.slashShortcut";
+  function slashShortcutOn() {
+    try { return window.localStorage.getItem(SHORTCUT_KEY) !== "off"; } catch (e) { return true; }
+  }
+  function showShortcutToggles() {
+    document.querySelectorAll("[data-shortcut-toggle]").forEach(function (button) {
+      var on = slashShortcutOn();
+      button.textContent = on ? "Turn off the / shortcut" : "Turn on the / shortcut";
+      button.setAttribute("aria-pressed", on ? "false" : "true");
+      button.hidden = false;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-shortcut-toggle]");
+    if (!button) return;
+    try { window.localStorage.setItem(SHORTCUT_KEY, slashShortcutOn() ? "off" : "on"); } catch (e) { return; }
+    showShortcutToggles();
+  });
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     var typing = target.matches && target.matches("input, textarea, select");
-    if (event.key === "/" && !typing) {
+    if (event.key === "/" && !typing && slashShortcutOn()) {
       var box = document.querySelector("[data-search-box]");
       if (box) { event.preventDefault(); box.focus(); box.select(); }
       return;
@@ -75,4 +95,5 @@
   });
 
   document.addEventListener("DOMContentLoaded", startIdleLogoff);
+  document.addEventListener("DOMContentLoaded", showShortcutToggles);
 })();

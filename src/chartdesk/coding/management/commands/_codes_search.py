@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from chartdesk.cli import invocation
 from chartdesk.coding.encoder.index import index_for
 from chartdesk.coding.encoder.notes import notes_for
 from chartdesk.coding.encoder.search import Hit, path_of, release_for, search_index
@@ -23,7 +24,8 @@ def run_search(command: BaseCommand, options: dict[str, Any]) -> None:
         raise CommandError("give either the text to search for or --batch FILE, not both")
     release = release_for(options["system"])
     if release is None:
-        raise CommandError(f"no {options['system']} code set is loaded: run `chartdesk codes load {options['system']}`")
+        system = options["system"]
+        raise CommandError(f"no {system} code set is loaded: run `{invocation()} codes load {system}`")
     index = index_for(release)
     if options["batch"]:
         path = Path(options["batch"])

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from chartdesk.cli import invocation
+
 MAX_PATIENTS = 100_000
 
 
@@ -63,11 +65,12 @@ class Command(BaseCommand):
             f"({result.signed} signed, {result.corrected} corrected, {result.addenda} with addenda, "
             f"{result.retracted} entered in error) in {elapsed:.1f}s."
         )
+        command = invocation()
         if result.coded_for_billing:
             self.stdout.write(f"{result.coded_for_billing} recent visits are coded and ready to bill: "
-                              "`chartdesk billing create-claims`, then `chartdesk billing export-837 --out FILE`.")
+                              f"`{command} billing create-claims`, then `{command} billing export-837 --out FILE`.")
         else:
-            self.stdout.write("No visit was coded for billing: load ICD-10-CM first (`chartdesk codes load icd10cm`) "
+            self.stdout.write(f"No visit was coded for billing: load ICD-10-CM first (`{command} codes load icd10cm`) "
                               "to get coded visits ready to bill.")
         for kind, original, duplicate in result.duplicates:
             self.stdout.write(
@@ -75,4 +78,4 @@ class Command(BaseCommand):
             )
         for mrn, restriction in result.restricted:
             self.stdout.write(f"  restricted chart ({restriction}): MRN {mrn}")
-        self.stdout.write("Run `chartdesk demo-logins` to see how to log in.")
+        self.stdout.write(f"Run `{command} demo-logins` to see how to log in.")

@@ -7,6 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chartdesk.cli import invocation
+
 
 class Command(BaseCommand):
     help = "Print the demo users, their roles and password, and the address of the desk. Demo mode only."
@@ -26,7 +28,7 @@ class Command(BaseCommand):
         users = {user.username: user for user in get_user_model().objects.filter(username__in=[r.slug for r in ROLES])}
         present = [(role, users[role.slug]) for role in ROLES if role.slug in users and role_of(users[role.slug])]
         if not present:
-            raise CommandError("There are no demo users yet: run `chartdesk demo-data` first.")
+            raise CommandError(f"There are no demo users yet: run `{invocation()} demo-data` first.")
         self.stdout.write(f"Chartdesk demo: open {options['url']} and log in as one of these users.")
         self.stdout.write(f"Every demo user's password is: {DEMO_PASSWORD}\n")
         width = max(len(role.slug) for role, _ in present)

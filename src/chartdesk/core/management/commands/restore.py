@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chartdesk.cli import invocation
 from chartdesk.core.backup import BackupRefused, restore_backup
 
 
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             raise CommandError(f"Restored, but the audit chain does not verify: {summary.audit_problem}.")
         self.stdout.write(f"Audit chain verified: {summary.audit_events_checked} events intact.")
         self._compare_with_checkpoints()
-        self.stdout.write("If this Chartdesk is newer than the backup, run `chartdesk migrate` before serving.")
+        self.stdout.write(f"If this Chartdesk is newer than the backup, run `{invocation()} migrate` before serving.")
 
     def _compare_with_checkpoints(self) -> None:
         """A restore puts the trail back to the backup's moment: the checkpoints written since say

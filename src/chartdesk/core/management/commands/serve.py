@@ -13,6 +13,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from chartdesk.cli import invocation
+
 logger = logging.getLogger("chartdesk.serve")
 
 
@@ -64,7 +66,7 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(
                 f"The database lacks {len(missing)} migration(s) (first: {missing[0]}). "
-                "Run `chartdesk migrate` first, then serve again."
+                f"Run `{invocation()} migrate` first, then serve again."
             )
 
         # Only the named proxy may say who the client is (the audit log records that address) and

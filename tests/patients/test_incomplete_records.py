@@ -49,4 +49,4 @@ def test_him_compares_an_incomplete_duplicate_before_merging_it(users, client):
 
     assert page.status_code == 200
     text = page.content.decode()
-    assert "03/02/1941" in text and "unknown (1941-03)" in text
+    assert "1941-03-02" in text and "unknown (1941-03)" in text

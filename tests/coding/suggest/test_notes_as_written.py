@@ -57,3 +57,9 @@ def test_no_organism_without_an_infection_that_asks_for_one_or_when_negated() ->
     assert codes("ASSESSMENT: E. coli sepsis.", "inpatient") == {"A41.51"}
     assert codes("ASSESSMENT: Urinary tract infection. Culture negative for E. coli.") == {"N39.0"}
     assert codes("ASSESSMENT: Hypertension. Roommate had MRSA.") == {"I10"}
+
+
+def test_hepatomegaly_with_splenomegaly_is_one_code() -> None:
+    note = "IMPRESSION:,1. Hepatomegaly.,2. Splenomegaly."
+    assert codes(note) == {"R16.2"}
+    assert [item.text for item in suggestion(note, "R16.2").evidence] == ["Hepatomegaly", "Splenomegaly"]

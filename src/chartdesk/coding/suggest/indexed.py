@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the encoder needs Django's models; the dictionary engine al
 # (score near 1) or most of the item's weight in a title. Below this, the item is left to the coder.
 MIN_SCORE = 0.8
 MIN_ITEM_WORDS = 2
+SINGLE_WORD_LETTERS = 9  # "hypothermia" alone is a diagnosis; "social" or "language" is a heading
 NEOPLASM_TABLE = "Table of Neoplasms"
 SECONDARY_NEOPLASM = ("C77", "C78", "C79")
 # A neoplasm-table answer needs a neoplasm named in the item: a polyp, a cyst or an uncertain
@@ -161,7 +162,8 @@ def look_up(index: CodeIndex, text: str, start: int, end: int,
     words = WORDS.findall(wording)
     # One word alone ("Social:", "Language:") is a heading inside a section more often than a
     # diagnosis; the dictionary reads the one-word diagnoses ("appendicitis").
-    if not MIN_ITEM_WORDS <= len(words) <= MAX_ITEM_WORDS or NOT_A_DIAGNOSIS.match(wording.strip()):
+    single = len(words) == 1 and len(words[0]) >= SINGLE_WORD_LETTERS
+    if not (single or MIN_ITEM_WORDS <= len(words) <= MAX_ITEM_WORDS) or NOT_A_DIAGNOSIS.match(wording.strip()):
         return []
     # The encounter's wording chooses the 7th character; it is no part of the condition looked up.
     query = SEQUELA.sub(" ", SUBSEQUENT.sub(" ", wording))
@@ -170,6 +172,8 @@ def look_up(index: CodeIndex, text: str, start: int, end: int,
     for rank, hit in enumerate(search_index(index, query, limit=3, on=on)):
         if hit.score < (MIN_SCORE if rank == 0 else PATH_SCORE) or (rank and hit.via == TABULAR_LIST):
             break
+        if single and not hit.title.lower().startswith(words[0].lower()):
+            break  # one long word names a diagnosis only when it is the code's own name ("Hypothermia")
         if hit.via == NEOPLASM_TABLE and not NEOPLASM_WORDS.search(wording):
             continue  # "of uncertain etiology" is no neoplasm of uncertain behaviour
         if rank and not any(item.code.startswith(SECONDARY_NEOPLASM) for item in found) and \

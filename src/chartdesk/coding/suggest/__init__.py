@@ -3,7 +3,8 @@ evidence in the note, and the measures of how well the suggestions serve the cod
 
 from chartdesk.coding.suggest.encounter import DocumentEvidence, EncounterSuggestion, suggest_for_encounter
 from chartdesk.coding.suggest.engine import suggest_codes
+from chartdesk.coding.suggest.indexed import encoder_index
 from chartdesk.coding.suggest.results import Evidence, Suggestion
 
-__all__ = ["DocumentEvidence", "EncounterSuggestion", "Evidence", "Suggestion", "suggest_codes",
+__all__ = ["DocumentEvidence", "EncounterSuggestion", "Evidence", "encoder_index", "Suggestion", "suggest_codes",
            "suggest_for_encounter"]

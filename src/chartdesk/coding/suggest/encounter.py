@@ -4,11 +4,16 @@ dropped across documents too (an H&P's "diabetes" beside the discharge summary's
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chartdesk.coding.suggest.engine import Setting, suggest_codes
 from chartdesk.coding.suggest.rules import vagueness
+
+if TYPE_CHECKING:
+    from chartdesk.coding.encoder.index import CodeIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +35,13 @@ class EncounterSuggestion:
 
 
 def suggest_for_encounter(documents: Mapping[str, str], *, setting: Setting, sex: str | None = None,
-                          age: int | None = None) -> list[EncounterSuggestion]:
-    """Merged suggestions for an encounter's documents, given as {document key: text}."""
+                          age: int | None = None, index: CodeIndex | None = None,
+                          on: datetime.date | None = None) -> list[EncounterSuggestion]:
+    """Merged suggestions for an encounter's documents, given as {document key: text}; with index
+    (suggest.encoder_index), diagnostic items are also looked up in the classification."""
     merged: dict[str, EncounterSuggestion] = {}
     for document, text in documents.items():
-        for found in suggest_codes(text, setting=setting, sex=sex, age=age):
+        for found in suggest_codes(text, setting=setting, sex=sex, age=age, index=index, on=on):
             evidence = tuple(DocumentEvidence(document, item.start, item.end, item.text) for item in found.evidence)
             current = merged.get(found.code)
             if current is None:

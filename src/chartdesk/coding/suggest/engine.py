@@ -22,8 +22,9 @@ How a note is read, in order:
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from chartdesk.coding.suggest.context import (
     Context,
@@ -47,10 +48,15 @@ from chartdesk.coding.suggest.rules import (
     is_chronic,
     is_substance_use_only,
     refine,
+    vagueness,
 )
 from chartdesk.coding.suggest.sections import Section, SectionKind, split_sections
 from chartdesk.coding.suggest.tabular import load_tabular
 from chartdesk.coding.suggest.text import Token, clauses, tokens_of
+
+if TYPE_CHECKING:
+    from chartdesk.coding.encoder.index import CodeIndex
+    from chartdesk.coding.suggest.indexed import IndexedItem
 
 Setting = Literal["outpatient", "inpatient"]
 
@@ -59,12 +65,20 @@ FLAG_UNCERTAIN = "uncertain"
 FLAG_HISTORY = "history-of"
 FLAG_FAMILY = "family-history"
 
-SOURCE_CONFIDENCE = {Source.CURATED: 0.9, Source.TITLE: 0.85, Source.TITLE_VARIANT: 0.75, Source.INCLUSION_TERM: 0.7}
+SOURCE_CONFIDENCE = {Source.CURATED: 0.9, Source.TITLE: 0.85, Source.TITLE_VARIANT: 0.75, Source.INCLUSION_TERM: 0.7,
+                     Source.INDEX: 0.65}
+TABULAR_LIST = "Tabular List"  # the encoder's answer from titles alone, not the index or a table
+# External causes (V00-Y99) are not suggested: the External Cause Index answers words like "fall".
+EXTERNAL_CAUSE_LETTERS = frozenset("VWXY")
 READ_SECTIONS = frozenset({SectionKind.DIAGNOSIS, SectionKind.INITIAL_DIAGNOSIS, SectionKind.HISTORY,
                            SectionKind.PAST_HISTORY, SectionKind.FAMILY_HISTORY, SectionKind.SOCIAL_HISTORY,
                            SectionKind.OTHER})
 SUBSTANCE_PREFIXES = ("F17", "F10", "Z72", "Z87.891")
 PERSONAL_HISTORY_PREFIXES = ("Z85", "Z86", "Z87", "I25.2")
+FAMILY_HISTORY_PREFIXES = ("Z80", "Z81", "Z82", "Z83", "Z84")
+# Codes a superseded (preoperative, admitting) statement still gives: the reasons for the encounter.
+ENCOUNTER_REASON_PREFIXES = ("Z12", "Z13", "Z30", "Z31", "Z40", "Z80", "Z81", "Z82", "Z83", "Z84", "Z85", "Z86",
+                             "Z87")
 
 
 def find_mentions(text: str, section: Section) -> list[Mention]:
@@ -107,6 +121,99 @@ def find_mentions(text: str, section: Section) -> list[Mention]:
     return mentions
 
 
+def indexed_mentions(text: str, sections: list[Section], mentions: list[Mention], index: CodeIndex,
+                     on: datetime.date | None) -> list[Mention]:
+    """Diagnostic-statement items coded through the classification's index and tables (indexed.py):
+    an item the dictionary did not read gets the code the index gives it, with the contexts of its
+    clause; an item the dictionary read as a vaguer code of the same category ("carpal tunnel
+    syndrome, left": G56.00) takes the index's more specific one (G56.02). Changes mentions in place
+    and returns the new ones."""
+    from chartdesk.coding.suggest.indexed import items_of, look_up
+
+    found = []
+    for section in sections:
+        if section.kind not in (SectionKind.DIAGNOSIS, SectionKind.INITIAL_DIAGNOSIS):
+            continue
+        for clause_start, clause_end in clauses(text, section.start, section.end):
+            read_here = [mention for mention in mentions if clause_start <= mention.evidence.start < clause_end]
+            for item_start, item_end in items_of(text, clause_start, clause_end):
+                inside = [mention for mention in read_here if item_start <= mention.evidence.start < item_end]
+                if len(inside) > 1:
+                    continue
+                items = [item for item in look_up(index, text, item_start, item_end, on)
+                         if item.code[0] not in EXTERNAL_CAUSE_LETTERS]
+                if not items:
+                    continue
+                if inside and inside[0].entry.code not in {item.code for item in items}:
+                    sharpen(text, inside[0], items[0], item_end - item_start)
+                    continue
+                contexts = clause_contexts(text, clause_start, clause_end)
+                for item in items:
+                    if inside and item.code == inside[0].entry.code:
+                        continue
+                    found.append(Mention(LexiconEntry(item.code, Source.INDEX),
+                                         Evidence(item.start, item.end, text[item.start:item.end]), section,
+                                         set(contexts)))
+    return found
+
+
+def sharpen(text: str, mention: Mention, item: IndexedItem, item_length: int) -> None:
+    """The index's code for the whole item replaces the dictionary's when it is a more specific code
+    of the same category (site, laterality, type), or when the dictionary read only part of the item
+    and the Table of Neoplasms or Drugs, or the Index, read all of it ("carcinoma in situ of breast,
+    left": D09.9 from the dictionary's "carcinoma in situ", D05.92 from the table)."""
+    current, code = mention.entry.code, item.code
+    if code == current:
+        return
+    partial = mention.evidence.end - mention.evidence.start < 0.8 * item_length
+    if not (partial and item.via != TABULAR_LIST):
+        if code[:3] != current[:3] or vagueness(code) > vagueness(current):
+            return
+        if vagueness(code) == vagueness(current) and len(code) <= len(current):
+            return
+    entry = mention.entry
+    mention.entry = LexiconEntry(code, entry.source, entry.chronic, entry.without_diabetes)
+    mention.evidence = Evidence(item.start, item.end, text[item.start:item.end])  # the words that settle it
+
+
+def clause_contexts(text: str, start: int, end: int) -> set[Context]:
+    """Negation, uncertainty, history and family contexts anywhere in a diagnostic clause."""
+    words = clause_words(tokens_of(text, start, end))
+    contexts = {hit.context for hit in find_triggers(words, [False] * len(words))}
+    clause_text = text[start:end]
+    if mentions_relative(clause_text):
+        contexts.add(Context.FAMILY)
+    if mentions_other_person(clause_text):
+        contexts.add(Context.OTHER_PERSON)
+    return contexts
+
+
+def organism_candidates(text: str, sections: list[Section], kept: list[Candidate]) -> list[Candidate]:
+    """B95-B96 for the organisms the note names beside an infection that does not name its own."""
+    from chartdesk.coding.suggest.organisms import needs_organism, organisms_in
+
+    infection = next((candidate for candidate in kept if needs_organism(candidate.code)), None)
+    if infection is None:
+        return []
+    found: dict[str, Candidate] = {}
+    for section in sections:
+        if section.kind not in (SectionKind.DIAGNOSIS, SectionKind.HISTORY, SectionKind.INITIAL_DIAGNOSIS,
+                                SectionKind.OTHER, SectionKind.RESULTS):
+            continue
+        for clause_start, clause_end in clauses(text, section.start, section.end):
+            organisms = organisms_in(text, clause_start, clause_end)
+            if not organisms or clause_contexts(text, clause_start, clause_end) & {Context.NEGATED, Context.UNCERTAIN}:
+                continue
+            for organism in organisms:
+                evidence = Evidence(organism.start, organism.end, text[organism.start:organism.end])
+                current = found.get(organism.code)
+                if current is None:
+                    found[organism.code] = Candidate(organism.code, infection.confidence * 0.9, [evidence], section)
+                else:
+                    current.evidence.append(evidence)
+    return list(found.values())
+
+
 def crosses_comma(tokens: list[Token], index: int, length: int) -> bool:
     return any(token.after_comma for token in tokens[index + 1:index + length])
 
@@ -141,6 +248,8 @@ def decide(mention: Mention, setting: Setting, has_diagnosis_section: bool, diab
         return candidate
     if Context.FAMILY in contexts or kind == SectionKind.FAMILY_HISTORY:
         candidate.flags.add(FLAG_FAMILY)
+        if code.startswith(FAMILY_HISTORY_PREFIXES):
+            return candidate  # already a family-history code ("family history of colon polyps")
         family_code = by_prefix(FAMILY_CODES, code)
         if family_code is None:
             candidate.excluded_reason = "a relative's condition with no family-history code"
@@ -185,10 +294,13 @@ def decide(mention: Mention, setting: Setting, has_diagnosis_section: bool, diab
 
 
 def suggest_codes(text: str, *, setting: Setting, sex: str | None = None, age: int | None = None,
-                  include_excluded: bool = False) -> list[Suggestion]:
+                  include_excluded: bool = False, index: CodeIndex | None = None,
+                  on: datetime.date | None = None) -> list[Suggestion]:
     """The codes to suggest for one encounter's note text, best supported first. With
     include_excluded, the mentions that were not coded come too, each with its excluded_reason
-    (negated, uncertain outpatient, history with no code...), so the coder can see what was read."""
+    (negated, uncertain outpatient, history with no code...), so the coder can see what was read.
+    With the encoder's index of a loaded ICD-10-CM release (suggest.encoder_index), diagnostic
+    items the dictionary does not know are looked up in the Alphabetic Index and tables too."""
     if setting not in ("outpatient", "inpatient"):
         raise ValueError(f"setting must be 'outpatient' or 'inpatient', not {setting!r}")
     sections = split_sections(text)
@@ -197,8 +309,18 @@ def suggest_codes(text: str, *, setting: Setting, sex: str | None = None, age: i
             and not (final and section.kind == SectionKind.INITIAL_DIAGNOSIS)]
     has_diagnosis_section = final or any(section.kind == SectionKind.INITIAL_DIAGNOSIS for section in read)
     mentions = [mention for section in read for mention in find_mentions(text, section)]
+    # A preoperative statement superseded by the final one still gives the encounter's reasons:
+    # screening, family and personal history, sterilization ("Colon cancer screening" beside the
+    # polyps found).
+    superseded = [section for section in sections if final and section.kind == SectionKind.INITIAL_DIAGNOSIS]
+    reasons = [mention for section in superseded for mention in find_mentions(text, section)]
+    if index is not None:
+        mentions += indexed_mentions(text, read, mentions, index, on)
+        reasons += indexed_mentions(text, superseded, reasons, index, on)
     diabetes = note_has_diabetes(mentions)
     candidates = [decide(mention, setting, has_diagnosis_section, diabetes) for mention in mentions]
+    candidates += [candidate for candidate in (decide(mention, setting, True, diabetes) for mention in reasons)
+                   if candidate.code.startswith(ENCOUNTER_REASON_PREFIXES)]
     uncertain_outpatient = setting == "outpatient" and any(
         candidate.excluded_reason.startswith("uncertain") for candidate in candidates)
     if uncertain_outpatient:
@@ -211,6 +333,8 @@ def suggest_codes(text: str, *, setting: Setting, sex: str | None = None, age: i
         kept = combine_diabetes(kept, DIABETES_WITH)
     kept = combine_hypertension(kept)
     kept = combine_symptoms(kept)
+    kept += [candidate for candidate in organism_candidates(text, sections, kept)
+             if candidate.code not in {other.code for other in kept}]
     kept = drop_less_specific(kept)
     kept = [candidate for candidate in kept if fits_patient(candidate.code, sex, age)]
     tabular = load_tabular()

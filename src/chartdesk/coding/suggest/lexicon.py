@@ -39,6 +39,7 @@ class Source(IntEnum):
     TITLE = 1
     TITLE_VARIANT = 2
     INCLUSION_TERM = 3
+    INDEX = 4  # not in the dictionary: a diagnostic item looked up in the classification (indexed.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,6 +192,11 @@ F84.0 | c | autism; autistic disorder
 F42.9 | c | obsessive compulsive disorder; ocd
 Z72.0 | | tobacco use; tobacco user; uses tobacco
 Z87.891 | | ex smoker; quit smoking; former smoker; former tobacco use
+Z12.11 | | colon cancer screening; screening for colon cancer; colorectal cancer screening; screening colonoscopy
+Z12.11 | | screening for colorectal cancer; routine colorectal cancer screening; routine colon cancer screening
+Z12.31 | | screening mammogram; screening mammography; breast cancer screening; screening for breast cancer
+Z83.719 | | family history of colon polyps; family history of colonic polyps; family history of polyps
+Z86.0100 | | history of colon polyps; history of colonic polyps; personal history of colon polyps
 F10.20 | c | alcohol dependence; alcoholism; alcohol use disorder
 F10.10 | c | alcohol abuse
 F17.210 | c | current smoker; smoker; smokes cigarettes; cigarette smoker; tobacco dependence
@@ -327,7 +332,8 @@ FAMILY_CODES: dict[str, str] = {
     "E03": "Z83.49", "F32": "Z81.8", "F33": "Z81.8", "F41": "Z81.8", "F31": "Z81.8", "F20": "Z81.8",
     "F10": "Z81.1", "G40": "Z82.0", "G30": "Z82.0", "G20": "Z82.0", "G35": "Z82.0", "F03": "Z82.0",
     "J45": "Z82.5", "J44": "Z82.5", "N18": "Z84.19", "N20": "Z84.19", "M81": "Z82.62", "M06": "Z82.61",
-    "M19": "Z82.61", "M17": "Z82.61", "H40": "Z83.511", "K50": "Z83.79", "K51": "Z83.79", "D64": "Z83.2",
+    "M19": "Z82.61", "M17": "Z82.61", "K63.5": "Z83.719", "H40": "Z83.511", "K50": "Z83.79", "K51": "Z83.79",
+    "D64": "Z83.2",
 }
 
 # Complication (code) coded with the diabetes it accompanies ("with" presumes the link, guideline I.A.15).

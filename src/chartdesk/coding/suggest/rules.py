@@ -54,15 +54,23 @@ def is_substance_use_only(code: str) -> bool:
     return code[:2] == "F1" and code[4:5] == "9" and code[1:3] != "17"
 
 
+# Two findings the classification codes as one (R11.2 "nausea with vomiting", R16.2 "hepatomegaly
+# with splenomegaly"): (first, second) -> the combination code.
+COMBINED_FINDINGS = {("R11.0", "R11.10"): "R11.2", ("R16.0", "R16.1"): "R16.2"}
+
+
 def combine_symptoms(candidates: list[Candidate]) -> list[Candidate]:
-    """Nausea with vomiting has its own code (R11.2) in place of R11.0 and R11.10."""
-    nausea = next((candidate for candidate in candidates if candidate.code == "R11.0"), None)
-    vomiting = next((candidate for candidate in candidates if candidate.code == "R11.10"), None)
-    if nausea is None or vomiting is None:
-        return candidates
-    nausea.code = "R11.2"
-    nausea.evidence = list(nausea.evidence) + list(vomiting.evidence)
-    return [candidate for candidate in candidates if candidate is not vomiting]
+    """Nausea with vomiting has its own code (R11.2) in place of R11.0 and R11.10; hepatomegaly with
+    splenomegaly R16.2 in place of R16.0 and R16.1."""
+    for (first_code, second_code), combined in COMBINED_FINDINGS.items():
+        first = next((candidate for candidate in candidates if candidate.code == first_code), None)
+        second = next((candidate for candidate in candidates if candidate.code == second_code), None)
+        if first is None or second is None:
+            continue
+        first.code = combined
+        first.evidence = list(first.evidence) + list(second.evidence)
+        candidates = [candidate for candidate in candidates if candidate is not second]
+    return candidates
 
 
 def is_chronic(code: str) -> bool:

@@ -43,6 +43,11 @@ EXAM_WORDS = ("EXAM", "VITAL", "HEENT", "NECK", "CHEST", "LUNG", "HEART", "CARDI
               "PELVIC", "BACK", "SPINE", "MENTAL STATUS", "OBJECTIVE", "FINDINGS", "HEAD", "GU", "GI", "CV")
 RESULT_WORDS = ("DATA", "LAB", "RADIOLOG", "PATHOLOG", "TEST", "RESULT", "IMAGING", "EKG", "ECG", "X-RAY", "CT ",
                 "MRI", "DIAGNOSTIC", "STUDIES")
+# Preoperative, preprocedure, admitting: the statement a final one supersedes ("PREOP DIAGNOSIS",
+# "PRE-OP DX", "PREPROCEDURE DIAGNOSIS", "DIAGNOSIS AT ADMISSION"). Postoperative, principal, final
+# and discharge diagnoses are the final statement.
+INITIAL_HEADING = re.compile(r"\bPRE[- ]?(?:OPERATIVE|OP|PROCEDURE|PROCEDURAL)\b.*\b(?:DIAGNOS|DX\b)|"
+                             r"\bADMI(?:SSION|TTING)\s+DIAGNOS|\bDIAGNOS[EI]S\s+(?:AT|ON)\s+ADMISSION")
 HISTORY_WORDS = ("PRESENT", "HPI", "COMPLAINT", "REASON", "HISTORY", "COURSE", "SUMMARY", "SUBJECTIVE", "CC")
 
 
@@ -74,10 +79,10 @@ def kind_of(heading: str) -> SectionKind:  # noqa: C901 - one ordered table of r
         return SectionKind.ALLERGIES
     if any(part in words for part in RESULT_WORDS):
         return SectionKind.RESULTS
-    if any(part in words for part in ("PREOPERATIVE DIAGNOS", "PRE-OPERATIVE DIAGNOS", "ADMISSION DIAGNOS",
-                                      "ADMITTING DIAGNOS")):
+    if INITIAL_HEADING.search(words):
         return SectionKind.INITIAL_DIAGNOSIS
-    if any(part in words for part in ("DIAGNOS", "ASSESSMENT", "IMPRESSION", "PROBLEM", "A/P")):
+    if any(part in words for part in ("DIAGNOS", "ASSESSMENT", "IMPRESSION", "PROBLEM", "A/P")) or \
+            re.search(r"\b(?:POST[- ]?OP|PRE[- ]?OP)\w*\s+DX\b|^DX\b", words):
         return SectionKind.DIAGNOSIS
     if any(part in words for part in ("PROCEDURE", "OPERATION")):
         return SectionKind.PROCEDURE

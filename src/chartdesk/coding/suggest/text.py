@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
-WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
+# Letters of any script, so that "Ménière’s" or "Sjögren" stays one word; straight, curly and
+# backtick apostrophes alike ("Crohn’s" is "Crohn's").
+WORD = re.compile(r"[^\W_]+(?:['\u2019\u2018`\u02bc][^\W\d_]+)?")
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 # A clause ends at a full stop that ends a sentence (not "E. coli", not "6.9"), at ; : ? ! and at a
 # line break. NegEx scopes never cross a clause end.
 CLAUSE_END = re.compile(r"[;:?!\n]|\.(?=\s*(?:$|[A-Z\n,(]))|\.(?=\s+\d)")
@@ -30,8 +34,11 @@ class Token:
 
 @functools.lru_cache(maxsize=65536)
 def normalise(word: str) -> str:
-    """Lower case, British spellings, roman type numerals, and a light plural strip."""
-    lowered = word.lower().replace("'s", "")
+    """Lower case, accents and ligatures folded ("Ménière" = "meniere", "ﬁbrosis" = "fibrosis"),
+    British spellings, roman type numerals, and a light plural strip."""
+    folded = unicodedata.normalize("NFKD", word.translate(APOSTROPHES))
+    folded = "".join(character for character in folded if not unicodedata.combining(character))
+    lowered = folded.lower().replace("'s", "")
     lowered = SPELLING.get(lowered, lowered)
     if len(lowered) > 4 and lowered.endswith("s") and not lowered.endswith(("ss", "us", "is", "ys")):
         lowered = lowered[:-1]

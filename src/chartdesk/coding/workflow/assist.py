@@ -15,7 +15,7 @@ from chartdesk.charts.models import DocumentStatus, Encounter
 from chartdesk.coding.edits.validator import CodedDiagnosis as DiagnosisToCheck
 from chartdesk.coding.edits.validator import EncounterCodes, Report, validate
 from chartdesk.coding.models import CodeSystem
-from chartdesk.coding.suggest import EncounterSuggestion, suggest_for_encounter
+from chartdesk.coding.suggest import EncounterSuggestion, encoder_index, suggest_for_encounter
 from chartdesk.coding.workflow.models import CodingCase
 
 
@@ -85,11 +85,16 @@ def suggestions_for(case: CodingCase) -> list[ShownSuggestion]:
     if not texts:
         return []
     patient = encounter.patient
+    day = service_day(encounter)
     found: list[EncounterSuggestion] = suggest_for_encounter(
         texts,
         setting="inpatient" if encounter.encounter_class == "inpatient" else "outpatient",
         sex=patient.sex if patient.sex in ("F", "M") else None,
-        age=age_on(patient.birth_date, service_day(encounter)) if patient.birth_date else None,
+        age=age_on(patient.birth_date, day) if patient.birth_date else None,
+        # The classification in effect on the date of service: its index and tables code the
+        # diagnostic items the dictionary does not know (coding.suggest.indexed).
+        index=encoder_index(day),
+        on=day,
     )
     # Keyed by system too: a diagnosis and a procedure code may share characters.
     diagnosis_codes = case.diagnoses.values_list("code", flat=True)

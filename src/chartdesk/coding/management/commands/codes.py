@@ -10,6 +10,7 @@
     chartdesk codes releases                   what is loaded, and when each release is in effect
     chartdesk codes search "TEXT" --json [--system S] [--limit N] | --batch FILE
     chartdesk codes check CODE... [--sex F|M] [--age N] [--inpatient] [--date D] [--poa Y,N,...] --json
+    chartdesk codes suggest FILE --setting outpatient|inpatient [--sex F|M] [--age N] [--date D] --json
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ class Command(BaseCommand):
                            help="the documented wording of a diagnosis, in code order (repeatable)")
         check.add_argument("--json", action="store_true")
 
+        suggest = commands.add_parser("suggest", help="the codes the coding screen suggests for one note (a text file)")
+        suggest.add_argument("file", help="the note, UTF-8 text")
+        suggest.add_argument("--setting", required=True, help="outpatient or inpatient (uncertain diagnoses differ)")
+        suggest.add_argument("--sex", help="F or M: drops codes that do not fit")
+        suggest.add_argument("--age", type=int, help="age in years: drops codes that do not fit")
+        suggest.add_argument("--date", type=_date, help="date of service YYYY-MM-DD (default: the current release)")
+        suggest.add_argument("--json", action="store_true", help="print JSON: code, title, confidence, evidence spans")
+
     def handle(self, *args: Any, **options: Any) -> None:
         subcommand = options["subcommand"]
         try:
@@ -82,6 +91,10 @@ class Command(BaseCommand):
                 from chartdesk.coding.management.commands._codes_check import run_check
 
                 run_check(self, options)
+            elif subcommand == "suggest":
+                from chartdesk.coding.management.commands._codes_suggest import run_suggest
+
+                run_suggest(self, options)
         except ChartdeskError as refusal:
             raise CommandError(refusal.message) from None
 

@@ -33,7 +33,8 @@ with X12ModelReader(sys.argv[1]) as reader:
                         claims.append({
                             "claim_number": clm.patient_control_number,
                             "total": str(clm.total_claim_charge_amount),
-                            "bill_type": place[0] + place[2],
+                            # as read when the file's component separator is not the one its ISA declares
+                            "bill_type": place[0] + place[2] if len(place) == 3 else place[0],
                             "hi": codes,
                             "statement": [[d.date_time_period_format_qualifier, d.date_time_period]
                                           for d in claim.dtp_segment or []],

@@ -187,6 +187,8 @@ def _line_segments(number: int, line: InstitutionalLine, payer_id: str | None) -
         adjusted = sum((value for _, _, value in prior.adjustments), Decimal("0"))
         if prior.paid + adjusted != line.amount:
             raise ValueError(f"line {number}: paid {prior.paid} + adjustments {adjusted} != charge {line.amount}")
+        # SVD03 (the procedure) is situational, sent when the line has a HCPCS code; SVD04, the revenue
+        # code, is required (pyx12's map and the guide agree; LinuxForHealth x12 0.57 wrongly requires SVD03).
         segments += [
             segment("SVD", clean(payer_id), amount(prior.paid), procedure, line.revenue_code, quantity(prior.units)),
             *adjustment_segments(prior.adjustments),

@@ -247,3 +247,33 @@ def test_the_cli_loads_the_chargemaster_and_refuses_a_missing_file(organisation,
     assert "Loaded 4 chargemaster lines" in out.getvalue()
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("billing", "--as", billing_user.username, "load-chargemaster", str(tmp_path / "none.csv"))
+
+
+def test_the_desk_bills_a_stay_on_an_837i_and_prints_its_ub04(hospital, hip_stay, billing_user, client_for):
+    client = client_for(billing_user)
+    page = client.get("/billing/claims/").content.decode()
+    assert "Create facility claims, 837I (1 stay)" in page
+    client.post("/billing/claims/create-facility/")
+    claim = Claim.objects.get(kind=ClaimKind.INSTITUTIONAL)
+    page = client.get(f"/billing/claim/{claim.pk}/").content.decode()
+    for expected in ("Institutional (837I, UB-04)", "Type of bill", "0111", "0SR9019", "UB-04 (CMS-1450)"):
+        assert expected in page, expected
+    assert "CMS-1500 (plain paper)" not in page
+    pdf = client.get(f"/billing/claim/{claim.pk}/ub04.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    batches = client.get("/billing/batches/").content.decode()
+    assert "Write an 837I batch of the 1 ready institutional claim" in batches
+    client.post("/billing/batches/", {"kind": "institutional"})
+    batch = X12Batch.objects.get()
+    assert batch.kind == ClaimKind.INSTITUTIONAL and pyx12_checks(batch.content) == []
+    download = client.get(f"/billing/batch/{batch.pk}/837/")
+    assert download["Content-Disposition"] == f'attachment; filename="837I-{batch.interchange_control:09d}.txt"'
+
+
+@pytest.mark.parametrize("role", ["coder", "registrar", "roi"])
+def test_other_roles_get_nothing_from_the_facility_pages(role, hospital, hip_stay, billing_user, client_for):
+    claim = do_create_facility_claim(hip_stay, acting_user=billing_user)
+    client = client_for(factories.make_user(role, username=f"desk-{role}"))
+    assert client.post("/billing/claims/create-facility/").status_code == 403
+    assert client.get(f"/billing/claim/{claim.pk}/ub04.pdf").status_code == 403
+    assert Claim.objects.count() == 1 and not AuditEvent.objects.filter(object_type="ub04").exists()

@@ -196,7 +196,11 @@ def do_print_ub04(claim_number: str, *, acting_user: Any) -> bytes:
     found = Claim.objects.filter(claim_number=claim_number.strip()).values_list("pk", flat=True).first()
     if found is None:
         raise NotFound("claim")
-    claim = access.access_claim_by_id(acting_user, found)
+    return print_ub04(access.access_claim_by_id(acting_user, found), acting_user=acting_user)
+
+
+def print_ub04(claim: Claim, *, acting_user: Any) -> bytes:
+    """The UB-04 of a claim the user has opened (through billing's access), the print audited."""
     pdf = ub04_pdf(claim)
     record_event(AuditAction.PRINT, user=acting_user, patient=claim.patient, object_type="ub04",
                  object_id=claim.pk, detail={"claim_number": claim.claim_number})

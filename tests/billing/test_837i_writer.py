@@ -137,3 +137,18 @@ def test_procedures_occurrences_values_and_conditions_each_have_their_hi(tmp_pat
                      "NM1*72*1*HOPPER*GRACE****XX*1245319599~", "DTP*435*DT*202603021030~", "DTP*096*TM*1400~"):
         assert expected in content, expected
     assert ["DR", "470"] in read["hi"] and ["BG", "39"] in read["hi"]
+
+
+@pytest.mark.parametrize("claim", [
+    stay(subscriber=Party("DOE", "ALEX", "MEM9", "12 ELM ST", "SPRINGFIELD", "IL", "62704", date(1980, 1, 2), "U"),
+         patient=Party("DOE", "ALEX", "MEM9", "12 ELM ST", "SPRINGFIELD", "IL", "62704", date(1980, 1, 2), "U")),
+    stay(facility_type="13", admission=None, admission_type="", admission_source="", discharge_hour=None,
+         admitting_diagnosis="", reasons_for_visit=("R079",),
+         lines=(InstitutionalLine("0300", "80053", (), Decimal("85"), Decimal("1"), "UN", DAY),), total=Decimal("85")),
+], ids=["sex-unknown", "outpatient-without-type-of-visit"])
+def test_what_the_guide_allows_and_the_independent_reader_refuses_is_still_sent(claim):
+    # DMG03 "U" and an outpatient CL1 without CL101 are allowed by 005010X223 (pyx12's map agrees);
+    # LinuxForHealth x12 0.57 refuses both, so these shapes are checked by pyx12 alone.
+    content = build_837i(HOSPITAL, [claim], Envelope(interchange_control=3, group_control=3,
+                                                      created=datetime(2026, 4, 2)))
+    assert pyx12_validate(content.replace("005010X223A3", "005010X223A2")).errors == []

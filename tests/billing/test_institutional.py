@@ -45,6 +45,12 @@ LAB-CMP,Comprehensive metabolic panel,0301,per_hcpcs_unit,80053,,,85.00,2020-01-
 """
 
 
+def read_837i_text(content: str, folder) -> list[dict]:
+    path = folder / "batch.837i"
+    path.write_text(content)
+    return read_837i(path)
+
+
 def pyx12_checks(content: str) -> list[str]:
     # pyx12 ships the 837I map of the A2 errata (837Q3.I.5010.X223.A1); A3 changed nothing our writer sends.
     return pyx12_validate(content.replace("005010X223A3", "005010X223A2")).errors
@@ -144,7 +150,9 @@ def test_an_emergency_visit_bills_hcpcs_lines_with_their_revenue_code(hospital, 
     batch = do_export_837i(acting_user=billing_user)
     assert pyx12_checks(batch.content) == []
     assert "SV2*0301*HC:80053*85*UN*1~" in batch.content and "HI*APR:R079~" in batch.content
-    assert "CL1***01~" in batch.content  # no admission type or source on an outpatient claim
+    assert "CL1*1**01~" in batch.content  # an emergency visit; no point of origin on an outpatient claim
+    [read] = read_837i_text(batch.content, tmp_path)
+    assert read["bill_type"] == "131" and read["lines"][0][:2] == ["0301", "HC:80053"]
 
 
 def test_a_service_the_chargemaster_cannot_price_is_refused_by_name_and_nothing_is_written(

@@ -144,7 +144,9 @@ def do_create_facility_claim(encounter: Encounter, *, acting_user: Any) -> Claim
             claim=claim, facility_type=facility_type, frequency="1", statement_from=admitted.date(),
             statement_to=(discharged or admitted).date(),
             admission_at=encounter.admit_at if inpatient else None,
-            admission_type=case.admission_type if inpatient else "",
+            # FL 14 is the priority of the admission or visit: an emergency department visit is an emergency
+            admission_type=case.admission_type if inpatient else (
+                "1" if encounter.encounter_class == EncounterClass.EMERGENCY else ""),
             admission_source=case.admission_source if inpatient else "",
             discharge_at=encounter.discharge_at, patient_status=status or "01",
             poa=[d.poa if inpatient else "" for d in coded.diagnoses],

@@ -285,3 +285,13 @@ def test_other_roles_get_nothing_from_the_facility_pages(role, hospital, hip_sta
     assert client.post("/billing/claims/create-facility/").status_code == 403
     assert client.get(f"/billing/claim/{claim.pk}/ub04.pdf").status_code == 403
     assert Claim.objects.count() == 1 and not AuditEvent.objects.filter(object_type="ub04").exists()
+
+
+def test_the_demo_chargemaster_loads_and_prices_every_procedure_section(organisation, billing_user):
+    from chartdesk.billing.demo import DEMO_CHARGEMASTER
+
+    count = do_load_chargemaster(DEMO_CHARGEMASTER.read_text(encoding="utf-8"), acting_user=billing_user)
+    assert count == ChargemasterItem.objects.count() > 20
+    prefixes = set(ChargemasterItem.objects.exclude(pcs_prefix="").values_list("pcs_prefix", flat=True))
+    for section in "013456BCDFGX":
+        assert any(prefix.startswith(section) for prefix in prefixes), section

@@ -96,3 +96,7 @@ def charged_visit(covered_patient: Any, organisation: Any, fees: Any, clinician:
                                        procedures=(("99213", ("25",), 1), ("36415", (), 1))),
                       acting_user=billing_user)
     return encounter
+
+
+# The coding desk's staff (a coder, and Dr Lovelace who attends), for the coded stays institutional claims bill.
+from tests.coding.workflow.conftest import staff  # noqa: E402, F401

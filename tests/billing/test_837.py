@@ -126,7 +126,7 @@ def test_exported_claims_are_submitted_and_not_sent_twice(varied_claims, billing
     do_export_837(acting_user=billing_user)
     with pytest.raises(ChartdeskError) as refusal:
         do_export_837(acting_user=billing_user)
-    assert refusal.value.message == "No claim is ready to send."
+    assert refusal.value.message == "No 837P claim is ready to send."
 
 
 def test_a_claim_with_findings_is_not_exported(charged_visit, billing_user, organisation):

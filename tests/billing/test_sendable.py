@@ -74,7 +74,7 @@ def test_a_patient_recorded_as_x_is_held_with_the_fix_named_then_sent_once_corre
     assert claim.status == ClaimStatus.SCRUBBED
     assert findings(claim) == {"x12_sex": [
         "The patient's sex X cannot be sent on an 837P: record F, M or U on the patient's chart."]}
-    with pytest.raises(CommandError, match="No claim is ready"):
+    with pytest.raises(CommandError, match="No 837P claim is ready"):
         chartdesk("billing", "export-837", "--out", str(tmp_path / "none.837"))
 
     # The fix the finding names, then a scrub from the claim's desk page.

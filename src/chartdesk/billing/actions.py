@@ -25,6 +25,7 @@ from chartdesk.billing.models import (
     Charge,
     ChargeStatus,
     Claim,
+    ClaimKind,
     ClaimLine,
     ClaimStatus,
     Coverage,
@@ -489,8 +490,8 @@ def _provisional_number() -> str:
 
 
 def _active_charges(encounter: Encounter) -> list[Charge]:
-    return list(encounter.charges.filter(status=ChargeStatus.ACTIVE).select_related("rendering_provider")
-                .order_by("id"))
+    return list(encounter.charges.filter(status=ChargeStatus.ACTIVE, kind=ClaimKind.PROFESSIONAL)
+                .select_related("rendering_provider").order_by("id"))
 
 
 def _write_lines(claim: Claim, charges: list[Charge]) -> None:
@@ -532,7 +533,8 @@ def do_create_claim(encounter: Encounter, *, acting_user: Any) -> Claim:
     if coverage is None:
         raise ChartdeskError(NO_COVERAGE)
     with transaction.atomic():
-        existing = Claim.objects.select_for_update().filter(encounter=encounter, rank=CoverageRank.PRIMARY).first()
+        existing = Claim.objects.select_for_update().filter(encounter=encounter, rank=CoverageRank.PRIMARY,
+                                                            kind=ClaimKind.PROFESSIONAL).first()
         if existing is not None:
             raise ChartdeskError(CLAIM_EXISTS.format(number=existing.claim_number))
         claim = Claim.objects.create(
@@ -614,8 +616,9 @@ def encounters_ready_to_bill() -> list[Encounter]:
     """Encounters with active charges and no claim yet (coded encounters are charged first by
     `do_create_claims`; charges entered by hand count too)."""
     return list(
-        Encounter.objects.filter(charges__status=ChargeStatus.ACTIVE, claims__isnull=True)
-        .exclude(status=EncounterStatus.ENTERED_IN_ERROR).select_related("patient").distinct().order_by("id")
+        Encounter.objects.filter(charges__status=ChargeStatus.ACTIVE, charges__kind=ClaimKind.PROFESSIONAL)
+        .exclude(claims__kind=ClaimKind.PROFESSIONAL).exclude(status=EncounterStatus.ENTERED_IN_ERROR)
+        .select_related("patient").distinct().order_by("id")
     )
 
 

@@ -18,17 +18,20 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
 
 from chartdesk.billing.actions import do_add_coverage, do_save_organisation, do_save_payer, do_set_fee
 from chartdesk.billing.demo_remittance import bill_and_remit
+from chartdesk.billing.institutional.actions import do_load_chargemaster
 from chartdesk.charts.models import Encounter, EncounterStatus
 from chartdesk.coding.models import CodeSetRelease, CodeSystem
 from chartdesk.coding.workflow.actions import service_day
 from chartdesk.coding.workflow.demo import DemoProcedure, code_visit
 
+DEMO_CHARGEMASTER = Path(__file__).resolve().parent / "data" / "demo_chargemaster.csv"
 FEES = [
     ("99202", "", "110.00", "New patient visit, straightforward"),
     ("99203", "", "150.00", "New patient visit, low complexity"),
@@ -113,6 +116,8 @@ def load_billing_demo(staff: dict[str, Any], *, seed: int = 1, leave_alone: Iter
                             timely_filing_days=days) for name, payer_id, indicator, days in PAYERS]
     for code, modifier, charge, description in FEES:
         do_set_fee(code, charge, modifier=modifier, description=description, acting_user=billing)
+    # The hospital's chargemaster, so a coded stay can be billed on the 837I (billing/institutional)
+    do_load_chargemaster(DEMO_CHARGEMASTER.read_text(encoding="utf-8"), acting_user=billing)
     outcome = BillingDemo()
     coded: list[Encounter] = []
     covered: set[int] = set()

@@ -1,12 +1,15 @@
-"""From claims in the database to an 837P batch: snapshots, control numbers and the batch record."""
+"""From claims in the database to an 837P (or, through `write_batch`, an 837I) batch: snapshots, control
+numbers and the batch record."""
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +20,7 @@ from chartdesk.billing.cob import PrimaryAdjudication, primary_adjudication
 from chartdesk.billing.models import (
     BillingOrganisation,
     Claim,
+    ClaimKind,
     ClaimStatus,
     ControlNumbers,
     Coverage,
@@ -24,7 +28,7 @@ from chartdesk.billing.models import (
     Payer,
     X12Batch,
 )
-from chartdesk.billing.x12.sendable import claim_problems, organisation_problems
+from chartdesk.billing.x12.sendable import Problem, claim_problems, organisation_problems
 from chartdesk.billing.x12.writer837 import (
     ClaimData,
     Envelope,
@@ -39,9 +43,9 @@ from chartdesk.billing.x12.writer837 import (
 from chartdesk.charts.models import Provider
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 
-NOTHING_READY = "No claim is ready to send."
+NOTHING_READY = "No {name} claim is ready to send."
 NO_ORGANISATION = "Set up the billing organisation first."
-UNSENDABLE = ("Nothing was sent: {count} claim(s) hold values an 837P cannot carry. Scrub them again to see "
+UNSENDABLE = ("Nothing was sent: {count} claim(s) hold values an {name} cannot carry. Scrub them again to see "
               "the fix: {claims}. First: {first}")
 
 # Letters NFKD does not take apart into a base letter and marks.
@@ -186,7 +190,29 @@ def next_control_numbers() -> tuple[int, int]:
     return counter.last_interchange, counter.last_group
 
 
-def _refuse_unsendable(organisation: OrganisationData, ready: list[Claim], snapshots: list[ClaimData]) -> None:
+Snapshot = TypeVar("Snapshot")
+
+
+@dataclass(frozen=True)
+class ClaimFormat(Generic[Snapshot]):
+    """What differs between the 837P and the 837I batch: the claims it takes, how a claim is snapshot,
+    what the guide refuses, and the writer."""
+
+    kind: str
+    name: str  # 837P or 837I
+    snapshot: Callable[[Claim], Snapshot]
+    problems: Callable[[Snapshot, date], list[Problem]]
+    build: Callable[[OrganisationData, list[Snapshot], Envelope], str]
+
+
+PROFESSIONAL = ClaimFormat[ClaimData](
+    kind=ClaimKind.PROFESSIONAL, name="837P", snapshot=lambda claim: claim_data(claim),
+    problems=lambda snapshot, today: claim_problems(snapshot, today=today), build=build_837,
+)
+
+
+def _refuse_unsendable(organisation: OrganisationData, ready: list[Claim], snapshots: list[Snapshot],
+                       claim_format: ClaimFormat[Snapshot]) -> None:
     """A claim made ready before its chart or set-up changed may now hold a value the guide does not
     allow: the batch is refused whole (nothing marked, no control number kept) rather than sent with
     a substitute."""
@@ -195,19 +221,24 @@ def _refuse_unsendable(organisation: OrganisationData, ready: list[Claim], snaps
         raise ChartdeskError(f"Nothing was sent: {problems[0].message}")
     today = timezone.localdate()
     bad = [(claim, found) for claim, snapshot in zip(ready, snapshots, strict=True)
-           if (found := claim_problems(snapshot, today=today))]
+           if (found := claim_format.problems(snapshot, today))]
     if bad:
         claims = ", ".join(claim.claim_number for claim, _ in bad[:10]) + (" and more" if len(bad) > 10 else "")
         first_claim, first = bad[0]
-        raise ChartdeskError(UNSENDABLE.format(count=len(bad), claims=claims,
+        raise ChartdeskError(UNSENDABLE.format(count=len(bad), name=claim_format.name, claims=claims,
                                                first=f"{first_claim.claim_number}: {first[0].message}"))
 
 
 def do_export_837(*, acting_user: Any, claims: list[Claim] | None = None) -> X12Batch:
-    """Write every ready claim (or the given ready ones) into one 837P interchange and mark them submitted.
+    """Write every ready professional claim (or the given ready ones) into one 837P interchange."""
+    return write_batch(PROFESSIONAL, acting_user=acting_user, claims=claims)
 
-    The batch keeps the exact text sent, its SHA-256 and its control numbers (unique in the database).
-    """
+
+def write_batch(claim_format: ClaimFormat[Snapshot], *, acting_user: Any, claims: list[Claim] | None = None
+                ) -> X12Batch:
+    """Write every ready claim of the format's kind (or the given ready ones) into one interchange and mark
+    them submitted. The batch keeps the exact text sent, its SHA-256 and its control numbers (unique in
+    the database)."""
     if acting_user is None or not getattr(acting_user, "is_authenticated", False) or not acting_user.has_perm(
         "billing.work_claims"
     ):
@@ -216,20 +247,21 @@ def do_export_837(*, acting_user: Any, claims: list[Claim] | None = None) -> X12
     if organisation is None:
         raise ChartdeskError(NO_ORGANISATION)
     with transaction.atomic():
-        query = Claim.objects.select_for_update(of=("self",)).filter(status=ClaimStatus.READY)
+        query = Claim.objects.select_for_update(of=("self",)).filter(status=ClaimStatus.READY,
+                                                                     kind=claim_format.kind)
         if claims is not None:
             query = query.filter(pk__in=[c.pk for c in claims])
         ready = list(query.select_related("patient", "coverage", "payer", "primary_claim").order_by("id"))
         if not ready:
-            raise ChartdeskError(NOTHING_READY)
+            raise ChartdeskError(NOTHING_READY.format(name=claim_format.name))
         sender = organisation_data(organisation)
-        snapshots = [claim_data(claim) for claim in ready]
-        _refuse_unsendable(sender, ready, snapshots)
+        snapshots = [claim_format.snapshot(claim) for claim in ready]
+        _refuse_unsendable(sender, ready, snapshots, claim_format)
         interchange, group = next_control_numbers()
         envelope = Envelope(interchange_control=interchange, group_control=group, created=timezone.localtime())
-        content = build_837(sender, snapshots, envelope)
+        content = claim_format.build(sender, snapshots, envelope)
         batch = X12Batch.objects.create(
-            interchange_control=interchange, group_control=group,
+            interchange_control=interchange, group_control=group, kind=claim_format.kind,
             transaction_sets=len(envelope.transaction_controls), claim_count=len(ready),
             total_charge=sum((c.total_charge for c in ready), Decimal("0.00")), content=content,
             sha256=hashlib.sha256(content.encode()).hexdigest(), created_by=acting_user,
@@ -239,5 +271,6 @@ def do_export_837(*, acting_user: Any, claims: list[Claim] | None = None) -> X12
             status=ClaimStatus.SUBMITTED, submitted_at=now, batch=batch
         )
         record_event(AuditAction.EXPORT, user=acting_user, object_type="x12_batch", object_id=batch.pk,
-                     detail={"isa": interchange, "claims": [c.claim_number for c in ready]})
+                     detail={"isa": interchange, "format": claim_format.name,
+                             "claims": [c.claim_number for c in ready]})
     return batch

@@ -3,7 +3,7 @@
 An encounter is ready to bill once its coder has completed it (`coded_encounter` answers only then,
 and not while a second-level review has it open again). Its ICD-10-CM diagnoses become the claim's
 diagnoses and its CPT/HCPCS lines the professional claim's charge lines; ICD-10-PCS procedures
-belong on the facility claim (837I), which Chartdesk does not produce, so they are left out here.
+belong on the facility claim (837I, billing/institutional), so they are left out here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chartdesk.billing.actions import do_create_charges, encounters_ready_to_bill
-from chartdesk.billing.models import ChargeStatus
+from chartdesk.billing.models import Charge, ChargeStatus, ClaimKind
 from chartdesk.billing.schemas import CodedDiagnosis, CodedEncounter, CodedProcedure
 from chartdesk.charts.models import Encounter, EncounterClass, EncounterStatus, Provider
 from chartdesk.coding.workflow.coded import coded_encounter
@@ -55,7 +55,8 @@ class ChargeRun:
 def coded_encounters_without_charges() -> list[Encounter]:
     return list(
         Encounter.objects.filter(coding_case__status=CaseStatus.CODED)
-        .exclude(charges__status=ChargeStatus.ACTIVE)
+        .exclude(pk__in=Charge.objects.filter(status=ChargeStatus.ACTIVE, kind=ClaimKind.PROFESSIONAL)
+                 .values("encounter_id"))
         .exclude(status=EncounterStatus.ENTERED_IN_ERROR)
         .select_related("patient").distinct().order_by("id")
     )

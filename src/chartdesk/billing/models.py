@@ -185,8 +185,14 @@ class EncounterDiagnosis(LegalRecordModel):
         return f"{self.sequence}. {self.code}"
 
 
+class ClaimKind(models.TextChoices):
+    PROFESSIONAL = "professional", "Professional (837P, CMS-1500)"
+    INSTITUTIONAL = "institutional", "Institutional (837I, UB-04)"
+
+
 class Charge(LegalRecordModel):
-    """One service line: a CPT/HCPCS code with up to four modifiers, units and its charge."""
+    """One service line: a CPT/HCPCS code with up to four modifiers, units and its charge; a facility
+    charge (kind institutional) carries the chargemaster's revenue code and may have no HCPCS."""
 
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="charges")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="charges")
@@ -203,6 +209,8 @@ class Charge(LegalRecordModel):
                                            related_name="referred_charges")
     place_of_service = models.ForeignKey(PlaceOfService, on_delete=models.PROTECT)
     status = models.CharField(max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.ACTIVE)
+    kind = models.CharField(max_length=13, choices=ClaimKind.choices, default=ClaimKind.PROFESSIONAL)
+    revenue_code = models.CharField(max_length=4, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
@@ -237,6 +245,7 @@ class Claim(LegalRecordModel):
     coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="claims")
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="claims")
     rank = models.CharField(max_length=10, choices=CoverageRank.choices)
+    kind = models.CharField(max_length=13, choices=ClaimKind.choices, default=ClaimKind.PROFESSIONAL)
     primary_claim = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="secondary_claims")
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
@@ -270,6 +279,7 @@ class ClaimLine(LegalRecordModel):
     place_of_service = models.CharField(max_length=2)
     rendering_provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT,
                                            related_name="+")
+    revenue_code = models.CharField(max_length=4, blank=True)  # institutional lines (SV201)
     superseded = models.BooleanField(default=False)  # replaced when the charges changed before sending
 
     class Meta:
@@ -318,6 +328,7 @@ class X12Batch(LegalRecordModel):
     total_charge = models.DecimalField(max_digits=14, decimal_places=2)
     content = models.TextField()
     sha256 = models.CharField(max_length=64)
+    kind = models.CharField(max_length=13, choices=ClaimKind.choices, default=ClaimKind.PROFESSIONAL)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
@@ -327,7 +338,82 @@ class X12Batch(LegalRecordModel):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"837P batch ISA {self.interchange_control:09d}"
+        return f"{'837I' if self.kind == ClaimKind.INSTITUTIONAL else '837P'} batch ISA {self.interchange_control:09d}"
+
+
+class ChargeBasis(models.TextChoices):
+    PER_DAY = "per_day", "Per day of the stay (accommodation)"
+    PER_HCPCS_UNIT = "per_hcpcs_unit", "Per unit of a coded HCPCS/CPT service"
+    PER_PROCEDURE = "per_procedure", "Per coded ICD-10-PCS procedure"
+
+
+class ChargemasterItem(models.Model):
+    """One line of the hospital's chargemaster (CDM): what a facility service is billed as and at what price,
+    from its effective date. A price change is a new row with a later `effective_from`; the old row is
+    closed with `effective_to`, so a claim is always priced as of its service date."""
+
+    charge_code = models.CharField(max_length=20)
+    description = models.CharField(max_length=100)
+    revenue_code = models.CharField(max_length=4, help_text="UB-04 revenue code, four digits (0120, 0300…).")
+    basis = models.CharField(max_length=16, choices=ChargeBasis.choices)
+    hcpcs = models.CharField("HCPCS", max_length=5, blank=True,
+                             help_text="For per-unit items: the HCPCS/CPT code that brings this charge.")
+    pcs_prefix = models.CharField("ICD-10-PCS prefix", max_length=7, blank=True,
+                                  help_text="For per-procedure items: the leading characters of the ICD-10-PCS "
+                                            "codes this charge applies to (the longest match wins).")
+    encounter_class = models.CharField(max_length=12, blank=True,
+                                       help_text="For per-day items: the class of stay it prices (inpatient…).")
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "chargemaster item"
+        verbose_name_plural = "chargemaster items"
+        ordering = ["charge_code", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["charge_code", "effective_from"], name="cdm_code_from")]
+
+    def __str__(self) -> str:
+        return f"{self.charge_code} {self.description} ({self.revenue_code})"
+
+
+class InstitutionalClaim(LegalRecordModel):
+    """The UB-04 parts of an institutional claim (837I loop 2300), kept as they were sent."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="institutional")
+    facility_type = models.CharField(max_length=2, help_text="Bill type digits 1-2: 11 inpatient, 13 outpatient.")
+    frequency = models.CharField(max_length=1, default="1", help_text="Bill type digit 3: 1 original, 7, 8.")
+    statement_from = models.DateField()
+    statement_to = models.DateField()
+    admission_at = models.DateTimeField(null=True, blank=True)
+    admission_type = models.CharField(max_length=1, blank=True)
+    admission_source = models.CharField(max_length=1, blank=True)
+    discharge_at = models.DateTimeField(null=True, blank=True)
+    patient_status = models.CharField(max_length=2)
+    poa = models.JSONField(default=list)  # present-on-admission indicators, parallel to claim.diagnoses
+    admitting_diagnosis = models.CharField(max_length=8, blank=True)
+    reasons_for_visit = models.JSONField(default=list)
+    procedures = models.JSONField(default=list)  # [[ICD-10-PCS code, ISO date], ...], the principal first
+    drg = models.CharField("MS-DRG", max_length=3, blank=True)
+    occurrence_codes = models.JSONField(default=list)  # [[code, ISO date], ...]
+    occurrence_spans = models.JSONField(default=list)  # [[code, ISO from, ISO to], ...]
+    value_codes = models.JSONField(default=list)  # [[code, amount], ...]
+    condition_codes = models.JSONField(default=list)
+    attending = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    operating = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payer_claim_number = models.CharField(max_length=50, blank=True,
+                                          help_text="The payer's number of the claim a replacement or void refers to.")
+
+    class Meta:
+        verbose_name = "institutional claim"
+        verbose_name_plural = "institutional claims"
+
+    def __str__(self) -> str:
+        return f"bill type {self.facility_type}{self.frequency} of {self.claim}"
+
+    @property
+    def bill_type(self) -> str:
+        return f"0{self.facility_type}{self.frequency}"
 
 
 class Acknowledgement(LegalRecordModel):

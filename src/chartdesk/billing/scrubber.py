@@ -15,7 +15,7 @@ from decimal import Decimal
 from chartdesk.accounts.actions import npi_is_valid
 from chartdesk.billing import codes
 from chartdesk.billing.export import claim_data, organisation_data, x12_lost
-from chartdesk.billing.models import BillingOrganisation, Claim, ClaimLine, ClaimStatus, Coverage
+from chartdesk.billing.models import BillingOrganisation, Claim, ClaimKind, ClaimLine, ClaimStatus, Coverage
 from chartdesk.billing.x12.sendable import claim_problems, organisation_problems
 
 MAX_DIAGNOSES = 12
@@ -163,13 +163,9 @@ def _duplicate_findings(claim: Claim, lines: list[ClaimLine]) -> list[Finding]:
     return found
 
 
-def _sendable_findings(claim: Claim, today: date) -> list[Finding]:
-    """Values the 837P cannot carry (x12/sendable.py, on the very snapshot the writer would write),
-    and names that would lose letters on their way into the X12 character set."""
-    organisation = BillingOrganisation.objects.order_by("id").first()
-    problems = organisation_problems(organisation_data(organisation)) if organisation is not None else []
-    problems += claim_problems(claim_data(claim), today=today)
-    findings = [Finding(p.rule, p.message, p.line_number) for p in problems]
+def lost_letter_findings(claim: Claim, form: str) -> list[Finding]:
+    """Names that would lose letters on their way into the X12 character set."""
+    findings: list[Finding] = []
     coverage = claim.coverage
     names = [("patient", "given name", claim.patient.given_name, "the patient's chart"),
              ("patient", "family name", claim.patient.family_name, "the patient's chart")]
@@ -179,14 +175,28 @@ def _sendable_findings(claim: Claim, today: date) -> list[Finding]:
     for who, part, value, where in names:
         lost = x12_lost(value)
         if lost:
-            findings.append(Finding("x12_name", f"The {who}'s {part} {value!r} has letters an 837P cannot carry "
+            findings.append(Finding("x12_name", f"The {who}'s {part} {value!r} has letters an {form} cannot carry "
                                                 f"({lost}): record it in Latin letters, as on the insurance "
                                                 f"card, on {where}."))
     return findings
 
 
+def _sendable_findings(claim: Claim, today: date) -> list[Finding]:
+    """Values the 837P cannot carry (x12/sendable.py, on the very snapshot the writer would write),
+    and names that would lose letters on their way into the X12 character set."""
+    organisation = BillingOrganisation.objects.order_by("id").first()
+    problems = organisation_problems(organisation_data(organisation)) if organisation is not None else []
+    problems += claim_problems(claim_data(claim), today=today)
+    return [Finding(p.rule, p.message, p.line_number) for p in problems] + lost_letter_findings(claim, "837P")
+
+
 def scrub(claim: Claim, *, today: date) -> list[Finding]:
     """Every finding for `claim` as it stands today."""
+    if claim.kind == ClaimKind.INSTITUTIONAL:
+        # Imported here: the institutional scrubber builds on this module's checks.
+        from chartdesk.billing.institutional.scrub import institutional_findings
+
+        return institutional_findings(claim, today=today)
     lines = list(claim.lines.filter(superseded=False).select_related("rendering_provider").order_by("line_number"))
     coverage = claim.coverage
     patient = claim.patient

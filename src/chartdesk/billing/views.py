@@ -23,7 +23,10 @@ from chartdesk.billing.cms1500 import cms1500_pdf
 from chartdesk.billing.export import do_export_837
 from chartdesk.billing.forms import ChargeForm, CoverageForm, DiagnosesForm, PatientPaymentForm
 from chartdesk.billing.from_coding import encounters_to_bill
-from chartdesk.billing.models import Claim, ClaimStatus, Coverage, X12Batch
+from chartdesk.billing.institutional.actions import do_create_facility_claims, encounters_for_facility_claims
+from chartdesk.billing.institutional.export import do_export_837i
+from chartdesk.billing.institutional.ub04 import print_ub04
+from chartdesk.billing.models import Claim, ClaimKind, ClaimStatus, Coverage, InstitutionalClaim, X12Batch
 from chartdesk.core import forms as core_forms
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import requires
@@ -193,7 +196,7 @@ def claims_view(request: HttpRequest) -> HttpResponse:
     visible = [claim for claim in claims[:500] if access.may_open(request.user, claim.patient)]
     return render(request, "billing/claims.html", {
         "claims": visible, "status": status, "statuses": ClaimStatus.choices,
-        "to_bill": encounters_to_bill(),
+        "to_bill": encounters_to_bill(), "facility_to_bill": len(encounters_for_facility_claims()),
     })
 
 
@@ -204,6 +207,17 @@ def create_claims_view(request: HttpRequest) -> HttpResponse:
     ready = sum(1 for claim in run.created if claim.status == ClaimStatus.READY)
     messages.success(request, f"{len(run.created)} claims created, {ready} ready to send.")
     for account_number, why in run.refused:
+        messages.warning(request, f"Encounter {account_number} not billed: {why}")
+    return redirect("billing-claims")
+
+
+@requires(WORK)
+@require_POST
+def create_facility_claims_view(request: HttpRequest) -> HttpResponse:
+    created, refused = do_create_facility_claims(acting_user=request.user)
+    ready = sum(1 for claim in created if claim.status == ClaimStatus.READY)
+    messages.success(request, f"{len(created)} institutional claims created, {ready} ready to send.")
+    for account_number, why in refused:
         messages.warning(request, f"Encounter {account_number} not billed: {why}")
     return redirect("billing-claims")
 
@@ -228,6 +242,7 @@ def claim_view(request: HttpRequest, claim_id: int) -> HttpResponse:
         return redirect("billing-claim", claim_id=claim.pk)
     return render(request, "billing/claim.html", {
         "claim": claim, "patient": claim.patient,
+        "institutional": InstitutionalClaim.objects.select_related("attending").filter(claim=claim).first(),
         "lines": claim.lines.filter(superseded=False).select_related("rendering_provider").order_by("line_number"),
         "findings": claim.findings.all(), "payments": claim.payments.select_related("remittance"),
         "denials": claim.denials.all(), "insurance_balance": ledger.claim_balance(claim, "insurance"),
@@ -253,14 +268,29 @@ def claim_cms1500_view(request: HttpRequest, claim_id: int) -> HttpResponse:
     return response
 
 
-# ----------------------------------------------------------------------------- 837P batches
+@requires(WORK)
+@finds_records
+def claim_ub04_view(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = access.access_claim_by_id(request.user, claim_id)
+    try:
+        pdf = print_ub04(claim, acting_user=request.user)
+    except ChartdeskError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("billing-claim", claim_id=claim.pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="ub04-{claim.claim_number}.pdf"'
+    return response
+
+
+# ----------------------------------------------------------------------------- 837 batches
 
 
 @requires(WORK)
 def batches_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        export = do_export_837i if request.POST.get("kind") == ClaimKind.INSTITUTIONAL else do_export_837
         try:
-            batch = do_export_837(acting_user=request.user)
+            batch = export(acting_user=request.user)
             messages.success(request, f"Batch {batch.interchange_control:09d} written with {batch.claim_count} "
                                       f"claims.")
         except ChartdeskError as refusal:
@@ -268,7 +298,8 @@ def batches_view(request: HttpRequest) -> HttpResponse:
         return redirect("billing-batches")
     return render(request, "billing/batches.html", {
         "batches": X12Batch.objects.order_by("-id")[:100],
-        "ready": Claim.objects.filter(status=ClaimStatus.READY).count(),
+        "ready": Claim.objects.filter(status=ClaimStatus.READY, kind=ClaimKind.PROFESSIONAL).count(),
+        "ready_institutional": Claim.objects.filter(status=ClaimStatus.READY, kind=ClaimKind.INSTITUTIONAL).count(),
     })
 
 
@@ -293,5 +324,6 @@ def batch_view(request: HttpRequest, batch_id: int) -> HttpResponse:
 def batch_download_view(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = access.access_x12_batch_by_id(request.user, batch_id)
     response = HttpResponse(batch.content, content_type="application/edi-x12")
-    response["Content-Disposition"] = f'attachment; filename="837P-{batch.interchange_control:09d}.txt"'
+    form = "837I" if batch.kind == ClaimKind.INSTITUTIONAL else "837P"
+    response["Content-Disposition"] = f'attachment; filename="{form}-{batch.interchange_control:09d}.txt"'
     return response

@@ -1,4 +1,4 @@
-"""Can the 837P carry it? Every element the writer sends whose value comes from our data, checked
+"""Can the 837P (and the 837I) carry it? Every element the writer sends whose value comes from our data, checked
 against what 005010X222A1 allows, on the same snapshot the writer writes from.
 
 The scrubber turns each problem into a finding on the claim (with the fix named), and the export
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-from chartdesk.billing.x12.writer837 import SEXES, ClaimData, OrganisationData, Party, ProviderData, clean
+from chartdesk.billing.x12.elements import SEXES, Party, ProviderData, clean
+from chartdesk.billing.x12.writer837 import ClaimData, OrganisationData
+from chartdesk.billing.x12.writer837i import InstitutionalClaimData
 
 # PAT01 (loop 2000C) and SBR02 (loop 2320), from the 837P map
 PATIENT_RELATIONSHIPS = frozenset({"01", "19", "20", "21", "39", "40", "53", "G8"})
@@ -83,10 +85,10 @@ def _where(party: Party) -> tuple[str, str, str, str]:
     return party.address_line, party.city, party.state, party.zip_code.replace("-", "")
 
 
-def _demographics(who: str, party: Party, fix: str, first_service: date | None) -> list[Problem]:
+def _demographics(who: str, party: Party, fix: str, first_service: date | None, form: str) -> list[Problem]:
     found = []
     if party.sex not in SEXES:
-        found.append(Problem("x12_sex", f"The {who}'s sex {party.sex or '(none)'} cannot be sent on an 837P: "
+        found.append(Problem("x12_sex", f"The {who}'s sex {party.sex or '(none)'} cannot be sent on an {form}: "
                                         f"record F, M or U {fix}."))
     if party.birth_date is not None and first_service is not None and party.birth_date > first_service:
         found.append(Problem("x12_date", f"The {who}'s date of birth {party.birth_date:%Y-%m-%d} is after the "
@@ -94,7 +96,7 @@ def _demographics(who: str, party: Party, fix: str, first_service: date | None) 
     return found
 
 
-def _provider(who: str, provider: ProviderData | None, line_number: int | None = None) -> list[Problem]:
+def provider_problems(who: str, provider: ProviderData | None, line_number: int | None = None) -> list[Problem]:
     if provider is None:
         return []
     fix = "correct the provider's record"
@@ -116,10 +118,11 @@ def organisation_problems(organisation: OrganisationData) -> list[Problem]:
     return found
 
 
-def claim_problems(claim: ClaimData, *, today: date) -> list[Problem]:
-    """Every value of `claim` that the 837P writer would send and the guide does not allow."""
+def party_problems(claim: ClaimData | InstitutionalClaimData, first_service: date | None, form: str = "837P"
+                   ) -> list[Problem]:
+    """The subscriber's, patient's, payer's and (on a secondary claim) the primary subscriber's elements:
+    the same loops in both claim guides."""
     found: list[Problem] = []
-    first_service = min((line.service_date for line in claim.lines), default=None)
     dependent = claim.relationship != "18"
     chart = "on the patient's chart"
     coverage = "on the patient's coverage"
@@ -129,7 +132,8 @@ def claim_problems(claim: ClaimData, *, today: date) -> list[Problem]:
         found += _name("subscriber" if dependent else "patient", part, value, f"correct it {subscriber_fix}",
                        required=required)
     found += _address("subscriber" if dependent else "patient", claim.subscriber, f"correct it {subscriber_fix}")
-    found += _demographics("subscriber" if dependent else "patient", claim.subscriber, subscriber_fix, first_service)
+    found += _demographics("subscriber" if dependent else "patient", claim.subscriber, subscriber_fix, first_service,
+                           form)
     if dependent:
         if claim.relationship not in PATIENT_RELATIONSHIPS:
             found.append(Problem("x12_relationship", f"Relationship code {claim.relationship!r} cannot be sent "
@@ -140,7 +144,7 @@ def claim_problems(claim: ClaimData, *, today: date) -> list[Problem]:
         if _where(claim.patient) != _where(claim.subscriber):
             # A patient with no address of their own is sent at the subscriber's (already checked above).
             found += _address("patient", claim.patient, f"correct it {chart}")
-        found += _demographics("patient", claim.patient, chart, first_service)
+        found += _demographics("patient", claim.patient, chart, first_service, form)
     found += _name("payer", "name", claim.payer.family_name, "correct it in the payer set-up", required=True)
     if claim.other_payer is not None:
         other = claim.other_payer
@@ -151,11 +155,18 @@ def claim_problems(claim: ClaimData, *, today: date) -> list[Problem]:
         found += _name("primary subscriber", "family name", other.subscriber.family_name,
                        "correct it on the primary coverage", required=True)
         found += _address("primary subscriber", other.subscriber, "correct it on the primary coverage")
+    return found
+
+
+def claim_problems(claim: ClaimData, *, today: date) -> list[Problem]:
+    """Every value of `claim` that the 837P writer would send and the guide does not allow."""
+    first_service = min((line.service_date for line in claim.lines), default=None)
+    found = party_problems(claim, first_service)
     if claim.place_of_service not in place_of_service_codes():
         found.append(Problem("x12_place_of_service", f"Place of service {claim.place_of_service!r} is not a CMS "
                                                      f"place of service code: correct the claim's place of service."))
-    found += _provider("rendering provider", claim.rendering)
-    found += _provider("referring provider", claim.referring)
+    found += provider_problems("rendering provider", claim.rendering)
+    found += provider_problems("referring provider", claim.referring)
     for number, line in enumerate(claim.lines, start=1):
         if line.place_of_service not in place_of_service_codes():
             found.append(Problem("x12_place_of_service", f"Place of service {line.place_of_service!r} is not a CMS "
@@ -164,5 +175,5 @@ def claim_problems(claim: ClaimData, *, today: date) -> list[Problem]:
             found.append(Problem("x12_date", f"The service date {line.service_date:%Y-%m-%d} is in the future: "
                                              f"a claim bills services already given.", number))
         if line.rendering is not None and line.rendering != claim.rendering:
-            found += _provider("rendering provider", line.rendering, number)
+            found += provider_problems("rendering provider", line.rendering, number)
     return found

@@ -8,37 +8,28 @@ claim sits under its own subscriber (and, for a dependent, patient) hierarchical
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-MAX_CLAIMS_PER_TRANSACTION = 5000
-SEXES = ("F", "M", "U")  # DMG03 in loops 2010BA and 2010CA
-ELEMENT, COMPONENT, REPETITION, TERMINATOR = "*", ":", "^", "~"
-_UNSAFE = re.compile(r"[*:^~\r\n]")
+from chartdesk.billing.x12.elements import (
+    COMPONENT,
+    Party,
+    ProviderData,
+    amount,
+    clean,
+    in_transactions,
+    interchange,
+    quantity,
+)
+from chartdesk.billing.x12.elements import address as _address
+from chartdesk.billing.x12.elements import adjustment_segments as _adjustment_segments
+from chartdesk.billing.x12.elements import demographics as _demographics
+from chartdesk.billing.x12.elements import name_segment as _name_segment
+from chartdesk.billing.x12.elements import provider_segment as _provider
+from chartdesk.billing.x12.elements import segment as _segment
 
-
-@dataclass(frozen=True)
-class Party:
-    """A person or organisation with an address (subscriber, patient, payer)."""
-
-    family_name: str
-    given_name: str = ""
-    identifier: str = ""
-    address_line: str = ""
-    city: str = ""
-    state: str = ""
-    zip_code: str = ""
-    birth_date: date | None = None
-    sex: str = ""
-
-
-@dataclass(frozen=True)
-class ProviderData:
-    family_name: str
-    given_name: str
-    npi: str
+VERSION = "005010X222A1"
 
 
 @dataclass(frozen=True)
@@ -128,71 +119,6 @@ class Envelope:
     transaction_controls: list[int] = field(default_factory=list)
 
 
-def clean(value: object) -> str:
-    """Element text: no separators, no lowercase surprises, trimmed."""
-    return _UNSAFE.sub(" ", str(value)).strip().upper()
-
-
-def amount(value: Decimal) -> str:
-    text = format(value.quantize(Decimal("0.01")), "f")
-    text = text.rstrip("0").rstrip(".") if "." in text else text
-    return text or "0"
-
-
-def quantity(value: Decimal) -> str:
-    """A unit count as it is, never rounded (x12/sendable.py refuses one the guide cannot carry)."""
-    text = format(value.normalize(), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _segment(*elements: object) -> str:
-    fields = [str(e) for e in elements]
-    while len(fields) > 1 and fields[-1] == "":
-        fields.pop()
-    return ELEMENT.join(fields) + TERMINATOR
-
-
-def _name_segment(code: str, entity: str, family: str, given: str, qualifier: str, ident: str) -> str:
-    return _segment("NM1", code, entity, clean(family), clean(given), "", "", "", qualifier if ident else "",
-                    clean(ident))
-
-
-def _address(party: Party) -> list[str]:
-    if not party.address_line:
-        return []
-    return [_segment("N3", clean(party.address_line)),
-            _segment("N4", clean(party.city), clean(party.state), clean(party.zip_code))]
-
-
-def _demographics(party: Party) -> list[str]:
-    if party.birth_date is None:
-        return []
-    if party.sex not in SEXES:
-        # Never substituted: the scrubber and the export name the fix (x12/sendable.py) before we get here.
-        raise ValueError(f"sex {party.sex!r} cannot be sent in DMG03 (F, M or U)")
-    return [_segment("DMG", "D8", party.birth_date.strftime("%Y%m%d"), party.sex)]
-
-
-def _provider(code: str, provider: ProviderData) -> str:
-    return _segment("NM1", code, "1", clean(provider.family_name), clean(provider.given_name), "", "", "", "XX",
-                    provider.npi)
-
-
-def _adjustment_segments(adjustments: tuple[tuple[str, str, Decimal], ...]) -> list[str]:
-    """CAS segments: one per group (in the order met), up to six reason/amount pairs each."""
-    segments: list[str] = []
-    by_group: dict[str, list[tuple[str, Decimal]]] = {}
-    for group, reason, value in adjustments:
-        by_group.setdefault(group, []).append((reason, value))
-    for group, reasons in by_group.items():
-        for start in range(0, len(reasons), 6):
-            elements: list[str] = []
-            for reason, value in reasons[start:start + 6]:
-                elements += [clean(reason), amount(value), ""]
-            segments.append(_segment("CAS", group, *elements))
-    return segments
-
-
 def _line_adjudication(line: LineData, prior: PriorLinePayment, procedure: str, payer_id: str) -> list[str]:
     """Loop 2430: the prior payer's payment (SVD), adjustments (CAS) and adjudication date of a line."""
     adjusted = sum((value for _, _, value in prior.adjustments), Decimal("0"))
@@ -271,7 +197,7 @@ def _claim_segments(claim: ClaimData, hl_number: int) -> tuple[list[str], int]:
 def _transaction(organisation: OrganisationData, claims: list[ClaimData], control: int,
                  created: datetime) -> list[str]:
     segments = [
-        _segment("ST", "837", f"{control:04d}", "005010X222A1"),
+        _segment("ST", "837", f"{control:04d}", VERSION),
         _segment("BHT", "0019", "00", f"{control:04d}", created.strftime("%Y%m%d"), created.strftime("%H%M"), "CH"),
         _name_segment("41", "2", organisation.name, "", "46", organisation.submitter_id),
         _segment("PER", "IC", clean(organisation.contact_name), "TE", organisation.phone),
@@ -294,24 +220,10 @@ def _transaction(organisation: OrganisationData, claims: list[ClaimData], contro
 
 def build_837(organisation: OrganisationData, claims: list[ClaimData], envelope: Envelope) -> str:
     """The whole interchange as text, one segment per line."""
-    created = envelope.created
-    sender = clean(organisation.submitter_id)
-    receiver = clean(organisation.receiver_id)
-    head = [
-        _segment("ISA", "00", " " * 10, "00", " " * 10, "ZZ", sender.ljust(15), "ZZ", receiver.ljust(15),
-                 created.strftime("%y%m%d"), created.strftime("%H%M"), REPETITION, "00501",
-                 f"{envelope.interchange_control:09d}", "0", "P" if organisation.production else "T", COMPONENT),
-        _segment("GS", "HC", sender, receiver, created.strftime("%Y%m%d"), created.strftime("%H%M"),
-                 envelope.group_control, "X", "005010X222A1"),
-    ]
-    body: list[str] = []
-    chunks = [claims[i:i + MAX_CLAIMS_PER_TRANSACTION] for i in range(0, len(claims), MAX_CLAIMS_PER_TRANSACTION)]
-    envelope.transaction_controls = []
-    for number, chunk in enumerate(chunks, start=1):
-        envelope.transaction_controls.append(number)
-        body += _transaction(organisation, chunk, number, created)
-    tail = [
-        _segment("GE", len(chunks), envelope.group_control),
-        _segment("IEA", "1", f"{envelope.interchange_control:09d}"),
-    ]
-    return "\n".join(head + body + tail) + "\n"
+    transactions = in_transactions(claims, lambda chunk, number: _transaction(organisation, chunk, number,
+                                                                             envelope.created))
+    envelope.transaction_controls = list(range(1, len(transactions) + 1))
+    return interchange(sender_id=organisation.submitter_id, receiver_id=organisation.receiver_id,
+                       production=organisation.production, created=envelope.created,
+                       interchange_control=envelope.interchange_control, group_control=envelope.group_control,
+                       version=VERSION, transactions=transactions)

@@ -1,4 +1,5 @@
-"""`chartdesk billing create-claims | export-837 --out FILE | import-999 FILE | import-835 FILE |
+"""`chartdesk billing create-claims | create-facility-claims | export-837 [--kind professional|institutional]
+--out FILE | load-chargemaster FILE | ub04 CLAIM --out FILE | import-999 FILE | import-835 FILE |
 statements --out FILE`."""
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from chartdesk.billing.acknowledgements import segment_error_lines
+from chartdesk.billing.models import ClaimKind
+from chartdesk.charts.models import EncounterClass
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError
 
@@ -34,14 +37,26 @@ def _billing_user(username: str | None) -> Any:
 
 
 class Command(BaseCommand):
-    help = "Billing: create and scrub claims, export 837P, import 835 remittances, print statements."
+    help = ("Billing: create and scrub claims (professional and institutional), export 837P/837I, load the "
+            "chargemaster, print UB-04s, import 999 and 835 files, print statements.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as", dest="username", help="the billing user who acts (recorded in the audit log)")
         commands = parser.add_subparsers(dest="action", required=True)
         commands.add_parser("create-claims", help="create and scrub a claim for every encounter ready to bill")
-        export = commands.add_parser("export-837", help="write every ready claim into one 837P file")
+        facility = commands.add_parser("create-facility-claims",
+                                       help="create and scrub the institutional claim (837I) of every coded stay")
+        facility.add_argument("--class", dest="classes", action="append", choices=list(EncounterClass.values),
+                              help="encounter classes to bill (default: inpatient, emergency, observation)")
+        export = commands.add_parser("export-837", help="write every ready claim of a kind into one 837 file")
         export.add_argument("--out", required=True, help="the file to write")
+        export.add_argument("--kind", choices=list(ClaimKind.values), default=ClaimKind.PROFESSIONAL,
+                            help="professional (837P, the default) or institutional (837I)")
+        cdm = commands.add_parser("load-chargemaster", help="load chargemaster (CDM) lines from a CSV file")
+        cdm.add_argument("file", help="CSV with the columns of docs/billing.md")
+        ub04 = commands.add_parser("ub04", help="the UB-04 (CMS-1450) of an institutional claim as a PDF")
+        ub04.add_argument("claim", help="the claim number")
+        ub04.add_argument("--out", required=True, help="the PDF file to write")
         ack = commands.add_parser("import-999", help="record a 999 acknowledgement of batches sent")
         ack.add_argument("file", help="the 999 file")
         remit = commands.add_parser("import-835", help="post an 835 remittance file")
@@ -56,8 +71,14 @@ class Command(BaseCommand):
             with acting_as(channel="cli"):
                 if action == "create-claims":
                     self._create_claims(user)
+                elif action == "create-facility-claims":
+                    self._create_facility_claims(user, tuple(options["classes"] or ()))
                 elif action == "export-837":
-                    self._export(user, Path(options["out"]))
+                    self._export(user, Path(options["out"]), options["kind"])
+                elif action == "load-chargemaster":
+                    self._load_chargemaster(user, Path(options["file"]))
+                elif action == "ub04":
+                    self._ub04(user, options["claim"], Path(options["out"]))
                 elif action == "import-999":
                     self._import_999(user, Path(options["file"]))
                 elif action == "import-835":
@@ -80,14 +101,46 @@ class Command(BaseCommand):
         for account, why in run.refused:
             self.stdout.write(f"  encounter {account} not billed: {why}")
 
-    def _export(self, user: Any, out: Path) -> None:
+    def _create_facility_claims(self, user: Any, classes: tuple[str, ...]) -> None:
+        from chartdesk.billing.institutional.actions import FACILITY_CLASSES, do_create_facility_claims
+
+        created, refused = do_create_facility_claims(acting_user=user, classes=classes or FACILITY_CLASSES)
+        ready = sum(1 for claim in created if claim.status == "ready")
+        self.stdout.write(f"{len(created)} institutional claims created: {ready} ready, {len(created) - ready} "
+                          f"with findings to fix.")
+        for claim in created:
+            for finding in claim.findings.all():
+                self.stdout.write(f"  {claim.claim_number}: {finding.message}")
+        for account, why in refused:
+            self.stdout.write(f"  encounter {account} not billed: {why}")
+
+    def _load_chargemaster(self, user: Any, path: Path) -> None:
+        from chartdesk.billing.institutional.actions import do_load_chargemaster
+
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"Cannot read {path}: {getattr(error, 'strerror', None) or error}.") from None
+        count = do_load_chargemaster(text, acting_user=user)
+        self.stdout.write(f"Loaded {count} chargemaster lines from {path}.")
+
+    def _ub04(self, user: Any, number: str, out: Path) -> None:
+        from chartdesk.billing.institutional.ub04 import do_print_ub04
+
+        pdf = do_print_ub04(number, acting_user=user)
+        out.write_bytes(pdf)
+        self.stdout.write(f"UB-04 of claim {number} written to {out}.")
+
+    def _export(self, user: Any, out: Path, kind: str) -> None:
         from chartdesk.billing.export import do_export_837
+        from chartdesk.billing.institutional.export import do_export_837i
 
         if out.exists():
             raise CommandError(f"{out} already exists; choose a new file name.")
         # One transaction with the file: when the file cannot be written, no claim is marked submitted.
         with transaction.atomic():
-            batch = do_export_837(acting_user=user)
+            export = do_export_837i if kind == ClaimKind.INSTITUTIONAL else do_export_837
+            batch = export(acting_user=user)
             try:
                 out.write_bytes(batch.content.encode("ascii"))
             except OSError as error:

@@ -22,6 +22,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chartdesk.coding.codesets import release_files
+from chartdesk.coding.loaded import classification_by_fiscal_year
 from chartdesk.coding.models import ClassificationIndex, CodeSetRelease, CodeSystem
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError
@@ -159,3 +160,11 @@ class Command(BaseCommand):
                 f"{edition.get_part_display():33} {edition.label:18} from {edition.effective_from} "
                 f"{edition.term_count:>7,} terms  {edition.source_name}"
             )
+        for year in classification_by_fiscal_year():
+            self.stdout.write(f"FY{year.year}: " + ("every part loaded" if not year.missing
+                              else "not loaded: " + ", ".join(year.missing)))
+            for status in year.parts:
+                for loaded in status.editions:
+                    if loaded.sections_missing:
+                        self.stdout.write(f"  {status.part} {loaded.label}: sections not loaded: "
+                                          + ", ".join(loaded.sections_missing))

@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(BIN)/chartdesk migrate --no-input
-	$(BIN)/chartdesk codes load icd10cm
+	$(BIN)/chartdesk codes load icd10cm --shipped-editions
 	$(BIN)/chartdesk codes load icd10pcs
 	$(BIN)/chartdesk demo-data --patients $(DEMO_PATIENTS) --if-empty
 	$(BIN)/chartdesk demo-logins --url http://127.0.0.1:$(PORT)/

@@ -32,7 +32,9 @@ does on an installation. Then:
   notes next to the encoder baseline, `cac_in_sample_*_dev` on the 30 notes tuning looked at.
 
 `python -m bench.coding` runs it alone; `python -m bench.coding --cac` runs only the CAC part and
-updates its keys in bench/results/coding.json, keeping the others.
+`python -m bench.coding --encoder` only the encoder's timings (with `encoder_load_average`, the
+one-minute load average at the time, and `encoder_cpu_count`); each updates its own keys in
+bench/results/coding.json, keeping the others.
 """
 
 from __future__ import annotations
@@ -200,7 +202,7 @@ def child() -> None:
     from bench import _coding_cac
     from chartdesk.coding.suggest import encoder_index
 
-    cac = _coding_cac.run(index=encoder_index())
+    cac = {} if "--encoder" in sys.argv else _coding_cac.run(index=encoder_index())
     if "--cac" in sys.argv:
         print(json.dumps(cac))
         return
@@ -209,13 +211,16 @@ def child() -> None:
                               "icd10cm_tables_load_s": round(index_load_s, 1)}
     result.update(cac)
     result.update(measure_encoder(phrases))
+    if "--encoder" in sys.argv:
+        print(json.dumps(result))
+        return
     result.update(measure_peer(phrases))
     result.update(measure_heldout(read_heldout()))
     result.update(measure_validator(phrases))
     print(json.dumps(result))
 
 
-def run(cac_only: bool = False) -> dict[str, Any]:
+def run(*, cac_only: bool = False, encoder_only: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="chartdesk-bench-coding-") as folder:
         env = {
             **os.environ,
@@ -224,7 +229,9 @@ def run(cac_only: bool = False) -> dict[str, Any]:
             "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO), os.environ.get("PYTHONPATH", "")]),
             "DJANGO_SETTINGS_MODULE": "chartdesk.settings",
         }
-        command = [sys.executable, "-m", "bench.coding", "--child"] + (["--cac"] if cac_only else [])
+        load_before = os.getloadavg()[0]
+        command = [sys.executable, "-m", "bench.coding", "--child", *(["--cac"] if cac_only else []),
+                   *(["--encoder"] if encoder_only else [])]
         finished = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
         if finished.returncode != 0:
             raise RuntimeError(f"coding benchmark child failed:\n{finished.stderr[-4000:]}")
@@ -233,20 +240,34 @@ def run(cac_only: bool = False) -> dict[str, Any]:
             print(finished.stderr.strip()[-2000:], file=sys.stderr)
     if cac_only:
         return result
+    # Wall-clock latency on a shared machine depends on its neighbours: record how busy it was.
+    result["encoder_load_average"] = round(max(load_before, os.getloadavg()[0]), 2)
+    result["encoder_cpu_count"] = os.cpu_count()
+    if encoder_only:
+        return result
     from bench import _coding_drg
 
     result.update(_coding_drg.run())
     return result
 
 
+def run_part(**only: bool) -> dict[str, Any]:
+    """`python -m bench.coding --cac` or `--encoder`: one part measured and merged into
+    bench/results/coding.json (the other keys keep their last full run)."""
+    measured = run(**only)
+    results_file = REPO / "bench" / "results" / "coding.json"
+    results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {}
+    results.update(measured)
+    results_file.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return measured
+
+
 if __name__ == "__main__":
     if "--child" in sys.argv:
         child()
     elif "--cac" in sys.argv:
-        results = REPO / "bench" / "results" / "coding.json"
-        merged = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else {}
-        merged.update(run(cac_only=True))
-        results.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        print(json.dumps(merged, indent=2, sort_keys=True))
+        print(json.dumps(run_part(cac_only=True), indent=2, sort_keys=True))
+    elif "--encoder" in sys.argv:
+        print(json.dumps(run_part(encoder_only=True), indent=2, sort_keys=True))
     else:
         print(json.dumps(run(), indent=2))

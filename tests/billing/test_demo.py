@@ -68,6 +68,8 @@ def test_the_demo_codes_recent_visits_through_the_coding_workflow_and_leaves_the
     waiting = waiting_to_bill()
     assert waiting and len(cases) > len(waiting)  # some wait for create-claims, the oldest come billed
     assert f"{len(waiting)} recent visits are coded and ready to bill" in demo
+    # Visits older than the loaded ICD-10-CM edition are named, with the release the desk offers them.
+    assert "finished visits predate the earliest ICD-10-CM release loaded (ICD-10-CM FY2026 April update" in demo
     coder = get_user_model().objects.get(username="coder")
     for case in cases:
         assert case.coded_by == coder

@@ -1,5 +1,6 @@
 """Coding an inpatient stay in Chromium: the working MS-DRG appears with the principal diagnosis,
-moves when a CC is added and back when it is removed, and names the diagnosis behind it."""
+moves when a CC is added and back when it is removed, moves again when the diagnoses are
+resequenced, and names the diagnosis behind it."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def add_diagnosis(page, code: str) -> None:
     expect(page.locator(f'[data-diagnosis="{code}"]')).to_be_visible()
 
 
-def test_a_coder_sees_the_working_drg_move_as_codes_are_added_and_removed(server, page, log_in):
+def test_a_coder_sees_the_working_drg_move_as_codes_are_added_removed_and_resequenced(server, page, log_in):
     stay = json.loads(server.python(PICK_STAY).strip().splitlines()[-1])
     page.set_default_timeout(60_000)  # the suggestion engine's first call in a fresh server is slow
     log_in(page, "coder")
@@ -60,3 +61,14 @@ def test_a_coder_sees_the_working_drg_move_as_codes_are_added_and_removed(server
     expect(drg.locator("[data-drg]")).to_have_attribute("data-drg", "293")
     expect(drg.locator("[data-history-drg]")).to_have_count(3)
     expect(drg.locator("[data-history-drg]").last).to_contain_text("removed N18.4")
+
+    # Pneumonia as a secondary diagnosis is the MCC of the heart failure DRG.
+    add_diagnosis(page, "J18.9")
+    expect(drg.locator("[data-drg]")).to_have_attribute("data-drg", "291")
+    expect(drg.locator("[data-cc-mcc]")).to_have_text("MCC from J189")
+    # Resequenced, the pneumonia is principal and the heart failure becomes its MCC.
+    page.get_by_role("button", name="Make J18.9 principal").click()
+    expect(drg.locator("[data-drg]")).to_have_attribute("data-drg", "193")
+    expect(drg).to_contain_text("Simple Pneumonia and Pleurisy with MCC")
+    expect(drg.locator("[data-cc-mcc]")).to_have_text("MCC from I5023")
+    expect(drg.locator("[data-history-drg]")).to_have_count(5)

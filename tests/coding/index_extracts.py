@@ -2,7 +2,9 @@
 
 The rows follow the FY2023 files' schema and content (main terms, subterms, nonessential
 modifiers, see / see also, cells by column); the codes they name are in the tabular subset the test
-session loads (tests/support/codesets.py).
+session loads (tests/support/codesets.py). "Chronic - see condition" is printed so in the Index to
+Diseases; the "code also" under end-stage kidney disease is shaped by the tests (the tabular list
+asks for the dialysis status as "use additional code").
 """
 
 from __future__ import annotations
@@ -15,7 +17,29 @@ DISEASES = """<?xml version="1.0" encoding="utf-8"?>
   <version>2024</version>
   <title>ICD-10-CM Index to Diseases and Injuries</title>
   <letter>
+    <title>C</title>
+    <mainTerm>
+      <title>Chronic</title>
+      <see>condition</see>
+    </mainTerm>
+  </letter>
+  <letter>
     <title>D</title>
+    <mainTerm>
+      <title>Disease, diseased</title>
+      <term level="1">
+        <title>kidney</title>
+        <term level="2">
+          <title>chronic</title>
+          <code>N18.9</code>
+          <term level="3">
+            <title>end stage</title>
+            <code>N18.6</code>
+            <codeAlso>dialysis status (Z99.2)</codeAlso>
+          </term>
+        </term>
+      </term>
+    </mainTerm>
     <mainTerm>
       <title>Diabetes, diabetic<nemod>(mellitus) (sugar)</nemod></title>
       <code>E11.9</code>
@@ -48,6 +72,13 @@ DISEASES = """<?xml version="1.0" encoding="utf-8"?>
           <code>S72.00-</code>
         </term>
       </term>
+    </mainTerm>
+  </letter>
+  <letter>
+    <title>P</title>
+    <mainTerm>
+      <title>Pneumonia<nemod>(acute) (double) (migratory) (purulent) (septic) (unresolved)</nemod></title>
+      <code>J18.9</code>
     </mainTerm>
   </letter>
 </ICD10CM.index>

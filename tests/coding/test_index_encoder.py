@@ -120,6 +120,24 @@ def test_with_links_the_conditions_under_a_main_term() -> None:
 
 
 @pytest.mark.usefixtures("index_loaded")
+def test_see_condition_sends_the_coder_from_the_modifier_to_the_condition() -> None:
+    hit = first("chronic pneumonia")
+    assert (hit.display, hit.via) == ("J18.9", "Index to Diseases and Injuries")
+    assert hit.path == ("Chronic", "see condition", "Pneumonia", "J18.9")
+
+
+@pytest.mark.usefixtures("index_loaded")
+def test_code_also_travels_with_the_path_of_the_term() -> None:
+    hit = first("end stage kidney disease")
+    assert (hit.display, hit.via) == ("N18.6", "Index to Diseases and Injuries")
+    assert hit.path == ("Disease, diseased", "kidney", "chronic", "end stage", "N18.6",
+                        "code also dialysis status (Z99.2)")
+    out = io.StringIO()
+    call_command("codes", "search", "end stage kidney disease", "--json", "--limit", "1", stdout=out)
+    assert json.loads(out.getvalue())[0]["index_path"][-1] == "code also dialysis status (Z99.2)"
+
+
+@pytest.mark.usefixtures("index_loaded")
 def test_nonessential_modifiers_match_but_are_never_required() -> None:
     # "(closed)" is a nonessential modifier of Fracture: naming it or not finds the same term.
     assert first("closed fracture femoral neck").display == first("fracture femur neck").display == "S72.009A"

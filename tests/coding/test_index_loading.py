@@ -35,7 +35,7 @@ def test_the_release_zip_loads_all_four_parts_of_the_index_by_fiscal_year(tmp_pa
     assert {edition.effective_from for edition in editions.values()} == {datetime.date(2023, 10, 1)}
     assert {edition.label for edition in editions.values()} == {"FY2024"}
     assert (editions["drug"].term_count, editions["neoplasm"].term_count, editions["index"].term_count,
-            editions["eindex"].term_count) == (4, 8, 8, 5)
+            editions["eindex"].term_count) == (4, 8, 14, 5)
     assert editions["neoplasm"].columns[0] == "Malignant Primary"
     assert "Table of Drugs and Chemicals FY2024 (from 2023-10-01): loaded 4 terms" in output
     breast = next(term for term in editions["neoplasm"].terms if term["title"] == "breast")

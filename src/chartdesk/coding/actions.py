@@ -36,9 +36,11 @@ def parse_code_set(
             return icd10pcs.parse_pcs_tables(content, path.name.removesuffix(".xz"), only=only,
                                              effective_from=effective_from, label=label)
         return icd10pcs.parse_pcs_database(path, only=only, effective_from=effective_from, label=label)
-    content = path.read_bytes()
     if system == CodeSystem.ICD10CM:
-        return icd10cm.parse_tabular(content, path.name, only=only, effective_from=effective_from, label=label)
+        # The earlier editions Chartdesk ships are xz-compressed, like the PCS tables.
+        return icd10cm.parse_tabular(release_files.read_member(path), path.name.removesuffix(".xz"), only=only,
+                                     effective_from=effective_from, label=label)
+    content = path.read_bytes()
     if system == CodeSystem.HCPCS:
         return hcpcs.parse_hcpcs(content, path.name, effective_from=effective_from, label=label)
     if system == CodeSystem.CPT:

@@ -14,6 +14,7 @@ from chartdesk.coding.encoder.index import index_for
 from chartdesk.coding.encoder.notes import notes_for
 from chartdesk.coding.encoder.search import path_of, release_for, search_index
 from chartdesk.coding.forms import CheckForm, EncoderForm
+from chartdesk.coding.loaded import classification_by_fiscal_year
 from chartdesk.coding.models import (
     ClassificationIndex,
     Code,
@@ -126,4 +127,5 @@ def check_view(request: HttpRequest) -> HttpResponse:
 @requires("coding.use_encoder")
 def releases_view(request: HttpRequest) -> HttpResponse:
     releases = CodeSetRelease.objects.order_by("system", "-effective_from")
-    return render(request, "coding/releases.html", {"releases": releases})
+    context = {"releases": releases, "fiscal_years": classification_by_fiscal_year()}
+    return render(request, "coding/releases.html", context)

@@ -73,8 +73,14 @@ def test_coder_queries_provider_who_answers_and_the_coder_completes(code_sets, s
     )
     encounter.refresh_from_db()
     assert encounter.status == EncounterStatus.FINISHED
-    changes = list(AuditEvent.objects.filter(object_type__in=["coding_case", "physician_query", "coded_diagnosis",
-                                                              "coded_procedure"]).values_list("object_type", "detail"))
+    events = list(AuditEvent.objects.filter(object_type__in=["coding_case", "physician_query", "coded_diagnosis",
+                                                             "coded_procedure"], action__in=["create", "update"])
+                  .order_by("sequence")
+                  .values_list("object_type", "detail"))
+    # Each change carries the case revision it made: one each, in order.
+    assert [detail["case_revision"] for _, detail in events] == list(range(1, len(events) + 1))
+    changes = [(kind, {key: value for key, value in detail.items() if key != "case_revision"})
+               for kind, detail in events]
     assert ("physician_query", {"encounter_id": encounter.pk, "change": "answer",
                                 "answer": "Acute on chronic systolic (HFrEF) heart failure"}) in changes
     assert ("coding_case", {"encounter_id": encounter.pk, "change": "complete", "codes": 4}) in changes

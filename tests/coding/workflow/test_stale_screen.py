@@ -36,7 +36,8 @@ def case_state(encounter: Any) -> tuple[Any, ...]:
         case.status, case.revision, case.assigned_to_id,
         list(case.diagnoses.values_list("code", "poa", "position")),
         list(case.procedures.values_list("system", "code", "position")),
-        case.queries.count(), case.suggestion_decisions.count(), case.review_changes.count(), writes,
+        case.queries.count(), case.suggestion_decisions.count(), case.review_changes.count(),
+        (case.admission_type, case.admission_source, case.discharge_status, case.use_nearest_release), writes,
     )
 
 
@@ -103,6 +104,21 @@ def suggestion_scene(fields: Callable[[Any, Staff], dict[str, Any]]) -> Callable
     return scene
 
 
+def scene_abstract(staff: Staff) -> Scene:
+    # The discharge status moves the DRG: a stale screen must not set it over a colleague's codes.
+    case = in_progress(staff)
+    return Scene(staff.coder, f"/coding/work/encounter/{case.encounter_id}/abstract/",
+                 {"admission_type": "1", "admission_source": "1", "discharge_status": "20"},
+                 other_tab_adds_a_code(staff, case))
+
+
+def scene_nearest_release(staff: Staff) -> Scene:
+    encounter = finished_encounter(staff, days_ago=(timezone.localdate() - datetime.date(2024, 6, 3)).days)
+    actions.do_start_coding(encounter, acting_user=staff.coder)
+    return Scene(staff.coder, f"/coding/work/encounter/{encounter.pk}/nearest-release/", {},
+                 lambda: actions.do_assign_case(encounter, staff.coder, acting_user=staff.manager))
+
+
 def scene_send_query(staff: Staff) -> Scene:
     case = in_progress(staff)
     return Scene(staff.coder, f"/coding/work/encounter/{case.encounter_id}/query/",
@@ -156,6 +172,8 @@ SCENES: dict[str, Callable[[Staff], Scene]] = {
     "decide on a procedure suggestion": suggestion_scene(lambda case, staff: {
         "decision": "accepted", "system": "icd10pcs", "suggested_code": "0DTJ4ZZ", "performed_on": day_of(case),
         "provider": staff.doctor.provider.pk}),
+    "save the inpatient abstract": scene_abstract,
+    "code against the nearest release": scene_nearest_release,
     "send a query": scene_send_query,
     "complete": scene_complete,
     "start review": scene_start_review,
@@ -263,3 +281,20 @@ def test_a_screen_from_before_the_provider_answered_the_query_is_stale(code_sets
     with pytest.raises(ConcurrentChange, match="changed by .* at "):
         actions.do_complete_coding(case, acting_user=staff.coder, expected_revision=seen)
     assert CodingCase.objects.get(pk=case.pk).status == CaseStatus.IN_PROGRESS
+
+
+def test_the_stale_page_shows_what_changed_since_the_screen_and_the_case_now(code_sets, staff, client_for):
+    case = in_progress(staff)  # I50.9, I10
+    seen = revision_of(case)
+    actions.do_add_diagnosis(case, "J18.9", poa="N", acting_user=staff.coder)
+    actions.do_move_diagnosis(case.diagnoses.get(code="J189"), to_position=1, acting_user=staff.coder)
+    response = client_for(staff.coder).post(f"/coding/work/encounter/{case.encounter_id}/codes/", {
+        "operation": "remove_diagnosis", "diagnosis": case.diagnoses.get(code="I10").pk, "revision": seen})
+    assert response.status_code == 409
+    page = response.content.decode()
+    rows = re.findall(r'<tr data-change-revision="(\d+)"><td>[^<]+</td><td>([^<]+)</td><td>([^<]+)</td></tr>', page)
+    assert rows == [(str(seen + 1), "coder-one", "added diagnosis J189"),
+                    (str(seen + 2), "coder-one", "moved diagnosis J189 from line 3 to line 1")]
+    now = " ".join(re.search(r"<p data-case-now>(.*?)</p>", page, re.S).group(1).split())  # type: ignore[union-attr]
+    assert now == "Diagnoses: 1. J18.9 (POA N); 2. I50.9 (POA Y); 3. I10 (POA Y). Procedures: none."
+    assert case.diagnoses.filter(code="I10").exists()

@@ -3,9 +3,11 @@ case-mix report, through the desk as coders and managers use it."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from chartdesk.audit.models import AuditEvent
 from chartdesk.coding.workflow import actions
@@ -187,3 +189,27 @@ def test_the_medicare_code_editor_runs_on_the_abstract_and_names_the_code(stay, 
     etiology = CodingCase.objects.get().diagnoses.get(code="E1142")
     post_codes(client, stay, operation="move_diagnosis", diagnosis=etiology.pk, to_position=1)
     assert "data-mce=" not in screen(client, stay)
+
+
+def test_the_medicare_code_editor_age_and_sex_edits_run_on_the_abstract(code_sets, staff, client_for):
+    # Edits the chapter-based coding rules do not make: the MCE's pediatric list (a child's routine
+    # examination on a woman of 76) and its sex list (weeks of gestation on a man).
+    elder = factories.make_patient("Edith", "Cavell", birth_date=datetime.date(1950, 1, 5), sex="F")
+    stay = finished_encounter(staff, patient=elder)
+    client = client_for(staff.coder)
+    client.post(f"/coding/work/encounter/{stay.pk}/start/", {"revision": 0})
+    post_codes(client, stay, operation="add_diagnosis", code="I50.23", poa="Y")
+    assert "data-mce=" not in screen(client, stay)
+    post_codes(client, stay, operation="add_diagnosis", code="Z00.121", poa="")
+    page = screen(client, stay)
+    assert 'data-mce="AGE_CONFLICT"' in page and "Z00121 is outside the ages the code applies to" in page
+
+    # His FY2024 stay is grouped with MCE v41, before CMS retired the sex edit.
+    man = factories.make_patient("Paul", "Revere", birth_date=datetime.date(1994, 2, 1), sex="M")
+    old = finished_encounter(staff, patient=man, days_ago=(timezone.localdate() - datetime.date(2024, 6, 3)).days)
+    client.post(f"/coding/work/encounter/{old.pk}/start/", {"revision": 0})
+    client.post(f"/coding/work/encounter/{old.pk}/nearest-release/", {"revision": revision_of(old)})
+    post_codes(client, old, operation="add_diagnosis", code="I50.23", poa="Y")
+    post_codes(client, old, operation="add_diagnosis", code="Z3A.00", poa="")
+    page = screen(client, old)
+    assert 'data-mce="SEX_CONFLICT"' in page and "Z3A00 conflicts with the patient&#x27;s sex" in page

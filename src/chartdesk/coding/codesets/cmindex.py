@@ -4,7 +4,8 @@ One schema serves four files of the CMS/NCHS release: the Index to Diseases and 
 External Cause of Injuries Index, the Table of Neoplasms and the Table of Drugs and Chemicals. Each
 holds letters, main terms and nested terms (`level` 1, 2, ...); a term has a title with its
 nonessential modifiers (`nemod`, the parenthesised words that change nothing), and a code, a
-manifestation code, a cross-reference ("see", "see also", "see category", "subcategory") or, in
+manifestation code, a cross-reference ("see", "see also", "see condition", "see category",
+"subcategory"), a "code also" instruction or, in
 the two tables, one cell per column (site × behaviour, substance × intent).
 
 The parser flattens the tree into terms in file order, each naming its parent, as the store keeps
@@ -27,7 +28,11 @@ ROOT_TAG = "ICD10CM.index"
 # A cell or code as the index prints it: "C79.8-" (incomplete: choose further), "T51.3X1", "--".
 INDEX_CODE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{0,4})?-?$")
 EMPTY_CELL = {"-", "--", ""}
-CROSS_REFERENCES = {"see": "see", "seeAlso": "see_also", "seecat": "see_category", "subcat": "subcategory"}
+# "see condition" is a <see> whose target is the word "condition": the term is a modifier, not a main
+# term, and the coder looks up the condition it qualifies. "code also" (`codeAlso`, the tabular list's
+# own element name) names a further code the coder reports beside the term's.
+CROSS_REFERENCES = {"see": "see", "seeAlso": "see_also", "seecat": "see_category", "subcat": "subcategory",
+                    "codeAlso": "code_also"}
 
 
 # The columns each table must have, by the first words of their headings.

@@ -25,6 +25,7 @@ from chartdesk.coding.encoder.text import index_words
 from chartdesk.coding.models import ClassificationIndex, IndexPart
 
 MAX_SEE_HOPS = 4
+SEE_CONDITION = "condition"
 CANDIDATE_BUDGET = 500
 
 
@@ -40,6 +41,7 @@ class Term:
     manif: str = ""
     see: tuple[str, ...] = ()
     see_also: tuple[str, ...] = ()
+    code_also: tuple[str, ...] = ()
     cells: dict[str, str] = field(default_factory=dict)
     children: dict[str, int] = field(default_factory=dict)  # lower-case title -> term number
 
@@ -53,6 +55,9 @@ class PartIndex:
     main_terms: dict[str, int]
     postings: dict[str, list[int]]
     idf: dict[str, float]
+    # Main terms printed "see condition" ("Chronic", "Acute"): words that qualify a condition the
+    # coder looks up instead.
+    see_condition: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -122,6 +127,7 @@ def build_part(part: str, label: str, columns: list[str], raw_terms: list[dict[s
             required=(inherited.required | own) if inherited else own,
             code=raw.get("code", ""), manif=raw.get("manif", ""),
             see=tuple(raw.get("see", ())), see_also=tuple(raw.get("see_also", ())),
+            code_also=tuple(raw.get("code_also", ())),
             cells=dict(raw.get("cells", {})),
         )
         terms.append(term)
@@ -137,7 +143,26 @@ def build_part(part: str, label: str, columns: list[str], raw_terms: list[dict[s
     idf = {word: math.log(1 + total / len(hits)) for word, hits in postings.items()}
     for term in terms:
         term.required_cost = sum(idf.get(word, 1.0) for word in term.required)
-    return PartIndex(part, label, columns, terms, main_terms, dict(postings), idf)
+    see_condition = [number for number in main_terms.values() if _sends_to_condition(terms[number])]
+    return PartIndex(part, label, columns, terms, main_terms, dict(postings), idf, see_condition)
+
+
+def _sends_to_condition(term: Term) -> bool:
+    return any(target.strip().lower() == SEE_CONDITION for target in (*term.see, *term.see_also))
+
+
+def strip_see_condition(part: PartIndex, words: list[str]) -> tuple[list[str], list[str]]:
+    """The phrase without the words the index sends on to their condition, and the path that says so:
+    "chronic pneumonia" -> ["pneumonia"], ["Chronic", "see condition"]. Never strips a phrase bare."""
+    remaining = list(words)
+    path: list[str] = []
+    for number in part.see_condition:
+        term = part.terms[number]
+        left = [word for word in remaining if word not in term.required]
+        if term.required and term.required <= set(remaining) and left:
+            remaining = left
+            path += [term.path[0], "see condition"]
+    return remaining, path
 
 
 def find_terms(part: PartIndex, words: list[str], *, limit: int = 5, usable: Any = None) -> list[Found]:

@@ -13,7 +13,14 @@ import datetime
 from dataclasses import dataclass
 
 from chartdesk.coding.encoder import tables
-from chartdesk.coding.encoder.alphabetic import PartIndex, complete_code, find_terms, follow, loaded_parts
+from chartdesk.coding.encoder.alphabetic import (
+    PartIndex,
+    complete_code,
+    find_terms,
+    follow,
+    loaded_parts,
+    strip_see_condition,
+)
 from chartdesk.coding.encoder.index import CodeIndex
 from chartdesk.coding.encoder.text import query_words
 from chartdesk.coding.models import IndexPart
@@ -69,6 +76,17 @@ def _from_table(index: CodeIndex, hit: tables.TableHit, via: str) -> list[Naviga
 
 
 def _from_index(index: CodeIndex, part: PartIndex, words: list[str], via: str) -> list[Navigated]:
+    results = _index_terms(index, part, words, via, [])
+    if not results:
+        # "Chronic - see condition": the adjective is no main term; the condition it qualifies is.
+        remaining, sent_on = strip_see_condition(part, words)
+        if sent_on:
+            results = _index_terms(index, part, remaining, via, sent_on)
+    return results
+
+
+def _index_terms(index: CodeIndex, part: PartIndex, words: list[str], via: str,
+                 sent_on: list[str]) -> list[Navigated]:
     results: list[Navigated] = []
     for candidate in find_terms(part, words, limit=8, usable=lambda term: bool(term.code or term.see)):
         if candidate.coverage < FULL_COVERAGE:
@@ -79,10 +97,12 @@ def _from_index(index: CodeIndex, part: PartIndex, words: list[str], via: str) -
         completed = complete_code(index, term.code)
         if completed is None:
             continue
-        path = [*candidate.term.path, *trail]
+        path = [*sent_on, *candidate.term.path, *trail]
         if trail:
             path.append(" > ".join(term.path))
-        results.append(Navigated(completed.code, via, (*path, term.code, *completed.steps),
+        # A "code also" is the coder's to act on: it travels with the path, as the index prints it.
+        also = [f"code also {instruction}" for instruction in term.code_also]
+        results.append(Navigated(completed.code, via, (*path, term.code, *completed.steps, *also),
                                  tuple(completed.choices)))
         if len(results) >= INDEX_HITS:
             break

@@ -127,8 +127,12 @@ def _require_chart(user: Any, patient: Patient) -> None:
 
 
 def _audit(action: str, user: Any, case: CodingCase, object_type: str, object_id: Any, **detail: Any) -> None:
+    # Every change is audited, then raises the revision (`_revised`): the event carries the revision
+    # it makes, so a screen refused as stale can be shown what changed since the revision it showed.
+    made = CodingCase.objects.filter(pk=case.pk).values_list("revision", flat=True).first()
     record_event(action, user=user, patient=case.encounter.patient, object_type=object_type,
-                 object_id=object_id, detail={"encounter_id": case.encounter_id, **detail})
+                 object_id=object_id, detail={"encounter_id": case.encounter_id,
+                                              "case_revision": (made or 0) + 1, **detail})
 
 
 def _locked(case: CodingCase) -> CodingCase:

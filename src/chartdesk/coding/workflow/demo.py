@@ -12,11 +12,15 @@ Everything goes through the real actions, audited as any other load.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
+
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from chartdesk.charts.actions import do_add_care_team_member
 from chartdesk.charts.models import CareRole, Encounter, EncounterStatus, Provider
+from chartdesk.coding.models import CodeSetRelease, CodeSystem
 from chartdesk.coding.workflow.actions import (
     do_add_diagnosis,
     do_add_procedure,
@@ -73,3 +77,16 @@ def code_visit(
         do_add_procedure(case, system=line.system, code=line.code, performed_on=performed_on, provider=provider,
                          modifiers=list(line.modifiers), units=line.units, acting_user=coder)
     return do_complete_coding(case, acting_user=coder)
+
+
+def visits_before_the_code_sets() -> tuple[int, CodeSetRelease | None]:
+    """How many finished visits end before the earliest ICD-10-CM release loaded, and that release:
+    the coding screen offers them the nearest release, marked as such."""
+    earliest = CodeSetRelease.objects.filter(system=CodeSystem.ICD10CM).order_by("effective_from").first()
+    finished = Encounter.objects.filter(status=EncounterStatus.FINISHED)
+    if earliest is None:
+        return finished.count(), None
+    # The release that applies is the one of the service day: discharge, or the visit itself.
+    starts = timezone.make_aware(datetime.combine(earliest.effective_from, time(0)))
+    served = finished.annotate(served_at=Coalesce("discharge_at", "admit_at"))
+    return served.filter(served_at__lt=starts).count(), earliest

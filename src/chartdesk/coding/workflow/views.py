@@ -35,6 +35,7 @@ from chartdesk.coding.workflow.access import (
     open_queries_for,
 )
 from chartdesk.coding.workflow.casemix import case_mix
+from chartdesk.coding.workflow.changes import changes_since
 from chartdesk.coding.workflow.defaults import default_procedure_day, default_provider
 from chartdesk.coding.workflow.drg import discharge_status_of, working_drg
 from chartdesk.coding.workflow.models import (
@@ -215,8 +216,16 @@ def _posted_revision(request: HttpRequest) -> int:
 
 
 def _stale(request: HttpRequest, encounter: Any, refusal: ConcurrentChange) -> HttpResponse:
+    """409, with what changed since the screen's revision and the code list as it stands now."""
+    case = case_of(encounter)
+    seen = _posted_revision(request)
     return render(request, "coding_workflow/stale.html", {
-        "encounter": encounter, "patient": encounter.patient, "problem": refusal.message,
+        "encounter": encounter, "patient": encounter.patient, "problem": refusal.message, "case": case,
+        "changes": changes_since(case, max(seen, 0)) if case is not None else [],
+        "diagnoses": [(codes.dotted(CodeSystem.ICD10CM, line.code), line.poa)
+                      for line in case.diagnoses.order_by("position")] if case is not None else [],
+        "procedures": [(codes.dotted(line.system, line.code), line.performed_on)
+                       for line in case.procedures.order_by("position")] if case is not None else [],
     }, status=409)
 
 

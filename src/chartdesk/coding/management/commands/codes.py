@@ -7,6 +7,7 @@
                                                default: the FY2023 tables XML shipped here
     chartdesk codes load hcpcs FILE            CMS alpha-numeric file (fixed width)
     chartdesk codes load cpt FILE              a licensee's CPT descriptor file
+    chartdesk codes load icd10cm --shipped-editions   every ICD-10-CM edition shipped (past fiscal years too)
     chartdesk codes releases                   what is loaded, and when each release is in effect
     chartdesk codes search "TEXT" --json [--system S] [--limit N] | --batch FILE
     chartdesk codes check CODE... [--sex F|M] [--age N] [--inpatient] [--date D] [--poa Y,N,...] --json
@@ -23,6 +24,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chartdesk.coding.codesets import release_files
+from chartdesk.coding.loaded import classification_by_fiscal_year
 from chartdesk.coding.models import ClassificationIndex, CodeSetRelease, CodeSystem
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError
@@ -47,6 +49,9 @@ class Command(BaseCommand):
         load.add_argument("--label", default="", help="release label, e.g. 'FY2026 April update'")
         load.add_argument("--only", default="", help="load only the ICD-10-CM categories or ICD-10-PCS tables "
                                                      "starting with these prefixes (comma-separated)")
+        load.add_argument("--shipped-editions", action="store_true",
+                          help="ICD-10-CM: every tabular edition Chartdesk ships (earlier fiscal years too), "
+                               "with the packaged tables")
         commands.add_parser("releases", help="list the loaded releases")
 
         search = commands.add_parser("search", help="find codes by words, abbreviations, synonyms and typos")
@@ -104,6 +109,9 @@ class Command(BaseCommand):
         from chartdesk.coding.codesets.icd10pcs import packaged_pcs_tables
 
         system = options["system"]
+        if options["shipped_editions"]:
+            self.load_shipped_editions(system, options)
+            return
         if options["file"]:
             path = Path(options["file"])
         elif system == CodeSystem.ICD10CM:
@@ -130,6 +138,22 @@ class Command(BaseCommand):
         self.report_tabular(outcome, path.name, started)
         if system == CodeSystem.ICD10CM and not options["file"] and not only:
             # The packaged tables and External Cause Index come with the packaged tabular list.
+            self.load_icd10cm_release(release_files.packaged_index_folder(), options)
+
+    def load_shipped_editions(self, system: str, options: dict[str, Any]) -> None:
+        from chartdesk.coding.actions import do_load_code_set
+        from chartdesk.coding.codesets.editions import shipped_tabular_editions
+
+        if system != CodeSystem.ICD10CM or options["file"] or options["effective"] or options["label"]:
+            raise CommandError("--shipped-editions loads the ICD-10-CM editions Chartdesk ships, each on its own "
+                               "date: give no FILE, --effective or --label")
+        only = tuple(prefix.strip().upper().replace(".", "") for prefix in options["only"].split(",") if prefix.strip())
+        for _, _, path in shipped_tabular_editions():
+            started = time.perf_counter()
+            with acting_as(channel="cli"):
+                outcome = do_load_code_set(system, path, acting_user=None, only=only or None)
+            self.report_tabular(outcome, path.name, started)
+        if not only:
             self.load_icd10cm_release(release_files.packaged_index_folder(), options)
 
     def report_tabular(self, outcome: Any, source: str, started: float) -> None:
@@ -172,3 +196,11 @@ class Command(BaseCommand):
                 f"{edition.get_part_display():33} {edition.label:18} from {edition.effective_from} "
                 f"{edition.term_count:>7,} terms  {edition.source_name}"
             )
+        for year in classification_by_fiscal_year():
+            self.stdout.write(f"FY{year.year}: " + ("every part loaded" if not year.missing
+                              else "not loaded: " + ", ".join(year.missing)))
+            for status in year.parts:
+                for loaded in status.editions:
+                    if loaded.sections_missing:
+                        self.stdout.write(f"  {status.part} {loaded.label}: sections not loaded: "
+                                          + ", ".join(loaded.sections_missing))

@@ -21,6 +21,7 @@ from chartdesk.accounts.roles import ROLE_GROUP_PREFIX, ROLES, ROLES_BY_SLUG, gr
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.npi import npi_is_valid
 
 USERNAME_TAKEN = "The user name {username!r} is already taken."
 USERNAME_INVALID = "A user name is 1 to 150 letters, digits and @ . + - _ characters, without spaces."
@@ -43,21 +44,6 @@ def check_role(role: str) -> str:
     if role not in ROLES_BY_SLUG:
         raise ChartdeskError(UNKNOWN_ROLE.format(role=role, roles=role_choices_text()), field="role")
     return role
-
-
-def npi_check_digit(first_nine: str) -> str:
-    """Luhn check digit over the prefix 80840 and the first nine digits (the CMS NPI standard)."""
-    total = 0
-    for position, char in enumerate(reversed("80840" + first_nine)):
-        digit = int(char)
-        if position % 2 == 0:  # the check digit follows, so the rightmost payload digit is doubled
-            digit = digit * 2 - 9 if digit * 2 > 9 else digit * 2
-        total += digit
-    return str((10 - total % 10) % 10)
-
-
-def npi_is_valid(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdecimal() and npi_check_digit(npi[:9]) == npi[9]
 
 
 @dataclass(frozen=True)

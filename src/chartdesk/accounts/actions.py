@@ -250,6 +250,42 @@ def do_reset_mfa(user: Any, *, acting_user: Any) -> int:
     return removed
 
 
+def do_start_mfa_enrolment(user: Any, *, acting_user: Any) -> Any:
+    """The unconfirmed TOTP device `user` enrols with: the one already waiting (so the QR code stays
+    the same when the page is reloaded), or a new one, whose creation is audited with it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+        if device is not None:
+            return device
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        record_event(
+            AuditAction.MFA,
+            user=acting_user,
+            object_type="user",
+            object_id=user.pk,
+            detail={"step": "enrolment started", "device": device.pk},
+        )
+    return device
+
+
+def do_confirm_mfa_device(device: Any, *, acting_user: Any) -> Any:
+    """A first good code from the authenticator app: the device is confirmed and from now on asked
+    for at every log-in; the enrolment is audited in the same transaction."""
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        record_event(
+            AuditAction.MFA,
+            user=acting_user,
+            object_type="user",
+            object_id=device.user_id,
+            detail={"step": "enrolled a device", "result": "accepted"},
+        )
+    return device
+
+
 def do_set_role_mfa(role: str, required: bool, *, acting_user: Any) -> RolePolicy:
     """Require (or stop requiring) a TOTP check at log-in for every member of a role."""
     check_role(role)

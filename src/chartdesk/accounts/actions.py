@@ -6,6 +6,7 @@ only for the command line and the demo loader, where the audit event carries the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,6 @@ from chartdesk.accounts.roles import ROLE_GROUP_PREFIX, ROLES, ROLES_BY_SLUG, gr
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError
-from chartdesk.core.npi import npi_is_valid
 
 USERNAME_TAKEN = "The user name {username!r} is already taken."
 USERNAME_INVALID = "A user name is 1 to 150 letters, digits and @ . + - _ characters, without spaces."
@@ -55,7 +55,7 @@ class NewProvider:
     specialty: str = ""
 
 
-def _split_name(full_name: str) -> tuple[str, str]:
+def split_name(full_name: str) -> tuple[str, str]:
     parts = full_name.strip().split()
     if not parts:
         return "", ""
@@ -71,29 +71,21 @@ def _set_role_group(user: Any, role: str) -> None:
     user._chartdesk_role = role  # the cached role would otherwise still name the old one
 
 
-def _link_provider(user: Any, provider: Any, full_name: str) -> Any:
-    # Imported here: accounts sits below charts in the dependency order and must not import it at load.
-    from chartdesk.charts.models import Provider
+# Provider records are the legal record's (charts), above accounts in the dependency order: charts
+# registers how a user is linked to one, from ChartsConfig.ready, so accounts never imports it.
+ProviderLinker = Callable[[Any, Any, str], Any]
+_provider_linker: ProviderLinker | None = None
 
-    if isinstance(provider, NewProvider):
-        npi = provider.npi.strip()
-        if not npi_is_valid(npi):
-            raise ChartdeskError(NPI_INVALID.format(npi=npi), field="npi")
-        given, family = _split_name(full_name)
-        return Provider.objects.create(
-            user=user,
-            given_name=given or user.get_username(),
-            family_name=family,
-            credentials=provider.credentials.strip(),
-            specialty=provider.specialty.strip(),
-            npi=npi,
-        )
-    linked = Provider.objects.select_for_update().get(pk=provider.pk)
-    if linked.user_id is not None and linked.user_id != user.pk:
-        raise ChartdeskError(PROVIDER_TAKEN.format(username=getattr(linked.user, "username", "")), field="provider")
-    linked.user = user
-    linked.save(update_fields=["user"])
-    return linked
+
+def register_provider_linker(linker: ProviderLinker) -> None:
+    global _provider_linker
+    _provider_linker = linker
+
+
+def _link_provider(user: Any, provider: Any, full_name: str) -> Any:
+    if _provider_linker is None:
+        raise ChartdeskError("Provider records are not installed (chartdesk.charts).", field="provider")
+    return _provider_linker(user, provider, full_name)
 
 
 def do_create_user(
@@ -129,7 +121,7 @@ def do_create_user(
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise ChartdeskError(USERNAME_TAKEN.format(username=username), field="username")
-        given, family = _split_name(full_name)
+        given, family = split_name(full_name)
         user = User.objects.create_user(
             username=username, password=password, email=email.strip(), first_name=given, last_name=family
         )

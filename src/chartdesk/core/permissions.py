@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from chartdesk.core.errors import PermissionRefused
+from chartdesk.core.registry import record_audit_event
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
@@ -43,14 +44,11 @@ def _mark(view: ViewFunc, permission: str) -> ViewFunc:
 def record_refusal(request: HttpRequest, permissions: tuple[str, ...]) -> None:
     """A signed-in user was refused a page for want of a permission: put it on the record (a user
     trying pages beyond their role is what an access review looks for)."""
-    from chartdesk.audit.actions import record_event  # core imports no app at module level
-    from chartdesk.audit.models import AuditAction, AuditOutcome
-
     match = request.resolver_match
-    record_event(AuditAction.ACCESS_DENIED, user=request.user, object_type="page",
-                 object_id=(match.view_name if match else "")[:60], outcome=AuditOutcome.DENIED,
-                 detail={"why": "missing permission", "permissions": list(permissions),
-                         "method": request.method, "path": request.path[:300]})
+    record_audit_event("access_denied", user=request.user, object_type="page",
+                       object_id=(match.view_name if match else "")[:60], outcome="denied",
+                       detail={"why": "missing permission", "permissions": list(permissions),
+                               "method": request.method, "path": request.path[:300]})
 
 
 def requires(*permissions: str) -> Callable[[ViewFunc], ViewFunc]:

@@ -51,6 +51,15 @@ def active_break_the_glass(user: Any, patient: Patient) -> BreakTheGlassAccess |
     )
 
 
+def indexed_patient(*, pk: int | None = None, mrn: str = "") -> tuple[int, str, str] | None:
+    """(id, MRN, display name) of the patient with this id or MRN, for the audit reports, which
+    show whose trail they list and may not import this app. No permission check and no audit: the
+    caller is the audit report, itself permission-checked and audited."""
+    rows = Patient.objects.filter(pk=pk) if pk is not None else Patient.objects.filter(mrn__iexact=mrn)
+    patient = rows.first()
+    return (patient.pk, patient.mrn, patient.display_name) if patient is not None else None
+
+
 def break_the_glass_reason(user: Any, patient: Patient) -> str | None:
     """The reason `user` gave to break the glass into this restricted chart, for the view's audit
     event; None for an unrestricted chart or one opened by a standing grant."""

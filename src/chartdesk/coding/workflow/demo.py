@@ -73,3 +73,8 @@ def code_visit(
         do_add_procedure(case, system=line.system, code=line.code, performed_on=performed_on, provider=provider,
                          modifiers=list(line.modifiers), units=line.units, acting_user=coder)
     return do_complete_coding(case, acting_user=coder)
+
+
+def coding_demo_stage(run: Any) -> None:
+    """The coding queue's stage of `chartdesk demo-data`: what it leaves queued, billing leaves alone."""
+    run.coding_queue = load_coding_demo(run.staff)

@@ -24,6 +24,7 @@ demo: install
 	$(BIN)/chartdesk serve --port $(PORT)
 
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m tests.run_all
 
 lint: install

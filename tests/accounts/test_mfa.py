@@ -184,3 +184,52 @@ def test_the_mfa_page_without_a_password_first_sends_the_visitor_to_log_in(clien
     response = client.get("/accounts/mfa/")
 
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+
+
+def test_starting_enrolment_records_the_new_device_once(client, mfa_for_administrators):
+    ada = make_user("administrator", username="ada")
+    log_in(client, "ada", PASSWORD)
+
+    client.get("/accounts/mfa/")
+    client.get("/accounts/mfa/")  # a reload shows the same device, created once
+
+    device = TOTPDevice.objects.get(user=ada)
+    started = events("mfa", user=ada, detail__step="enrolment started")
+    assert [event.detail["device"] for event in started] == [device.pk]
+    assert started.get().object_id == str(ada.pk)
+
+
+def test_an_enrolment_whose_audit_event_fails_creates_no_device(client, mfa_for_administrators, monkeypatch):
+    from chartdesk.accounts import actions as account_actions
+
+    ada = make_user("administrator", username="ada")
+    log_in(client, "ada", PASSWORD)
+    monkeypatch.setattr(account_actions, "record_event", _audit_store_down)
+
+    with pytest.raises(RuntimeError):
+        client.get("/accounts/mfa/")
+
+    assert not TOTPDevice.objects.filter(user=ada).exists()
+
+
+def test_a_confirmation_whose_audit_event_fails_leaves_the_device_unconfirmed(
+    client, mfa_for_administrators, monkeypatch
+):
+    from chartdesk.accounts import actions as account_actions
+
+    ada = make_user("administrator", username="ada")
+    log_in(client, "ada", PASSWORD)
+    client.get("/accounts/mfa/")
+    device = TOTPDevice.objects.get(user=ada)
+    monkeypatch.setattr(account_actions, "record_event", _audit_store_down)
+
+    with pytest.raises(RuntimeError):
+        client.post("/accounts/mfa/?enrol=1", {"code": totp_code(device)})
+
+    device.refresh_from_db()
+    assert device.confirmed is False
+    assert not events("mfa", user=ada, detail__step="enrolled a device").exists()
+
+
+def _audit_store_down(*args, **kwargs):
+    raise RuntimeError("audit store unavailable")

@@ -10,12 +10,12 @@ from chartdesk.billing.actions import ChargeInput, do_add_charge, do_add_coverag
 from chartdesk.billing.export import claim_data, do_export_837
 from chartdesk.billing.models import Claim, ClaimStatus, X12Batch
 from chartdesk.billing.remittance import do_import_835
-from chartdesk.billing.x12.reader837 import read_837
-from chartdesk.billing.x12.validate import pyx12_validate
 from chartdesk.core.errors import ChartdeskError
 from tests.billing.conftest import coded, visit_on
 from tests.billing.remits import Paid, remit_835
 from tests.support import factories
+from tests.support.pyx12_check import pyx12_validate
+from tests.support.reader837 import read_837
 
 pytestmark = pytest.mark.django_db
 D = Decimal

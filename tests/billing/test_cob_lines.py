@@ -12,10 +12,10 @@ from chartdesk.billing.cob import primary_adjudication
 from chartdesk.billing.export import do_export_837
 from chartdesk.billing.models import Claim, ClaimStatus, LedgerEntry, Remittance, ServiceLinePayment
 from chartdesk.billing.remittance import do_import_835
-from chartdesk.billing.x12.reader837 import read_837
-from chartdesk.billing.x12.validate import pyx12_validate
 from chartdesk.core.errors import ChartdeskError
 from tests.billing.remits import Paid, remit_835
+from tests.support.pyx12_check import pyx12_validate
+from tests.support.reader837 import read_837
 
 pytestmark = pytest.mark.django_db
 D = Decimal

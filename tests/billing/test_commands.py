@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from chartdesk.billing.models import Claim, ClaimStatus, LedgerEntry
-from chartdesk.billing.x12.validate import pyx12_validate
 from tests.billing.remits import Paid, remit_835
+from tests.support.pyx12_check import pyx12_validate
 
 pytestmark = pytest.mark.django_db
 

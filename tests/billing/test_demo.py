@@ -26,12 +26,12 @@ from chartdesk.billing.models import (
     Payer,
     Remittance,
 )
-from chartdesk.billing.x12.reader837 import read_837
-from chartdesk.billing.x12.validate import pyx12_validate
 from chartdesk.charts.models import Encounter
 from chartdesk.coding.workflow.coded import coded_encounter
 from chartdesk.coding.workflow.models import CaseStatus, CodingCase
 from chartdesk.patients.actions import do_update_demographics
+from tests.support.pyx12_check import pyx12_validate
+from tests.support.reader837 import read_837
 
 pytestmark = pytest.mark.django_db
 

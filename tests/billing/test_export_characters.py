@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from chartdesk.billing.actions import do_add_coverage, do_create_charges, do_create_claims
 from chartdesk.billing.export import x12_text
 from chartdesk.billing.models import Claim, ClaimStatus
-from chartdesk.billing.x12.reader837 import read_837
-from chartdesk.billing.x12.validate import pyx12_validate
 from chartdesk.patients.schemas import AddressInput
 from tests.billing.conftest import coded, visit_on
 from tests.support import factories
+from tests.support.pyx12_check import pyx12_validate
+from tests.support.reader837 import read_837
 
 pytestmark = pytest.mark.django_db
 

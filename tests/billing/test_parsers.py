@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chartdesk.billing.x12.parser835 import parse_835
-from chartdesk.billing.x12.reader837 import read_837
 from chartdesk.billing.x12.segments import X12Malformed
 from chartdesk.billing.x12.writer837 import (
     ClaimData,
@@ -24,6 +23,7 @@ from chartdesk.billing.x12.writer837 import (
     build_837,
 )
 from tests.billing.remits import Paid, remit_835
+from tests.support.reader837 import read_837
 
 GOOD = remit_835([
     Paid("CD0000000001", Decimal("152.00"), Decimal("120.00"), [("CO", "45", Decimal("32.00"))]),

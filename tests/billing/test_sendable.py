@@ -15,12 +15,12 @@ from django.urls import reverse
 
 from chartdesk.billing.actions import do_add_coverage, do_create_charges, do_save_organisation
 from chartdesk.billing.models import Claim, ClaimStatus, ControlNumbers, X12Batch
-from chartdesk.billing.x12.reader837 import read_837
-from chartdesk.billing.x12.validate import pyx12_validate
 from chartdesk.billing.x12.writer837 import Party, _demographics, quantity
 from chartdesk.patients.actions import do_update_demographics
 from tests.billing.conftest import coded, visit_on
 from tests.support import factories
+from tests.support.pyx12_check import pyx12_validate
+from tests.support.reader837 import read_837
 
 pytestmark = pytest.mark.django_db
 

@@ -69,8 +69,8 @@ def code_on_the_desk(page, server: DeskServer, visit: dict[str, str]) -> None:
 
 
 def test_a_coded_encounter_becomes_a_downloaded_837p_with_its_codes(server, page, log_in):
-    from chartdesk.billing.x12.reader837 import read_837
-    from chartdesk.billing.x12.validate import pyx12_validate
+    from tests.support.pyx12_check import pyx12_validate
+    from tests.support.reader837 import read_837
 
     visit = json.loads(server.python(PICK_VISIT).strip().splitlines()[-1])
     # The suggestion engine builds its dictionary on the coding screen's first call in a fresh server.

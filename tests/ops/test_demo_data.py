@@ -105,7 +105,7 @@ def test_demo_data_writes_encounters_of_every_class_and_documents_in_every_state
 
 
 def test_demo_providers_have_valid_npis_and_older_patients_medicare_mbis(loaded):
-    from chartdesk.core.demo.people import npi_is_valid
+    from chartdesk.core.npi import npi_is_valid
 
     _, _, summary = loaded
     assert summary["npis"] and all(npi_is_valid(npi) for npi in summary["npis"])

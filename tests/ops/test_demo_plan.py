@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chartdesk.core.demo.people import medicare_mbi, npi_check_digit, npi_is_valid
+from chartdesk.core.demo.people import medicare_mbi
 from chartdesk.core.demo.plan import plan_demo
+from chartdesk.core.npi import npi_check_digit, npi_is_valid
 
 TODAY = date(2025, 6, 1)
 ZONE = ZoneInfo("America/New_York")

@@ -6,6 +6,7 @@ only for the command line and the demo loader, where the audit event carries the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -45,21 +46,6 @@ def check_role(role: str) -> str:
     return role
 
 
-def npi_check_digit(first_nine: str) -> str:
-    """Luhn check digit over the prefix 80840 and the first nine digits (the CMS NPI standard)."""
-    total = 0
-    for position, char in enumerate(reversed("80840" + first_nine)):
-        digit = int(char)
-        if position % 2 == 0:  # the check digit follows, so the rightmost payload digit is doubled
-            digit = digit * 2 - 9 if digit * 2 > 9 else digit * 2
-        total += digit
-    return str((10 - total % 10) % 10)
-
-
-def npi_is_valid(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdecimal() and npi_check_digit(npi[:9]) == npi[9]
-
-
 @dataclass(frozen=True)
 class NewProvider:
     """The clinician record to create beside a provider's log-in (names come from the user's full name)."""
@@ -69,7 +55,7 @@ class NewProvider:
     specialty: str = ""
 
 
-def _split_name(full_name: str) -> tuple[str, str]:
+def split_name(full_name: str) -> tuple[str, str]:
     parts = full_name.strip().split()
     if not parts:
         return "", ""
@@ -85,29 +71,21 @@ def _set_role_group(user: Any, role: str) -> None:
     user._chartdesk_role = role  # the cached role would otherwise still name the old one
 
 
-def _link_provider(user: Any, provider: Any, full_name: str) -> Any:
-    # Imported here: accounts sits below charts in the dependency order and must not import it at load.
-    from chartdesk.charts.models import Provider
+# Provider records are the legal record's (charts), above accounts in the dependency order: charts
+# registers how a user is linked to one, from ChartsConfig.ready, so accounts never imports it.
+ProviderLinker = Callable[[Any, Any, str], Any]
+_provider_linker: ProviderLinker | None = None
 
-    if isinstance(provider, NewProvider):
-        npi = provider.npi.strip()
-        if not npi_is_valid(npi):
-            raise ChartdeskError(NPI_INVALID.format(npi=npi), field="npi")
-        given, family = _split_name(full_name)
-        return Provider.objects.create(
-            user=user,
-            given_name=given or user.get_username(),
-            family_name=family,
-            credentials=provider.credentials.strip(),
-            specialty=provider.specialty.strip(),
-            npi=npi,
-        )
-    linked = Provider.objects.select_for_update().get(pk=provider.pk)
-    if linked.user_id is not None and linked.user_id != user.pk:
-        raise ChartdeskError(PROVIDER_TAKEN.format(username=getattr(linked.user, "username", "")), field="provider")
-    linked.user = user
-    linked.save(update_fields=["user"])
-    return linked
+
+def register_provider_linker(linker: ProviderLinker) -> None:
+    global _provider_linker
+    _provider_linker = linker
+
+
+def _link_provider(user: Any, provider: Any, full_name: str) -> Any:
+    if _provider_linker is None:
+        raise ChartdeskError("Provider records are not installed (chartdesk.charts).", field="provider")
+    return _provider_linker(user, provider, full_name)
 
 
 def do_create_user(
@@ -143,7 +121,7 @@ def do_create_user(
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise ChartdeskError(USERNAME_TAKEN.format(username=username), field="username")
-        given, family = _split_name(full_name)
+        given, family = split_name(full_name)
         user = User.objects.create_user(
             username=username, password=password, email=email.strip(), first_name=given, last_name=family
         )
@@ -262,6 +240,42 @@ def do_reset_mfa(user: Any, *, acting_user: Any) -> int:
             detail={"username": user.get_username(), "change": "reset", "devices_removed": removed},
         )
     return removed
+
+
+def do_start_mfa_enrolment(user: Any, *, acting_user: Any) -> Any:
+    """The unconfirmed TOTP device `user` enrols with: the one already waiting (so the QR code stays
+    the same when the page is reloaded), or a new one, whose creation is audited with it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+        if device is not None:
+            return device
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        record_event(
+            AuditAction.MFA,
+            user=acting_user,
+            object_type="user",
+            object_id=user.pk,
+            detail={"step": "enrolment started", "device": device.pk},
+        )
+    return device
+
+
+def do_confirm_mfa_device(device: Any, *, acting_user: Any) -> Any:
+    """A first good code from the authenticator app: the device is confirmed and from now on asked
+    for at every log-in; the enrolment is audited in the same transaction."""
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        record_event(
+            AuditAction.MFA,
+            user=acting_user,
+            object_type="user",
+            object_id=device.user_id,
+            detail={"step": "enrolled a device", "result": "accepted"},
+        )
+    return device
 
 
 def do_set_role_mfa(role: str, required: bool, *, acting_user: Any) -> RolePolicy:

@@ -1,7 +1,7 @@
 """The signed-in user of the current request, for signal handlers that are not handed one.
 
 Role changes arrive through Django's m2m_changed signal, which knows which user was changed but
-not who changed it; the request middleware records the acting user here.
+not who changed it; the request middleware records the acting user (in core.context, re-exported here).
 """
 
 from __future__ import annotations
@@ -9,22 +9,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
 
-_current_user: ContextVar[Any] = ContextVar("chartdesk_current_user", default=None)
+from chartdesk.core.context import current_user, reset_current_user, set_current_user
 
-
-def current_user() -> Any:
-    return _current_user.get()
-
-
-def set_current_user(user: Any) -> Any:
-    return _current_user.set(user)
-
-
-def reset_current_user(token: Any) -> None:
-    _current_user.reset(token)
-
+__all__ = ["current_user", "reset_current_user", "set_current_user"]
 
 # An account action that changes a user's role groups writes one ROLE_CHANGE event saying what
 # changed from what to what; the m2m signal in audit/signals.py would otherwise add one event per

@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
-from chartdesk.accounts.actions import NPI_INVALID, USERNAME_TAKEN, npi_is_valid
+from chartdesk.accounts.actions import NPI_INVALID, USERNAME_TAKEN
 from chartdesk.accounts.roles import ROLES
+from chartdesk.core.npi import npi_is_valid
 
 
 def role_choices() -> list[tuple[str, str]]:

@@ -257,3 +257,9 @@ def sync_roles_after_migrate(sender: Any, app_config: Any = None, **kwargs: Any)
     with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
     if app_config is not None and with_models and app_config.label == with_models[-1].label:
         sync_roles()
+
+
+def desk_role_context(request: Any) -> dict[str, Any]:
+    """The signed-in user's role for every desk page (core's context processor asks for it)."""
+    user = getattr(request, "user", None)
+    return {"current_role": role_of(user) if user is not None and user.is_authenticated else None}

@@ -26,7 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chartdesk.accounts.actions import is_locked_out
+from chartdesk.accounts.actions import do_confirm_mfa_device, do_start_mfa_enrolment, is_locked_out
 from chartdesk.accounts.forms import LoginForm, OneTimeCodeForm
 from chartdesk.accounts.lockout import address_is_locked
 from chartdesk.accounts.mfa import confirmed_device, is_verified, mfa_required_for
@@ -137,12 +137,6 @@ def _pending_user(request: HttpRequest) -> tuple[Any, dict[str, Any] | None]:
     return user, (pending if user is not None else None)
 
 
-def _device_for_enrolment(user: Any) -> TOTPDevice:
-    # Reuse the unconfirmed device so the QR code stays the same when the page is reloaded.
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-
-
 def enrolment_context(device: TOTPDevice) -> dict[str, Any]:
     uri = device.config_url
     return {
@@ -174,7 +168,7 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/mfa_status.html", {"device": enrolled, "verified": verified})
 
     enrolling = enrolled is None
-    device = enrolled if enrolled is not None else _device_for_enrolment(subject)
+    device = enrolled if enrolled is not None else do_start_mfa_enrolment(subject, acting_user=subject)
     next_url = _safe_next(request, pending["next"] if pending else request.GET.get("next") or request.POST.get("next"))
     form = OneTimeCodeForm(request.POST or None)
     context: dict[str, Any] = {"form": form, "enrolling": enrolling, "next": next_url, "subject": subject}
@@ -230,15 +224,15 @@ def _finish(
     request: HttpRequest, user: Any, device: TOTPDevice, pending: dict[str, Any] | None, enrolling: bool, next_url: str
 ) -> HttpResponse:
     if enrolling:
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-    record_event(
-        AuditAction.MFA,
-        user=user,
-        object_type="user",
-        object_id=user.pk,
-        detail={"step": "enrolled a device" if enrolling else "one-time code", "result": "accepted"},
-    )
+        do_confirm_mfa_device(device, acting_user=user)
+    else:
+        record_event(
+            AuditAction.MFA,
+            user=user,
+            object_type="user",
+            object_id=user.pk,
+            detail={"step": "one-time code", "result": "accepted"},
+        )
     if pending is not None:
         del request.session[PENDING_KEY]
         login(request, user, backend=pending["backend"])

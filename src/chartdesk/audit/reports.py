@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -130,26 +129,35 @@ class PatientKey:
         return condition
 
 
+# The patient index answers "which patient is this id or MRN" (id, MRN, display name). Audit sits
+# below patients and must not import it: patients registers the lookup from PatientsConfig.ready.
+PatientIndex = Callable[..., "tuple[int, str, str] | None"]
+_patient_index: PatientIndex | None = None
+
+
+def register_patient_index(lookup: PatientIndex) -> None:
+    global _patient_index
+    _patient_index = lookup
+
+
 def find_patient(*, mrn: str = "", patient_id: Any = None) -> PatientKey | None:
     """Resolve an MRN or patient id, from the patient index when the row exists, else from the audit
     rows themselves (events outlive merges and keep the MRN they were written with)."""
-    # Looked up through the app registry: audit sits below patients and must not import it.
-    Patient = apps.get_model("patients", "Patient")
     mrn = mrn.strip()
     if patient_id not in (None, ""):
         try:
             pk = int(patient_id)
         except (TypeError, ValueError):
             return None
-        patient = Patient.objects.filter(pk=pk).first()
-        if patient is not None:
-            return PatientKey(patient.pk, patient.mrn, patient.display_name)
+        indexed = _patient_index(pk=pk) if _patient_index is not None else None
+        if indexed is not None:
+            return PatientKey(*indexed)
         seen = AuditEvent.objects.filter(patient_id=pk).values_list("patient_mrn", flat=True).first()
         return PatientKey(pk, seen or "") if seen is not None else None
     if mrn:
-        patient = Patient.objects.filter(mrn__iexact=mrn).first()
-        if patient is not None:
-            return PatientKey(patient.pk, patient.mrn, patient.display_name)
+        indexed = _patient_index(mrn=mrn) if _patient_index is not None else None
+        if indexed is not None:
+            return PatientKey(*indexed)
         seen = AuditEvent.objects.filter(patient_mrn__iexact=mrn).values_list("patient_id", "patient_mrn").first()
         return PatientKey(seen[0], seen[1]) if seen is not None else None
     return None

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.conf import settings
 
 from chartdesk.audit.chain import SEALED_FIELDS, ChainReport, verify_rows
-from chartdesk.audit.checkpoints import Checkpoint, CheckpointProblem, read_checkpoints
+from chartdesk.audit.checkpoints import Checkpoint, CheckpointProblem, configured_paths, read_checkpoints
 from chartdesk.audit.models import AuditAction, AuditEvent, ChainHead
 
 CHUNK = 5000
@@ -133,3 +133,10 @@ def check_checkpoints(last_sequence: int, paths: list[Path]) -> CheckpointReport
 def chain_last_sequence() -> int:
     head = chain_head()
     return int(head["last_sequence"]) if head else 0
+
+
+def checkpoint_warnings_after_restore() -> list[str]:
+    """After a restore the trail is back at the backup's moment: the checkpoints written since say
+    which events it gave up (`audit verify` keeps failing until that is acknowledged)."""
+    report = check_checkpoints(chain_last_sequence(), configured_paths())
+    return [report.problem] if report.problem else []

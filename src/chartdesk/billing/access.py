@@ -15,17 +15,11 @@ from chartdesk.billing.models import Claim, Denial, HeldPayment, StatementBatch,
 from chartdesk.billing.x12.segments import X12Malformed, split
 from chartdesk.charts.models import Encounter
 from chartdesk.core.errors import NotFound
+from chartdesk.core.forms import record_id
 from chartdesk.patients.access import access_patient_by_id
 from chartdesk.patients.models import Patient
 
 WORK = "billing.work_claims"
-
-
-def _key(value: Any, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound(what) from None
 
 
 def _open(user: Any, patient_id: int, permission: str, what: str) -> Patient:
@@ -39,7 +33,7 @@ def _open(user: Any, patient_id: int, permission: str, what: str) -> Patient:
 
 def access_claim_by_id(user: Any, claim_id: Any) -> Claim:
     """The claim, if `user` may work claims and open its patient's chart; the view is audited."""
-    key = _key(claim_id, "claim")
+    key = record_id(claim_id, "claim")
     claim = Claim.objects.select_related("patient", "payer", "coverage", "encounter").filter(pk=key).first()
     if claim is None:
         raise NotFound("claim")
@@ -50,7 +44,7 @@ def access_claim_by_id(user: Any, claim_id: Any) -> Claim:
 
 def access_encounter_charges_by_id(user: Any, encounter_id: Any) -> Encounter:
     """The encounter whose charges `user` works with; the view is audited."""
-    key = _key(encounter_id, "encounter")
+    key = record_id(encounter_id, "encounter")
     encounter = Encounter.objects.select_related("patient").filter(pk=key).first()
     if encounter is None:
         raise NotFound("encounter")
@@ -61,14 +55,14 @@ def access_encounter_charges_by_id(user: Any, encounter_id: Any) -> Encounter:
 
 def access_patient_account_by_id(user: Any, patient_id: Any) -> Patient:
     """The patient whose account (coverage, ledger, claims) `user` opens; the view is audited."""
-    patient = _open(user, _key(patient_id, "patient"), WORK, "patient")
+    patient = _open(user, record_id(patient_id, "patient"), WORK, "patient")
     record_event(AuditAction.VIEW, user=user, patient=patient, object_type="patient_account", object_id=patient.pk)
     return patient
 
 
 def access_denial_by_id(user: Any, denial_id: Any) -> Denial:
     """A denial in the work queue, under its claim's rules; the view is audited."""
-    key = _key(denial_id, "denial")
+    key = record_id(denial_id, "denial")
     denial = Denial.objects.select_related("claim", "claim__patient").filter(pk=key).first()
     if denial is None:
         raise NotFound("denial")
@@ -79,7 +73,7 @@ def access_denial_by_id(user: Any, denial_id: Any) -> Denial:
 
 def access_held_payment_by_id(user: Any, held_payment_id: Any) -> HeldPayment:
     """A payment held back from 835 posting, under its claim's rules; the view is audited."""
-    key = _key(held_payment_id, "held payment")
+    key = record_id(held_payment_id, "held payment")
     held = (HeldPayment.objects.select_related("claim", "claim__patient", "claim__payer", "remittance")
             .filter(pk=key).first())
     if held is None:
@@ -92,7 +86,7 @@ def access_held_payment_by_id(user: Any, held_payment_id: Any) -> HeldPayment:
 def access_x12_batch_by_id(user: Any, batch_id: Any) -> X12Batch:
     """An 837P batch, if `user` may work claims and open the chart of every claim in it (a batch is
     many patients' data at once); the download goes into each of those patients' audit trails."""
-    key = _key(batch_id, "batch")
+    key = record_id(batch_id, "batch")
     batch = X12Batch.objects.filter(pk=key).first()
     if batch is None:
         raise NotFound("batch")
@@ -110,7 +104,7 @@ def access_x12_batch_by_id(user: Any, batch_id: Any) -> X12Batch:
 def access_statement_batch_by_id(user: Any, batch_id: Any) -> StatementBatch:
     """A batch of patient statements, if `user` may work claims and open every chart in it; the view
     goes into each of those patients' audit trails."""
-    key = _key(batch_id, "statement batch")
+    key = record_id(batch_id, "statement batch")
     batch = StatementBatch.objects.filter(pk=key).first()
     if batch is None:
         raise NotFound("statement batch")

@@ -16,9 +16,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chartdesk.accounts.actions import npi_is_valid
 from chartdesk.audit.actions import record_event
-from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.audit.models import AuditAction
 from chartdesk.billing import codes, ledger
 from chartdesk.billing.models import (
     BillingOrganisation,
@@ -39,15 +38,16 @@ from chartdesk.billing.models import (
 from chartdesk.billing.schemas import CodedEncounter
 from chartdesk.billing.scrubber import MAX_DIAGNOSES, MAX_LINES, scrub
 from chartdesk.charts.models import Encounter, EncounterStatus, Provider
-from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.npi import npi_is_valid
+from chartdesk.core.permissions import require_permission
 from chartdesk.disclosures.restrictions import health_plan_disclosure_blocked
-from chartdesk.patients.access import restriction_allows
+from chartdesk.patients.access import refuse_change_to_closed_chart
 from chartdesk.patients.models import Patient
 
 SETUP = "billing.manage_billing_setup"
 WORK = "billing.work_claims"
 
-NOT_ALLOWED = "You do not have permission to {what}."
 NPI_INVALID = "The {what} NPI {npi} is not valid (10 digits with a correct check digit)."
 TAX_ID_INVALID = "The tax ID must be nine digits."
 ZIP9_INVALID = "The billing ZIP code must have nine digits (ZIP+4)."
@@ -85,17 +85,8 @@ PRIMARY_NOT_PAID = "The primary claim must be paid (or partly paid) before a sec
 EDITABLE_CLAIM = {ClaimStatus.DRAFT, ClaimStatus.SCRUBBED, ClaimStatus.READY, ClaimStatus.REJECTED}
 
 
-def _require(user: Any, permission: str, what: str) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
-        raise PermissionRefused(NOT_ALLOWED.format(what=what))
-
-
 def _require_chart(user: Any, patient: Patient) -> None:
-    if not restriction_allows(user, patient):
-        record_event(AuditAction.ACCESS_DENIED, user=user, patient=patient, object_type="patient",
-                     object_id=patient.pk, outcome=AuditOutcome.DENIED,
-                     detail={"why": f"restricted chart ({patient.restriction})", "during": "billing change"})
-        raise NotFound("patient")
+    refuse_change_to_closed_chart(user, patient, during="billing change")
 
 
 def _text(value: Any, what: str, field: str, *, limit: int, required: bool = True) -> str:
@@ -129,7 +120,7 @@ def _npi(value: Any, what: str, field: str) -> str:
 
 def do_save_organisation(*, acting_user: Any, **fields: Any) -> BillingOrganisation:
     """Create or update the billing organisation (there is one): NPI checked by its Luhn digit."""
-    _require(acting_user, SETUP, "maintain billing set-up")
+    require_permission(acting_user, SETUP, "maintain billing set-up")
     values: dict[str, Any] = {
         "name": _text(fields.get("name"), "organisation name", "name", limit=60),
         "npi": _npi(fields.get("npi"), "billing", "npi"),
@@ -167,7 +158,7 @@ def do_save_organisation(*, acting_user: Any, **fields: Any) -> BillingOrganisat
 
 def do_save_payer(*, acting_user: Any, payer: Payer | None = None, **fields: Any) -> Payer:
     """Create a payer, or update `payer`: payer ID unique, filing indicator and timely-filing days."""
-    _require(acting_user, SETUP, "maintain billing set-up")
+    require_permission(acting_user, SETUP, "maintain billing set-up")
     from chartdesk.billing.models import ClaimFilingIndicator
 
     name = _text(fields.get("name"), "payer name", "name", limit=60)
@@ -200,7 +191,7 @@ def do_save_payer(*, acting_user: Any, payer: Payer | None = None, **fields: Any
 def do_add_coverage(patient: Patient, *, payer: Payer, rank: str, member_id: str, acting_user: Any,
                     group_number: str = "", relationship: str = "18", **subscriber: Any) -> Coverage:
     """Add a primary or secondary coverage to a patient; the subscriber is the patient unless stated."""
-    _require(acting_user, SETUP, "maintain billing set-up")
+    require_permission(acting_user, SETUP, "maintain billing set-up")
     _require_chart(acting_user, patient)
     from chartdesk.billing.models import SubscriberRelationship
 
@@ -242,7 +233,7 @@ def do_add_coverage(patient: Patient, *, payer: Payer, rank: str, member_id: str
 
 def do_end_coverage(coverage: Coverage, *, acting_user: Any) -> Coverage:
     """Mark a coverage inactive (kept for the claims that used it)."""
-    _require(acting_user, SETUP, "maintain billing set-up")
+    require_permission(acting_user, SETUP, "maintain billing set-up")
     _require_chart(acting_user, coverage.patient)
     with transaction.atomic():
         coverage.active = False
@@ -256,7 +247,7 @@ def do_set_fee(
     code: str, charge: Any, *, acting_user: Any, modifier: str = "", description: str = ""
 ) -> FeeScheduleEntry:
     """Set the fee-schedule charge of a code (and optional modifier)."""
-    _require(acting_user, SETUP, "maintain billing set-up")
+    require_permission(acting_user, SETUP, "maintain billing set-up")
     code = code.strip().upper()
     modifier = modifier.strip().upper()
     if codes.procedure_system(code) is None:
@@ -341,7 +332,7 @@ def _clean_charge(entry: ChargeInput, diagnosis_count: int, default_date: date) 
 
 
 def _billable_encounter(encounter: Encounter, acting_user: Any) -> None:
-    _require(acting_user, WORK, "enter charges")
+    require_permission(acting_user, WORK, "enter charges")
     _require_chart(acting_user, encounter.patient)
     if encounter.status == EncounterStatus.ENTERED_IN_ERROR:
         raise ChartdeskError(ENCOUNTER_RETRACTED)
@@ -520,7 +511,7 @@ def _rebuild_claim(claim: Claim, acting_user: Any) -> None:
 
 def do_create_claim(encounter: Encounter, *, acting_user: Any) -> Claim:
     """Create the primary claim of an encounter from its active charges, post its charge, and scrub it."""
-    _require(acting_user, WORK, "create claims")
+    require_permission(acting_user, WORK, "create claims")
     _require_chart(acting_user, encounter.patient)
     charges = _active_charges(encounter)
     if not charges:
@@ -557,7 +548,7 @@ def do_create_claim(encounter: Encounter, *, acting_user: Any) -> Claim:
 def do_create_secondary_claim(primary: Claim, *, acting_user: Any) -> Claim:
     """After the primary payer paid, bill the rest to the secondary payer (COB loops carry the primary's
     payment). The patient responsibility the primary left moves from the patient to the secondary claim."""
-    _require(acting_user, WORK, "create claims")
+    require_permission(acting_user, WORK, "create claims")
     _require_chart(acting_user, primary.patient)
     if primary.status not in {ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID}:
         raise ChartdeskError(PRIMARY_NOT_PAID)
@@ -594,7 +585,7 @@ def do_create_secondary_claim(primary: Claim, *, acting_user: Any) -> Claim:
 
 def do_scrub_claim(claim: Claim, *, acting_user: Any, today: date | None = None) -> list[ScrubFinding]:
     """Run the scrubber: findings replace the previous ones; clean claims become ready to send."""
-    _require(acting_user, WORK, "scrub claims")
+    require_permission(acting_user, WORK, "scrub claims")
     if claim.status not in EDITABLE_CLAIM:
         raise ChartdeskError(STATUS_REFUSED.format(status=claim.get_status_display().lower(), what="scrubbed"))
     findings = scrub(claim, today=today or timezone.localdate())
@@ -634,7 +625,7 @@ def do_create_claims(*, acting_user: Any) -> ClaimRun:
     coverage, restricted chart) is listed with its reason and the rest go on."""
     from chartdesk.billing.from_coding import do_charge_coded_encounters  # it builds on these actions
 
-    _require(acting_user, WORK, "create claims")
+    require_permission(acting_user, WORK, "create claims")
     run = ClaimRun(created=[], refused=[])
     run.refused += do_charge_coded_encounters(acting_user=acting_user).refused
     for encounter in encounters_ready_to_bill():
@@ -656,7 +647,7 @@ ALLOWED_TRANSITIONS = {
 
 def do_set_claim_status(claim: Claim, status: str, *, acting_user: Any, note: str = "") -> Claim:
     """Record what the clearinghouse or payer said (accepted, rejected), an appeal, or close a claim."""
-    _require(acting_user, WORK, "change claim status")
+    require_permission(acting_user, WORK, "change claim status")
     _require_chart(acting_user, claim.patient)
     allowed_from = ALLOWED_TRANSITIONS.get(ClaimStatus(status)) if status in ClaimStatus.values else None
     if allowed_from is None or claim.status not in allowed_from:

@@ -148,3 +148,9 @@ def load_billing_demo(staff: dict[str, Any], *, seed: int = 1, leave_alone: Iter
         # The oldest visits (the list is in visit order) come back remitted; the rest wait for create-claims.
         outcome.billed = len(bill_and_remit(coded[:max(2, len(coded) // 3)], acting_user=billing))
     return outcome
+
+
+def billing_demo_stage(run: Any) -> None:
+    """Billing's stage of `chartdesk demo-data`: set-up, and recent visits coded for billing."""
+    run.result.coded_for_billing = load_billing_demo(run.staff, seed=run.plan.seed,
+                                                     leave_alone=run.coding_queue).ready_to_bill

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from chartdesk.accounts.actions import npi_is_valid
 from chartdesk.billing import codes
 from chartdesk.billing.export import claim_data, organisation_data, x12_lost
 from chartdesk.billing.models import BillingOrganisation, Claim, ClaimKind, ClaimLine, ClaimStatus, Coverage
 from chartdesk.billing.x12.sendable import claim_problems, organisation_problems
+from chartdesk.core.dates import age_on
+from chartdesk.core.npi import npi_is_valid
 
 MAX_DIAGNOSES = 12
 MAX_LINES = 50
@@ -76,10 +77,6 @@ def coding_validator_findings(claim_codes: ClaimCodes, sex: str, age: int, servi
             findings.append(Finding("code_not_in_code_set",
                                     f"{code} is not a {system} code in {release.label}.", number))
     return findings
-
-
-def _age_on(birth: date, when: date) -> int:
-    return when.year - birth.year - ((when.month, when.day) < (birth.month, birth.day))
 
 
 def _organisation_findings(organisation: BillingOrganisation | None) -> list[Finding]:
@@ -232,6 +229,6 @@ def scrub(claim: Claim, *, today: date) -> list[Finding]:
                                     "(incomplete record): a claim needs it. Complete the patient's demographics."))
         else:
             findings += coding_validator_findings(claim_codes, patient.sex,
-                                                  _age_on(patient.birth_date, first_service), first_service)
+                                                  age_on(patient.birth_date, first_service), first_service)
     findings += _sendable_findings(claim, today)
     return findings

@@ -17,23 +17,12 @@ from chartdesk.audit.models import AuditAction
 from chartdesk.charts import files
 from chartdesk.charts.models import Addendum, Document, DocumentStatus, DocumentVersion, Encounter
 from chartdesk.core.errors import NotFound
-from chartdesk.patients.access import access_patient_by_id, active_break_the_glass
+from chartdesk.core.forms import record_id
+from chartdesk.patients.access import access_patient_by_id, break_the_glass_reason
 from chartdesk.patients.models import Patient
 
 VIEW_DOCUMENTS = "charts.view_documents"
 VIEW_RETRACTED = "charts.view_retracted"
-
-
-def _record_key(value: Any, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound(what) from None
-
-
-def _glass_reason(user: Any, patient: Patient) -> str | None:
-    glass = active_break_the_glass(user, patient) if patient.is_restricted else None
-    return glass.reason if glass else None
 
 
 def _open_chart(user: Any, patient_id: int, permission: str, what: str) -> Patient:
@@ -49,7 +38,7 @@ def may_see_retracted(user: Any) -> bool:
 
 def access_encounter_by_id(user: Any, encounter_id: Any) -> Encounter:
     """The encounter, if `user` may open its patient's chart (patients.view_chart); the view is audited."""
-    key = _record_key(encounter_id, "encounter")
+    key = record_id(encounter_id, "encounter")
     if not user.is_authenticated or not user.has_perm("patients.view_chart"):
         raise NotFound("encounter")
     encounter = Encounter.objects.select_related("patient").filter(pk=key).first()
@@ -58,7 +47,7 @@ def access_encounter_by_id(user: Any, encounter_id: Any) -> Encounter:
     patient = _open_chart(user, encounter.patient_id, "patients.view_chart", "encounter")
     record_event(
         AuditAction.VIEW, user=user, patient=patient, object_type="encounter", object_id=encounter.pk,
-        break_the_glass_reason=_glass_reason(user, patient),
+        break_the_glass_reason=break_the_glass_reason(user, patient),
     )
     return encounter
 
@@ -68,7 +57,7 @@ def access_document_by_id(user: Any, document_id: Any) -> Document:
 
     A document entered in error is found only by users holding charts.view_retracted.
     """
-    key = _record_key(document_id, "document")
+    key = record_id(document_id, "document")
     if not user.is_authenticated or not user.has_perm(VIEW_DOCUMENTS):
         raise NotFound("document")
     document = (
@@ -82,14 +71,14 @@ def access_document_by_id(user: Any, document_id: Any) -> Document:
     record_event(
         AuditAction.VIEW, user=user, patient=patient, object_type="document", object_id=document.pk,
         detail={"version": document.current_version.number if document.current_version else None},
-        break_the_glass_reason=_glass_reason(user, patient),
+        break_the_glass_reason=break_the_glass_reason(user, patient),
     )
     return document
 
 
 def access_addendum_by_id(user: Any, addendum_id: Any) -> Addendum:
     """The addendum, under the same rules as its document (whose view is audited)."""
-    key = _record_key(addendum_id, "addendum")
+    key = record_id(addendum_id, "addendum")
     if not user.is_authenticated or not user.has_perm(VIEW_DOCUMENTS):
         raise NotFound("addendum")
     document_id = Addendum.objects.filter(pk=key).values_list("document_id", flat=True).first()
@@ -140,7 +129,7 @@ def access_document_file(user: Any, version_id: Any) -> tuple[DocumentVersion, b
     Same rules as access_document_by_id. A file that fails its check raises ChartdeskError and is
     recorded as a failed INTEGRITY event (see charts.files.read_verified).
     """
-    key = _record_key(version_id, "file")
+    key = record_id(version_id, "file")
     if not user.is_authenticated or not user.has_perm(VIEW_DOCUMENTS):
         raise NotFound("file")
     version = DocumentVersion.objects.select_related("document", "document__patient").filter(pk=key).first()
@@ -154,6 +143,6 @@ def access_document_file(user: Any, version_id: Any) -> tuple[DocumentVersion, b
     record_event(
         AuditAction.DOWNLOAD, user=user, patient=patient, object_type="document_version", object_id=version.pk,
         detail={"document_id": document.pk, "version": version.number, "sha256": version.file_sha256},
-        break_the_glass_reason=_glass_reason(user, patient),
+        break_the_glass_reason=break_the_glass_reason(user, patient),
     )
     return version, content

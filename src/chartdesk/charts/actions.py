@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
-from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.audit.models import AuditAction
 from chartdesk.charts import files
 from chartdesk.charts.models import (
     AccountNumberSequence,
@@ -35,15 +35,15 @@ from chartdesk.charts.models import (
     EncounterStatus,
     Provider,
 )
-from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
-from chartdesk.patients.access import restriction_allows
-from chartdesk.patients.models import Patient, PatientStatus
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange, PermissionRefused
+from chartdesk.core.permissions import NOT_ALLOWED, require_permission
+from chartdesk.patients.access import refuse_change_to_closed_chart
+from chartdesk.patients.models import Patient
 
 # A workstation clock a few minutes ahead of the server must not make "now" look like the future.
 CLOCK_SKEW = timedelta(minutes=5)
 ACCOUNT_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 
-NOT_ALLOWED = "You do not have permission to {what}."
 PATIENT_MERGED = "This chart was merged into MRN {mrn}; write to the surviving chart instead."
 ENCOUNTER_CLASS_UNKNOWN = "Choose the encounter class: outpatient, emergency, inpatient or observation."
 ADMIT_IN_FUTURE = "The admission time {when} is in the future."
@@ -92,27 +92,10 @@ ADDENDUM_SIGNER_NOT_WRITER = "Only {writer}, who wrote this addendum, can sign i
 # ----------------------------------------------------------------------------- shared checks
 
 
-def _require(user: Any, permission: str, what: str) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
-        raise PermissionRefused(NOT_ALLOWED.format(what=what))
-
-
 def _require_chart(user: Any, patient: Patient, *, writing: bool = True) -> None:
     """A restricted chart the user may not open refuses writes as it refuses reads: as not found."""
-    if not restriction_allows(user, patient):
-        record_event(
-            AuditAction.ACCESS_DENIED,
-            user=user,
-            patient=patient,
-            object_type="patient",
-            object_id=patient.pk,
-            outcome=AuditOutcome.DENIED,
-            detail={"why": f"restricted chart ({patient.restriction})", "during": "change to the record"},
-        )
-        raise NotFound("patient")
-    if writing and patient.status == PatientStatus.MERGED:
-        survivor = patient.merged_into
-        raise ChartdeskError(PATIENT_MERGED.format(mrn=survivor.mrn if survivor else "unknown"))
+    refuse_change_to_closed_chart(user, patient, during="change to the record",
+                                  merged=PATIENT_MERGED if writing else None)
 
 
 def _aware(moment: datetime, field: str) -> datetime:
@@ -185,7 +168,7 @@ def do_open_encounter(
     The account number is drawn from the counter when None. Refuses an admission in the future or
     before the patient was born.
     """
-    _require(acting_user, "charts.open_encounter", "open encounters")
+    require_permission(acting_user, "charts.open_encounter", "open encounters")
     _require_chart(acting_user, patient)
     if encounter_class not in EncounterClass.values:
         raise ChartdeskError(ENCOUNTER_CLASS_UNKNOWN, field="encounter_class")
@@ -243,7 +226,7 @@ def do_discharge_encounter(
     encounter: Encounter, *, discharge_at: datetime, disposition: str, acting_user: Any
 ) -> Encounter:
     """Close an emergency, inpatient or observation stay with its discharge time and disposition."""
-    _require(acting_user, "charts.open_encounter", "discharge encounters")
+    require_permission(acting_user, "charts.open_encounter", "discharge encounters")
     _require_chart(acting_user, encounter.patient)
     discharge_at = _aware(discharge_at, "discharge_at")
     if disposition not in DischargeDisposition.values:
@@ -274,7 +257,7 @@ def do_discharge_encounter(
 
 def do_finish_encounter(encounter: Encounter, *, acting_user: Any, finished_at: datetime | None = None) -> Encounter:
     """Close an outpatient visit (now, unless `finished_at` says when)."""
-    _require(acting_user, "charts.open_encounter", "finish visits")
+    require_permission(acting_user, "charts.open_encounter", "finish visits")
     _require_chart(acting_user, encounter.patient)
     finished_at = _aware(finished_at, "finished_at") if finished_at is not None else timezone.now()
     with transaction.atomic():
@@ -304,7 +287,7 @@ def do_add_care_team_member(
     encounter: Encounter, provider: Provider, role: str, *, acting_user: Any
 ) -> EncounterProvider:
     """Put a provider on an encounter's care team (attending, admitting, consulting, surgeon, referring)."""
-    _require(acting_user, "charts.open_encounter", "change care teams")
+    require_permission(acting_user, "charts.open_encounter", "change care teams")
     _require_chart(acting_user, encounter.patient)
     if role not in CareRole.values:
         raise ChartdeskError(CARE_ROLE_UNKNOWN, field="role")
@@ -399,7 +382,7 @@ def do_create_note(
     Without an `author`, a provider writing the note is its author; a transcriptionist's note stays
     without one until a provider signs it.
     """
-    _require(acting_user, "charts.write_note", "write notes")
+    require_permission(acting_user, "charts.write_note", "write notes")
     _require_chart(acting_user, patient)
     author = author if author is not None else provider_of(acting_user)
     title, service_date = _checked_document_fields(
@@ -435,7 +418,7 @@ def do_upload_document(
 
     The file is checked by its content (see charts.files) and stored with its SHA-256.
     """
-    _require(acting_user, "charts.upload_document", "upload documents")
+    require_permission(acting_user, "charts.upload_document", "upload documents")
     _require_chart(acting_user, patient)
     title, service_date = _checked_document_fields(
         patient, document_type=document_type, title=title, service_date=service_date, encounter=encounter,
@@ -500,7 +483,7 @@ def _copied_file_fields(version: DocumentVersion) -> dict[str, Any]:
 
 def do_edit_draft(document: Document, *, text: str, acting_user: Any, expected_revision: int) -> Document:
     """Save new text for an unsigned document as its next version; refused once it is signed."""
-    _require(acting_user, "charts.write_note", "edit notes")
+    require_permission(acting_user, "charts.write_note", "edit notes")
     _require_chart(acting_user, document.patient)
     if not (text or "").strip():
         raise ChartdeskError(TEXT_REQUIRED, field="text")
@@ -566,7 +549,7 @@ def do_sign_document(
     without one, any provider (who then becomes its author). `attestation` adds the signer's own
     statement under the standard "Electronically signed by ..." line.
     """
-    _require(acting_user, "charts.sign_document", "sign documents")
+    require_permission(acting_user, "charts.sign_document", "sign documents")
     _require_chart(acting_user, document.patient)
     with transaction.atomic():
         locked = _locked_document(document, expected_revision)
@@ -607,7 +590,7 @@ def do_correct_document(
     at once when `sign` is True, or when it is None and the corrector may sign the document; a
     correction made by someone who cannot sign (a transcriptionist) waits for the author's signature.
     """
-    _require(acting_user, "charts.correct_document", "correct documents")
+    require_permission(acting_user, "charts.correct_document", "correct documents")
     _require_chart(acting_user, document.patient)
     reason = (reason or "").strip()
     if not reason:
@@ -659,7 +642,7 @@ def do_add_addendum(
     document: Document, *, text: str, acting_user: Any, sign: bool = True, expected_revision: int | None = None
 ) -> Addendum:
     """Append an addendum to a signed document without changing it; signed by its writer unless `sign` is False."""
-    _require(acting_user, "charts.add_addendum", "add addenda")
+    require_permission(acting_user, "charts.add_addendum", "add addenda")
     _require_chart(acting_user, document.patient)
     if not (text or "").strip():
         raise ChartdeskError(ADDENDUM_TEXT_REQUIRED, field="text")
@@ -698,7 +681,7 @@ def do_sign_addendum(addendum: Addendum, *, acting_user: Any, expected_revision:
 
     `expected_revision` is the document revision the signer was shown the addendum at: nothing is
     signed blind or after a change the signer did not see."""
-    _require(acting_user, "charts.sign_document", "sign documents")
+    require_permission(acting_user, "charts.sign_document", "sign documents")
     document = addendum.document
     _require_chart(acting_user, document.patient)
     provider = provider_of(acting_user)
@@ -728,7 +711,7 @@ def do_retract_document(
 ) -> Document:
     """Mark a document entered in error, with a reason. It stays in the record, struck out, readable
     only by users holding charts.view_retracted."""
-    _require(acting_user, "charts.retract_document", "mark documents entered in error")
+    require_permission(acting_user, "charts.retract_document", "mark documents entered in error")
     _require_chart(acting_user, document.patient)
     reason = (reason or "").strip()
     if not reason:

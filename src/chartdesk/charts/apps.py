@@ -5,3 +5,14 @@ class ChartsConfig(AppConfig):
     name = "chartdesk.charts"
     label = "charts"
     verbose_name = "Legal health record"
+
+    def ready(self) -> None:
+        from chartdesk.charts.demo import load_charts_demo
+        from chartdesk.core.registry import register_demo_builder
+
+        register_demo_builder("charts", 30, load_charts_demo)
+
+        from chartdesk.accounts.actions import register_provider_linker
+        from chartdesk.charts.providers import link_provider_to_user
+
+        register_provider_linker(link_provider_to_user)  # accounts links users to provider records through it

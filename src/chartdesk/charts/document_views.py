@@ -21,10 +21,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from chartdesk.charts import access, actions
 from chartdesk.charts.forms import AddendumForm, CorrectionForm, DraftForm, RetractForm, SignForm
 from chartdesk.charts.models import Document, DocumentStatus
-from chartdesk.charts.views import add_refusal, form_status, opens_records
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.forms import whole_number
 from chartdesk.core.permissions import requires
+from chartdesk.core.refusals import add_refusal, form_status
+from chartdesk.patients.view_guards import opens_records
 
 SIGNED_STATUSES = (DocumentStatus.FINAL, DocumentStatus.AMENDED)
 INLINE_IMAGE_TYPES = {"image/png", "image/jpeg"}  # browsers show these; TIFF is offered as a download

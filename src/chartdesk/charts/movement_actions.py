@@ -11,13 +11,26 @@ from typing import Any
 from django.db import transaction
 
 from chartdesk.audit.models import AuditAction
-from chartdesk.charts.actions import _audit, _limited, _locked_encounter, _require, _require_chart
+from chartdesk.charts.actions import _audit, _limited, _locked_encounter, _require_chart
 from chartdesk.charts.models import Encounter, EncounterClass, EncounterStatus
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.permissions import require_permission
 
 NOT_IN_PROGRESS = "This encounter is {status}: only an encounter in progress can be {what}."
 NOT_FINISHED = "This encounter is {status}: only a finished encounter's discharge can be cancelled."
 SAME_CLASS = "This encounter is already {kind}."
+
+
+def _may_change(encounter: Encounter, acting_user: Any, what: str) -> None:
+    require_permission(acting_user, "charts.open_encounter", what)
+    _require_chart(acting_user, encounter.patient)
+
+
+def _given(value: str, limit: int, field: str, refusal: str) -> str:
+    text = _limited(value, limit, field, field)
+    if not text:
+        raise ChartdeskError(refusal, field=field)
+    return text
 
 
 def _open(encounter: Encounter, what: str) -> Encounter:
@@ -29,11 +42,8 @@ def _open(encounter: Encounter, what: str) -> Encounter:
 
 def do_transfer_encounter(encounter: Encounter, *, location: str, acting_user: Any) -> Encounter:
     """Move a patient in progress to another location (a transfer, or the undoing of one)."""
-    _require(acting_user, "charts.open_encounter", "transfer patients")
-    _require_chart(acting_user, encounter.patient)
-    location = _limited(location, 80, "location", "location")
-    if not location:
-        raise ChartdeskError("Give the location the patient moves to.", field="location")
+    _may_change(encounter, acting_user, "transfer patients")
+    location = _given(location, 80, "location", "Give the location the patient moves to.")
     with transaction.atomic():
         locked = _open(encounter, "transferred")
         if locked.location == location:
@@ -48,8 +58,7 @@ def do_transfer_encounter(encounter: Encounter, *, location: str, acting_user: A
 
 def do_change_encounter_class(encounter: Encounter, *, encounter_class: str, acting_user: Any) -> Encounter:
     """An outpatient visit becomes an inpatient stay, or the other way round, while in progress."""
-    _require(acting_user, "charts.open_encounter", "change encounter classes")
-    _require_chart(acting_user, encounter.patient)
+    _may_change(encounter, acting_user, "change encounter classes")
     if encounter_class not in EncounterClass.values:
         raise ChartdeskError("Choose the encounter class: outpatient, emergency, inpatient or observation.",
                              field="encounter_class")
@@ -68,11 +77,8 @@ def do_change_encounter_class(encounter: Encounter, *, encounter_class: str, act
 
 def do_cancel_encounter(encounter: Encounter, *, reason: str, acting_user: Any) -> Encounter:
     """An admission or registration made in error: the encounter is kept, with status "cancelled"."""
-    _require(acting_user, "charts.open_encounter", "cancel encounters")
-    _require_chart(acting_user, encounter.patient)
-    reason = _limited(reason, 200, "reason", "reason")
-    if not reason:
-        raise ChartdeskError("Say why the encounter is cancelled.", field="reason")
+    _may_change(encounter, acting_user, "cancel encounters")
+    reason = _given(reason, 200, "reason", "Say why the encounter is cancelled.")
     with transaction.atomic():
         locked = _open(encounter, "cancelled")
         locked.status = EncounterStatus.CANCELLED
@@ -85,11 +91,8 @@ def do_cancel_encounter(encounter: Encounter, *, reason: str, acting_user: Any) 
 def do_reopen_encounter(encounter: Encounter, *, reason: str, acting_user: Any) -> Encounter:
     """A discharge recorded in error: the stay is in progress again; the discharge time and
     disposition it had are kept in the audit event."""
-    _require(acting_user, "charts.open_encounter", "cancel discharges")
-    _require_chart(acting_user, encounter.patient)
-    reason = _limited(reason, 200, "reason", "reason")
-    if not reason:
-        raise ChartdeskError("Say why the discharge is cancelled.", field="reason")
+    _may_change(encounter, acting_user, "cancel discharges")
+    reason = _given(reason, 200, "reason", "Say why the discharge is cancelled.")
     with transaction.atomic():
         locked = _locked_encounter(encounter)
         if locked.status != EncounterStatus.FINISHED:

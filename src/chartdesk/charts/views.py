@@ -29,12 +29,13 @@ from chartdesk.charts.forms import (
     UploadForm,
 )
 from chartdesk.charts.models import Document, EncounterClass, EncounterStatus
-from chartdesk.core.errors import ChartdeskError, ConcurrentChange, PermissionRefused
+from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.forms import whole_number
 from chartdesk.core.permissions import requires
+from chartdesk.core.refusals import add_refusal, form_status
 from chartdesk.patients.access import access_patient_by_id
 from chartdesk.patients.models import Patient
-from chartdesk.patients.views import opens_records
+from chartdesk.patients.view_guards import opens_records
 
 DOCUMENTS_PER_PAGE = 50
 SORTS = {
@@ -58,25 +59,6 @@ def refuse_retired_chart(request: HttpRequest, patient: Patient) -> HttpResponse
     survivor = patient.merged_into
     messages.error(request, actions.PATIENT_MERGED.format(mrn=survivor.mrn if survivor else "unknown"))
     return redirect("charts-chart", patient_id=patient.pk)
-
-
-def refusal_status(refusal: ChartdeskError) -> int:
-    if isinstance(refusal, ConcurrentChange):
-        return 409
-    if isinstance(refusal, PermissionRefused):
-        return 403
-    return 400
-
-
-def add_refusal(form: Any, refusal: ChartdeskError) -> None:
-    field = refusal.field if refusal.field in form.fields else None
-    form.add_error(field, refusal.message)
-
-
-def form_status(form: Any, refused: ChartdeskError | None) -> int:
-    if refused is not None:
-        return refusal_status(refused)
-    return 400 if form.errors else 200
 
 
 # ----------------------------------------------------------------------------- the chart

@@ -12,26 +12,15 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.clinical.models import Condition, Procedure
 from chartdesk.core.errors import NotFound
-from chartdesk.patients.access import access_patient_by_id, active_break_the_glass
+from chartdesk.core.forms import record_id
+from chartdesk.patients.access import access_patient_by_id, break_the_glass_reason
 from chartdesk.patients.models import Patient
 
 VIEW_CHART = "patients.view_chart"
 
 
-def _key(value: Any, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound(what) from None
-
-
-def _glass_reason(user: Any, patient: Patient) -> str | None:
-    glass = active_break_the_glass(user, patient) if patient.is_restricted else None
-    return glass.reason if glass else None
-
-
 def _access_entry(user: Any, model: Any, entry_id: Any, what: str) -> Any:
-    key = _key(entry_id, what)
+    key = record_id(entry_id, what)
     if not user.is_authenticated or not user.has_perm(VIEW_CHART):
         raise NotFound(what)
     entry = model.objects.select_related("patient", "encounter", "recorder").filter(pk=key).first()
@@ -39,7 +28,7 @@ def _access_entry(user: Any, model: Any, entry_id: Any, what: str) -> Any:
         raise NotFound(what)
     patient = access_patient_by_id(user, entry.patient_id, audit=False)
     record_event(AuditAction.VIEW, user=user, patient=patient, object_type=what, object_id=entry.pk,
-                 break_the_glass_reason=_glass_reason(user, patient))
+                 break_the_glass_reason=break_the_glass_reason(user, patient))
     return entry
 
 

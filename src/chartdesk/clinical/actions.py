@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
-from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.audit.models import AuditAction
 from chartdesk.charts.models import Encounter, EncounterStatus, Provider
 from chartdesk.clinical.models import (
     ClinicalStatus,
@@ -33,12 +33,13 @@ from chartdesk.clinical.schemas import (
     OrganizationInput,
     ProcedureInput,
 )
-from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
-from chartdesk.patients.access import restriction_allows
-from chartdesk.patients.models import Patient, PatientStatus
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange
+from chartdesk.core.npi import npi_is_valid
+from chartdesk.core.permissions import require_permission
+from chartdesk.patients.access import refuse_change_to_closed_chart
+from chartdesk.patients.models import Patient
 
 RECORD_CLINICAL = "clinical.record_clinical"
-NOT_ALLOWED = "You do not have the permission this needs ({permission})."
 CODE_SYSTEM_UNKNOWN = "Code system: {value!r} is not one of {choices}."
 CODE_REQUIRED = "Code: required, at most 40 characters."
 DISPLAY_REQUIRED = "Display: the code's name is required, at most 300 characters."
@@ -52,21 +53,8 @@ NAME_REQUIRED = "{what}: required, at most {limit} characters."
 NPI_INVALID = "NPI: ten digits whose last is the Luhn check digit over 80840 and the first nine."
 
 
-def _require(acting_user: Any, permission: str) -> None:
-    if acting_user is None or not getattr(acting_user, "is_authenticated", False) or not acting_user.has_perm(
-        permission
-    ):
-        raise PermissionRefused(NOT_ALLOWED.format(permission=permission))
-
-
 def _require_chart(acting_user: Any, patient: Patient) -> None:
-    if not restriction_allows(acting_user, patient):
-        record_event(AuditAction.ACCESS_DENIED, user=acting_user, patient=patient, object_type="patient",
-                     object_id=patient.pk, outcome=AuditOutcome.DENIED,
-                     detail={"why": f"restricted chart ({patient.restriction})", "during": "clinical entry"})
-        raise NotFound("patient")
-    if patient.status == PatientStatus.MERGED:
-        raise ChartdeskError(PATIENT_MERGED)
+    refuse_change_to_closed_chart(acting_user, patient, during="clinical entry", merged=PATIENT_MERGED)
 
 
 def _choice(value: str, choices: Any, what: str, field: str) -> str:
@@ -124,7 +112,7 @@ def _coded_fields(coded: CodedInput) -> dict[str, Any]:
 @transaction.atomic
 def do_record_condition(patient: Patient, entry: ConditionInput, *, acting_user: Any) -> Condition:
     """Record a diagnosis as the clinical record states it (code kept as received, e.g. SNOMED CT)."""
-    _require(acting_user, RECORD_CLINICAL)
+    require_permission(acting_user, RECORD_CLINICAL)
     _require_chart(acting_user, patient)
     coded = clean_coded(entry.coded)
     _choice(entry.category, ConditionCategory, "Category", "category")
@@ -148,7 +136,7 @@ def do_record_condition(patient: Patient, entry: ConditionInput, *, acting_user:
 @transaction.atomic
 def do_record_procedure(patient: Patient, entry: ProcedureInput, *, acting_user: Any) -> Procedure:
     """Record a procedure as the clinical record states it (code kept as received)."""
-    _require(acting_user, RECORD_CLINICAL)
+    require_permission(acting_user, RECORD_CLINICAL)
     _require_chart(acting_user, patient)
     coded = clean_coded(entry.coded)
     _choice(entry.status, ProcedureStatus, "Status", "status")
@@ -174,7 +162,7 @@ def do_change_condition_status(condition: Condition, *, clinical_status: str, ve
 
     The code itself never changes: a wrong code is marked entered-in-error and a new condition recorded.
     """
-    _require(acting_user, RECORD_CLINICAL)
+    require_permission(acting_user, RECORD_CLINICAL)
     # Lock, then compare: two writers must not both pass the revision check.
     current = Condition.objects.select_for_update().select_related("patient").get(pk=condition.pk)
     _require_chart(acting_user, current.patient)
@@ -206,25 +194,10 @@ def _text(value: str, limit: int, what: str, field: str, *, required: bool = Fal
     return text
 
 
-def npi_is_valid(npi: str) -> bool:
-    """NPI check digit: Luhn over the prefix 80840 and the first nine digits."""
-    if len(npi) != 10 or not npi.isdecimal():
-        return False
-    total = 0
-    for index, char in enumerate(reversed("80840" + npi[:9])):
-        digit = int(char)
-        if index % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return (10 - total % 10) % 10 == int(npi[9])
-
-
 @transaction.atomic
 def do_register_organization(organization: OrganizationInput, *, acting_user: Any) -> Organization:
     """Record a facility or group that gives care."""
-    _require(acting_user, RECORD_CLINICAL)
+    require_permission(acting_user, RECORD_CLINICAL)
     npi = organization.npi.strip()
     if npi and not npi_is_valid(npi):
         raise ChartdeskError(NPI_INVALID, field="npi")
@@ -243,7 +216,7 @@ def do_register_organization(organization: OrganizationInput, *, acting_user: An
 @transaction.atomic
 def do_register_clinician(clinician: ClinicianInput, *, acting_user: Any) -> Provider:
     """Record a clinician who is not (yet) a user: an author or performer named by another system."""
-    _require(acting_user, RECORD_CLINICAL)
+    require_permission(acting_user, RECORD_CLINICAL)
     npi = clinician.npi.strip()
     if npi and not npi_is_valid(npi):
         raise ChartdeskError(NPI_INVALID, field="npi")

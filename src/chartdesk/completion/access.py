@@ -20,27 +20,11 @@ from chartdesk.charts.actions import provider_of
 from chartdesk.completion.actions import COMPLETE_CHARTS, MANAGE_DEFICIENCIES
 from chartdesk.completion.models import OUTSTANDING, ChartCompletion, Deficiency, DeficiencyStatus
 from chartdesk.core.errors import NotFound
-from chartdesk.patients.access import require_open_chart, restriction_allows
+from chartdesk.patients.access import record_list_view, require_open_chart, rows_open_to
 
 
 def _base() -> QuerySet[Deficiency]:
     return Deficiency.objects.select_related("patient", "encounter", "document", "provider", "rule")
-
-
-def _visible(user: Any, deficiencies: list[Deficiency]) -> list[Deficiency]:
-    allowed: dict[int, bool] = {}
-    shown = []
-    for deficiency in deficiencies:
-        if deficiency.patient_id not in allowed:
-            allowed[deficiency.patient_id] = restriction_allows(user, deficiency.patient)
-        if allowed[deficiency.patient_id]:
-            shown.append(deficiency)
-    return shown
-
-
-def _audit_list(user: Any, what: str, deficiencies: list[Deficiency]) -> None:
-    record_event(AuditAction.VIEW, user=user, object_type=what,
-                 detail={"patient_ids": sorted({d.patient_id for d in deficiencies}), "count": len(deficiencies)})
 
 
 def access_queue_for_user(user: Any) -> list[Deficiency]:
@@ -50,8 +34,8 @@ def access_queue_for_user(user: Any) -> list[Deficiency]:
     provider = provider_of(user)
     if provider is None:
         return []
-    queue = _visible(user, list(_base().filter(provider=provider, status__in=OUTSTANDING).order_by("opened_at", "id")))
-    _audit_list(user, "deficiency_queue", queue)
+    queue = rows_open_to(user, _base().filter(provider=provider, status__in=OUTSTANDING).order_by("opened_at", "id"))
+    record_list_view(user, "deficiency_queue", queue)
     return queue
 
 
@@ -61,8 +45,8 @@ def access_deficiencies_for_review(user: Any, *, status: str = "") -> list[Defic
         raise NotFound("deficiencies")
     found = _base().filter(status=status) if status in DeficiencyStatus.values else _base().filter(
         status__in=OUTSTANDING)
-    shown = _visible(user, list(found.order_by("opened_at", "id")[:500]))
-    _audit_list(user, "deficiency_review", shown)
+    shown = rows_open_to(user, list(found.order_by("opened_at", "id")[:500]))
+    record_list_view(user, "deficiency_review", shown)
     return shown
 
 

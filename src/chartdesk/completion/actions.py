@@ -29,12 +29,13 @@ from chartdesk.completion.models import (
     RuleKind,
 )
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
+from chartdesk.core.locking import lock_row
+from chartdesk.core.permissions import require_permission
 from chartdesk.patients.access import restriction_allows
 
 COMPLETE_CHARTS = "completion.complete_charts"
 MANAGE_DEFICIENCIES = "completion.manage_deficiencies"
 
-NOT_ALLOWED = "You do not have permission to {what}."
 NOT_YOURS = "This deficiency is assigned to {provider}, not to you."
 NOT_OUTSTANDING = "This deficiency is already {status}."
 NOTHING_TO_SIGN = "This deficiency is not about a signature: write or dictate the document instead."
@@ -44,17 +45,10 @@ REASON_TOO_LONG = "The reason may be at most 500 characters."
 DOCUMENT_RETRACTED = "The document was marked entered in error; nothing is left to sign."
 
 
-def _require(user: Any, permission: str, what: str) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
-        raise PermissionRefused(NOT_ALLOWED.format(what=what))
-
-
 def _locked(deficiency: Deficiency, user: Any) -> Deficiency:
     # Row lock: a provider signing from the queue and HIM resolving the same deficiency must not
     # both pass the "still outstanding" check.
-    locked = Deficiency.objects.select_for_update(of=("self",)).select_related("patient", "document", "provider").get(
-        pk=deficiency.pk
-    )
+    locked = lock_row(deficiency, "patient", "document", "provider", only_self=True)
     if not restriction_allows(user, locked.patient):
         raise NotFound("deficiency")
     return locked
@@ -95,7 +89,7 @@ def do_sign_from_queue(deficiency: Deficiency, *, acting_user: Any, expected_rev
     `expected_revision` is the document revision the signer was shown with the attestation: a
     signature is made only on the version the signer read, never blind (a changed document answers
     ConcurrentChange and signs nothing)."""
-    _require(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
+    require_permission(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
     with transaction.atomic():
         locked = _locked(deficiency, acting_user)
         _assigned_to(acting_user, locked)
@@ -123,8 +117,8 @@ def do_cosign_document(deficiency: Deficiency, *, acting_user: Any, expected_rev
                        attestation: str | None = None) -> CoSignature:
     """Record the attending's co-signature of the signed version a co-signature deficiency names,
     as shown to them at `expected_revision` of the document."""
-    _require(acting_user, "charts.sign_document", "co-sign documents")
-    _require(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
+    require_permission(acting_user, "charts.sign_document", "co-sign documents")
+    require_permission(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
     provider = provider_of(acting_user)
     if provider is None or not provider.active:
         raise PermissionRefused(NOT_YOURS.format(provider=deficiency.provider or "no provider"))
@@ -156,7 +150,7 @@ def do_cosign_document(deficiency: Deficiency, *, acting_user: Any, expected_rev
 
 def do_mark_dictation_needed(deficiency: Deficiency, *, acting_user: Any, note: str = "") -> Deficiency:
     """The provider says the missing document will be dictated; it stays outstanding until it arrives."""
-    _require(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
+    require_permission(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
     with transaction.atomic():
         locked = _locked(deficiency, acting_user)
         _assigned_to(acting_user, locked)
@@ -172,7 +166,7 @@ def do_mark_dictation_needed(deficiency: Deficiency, *, acting_user: Any, note: 
 
 def do_dispute_deficiency(deficiency: Deficiency, *, reason: str, acting_user: Any) -> Deficiency:
     """The provider disputes the deficiency (not theirs, not needed) with a reason for HIM to review."""
-    _require(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
+    require_permission(acting_user, COMPLETE_CHARTS, "work the charts-to-complete queue")
     reason = _reason(reason, "the dispute")
     with transaction.atomic():
         locked = _locked(deficiency, acting_user)
@@ -186,7 +180,7 @@ def do_dispute_deficiency(deficiency: Deficiency, *, reason: str, acting_user: A
 
 
 def _close_by_him(deficiency: Deficiency, status: str, reason: str, acting_user: Any, what: str) -> Deficiency:
-    _require(acting_user, MANAGE_DEFICIENCIES, f"mark deficiencies {what}")
+    require_permission(acting_user, MANAGE_DEFICIENCIES, f"mark deficiencies {what}")
     reason = _reason(reason, f"marking it {what}")
     with transaction.atomic():
         locked = _locked(deficiency, acting_user)
@@ -214,7 +208,7 @@ def do_mark_not_applicable(deficiency: Deficiency, *, reason: str, acting_user: 
 
 def do_uphold_deficiency(deficiency: Deficiency, *, reason: str, acting_user: Any) -> Deficiency:
     """HIM rejects a provider's dispute: the deficiency is open again, with HIM's reason."""
-    _require(acting_user, MANAGE_DEFICIENCIES, "review disputes")
+    require_permission(acting_user, MANAGE_DEFICIENCIES, "review disputes")
     reason = _reason(reason, "upholding the deficiency")
     with transaction.atomic():
         locked = _locked(deficiency, acting_user)
@@ -230,7 +224,7 @@ def do_uphold_deficiency(deficiency: Deficiency, *, reason: str, acting_user: An
 def do_update_delinquency(*, acting_user: Any = None, now: datetime | None = None) -> int:
     """Mark incomplete records past the delinquency deadline delinquent; returns how many moved."""
     if acting_user is not None:
-        _require(acting_user, MANAGE_DEFICIENCIES, "update delinquency")
+        require_permission(acting_user, MANAGE_DEFICIENCIES, "update delinquency")
     now = now or timezone.now()
     moved = 0
     with transaction.atomic():
@@ -255,7 +249,7 @@ RULE_CODE_TAKEN = "A rule with the code {code} exists already."
 
 def do_save_rule(rule: DeficiencyRule | None, *, acting_user: Any, code: str = "", **fields: Any) -> DeficiencyRule:
     """Add a deficiency rule (rule None, with its code) or change one; analysis uses it from the next run."""
-    _require(acting_user, "completion.manage_rules", "change deficiency rules")
+    require_permission(acting_user, "completion.manage_rules", "change deficiency rules")
     if fields.get("kind") == RuleKind.REQUIRED_DOCUMENT and not fields.get("document_type"):
         raise ChartdeskError("A required-document rule names the document type.", field="document_type")
     with transaction.atomic():

@@ -52,12 +52,11 @@ from chartdesk.completion.models import (
     DelinquencyAlert,
     NoticeKind,
 )
-from chartdesk.core.errors import PermissionRefused
+from chartdesk.core.permissions import require_permission
 from chartdesk.patients.access import restriction_allows
 
 log = logging.getLogger(__name__)
 
-NOT_ALLOWED = "You do not have permission to send completion reminders."
 # Permission checks of the recipients go through Django's model backend (axes sits first in the list).
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -98,13 +97,6 @@ class NoticeRun:
     emailed: int = 0
     in_app_only: int = 0
     notices: list[CompletionNotice] = field(default_factory=list)
-
-
-def _require(acting_user: Any) -> None:
-    if acting_user is None:
-        return  # the scheduled run
-    if not getattr(acting_user, "is_authenticated", False) or not acting_user.has_perm(MANAGE_DEFICIENCIES):
-        raise PermissionRefused(NOT_ALLOWED)
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -223,7 +215,8 @@ def _send_provider_digest(provider_id: int, steps: list[tuple[Deficiency, int]],
 def do_send_reminders(*, acting_user: Any = None, now: datetime | None = None) -> NoticeRun:
     """Send each provider with deficiencies that reached a reminder step one digest of all their
     outstanding deficiencies by age (email and in-app); record each step once."""
-    _require(acting_user)
+    if acting_user is not None:  # None is the scheduled run
+        require_permission(acting_user, MANAGE_DEFICIENCIES, "send completion reminders")
     now = now or timezone.now()
     run = NoticeRun()
     schedule = CompletionPolicy.current().reminder_schedule()
@@ -262,7 +255,8 @@ def _delinquency_lines(completions: list[ChartCompletion], now: datetime) -> tup
 def do_send_delinquency_notices(*, acting_user: Any = None, now: datetime | None = None) -> NoticeRun:
     """Tell every HIM manager, in one digest each, of the records that became delinquent since the last
     notice; each record is announced once."""
-    _require(acting_user)
+    if acting_user is not None:  # None is the scheduled run
+        require_permission(acting_user, MANAGE_DEFICIENCIES, "send completion reminders")
     now = now or timezone.now()
     run = NoticeRun()
     recipients = him_recipients()
@@ -302,7 +296,8 @@ def do_send_delinquency_notices(*, acting_user: Any = None, now: datetime | None
 
 def do_send_completion_notices(*, acting_user: Any = None, now: datetime | None = None) -> NoticeRun:
     """The scheduled run: mark records delinquent, send provider digests, then HIM's delinquency notice."""
-    _require(acting_user)
+    if acting_user is not None:  # None is the scheduled run
+        require_permission(acting_user, MANAGE_DEFICIENCIES, "send completion reminders")
     now = now or timezone.now()
     do_update_delinquency(acting_user=acting_user, now=now)
     reminders = do_send_reminders(acting_user=acting_user, now=now)

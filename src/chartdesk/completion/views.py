@@ -22,7 +22,7 @@ from chartdesk.completion.models import DeficiencyRule, DeficiencyStatus, RuleKi
 from chartdesk.completion.notices import latest_notices_for
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
 from chartdesk.core.permissions import requires
-from chartdesk.patients.views import opens_records
+from chartdesk.patients.view_guards import opens_records
 
 SIGNING_KINDS = (RuleKind.SIGNATURE, RuleKind.COSIGNATURE)
 

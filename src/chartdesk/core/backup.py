@@ -39,7 +39,9 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import connection
 
+from chartdesk.core import registry
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.registry import record_audit_event
 
 FORMAT = "chartdesk-backup"
 FORMAT_VERSION = 1
@@ -109,13 +111,11 @@ def _acting_username() -> str:
 
 
 def _record_backup_event(operation: str, detail: dict[str, Any], acting_user: Any) -> None:
-    from chartdesk.audit.actions import record_event
-    from chartdesk.audit.models import AuditAction
     from chartdesk.core.context import acting_as
 
     with acting_as(channel="cli"):
-        record_event(
-            AuditAction.BACKUP,
+        record_audit_event(
+            "backup",
             user=acting_user,
             username="" if acting_user is not None else _acting_username(),
             object_type="installation",
@@ -525,9 +525,7 @@ def _swap_data_dir(restored: Path, data_dir: Path) -> Path | None:
 
 def verify_audit_chain() -> Any:
     """Walk the whole audit chain (the same check as `chartdesk audit verify`)."""
-    from chartdesk.audit.verify import verify_chain
-
-    return verify_chain()
+    return registry.verify_audit_chain()
 
 
 # ----------------------------------------------------------------------------- PostgreSQL tools

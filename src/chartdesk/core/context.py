@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,21 @@ def acting_as(**changes: str) -> Iterator[ActorContext]:
         yield _current.get()
     finally:
         _current.reset(token)
+
+
+# The signed-in user of the current request, for signal handlers that are not handed one (role
+# changes arrive through m2m_changed, which knows whose roles changed but not who changed them).
+# The request middleware sets it; accounts.current re-exports it.
+_current_user: ContextVar[Any] = ContextVar("chartdesk_current_user", default=None)
+
+
+def current_user() -> Any:
+    return _current_user.get()
+
+
+def set_current_user(user: Any) -> Any:
+    return _current_user.set(user)
+
+
+def reset_current_user(token: Any) -> None:
+    _current_user.reset(token)

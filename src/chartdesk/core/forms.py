@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chartdesk.core.errors import NotFound
+
 MAX_ID_DIGITS = 18  # a 64-bit primary key; more digits would overflow the database's integer
 MAX_ID = 10**MAX_ID_DIGITS - 1
 
@@ -29,3 +31,13 @@ def posted_id(request: Any, name: str) -> int:
     """A record id posted in a form field; 0 (which matches no row) when absent or not a number,
     so a tampered field ends in "not found" or a form error, never in a server error."""
     return whole_number(request.POST.get(name)) or 0
+
+
+def record_id(value: Any, what: str = "record") -> int:
+    """A record id taken from a URL or a form, or NotFound naming `what` when it is no number at all,
+    so a mangled id answers exactly like a missing or forbidden one. (A number beyond the database's
+    integers finds nothing: Django answers such a lookup with no rows.)"""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound(what) from None

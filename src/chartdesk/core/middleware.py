@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from chartdesk.core.context import acting_as
+from chartdesk.core.context import acting_as, reset_current_user, set_current_user
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
@@ -25,8 +25,6 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from chartdesk.accounts.current import reset_current_user, set_current_user
-
         token = set_current_user(getattr(request, "user", None))
         try:
             with acting_as(client_address=client_address(request), channel="desk"):

@@ -78,6 +78,23 @@ class RefuseRowChanges(Operation):
         return f"Refuse {what} on {self.table}"
 
 
+class RestoreRefusalsAfterRebuild(RefuseRowChanges):
+    """Put a table's refusals back after a change that SQLite makes by rebuilding the table (adding a
+    column with a default, altering one), which drops its triggers. PostgreSQL alters the table in
+    place and keeps them, so there this does nothing; going backwards it does nothing either, as the
+    table is rebuilt again by the reversed change."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "sqlite":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"Restore the refusals on {self.table} after SQLite rebuilt it"
+
+
 class LetPatientLinkMove(Operation):
     """On a table that refuses UPDATE (rows written once), let only the listed columns change: a
     patient merge or unmerge re-points a disclosure at the surviving chart, while every other

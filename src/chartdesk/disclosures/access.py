@@ -16,6 +16,7 @@ from django.utils import timezone
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import NotFound
+from chartdesk.core.forms import record_id
 from chartdesk.disclosures import accounting
 from chartdesk.disclosures.deadlines import Clock, clock
 from chartdesk.disclosures.models import (
@@ -40,16 +41,9 @@ ACCOUNT = "disclosures.manage_accounting"
 RecordT = TypeVar("RecordT", bound=Model)
 
 
-def _key(value: Any, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound(what) from None
-
-
 def _open(user: Any, model: type[RecordT], key: Any, *, permission: str, what: str, object_type: str,
           patient_path: str = "patient_id", related: tuple[str, ...] = ()) -> RecordT:
-    pk = _key(key, what)
+    pk = record_id(key, what)
     if not user.is_authenticated or not user.has_perm(permission):
         raise NotFound(what)
     record = model.objects.select_related(*related).filter(pk=pk).first()  # type: ignore[attr-defined]
@@ -83,7 +77,7 @@ def access_amendment_by_id(user: Any, amendment_id: Any) -> AmendmentRequest:
     """An amendment request, for the privacy officer or the provider who wrote the document (164.526
     review); anyone else, or a chart the user may not open, gets "not found". Audited."""
     if user.is_authenticated and not user.has_perm(AMEND):
-        pk = _key(amendment_id, "amendment request")
+        pk = record_id(amendment_id, "amendment request")
         amendment = AmendmentRequest.objects.select_related("document").filter(pk=pk).first()
         if amendment is None or not is_authors_amendment(user, amendment):
             raise NotFound("amendment request")

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.permissions import require_permission
 from chartdesk.disclosures import deadlines
-from chartdesk.disclosures.actions import audit, require, require_chart
+from chartdesk.disclosures.actions import audit, require_chart
 from chartdesk.disclosures.models import (
     EXEMPT_BASES,
     AccountingRequest,
@@ -103,7 +104,7 @@ def do_record_disclosure(patient: Patient, *, recipient_name: str, description: 
     """Record a disclosure made outside a release request (a public-health report, a court order served
     in person...): when, to whom, what and why. Whether it is accountable follows from its legal basis."""
     # The ROI specialist records the disclosures they make; the privacy officer those reported to them.
-    require(acting_user, WORK if acting_user is not None and acting_user.has_perm(WORK) else MANAGE,
+    require_permission(acting_user, WORK if acting_user is not None and acting_user.has_perm(WORK) else MANAGE,
             "record disclosures")
     require_chart(acting_user, patient)
     for value, what, field in ((recipient_name, "recipient", "recipient_name"),
@@ -135,7 +136,7 @@ def do_suspend_accounting(patient: Patient, *, agency_name: str, statement_in_wr
 
     A written statement suspends for the time it names; an oral one for at most 30 days.
     """
-    require(acting_user, MANAGE, "suspend accountings of disclosures")
+    require_permission(acting_user, MANAGE, "suspend accountings of disclosures")
     require_chart(acting_user, patient)
     agency_name, reason = (agency_name or "").strip(), (reason or "").strip()
     if not agency_name:
@@ -160,7 +161,7 @@ def do_suspend_accounting(patient: Patient, *, agency_name: str, statement_in_wr
 
 def do_request_accounting(patient: Patient, *, acting_user: Any, received_on: date | None = None) -> AccountingRequest:
     """Log the patient's request for an accounting; it is due in 60 days."""
-    require(acting_user, MANAGE, "log accounting requests")
+    require_permission(acting_user, MANAGE, "log accounting requests")
     require_chart(acting_user, patient)
     received_on = received_on or timezone.localdate()
     with transaction.atomic():
@@ -175,7 +176,7 @@ def do_request_accounting(patient: Patient, *, acting_user: Any, received_on: da
 
 def do_extend_accounting(accounting: AccountingRequest, *, notice: str, acting_user: Any,
                          today: date | None = None) -> AccountingRequest:
-    require(acting_user, MANAGE, "extend accounting requests")
+    require_permission(acting_user, MANAGE, "extend accounting requests")
     require_chart(acting_user, accounting.patient)
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -204,7 +205,7 @@ def accounting_fee(patient: Patient, as_of: date) -> int:
 def do_provide_accounting(accounting: AccountingRequest, *, acting_user: Any,
                           today: date | None = None) -> AccountingRequest:
     """Produce the accounting as of today and keep exactly what the patient was given."""
-    require(acting_user, MANAGE, "provide accountings of disclosures")
+    require_permission(acting_user, MANAGE, "provide accountings of disclosures")
     require_chart(acting_user, accounting.patient)
     today = today or timezone.localdate()
     with transaction.atomic():

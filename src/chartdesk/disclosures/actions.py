@@ -22,7 +22,9 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.charts.files import check_upload, store_file
 from chartdesk.charts.models import Document, DocumentType, Encounter
-from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.locking import lock_row
+from chartdesk.core.permissions import require_permission
 from chartdesk.disclosures import deadlines
 from chartdesk.disclosures.authorizations import is_right_of_access, needs_authorization
 from chartdesk.disclosures.fees import quote_fee
@@ -47,7 +49,7 @@ from chartdesk.disclosures.models import (
 )
 from chartdesk.disclosures.packet import build_packet, parse_pages
 from chartdesk.disclosures.selection import decide_documents
-from chartdesk.patients.access import restriction_allows
+from chartdesk.patients.access import refuse_change_to_closed_chart
 from chartdesk.patients.models import Patient
 
 WORK = "disclosures.work_requests"
@@ -56,7 +58,6 @@ LABEL = "disclosures.label_sensitivity"
 DOWNLOAD_SALT = "chartdesk.disclosures.download"
 DEFAULT_LINK_HOURS = 72
 
-NOT_ALLOWED = "You do not have permission to {what}."
 REQUIRED = "Give the {what}."
 CHOICE = "Choose the {what} from the list."
 RECEIVED_IN_FUTURE = "The date received ({when:%Y-%m-%d}) is after today."
@@ -90,20 +91,9 @@ class ReleaseBlocked(ChartdeskError):
 # ----------------------------------------------------------------------------- shared checks
 
 
-def require(user: Any, permission: str, what: str) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
-        raise PermissionRefused(NOT_ALLOWED.format(what=what))
-
-
 def require_chart(user: Any, patient: Patient) -> None:
     """A restricted chart the user may not open refuses writes as it refuses reads: as not found."""
-    if not restriction_allows(user, patient):
-        record_event(
-            AuditAction.ACCESS_DENIED, user=user, patient=patient, object_type="patient", object_id=patient.pk,
-            outcome=AuditOutcome.DENIED,
-            detail={"why": f"restricted chart ({patient.restriction})", "during": "release of information"},
-        )
-        raise NotFound("patient")
+    refuse_change_to_closed_chart(user, patient, during="release of information")
 
 
 def audit(action: str, user: Any, patient: Any, object_type: str, object_id: Any, **detail: Any) -> None:
@@ -112,8 +102,7 @@ def audit(action: str, user: Any, patient: Any, object_type: str, object_id: Any
 
 def _locked(request: ReleaseRequest) -> ReleaseRequest:
     # Two specialists must not move one request at once: the row lock serialises them.
-    return ReleaseRequest.objects.select_for_update(of=("self",)).select_related("patient", "authorization").get(
-        pk=request.pk)
+    return lock_row(request, "patient", "authorization", only_self=True)
 
 
 def _expect(request: ReleaseRequest, statuses: tuple[str, ...], action: str) -> None:
@@ -176,7 +165,7 @@ def do_log_request(
     delivery_format: str = DeliveryFormat.PDF,
 ) -> ReleaseRequest:
     """Log a request for copies of a patient's records; its due date follows the rule that applies."""
-    require(acting_user, WORK, "log release-of-information requests")
+    require_permission(acting_user, WORK, "log release-of-information requests")
     require_chart(acting_user, patient)
     if requester_type not in RequesterType.values:
         raise ChartdeskError(CHOICE.format(what="requester type"), field="requester_type")
@@ -215,7 +204,7 @@ def do_log_request(
 
 def do_verify_identity(request: ReleaseRequest, *, method: str, acting_user: Any) -> ReleaseRequest:
     """Record how the requester's identity (and a representative's authority) was verified."""
-    require(acting_user, WORK, "work release-of-information requests")
+    require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
     method = (method or "").strip()
     if not method:
@@ -234,7 +223,7 @@ def do_verify_identity(request: ReleaseRequest, *, method: str, acting_user: Any
 def do_attach_authorization(request: ReleaseRequest, authorization: Authorization, *,
                             acting_user: Any) -> ReleaseRequest:
     """Link the patient's authorization to the request (it is validated when processing starts)."""
-    require(acting_user, WORK, "work release-of-information requests")
+    require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
     if authorization.patient_id != request.patient_id:
         raise ChartdeskError(AUTHORIZATION_OTHER_PATIENT, field="authorization")
@@ -258,7 +247,7 @@ def do_attach_authorization(request: ReleaseRequest, authorization: Authorizatio
 def do_start_processing(request: ReleaseRequest, *, acting_user: Any, today: date | None = None) -> ReleaseRequest:
     """Validate the request: identity, then the authorization when one is needed. A request whose
     authorization is missing or invalid waits for one, with the reasons in its status note."""
-    require(acting_user, WORK, "work release-of-information requests")
+    require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -279,7 +268,7 @@ def do_start_processing(request: ReleaseRequest, *, acting_user: Any, today: dat
 
 def do_send_to_quality_check(request: ReleaseRequest, *, acting_user: Any) -> ReleaseRequest:
     """The documents are chosen and redacted; a second look before release."""
-    require(acting_user, WORK, "work release-of-information requests")
+    require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
     with transaction.atomic():
         locked = _locked(request)
@@ -294,7 +283,7 @@ def do_send_to_quality_check(request: ReleaseRequest, *, acting_user: Any) -> Re
 
 
 def do_return_to_processing(request: ReleaseRequest, *, note: str, acting_user: Any) -> ReleaseRequest:
-    require(acting_user, WORK, "work release-of-information requests")
+    require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
     with transaction.atomic():
         locked = _locked(request)
@@ -306,7 +295,7 @@ def do_return_to_processing(request: ReleaseRequest, *, note: str, acting_user: 
 def do_extend_request(request: ReleaseRequest, *, notice: str, acting_user: Any,
                       today: date | None = None) -> ReleaseRequest:
     """Use the one extension the rule allows; the written notice to the requester is kept."""
-    require(acting_user, WORK, "work release-of-information requests")
+    require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
     today = today or timezone.localdate()
     rule = deadline_rule(request)
@@ -330,7 +319,7 @@ def do_extend_request(request: ReleaseRequest, *, notice: str, acting_user: Any,
 
 def do_deny_request(request: ReleaseRequest, *, reason: str, acting_user: Any) -> ReleaseRequest:
     """Deny the request with the reason the requester is told."""
-    require(acting_user, WORK, "work release-of-information requests")
+    require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
     reason = (reason or "").strip()
     if not reason:
@@ -344,7 +333,7 @@ def do_deny_request(request: ReleaseRequest, *, reason: str, acting_user: Any) -
 
 
 def do_close_request(request: ReleaseRequest, *, acting_user: Any) -> ReleaseRequest:
-    require(acting_user, WORK, "work release-of-information requests")
+    require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
     with transaction.atomic():
         locked = _locked(request)
@@ -370,7 +359,7 @@ def do_record_authorization(patient: Patient, *, acting_user: Any, scanned_form:
     An incomplete form is recorded all the same (it is what the patient sent); validation names what
     is missing when a release relies on it.
     """
-    require(acting_user, WORK, "record authorizations")
+    require_permission(acting_user, WORK, "record authorizations")
     require_chart(acting_user, patient)
     unknown = sorted(set(fields) - set(AUTHORIZATION_FIELDS))
     if unknown:
@@ -404,7 +393,7 @@ def do_record_authorization(patient: Patient, *, acting_user: Any, scanned_form:
 def do_revoke_authorization(authorization: Authorization, *, revoked_on: date, note: str,
                             acting_user: Any) -> Authorization:
     """Record the patient's written revocation; from that date nothing more is released under it."""
-    require(acting_user, WORK, "record revocations")
+    require_permission(acting_user, WORK, "record revocations")
     require_chart(acting_user, authorization.patient)
     with transaction.atomic():
         locked = Authorization.objects.select_for_update().get(pk=authorization.pk)
@@ -425,7 +414,7 @@ def do_revoke_authorization(authorization: Authorization, *, revoked_on: date, n
 
 def do_label_document(document: Document, *, category: str, acting_user: Any, note: str = "") -> DocumentSensitivity:
     """Label a document as sensitive: it is released only where the rules for that category allow."""
-    require(acting_user, LABEL, "label documents as sensitive")
+    require_permission(acting_user, LABEL, "label documents as sensitive")
     require_chart(acting_user, document.patient)
     if category not in SensitiveCategory.values:
         raise ChartdeskError(CHOICE.format(what="sensitive category"), field="category")
@@ -439,7 +428,7 @@ def do_label_document(document: Document, *, category: str, acting_user: Any, no
 
 
 def do_remove_label(document: Document, *, category: str, acting_user: Any) -> DocumentSensitivity:
-    require(acting_user, LABEL, "label documents as sensitive")
+    require_permission(acting_user, LABEL, "label documents as sensitive")
     require_chart(acting_user, document.patient)
     with transaction.atomic():
         label = (DocumentSensitivity.objects.select_for_update()
@@ -456,7 +445,7 @@ def do_remove_label(document: Document, *, category: str, acting_user: Any) -> D
 def do_set_sensitivity(document: Document, *, categories: list[str], acting_user: Any) -> list[str]:
     """Make the document's active labels exactly `categories`: the desk's control shows the current
     labels and posts the whole set back, so an unchanged form changes nothing. Returns the labels now on it."""
-    require(acting_user, LABEL, "label documents as sensitive")
+    require_permission(acting_user, LABEL, "label documents as sensitive")
     require_chart(acting_user, document.patient)
     wanted = set(categories)
     if wanted - set(SensitiveCategory.values):
@@ -485,7 +474,7 @@ def do_set_sensitivity(document: Document, *, categories: list[str], acting_user
 def do_add_redaction(request: ReleaseRequest, document: Document, *, reason: str, acting_user: Any,
                      phrase: str = "", pages: str = "") -> Redaction:
     """Keep a phrase (wherever it appears in the document) or whole pages out of this release."""
-    require(acting_user, WORK, "redact releases")
+    require_permission(acting_user, WORK, "redact releases")
     require_chart(acting_user, request.patient)
     if document.patient_id != request.patient_id:
         raise ChartdeskError(REDACTION_DOCUMENT, field="document")
@@ -541,7 +530,7 @@ def do_release_request(request: ReleaseRequest, *, acting_user: Any, today: date
     A missing, incomplete, expired or revoked authorization raises ReleaseBlocked naming every
     problem; the block is audited.
     """
-    require(acting_user, RELEASE, "release records")
+    require_permission(acting_user, RELEASE, "release records")
     require_chart(acting_user, request.patient)
     today = today or timezone.localdate()
     current = ReleaseRequest.objects.select_related("patient", "authorization").get(pk=request.pk)
@@ -597,7 +586,7 @@ def link_token(link: DownloadLink) -> str:
 
 def do_create_download_link(packet: ReleasePacket, *, acting_user: Any, hours: int = DEFAULT_LINK_HOURS) -> str:
     """A signed, time-limited link to the packet for electronic delivery; returns its token."""
-    require(acting_user, RELEASE, "send release packets")
+    require_permission(acting_user, RELEASE, "send release packets")
     require_chart(acting_user, packet.request.patient)
     if packet.request.delivery_format != DeliveryFormat.ELECTRONIC:
         raise ChartdeskError(LINK_ONLY_ELECTRONIC.format(format=packet.request.get_delivery_format_display().lower()))

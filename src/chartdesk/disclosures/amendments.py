@@ -18,8 +18,10 @@ from chartdesk.audit.models import AuditAction
 from chartdesk.charts.actions import do_add_addendum, provider_of
 from chartdesk.charts.models import Document, DocumentStatus, Encounter
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.locking import lock_row
+from chartdesk.core.permissions import require_permission
 from chartdesk.disclosures import deadlines
-from chartdesk.disclosures.actions import audit, require, require_chart
+from chartdesk.disclosures.actions import audit, require_chart
 from chartdesk.disclosures.models import (
     AmendmentNotification,
     AmendmentRequest,
@@ -52,7 +54,7 @@ ALREADY_DECIDED = "This restriction request was already decided ({status})."
 
 
 def _locked(amendment: AmendmentRequest) -> AmendmentRequest:
-    return AmendmentRequest.objects.select_for_update().select_related("patient", "document").get(pk=amendment.pk)
+    return lock_row(amendment, "patient", "document")
 
 
 def _require_reviewer(user: Any, amendment: AmendmentRequest) -> None:
@@ -61,7 +63,7 @@ def _require_reviewer(user: Any, amendment: AmendmentRequest) -> None:
     provider = provider_of(user)
     if author is not None and provider is not None and provider.pk == author.pk:
         return
-    require(user, AMEND, "decide amendment requests")
+    require_permission(user, AMEND, "decide amendment requests")
 
 
 def _expect(amendment: AmendmentRequest, statuses: tuple[str, ...], action: str) -> None:
@@ -72,7 +74,7 @@ def _expect(amendment: AmendmentRequest, statuses: tuple[str, ...], action: str)
 def do_request_amendment(document: Document, *, requested_change: str, acting_user: Any, patient_reason: str = "",
                          received_on: date | None = None) -> AmendmentRequest:
     """Log the patient's written request to amend a document; it is due in 60 days."""
-    require(acting_user, AMEND, "log amendment requests")
+    require_permission(acting_user, AMEND, "log amendment requests")
     require_chart(acting_user, document.patient)
     requested_change = (requested_change or "").strip()
     if not requested_change:
@@ -105,7 +107,7 @@ def do_start_amendment_review(amendment: AmendmentRequest, *, acting_user: Any) 
 
 def do_extend_amendment(amendment: AmendmentRequest, *, notice: str, acting_user: Any,
                         today: date | None = None) -> AmendmentRequest:
-    require(acting_user, AMEND, "extend amendment requests")
+    require_permission(acting_user, AMEND, "extend amendment requests")
     require_chart(acting_user, amendment.patient)
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -184,7 +186,7 @@ def do_deny_amendment(amendment: AmendmentRequest, *, basis: str, explanation: s
 def do_file_disagreement(amendment: AmendmentRequest, *, statement: str, acting_user: Any,
                          received_on: date | None = None) -> AmendmentRequest:
     """Keep the patient's statement of disagreement with a denial; it travels with the document."""
-    require(acting_user, AMEND, "record statements of disagreement")
+    require_permission(acting_user, AMEND, "record statements of disagreement")
     require_chart(acting_user, amendment.patient)
     statement = (statement or "").strip()
     if not statement:
@@ -201,7 +203,7 @@ def do_file_disagreement(amendment: AmendmentRequest, *, statement: str, acting_
 
 
 def do_file_rebuttal(amendment: AmendmentRequest, *, rebuttal: str, acting_user: Any) -> AmendmentRequest:
-    require(acting_user, AMEND, "write rebuttals")
+    require_permission(acting_user, AMEND, "write rebuttals")
     require_chart(acting_user, amendment.patient)
     rebuttal = (rebuttal or "").strip()
     if not rebuttal:
@@ -224,7 +226,7 @@ def do_request_restriction(patient: Patient, *, kind: str, description: str, act
                            encounter: Encounter | None = None, alternative_contact: str = "",
                            paid_in_full: bool = False, requested_on: date | None = None) -> PrivacyRestriction:
     """Record a request to restrict uses or disclosures, or to receive communications elsewhere."""
-    require(acting_user, RESTRICT, "record restriction requests")
+    require_permission(acting_user, RESTRICT, "record restriction requests")
     require_chart(acting_user, patient)
     if kind not in RestrictionKind.values:
         raise ChartdeskError(KIND_UNKNOWN, field="kind")
@@ -251,7 +253,7 @@ def do_request_restriction(patient: Patient, *, kind: str, description: str, act
 def do_decide_restriction(restriction: PrivacyRestriction, *, agree: bool, acting_user: Any, note: str = "",
                           paid_in_full: bool | None = None) -> PrivacyRestriction:
     """Agree to or refuse a restriction. A self-pay restriction must be agreed once paid in full."""
-    require(acting_user, RESTRICT, "decide restriction requests")
+    require_permission(acting_user, RESTRICT, "decide restriction requests")
     require_chart(acting_user, restriction.patient)
     with transaction.atomic():
         locked = PrivacyRestriction.objects.select_for_update().select_related("patient").get(pk=restriction.pk)

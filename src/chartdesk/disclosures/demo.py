@@ -56,3 +56,8 @@ def load_disclosures_demo(patients: list[Any], staff: dict[str, Any]) -> int:
             do_request_amendment(documents[0], requested_change="The allergy to penicillin is wrong: it was "
                                  "amoxicillin.", received_on=today - timedelta(days=40), acting_user=privacy)
     return len(candidates)
+
+
+def disclosures_demo_stage(run: Any) -> None:
+    """The ROI area's stage of `chartdesk demo-data` (core.demo.load.DemoRun)."""
+    load_disclosures_demo(list(run.patients.values()), run.staff)

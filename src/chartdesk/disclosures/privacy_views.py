@@ -18,9 +18,9 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.access import access_document_by_id, documents_in_chart
 from chartdesk.charts.models import DocumentStatus, Encounter
-from chartdesk.charts.views import add_refusal, form_status, opens_records
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import requires, signed_in
+from chartdesk.core.refusals import add_refusal, form_status
 from chartdesk.disclosures import access, accounting, amendments
 from chartdesk.disclosures.deadlines import clock
 from chartdesk.disclosures.fees import dollars
@@ -43,6 +43,7 @@ from chartdesk.disclosures.models import (
     RestrictionStatus,
 )
 from chartdesk.patients.models import Patient
+from chartdesk.patients.view_guards import opens_records
 
 PRIVACY = ("disclosures.manage_amendments", "disclosures.manage_restrictions", "disclosures.manage_accounting")
 AMEND = "disclosures.manage_amendments"

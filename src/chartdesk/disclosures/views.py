@@ -20,9 +20,9 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.access import access_document_by_id
 from chartdesk.charts.models import Encounter
-from chartdesk.charts.views import add_refusal, form_status, opens_records
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import public, requires
+from chartdesk.core.refusals import add_refusal, form_status
 from chartdesk.disclosures import access, actions
 from chartdesk.disclosures.accounting import disclosure_confirmation
 from chartdesk.disclosures.authorizations import authorization_problems, needs_authorization
@@ -32,6 +32,7 @@ from chartdesk.disclosures.matching import candidate_mismatches, release_blocker
 from chartdesk.disclosures.models import Authorization, RequestStatus, SensitiveCategory, category_words
 from chartdesk.disclosures.selection import decide_documents, minimum_necessary_applies
 from chartdesk.patients.models import Patient
+from chartdesk.patients.view_guards import opens_records
 
 WORK = "disclosures.work_requests"
 

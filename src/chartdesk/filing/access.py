@@ -19,29 +19,12 @@ from chartdesk.core.errors import NotFound
 from chartdesk.filing.actions import TRACK_CHARTS
 from chartdesk.filing.models import ChartMovement, ChartStatus, ExpectedVisit, FileRoom, PaperChart
 from chartdesk.filing.order import patient_filing_key
-from chartdesk.patients.access import require_open_chart, restriction_allows
+from chartdesk.patients.access import record_list_view, require_open_chart, restriction_allows, rows_open_to
 
 
 def _allowed(user: Any) -> None:
     if not user.is_authenticated or not user.has_perm(TRACK_CHARTS):
         raise NotFound("paper chart")
-
-
-def _visible_charts(user: Any, charts: list[PaperChart]) -> list[PaperChart]:
-    cache: dict[int, bool] = {}
-    shown = []
-    for chart in charts:
-        if chart.patient_id not in cache:
-            cache[chart.patient_id] = restriction_allows(user, chart.patient)
-        if cache[chart.patient_id]:
-            shown.append(chart)
-    return shown
-
-
-def _audit_list(user: Any, what: str, charts: list[PaperChart], **detail: Any) -> None:
-    record_event(AuditAction.VIEW, user=user, object_type=what,
-                 detail={"patient_ids": sorted({chart.patient_id for chart in charts}), "count": len(charts),
-                         **detail})
 
 
 def in_filing_order(charts: list[PaperChart]) -> list[PaperChart]:
@@ -80,8 +63,8 @@ def access_overdue_charts(user: Any, *, now: datetime | None = None) -> list[Pap
         PaperChart.objects.filter(status=ChartStatus.CHECKED_OUT, current_checkout__due_at__lt=now)
         .select_related("patient", "file_room", "current_checkout").order_by("current_checkout__due_at")
     )
-    shown = _visible_charts(user, charts)
-    _audit_list(user, "overdue_charts", shown)
+    shown = rows_open_to(user, charts)
+    record_list_view(user, "overdue_charts", shown)
     return shown
 
 
@@ -89,8 +72,8 @@ def access_missing_charts(user: Any) -> list[PaperChart]:
     """Charts reported missing, in filing order, for the search."""
     _allowed(user)
     charts = list(PaperChart.objects.filter(status=ChartStatus.MISSING).select_related("patient", "file_room"))
-    shown = in_filing_order(_visible_charts(user, charts))
-    _audit_list(user, "missing_charts", shown)
+    shown = in_filing_order(rows_open_to(user, charts))
+    record_list_view(user, "missing_charts", shown)
     return shown
 
 
@@ -141,7 +124,7 @@ def build_pick_list(day: date, *, file_room: FileRoom | None = None, user: Any =
     for chart in found:
         chart.patient = patients[chart.patient_id]  # already loaded with the visits
     if user is not None:
-        found = _visible_charts(user, found)
+        found = rows_open_to(user, found)
     with_paper = {chart.patient_id for chart in found}
     lines = [PickLine(chart, by_patient[chart.patient_id]) for chart in in_filing_order(found)]
     without = [visit for visit in visits if visit.patient_id not in with_paper
@@ -153,5 +136,5 @@ def access_pick_list(user: Any, day: date, *, file_room: FileRoom | None = None)
     """The pick list of `day` for a user who tracks charts; the read is audited."""
     _allowed(user)
     picks = build_pick_list(day, file_room=file_room, user=user)
-    _audit_list(user, "pick_list", [line.chart for line in picks.lines], day=day.isoformat())
+    record_list_view(user, "pick_list", [line.chart for line in picks.lines], day=day.isoformat())
     return picks

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
-from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.permissions import require_permission
 from chartdesk.filing.models import (
     ChartMovement,
     ChartStatus,
@@ -37,7 +38,6 @@ DIGITS = "0123456789"  # str.isdecimal() also accepts superscripts that int() re
 TRACK_CHARTS = "filing.track_charts"
 MANAGE_FILE_ROOMS = "filing.manage_file_rooms"
 
-NOT_ALLOWED = "You do not have permission to {what}."
 REQUIRED = "Give the {what}."
 TOO_LONG = "The {what} may be at most {limit} characters."
 SYSTEM_UNKNOWN = "Choose the filing system: terminal digit, middle digit, straight numeric or alphabetic."
@@ -54,11 +54,6 @@ VISIT_KIND_UNKNOWN = "Choose appointment or scheduled admission."
 IMPORT_HEADER = "The first line must name the columns mrn,date,time,kind,clinic (time, kind and clinic may be empty)."
 IMPORT_LINE = "Line {line}: {problem}"
 IMPORT_EMPTY = "The file holds no expected visits."
-
-
-def _require(user: Any, permission: str, what: str) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
-        raise PermissionRefused(NOT_ALLOWED.format(what=what))
 
 
 def _chart_of(user: Any, patient: Patient) -> None:
@@ -86,7 +81,7 @@ def _audit(user: Any, chart: PaperChart, change: str, **detail: Any) -> None:
 
 def do_create_file_room(*, facility: str, name: str, filing_system: str, acting_user: Any) -> FileRoom:
     """Set up a facility's file room and the filing system its shelves follow."""
-    _require(acting_user, MANAGE_FILE_ROOMS, "set up file rooms")
+    require_permission(acting_user, MANAGE_FILE_ROOMS, "set up file rooms")
     facility = _text(facility, 120, "facility", "facility", required=True)
     name = _text(name, 120, "file room name", "name", required=True)
     if filing_system not in FilingSystem.values:
@@ -101,7 +96,7 @@ def do_create_file_room(*, facility: str, name: str, filing_system: str, acting_
 def do_add_storage_location(room: FileRoom, *, kind: str, code: str, description: str = "", acting_user: Any
                             ) -> StorageLocation:
     """Add a shelf range or an off-site box to a file room."""
-    _require(acting_user, MANAGE_FILE_ROOMS, "set up storage locations")
+    require_permission(acting_user, MANAGE_FILE_ROOMS, "set up storage locations")
     if kind not in LocationKind.values:
         raise ChartdeskError(LOCATION_KIND_UNKNOWN, field="kind")
     code = _text(code, 40, "location code", "code", required=True).upper()
@@ -126,7 +121,7 @@ def chart_barcode(patient: Patient, volume: int) -> str:
 def do_create_paper_chart(patient: Patient, *, file_room: FileRoom, acting_user: Any,
                           home_location: StorageLocation | None = None) -> PaperChart:
     """Open the next paper volume of a patient's chart in a file room."""
-    _require(acting_user, TRACK_CHARTS, "create paper charts")
+    require_permission(acting_user, TRACK_CHARTS, "create paper charts")
     _chart_of(acting_user, patient)
     if patient.status == PatientStatus.MERGED:
         survivor = patient.merged_into
@@ -166,7 +161,7 @@ def _aware(moment: datetime | date, field: str) -> datetime:
 def do_check_out_chart(chart: PaperChart, *, borrower: str, department: str, purpose: str, due_at: datetime | date,
                        acting_user: Any, now: datetime | None = None) -> ChartMovement:
     """Lend a chart to a person or department with a purpose and due date; the out-guide marks the gap."""
-    _require(acting_user, TRACK_CHARTS, "check charts out")
+    require_permission(acting_user, TRACK_CHARTS, "check charts out")
     borrower = _text(borrower, 120, "borrower", "borrower")
     department = _text(department, 120, "department", "department")
     if not borrower and not department:
@@ -203,7 +198,7 @@ def chart_by_barcode(barcode: str) -> PaperChart:
 
 def do_check_in_chart(barcode: str, *, acting_user: Any, now: datetime | None = None) -> ChartMovement:
     """Check a chart back in by scanning its folder barcode; a chart reported missing is found this way too."""
-    _require(acting_user, TRACK_CHARTS, "check charts in")
+    require_permission(acting_user, TRACK_CHARTS, "check charts in")
     chart = chart_by_barcode(barcode)
     now = now or timezone.now()
     with transaction.atomic():
@@ -226,7 +221,7 @@ def do_check_in_chart(barcode: str, *, acting_user: Any, now: datetime | None = 
 
 def do_report_chart_missing(chart: PaperChart, *, note: str, acting_user: Any) -> ChartMovement:
     """Report a chart missing (not where the record says it is); the search starts from its trail."""
-    _require(acting_user, TRACK_CHARTS, "report charts missing")
+    require_permission(acting_user, TRACK_CHARTS, "report charts missing")
     note = _text(note, 300, "where it was looked for", "note", required=True)
     with transaction.atomic():
         locked = _locked_chart(chart, acting_user)
@@ -241,7 +236,7 @@ def do_report_chart_missing(chart: PaperChart, *, note: str, acting_user: Any) -
 
 def do_record_chart_search(chart: PaperChart, *, note: str, acting_user: Any) -> ChartMovement:
     """Add a search step (where someone looked, whom they asked) to a missing chart's trail."""
-    _require(acting_user, TRACK_CHARTS, "search for missing charts")
+    require_permission(acting_user, TRACK_CHARTS, "search for missing charts")
     note = _text(note, 300, "where it was looked for", "note", required=True)
     with transaction.atomic():
         locked = _locked_chart(chart, acting_user)
@@ -258,7 +253,7 @@ def do_record_chart_search(chart: PaperChart, *, note: str, acting_user: Any) ->
 def do_add_expected_visit(patient: Patient, *, expected_on: date, kind: str, acting_user: Any,
                           at_time: time | None = None, clinic: str = "") -> ExpectedVisit:
     """Enter an appointment or scheduled admission so its chart is pulled the day before."""
-    _require(acting_user, TRACK_CHARTS, "enter expected visits")
+    require_permission(acting_user, TRACK_CHARTS, "enter expected visits")
     _chart_of(acting_user, patient)
     if kind not in VisitKind.values:
         raise ChartdeskError(VISIT_KIND_UNKNOWN, field="kind")
@@ -299,7 +294,7 @@ def _parse_visit_row(row: dict[str, str], patients: dict[str, Patient]) -> dict[
 
 def do_import_expected_visits(text: str, *, acting_user: Any) -> int:
     """Import the scheduling system's list (CSV: mrn,date,time,kind,clinic); all lines or none."""
-    _require(acting_user, TRACK_CHARTS, "import expected visits")
+    require_permission(acting_user, TRACK_CHARTS, "import expected visits")
     # newline="": the csv module handles \r, \n and \r\n line ends itself.
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
@@ -330,7 +325,7 @@ def do_import_expected_visits(text: str, *, acting_user: Any) -> int:
 
 def do_change_filing_system(room: FileRoom, *, filing_system: str, acting_user: Any) -> FileRoom:
     """Change the filing system a file room's shelves follow (after a conversion project)."""
-    _require(acting_user, MANAGE_FILE_ROOMS, "set up file rooms")
+    require_permission(acting_user, MANAGE_FILE_ROOMS, "set up file rooms")
     if filing_system not in FilingSystem.values:
         raise ChartdeskError(SYSTEM_UNKNOWN, field="filing_system")
     with transaction.atomic():

@@ -48,3 +48,8 @@ def load_records_demo(staff: dict[str, Any], patients: list[Patient]) -> None:
         loaned_at = timezone.now() - timedelta(days=10)
         do_check_out_chart(charts[-1], borrower="Dr. Demo", department="Quality review", purpose="Peer review",
                            due_at=loaned_at + timedelta(days=3), acting_user=clerk, now=loaned_at)
+
+
+def filing_demo_stage(run: Any) -> None:
+    """Paper records' stage of `chartdesk demo-data`: paper charts, a pick list, an overdue loan."""
+    load_records_demo(run.staff, list(run.patients.values()))

@@ -18,6 +18,7 @@ from django.db.models import Model
 from chartdesk.audit.actions import PendingEvent, record_event, record_events
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import NotFound
+from chartdesk.core.forms import record_id
 from chartdesk.filing.models import DestructionCertificate, LegalHold, ScanBatch
 from chartdesk.patients.access import refuse_restricted_chart, restriction_allows
 from chartdesk.patients.models import Patient
@@ -26,13 +27,6 @@ SCAN = "filing.scan_documents"
 MANAGE_RETENTION = "filing.manage_retention"
 
 Record = TypeVar("Record", bound=Model)
-
-
-def _key(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound("record") from None
 
 
 def _permitted(user: Any, permission: str) -> bool:
@@ -90,7 +84,7 @@ def visible_records(user: Any, records: Iterable[Record]) -> list[Record]:
 
 def access_scan_batch_by_id(user: Any, batch_id: Any) -> ScanBatch:
     """One scanned batch, for a user who scans and may open every chart its pages were indexed to."""
-    key = _key(batch_id)
+    key = record_id(batch_id)
     if not _permitted(user, SCAN):
         raise NotFound("scan batch")
     return _open(user, ScanBatch.objects.filter(pk=key).first(), "scan_batch")
@@ -98,7 +92,7 @@ def access_scan_batch_by_id(user: Any, batch_id: Any) -> ScanBatch:
 
 def access_legal_hold_by_id(user: Any, hold_id: Any) -> LegalHold:
     """One legal hold, for a retention manager who may open every chart it covers."""
-    key = _key(hold_id)
+    key = record_id(hold_id)
     if not _permitted(user, MANAGE_RETENTION):
         raise NotFound("legal hold")
     return _open(user, LegalHold.objects.filter(pk=key).first(), "legal_hold")
@@ -106,7 +100,7 @@ def access_legal_hold_by_id(user: Any, hold_id: Any) -> LegalHold:
 
 def access_destruction_certificate_by_id(user: Any, certificate_id: Any) -> DestructionCertificate:
     """One destruction certificate, for a retention manager who may open every chart it names."""
-    key = _key(certificate_id)
+    key = record_id(certificate_id)
     if not _permitted(user, MANAGE_RETENTION):
         raise NotFound("destruction certificate")
     certificate = DestructionCertificate.objects.filter(pk=key).select_related("performed_by").first()

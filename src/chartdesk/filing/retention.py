@@ -29,7 +29,9 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.destruction import do_destroy_document_content
 from chartdesk.charts.models import Document, DocumentVersion, Encounter, EncounterStatus
-from chartdesk.core.errors import ChartdeskError, PermissionRefused
+from chartdesk.core.dates import age_on
+from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.permissions import require_permission
 from chartdesk.filing.models import (
     ChartMovement,
     ChartStatus,
@@ -48,7 +50,6 @@ from chartdesk.patients.models import Patient
 
 MANAGE_RETENTION = "filing.manage_retention"
 
-NOT_ALLOWED = "You do not have permission to {what}."
 MATTER_REQUIRED = "Name the matter (lawsuit, investigation, audit) the hold is for."
 NO_PATIENTS = "Give at least one patient to hold."
 ALREADY_RELEASED = "This hold was already released."
@@ -62,21 +63,12 @@ NO_RULE = "MRN {mrn} has no retention date (no encounters, or no rule for their 
 ALREADY_DESTROYED = "MRN {mrn} was already destroyed (certificate {number})."
 
 
-def _require(user: Any) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(MANAGE_RETENTION):
-        raise PermissionRefused(NOT_ALLOWED.format(what="manage retention, holds and destruction"))
-
-
 def add_years(day: date, years: int) -> date:
     """`day` moved by whole years; 29 February becomes 28 February in a common year."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
-
-
-def age_on(birth_date: date, day: date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def encounter_retention_date(birth_date: date | None, last_day: date, rule: RetentionRule) -> date:
@@ -154,7 +146,7 @@ def retention_statuses(patient_ids: list[int] | None = None) -> list[RetentionSt
 
 def access_due_for_destruction(user: Any, as_of: date) -> list[RetentionStatus]:
     """Records whose retention ended by `as_of`, including held ones (shown with their hold), oldest first."""
-    _require(user)
+    require_permission(user, MANAGE_RETENTION, "manage retention, holds and destruction")
     due = [status for status in retention_statuses()
            if status.retain_until is not None and status.retain_until <= as_of and not status.destroyed_under
            and restriction_allows(user, status.patient)]
@@ -169,7 +161,7 @@ def access_due_for_destruction(user: Any, as_of: date) -> list[RetentionStatus]:
 
 def do_place_legal_hold(*, matter: str, patients: list[Patient], acting_user: Any, reason: str = "") -> LegalHold:
     """Put patients' records on hold for a matter; held records are never destroyed."""
-    _require(acting_user)
+    require_permission(acting_user, MANAGE_RETENTION, "manage retention, holds and destruction")
     matter = (matter or "").strip()[:200]
     if not matter:
         raise ChartdeskError(MATTER_REQUIRED, field="matter")
@@ -186,7 +178,7 @@ def do_place_legal_hold(*, matter: str, patients: list[Patient], acting_user: An
 
 def do_release_legal_hold(hold: LegalHold, *, reason: str, acting_user: Any) -> LegalHold:
     """Release a hold (the matter ended), with the reason; its patients may then be destroyed when due."""
-    _require(acting_user)
+    require_permission(acting_user, MANAGE_RETENTION, "manage retention, holds and destruction")
     reason = (reason or "").strip()[:300]
     if not reason:
         raise ChartdeskError(REASON_REQUIRED, field="reason")
@@ -218,7 +210,7 @@ def do_destroy_records(patients: list[Patient], *, method: str, witness: str, ac
     the MRN. Writes the certificate with one line per patient, marks their paper volumes destroyed
     and removes their documents' content; the index entries stay.
     """
-    _require(acting_user)
+    require_permission(acting_user, MANAGE_RETENTION, "manage retention, holds and destruction")
     if method not in DestructionMethod.values:
         raise ChartdeskError(METHOD_UNKNOWN, field="method")
     witness = (witness or "").strip()[:120]

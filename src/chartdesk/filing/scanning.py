@@ -28,6 +28,7 @@ from chartdesk.charts import files
 from chartdesk.charts.actions import do_retract_document, do_upload_document
 from chartdesk.charts.models import DocumentType, Encounter, EncounterStatus
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.permissions import require_permission
 from chartdesk.filing.barcodes import find_separators
 from chartdesk.filing.models import BatchStatus, ScanBatch, ScannedDocument, ScanStatus
 from chartdesk.patients.access import restriction_allows
@@ -36,7 +37,6 @@ from chartdesk.patients.models import Patient, PatientStatus
 SCAN = "filing.scan_documents"
 REVIEW = "filing.review_scans"
 
-NOT_ALLOWED = "You do not have permission to {what}."
 NOT_A_SCAN = "The file {name} is {kind}; a scanned batch is a multi-page PDF or TIFF."
 WRONG_PAGE_COUNT = "The file {name} holds {found} pages but {expected} were fed into the scanner: rescan the batch."
 ONLY_SEPARATORS = "The batch {name} holds only separator sheets."
@@ -61,11 +61,6 @@ NOT_FILED = "Only pages already filed in a chart can be refiled."
 SAME_PATIENT = "These pages are already filed on this patient; choose the correct patient."
 
 log = logging.getLogger(__name__)
-
-
-def _require(user: Any, permission: str, what: str) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
-        raise PermissionRefused(NOT_ALLOWED.format(what=what))
 
 
 def _reason(text: str | None) -> str:
@@ -138,7 +133,7 @@ def do_upload_scan_batch(upload: Any, *, acting_user: Any, expected_pages: int |
                          name: str | None = None) -> ScanBatch:
     """Store a scanned batch (checked by content: a PDF or TIFF that opens, with the expected page count)
     and split it at separator sheets when it has them."""
-    _require(acting_user, SCAN, "upload scanned batches")
+    require_permission(acting_user, SCAN, "upload scanned batches")
     checked = files.check_upload(upload, name=name)
     if checked.kind not in (files.PDF, files.TIFF):
         raise ChartdeskError(NOT_A_SCAN.format(name=checked.name, kind=checked.kind.label), field="upload")
@@ -188,7 +183,7 @@ def parse_split(text: str, page_count: int) -> list[int]:
 
 def do_split_batch(batch: ScanBatch, *, starts: str | list[int], acting_user: Any) -> list[ScannedDocument]:
     """Split a batch by hand: each number is the first page of a document."""
-    _require(acting_user, SCAN, "split scanned batches")
+    require_permission(acting_user, SCAN, "split scanned batches")
     with transaction.atomic():
         locked = ScanBatch.objects.select_for_update().get(pk=batch.pk)
         if locked.status != BatchStatus.SPLITTING:
@@ -240,7 +235,7 @@ def do_index_scanned_document(scanned: ScannedDocument, *, patient: Patient, doc
                               service_date: date, acting_user: Any, encounter: Encounter | None = None
                               ) -> ScannedDocument:
     """Index a run of pages to a patient, encounter and document type; it then waits for a second person."""
-    _require(acting_user, SCAN, "index scanned documents")
+    require_permission(acting_user, SCAN, "index scanned documents")
     title, service_date = _checked_index(patient, encounter, document_type, title, service_date, acting_user)
     with transaction.atomic():
         locked = ScannedDocument.objects.select_for_update().get(pk=scanned.pk)
@@ -291,7 +286,7 @@ def _file_pages(scanned: ScannedDocument, patient: Patient, encounter: Encounter
 
 def do_approve_scanned_document(scanned: ScannedDocument, *, acting_user: Any) -> ScannedDocument:
     """The second person approves: the pages become a document in the chart, stored with their SHA-256."""
-    _require(acting_user, REVIEW, "approve scanned documents")
+    require_permission(acting_user, REVIEW, "approve scanned documents")
     with transaction.atomic():
         locked = _locked_for_qa(scanned, acting_user)
         assert locked.patient is not None
@@ -309,7 +304,7 @@ def do_approve_scanned_document(scanned: ScannedDocument, *, acting_user: Any) -
 
 def do_reject_scanned_document(scanned: ScannedDocument, *, reason: str, acting_user: Any) -> ScannedDocument:
     """The second person rejects the index with a reason; the pages go back to be indexed again."""
-    _require(acting_user, REVIEW, "reject scanned documents")
+    require_permission(acting_user, REVIEW, "reject scanned documents")
     reason = _reason(reason)
     with transaction.atomic():
         locked = _locked_for_qa(scanned, acting_user)
@@ -326,7 +321,7 @@ def do_refile_scanned_document(scanned: ScannedDocument, *, reason: str, patient
                                encounter: Encounter | None = None) -> ScannedDocument:
     """Correct a misfile: the chart document is marked entered in error and the same pages are filed
     on the right patient; the new filing is linked to the old one."""
-    _require(acting_user, REVIEW, "refile scanned documents")
+    require_permission(acting_user, REVIEW, "refile scanned documents")
     reason = _reason(reason)
     with transaction.atomic():
         locked = (ScannedDocument.objects.select_for_update(of=("self",)).select_related("batch", "document")

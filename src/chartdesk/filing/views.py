@@ -32,7 +32,7 @@ from chartdesk.filing.forms import (
 from chartdesk.filing.models import ChartStatus, FileRoom, PaperChart
 from chartdesk.filing.order import FilingSystem, filing_label
 from chartdesk.patients.access import access_patient_by_id
-from chartdesk.patients.views import opens_records
+from chartdesk.patients.view_guards import opens_records
 
 TRACK = "filing.track_charts"
 

@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from chartdesk.charts.views import opens_records
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import requires
 from chartdesk.interop.forms import Hl7IgnoreForm, Hl7QueueFilterForm, Hl7ReprocessForm
@@ -28,6 +27,7 @@ from chartdesk.interop.hl7v2.queue import (
     queue_rows,
 )
 from chartdesk.interop.models import FAILED_STATUSES, Hl7Message, Hl7QueueDecision
+from chartdesk.patients.view_guards import opens_records
 
 PAGE_SIZE = 25
 

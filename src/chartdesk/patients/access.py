@@ -7,7 +7,8 @@ by break-the-glass; `RestrictedChart` lets the desk offer that choice to users a
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from collections.abc import Iterable
+from typing import Any, NoReturn, TypeVar
 
 from django.db.models import Q
 from django.utils import timezone
@@ -15,8 +16,15 @@ from django.utils import timezone
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.core.context import current_actor
-from chartdesk.core.errors import NotFound
-from chartdesk.patients.models import BreakTheGlassAccess, ChartAccessGrant, MergeEvent, Patient, Restriction
+from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.patients.models import (
+    BreakTheGlassAccess,
+    ChartAccessGrant,
+    MergeEvent,
+    Patient,
+    PatientStatus,
+    Restriction,
+)
 
 
 class RestrictedChart(NotFound):
@@ -43,6 +51,36 @@ def active_break_the_glass(user: Any, patient: Patient) -> BreakTheGlassAccess |
     )
 
 
+def indexed_patient(*, pk: int | None = None, mrn: str = "") -> tuple[int, str, str] | None:
+    """(id, MRN, display name) of the patient with this id or MRN, for the audit reports, which
+    show whose trail they list and may not import this app. No permission check and no audit: the
+    caller is the audit report, itself permission-checked and audited."""
+    rows = Patient.objects.filter(pk=pk) if pk is not None else Patient.objects.filter(mrn__iexact=mrn)
+    patient = rows.first()
+    return (patient.pk, patient.mrn, patient.display_name) if patient is not None else None
+
+
+def break_the_glass_reason(user: Any, patient: Patient) -> str | None:
+    """The reason `user` gave to break the glass into this restricted chart, for the view's audit
+    event; None for an unrestricted chart or one opened by a standing grant."""
+    glass = active_break_the_glass(user, patient) if patient.is_restricted else None
+    return glass.reason if glass else None
+
+
+def refuse_change_to_closed_chart(user: Any, patient: Patient, *, during: str, merged: str | None = None) -> None:
+    """Let a change to a chart go on only where reads of it would: a restricted chart the user may
+    not open refuses the change as not found (the attempt recorded, `during` saying what was tried).
+    With `merged`, a merged chart refuses it with that message, formatted with the survivor's `mrn`."""
+    if not restriction_allows(user, patient):
+        record_event(AuditAction.ACCESS_DENIED, user=user, patient=patient, object_type="patient",
+                     object_id=patient.pk, outcome=AuditOutcome.DENIED,
+                     detail={"why": f"restricted chart ({patient.restriction})", "during": during})
+        raise NotFound("patient")
+    if merged is not None and patient.status == PatientStatus.MERGED:
+        survivor = patient.merged_into
+        raise ChartdeskError(merged.format(mrn=survivor.mrn if survivor else "unknown"))
+
+
 def restriction_allows(user: Any, patient: Patient) -> bool:
     """May this user open this chart as far as its restriction goes (permissions aside)?"""
     if not patient.is_restricted:
@@ -50,6 +88,29 @@ def restriction_allows(user: Any, patient: Patient) -> bool:
     if ChartAccessGrant.objects.filter(user=user, patient=patient, revoked_at__isnull=True).exists():
         return True
     return active_break_the_glass(user, patient) is not None
+
+
+RowT = TypeVar("RowT")
+
+
+def rows_open_to(user: Any, rows: Iterable[RowT]) -> list[RowT]:
+    """The rows (anything with `patient` and `patient_id`) whose charts `user` may open, in their
+    order: a list leaves out a restricted chart's rows, asking once per patient."""
+    allowed: dict[int, bool] = {}
+    shown = []
+    for row in rows:
+        patient_id = row.patient_id  # type: ignore[attr-defined]
+        if patient_id not in allowed:
+            allowed[patient_id] = restriction_allows(user, row.patient)  # type: ignore[attr-defined]
+        if allowed[patient_id]:
+            shown.append(row)
+    return shown
+
+
+def record_list_view(user: Any, what: str, rows: list[Any], **detail: Any) -> None:
+    """Audit one view of a list of patients' rows: whose, and how many, in one event."""
+    record_event(AuditAction.VIEW, user=user, object_type=what,
+                 detail={"patient_ids": sorted({row.patient_id for row in rows}), "count": len(rows), **detail})
 
 
 def charts_open_to(user: Any) -> Q:

@@ -18,7 +18,8 @@ from django.utils import timezone
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.crypto import decrypt_text, encrypt_text, keyed_digest
-from chartdesk.core.errors import ChartdeskError, ConcurrentChange, PermissionRefused
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange
+from chartdesk.core.permissions import require_permission
 from chartdesk.patients.models import (
     AddressUse,
     BreakTheGlassAccess,
@@ -69,11 +70,6 @@ DEMOGRAPHIC_FIELDS = (
 LEGAL_NAME_FIELDS = ("given_name", "middle_name", "family_name")
 SHORT_TEXT_LIMITS = {"prefix": 20, "suffix": 20, "preferred_name": 80, "gender_identity": 60, "preferred_language": 40,
                      "race": 120, "ethnicity": 80, "marital_status": 40}
-
-
-def _require(acting_user: Any, permission: str) -> None:
-    if acting_user is None or not acting_user.is_authenticated or not acting_user.has_perm(permission):
-        raise PermissionRefused(f"You do not have the permission this needs ({permission}).")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,7 +312,7 @@ def do_register_patient(registration: PatientRegistration, *, acting_user: Any,
     allow_incomplete is for legacy index loads (patients.importing): a missing given name or date of
     birth is then recorded in `incomplete_fields` instead of refused.
     """
-    _require(acting_user, "patients.register_patient")
+    require_permission(acting_user, "patients.register_patient")
     cleaned = clean_registration(registration, allow_incomplete=allow_incomplete)
     patient = build_patient(cleaned, mrn=allocate_mrn(), acting_user=acting_user)
     patient.save()
@@ -370,7 +366,7 @@ def do_update_demographics(patient: Patient, changes: Mapping[str, Any], *, expe
     A changed legal name keeps the old one as a previous name. The audit event lists the changed
     field names, never their values (the audit log must not become a second copy of the SSN).
     """
-    _require(acting_user, "patients.edit_patient")
+    require_permission(acting_user, "patients.edit_patient")
     unknown = sorted(set(changes) - set(DEMOGRAPHIC_FIELDS))
     if unknown:
         raise InvalidPatientData({name: f"{name}: not a demographic field." for name in unknown})
@@ -435,7 +431,7 @@ def _bump(patient: Patient) -> None:
 @transaction.atomic
 def do_add_identifier(patient: Patient, identifier: IdentifierInput, *, acting_user: Any) -> PatientIdentifier:
     """Record another identifier; one from the same issuer and of the same type is deactivated."""
-    _require(acting_user, "patients.edit_patient")
+    require_permission(acting_user, "patients.edit_patient")
     if identifier.type == IdentifierType.RETIRED_MRN:
         raise InvalidField("identifier_type", "Identifier type: retired MRNs are recorded by a merge, not by hand.")
     cleaned = clean_identifier(identifier)
@@ -458,7 +454,7 @@ def do_record_contact(patient: Patient, contact: ContactInput, *, acting_user: A
     """Record a person to contact (next of kin, emergency contact). The same person in the same role,
     already recorded and active, is left as it is (a feed repeats its NK1 segments on every message);
     a changed relationship, phone or address deactivates the old row."""
-    _require(acting_user, "patients.edit_patient")
+    require_permission(acting_user, "patients.edit_patient")
     if contact.role not in ContactRole.values:
         raise InvalidField("contact_role", f"Contact role: choose one of {', '.join(ContactRole.values)}.")
     cleaned = {name: " ".join(str(getattr(contact, name)).split()) for name in CONTACT_LIMITS}
@@ -484,7 +480,7 @@ def do_record_contact(patient: Patient, contact: ContactInput, *, acting_user: A
 @transaction.atomic
 def do_add_other_name(patient: Patient, name: NameInput, *, acting_user: Any) -> PatientName:
     """Record a previous name, maiden name, alias or nickname; search finds the patient by it."""
-    _require(acting_user, "patients.edit_patient")
+    require_permission(acting_user, "patients.edit_patient")
     cleaned = clean_other_name(name)
     row = build_patient_name(patient, use=cleaned.use, family_name=cleaned.family_name,
                              given_name=cleaned.given_name, middle_name=cleaned.middle_name)
@@ -498,7 +494,7 @@ def do_add_other_name(patient: Patient, name: NameInput, *, acting_user: Any) ->
 @transaction.atomic
 def do_add_address(patient: Patient, address: AddressInput, *, acting_user: Any) -> PatientAddress:
     """Record an address; the active one of the same use is deactivated (kept as history)."""
-    _require(acting_user, "patients.edit_patient")
+    require_permission(acting_user, "patients.edit_patient")
     cleaned = clean_address(address)
     PatientAddress.objects.filter(patient=patient, use=cleaned.use, active=True).update(active=False)
     row = PatientAddress.objects.create(patient=patient, use=cleaned.use, line1=cleaned.line1, line2=cleaned.line2,
@@ -513,7 +509,7 @@ def do_add_address(patient: Patient, address: AddressInput, *, acting_user: Any)
 @transaction.atomic
 def do_add_phone(patient: Patient, *, use: str, number: str, acting_user: Any) -> PatientPhone:
     """Record a phone number; the active one of the same use is deactivated (kept as history)."""
-    _require(acting_user, "patients.edit_patient")
+    require_permission(acting_user, "patients.edit_patient")
     use, digits = clean_phone(use, number)
     PatientPhone.objects.filter(patient=patient, use=use, active=True).update(active=False)
     row = PatientPhone.objects.create(patient=patient, use=use, number=digits)
@@ -530,7 +526,7 @@ def do_add_phone(patient: Patient, *, use: str, number: str, acting_user: Any) -
 @transaction.atomic
 def do_set_restriction(patient: Patient, *, restriction: str, note: str = "", acting_user: Any) -> Patient:
     """Mark a chart VIP, employee or sensitive (or lift the mark with restriction='')."""
-    _require(acting_user, "patients.restrict_chart")
+    require_permission(acting_user, "patients.restrict_chart")
     if restriction not in Restriction.values:
         raise InvalidField("restriction", f"Restriction: {restriction!r} is not one of VIP, employee, sensitive.")
     note = " ".join(note.split())
@@ -550,7 +546,7 @@ do_restrict_chart = do_set_restriction  # the name the demo loader uses
 @transaction.atomic
 def do_grant_chart_access(patient: Patient, user: Any, *, reason: str, acting_user: Any) -> ChartAccessGrant:
     """Let a named user open this restricted chart until the grant is revoked."""
-    _require(acting_user, "patients.restrict_chart")
+    require_permission(acting_user, "patients.restrict_chart")
     reason = " ".join(reason.split())
     if not reason:
         raise InvalidField("reason", "Reason: say why this user needs the chart (care team, case review...).")
@@ -569,7 +565,7 @@ def do_grant_chart_access(patient: Patient, user: Any, *, reason: str, acting_us
 
 @transaction.atomic
 def do_revoke_chart_access(grant: ChartAccessGrant, *, acting_user: Any) -> ChartAccessGrant:
-    _require(acting_user, "patients.restrict_chart")
+    require_permission(acting_user, "patients.restrict_chart")
     if grant.revoked_at is not None:
         return grant
     grant.revoked_at = timezone.now()
@@ -583,7 +579,7 @@ def do_revoke_chart_access(grant: ChartAccessGrant, *, acting_user: Any) -> Char
 def do_break_the_glass(patient: Patient, *, reason: str, acting_user: Any) -> BreakTheGlassAccess:
     """Open a restricted chart in an emergency for settings.BREAK_THE_GLASS_MINUTES, with a reason
     that every audit report shows."""
-    _require(acting_user, "accounts.break_the_glass")
+    require_permission(acting_user, "accounts.break_the_glass")
     reason = " ".join((reason or "").split())
     if len(reason) < BREAK_THE_GLASS_MIN_REASON:
         raise InvalidField("reason", f"Reason: say why you need this chart now, in at least "
@@ -606,7 +602,7 @@ def do_break_the_glass(patient: Patient, *, reason: str, acting_user: Any) -> Br
 @transaction.atomic
 def do_reveal_ssn(patient: Patient, *, acting_user: Any) -> str:
     """The full SSN as 123-45-6789 ('' when none is on file); each reveal is an audited view."""
-    _require(acting_user, "patients.reveal_ssn")
+    require_permission(acting_user, "patients.reveal_ssn")
     digits = decrypt_text(patient.ssn_encrypted)
     record_event(AuditAction.VIEW, user=acting_user, patient=patient, object_type="patient_ssn",
                  object_id=patient.pk, detail={"field": "ssn"})

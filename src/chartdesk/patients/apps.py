@@ -7,6 +7,19 @@ class PatientsConfig(AppConfig):
     verbose_name = "Master patient index"
 
     def ready(self) -> None:
+        from chartdesk.core.registry import register_demo_builder, register_demo_census
+        from chartdesk.patients.demo import register_demo_patients, restrict_demo_patients
+        from chartdesk.patients.models import Patient
+
+        register_demo_builder("patients", 20, register_demo_patients)
+        register_demo_builder("restrictions", 40, restrict_demo_patients)
+        register_demo_census("patients", Patient.objects.count)
+
+        from chartdesk.audit.reports import register_patient_index
+        from chartdesk.patients.access import indexed_patient
+
+        register_patient_index(indexed_patient)  # the audit reports find patients through it
+
         from chartdesk.patients.merging import KEEP, register_merge_policy
         from chartdesk.patients.models import NameUse
 

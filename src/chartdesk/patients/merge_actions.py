@@ -19,8 +19,9 @@ from django.utils import timezone
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
+from chartdesk.core.permissions import require_permission
 from chartdesk.patients.access import restriction_allows
-from chartdesk.patients.actions import _require, build_patient_name
+from chartdesk.patients.actions import build_patient_name
 from chartdesk.patients.merging import (
     KEEP,
     PatientLink,
@@ -132,7 +133,7 @@ def do_merge_patients(survivor: Patient, retired: Patient, *, reason: str, actin
     already merged record, and of charts restricted differently; NotFound for charts the user may
     not open; PermissionRefused without patients.merge_patients.
     """
-    _require(acting_user, MERGE_PERMISSION)
+    require_permission(acting_user, MERGE_PERMISSION)
     reason = _clean_reason(reason)
     if survivor.pk == retired.pk:
         raise ChartdeskError("A patient cannot be merged into itself: choose the duplicate record.")
@@ -240,7 +241,7 @@ def do_unmerge_patients(merge_event: MergeEvent, *, reason: str, acting_user: An
     `review` for the HIM manager. Refuses (ChartdeskError) an unmerge already done, and one that a
     later merge depends on (undo that one first); NotFound for charts the user may not open.
     """
-    _require(acting_user, MERGE_PERMISSION)
+    require_permission(acting_user, MERGE_PERMISSION)
     reason = _clean_reason(reason)
     event = MergeEvent.objects.select_for_update().filter(pk=merge_event.pk).first()
     if event is None:

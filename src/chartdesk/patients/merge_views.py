@@ -19,7 +19,7 @@ from chartdesk.patients.merge_actions import MERGE_PERMISSION, do_merge_patients
 from chartdesk.patients.merging import record_counts
 from chartdesk.patients.models import Patient, PatientStatus
 from chartdesk.patients.search import search_patients
-from chartdesk.patients.views import opens_patient
+from chartdesk.patients.view_guards import opens_patient
 
 
 def _contact(patient: Patient) -> dict[str, str]:

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from chartdesk.core.dates import age_on
 from chartdesk.core.models import LegalRecordModel
 
 
@@ -128,10 +129,7 @@ class Patient(LegalRecordModel):
         end = day if isinstance(day, date) else timezone.localdate()
         if self.deceased_at and not isinstance(day, date):
             end = timezone.localtime(self.deceased_at).date()
-        years = end.year - self.birth_date.year
-        if (end.month, end.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return age_on(self.birth_date, end)
 
 
 class NameUse(models.TextChoices):

@@ -7,6 +7,7 @@ mistyped MRN finds nothing instead of finding somebody else.
 from __future__ import annotations
 
 from django.db import transaction
+from stdnum import luhn
 
 from chartdesk.patients.models import MrnSequence
 
@@ -21,16 +22,7 @@ class MrnSpaceExhausted(RuntimeError):
 
 def luhn_check_digit(digits: str) -> str:
     """The digit that makes `digits` + it pass the Luhn (mod 10) check."""
-    total = 0
-    # Double every second digit counting from the right of the payload (the check digit is appended).
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 0:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return str((10 - total % 10) % 10)
+    return str(luhn.calc_check_digit(digits))
 
 
 def mrn_for_serial(serial: int) -> str:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -21,10 +18,8 @@ from chartdesk.core.permissions import requires
 from chartdesk.core.views import not_found
 from chartdesk.patients import actions
 from chartdesk.patients.access import (
-    RestrictedChart,
     access_chart_grants_by_patient,
     access_incomplete_patients,
-    access_patient_by_id,
     access_patient_for_break_the_glass,
     restriction_allows,
 )
@@ -45,58 +40,7 @@ from chartdesk.patients.matching import likely_matches, match_fingerprint
 from chartdesk.patients.models import ChartAccessGrant, Patient
 from chartdesk.patients.search import search_patients
 from chartdesk.patients.validation import InvalidField, InvalidPatientData
-
-PatientView = Callable[..., HttpResponse]
-
-
-def chart_url(patient: Patient) -> str:
-    return reverse("charts-chart", kwargs={"patient_id": patient.pk})
-
-
-def break_the_glass_url(patient: Patient, next_url: str) -> str:
-    from urllib.parse import urlencode
-
-    return reverse("patients-break-glass", kwargs={"patient_id": patient.pk}) + "?" + urlencode({"next": next_url})
-
-
-def opens_records(view: PatientView) -> PatientView:
-    """Turn the access functions' refusals into the desk's answers, the same in every app: the
-    break-the-glass offer for a restricted chart the user may open that way, 404 otherwise."""
-
-    @wraps(view)
-    def answered(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except RestrictedChart as restricted:
-            # After breaking the glass the user comes back to the page; a refused POST comes back to
-            # the chart, since its form would have to be filled in again anyway.
-            next_path = request.get_full_path() if request.method == "GET" else chart_url(restricted.patient)
-            return redirect(break_the_glass_url(restricted.patient, next_path))
-        except NotFound:
-            return not_found(request)
-
-    return answered
-
-
-def opens_patient(permission: str, *, audit: bool = True) -> Callable[[PatientView], PatientView]:
-    """Give the view the patient through access_patient_by_id: 404 for missing or forbidden, and
-    the break-the-glass page for a restricted chart the user may open that way."""
-
-    def decorate(view: PatientView) -> PatientView:
-        @wraps(view)
-        def opened(request: HttpRequest, patient_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                patient = access_patient_by_id(request.user, patient_id, permission=permission, audit=audit)
-            except RestrictedChart as restricted:
-                next_url = request.get_full_path() if request.method == "GET" else chart_url(restricted.patient)
-                return redirect(break_the_glass_url(restricted.patient, next_url))
-            except NotFound:
-                return not_found(request)
-            return view(request, patient, *args, **kwargs)
-
-        return opened
-
-    return decorate
+from chartdesk.patients.view_guards import chart_url, opens_patient
 
 
 def _field_errors(form: Any, refusal: ChartdeskError) -> None:

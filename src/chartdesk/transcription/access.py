@@ -16,7 +16,7 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.actions import provider_of
 from chartdesk.core.errors import NotFound
-from chartdesk.patients.access import restriction_allows
+from chartdesk.patients.access import record_list_view, restriction_allows, rows_open_to
 from chartdesk.transcription.actions import DICTATE, VIEW_QUEUE
 from chartdesk.transcription.models import Dictation, DictationStatus
 
@@ -28,22 +28,6 @@ def _base() -> QuerySet[Dictation]:
     return Dictation.objects.select_related("patient", "encounter", "author", "assigned_to", "document")
 
 
-def _visible(user: Any, dictations: list[Dictation]) -> list[Dictation]:
-    allowed: dict[int, bool] = {}
-    shown = []
-    for dictation in dictations:
-        if dictation.patient_id not in allowed:
-            allowed[dictation.patient_id] = restriction_allows(user, dictation.patient)
-        if allowed[dictation.patient_id]:
-            shown.append(dictation)
-    return shown
-
-
-def _audit_list(user: Any, what: str, dictations: list[Dictation]) -> None:
-    record_event(AuditAction.VIEW, user=user, object_type=what,
-                 detail={"patient_ids": sorted({d.patient_id for d in dictations}), "count": len(dictations)})
-
-
 def access_transcription_queue(user: Any, *, mine_only: bool = False) -> list[Dictation]:
     """The open dictations, soonest due first (STAT work comes due first by its turnaround target)."""
     if not user.is_authenticated or not user.has_perm(VIEW_QUEUE):
@@ -51,8 +35,8 @@ def access_transcription_queue(user: Any, *, mine_only: bool = False) -> list[Di
     dictations = _base().filter(status__in=OPEN_STATUSES)
     if mine_only:
         dictations = dictations.filter(assigned_to=user)
-    queue = _visible(user, list(dictations.order_by("due_at", "id")))
-    _audit_list(user, "transcription_queue", queue)
+    queue = rows_open_to(user, list(dictations.order_by("due_at", "id")))
+    record_list_view(user, "transcription_queue", queue)
     return queue
 
 
@@ -64,8 +48,8 @@ def access_author_queue(user: Any) -> list[Dictation]:
     provider = provider_of(user)
     if provider is None:
         return []
-    queue = _visible(user, list(_base().filter(author=provider, status__in=OPEN_STATUSES).order_by("due_at", "id")))
-    _audit_list(user, "dictation_author_queue", queue)
+    queue = rows_open_to(user, list(_base().filter(author=provider, status__in=OPEN_STATUSES).order_by("due_at", "id")))
+    record_list_view(user, "dictation_author_queue", queue)
     return queue
 
 

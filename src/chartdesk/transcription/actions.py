@@ -16,12 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
-from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.audit.models import AuditAction
 from chartdesk.charts.actions import do_create_note
 from chartdesk.charts.models import DocumentStatus, Encounter, EncounterStatus, Provider
-from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
-from chartdesk.patients.access import restriction_allows
-from chartdesk.patients.models import Patient, PatientStatus
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange
+from chartdesk.core.locking import lock_row
+from chartdesk.core.permissions import require_permission
+from chartdesk.patients.access import refuse_change_to_closed_chart
+from chartdesk.patients.models import Patient
 from chartdesk.transcription import audio
 from chartdesk.transcription.engines import SpeechEngine, get_engine
 from chartdesk.transcription.models import (
@@ -37,7 +39,6 @@ VIEW_QUEUE = "transcription.view_transcription_queue"
 TRANSCRIBE = "transcription.transcribe"
 ASSIGN = "transcription.assign_transcription"
 
-NOT_ALLOWED = "You do not have permission to {what}."
 PATIENT_MERGED = "This chart was merged into MRN {mrn}; dictate to the surviving chart instead."
 ENCOUNTER_REQUIRED = "Choose the encounter the dictation belongs to."
 ENCOUNTER_OTHER_PATIENT = "The encounter {number} belongs to another patient."
@@ -55,23 +56,9 @@ STALE = "This dictation was changed by someone else since you opened it; reload 
 NO_SPEECH_TEXT = "[No speech was recognised in this dictation: transcribe it from the audio.]"
 
 
-def _require(user: Any, permission: str, what: str) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
-        raise PermissionRefused(NOT_ALLOWED.format(what=what))
-
-
 def _require_chart(user: Any, patient: Patient) -> None:
     """A restricted chart the user may not open refuses dictation as it refuses reads: as not found."""
-    if not restriction_allows(user, patient):
-        record_event(
-            AuditAction.ACCESS_DENIED, user=user, patient=patient, object_type="patient", object_id=patient.pk,
-            outcome=AuditOutcome.DENIED,
-            detail={"why": f"restricted chart ({patient.restriction})", "during": "dictation"},
-        )
-        raise NotFound("patient")
-    if patient.status == PatientStatus.MERGED:
-        survivor = patient.merged_into
-        raise ChartdeskError(PATIENT_MERGED.format(mrn=survivor.mrn if survivor else "unknown"))
+    refuse_change_to_closed_chart(user, patient, during="dictation", merged=PATIENT_MERGED)
 
 
 def _audit(action: str, user: Any, dictation: Dictation, **detail: Any) -> None:
@@ -108,7 +95,7 @@ def do_upload_dictation(
     """Store a dictated recording for an encounter; it waits in the queue as "uploaded", due by its
     turnaround target. The audio is checked by content and stored with its SHA-256; nothing is
     written when any check fails."""
-    _require(acting_user, DICTATE, "upload dictation")
+    require_permission(acting_user, DICTATE, "upload dictation")
     _require_chart(acting_user, patient)
     _checked_fields(patient, encounter, document_type, priority, author)
     checked = audio.check_audio(upload, name=name)
@@ -148,7 +135,7 @@ def do_transcribe_dictation(dictation: Dictation, *, acting_user: Any, engine: S
     """Run speech recognition on an uploaded dictation and file the draft as a preliminary document on
     its encounter (charts' do_create_note, authored by the dictating provider). When the engine fails,
     the dictation goes back to "uploaded" with the reason, and nothing else changes."""
-    _require(acting_user, DICTATE, "send dictation to speech recognition")
+    require_permission(acting_user, DICTATE, "send dictation to speech recognition")
     _require_chart(acting_user, dictation.patient)
     if not _claim(dictation):
         dictation.refresh_from_db()
@@ -187,8 +174,7 @@ def do_transcribe_dictation(dictation: Dictation, *, acting_user: Any, engine: S
 def _locked(dictation: Dictation, expected_revision: int | None) -> Dictation:
     # Row lock: assignment and sending to the author read the status and write it in one step. Only
     # the dictation row is locked (PostgreSQL cannot lock the nullable side of the document join).
-    locked = Dictation.objects.select_for_update(of=("self",)).select_related("patient", "document").get(
-        pk=dictation.pk)
+    locked = lock_row(dictation, "patient", "document", only_self=True)
     if expected_revision is not None and locked.revision != expected_revision:
         raise ConcurrentChange(STALE)
     return locked
@@ -199,9 +185,9 @@ def do_assign_dictation(dictation: Dictation, *, assignee: Any, acting_user: Any
     """Give a dictation to a transcriptionist: anyone may take one for themselves with
     transcription.transcribe; assigning it to someone else needs transcription.assign_transcription."""
     if assignee == acting_user:
-        _require(acting_user, TRANSCRIBE, "take dictations")
+        require_permission(acting_user, TRANSCRIBE, "take dictations")
     else:
-        _require(acting_user, ASSIGN, "assign dictations to others")
+        require_permission(acting_user, ASSIGN, "assign dictations to others")
     _require_chart(acting_user, dictation.patient)
     if assignee is None or not assignee.is_active or not assignee.has_perm(TRANSCRIBE):
         raise ChartdeskError(ASSIGNEE_NOT_TRANSCRIPTIONIST.format(user=assignee or "Nobody"), field="assignee")
@@ -220,7 +206,7 @@ def do_assign_dictation(dictation: Dictation, *, assignee: Any, acting_user: Any
 
 def do_send_to_author(dictation: Dictation, *, acting_user: Any, expected_revision: int | None = None) -> Dictation:
     """The transcriptionist has finished editing: the draft goes to its author's review queue."""
-    _require(acting_user, TRANSCRIBE, "send drafts to their author")
+    require_permission(acting_user, TRANSCRIBE, "send drafts to their author")
     _require_chart(acting_user, dictation.patient)
     with transaction.atomic():
         locked = _locked(dictation, expected_revision)

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from chartdesk.charts.actions import provider_of
 from chartdesk.charts.files import human_size
-from chartdesk.charts.views import add_refusal, form_status, opens_records, refusal_status
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import requires
+from chartdesk.core.refusals import add_refusal, form_status, refusal_status
 from chartdesk.patients.access import access_patient_by_id
+from chartdesk.patients.view_guards import opens_records
 from chartdesk.transcription import access, actions
 from chartdesk.transcription.forms import AssignForm, DictationUploadForm, RevisionForm
 

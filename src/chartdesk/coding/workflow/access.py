@@ -18,22 +18,16 @@ from chartdesk.charts.actions import provider_of
 from chartdesk.charts.models import Encounter, EncounterStatus
 from chartdesk.coding.workflow.models import PhysicianQuery, QueryStatus
 from chartdesk.core.errors import NotFound
+from chartdesk.core.forms import record_id
 from chartdesk.patients.access import access_patient_by_id
 
 QUEUE = "coding_workflow.view_coding_queue"
 ANSWER = "coding_workflow.answer_coding_queries"
 
 
-def _key(value: Any, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound(what) from None
-
-
 def access_codable_encounter_by_id(user: Any, encounter_id: Any) -> Encounter:
     """A finished encounter, if `user` works the coding queue and may open the chart; the view is audited."""
-    key = _key(encounter_id, "encounter")
+    key = record_id(encounter_id, "encounter")
     if not user.is_authenticated or not user.has_perm(QUEUE):
         raise NotFound("encounter")
     if not Encounter.objects.filter(pk=key, status=EncounterStatus.FINISHED).exists():
@@ -47,7 +41,7 @@ def may_answer(user: Any, query: PhysicianQuery) -> bool:
 
 def access_query_by_id(user: Any, query_id: Any) -> PhysicianQuery:
     """A physician query, for coding staff or for the provider it was sent to; the view is audited."""
-    key = _key(query_id, "query")
+    key = record_id(query_id, "query")
     if not user.is_authenticated:
         raise NotFound("query")
     query = (

@@ -22,7 +22,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
-from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.audit.models import AuditAction
 from chartdesk.charts.actions import provider_of
 from chartdesk.charts.models import DocumentStatus, Encounter, EncounterClass, EncounterStatus, Provider
 from chartdesk.coding.edits.validator import Severity
@@ -45,8 +45,10 @@ from chartdesk.coding.workflow.models import (
 )
 from chartdesk.coding.workflow.query_templates import OTHER, TEMPLATES_BY_SLUG
 from chartdesk.coding.workflow.review import record_review_changes, snapshot
-from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
-from chartdesk.patients.access import restriction_allows
+from chartdesk.core.errors import ChartdeskError, ConcurrentChange, PermissionRefused
+from chartdesk.core.locking import lock_row
+from chartdesk.core.permissions import require_permission
+from chartdesk.patients.access import refuse_change_to_closed_chart
 from chartdesk.patients.models import Patient
 
 CODE = "coding_workflow.code_encounters"
@@ -54,7 +56,6 @@ ASSIGN = "coding_workflow.assign_coding"
 REVIEW = "coding_workflow.review_coding"
 ANSWER = "coding_workflow.answer_coding_queries"
 
-NOT_ALLOWED = "You do not have permission to {what}."
 NOT_FINISHED = (
     "This encounter is not finished yet: it becomes codable once the visit is closed or the patient discharged."
 )
@@ -110,20 +111,9 @@ BIRTH_WEIGHT_REQUIRED = "A newborn admission (type 4) needs the birth weight in 
 # ----------------------------------------------------------------------------- shared checks
 
 
-def _require(user: Any, permission: str, what: str) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
-        raise PermissionRefused(NOT_ALLOWED.format(what=what))
-
-
 def _require_chart(user: Any, patient: Patient) -> None:
     """A restricted chart the user may not open refuses coding work as it refuses reads: as not found."""
-    if not restriction_allows(user, patient):
-        record_event(
-            AuditAction.ACCESS_DENIED, user=user, patient=patient, object_type="patient", object_id=patient.pk,
-            outcome=AuditOutcome.DENIED, detail={"why": f"restricted chart ({patient.restriction})",
-                                                 "during": "coding"},
-        )
-        raise NotFound("patient")
+    refuse_change_to_closed_chart(user, patient, during="coding")
 
 
 def _audit(action: str, user: Any, case: CodingCase, object_type: str, object_id: Any, **detail: Any) -> None:
@@ -137,7 +127,7 @@ def _audit(action: str, user: Any, case: CodingCase, object_type: str, object_id
 
 def _locked(case: CodingCase) -> CodingCase:
     # Row lock: a coder completing while a manager reassigns must not both pass their status checks.
-    return CodingCase.objects.select_for_update().select_related("encounter__patient").get(pk=case.pk)
+    return lock_row(case, "encounter__patient")
 
 
 def stale_refusal(case: CodingCase) -> ConcurrentChange:
@@ -190,12 +180,12 @@ def is_inpatient(case: CodingCase) -> bool:
 def _editing_mode(case: CodingCase, user: Any) -> str:
     """'coding' for the assigned coder at work, 'review' for a reviewer; anything else is refused."""
     if case.status in (CaseStatus.IN_PROGRESS, CaseStatus.ON_HOLD):
-        _require(user, CODE, "code encounters")
+        require_permission(user, CODE, "code encounters")
         if case.assigned_to_id not in (None, user.pk):
             raise PermissionRefused(ASSIGNED_TO_OTHER.format(coder=case.assigned_to))
         return "coding"
     if case.status == CaseStatus.IN_REVIEW:
-        _require(user, REVIEW, "review coded encounters")
+        require_permission(user, REVIEW, "review coded encounters")
         return "review"
     raise ChartdeskError(NOT_EDITABLE.format(status=case.get_status_display().lower()))
 
@@ -215,7 +205,7 @@ def do_assign_case(
     encounter: Encounter, coder: Any, *, acting_user: Any, expected_revision: int | None = None
 ) -> CodingCase:
     """Assign a finished encounter to a coder (creating its case); a coded case cannot be reassigned."""
-    _require(acting_user, ASSIGN, "assign coding work")
+    require_permission(acting_user, ASSIGN, "assign coding work")
     _require_chart(acting_user, encounter.patient)
     if coder is None or not coder.has_perm(CODE):
         raise ChartdeskError(NOT_A_CODER.format(user=coder), field="coder")
@@ -237,7 +227,7 @@ def do_start_coding(
     encounter: Encounter, *, acting_user: Any, now: Any = None, expected_revision: int | None = None
 ) -> CodingCase:
     """Open a finished encounter for coding: its case goes in progress, assigned to the coder if nobody has it."""
-    _require(acting_user, CODE, "code encounters")
+    require_permission(acting_user, CODE, "code encounters")
     _require_chart(acting_user, encounter.patient)
     with transaction.atomic():
         case = _locked(_case_for(encounter))
@@ -553,7 +543,7 @@ def do_send_query(
 
     The clinical indicators must be quoted from the encounter's own documents, one a line.
     """
-    _require(acting_user, CODE, "send physician queries")
+    require_permission(acting_user, CODE, "send physician queries")
     _require_chart(acting_user, case.encounter.patient)
     chosen = TEMPLATES_BY_SLUG.get(template)
     if chosen is None:
@@ -581,7 +571,7 @@ def do_send_query(
 
 def do_answer_query(query: PhysicianQuery, *, answer: str, detail: str = "", acting_user: Any) -> PhysicianQuery:
     """The queried provider answers; when no other query is open the case leaves hold."""
-    _require(acting_user, ANSWER, "answer coding queries")
+    require_permission(acting_user, ANSWER, "answer coding queries")
     case = query.case
     _require_chart(acting_user, case.encounter.patient)
     if provider_of(acting_user) != query.provider:
@@ -647,7 +637,7 @@ def do_complete_coding(case: CodingCase, *, acting_user: Any, expected_revision:
 
 def do_start_review(case: CodingCase, *, acting_user: Any, expected_revision: int | None = None) -> CodingCase:
     """Take a coded encounter into second-level review (it leaves the billing-ready list meanwhile)."""
-    _require(acting_user, REVIEW, "review coded encounters")
+    require_permission(acting_user, REVIEW, "review coded encounters")
     _require_chart(acting_user, case.encounter.patient)
     with transaction.atomic():
         case = _locked(case)
@@ -663,7 +653,7 @@ def do_start_review(case: CodingCase, *, acting_user: Any, expected_revision: in
 
 def do_finish_review(case: CodingCase, *, acting_user: Any, expected_revision: int | None = None) -> CodingCase:
     """Close the review: every difference from the coder's codes is kept as a ReviewChange (before/after)."""
-    _require(acting_user, REVIEW, "review coded encounters")
+    require_permission(acting_user, REVIEW, "review coded encounters")
     _require_chart(acting_user, case.encounter.patient)
     with transaction.atomic():
         case = _locked(case)

@@ -17,16 +17,13 @@ from chartdesk.coding.edits.validator import EncounterCodes, Report, validate
 from chartdesk.coding.models import CodeSystem
 from chartdesk.coding.suggest import EncounterSuggestion, encoder_index, suggest_for_encounter
 from chartdesk.coding.workflow.models import CodingCase
+from chartdesk.core.dates import age_on
 
 
 def service_day(encounter: Encounter) -> datetime.date:
     from chartdesk.coding.workflow.actions import service_day as day_of
 
     return day_of(encounter)
-
-
-def age_on(born: datetime.date, day: datetime.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def validation_report(case: CodingCase) -> Report:

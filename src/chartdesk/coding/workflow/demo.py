@@ -90,3 +90,8 @@ def visits_before_the_code_sets() -> tuple[int, CodeSetRelease | None]:
     starts = timezone.make_aware(datetime.combine(earliest.effective_from, time(0)))
     served = finished.annotate(served_at=Coalesce("discharge_at", "admit_at"))
     return served.filter(served_at__lt=starts).count(), earliest
+
+
+def coding_demo_stage(run: Any) -> None:
+    """The coding queue's stage of `chartdesk demo-data`: what it leaves queued, billing leaves alone."""
+    run.coding_queue = load_coding_demo(run.staff)

@@ -9,7 +9,6 @@ move afterwards.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,16 +25,13 @@ from chartdesk.coding.drg.grouper import (
 )
 from chartdesk.coding.drg.mce import MceFinding, mce_findings
 from chartdesk.coding.workflow.models import CaseStatus, CodingCase, DrgGrouping, ProcedureSystem
+from chartdesk.core.dates import age_on
 
 STATUS_NOT_RECORDED = "01"
 
 
 def discharge_status_of(case: CodingCase) -> str:
     return case.discharge_status or case.encounter.discharge_disposition or ""
-
-
-def _age_on(born: datetime.date, day: datetime.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def abstract_of(case: CodingCase) -> InpatientAbstract | None:
@@ -59,7 +55,7 @@ def abstract_of(case: CodingCase) -> InpatientAbstract | None:
         procedures=tuple(AbstractProcedure(row.code, row.performed_on) for row in
                          case.procedures.filter(system=ProcedureSystem.ICD10PCS).order_by("position")),
         # CMS groups on the age at admission.
-        age=min(_age_on(patient.birth_date, admit_day), 124),
+        age=min(age_on(patient.birth_date, admit_day), 124),
         sex=patient.sex if patient.sex in ("F", "M") else "U",
         discharge_status=discharge_status_of(case) or STATUS_NOT_RECORDED,
         discharge_date=discharge_day,

@@ -10,6 +10,8 @@ revision under the row lock).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +26,6 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.access import documents_in_chart
 from chartdesk.charts.models import DischargeDisposition, EncounterClass, Provider
-from chartdesk.charts.views import opens_records
 from chartdesk.coding.encoder.search import search
 from chartdesk.coding.models import CodeSystem
 from chartdesk.coding.workflow import actions, assist, codes
@@ -53,6 +54,7 @@ from chartdesk.coding.workflow.reports import coder_figures, suggestion_precisio
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
 from chartdesk.core.forms import posted_id, whole_number
 from chartdesk.core.permissions import requires, signed_in
+from chartdesk.patients.view_guards import opens_records
 
 QUEUE = "coding_workflow.view_coding_queue"
 CODE = "coding_workflow.code_encounters"
@@ -229,6 +231,10 @@ def _stale(request: HttpRequest, encounter: Any, refusal: ConcurrentChange) -> H
     }, status=409)
 
 
+ScreenChange = Callable[[HttpRequest, Any, Any], "str | HttpResponse | None"]
+EncounterView = Callable[[HttpRequest, int], HttpResponse]
+
+
 def _case_or_404(encounter: Any) -> CodingCase:
     case = case_of(encounter)
     if case is None:
@@ -236,42 +242,51 @@ def _case_or_404(encounter: Any) -> CodingCase:
     return case
 
 
-def _open_case(request: HttpRequest, encounter_id: int) -> tuple[Any, CodingCase]:
-    """The encounter (access-checked and audited) and its coding case, or "not found"."""
-    encounter = access_codable_encounter_by_id(request.user, encounter_id)
-    return encounter, _case_or_404(encounter)
+def screen_change(*, needs_case: bool = True) -> Callable[[ScreenChange], EncounterView]:
+    """A form posted from the coding screen, answered the same way by every such view: the encounter
+    (access-checked and audited) and its coding case, or "not found"; a stale screen answers 409
+    with who changed the case; any other refusal goes back to the screen as a message. The change
+    returns the success message to show (or a response of its own)."""
 
+    def decorate(change: ScreenChange) -> EncounterView:
+        @wraps(change)
+        def posted(request: HttpRequest, encounter_id: int) -> HttpResponse:
+            encounter = access_codable_encounter_by_id(request.user, encounter_id)
+            case = _case_or_404(encounter) if needs_case else None
+            try:
+                outcome = change(request, encounter, case)
+            except ConcurrentChange as stale:
+                return _stale(request, encounter, stale)
+            except ChartdeskError as refusal:
+                _refused(request, refusal)
+                outcome = None
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            if outcome:
+                messages.success(request, outcome)
+            return redirect(_screen_url(encounter.pk))
+
+        return posted
+
+    return decorate
 
 
 @requires(CODE)
 @require_POST
 @opens_records
-def start_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter = access_codable_encounter_by_id(request.user, encounter_id)
-    try:
-        actions.do_start_coding(encounter, acting_user=request.user, expected_revision=_posted_revision(request))
-    except ConcurrentChange as stale:
-        return _stale(request, encounter, stale)
-    except ChartdeskError as refusal:
-        _refused(request, refusal)
-    return redirect(_screen_url(encounter.pk))
+@screen_change(needs_case=False)
+def start_view(request: HttpRequest, encounter: Any, case: None) -> None:
+    actions.do_start_coding(encounter, acting_user=request.user, expected_revision=_posted_revision(request))
 
 
 @requires(actions.ASSIGN)
 @require_POST
 @opens_records
-def assign_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter = access_codable_encounter_by_id(request.user, encounter_id)
+@screen_change(needs_case=False)
+def assign_view(request: HttpRequest, encounter: Any, case: None) -> str:
     coder = get_user_model().objects.filter(pk=posted_id(request, "coder"), is_active=True).first()
-    try:
-        actions.do_assign_case(encounter, coder, acting_user=request.user,
-                               expected_revision=_posted_revision(request))
-        messages.success(request, f"Assigned to {coder}.")
-    except ConcurrentChange as stale:
-        return _stale(request, encounter, stale)
-    except ChartdeskError as refusal:
-        _refused(request, refusal)
-    return redirect(_screen_url(encounter.pk))
+    actions.do_assign_case(encounter, coder, acting_user=request.user, expected_revision=_posted_revision(request))
+    return f"Assigned to {coder}."
 
 
 def _parse_date(raw: str) -> datetime.date | None:
@@ -333,135 +348,94 @@ def _code_operation(request: HttpRequest, case: CodingCase) -> str:
 @requires(QUEUE)
 @require_POST
 @opens_records
-def codes_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+@screen_change()
+def codes_view(request: HttpRequest, encounter: Any, case: CodingCase) -> str:
     """Changes to the code list; the action decides whether this user may make them (coder or reviewer)."""
-    encounter, case = _open_case(request, encounter_id)
-    try:
-        messages.success(request, _code_operation(request, case))
-    except ConcurrentChange as stale:
-        return _stale(request, encounter, stale)
-    except ChartdeskError as refusal:
-        _refused(request, refusal)
-    return redirect(_screen_url(encounter.pk))
+    return _code_operation(request, case)
 
 
 @requires(QUEUE)
 @require_POST
 @opens_records
-def abstract_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+@screen_change()
+def abstract_view(request: HttpRequest, encounter: Any, case: CodingCase) -> str:
     """The inpatient abstract's UB-04 fields; the action decides whether this user may change them."""
-    encounter, case = _open_case(request, encounter_id)
-    try:
-        actions.do_set_inpatient_abstract(
-            case, admission_type=request.POST.get("admission_type", ""),
-            admission_source=request.POST.get("admission_source", ""),
-            discharge_status=request.POST.get("discharge_status", ""),
-            birth_weight_grams=request.POST.get("birth_weight_grams", ""), acting_user=request.user,
-            expected_revision=_posted_revision(request),
-        )
-        messages.success(request, "Abstract saved.")
-    except ConcurrentChange as stale:
-        return _stale(request, encounter, stale)
-    except ChartdeskError as refusal:
-        _refused(request, refusal)
-    return redirect(_screen_url(encounter.pk))
+    actions.do_set_inpatient_abstract(
+        case, admission_type=request.POST.get("admission_type", ""),
+        admission_source=request.POST.get("admission_source", ""),
+        discharge_status=request.POST.get("discharge_status", ""),
+        birth_weight_grams=request.POST.get("birth_weight_grams", ""), acting_user=request.user,
+        expected_revision=_posted_revision(request),
+    )
+    return "Abstract saved."
 
 
 @requires(QUEUE)
 @require_POST
 @opens_records
-def nearest_release_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
+@screen_change()
+def nearest_release_view(request: HttpRequest, encounter: Any, case: CodingCase) -> str:
     """Code against the nearest loaded release; the action decides whether this user may."""
-    encounter, case = _open_case(request, encounter_id)
-    try:
-        actions.do_use_nearest_release(case, acting_user=request.user, expected_revision=_posted_revision(request))
-        messages.success(request, "Codes on this encounter are now checked against the nearest loaded release.")
-    except ConcurrentChange as stale:
-        return _stale(request, encounter, stale)
-    except ChartdeskError as refusal:
-        _refused(request, refusal)
-    return redirect(_screen_url(encounter.pk))
+    actions.do_use_nearest_release(case, acting_user=request.user, expected_revision=_posted_revision(request))
+    return "Codes on this encounter are now checked against the nearest loaded release."
 
 
 @requires(CODE)
 @require_POST
 @opens_records
-def query_new_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter, case = _open_case(request, encounter_id)
+@screen_change()
+def query_new_view(request: HttpRequest, encounter: Any, case: CodingCase) -> str:
     provider = Provider.objects.filter(pk=posted_id(request, "provider")).first()
-    try:
-        query = actions.do_send_query(case, provider=provider, template=request.POST.get("template", ""),
-                                      indicators=request.POST.get("indicators", ""), acting_user=request.user,
-                                      expected_revision=_posted_revision(request))
-        messages.success(request, f"Query sent to {query.provider}; the encounter is on hold.")
-    except ConcurrentChange as stale:
-        return _stale(request, encounter, stale)
-    except ChartdeskError as refusal:
-        _refused(request, refusal)
-    return redirect(_screen_url(encounter.pk))
+    query = actions.do_send_query(case, provider=provider, template=request.POST.get("template", ""),
+                                  indicators=request.POST.get("indicators", ""), acting_user=request.user,
+                                  expected_revision=_posted_revision(request))
+    return f"Query sent to {query.provider}; the encounter is on hold."
 
 
 @requires(CODE)
 @require_POST
 @opens_records
-def complete_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter, case = _open_case(request, encounter_id)
-    try:
-        actions.do_complete_coding(case, acting_user=request.user, expected_revision=_posted_revision(request))
-        messages.success(request, f"Encounter {encounter.account_number} is coded and ready for billing.")
-        return redirect("coding-work-queue")
-    except ConcurrentChange as stale:
-        return _stale(request, encounter, stale)
-    except ChartdeskError as refusal:
-        _refused(request, refusal)
-    return redirect(_screen_url(encounter.pk))
+@screen_change()
+def complete_view(request: HttpRequest, encounter: Any, case: CodingCase) -> HttpResponse:
+    actions.do_complete_coding(case, acting_user=request.user, expected_revision=_posted_revision(request))
+    messages.success(request, f"Encounter {encounter.account_number} is coded and ready for billing.")
+    return redirect("coding-work-queue")
 
 
 @requires(actions.REVIEW)
 @require_POST
 @opens_records
-def review_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter, case = _open_case(request, encounter_id)
+@screen_change()
+def review_view(request: HttpRequest, encounter: Any, case: CodingCase) -> str | None:
     revision = _posted_revision(request)
-    try:
-        if request.POST.get("operation") == "finish":
-            actions.do_finish_review(case, acting_user=request.user, expected_revision=revision)
-            changes = case.review_changes.count()
-            messages.success(request, f"Review finished with {changes} change{'s' if changes != 1 else ''}.")
-        else:
-            actions.do_start_review(case, acting_user=request.user, expected_revision=revision)
-    except ConcurrentChange as stale:
-        return _stale(request, encounter, stale)
-    except ChartdeskError as refusal:
-        _refused(request, refusal)
-    return redirect(_screen_url(encounter.pk))
+    if request.POST.get("operation") == "finish":
+        actions.do_finish_review(case, acting_user=request.user, expected_revision=revision)
+        changes = case.review_changes.count()
+        return f"Review finished with {changes} change{'s' if changes != 1 else ''}."
+    actions.do_start_review(case, acting_user=request.user, expected_revision=revision)
+    return None
 
 
 @requires(CODE)
 @require_POST
 @opens_records
-def suggestion_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
-    encounter, case = _open_case(request, encounter_id)
-    try:
-        system = request.POST.get("system", CodeSystem.ICD10CM)
-        raw_day = request.POST.get("performed_on", "")
-        day = _parse_date(raw_day)
-        if system == CodeSystem.ICD10PCS and raw_day and day is None:
-            raise ChartdeskError("Procedure date: give it as YYYY-MM-DD.", field="performed_on")
-        provider = Provider.objects.filter(pk=posted_id(request, "provider"), active=True).first() \
-            if system == CodeSystem.ICD10PCS else None
-        decided = actions.do_decide_suggestion(
-            case, decision=request.POST.get("decision", ""), suggested_code=request.POST.get("suggested_code", ""),
-            final_code=request.POST.get("final_code", ""), poa=request.POST.get("poa", ""), system=system,
-            performed_on=day, provider=provider, acting_user=request.user,
-            expected_revision=_posted_revision(request),
-        )
-        messages.success(request, f"Suggestion {decided.get_decision_display().lower()}.")
-    except ConcurrentChange as stale:
-        return _stale(request, encounter, stale)
-    except ChartdeskError as refusal:
-        _refused(request, refusal)
-    return redirect(_screen_url(encounter.pk))
+@screen_change()
+def suggestion_view(request: HttpRequest, encounter: Any, case: CodingCase) -> str:
+    system = request.POST.get("system", CodeSystem.ICD10CM)
+    raw_day = request.POST.get("performed_on", "")
+    day = _parse_date(raw_day)
+    if system == CodeSystem.ICD10PCS and raw_day and day is None:
+        raise ChartdeskError("Procedure date: give it as YYYY-MM-DD.", field="performed_on")
+    provider = Provider.objects.filter(pk=posted_id(request, "provider"), active=True).first() \
+        if system == CodeSystem.ICD10PCS else None
+    decided = actions.do_decide_suggestion(
+        case, decision=request.POST.get("decision", ""), suggested_code=request.POST.get("suggested_code", ""),
+        final_code=request.POST.get("final_code", ""), poa=request.POST.get("poa", ""), system=system,
+        performed_on=day, provider=provider, acting_user=request.user,
+        expected_revision=_posted_revision(request),
+    )
+    return f"Suggestion {decided.get_decision_display().lower()}."
+
 
 
 ENCODER_SYSTEMS = {CodeSystem.ICD10CM, CodeSystem.ICD10PCS, CodeSystem.HCPCS, CodeSystem.CPT}

@@ -11,6 +11,8 @@ import string
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from chartdesk.core.npi import npi_check_digit
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -159,26 +161,9 @@ def medicare_mbi(rng: random.Random) -> str:
     return "".join(rng.choice(choices) for choices in layout)
 
 
-def npi_check_digit(first_nine: str) -> str:
-    """Luhn check digit over the prefix 80840 and the first nine digits (CMS NPI standard)."""
-    total = 0
-    for position, char in enumerate(reversed("80840" + first_nine)):
-        digit = int(char)
-        if position % 2 == 0:  # rightmost digit of the payload is doubled, as the check digit follows it
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return str((10 - total % 10) % 10)
-
-
 def fake_npi(rng: random.Random) -> str:
     first_nine = rng.choice("12") + "".join(rng.choice(string.digits) for _ in range(8))
     return first_nine + npi_check_digit(first_nine)
-
-
-def npi_is_valid(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdecimal() and npi_check_digit(npi[:9]) == npi[9]
 
 
 def birth_date_for_age(rng: random.Random, today: date, age: int) -> date:

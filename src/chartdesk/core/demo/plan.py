@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from chartdesk.core.dates import age_on
 from chartdesk.core.demo import clinical, people
 
 ENCOUNTER_CLASSES = ("outpatient", "emergency", "inpatient", "observation")
@@ -246,7 +247,7 @@ def _plan_encounters(
     zone: tzinfo,
     first_stays: list[clinical.Scenario],
 ) -> tuple[EncounterPlan, ...]:
-    age = _age(person.birth_date, today)
+    age = age_on(person.birth_date, today)
     fitting = [s for s in clinical.SCENARIOS if s.ages[0] <= age <= s.ages[1]]
     count = rng.choices((1, 2, 3, 4), weights=(35, 35, 20, 10))[0]
     chosen: list[clinical.Scenario] = []
@@ -275,10 +276,6 @@ def _weight(scenario: clinical.Scenario) -> int:
     return {"outpatient": 6, "emergency": 3, "inpatient": 2, "observation": 1}[scenario.encounter_class]
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 def _plan_encounter(
     rng: random.Random,
     scenario: clinical.Scenario,
@@ -304,12 +301,12 @@ def _plan_encounter(
     disposition = ""
     if discharge_at is not None and scenario.encounter_class != "outpatient":
         disposition = "01"
-        if scenario.encounter_class == "inpatient" and _age(person.birth_date, today) >= 75:
+        if scenario.encounter_class == "inpatient" and age_on(person.birth_date, today) >= 75:
             disposition = rng.choice(("01", "06", "03", "62"))
     noun = "Mr." if person.sex == "M" else "Ms." if person.sex == "F" else "Mx."
     context = clinical.NoteContext(
-        title=f"{noun} {person.family_name}" if _age(person.birth_date, today) >= 18 else person.given_name,
-        age=_age(person.birth_date, admit_at.date()),
+        title=f"{noun} {person.family_name}" if age_on(person.birth_date, today) >= 18 else person.given_name,
+        age=age_on(person.birth_date, admit_at.date()),
         sex=person.sex,
         admit_at=admit_at,
         discharge_at=discharge_at,

@@ -26,8 +26,9 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.models import Addendum, Document, DocumentStatus, Encounter, Provider
 from chartdesk.core.crypto import decrypt_text
+from chartdesk.core.dates import age_on
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
-from chartdesk.disclosures.deid.safe_harbor import DatePolicy, TextScrubber, age_band, age_on, zip3
+from chartdesk.disclosures.deid.safe_harbor import DatePolicy, TextScrubber, age_band, zip3
 from chartdesk.patients.access import access_patient_by_id
 from chartdesk.patients.models import Patient
 

@@ -61,13 +61,6 @@ def age_band(age: int) -> str:
     return "90+" if age > 89 else str(age)
 
 
-def age_on(birth: date, day: date) -> int:
-    years = day.year - birth.year
-    if (day.month, day.day) < (birth.month, birth.day):
-        years -= 1
-    return years
-
-
 @dataclass(frozen=True)
 class DatePolicy:
     """Dates become the year (Safe Harbor), or shift by a fixed number of days per patient (an option

@@ -2,14 +2,7 @@
 
 from django.db import migrations, models
 
-from chartdesk.core.migration_ops import RefuseRowChanges
-
-
-def restore_sqlite_triggers(apps, schema_editor):
-    # SQLite adds a column with a default by rebuilding the table, which drops its triggers: put back
-    # the refusal of deletes from 0002. PostgreSQL alters the table in place and keeps them.
-    if schema_editor.connection.vendor == "sqlite":
-        RefuseRowChanges("disclosures_authorization").database_forwards("disclosures", schema_editor, None, None)
+from chartdesk.core.migration_ops import RestoreRefusalsAfterRebuild
 
 
 class Migration(migrations.Migration):
@@ -44,5 +37,6 @@ class Migration(migrations.Migration):
             name='purpose',
             field=models.CharField(blank=True, help_text="The purpose in the form's words", max_length=300),
         ),
-        migrations.RunPython(restore_sqlite_triggers, migrations.RunPython.noop),
+        # SQLite adds a column with a default by rebuilding the table: put back the refusal of deletes from 0002.
+        RestoreRefusalsAfterRebuild("disclosures_authorization"),
     ]

@@ -9,6 +9,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import NotFound, PermissionRefused
+from chartdesk.interop.actions import do_request_bulk_export
 from chartdesk.interop.fhir.bundles import base_url
 from chartdesk.interop.fhir.common import SearchError, instant, local_id, parse_instant
 from chartdesk.interop.fhir.export import claim, export_dir, exportable_types, job_for_caller, run_job
@@ -35,11 +36,9 @@ def _kick_off(request: HttpRequest, caller: ApiCaller, level: str, *, group: Pat
         raise SearchError("_type", f"_type: cannot export {', '.join(unknown)} "
                                    f"(exportable: {', '.join(exportable_types())}).")
     since = _since(request)
-    job = ExportJob.objects.create(level=level, group=group, resource_types=",".join(types), token=caller.token,
-                                   request_url=request.build_absolute_uri()[:1000],
-                                   patient_id=caller.patient_id, since=since)
-    record_event(AuditAction.EXPORT, user=caller.user, object_type="fhir_bulk_export", object_id=job.pk,
-                 detail={"level": level, "types": types, "since": instant(since), "state": "requested"})
+    job = do_request_bulk_export(level, acting_user=caller.user, token=caller.token, resource_types=types,
+                                 request_url=request.build_absolute_uri(), group=group,
+                                 patient_id=caller.patient_id, since=since)
     response = HttpResponse(status=202)
     response["Content-Location"] = f"{base_url(request)}/$export-status/{job.pk}"
     return response

@@ -21,11 +21,11 @@ from chartdesk.clinical.actions import (
     do_record_procedure,
     do_register_clinician,
     do_register_organization,
-    npi_is_valid,
 )
 from chartdesk.clinical.models import Organization
 from chartdesk.clinical.schemas import ClinicianInput, OrganizationInput, ProcedureInput
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.npi import npi_is_valid
 from chartdesk.interop.fhir.clinical_resources import coded_from_concept, condition_input
 from chartdesk.interop.fhir.common import NPI_SYSTEM, storable_moment
 from chartdesk.interop.fhir.patient_resource import registration_from_fhir

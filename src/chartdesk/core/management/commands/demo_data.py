@@ -39,9 +39,9 @@ class Command(BaseCommand):
 
         from django.contrib.auth import get_user_model
 
-        from chartdesk.patients.models import Patient
+        from chartdesk.core.registry import demo_census
 
-        existing = Patient.objects.count()
+        existing = demo_census().get("patients", 0)
         if existing and options["if_empty"]:
             self.stdout.write(f"The database already holds {existing} patients; no demo data added.")
             return

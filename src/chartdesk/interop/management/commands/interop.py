@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError
-from chartdesk.interop.models import ApiClient, InterfaceAlert, PatientGroup
+from chartdesk.interop.actions import do_set_patient_group
+from chartdesk.interop.models import ApiClient, InterfaceAlert
 from chartdesk.patients.models import Patient
 
 
@@ -78,8 +79,7 @@ class Command(BaseCommand):
         missing = sorted(set(options["mrns"]) - {patient.mrn for patient in patients})
         if missing:
             raise CommandError(f"No patients with MRN {', '.join(missing)}.")
-        group, _ = PatientGroup.objects.get_or_create(name=options["name"])
-        group.members.set(patients)
+        group = do_set_patient_group(options["name"], patients, acting_user=None)
         self.stdout.write(f"Group {group.pk} ({group.name}): {len(patients)} patients.")
 
     def _work(self, options: dict[str, Any]) -> None:

@@ -88,9 +88,9 @@ def varied_institutional_claims(count: int, rng: random.Random) -> list[Any]:
 
 def measure() -> dict[str, Any]:
     from tests.billing.x12_reader import read_837i
+    from tests.support.pyx12_check import pyx12_validate
 
     from chartdesk.billing.institutional.sendable import institutional_problems
-    from chartdesk.billing.x12.validate import pyx12_validate
     from chartdesk.billing.x12.writer837 import Envelope, OrganisationData
     from chartdesk.billing.x12.writer837i import build_837i
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from chartdesk.billing.x12.elements import Party, ProviderData
-from chartdesk.billing.x12.validate import pyx12_validate
 from chartdesk.billing.x12.writer837 import Envelope, OrganisationData, OtherPayerData
 from chartdesk.billing.x12.writer837i import (
     Diagnosis,
@@ -21,6 +20,7 @@ from chartdesk.billing.x12.writer837i import (
     build_837i,
 )
 from tests.billing.x12_reader import read_837i
+from tests.support.pyx12_check import pyx12_validate
 
 HOSPITAL = OrganisationData(
     name="Prairie General Hospital", npi="1234567893", tax_id="371234567", taxonomy="282N00000X",

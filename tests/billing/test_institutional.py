@@ -28,12 +28,12 @@ from chartdesk.billing.models import (
     InstitutionalClaim,
     X12Batch,
 )
-from chartdesk.billing.x12.validate import pyx12_validate
 from chartdesk.coding.workflow import actions as coding
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
 from tests.billing.x12_reader import read_837i
 from tests.coding.workflow.conftest import finished_encounter
 from tests.support import factories
+from tests.support.pyx12_check import pyx12_validate
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chartdesk.billing.x12.validate import pyx12_validate
 from tests.billing.x12_reader import read_837i
+from tests.support.pyx12_check import pyx12_validate
 
 PUBLIC = Path(__file__).resolve().parents[1] / "data" / "x12" / "837i"
 

@@ -22,7 +22,6 @@ from chartdesk.billing.actions import (
     WORK,
     _claim_number,
     _provisional_number,
-    _require,
     _require_chart,
     do_scrub_claim,
 )
@@ -42,6 +41,7 @@ from chartdesk.charts.models import CareRole, Encounter, EncounterClass, Encount
 from chartdesk.coding.workflow.coded import coded_encounter
 from chartdesk.coding.workflow.models import CaseStatus, CodingCase
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.permissions import require_permission
 from chartdesk.disclosures.restrictions import health_plan_disclosure_blocked
 
 NOT_CODED = "Coding of this encounter is not complete."
@@ -54,7 +54,7 @@ PLACE = {INPATIENT_FACILITY: "21", OUTPATIENT_FACILITY: "22"}
 def do_load_chargemaster(text: str, *, acting_user: Any) -> int:
     """Load chargemaster lines from CSV (all or nothing). A line with the code and effective date of an
     existing one replaces its values; a newer line of a code closes the open-ended older one the day before."""
-    _require(acting_user, SETUP, "load the chargemaster")
+    require_permission(acting_user, SETUP, "load the chargemaster")
     rows = parse_chargemaster(text)
     with transaction.atomic():
         for row in rows:
@@ -85,7 +85,7 @@ def do_create_facility_claim(encounter: Encounter, *, acting_user: Any) -> Claim
     """The institutional claim of a coded stay or hospital outpatient visit: facility charges priced from the
     chargemaster, the UB-04 data from the encounter and its coding (admission, discharge status, diagnoses
     with POA, ICD-10-PCS procedures, the final MS-DRG), the ledger charge, and a scrub."""
-    _require(acting_user, WORK, "create claims")
+    require_permission(acting_user, WORK, "create claims")
     _require_chart(acting_user, encounter.patient)
     if encounter.status == EncounterStatus.ENTERED_IN_ERROR:
         raise ChartdeskError(ENCOUNTER_RETRACTED)
@@ -184,7 +184,7 @@ def do_create_facility_claims(*, acting_user: Any, classes: tuple[str, ...] = FA
                               ) -> tuple[list[Claim], list[tuple[str, str]]]:
     """The facility claim of every coded encounter of `classes` without one; an encounter that cannot be
     billed (a service the chargemaster cannot price, no coverage) is listed with its reason and the rest go on."""
-    _require(acting_user, WORK, "create claims")
+    require_permission(acting_user, WORK, "create claims")
     created: list[Claim] = []
     refused: list[tuple[str, str]] = []
     for encounter in encounters_for_facility_claims(classes):

@@ -13,13 +13,13 @@ from chartdesk.billing.models import BillingOrganisation, Claim
 from chartdesk.billing.scrubber import (
     ClaimCodes,
     Finding,
-    _age_on,
     _organisation_findings,
     _subscriber_findings,
     coding_validator_findings,
     lost_letter_findings,
 )
 from chartdesk.billing.x12.sendable import organisation_problems
+from chartdesk.core.dates import age_on
 
 
 def institutional_findings(claim: Claim, *, today: date) -> list[Finding]:
@@ -44,5 +44,5 @@ def institutional_findings(claim: Claim, *, today: date) -> list[Finding]:
         codes = ClaimCodes(diagnoses=tuple(claim.diagnoses),
                            procedures=tuple((line.hcpcs, line.modifiers, line.units) for line in snapshot.lines
                                             if line.hcpcs))
-        findings += coding_validator_findings(codes, patient.sex, _age_on(patient.birth_date, start), start)
+        findings += coding_validator_findings(codes, patient.sex, age_on(patient.birth_date, start), start)
     return findings

@@ -95,3 +95,8 @@ def visits_before_the_code_sets() -> tuple[int, CodeSetRelease | None]:
 def coding_demo_stage(run: Any) -> None:
     """The coding queue's stage of `chartdesk demo-data`: what it leaves queued, billing leaves alone."""
     run.coding_queue = load_coding_demo(run.staff)
+    uncovered, earliest = visits_before_the_code_sets()
+    if uncovered and earliest is not None:
+        run.result.notes.append(f"{uncovered} finished visits predate the earliest ICD-10-CM release loaded "
+                                f"({earliest}); the coding screen says so and offers that release, marked as the "
+                                "nearest.")

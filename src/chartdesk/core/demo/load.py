@@ -35,6 +35,7 @@ class DemoResult:
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, original MRN, duplicate MRN)
     restricted: list[tuple[str, str]] = field(default_factory=list)  # (MRN, restriction)
     users: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what a stage wants the person loading the demo to know
 
 
 @dataclass

@@ -72,13 +72,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"No visit was coded for billing: load ICD-10-CM first (`{command} codes load icd10cm`) "
                               "to get coded visits ready to bill.")
-        from chartdesk.coding.workflow.demo import visits_before_the_code_sets
-
-        uncovered, earliest = visits_before_the_code_sets()
-        if uncovered and earliest is not None:
-            self.stdout.write(f"{uncovered} finished visits predate the earliest ICD-10-CM release loaded "
-                              f"({earliest}); the coding screen says so and offers that release, marked as the "
-                              "nearest.")
+        for note in result.notes:
+            self.stdout.write(note)
         for kind, original, duplicate in result.duplicates:
             self.stdout.write(
                 f"  planted duplicate ({kind.replace('_', ' ')}): MRN {duplicate} is the same person as MRN {original}"

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from chartdesk.billing import access, actions
 from chartdesk.billing.aging import BUCKETS, aging_by_patient, aging_by_payer
+from chartdesk.billing.claim_status import do_import_277ca, rejection_work_list
 from chartdesk.billing.forms import (
     DenialForm,
     FeeForm,
@@ -23,6 +24,7 @@ from chartdesk.billing.forms import (
 from chartdesk.billing.held import do_post_held_payment, do_reject_held_payment
 from chartdesk.billing.models import (
     BillingOrganisation,
+    ClaimStatusReport,
     Denial,
     DenialStatus,
     FeeScheduleEntry,
@@ -139,6 +141,36 @@ def held_payment_view(request: HttpRequest, held_payment_id: int) -> HttpRespons
     return render(request, "billing/held_payment.html", {
         "held": held, "claim": held.claim, "form": form,
         "payments": held.claim.payments.select_related("remittance").order_by("id"),
+    }, status=status)
+
+
+@requires(WORK)
+def rejections_view(request: HttpRequest) -> HttpResponse:
+    """The 277CA work list: claims the clearinghouse or payer rejected before adjudication, the reason in
+    plain English beside its codes, and the upload of the next 277CA."""
+    form = RemittanceUploadForm()
+    status = 200
+    if request.method == "POST":
+        form = RemittanceUploadForm(request.POST, request.FILES)
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = do_import_277ca(upload.read(), acting_user=request.user, file_name=upload.name)
+            except ChartdeskError as refusal:
+                form.add_error("file", refusal.message)
+            else:
+                if result.already_imported:
+                    messages.info(request, "This 277CA was recorded before: nothing changed.")
+                else:
+                    messages.success(request, f"{len(result.accepted)} claims accepted, {len(result.rejected)} "
+                                              f"rejected, {len(result.pending)} pending.")
+                for number in result.unmatched:
+                    messages.warning(request, f"{number}: no claim of ours has this number.")
+                return redirect("billing-rejections")
+    answers = [a for a in rejection_work_list() if a.claim and access.may_open(request.user, a.claim.patient)]
+    return render(request, "billing/rejections.html", {
+        "form": form, "answers": answers, "reports": ClaimStatusReport.objects.order_by("-id")[:20],
     }, status=status)
 
 

@@ -653,3 +653,44 @@ class Statement(LegalRecordModel):
 
     def __str__(self) -> str:
         return f"statement for {self.patient_id}: {self.balance}"
+
+
+class ClaimStatusReport(LegalRecordModel):
+    """A 277CA claim acknowledgement file as it came in: the batch-level answer and who imported it."""
+
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, unique=True)
+    content = models.TextField()
+    sender = models.CharField(max_length=60, blank=True)
+    batch_statuses = models.JSONField(default=list)  # [[category, code, entity, text], ...]
+    imported_at = models.DateTimeField(default=timezone.now)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "277CA claim acknowledgement"
+        verbose_name_plural = "277CA claim acknowledgements"
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"277CA {self.file_name or self.pk}"
+
+
+class ClaimStatusAnswer(LegalRecordModel):
+    """What a 277CA said of one claim: accepted into adjudication or rejected, and why."""
+
+    report = models.ForeignKey(ClaimStatusReport, on_delete=models.PROTECT, related_name="answers")
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="status_answers")
+    claim_number = models.CharField(max_length=50)  # TRN02 as sent back, kept when no claim of ours has it
+    outcome = models.CharField(max_length=10)  # accepted, rejected or pending
+    statuses = models.JSONField(default=list)  # [[category, code, entity, text], ...], line ones with "line"
+    payer_claim_number = models.CharField(max_length=50, blank=True)
+    status_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "277CA claim answer"
+        verbose_name_plural = "277CA claim answers"
+        ordering = ["report", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_number}: {self.outcome}"
+

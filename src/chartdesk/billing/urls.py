@@ -20,6 +20,7 @@ urlpatterns = [
     path("remittances/", desk_views.remittances_view, name="billing-remittances"),
     path("held/", desk_views.held_payments_view, name="billing-held"),
     path("held/<int:held_payment_id>/", desk_views.held_payment_view, name="billing-held-payment"),
+    path("rejections/", desk_views.rejections_view, name="billing-rejections"),
     path("denials/", desk_views.denials_view, name="billing-denials"),
     path("denial/<int:denial_id>/", desk_views.denial_view, name="billing-denial"),
     path("aging/", desk_views.aging_view, name="billing-aging"),

@@ -26,7 +26,15 @@ from chartdesk.billing.from_coding import encounters_to_bill
 from chartdesk.billing.institutional.actions import do_create_facility_claims, encounters_for_facility_claims
 from chartdesk.billing.institutional.export import do_export_837i
 from chartdesk.billing.institutional.ub04 import print_ub04
-from chartdesk.billing.models import Claim, ClaimKind, ClaimStatus, Coverage, InstitutionalClaim, X12Batch
+from chartdesk.billing.models import (
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    ClaimStatusAnswer,
+    Coverage,
+    InstitutionalClaim,
+    X12Batch,
+)
 from chartdesk.core import forms as core_forms
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import requires
@@ -245,6 +253,7 @@ def claim_view(request: HttpRequest, claim_id: int) -> HttpResponse:
         "institutional": InstitutionalClaim.objects.select_related("attending").filter(claim=claim).first(),
         "lines": claim.lines.filter(superseded=False).select_related("rendering_provider").order_by("line_number"),
         "findings": claim.findings.all(), "payments": claim.payments.select_related("remittance"),
+        "status_answers": ClaimStatusAnswer.objects.filter(claim=claim).select_related("report").order_by("id"),
         "denials": claim.denials.all(), "insurance_balance": ledger.claim_balance(claim, "insurance"),
         "patient_balance": ledger.claim_balance(claim, "patient"),
         "primary_adjudication": cob.primary_adjudication(claim) if claim.primary_claim_id else None,

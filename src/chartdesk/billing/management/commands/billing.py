@@ -1,6 +1,6 @@
 """`chartdesk billing create-claims | create-facility-claims | export-837 [--kind professional|institutional]
---out FILE | load-chargemaster FILE | ub04 CLAIM --out FILE | import-999 FILE | import-835 FILE |
-statements --out FILE`."""
+--out FILE | load-chargemaster FILE | ub04 CLAIM --out FILE | import-999 FILE | import-277ca FILE |
+import-835 FILE | statements --out FILE`."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ class Command(BaseCommand):
         ub04.add_argument("--out", required=True, help="the PDF file to write")
         ack = commands.add_parser("import-999", help="record a 999 acknowledgement of batches sent")
         ack.add_argument("file", help="the 999 file")
+        status = commands.add_parser("import-277ca", help="record a 277CA claim acknowledgement")
+        status.add_argument("file", help="the 277CA file")
         remit = commands.add_parser("import-835", help="post an 835 remittance file")
         remit.add_argument("file", help="the 835 file")
         statements = commands.add_parser("statements", help="a PDF of statements for every patient who owes")
@@ -81,6 +83,8 @@ class Command(BaseCommand):
                     self._ub04(user, options["claim"], Path(options["out"]))
                 elif action == "import-999":
                     self._import_999(user, Path(options["file"]))
+                elif action == "import-277ca":
+                    self._import_277ca(user, Path(options["file"]))
                 elif action == "import-835":
                     self._import(user, Path(options["file"]))
                 else:
@@ -176,6 +180,28 @@ class Command(BaseCommand):
                     for line in segment_error_lines(segment_error):
                         self.stdout.write(f"    {line}")
         self.stdout.write(f"{result.claims_accepted} claims accepted, {result.claims_rejected} claims rejected.")
+
+    def _import_277ca(self, user: Any, path: Path) -> None:
+        from chartdesk.billing.claim_status import do_import_277ca
+
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+        result = do_import_277ca(content, acting_user=user, file_name=path.name)
+        if result.already_imported:
+            self.stdout.write("This 277CA was recorded before: nothing changed.")
+            return
+        for sentence in result.batch_statuses:
+            self.stdout.write(f"Batch: {sentence}")
+        self.stdout.write(f"{len(result.accepted)} claims accepted, {len(result.rejected)} rejected, "
+                          f"{len(result.pending)} pending.")
+        from chartdesk.billing.models import ClaimStatusAnswer
+
+        for answer in ClaimStatusAnswer.objects.filter(report=result.report, outcome="rejected", claim__isnull=False):
+            self.stdout.write(f"  {answer.claim_number} rejected: " + "; ".join(row[3] for row in answer.statuses))
+        for number in result.unmatched:
+            self.stdout.write(f"  {number}: no claim of ours has this number, kept with the file.")
 
     def _import(self, user: Any, path: Path) -> None:
         from chartdesk.billing.remittance import do_import_835

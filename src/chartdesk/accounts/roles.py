@@ -190,6 +190,8 @@ ROLES: tuple[Role, ...] = (
             "interop.receive_hl7",
             "interop.bulk_export",
             "patients.merge_patients",
+            # IN1 insurance becomes billing's coverage (and an unknown payer a new payer).
+            "billing.manage_billing_setup",
         ),
         "The account HL7 feeds and FHIR imports write as; nobody logs in with it.",
     ),

@@ -65,10 +65,12 @@ STALE_REVISION = (
 DEMOGRAPHIC_FIELDS = (
     "prefix", "given_name", "middle_name", "family_name", "suffix", "preferred_name", "birth_date", "sex",
     "gender_identity", "preferred_language", "email", "deceased_at", "ssn", "race", "ethnicity", "marital_status",
+    "primary_care_provider",
 )
 LEGAL_NAME_FIELDS = ("given_name", "middle_name", "family_name")
 SHORT_TEXT_LIMITS = {"prefix": 20, "suffix": 20, "preferred_name": 80, "gender_identity": 60, "preferred_language": 40,
-                     "race": 120, "ethnicity": 80, "marital_status": 40}
+                     "race": 120, "ethnicity": 80, "marital_status": 40,
+                     "primary_care_provider": 160}
 
 
 def _require(acting_user: Any, permission: str) -> None:
@@ -267,6 +269,7 @@ def build_patient(registration: PatientRegistration, *, mrn: str, acting_user: A
         race=registration.race,
         ethnicity=registration.ethnicity,
         marital_status=registration.marital_status,
+        primary_care_provider=registration.primary_care_provider or None,
         email=registration.email,
         deceased_at=registration.deceased_at,
         created_by=acting_user,

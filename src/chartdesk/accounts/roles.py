@@ -173,6 +173,7 @@ ROLES: tuple[Role, ...] = (
         "administrator",
         "Administrator",
         ("accounts.manage_users", "audit.view_audit_reports", "audit.verify_chain", "interop.manage_api_clients",
+         "interop.manage_hl7_destinations",
          "interop.import_fhir"),
         "Users, roles and multi-factor settings.",
     ),

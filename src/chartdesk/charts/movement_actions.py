@@ -25,6 +25,7 @@ from chartdesk.charts.actions import (
 )
 from chartdesk.charts.models import Encounter, EncounterClass, EncounterStatus, ReportedDiagnosis
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.notices import Change, announce
 
 NOT_IN_PROGRESS = "This encounter is {status}: only an encounter in progress can be {what}."
 NOT_FINISHED = "This encounter is {status}: only a finished encounter's discharge can be cancelled."
@@ -54,6 +55,7 @@ def do_transfer_encounter(encounter: Encounter, *, location: str, acting_user: A
         locked.save(update_fields=["location"])
         _audit(AuditAction.UPDATE, acting_user, locked.patient, "encounter", locked.pk, change="transfer",
                location_before=before, location=location)
+        announce(Change.VISIT_UPDATED, patient=locked.patient, encounter=locked, acting_user=acting_user)
     return locked
 
 
@@ -74,6 +76,7 @@ def do_change_encounter_class(encounter: Encounter, *, encounter_class: str, act
         locked.save(update_fields=["encounter_class"])
         _audit(AuditAction.UPDATE, acting_user, locked.patient, "encounter", locked.pk, change="class",
                class_before=before, encounter_class=encounter_class)
+        announce(Change.VISIT_UPDATED, patient=locked.patient, encounter=locked, acting_user=acting_user)
     return locked
 
 
@@ -142,6 +145,7 @@ def do_change_account_number(encounter: Encounter, *, account_number: str, reaso
             raise ChartdeskError(ACCOUNT_NUMBER_TAKEN.format(number=number), field="account_number") from None
         _audit(AuditAction.UPDATE, acting_user, locked.patient, "encounter", locked.pk, change="account_number",
                account_number_before=before, account_number=number, reason=reason)
+        announce(Change.VISIT_UPDATED, patient=locked.patient, encounter=locked, acting_user=acting_user)
     return locked
 
 

@@ -19,6 +19,7 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.crypto import decrypt_text, encrypt_text, keyed_digest
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, PermissionRefused
+from chartdesk.core.notices import Change, announce
 from chartdesk.patients.models import (
     AddressUse,
     BreakTheGlassAccess,
@@ -329,6 +330,7 @@ def do_register_patient(registration: PatientRegistration, *, acting_user: Any,
         detail["incomplete"] = patient.incomplete_fields.split(",")
     record_event(AuditAction.CREATE, user=acting_user, patient=patient, object_type="patient",
                  object_id=patient.pk, detail=detail)
+    announce(Change.PERSON_REGISTERED, patient=patient, acting_user=acting_user)
     return patient
 
 
@@ -415,6 +417,7 @@ def do_update_demographics(patient: Patient, changes: Mapping[str, Any], *, expe
     current.save()
     record_event(AuditAction.UPDATE, user=acting_user, patient=current, object_type="patient",
                  object_id=current.pk, detail={"fields": changed})
+    announce(Change.PERSON_UPDATED, patient=current, acting_user=acting_user)
     return current
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
+from chartdesk.core.notices import Change, announce
 from chartdesk.patients.access import restriction_allows
 from chartdesk.patients.actions import _require, build_patient_name
 from chartdesk.patients.merging import (
@@ -176,6 +177,7 @@ def do_merge_patients(survivor: Patient, retired: Patient, *, reason: str, actin
                      object_id=event.pk, detail={**detail, "this_record": role})
     survivor.refresh_from_db()
     retired.refresh_from_db()
+    announce(Change.PATIENTS_MERGED, patient=survivor, retired=retired, acting_user=acting_user)
     return event
 
 

@@ -9,19 +9,24 @@ import io
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from chartdesk.audit.models import AuditEvent
+from chartdesk.interop.hl7v2.listener import MllpServer
 from chartdesk.interop.hl7v2.mllp import MllpFramer, frame
 from chartdesk.interop.models import Hl7Destination, Hl7Outbound
+from chartdesk.interop.system_user import interface_user
 from chartdesk.patients.actions import do_update_demographics
 from chartdesk.patients.merge_actions import do_merge_patients
+from tests.interop.hl7_messages import adt
 from tests.support import factories
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +282,16 @@ def test_only_an_administrator_configures_destinations_and_bad_ones_are_refused(
     created = destination(admin, 2575, events="a40,A04")
     assert created.events == "A04,A40"
     assert AuditEvent.objects.get(object_type="hl7_destination").detail["port"] == 2575
+
+
+def test_the_feeds_own_changes_are_told_too_and_a_group_reads_the_destinations_once(admin):
+    destination(admin, closed_port())
+    group = [adt("A04", "O1").encode(),
+             adt("A04", "O2", mrn="EXT2002", family="Sato", given="Ken", born="19600101", sex="M",
+                 visit="V5002").encode()]
+
+    with ThreadPoolExecutor(max_workers=1) as unused, CaptureQueriesContext(connection) as captured:
+        MllpServer(interface_user(), port=0, database=unused)._receive_group(group)
+
+    assert list(Hl7Outbound.objects.values_list("event", flat=True)) == ["A28", "A04", "A28", "A04"]
+    assert sum("interop_hl7destination" in query["sql"] for query in captured.captured_queries) == 1

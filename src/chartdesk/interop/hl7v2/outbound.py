@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import secrets
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,13 +109,32 @@ def build_message(event: str, notice: ChangeNotice, destination: Hl7Destination,
     return "\r".join(segments) + "\r"
 
 
+_cache = threading.local()
+
+
+@contextmanager
+def destinations_cached() -> Iterator[None]:
+    """Within this block (one HL7 listener group, one transaction) the active destinations are read
+    once instead of once per change; a destination added meanwhile counts from the next block."""
+    _cache.destinations = list(Hl7Destination.objects.filter(active=True))
+    try:
+        yield
+    finally:
+        _cache.destinations = None
+
+
+def _active_destinations() -> list[Hl7Destination]:
+    cached: list[Hl7Destination] | None = getattr(_cache, "destinations", None)
+    return cached if cached is not None else list(Hl7Destination.objects.filter(active=True))
+
+
 def queue_notice(notice: ChangeNotice) -> None:
     """core.notices listener: one outbox row per active destination that takes the event, in the
     transaction of the action that announced the change."""
     event = EVENTS.get(notice.kind)
     if event is None:
         return
-    for destination in Hl7Destination.objects.filter(active=True):
+    for destination in _active_destinations():
         if event not in destination.event_list:
             continue
         control_id = f"CD{secrets.token_hex(8).upper()}"

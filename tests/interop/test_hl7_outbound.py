@@ -202,7 +202,8 @@ def test_ae_makes_a_dead_letter_at_once_and_resend_from_the_desk_delivers_it(adm
     assert AuditEvent.objects.filter(object_type="hl7_outbound", action="update").count() == 1
 
 
-@pytest.mark.parametrize("role", ["registrar", "coder", "billing", "provider", "privacy_officer", "administrator"])
+@pytest.mark.parametrize("role", ["registrar", "coder", "billing", "roi", "transcriptionist", "provider",
+                                  "privacy_officer", "administrator"])
 def test_roles_without_the_hl7_queue_neither_see_nor_resend_dead_letters(role, admin, users, client_for):
     destination(admin, closed_port())
     factories.make_patient("Aiko", "Nakamura")
@@ -270,9 +271,15 @@ def test_a_refused_connection_is_retried_then_becomes_a_dead_letter(admin, setti
     assert row.last_error.startswith("ConnectionRefusedError")
 
 
-def test_only_an_administrator_configures_destinations_and_bad_ones_are_refused(admin, users):
+@pytest.mark.parametrize("role", ["registrar", "coder", "billing", "roi", "transcriptionist", "provider",
+                                  "him_manager", "privacy_officer", "interface"])
+def test_no_role_but_the_administrator_configures_destinations(role, admin):
     with pytest.raises(CommandError, match="permission to manage HL7 destinations"):
-        destination(users["him_manager"], 2575)
+        destination(factories.make_user(role), 2575)
+    assert not Hl7Destination.objects.exists()
+
+
+def test_only_an_administrator_configures_destinations_and_bad_ones_are_refused(admin, users):
     for port, problem in ((0, "not between 1 and 65535"), (70000, "not between 1 and 65535")):
         with pytest.raises(CommandError, match=problem):
             destination(admin, port)

@@ -39,6 +39,9 @@ Variables (all optional in demo mode):
   CHARTDESK_HL7_MAX_CONNECTIONS   HL7 connections open at once; more are closed on arrival (default 32)
   CHARTDESK_HL7_MAX_REPETITIONS   repetitions of one field, or occurrences of one segment, per message
                                   (default 50)
+  CHARTDESK_HL7_OUTBOUND_TIMEOUT_S  seconds the outbound sender waits to connect or for an ACK (default 10)
+  CHARTDESK_HL7_OUTBOUND_MAX_ATTEMPTS  tries before an outbound message becomes a dead letter (default 6)
+  CHARTDESK_HL7_OUTBOUND_BACKOFF_S  first wait between tries, doubled after each (default 30; at most 1 hour)
 """
 
 from __future__ import annotations
@@ -118,6 +121,11 @@ HL7_IDLE_TIMEOUT_S = _positive_int("CHARTDESK_HL7_IDLE_TIMEOUT_S", 300)
 HL7_MAX_FRAME_BYTES = _positive_int("CHARTDESK_HL7_MAX_FRAME_BYTES", 1_000_000)
 HL7_MAX_CONNECTIONS = _positive_int("CHARTDESK_HL7_MAX_CONNECTIONS", 32)
 HL7_MAX_REPETITIONS = _positive_int("CHARTDESK_HL7_MAX_REPETITIONS", 50)
+# Outbound ADT (docs/interop.md): how long the sender waits to connect and for an ACK, how often it
+# tries a message before it becomes a dead letter, and the first wait between tries (doubled each time).
+HL7_OUTBOUND_TIMEOUT_S = _positive_int("CHARTDESK_HL7_OUTBOUND_TIMEOUT_S", 10)
+HL7_OUTBOUND_MAX_ATTEMPTS = _positive_int("CHARTDESK_HL7_OUTBOUND_MAX_ATTEMPTS", 6)
+HL7_OUTBOUND_BACKOFF_S = _positive_int("CHARTDESK_HL7_OUTBOUND_BACKOFF_S", 30)
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -136,7 +136,7 @@ def test_bad_birth_date_gets_ae_naming_pid_7(feed):
 
 @pytest.mark.parametrize(("message", "location"), [
     (adt("A01", "M1", version="2.2"), "MSH^1^12"),
-    (adt("A35", "M1"), "MSH^1^9"),
+    (adt("A09", "M1"), "MSH^1^9"),
     ("garbage that is not HL7", "MSH^1"),
 ])
 def test_unsupported_or_unreadable_messages_get_ar(feed, message, location):

@@ -167,7 +167,7 @@ def test_twenty_concurrent_connections_are_all_applied_once():
 
 def test_the_send_command_prints_each_ack(tmp_path):
     path = tmp_path / "adt.hl7"
-    path.write_text(adt("A04", "S1").replace("\r", "\n") + adt("A35", "S2").replace("\r", "\n"))
+    path.write_text(adt("A04", "S1").replace("\r", "\n") + adt("A09", "S2").replace("\r", "\n"))
     out = io.StringIO()
 
     async def scenario(port):

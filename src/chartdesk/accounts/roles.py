@@ -173,6 +173,7 @@ ROLES: tuple[Role, ...] = (
         "administrator",
         "Administrator",
         ("accounts.manage_users", "audit.view_audit_reports", "audit.verify_chain", "interop.manage_api_clients",
+         "interop.manage_hl7_destinations",
          "interop.import_fhir"),
         "Users, roles and multi-factor settings.",
     ),
@@ -190,6 +191,8 @@ ROLES: tuple[Role, ...] = (
             "interop.receive_hl7",
             "interop.bulk_export",
             "patients.merge_patients",
+            # IN1 insurance becomes billing's coverage (and an unknown payer a new payer).
+            "billing.manage_billing_setup",
         ),
         "The account HL7 feeds and FHIR imports write as; nobody logs in with it.",
     ),

@@ -49,6 +49,7 @@ SETUP = "billing.manage_billing_setup"
 WORK = "billing.work_claims"
 
 NPI_INVALID = "The {what} NPI {npi} is not valid (10 digits with a correct check digit)."
+PLAN_DATES_REVERSED = "The plan's expiration date {expiration} is before its effective date {effective}."
 TAX_ID_INVALID = "The tax ID must be nine digits."
 ZIP9_INVALID = "The billing ZIP code must have nine digits (ZIP+4)."
 REQUIRED = "Give the {what}."
@@ -189,8 +190,10 @@ def do_save_payer(*, acting_user: Any, payer: Payer | None = None, **fields: Any
 
 
 def do_add_coverage(patient: Patient, *, payer: Payer, rank: str, member_id: str, acting_user: Any,
-                    group_number: str = "", relationship: str = "18", **subscriber: Any) -> Coverage:
-    """Add a primary or secondary coverage to a patient; the subscriber is the patient unless stated."""
+                    group_number: str = "", relationship: str = "18", effective_date: date | None = None,
+                    expiration_date: date | None = None, **subscriber: Any) -> Coverage:
+    """Add a primary or secondary coverage to a patient; the subscriber is the patient unless stated.
+    The plan's effective and expiration dates are optional; an expiration before the start is refused."""
     require_permission(acting_user, SETUP, "maintain billing set-up")
     _require_chart(acting_user, patient)
     from chartdesk.billing.models import SubscriberRelationship
@@ -199,8 +202,12 @@ def do_add_coverage(patient: Patient, *, payer: Payer, rank: str, member_id: str
         raise ChartdeskError("Choose primary or secondary.", field="rank")
     if relationship not in SubscriberRelationship.values:
         raise ChartdeskError(RELATIONSHIP_UNKNOWN, field="relationship")
+    if effective_date is not None and expiration_date is not None and expiration_date < effective_date:
+        raise ChartdeskError(PLAN_DATES_REVERSED.format(expiration=expiration_date, effective=effective_date),
+                             field="expiration_date")
     coverage = Coverage(
         patient=patient, payer=payer, rank=rank, relationship=relationship,
+        effective_date=effective_date, expiration_date=expiration_date,
         member_id=_text(member_id, "member ID", "member_id", limit=30),
         group_number=_text(group_number, "group number", "group_number", limit=30, required=False),
     )

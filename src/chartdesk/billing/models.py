@@ -115,6 +115,10 @@ class Coverage(models.Model):
     subscriber_city = models.CharField(max_length=30, blank=True)
     subscriber_state = models.CharField(max_length=2, blank=True)
     subscriber_zip = models.CharField(max_length=9, blank=True)
+    # The plan's dates (HL7 IN1-12/13); empty when not reported. Nullable, so SQLite adds the columns
+    # in place instead of rebuilding the table.
+    effective_date = models.DateField(null=True, blank=True)
+    expiration_date = models.DateField(null=True, blank=True)
     active = models.BooleanField(default=True)
 
     class Meta:

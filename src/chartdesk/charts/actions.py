@@ -36,6 +36,7 @@ from chartdesk.charts.models import (
     Provider,
 )
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, PermissionRefused
+from chartdesk.core.notices import Change, announce
 from chartdesk.core.permissions import NOT_ALLOWED, require_permission
 from chartdesk.patients.access import refuse_change_to_closed_chart
 from chartdesk.patients.models import Patient
@@ -214,6 +215,7 @@ def do_open_encounter(
             account_number=number, encounter_class=encounter_class, admit_at=admit_at.isoformat(),
             attending_provider_id=attending.pk if attending else None,
         )
+        announce(Change.VISIT_REGISTERED, patient=patient, encounter=encounter, acting_user=acting_user)
     return encounter
 
 

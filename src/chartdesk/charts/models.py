@@ -109,6 +109,30 @@ class Encounter(LegalRecordModel):
         return link.provider if link else None
 
 
+class ReportedDiagnosis(LegalRecordModel):
+    """A diagnosis as a registration feed reported it (HL7 DG1): kept as sent, not coded. Coding is
+    the coders' work on the documentation; this is what the sender said, for them to see."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="reported_diagnoses")
+    code = models.CharField(max_length=20, blank=True)
+    coding_system = models.CharField(max_length=20, blank=True)  # DG1-3.3 (I10, I9C, SCT...) or DG1-2
+    description = models.CharField(max_length=200, blank=True)
+    # DG1-6 as sent: A admitting, W working, F final (HL7 table 0052); its name when the code is known.
+    diagnosis_type = models.CharField(max_length=40, blank=True)
+    diagnosed_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=200)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "reported diagnosis"
+        verbose_name_plural = "reported diagnoses"
+        ordering = ["encounter", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.code or self.description} ({self.diagnosis_type or 'reported'})"
+
+
 class CareRole(models.TextChoices):
     ATTENDING = "attending", "Attending"
     ADMITTING = "admitting", "Admitting"

@@ -160,6 +160,7 @@ def _encounter_page(request: HttpRequest, encounter: Any, **forms: Any) -> dict[
         "patient": encounter.patient,
         "encounter": encounter,
         "care_team": list(encounter.care_team.select_related("provider")),
+        "reported_diagnoses": list(encounter.reported_diagnoses.all()),
         "can_discharge": can_manage and open_stay and encounter.encounter_class != EncounterClass.OUTPATIENT,
         "can_finish": can_manage and open_stay and encounter.encounter_class == EncounterClass.OUTPATIENT,
         "can_manage": can_manage,

@@ -43,6 +43,13 @@ def _flush() -> None:
         log.exception("deficiency analysis of encounters %s failed; the nightly run will retry", encounter_ids)
 
 
+def flush_pending() -> None:
+    """Analyse what is queued now, in the caller's transaction, instead of after its commit: for a
+    caller that commits many changes at once and wants their analysis in the same durable commit (the
+    HL7 listener's group). A failure is logged and rolled back alone, as after a commit."""
+    _flush()
+
+
 def encounter_changed(encounter_id: int | None) -> None:
     """Analyse this encounter when the current transaction commits (at once outside one)."""
     if encounter_id is None:

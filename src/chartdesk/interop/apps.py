@@ -18,3 +18,10 @@ class InteropConfig(AppConfig):
         from chartdesk.interop.fhir import versions
 
         versions.connect()
+
+        # Outbound ADT: the domain actions announce registrations, updates and merges (core.notices)
+        # and the outbox row is written in their transaction (hl7v2/outbound.py).
+        from chartdesk.core.notices import listen
+        from chartdesk.interop.hl7v2.outbound import queue_notice
+
+        listen(queue_notice)

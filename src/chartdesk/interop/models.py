@@ -44,7 +44,8 @@ class ApiClient(models.Model):
             ("import_fhir", "Import FHIR bundles and bulk NDJSON files"),
             ("receive_hl7", "Apply HL7 v2 messages to the patient index and encounters"),
             ("bulk_export", "Start bulk FHIR exports"),
-            ("work_hl7_queue", "See failed HL7 v2 messages, reprocess or ignore them"),
+            ("work_hl7_queue", "See failed HL7 v2 messages, reprocess or ignore them; resend dead letters"),
+            ("manage_hl7_destinations", "Add, change and stop HL7 v2 outbound destinations"),
         ]
 
     def __str__(self) -> str:
@@ -206,6 +207,67 @@ class InterfaceAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message[:60]}"
+
+
+OUTBOUND_EVENTS = ("A04", "A08", "A28", "A31", "A40")
+
+
+class Hl7Destination(models.Model):
+    """A system told of registrations, updates and merges over MLLP (outbound ADT)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    host = models.CharField(max_length=255)
+    port = models.PositiveIntegerField()
+    # The events it takes, comma-separated (of OUTBOUND_EVENTS).
+    events = models.CharField(max_length=60, default=",".join(OUTBOUND_EVENTS))
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "HL7 destination"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.host}:{self.port})"
+
+    @property
+    def event_list(self) -> list[str]:
+        return [event for event in self.events.split(",") if event]
+
+
+class OutboundStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent and acknowledged (AA)"
+    DEAD = "dead", "Dead letter: not delivered"
+
+
+class Hl7Outbound(models.Model):
+    """One ADT notification for one destination: written by the action that made the change, in its
+    transaction (the outbox), and sent afterwards by `chartdesk hl7 send-outbound`."""
+
+    destination = models.ForeignKey(Hl7Destination, on_delete=models.PROTECT, related_name="outbound")
+    event = models.CharField(max_length=3)
+    # A plain number, not a foreign key: a merge moves foreign keys to the survivor, and a notice
+    # stays about the chart it was written for.
+    patient_id = models.PositiveBigIntegerField(db_index=True)
+    control_id = models.CharField(max_length=20, unique=True)
+    message = models.TextField()
+    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    ack_code = models.CharField(max_length=2, blank=True)
+    ack_text = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "HL7 outbound message"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"ADT^{self.event} {self.control_id} to {self.destination_id} ({self.status})"
 
 
 class ExportStatus(models.TextChoices):

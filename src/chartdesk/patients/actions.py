@@ -19,6 +19,7 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.crypto import decrypt_text, encrypt_text, keyed_digest
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange
+from chartdesk.core.notices import Change, announce
 from chartdesk.core.permissions import require_permission
 from chartdesk.patients.models import (
     AddressUse,
@@ -66,10 +67,12 @@ STALE_REVISION = (
 DEMOGRAPHIC_FIELDS = (
     "prefix", "given_name", "middle_name", "family_name", "suffix", "preferred_name", "birth_date", "sex",
     "gender_identity", "preferred_language", "email", "deceased_at", "ssn", "race", "ethnicity", "marital_status",
+    "primary_care_provider",
 )
 LEGAL_NAME_FIELDS = ("given_name", "middle_name", "family_name")
 SHORT_TEXT_LIMITS = {"prefix": 20, "suffix": 20, "preferred_name": 80, "gender_identity": 60, "preferred_language": 40,
-                     "race": 120, "ethnicity": 80, "marital_status": 40}
+                     "race": 120, "ethnicity": 80, "marital_status": 40,
+                     "primary_care_provider": 160}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,6 +266,7 @@ def build_patient(registration: PatientRegistration, *, mrn: str, acting_user: A
         race=registration.race,
         ethnicity=registration.ethnicity,
         marital_status=registration.marital_status,
+        primary_care_provider=registration.primary_care_provider or None,
         email=registration.email,
         deceased_at=registration.deceased_at,
         created_by=acting_user,
@@ -322,6 +326,7 @@ def do_register_patient(registration: PatientRegistration, *, acting_user: Any,
         detail["incomplete"] = patient.incomplete_fields.split(",")
     record_event(AuditAction.CREATE, user=acting_user, patient=patient, object_type="patient",
                  object_id=patient.pk, detail=detail)
+    announce(Change.PERSON_REGISTERED, patient=patient, acting_user=acting_user)
     return patient
 
 
@@ -408,6 +413,7 @@ def do_update_demographics(patient: Patient, changes: Mapping[str, Any], *, expe
     current.save()
     record_event(AuditAction.UPDATE, user=acting_user, patient=current, object_type="patient",
                  object_id=current.pk, detail={"fields": changed})
+    announce(Change.PERSON_UPDATED, patient=current, acting_user=acting_user)
     return current
 
 

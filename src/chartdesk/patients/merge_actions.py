@@ -19,6 +19,7 @@ from django.utils import timezone
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
+from chartdesk.core.notices import Change, announce
 from chartdesk.core.permissions import require_permission
 from chartdesk.patients.access import restriction_allows
 from chartdesk.patients.actions import build_patient_name
@@ -177,6 +178,7 @@ def do_merge_patients(survivor: Patient, retired: Patient, *, reason: str, actin
                      object_id=event.pk, detail={**detail, "this_record": role})
     survivor.refresh_from_db()
     retired.refresh_from_db()
+    announce(Change.PATIENTS_MERGED, patient=survivor, retired=retired, acting_user=acting_user)
     return event
 
 

@@ -64,6 +64,10 @@ class Patient(LegalRecordModel):
     race = models.CharField(max_length=120, blank=True)
     ethnicity = models.CharField(max_length=80, blank=True)
     marital_status = models.CharField(max_length=40, blank=True)
+    # PD1-4 as the feed reported it ("Family, Given (id)"): the patient's doctor may practise elsewhere,
+    # so it is not a link to a provider of ours. Nullable so that SQLite adds the column in place (a
+    # rebuilt table would lose its triggers); empty and NULL both mean "not reported".
+    primary_care_provider = models.CharField(max_length=160, null=True, blank=True)
     email = models.EmailField(blank=True)
     deceased_at = models.DateTimeField(null=True, blank=True)
 

@@ -57,6 +57,7 @@ class PatientRegistration:
     race: str = ""
     ethnicity: str = ""
     marital_status: str = ""
+    primary_care_provider: str = ""
     email: str = ""
     ssn: str = ""
     deceased_at: datetime | None = None

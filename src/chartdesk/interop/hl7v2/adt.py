@@ -41,6 +41,7 @@ from chartdesk.interop.hl7v2.pid import (
     sender_identifiers,
     update_demographics,
 )
+from chartdesk.interop.hl7v2.segments import message_encounter, record_diagnoses, record_insurance
 from chartdesk.patients.models import MergeMove, Patient, PatientIdentifier
 
 # A28/A31 carry a person and no visit; A05 (pre-admission) registers the person, and the visit is
@@ -50,7 +51,7 @@ ADMIT_EVENTS = {"A01": "I", "A04": "O"}
 PERSON_EVENTS = ("A05", "A08", "A28", "A31")
 VISIT_EVENTS = ("A02", "A03", "A06", "A07", "A11", "A12", "A13")
 MERGE_EVENTS = ("A34", "A40")
-SUPPORTED_EVENTS = (*ADMIT_EVENTS, *PERSON_EVENTS, *VISIT_EVENTS, "A29", *MERGE_EVENTS, "A47")
+SUPPORTED_EVENTS = (*ADMIT_EVENTS, *PERSON_EVENTS, *VISIT_EVENTS, "A29", *MERGE_EVENTS, "A35", "A47")
 CLASS_CODES = {"I": EncounterClass.INPATIENT, "E": EncounterClass.EMERGENCY, "O": EncounterClass.OUTPATIENT,
                "R": EncounterClass.OUTPATIENT, "B": EncounterClass.INPATIENT, "P": EncounterClass.OUTPATIENT}
 # PV1 doctors (XCN, found by NPI in XCN-1) and the care-team role each becomes.
@@ -153,6 +154,40 @@ def change_identifier(message: Message, acting_user: Any) -> Applied:
     return Applied(patient, [f"identifier of MRN {patient.mrn} changed"])
 
 
+def change_account_number(message: Message, acting_user: Any) -> Applied:
+    """A35: the visit whose account number is MRG-3 now has PID-18's. Already renumbered: AA."""
+    from chartdesk.charts.movement_actions import do_change_account_number
+
+    pid, mrg = message.segment("PID"), _mrg(message)
+    assert pid is not None
+    patient, _ = find_by_identifier(person_identifiers(message, pid))
+    if patient is None:
+        raise Hl7Error("PID-3 names no patient known here", segment="PID", field_number=3, code="204")
+    before, after = mrg.component(3, 1).strip(), pid.component(18, 1).strip()
+    if not before:
+        raise Hl7Error("MRG-3 (prior patient account number) is required", segment="MRG", field_number=3,
+                       code="101")
+    if not after:
+        raise Hl7Error("PID-18 (patient account number) is required: the new number", segment="PID",
+                       field_number=18, code="101")
+    if not ACCOUNT_NUMBER_PATTERN.match(after):
+        raise Hl7Error(f"PID-18 (patient account number) {after!r}: letters, digits and hyphens, at most 20",
+                       segment="PID", field_number=18, code="102")
+    encounter = Encounter.objects.filter(account_number=before, patient=patient).first()
+    if encounter is None:
+        if Encounter.objects.filter(account_number=after, patient=patient).exists():
+            return Applied(patient, [f"visit {after} was already renumbered; nothing changed"])
+        raise Hl7Error(f"no visit {before} for this patient", segment="MRG", field_number=3, code="204")
+    try:
+        do_change_account_number(encounter, account_number=after,
+                                 reason=f"{_sender(message)}, message {message.control_id}", acting_user=acting_user)
+    except NotFound:
+        raise
+    except ChartdeskError as refusal:
+        raise _refused(refusal, "PID", 18) from None
+    return Applied(patient, [f"visit {before} is now {after}"])
+
+
 # ----------------------------------------------------------------------------- PV1
 
 
@@ -198,7 +233,8 @@ def _provider(pv1: Segment, number: int) -> tuple[str, Provider | None]:
     return npi, Provider.objects.filter(npi=npi, active=True).first() if npi else None
 
 
-def admit(message: Message, patient: Patient, acting_user: Any, *, default_class: str) -> list[str]:
+def admit(message: Message, patient: Patient, acting_user: Any, *, default_class: str,
+          ) -> tuple[list[str], Encounter]:
     pv1 = _pv1(message)
     number = _visit_number(message, pv1)
     if number:
@@ -206,7 +242,7 @@ def admit(message: Message, patient: Patient, acting_user: Any, *, default_class
         if existing is not None:
             if existing.patient_id != patient.pk:
                 raise Hl7Error(f"visit number {number} belongs to another patient", segment="PV1", field_number=19)
-            return [f"visit {number} was already registered; nothing changed"]
+            return [f"visit {number} was already registered; nothing changed"], existing
     class_code = pv1.component(2, 1) or default_class
     if class_code not in CLASS_CODES:
         raise Hl7Error(f"PV1-2 (patient class) {class_code!r} is not one of {', '.join(CLASS_CODES)}",
@@ -230,7 +266,7 @@ def admit(message: Message, patient: Patient, acting_user: Any, *, default_class
     if attending_id and attending is None:
         notes.append(f"attending {attending_id} is not a known NPI; left empty")
     notes += _care_team(pv1, encounter, acting_user)
-    return notes
+    return notes, encounter
 
 
 def _care_team(pv1: Segment, encounter: Encounter, acting_user: Any) -> list[str]:
@@ -266,13 +302,13 @@ def _visit(message: Message, patient: Patient, *, status: str) -> Encounter:
     return candidates[0]
 
 
-def discharge(message: Message, patient: Patient, acting_user: Any) -> list[str]:
+def discharge(message: Message, patient: Patient, acting_user: Any) -> tuple[list[str], Encounter]:
     pv1 = _pv1(message)
     number = _visit_number(message, pv1)
     encounter = (_visit(message, patient, status=EncounterStatus.IN_PROGRESS) if not number
                  else _visit(message, patient, status=EncounterStatus.FINISHED))
     if encounter.status == EncounterStatus.FINISHED:
-        return [f"visit {encounter.account_number} was already discharged; nothing changed"]
+        return [f"visit {encounter.account_number} was already discharged; nothing changed"], encounter
     ended = _moment(message, pv1, 45)
     try:
         if encounter.encounter_class == EncounterClass.OUTPATIENT:
@@ -285,7 +321,7 @@ def discharge(message: Message, patient: Patient, acting_user: Any) -> list[str]
         raise
     except ChartdeskError as refusal:
         raise _refused(refusal, "PV1", 45) from None
-    return [f"visit {encounter.account_number} discharged"]
+    return [f"visit {encounter.account_number} discharged"], encounter
 
 
 def move(message: Message, patient: Patient, acting_user: Any) -> list[str]:
@@ -345,22 +381,32 @@ def apply_adt(message: Message, acting_user: Any) -> Applied:
             return merge(message, acting_user)
         if event == "A47":
             return change_identifier(message, acting_user)
+        if event == "A35":
+            return change_account_number(message, acting_user)
         if event == "A29":
             return _delete_requested(message)
         applied = find_or_register_patient(message, acting_user)
         assert applied.patient is not None
         just_registered = bool(applied.notes)
+        encounter: Encounter | None = None
         if event in ADMIT_EVENTS:
-            applied.notes += admit(message, applied.patient, acting_user, default_class=ADMIT_EVENTS[event])
+            notes, encounter = admit(message, applied.patient, acting_user, default_class=ADMIT_EVENTS[event])
+            applied.notes += notes
         elif event == "A03":
-            applied.notes += discharge(message, applied.patient, acting_user)
+            notes, encounter = discharge(message, applied.patient, acting_user)
+            applied.notes += notes
         elif event in VISIT_EVENTS:
             applied.notes += move(message, applied.patient, acting_user)
+            encounter = message_encounter(message, applied.patient)
         elif not just_registered:  # A05, A08, A28, A31 of a patient already known: the PID as it is now
             applied.notes += update_demographics(message, applied.patient, acting_user)
         if event == "A05":
             applied.notes.append("pre-admission: the visit is opened by the admission (A01/A04) that follows")
         applied.notes += record_contacts(message, applied.patient, acting_user)
+        if event not in ("A28", "A31"):  # person only: no visit to report diagnoses on
+            applied.notes += record_diagnoses(message, encounter or message_encounter(message, applied.patient),
+                                              acting_user)
+        applied.notes += record_insurance(message, applied.patient, acting_user)
     except NotFound:
         raise Hl7Error("the patient's chart is restricted: grant the interface account access to it",
                        segment="PID", field_number=3) from None

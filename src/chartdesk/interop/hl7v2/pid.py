@@ -9,6 +9,7 @@ from typing import Any
 
 from chartdesk.interop.hl7v2.ack import RECEIVING_APPLICATION
 from chartdesk.interop.hl7v2.parser import Hl7Error, Message, Segment, parse_date, parse_timestamp
+from chartdesk.interop.hl7v2.segments import primary_care_provider
 from chartdesk.interop.matching import AUTO_LINK_SCORE, conflicting_identifier
 from chartdesk.patients.models import ContactRole, IdentifierType, Patient, PatientIdentifier
 from chartdesk.patients.schemas import AddressInput, ContactInput, IdentifierInput, PatientRegistration
@@ -209,6 +210,7 @@ def registration_from_pid(message: Message, notes: list[str] | None = None) -> P
         phones=tuple(_usable_phones(pid, notes)), addresses=tuple(_address(pid, notes)),
         race=_coded_text(pid, 10, RACES), ethnicity=_coded_text(pid, 22, ETHNICITIES),
         marital_status=_coded_text(pid, 16, MARITAL_STATUS),
+        primary_care_provider=primary_care_provider(message),
         preferred_language=_coded_text(pid, 15, LANGUAGES) or "English",
     )
 
@@ -251,10 +253,15 @@ def _refusing_as_pid(action: Any, *args: Any, **kwargs: Any) -> Any:
         return action(*args, **kwargs)
     except InvalidPatientData as invalid:
         name, text = next(iter(invalid.errors.items()))
-        raise Hl7Error(text, segment="PID", field_number=pid_field(name), code="207") from None
+        raise _field_refused(text, name) from None
     except InvalidField as invalid:
-        field_number = pid_field(invalid.field or "")
-        raise Hl7Error(invalid.message, segment="PID", field_number=field_number, code="207") from None
+        raise _field_refused(invalid.message, invalid.field or "") from None
+
+
+def _field_refused(text: str, name: str) -> Hl7Error:
+    if name == "primary_care_provider":
+        return Hl7Error(text, segment="PD1", field_number=4, code="207")
+    return Hl7Error(text, segment="PID", field_number=pid_field(name), code="207")
 
 
 def find_or_register_patient(message: Message, acting_user: Any) -> Applied:
@@ -270,7 +277,7 @@ def find_or_register_patient(message: Message, acting_user: Any) -> Applied:
 
 def update_demographics(message: Message, patient: Patient, acting_user: Any) -> list[str]:
     """PID as the sender now has it (A08, A31): names, birth date, sex, death, race, ethnicity,
-    marital status, language; a field the sender left empty is left as it is here."""
+    marital status, language, and PD1-4's primary care provider; a field the sender left empty is left as it is here."""
     from chartdesk.patients.actions import do_update_demographics
 
     left_out: list[str] = []
@@ -278,7 +285,7 @@ def update_demographics(message: Message, patient: Patient, acting_user: Any) ->
     changes: dict[str, Any] = {"given_name": registration.given_name, "middle_name": registration.middle_name,
                                "family_name": registration.family_name, "birth_date": registration.birth_date,
                                "sex": registration.sex}
-    for name in ("race", "ethnicity", "marital_status", "deceased_at"):
+    for name in ("race", "ethnicity", "marital_status", "deceased_at", "primary_care_provider"):
         if getattr(registration, name):
             changes[name] = getattr(registration, name)
     pid = message.segment("PID")

@@ -93,9 +93,9 @@ def run_export(job_id: int, progress: Callable[[float, str], None]) -> ExportJob
     wanted = [name for name in (job.resource_types.split(",") if job.resource_types else exportable_types())
               if caller.may_read(name)]  # a token scoped to some resource types exports those only
     folder = export_dir(job)
-    folder.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         with acting_as(channel="api"):
             handles: dict[str, Any] = {}
             try:

@@ -94,3 +94,23 @@ def test_recognise_again_queues_one_job_and_refuses_a_second(uploaded, users, cl
     assert (Job.objects.count(), newest.status, newest.started_by) == (2, "queued", users["transcriptionist"])
     with pytest.raises(ChartdeskError, match="already queued"):
         do_queue_recognition(uploaded, acting_user=users["transcriptionist"])
+
+
+def test_a_job_whose_worker_died_mid_recognition_is_retried_and_drafts(uploaded, users, settings, run_jobs,
+                                                                       client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = Job.objects.get()
+    # What a worker killed during recognition leaves: the job running, the recording claimed.
+    silent_since = timezone.now() - timedelta(minutes=settings.JOB_STALE_MINUTES + 1)
+    Job.objects.filter(pk=job.pk).update(status="running", attempts=1, updated_at=silent_since,
+                                         task_result_id="00000000-0000-0000-0000-000000000003")
+    Dictation.objects.filter(pk=uploaded.pk).update(status=DictationStatus.TRANSCRIBING)
+    assert client_for(users["him_manager"]).post(f"/jobs/{job.pk}/retry/").status_code == 302
+    assert run_jobs() == 1
+    job.refresh_from_db()
+    uploaded.refresh_from_db()
+    assert (job.status, job.attempts) == ("succeeded", 2)
+    assert uploaded.status == DictationStatus.DRAFT_READY and uploaded.document is not None

@@ -21,6 +21,9 @@ demo: install
 	$(BIN)/chartdesk codes load icd10pcs
 	$(BIN)/chartdesk demo-data --patients $(DEMO_PATIENTS) --if-empty
 	$(BIN)/chartdesk demo-logins --url http://127.0.0.1:$(PORT)/
+	@# The job worker runs beside the server and stops with it (Ctrl+C, or the server exiting).
+	$(BIN)/chartdesk worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/chartdesk serve --port $(PORT)
 
 test: install

@@ -22,6 +22,9 @@ Variables (all optional in demo mode):
   CHARTDESK_MAX_UPLOAD_MB         largest accepted upload (default 50)
   CHARTDESK_MAX_DICTATION_MB      largest accepted dictation audio file (default 200)
   CHARTDESK_DICTATION_SYNC_SECONDS  longest dictation recognised while the uploader waits (default 300)
+  CHARTDESK_JOB_MAX_ATTEMPTS      tries of a background job before it is marked failed (default 3)
+  CHARTDESK_JOB_RETRY_SECONDS     wait before the second try; each later try waits this much longer (default 60)
+  CHARTDESK_JOB_STALE_MINUTES     a running job silent this long may be retried from the jobs page (default 30)
   CHARTDESK_SPEECH_ENGINE         speech-recognition engine for dictation drafts (default pocketsphinx)
   CHARTDESK_UPLOAD_MAX_PAGES      most pages (PDF) or frames (TIFF) in one upload (default 2000)
   CHARTDESK_UPLOAD_MAX_MEGAPIXELS most pixels of one image, frame or page, in millions (default 100)
@@ -86,6 +89,12 @@ MAX_UPLOAD_BYTES = int(float(ENV.get("CHARTDESK_MAX_UPLOAD_MB", "50")) * 1024 * 
 # Dictation audio is streamed to disk, never held in memory, so it may be larger than other uploads.
 MAX_DICTATION_BYTES = int(float(ENV.get("CHARTDESK_MAX_DICTATION_MB", "200")) * 1024 * 1024)
 DICTATION_SYNC_SECONDS = float(ENV.get("CHARTDESK_DICTATION_SYNC_SECONDS", "300"))
+# Background jobs (chartdesk.jobs, docs/jobs.md): django-tasks with its database backend, so the
+# queue needs no server beyond the database and survives restarts with it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+JOB_MAX_ATTEMPTS = int(ENV.get("CHARTDESK_JOB_MAX_ATTEMPTS", "3"))
+JOB_RETRY_SECONDS = float(ENV.get("CHARTDESK_JOB_RETRY_SECONDS", "60"))
+JOB_STALE_MINUTES = float(ENV.get("CHARTDESK_JOB_STALE_MINUTES", "30"))
 SPEECH_ENGINE = ENV.get("CHARTDESK_SPEECH_ENGINE", "pocketsphinx")
 # Decompression-bomb limits on uploaded PDFs and images (charts/upload_limits.py): pages per file,
 # pixels per page or image, decoded bytes per PDF stream.
@@ -176,9 +185,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "chartdesk.core",
     "chartdesk.accounts",
     "chartdesk.audit",
+    "chartdesk.jobs",
     "chartdesk.patients",
     "chartdesk.charts",
     "chartdesk.disclosures",

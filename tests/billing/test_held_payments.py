@@ -34,8 +34,9 @@ def desk(client_for, billing_user):
 
 
 @pytest.fixture
-def claim(desk, charged_visit):
+def claim(desk, charged_visit, run_jobs):
     desk.post("/billing/claims/create/")
+    run_jobs()
     desk.post("/billing/batches/")
     claim = Claim.objects.get()
     assert claim.status == ClaimStatus.SUBMITTED

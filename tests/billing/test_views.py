@@ -45,8 +45,9 @@ def test_a_bad_charge_line_is_shown_with_its_field_and_nothing_saved(desk, charg
     assert charged_visit.charges.count() == 2
 
 
-def test_the_claim_page_the_cms1500_and_the_837_download(desk, charged_visit):
+def test_the_claim_page_the_cms1500_and_the_837_download(desk, charged_visit, run_jobs):
     desk.post("/billing/claims/create/")
+    run_jobs()
     claim = Claim.objects.get()
     assert claim.status == ClaimStatus.READY
     assert b"Scrubber findings" in desk.get(f"/billing/claim/{claim.pk}/").content
@@ -59,8 +60,10 @@ def test_the_claim_page_the_cms1500_and_the_837_download(desk, charged_visit):
     assert download.content.decode() == batch.content
 
 
-def test_an_835_upload_posts_and_a_malformed_one_is_refused_on_the_page(desk, charged_visit, billing_user):
+def test_an_835_upload_posts_and_a_malformed_one_is_refused_on_the_page(desk, charged_visit, billing_user,
+                                                                        run_jobs):
     desk.post("/billing/claims/create/")
+    run_jobs()
     desk.post("/billing/batches/")
     claim = Claim.objects.get()
     content = remit_835([Paid(claim.claim_number, Decimal("152.00"), Decimal("0"), [("CO", "50", Decimal("152.00"))],

@@ -185,11 +185,46 @@ def test_the_text_command_prints_the_deidentified_text(tmp_path, capsys, db):
     assert capsys.readouterr().out.strip() == "Seen 2024 by Dr. [NAME], phone [PHONE], ssn [SSN]."
 
 
-def test_the_desk_page_downloads_a_zip(planted, privacy, client_for):
+def test_the_desk_page_queues_a_job_whose_zip_only_its_requester_downloads(planted, privacy, client_for, run_jobs):
+    import io
+    import zipfile
+
+    from chartdesk.jobs.models import Job
+
     patient, _ = planted
-    response = client_for(privacy).post("/disclosures/deidentified/", {"patients": patient.mrn, "date_mode": "year"})
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/zip"
+    client = client_for(privacy)
+    response = client.post("/disclosures/deidentified/", {"patients": patient.mrn, "date_mode": "year"})
+    assert (response.status_code, response["Location"]) == (302, "/jobs/")
+    job = Job.objects.get()
+    assert (job.title, job.status, job.arguments) == ("De-identified export of 1 patient", "queued",
+                                                      {"mrns": [patient.mrn], "date_mode": "year"})
+    link = f"/disclosures/deidentified/{job.pk}/download/"
+    assert client.get(link).status_code == 404  # not built yet
+    assert run_jobs() == 1
+    job.refresh_from_db()
+    assert (job.status, job.percent) == ("succeeded", 100)
+    assert f'href="{link}"' in client.get("/jobs/").content.decode()
+    download = client.get(link)
+    assert (download.status_code, download["Content-Type"]) == (200, "application/zip")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    assert sorted(archive.namelist()) == ["dataset.ndjson", "documents.csv", "encounters.csv", "patients.csv"]
+    assert "Quintanilla" not in archive.read("dataset.ndjson").decode()
+    assert AuditEvent.objects.filter(action="download", object_type="deidentified_export",
+                                     object_id=str(job.pk), user=privacy).count() == 1
+    assert AuditEvent.objects.filter(action="export", object_type="deidentified_export",
+                                     patient_mrn=patient.mrn).count() == 1
+    other_officer = factories.make_user("privacy_officer")
+    assert client_for(other_officer).get(link).status_code == 404
+    assert client_for(factories.make_user("him_manager")).get(link).status_code == 403
+
+
+def test_the_desk_page_refuses_an_unknown_mrn_and_queues_nothing(planted, privacy, client_for):
+    from chartdesk.jobs.models import Job
+
+    response = client_for(privacy).post("/disclosures/deidentified/", {"patients": "NOPE-1", "date_mode": "year"})
+    assert response.status_code == 400
+    assert "No patient with MRN NOPE-1." in response.content.decode()
+    assert not Job.objects.exists()
 
 
 def test_an_export_of_a_later_day_keeps_the_age_band(planted):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -24,10 +25,11 @@ from tests.support import factories
 pytestmark = pytest.mark.django_db
 
 
-def _exported(api: FhirClient, path: str) -> dict[str, list[str]]:
-    """Kick off an export, poll it to completion, and return the ids in each file by type."""
+def _exported(api: FhirClient, path: str, run_jobs: Callable[[], int]) -> dict[str, list[str]]:
+    """Kick off an export, let the worker run it, and return the ids in each file by type."""
     kick = api.get(path, Prefer="respond-async")
     assert kick.status_code == 202, kick.content
+    assert run_jobs() == 1
     manifest = api.get(kick["Content-Location"].replace("http://testserver", "")).json()
     found = {}
     for item in manifest["output"]:
@@ -57,48 +59,50 @@ def _half_an_hour_ago() -> str:
     return quote((timezone.now() - timedelta(minutes=30)).replace(microsecond=0).isoformat())
 
 
-def test_system_export_since_holds_only_what_changed(fhir_as, one_old_one_new):
+def test_system_export_since_holds_only_what_changed(fhir_as, one_old_one_new, run_jobs):
     old, new = one_old_one_new
     api = fhir_as("him_manager", scopes=("system/*.read",))
-    found = _exported(api, f"/fhir/$export?_since={_half_an_hour_ago()}")
+    found = _exported(api, f"/fhir/$export?_since={_half_an_hour_ago()}", run_jobs)
     assert found["Patient"] == [str(new.patient.pk)]
     assert sorted(found["Condition"]) == sorted([str(old.condition.pk), str(new.condition.pk)])
     assert found["Encounter"] == [str(new.encounter.pk)]
     assert found["Procedure"] == [str(new.procedure.pk)]
-    everything = _exported(api, "/fhir/$export")
+    everything = _exported(api, "/fhir/$export", run_jobs)
     assert sorted(everything["Patient"]) == sorted([str(old.patient.pk), str(new.patient.pk)])
 
 
-def test_group_and_patient_exports_since_apply_it_too(fhir_as, one_old_one_new):
+def test_group_and_patient_exports_since_apply_it_too(fhir_as, one_old_one_new, run_jobs):
     old, new = one_old_one_new
     out = io.StringIO()
     call_command("interop", "group", "cohort", old.patient.mrn, new.patient.mrn, stdout=out)
     group_id = out.getvalue().split()[1]
     since = _half_an_hour_ago()
-    group = _exported(fhir_as("him_manager"), f"/fhir/Group/{group_id}/$export?_type=Patient,Condition&_since={since}")
+    group = _exported(fhir_as("him_manager"), f"/fhir/Group/{group_id}/$export?_type=Patient,Condition&_since={since}",
+                      run_jobs)
     assert group["Patient"] == [str(new.patient.pk)]
     assert sorted(group["Condition"]) == sorted([str(old.condition.pk), str(new.condition.pk)])
     mine = fhir_as("interface", scopes=("patient/*.read",), patient=old.patient)
-    found = _exported(mine, f"/fhir/Patient/$export?_since={since}")
+    found = _exported(mine, f"/fhir/Patient/$export?_since={since}", run_jobs)
     assert found == {"Condition": [str(old.condition.pk)]}
 
 
-def test_an_instant_before_version_keeping_began_exports_everything(fhir_as, one_old_one_new):
+def test_an_instant_before_version_keeping_began_exports_everything(fhir_as, one_old_one_new, run_jobs):
     old, new = one_old_one_new
     unversioned = make_chart("Cleo", "Park")  # never committed: as if it predated version keeping
     api = fhir_as("him_manager", scopes=("system/*.read",))
     three_hours_ago = quote((timezone.now() - timedelta(hours=3)).replace(microsecond=0).isoformat())
-    found = _exported(api, f"/fhir/$export?_type=Patient&_since={three_hours_ago}")
+    found = _exported(api, f"/fhir/$export?_type=Patient&_since={three_hours_ago}", run_jobs)
     assert sorted(found["Patient"]) == sorted(str(chart.patient.pk) for chart in (old, new, unversioned))
-    later = _exported(api, f"/fhir/$export?_type=Patient&_since={_half_an_hour_ago()}")
+    later = _exported(api, f"/fhir/$export?_type=Patient&_since={_half_an_hour_ago()}", run_jobs)
     assert later["Patient"] == [str(new.patient.pk)]
 
 
-def test_an_unencoded_plus_in_the_time_zone_is_still_read(fhir_as, one_old_one_new):
+def test_an_unencoded_plus_in_the_time_zone_is_still_read(fhir_as, one_old_one_new, run_jobs):
     _, new = one_old_one_new
     moment = (timezone.now() - timedelta(minutes=30)).astimezone(timezone.get_fixed_timezone(60))
     api = fhir_as("him_manager", scopes=("system/*.read",))
-    found = _exported(api, f"/fhir/$export?_type=Patient&_since={moment.replace(microsecond=0).isoformat()}")
+    found = _exported(api, f"/fhir/$export?_type=Patient&_since={moment.replace(microsecond=0).isoformat()}",
+                      run_jobs)
     assert found["Patient"] == [str(new.patient.pk)]
 
 

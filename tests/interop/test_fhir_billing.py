@@ -150,13 +150,14 @@ def test_everything_includes_claims_for_billing_and_not_for_clinicians(fhir_as, 
     assert not {"Claim", "ExplanationOfBenefit"} & kinds
 
 
-def test_bulk_export_includes_claims_for_a_user_with_billing_rights(fhir_as, billed):
+def test_bulk_export_includes_claims_for_a_user_with_billing_rights(fhir_as, billed, run_jobs):
     from django.contrib.auth.models import Permission
 
     billed.billing_user.user_permissions.add(Permission.objects.get(codename="bulk_export"))
     user = type(billed.billing_user).objects.get(pk=billed.billing_user.pk)  # permissions are cached per object
     api = fhir_as(user=user, scopes=("system/*.read",))
     location = api.get("/fhir/$export?_type=Claim,ExplanationOfBenefit", Prefer="respond-async")["Content-Location"]
+    run_jobs()
     manifest = api.get(location.replace("http://testserver", "")).json()
     files = {item["type"]: item for item in manifest["output"]}
     assert {files["Claim"]["count"], files["ExplanationOfBenefit"]["count"]} == {1}

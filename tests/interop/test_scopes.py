@@ -70,10 +70,11 @@ def test_a_resource_write_scope_writes_that_type_only(fhir_as):
     assert "Patient" in refused.json()["issue"][0]["diagnostics"]
 
 
-def test_a_system_resource_scope_exports_that_type_only(fhir_as):
+def test_a_system_resource_scope_exports_that_type_only(fhir_as, run_jobs):
     make_chart()
     api = fhir_as("him_manager", scopes=("system/Patient.read",))
     kick = api.get("/fhir/$export", Prefer="respond-async")
     assert kick.status_code == 202
+    run_jobs()
     manifest = api.get(kick["Content-Location"].replace("http://testserver", "")).json()
     assert [item["type"] for item in manifest["output"]] == ["Patient"]

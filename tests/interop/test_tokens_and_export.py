@@ -65,7 +65,7 @@ def _poll(api: FhirClient, location: str):
     return api.get(location.replace("http://testserver", ""))
 
 
-def test_system_export_kicks_off_polls_and_serves_valid_ndjson(fhir_as):
+def test_system_export_kicks_off_polls_and_serves_valid_ndjson(fhir_as, run_jobs):
     chart = make_chart()
     api = fhir_as("him_manager", scopes=("system/*.read",))
     refused = api.get("/fhir/$export")
@@ -73,6 +73,9 @@ def test_system_export_kicks_off_polls_and_serves_valid_ndjson(fhir_as):
     kick = api.get("/fhir/$export", Prefer="respond-async")
     assert kick.status_code == 202
     location = kick["Content-Location"]
+    waiting = _poll(api, location)
+    assert (waiting.status_code, waiting["X-Progress"]) == (202, "queued, 0%")  # nothing runs it but a worker
+    assert run_jobs() == 1
     status = _poll(api, location)
     assert status.status_code == 200, status.content
     manifest = status.json()
@@ -95,18 +98,34 @@ def test_export_needs_the_permission_and_another_client_cannot_poll_it(fhir_as):
     assert _poll(stranger, location).status_code == 404
 
 
-def test_the_worker_command_runs_queued_exports(fhir_as):
+def test_the_worker_command_runs_queued_exports(fhir_as, run_jobs, django_capture_on_commit_callbacks):
+    """`chartdesk worker --batch` runs the job that the kick-off handed to the queue on commit (run_jobs
+    is asked for only to keep the worker from closing the test's connection)."""
+    import signal
+
     make_chart()
     api = fhir_as("him_manager", scopes=("user/*.read",))
-    kick = api.get("/fhir/Patient/$export?_type=Patient,Condition", Prefer="respond-async")
+    with django_capture_on_commit_callbacks(execute=False) as hooks:
+        kick = api.get("/fhir/Patient/$export?_type=Patient,Condition", Prefer="respond-async")
     assert kick.status_code == 202
-    call_command("interop", "work", "--once")
+    assert ExportJob.objects.get().job.task_result_id == ""  # nothing reaches the queue before the commit
+    for hook in hooks:
+        hook()
+    assert ExportJob.objects.get().job.task_result_id  # handed to the queue when the request committed
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command("worker", "--batch", "--no-startup-delay", "--no-reload", stdout=io.StringIO())
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
     job = ExportJob.objects.get()
     assert job.status == "complete"
     assert sorted(item["type"] for item in job.output) == ["Condition", "Patient"]
+    assert (job.job.status, job.job.percent, job.job.attempts) == ("succeeded", 100, 1)
+    assert _poll(api, kick["Content-Location"]).status_code == 200
 
 
-def test_export_leaves_out_restricted_charts_the_user_may_not_open(fhir_as):
+def test_export_leaves_out_restricted_charts_the_user_may_not_open(fhir_as, run_jobs):
     from chartdesk.patients.actions import do_set_restriction
 
     open_chart = make_chart("Ana", "Lopez")
@@ -115,12 +134,13 @@ def test_export_leaves_out_restricted_charts_the_user_may_not_open(fhir_as):
                        acting_user=factories.make_user("him_manager"))
     api = fhir_as("him_manager", scopes=("system/*.read",))
     location = api.get("/fhir/$export?_type=Patient", Prefer="respond-async")["Content-Location"]
+    run_jobs()
     manifest = _poll(api, location).json()
     lines = _poll(api, manifest["output"][0]["url"]).getvalue().decode().splitlines()
     assert [json.loads(line)["id"] for line in lines] == [str(open_chart.patient.pk)]
 
 
-def test_group_export_covers_the_groups_members_only(fhir_as):
+def test_group_export_covers_the_groups_members_only(fhir_as, run_jobs):
     member = make_chart("Ana", "Lopez")
     make_chart("Bea", "Novak")
     out = io.StringIO()
@@ -128,18 +148,20 @@ def test_group_export_covers_the_groups_members_only(fhir_as):
     group_id = out.getvalue().split()[1]
     api = fhir_as("him_manager", scopes=("user/*.read",))
     location = api.get(f"/fhir/Group/{group_id}/$export?_type=Patient", Prefer="respond-async")["Content-Location"]
+    run_jobs()
     manifest = _poll(api, location).json()
     lines = _poll(api, manifest["output"][0]["url"]).getvalue().decode().splitlines()
     assert [json.loads(line)["id"] for line in lines] == [str(member.patient.pk)]
     assert api.get("/fhir/Group/999/$export", Prefer="respond-async").status_code == 404
 
 
-def test_a_patient_scoped_export_holds_only_that_patient(fhir_as):
+def test_a_patient_scoped_export_holds_only_that_patient(fhir_as, run_jobs):
     mine = make_chart("Ana", "Lopez")
     make_chart("Bea", "Novak")
     api = fhir_as("interface", scopes=("patient/*.read",), patient=mine.patient)
     assert api.get("/fhir/$export", Prefer="respond-async").status_code == 403
     location = api.get("/fhir/Patient/$export", Prefer="respond-async")["Content-Location"]
+    run_jobs()
     manifest = _poll(api, location).json()
     patients = next(item for item in manifest["output"] if item["type"] == "Patient")
     assert patients["count"] == 1

@@ -52,3 +52,31 @@ def client_for(db: Any) -> Callable[[Any], Client]:
         return client
 
     return signed_in
+
+
+@pytest.fixture
+def run_jobs(db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """run_jobs() runs every background job that is due, as `chartdesk worker --batch` would: the
+    library's own worker loop claims each task from the database queue and runs it. Returns how many
+    task results ran. A failed attempt's retry is queued for the next call.
+
+    The test's transaction never commits, so two things a real worker meets are done here instead:
+    the on-commit hand-over to the queue (the worker's own start-up sweep, `enqueue_waiting`), and the
+    worker's connection check between tasks, which would close a connection held inside a transaction
+    (the test's), and is left out."""
+    from django_tasks_db.management.commands import db_worker
+
+    from chartdesk.jobs.actions import enqueue_waiting
+
+    settings.JOB_RETRY_SECONDS = 0  # a retry is due at once, so the next call runs it
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run() -> int:
+        enqueue_waiting()
+        worker = db_worker.Worker(queue_names=["default"], interval=0, batch=True, backend_name="default",
+                                  startup_delay=False, max_tasks=None, worker_id="test-worker",
+                                  excluded_queue_names=[])
+        worker.run()
+        return worker._run_tasks
+
+    return run

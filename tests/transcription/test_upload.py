@@ -126,18 +126,26 @@ def test_another_patients_encounter_is_refused(speak, patient, encounter, dictat
     assert not Dictation.objects.exists()
 
 
-def test_a_long_dictation_waits_for_the_background_command(speak, scripted_engine, settings, patient, encounter,
-                                                           dictating_provider, users, client_for):
-    from django.core.management import call_command
+def test_a_long_dictation_is_drafted_by_a_background_job_with_progress(speak, scripted_engine, settings, patient,
+                                                                       encounter, dictating_provider, client_for,
+                                                                       run_jobs):
+    from chartdesk.jobs.models import Job
 
     settings.DICTATION_SYNC_SECONDS = 1
-    post_recording(client_for(dictating_provider), patient, encounter, dictating_provider.provider, speak())
+    client = client_for(dictating_provider)
+    response = post_recording(client, patient, encounter, dictating_provider.provider, speak())
     dictation = Dictation.objects.get()
     assert dictation.status == DictationStatus.UPLOADED and dictation.document is None
-    call_command("transcribe_dictations", "--as", users["transcriptionist"].username)
+    job = Job.objects.get()
+    assert (job.title, job.status, job.about_type, job.about_id, job.started_by) == (
+        f"Draft of dictation {dictation.pk}", "queued", "dictation", str(dictation.pk), dictating_provider)
+    assert "jobs page" in client.get(response["Location"]).content.decode()
+    assert run_jobs() == 1
     dictation.refresh_from_db()
     assert dictation.status == DictationStatus.DRAFT_READY
-    assert Document.objects.get(pk=dictation.document_id).created_by == users["transcriptionist"]
+    assert Document.objects.get(pk=dictation.document_id).created_by == dictating_provider
+    job.refresh_from_db()
+    assert (job.status, job.percent, job.attempts, job.message) == ("succeeded", 100, 1, "Draft ready: 5 words")
 
 
 @pytest.mark.parametrize("role", OTHER_ROLES)

@@ -145,6 +145,7 @@ ROLES: tuple[Role, ...] = (
             "charts.destroy_content",
             "transcription.view_transcription_queue",
             "transcription.assign_transcription",
+            "jobs.view_all_jobs",
         ),
         "Department work, restricted charts and audit review.",
     ),
@@ -174,7 +175,7 @@ ROLES: tuple[Role, ...] = (
         "Administrator",
         ("accounts.manage_users", "audit.view_audit_reports", "audit.verify_chain", "interop.manage_api_clients",
          "interop.manage_hl7_destinations",
-         "interop.import_fhir"),
+         "interop.import_fhir", "jobs.view_all_jobs"),
         "Users, roles and multi-factor settings.",
     ),
     Role(

@@ -8,6 +8,7 @@ Remittance posting lives in remittance.py, the ledger in ledger.py, statements i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -42,6 +43,8 @@ from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.npi import npi_is_valid
 from chartdesk.core.permissions import require_permission
 from chartdesk.disclosures.restrictions import health_plan_disclosure_blocked
+from chartdesk.jobs.actions import do_start_job
+from chartdesk.jobs.models import Job, JobStatus
 from chartdesk.patients.access import refuse_change_to_closed_chart
 from chartdesk.patients.models import Patient
 
@@ -626,21 +629,40 @@ class ClaimRun:
     refused: list[tuple[str, str]]  # (account number, why)
 
 
-def do_create_claims(*, acting_user: Any) -> ClaimRun:
+def do_create_claims(*, acting_user: Any, progress: Callable[[float, str], None] | None = None) -> ClaimRun:
     """Charge every encounter whose coding is complete, then create and scrub the claim of every
     encounter ready to bill; an encounter that cannot be charged or billed (a code without a fee, no
-    coverage, restricted chart) is listed with its reason and the rest go on."""
+    coverage, restricted chart) is listed with its reason and the rest go on. `progress`, when
+    given, hears how many encounters have been claimed."""
     from chartdesk.billing.from_coding import do_charge_coded_encounters  # it builds on these actions
 
     require_permission(acting_user, WORK, "create claims")
     run = ClaimRun(created=[], refused=[])
     run.refused += do_charge_coded_encounters(acting_user=acting_user).refused
-    for encounter in encounters_ready_to_bill():
+    ready = encounters_ready_to_bill()
+    for done, encounter in enumerate(ready):
+        if progress is not None:
+            progress(100 * done / len(ready), f"{done} of {len(ready)} encounters claimed")
         try:
             run.created.append(do_create_claim(encounter, acting_user=acting_user))
         except ChartdeskError as refusal:
             run.refused.append((encounter.account_number, refusal.message))
     return run
+
+
+CLAIM_RUN_PENDING = "Claims are already being created and scrubbed (see the jobs page)."
+
+
+def do_queue_claim_run(*, acting_user: Any) -> Job:
+    """Create and scrub every claim ready (do_create_claims) as a background job run as `acting_user`;
+    refused while such a job is queued or running, so two runs never race for one encounter."""
+    from chartdesk.billing.tasks import create_claims
+
+    require_permission(acting_user, WORK, "create claims")
+    if Job.objects.filter(about_type="claim_run", status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).exists():
+        raise ChartdeskError(CLAIM_RUN_PENDING)
+    return do_start_job(create_claims, title="Create and scrub claims", acting_user=acting_user,
+                        about_type="claim_run")
 
 
 ALLOWED_TRANSITIONS = {

@@ -211,11 +211,14 @@ def claims_view(request: HttpRequest) -> HttpResponse:
 @requires(WORK)
 @require_POST
 def create_claims_view(request: HttpRequest) -> HttpResponse:
-    run = actions.do_create_claims(acting_user=request.user)
-    ready = sum(1 for claim in run.created if claim.status == ClaimStatus.READY)
-    messages.success(request, f"{len(run.created)} claims created, {ready} ready to send.")
-    for account_number, why in run.refused:
-        messages.warning(request, f"Encounter {account_number} not billed: {why}")
+    """Queue the claim run as a background job; its outcome shows on the jobs page."""
+    try:
+        actions.do_queue_claim_run(acting_user=request.user)
+    except ChartdeskError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, "Claims are being created and scrubbed in the background; "
+                                  "the jobs page shows how far it has got and what was not billed.")
     return redirect("billing-claims")
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -309,25 +308,44 @@ def accounting_letter_view(request: HttpRequest, accounting_id: int) -> HttpResp
 
 @requires("disclosures.export_deidentified")
 def deid_export_view(request: HttpRequest) -> HttpResponse:
-    """Choose patients by MRN; download a ZIP of the Safe Harbor data set (CSV and NDJSON)."""
-    from chartdesk.disclosures.deid.export import build_dataset, do_export_deidentified
+    """Choose patients by MRN; the Safe Harbor data set (CSV and NDJSON in a ZIP) is built as a
+    background job and downloaded from the jobs page."""
+    from chartdesk.disclosures.deid.export import do_request_deidentified_export
 
     form = DeidExportForm(request.POST or None)
     refused = None
     if request.method == "POST" and form.is_valid():
         mrns = [mrn for mrn in form.cleaned_data["patients"].replace(",", " ").split() if mrn]
         try:
-            files = do_export_deidentified(mrns, date_mode=form.cleaned_data["date_mode"], acting_user=request.user,
-                                           builder=build_dataset)
+            job = do_request_deidentified_export(mrns, date_mode=form.cleaned_data["date_mode"],
+                                                 acting_user=request.user)
         except ChartdeskError as refusal:
             refused = refusal
             add_refusal(form, ChartdeskError(refusal.message, field="patients"))
         else:
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for name, content in files.items():
-                    archive.writestr(name, content)
-            response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-            response["Content-Disposition"] = 'attachment; filename="deidentified.zip"'
-            return response
+            messages.success(request, f"{job.title}: queued. Download it here when it has finished.")
+            return redirect("jobs-list")
     return render(request, "disclosures/deid_export.html", {"form": form}, status=form_status(form, refused))
+
+
+@requires("disclosures.export_deidentified")
+def deid_download_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The ZIP of a finished de-identified export, to the user who asked for it only; audited."""
+    from chartdesk.disclosures.tasks import deidentified_export
+    from chartdesk.jobs.access import access_job_by_id
+    from chartdesk.jobs.models import JobStatus
+
+    try:
+        job = access_job_by_id(request.user, job_id)
+    except NotFound:
+        return render(request, "core/not_found.html", status=404)
+    if (job.started_by_id != request.user.pk or job.task_path != deidentified_export.module_path
+            or job.status != JobStatus.SUCCEEDED or not job.result.get("file")):
+        return render(request, "core/not_found.html", status=404)
+    record_event(AuditAction.DOWNLOAD, user=request.user, object_type="deidentified_export", object_id=job.pk,
+                 detail={"patients": job.result.get("patients"), "sha256": job.result.get("sha256")})
+    # A FileResponse streams the file; `requires` types views as HttpResponse.
+    response: Any = FileResponse(default_storage.open(job.result["file"], "rb"), as_attachment=True,
+                            filename="deidentified.zip", content_type="application/zip")
+    response["Cache-Control"] = "no-store"
+    return response

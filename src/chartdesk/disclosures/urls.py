@@ -25,4 +25,5 @@ urlpatterns = [
     path("accounting/<int:accounting_id>/letter/", privacy_views.accounting_letter_view,
          name="disclosures-accounting-letter"),
     path("deidentified/", privacy_views.deid_export_view, name="disclosures-deid"),
+    path("deidentified/<int:job_id>/download/", privacy_views.deid_download_view, name="disclosures-deid-download"),
 ]

@@ -16,6 +16,7 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.interop.fhir.common import instant
 from chartdesk.interop.models import ExportJob, PatientGroup
+from chartdesk.jobs.actions import do_start_job
 from chartdesk.patients.models import Patient
 
 
@@ -36,7 +37,10 @@ def do_set_patient_group(name: str, patients: Sequence[Patient], *, acting_user:
 def do_request_bulk_export(level: str, *, acting_user: Any, token: Any, resource_types: Sequence[str],
                            request_url: str, group: PatientGroup | None = None, patient_id: int | None = None,
                            since: datetime | None = None) -> ExportJob:
-    """Queue a bulk $export for the worker (or the status poll) to run; the request is audited with it."""
+    """Queue a bulk $export as a background job (docs/jobs.md); the export, its audit event and its job
+    commit together."""
+    from chartdesk.interop.tasks import fhir_bulk_export  # the task module imports these actions' models
+
     with transaction.atomic():
         job = ExportJob.objects.create(level=level, group=group, resource_types=",".join(resource_types),
                                        token=token, request_url=request_url[:1000], patient_id=patient_id,
@@ -44,4 +48,8 @@ def do_request_bulk_export(level: str, *, acting_user: Any, token: Any, resource
         record_event(AuditAction.EXPORT, user=acting_user, object_type="fhir_bulk_export", object_id=job.pk,
                      detail={"level": level, "types": list(resource_types), "since": instant(since),
                              "state": "requested"})
+        job.job = do_start_job(fhir_bulk_export, title=f"FHIR bulk export {job.pk} ({level} level)",
+                               acting_user=acting_user, about_type="fhir_bulk_export", about_id=job.pk,
+                               arguments={"export_id": job.pk})
+        job.save(update_fields=["job"])
     return job

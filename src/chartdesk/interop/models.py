@@ -295,7 +295,8 @@ class PatientGroup(models.Model):
 
 
 class ExportJob(models.Model):
-    """A bulk $export request: queued by the kick-off, claimed and run by a worker (or inline on poll)."""
+    """A bulk $export request and its manifest; the work runs as a background job (`job`), whose state
+    the status endpoint reports."""
 
     level = models.CharField(max_length=10, choices=ExportLevel.choices)
     group = models.ForeignKey(PatientGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -310,6 +311,7 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"])]

@@ -3,12 +3,15 @@
 Upload checks and stores the audio (audio.py) and computes the due time from the turnaround targets;
 recognition claims the dictation (uploaded -> transcribing, a conditional UPDATE so two workers never
 recognise one recording twice), runs the engine outside any transaction, and files the draft as a
-preliminary document on the encounter through charts' own action. Editing the draft is charts'
-do_edit_draft; signing is charts' do_sign_document, whose signature hooks.py turns into "signed" here.
+preliminary document on the encounter through charts' own action. A recording too long to recognise
+while the uploader waits is recognised by a background job (tasks.py), queued with the upload.
+Editing the draft is charts' do_edit_draft; signing is charts' do_sign_document, whose signature
+hooks.py turns into "signed" here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +25,8 @@ from chartdesk.charts.models import DocumentStatus, Encounter, EncounterStatus, 
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange
 from chartdesk.core.locking import lock_row
 from chartdesk.core.permissions import require_permission
+from chartdesk.jobs.actions import do_start_job
+from chartdesk.jobs.models import Job, JobStatus
 from chartdesk.patients.access import refuse_change_to_closed_chart
 from chartdesk.patients.models import Patient
 from chartdesk.transcription import audio
@@ -51,6 +56,7 @@ ASSIGNEE_NOT_TRANSCRIPTIONIST = "{user} cannot transcribe: choose a transcriptio
 ALREADY_DONE = "This dictation is {status}; it can no longer be assigned."
 NOT_DRAFT_READY = "This dictation is {status}; only a draft ready for review is sent to the author."
 DRAFT_RETRACTED = "The draft document was marked entered in error; it cannot go to the author."
+ALREADY_QUEUED = "Speech recognition of this dictation is already queued or running (see the jobs page)."
 STALE = "This dictation was changed by someone else since you opened it; reload it and try again."
 # The engine heard nothing it could spell: the draft says so, for the transcriptionist to type from the audio.
 NO_SPEECH_TEXT = "[No speech was recognised in this dictation: transcribe it from the audio.]"
@@ -113,6 +119,8 @@ def do_upload_dictation(
             _audit(AuditAction.CREATE, acting_user, dictation, encounter_id=encounter.pk,
                    document_type=document_type, priority=priority, author_id=author.pk, file_name=checked.name,
                    size=checked.size, sha256=checked.sha256, seconds=round(checked.duration_seconds, 2))
+            if not recognise_while_waiting(dictation):
+                do_queue_recognition(dictation, acting_user=acting_user)
     finally:
         checked.spool.close()
     return dictation
@@ -120,7 +128,7 @@ def do_upload_dictation(
 
 def recognise_while_waiting(dictation: Dictation) -> bool:
     """Whether the uploader may wait for recognition: only short recordings (the setting
-    DICTATION_SYNC_SECONDS); longer ones wait for `chartdesk transcribe-dictations`."""
+    DICTATION_SYNC_SECONDS); longer ones are recognised by a background job queued with the upload."""
     return dictation.duration_seconds <= settings.DICTATION_SYNC_SECONDS
 
 
@@ -131,25 +139,72 @@ def _claim(dictation: Dictation) -> bool:
     return claimed == 1
 
 
-def do_transcribe_dictation(dictation: Dictation, *, acting_user: Any, engine: SpeechEngine | None = None) -> Dictation:
+class RecognitionFailed(ChartdeskError):
+    """The engine failed; the dictation is back in "uploaded", so another attempt may succeed."""
+
+    retryable = True  # a background job tries again (chartdesk.jobs.runner)
+
+
+def recognition_pending(dictation: Dictation) -> bool:
+    return Job.objects.filter(about_type="dictation", about_id=str(dictation.pk),
+                              status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).exists()
+
+
+def do_queue_recognition(dictation: Dictation, *, acting_user: Any) -> Job:
+    """Send an uploaded dictation to speech recognition as a background job run as `acting_user`; its
+    progress and any failure show on the jobs page and the draft lands as do_transcribe_dictation files it."""
+    from chartdesk.transcription.tasks import transcribe_dictation
+
+    require_permission(acting_user, DICTATE, "send dictation to speech recognition")
+    _require_chart(acting_user, dictation.patient)
+    with transaction.atomic():
+        # Row lock: two clicks of "recognise again" must not queue two jobs for one recording.
+        locked = Dictation.objects.select_for_update().get(pk=dictation.pk)
+        if locked.status != DictationStatus.UPLOADED:
+            raise ChartdeskError(NOT_UPLOADED.format(status=locked.get_status_display().lower()))
+        if recognition_pending(locked):
+            raise ChartdeskError(ALREADY_QUEUED)
+        return do_start_job(transcribe_dictation, title=f"Draft of dictation {locked.pk}", acting_user=acting_user,
+                            about_type="dictation", about_id=locked.pk, patient=dictation.patient,
+                            arguments={"dictation_id": locked.pk})
+
+
+def _reporting(chunks: Iterator[bytes], seconds: float, progress: Callable[[float, str], None]) -> Iterator[bytes]:
+    """Pass the decoded audio to the engine, reporting how much of the recording it has heard."""
+    expected = max(1.0, seconds * audio.SAMPLE_RATE * 2)  # 16-bit mono samples
+    heard = 0
+    reported = -10.0
+    for chunk in chunks:
+        heard += len(chunk)
+        percent = min(95.0, 95.0 * heard / expected)
+        if percent - reported >= 5:
+            progress(percent, f"{heard / (audio.SAMPLE_RATE * 2):.0f} of {seconds:.0f} seconds recognised")
+            reported = percent
+        yield chunk
+
+
+def do_transcribe_dictation(dictation: Dictation, *, acting_user: Any, engine: SpeechEngine | None = None,
+                            progress: Callable[[float, str], None] | None = None) -> Dictation:
     """Run speech recognition on an uploaded dictation and file the draft as a preliminary document on
     its encounter (charts' do_create_note, authored by the dictating provider). When the engine fails,
-    the dictation goes back to "uploaded" with the reason, and nothing else changes."""
+    the dictation goes back to "uploaded" with the reason, and nothing else changes. `progress`, when
+    given, hears how much of the recording has been recognised."""
     require_permission(acting_user, DICTATE, "send dictation to speech recognition")
     _require_chart(acting_user, dictation.patient)
     if not _claim(dictation):
         dictation.refresh_from_db()
         raise ChartdeskError(NOT_UPLOADED.format(status=dictation.get_status_display().lower()))
     engine = engine or get_engine()
+    chunks = audio.decode_stored(dictation.audio.name, dictation.audio_sha256)
     try:
-        recognition = engine.recognise(audio.decode_stored(dictation.audio.name, dictation.audio_sha256))
+        recognition = engine.recognise(_reporting(chunks, dictation.duration_seconds, progress) if progress else chunks)
     except Exception as problem:  # any engine failure leaves the recording queued, with the reason shown
         with transaction.atomic():
             reason = (str(problem) or type(problem).__name__)[:300]
             Dictation.objects.filter(pk=dictation.pk).update(status=DictationStatus.UPLOADED, recognition_error=reason)
             _audit(AuditAction.UPDATE, acting_user, dictation, step="recognition", engine=engine.name, error=reason)
         dictation.refresh_from_db()
-        raise ChartdeskError(f"Speech recognition failed: {reason}") from problem
+        raise RecognitionFailed(f"Speech recognition failed: {reason}") from problem
     with transaction.atomic():
         locked = Dictation.objects.select_for_update().select_related("patient", "encounter", "author").get(
             pk=dictation.pk)

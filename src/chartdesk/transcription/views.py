@@ -57,7 +57,7 @@ def upload_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 def _recognise_if_short(request: HttpRequest, dictation: Any) -> None:
     if not actions.recognise_while_waiting(dictation):
         messages.success(request, "Dictation stored. It is long: speech recognition runs in the background "
-                                  "(chartdesk transcribe-dictations) and the draft follows.")
+                                  "(follow it on the jobs page) and the draft follows.")
         return
     try:
         actions.do_transcribe_dictation(dictation, acting_user=request.user)
@@ -134,8 +134,8 @@ def _act(request: HttpRequest, dictation: Any, chosen: str) -> str | None:
         actions.do_send_to_author(dictation, acting_user=request.user, expected_revision=expected)
         return "Sent to the author for review and signature."
     if chosen == "recognise":
-        actions.do_transcribe_dictation(dictation, acting_user=request.user)
-        return "The draft is ready for editing."
+        actions.do_queue_recognition(dictation, acting_user=request.user)
+        return "Speech recognition is queued; follow it on the jobs page."
     return None
 
 

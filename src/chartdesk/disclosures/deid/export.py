@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import json
+import zipfile
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -29,6 +30,8 @@ from chartdesk.core.crypto import decrypt_text
 from chartdesk.core.dates import age_on
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.disclosures.deid.safe_harbor import DatePolicy, TextScrubber, age_band, zip3
+from chartdesk.jobs.actions import do_start_job
+from chartdesk.jobs.models import Job
 from chartdesk.patients.access import access_patient_by_id
 from chartdesk.patients.models import Patient
 
@@ -141,11 +144,15 @@ def deidentify_patient(patient: Patient, research_id: str, *, date_mode: str, st
     }
 
 
-def build_dataset(patients: list[Patient], *, date_mode: str) -> dict[str, str]:
+def build_dataset(patients: list[Patient], *, date_mode: str,
+                  progress: Callable[[float, str], None] | None = None) -> dict[str, str]:
     """The files of the data set: patients.csv, encounters.csv, documents.csv and dataset.ndjson."""
     staff = staff_names()
-    records = [deidentify_patient(patient, f"R{index:05d}", date_mode=date_mode, staff=staff)
-               for index, patient in enumerate(patients, start=1)]
+    records = []
+    for index, patient in enumerate(patients, start=1):
+        if progress is not None:
+            progress(100 * (index - 1) / len(patients), f"{index - 1} of {len(patients)} patients de-identified")
+        records.append(deidentify_patient(patient, f"R{index:05d}", date_mode=date_mode, staff=staff))
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {
         "patients.csv": (PATIENT_COLUMNS, []), "encounters.csv": (ENCOUNTER_COLUMNS, []),
         "documents.csv": (DOCUMENT_COLUMNS, []),
@@ -168,12 +175,8 @@ def build_dataset(patients: list[Patient], *, date_mode: str) -> dict[str, str]:
     return files
 
 
-def do_export_deidentified(mrns: list[str], *, date_mode: str, acting_user: Any,
-                           builder: Callable[..., dict[str, str]] = build_dataset) -> dict[str, str]:
-    """Export a de-identified data set of the patients named by MRN; each patient's export is audited.
-
-    `acting_user` None means the command line (an operator on the server), audited as such.
-    """
+def checked_patients(mrns: list[str], *, date_mode: str, acting_user: Any) -> list[Patient]:
+    """The patients named by MRN, in the order named, if `acting_user` may export each of them."""
     if acting_user is not None and (not acting_user.is_authenticated or not acting_user.has_perm(EXPORT)):
         raise PermissionRefused("You do not have permission to export de-identified data.")
     if date_mode not in ("year", "shift"):
@@ -191,11 +194,41 @@ def do_export_deidentified(mrns: list[str], *, date_mode: str, acting_user: Any,
     missing = [mrn for mrn in wanted if mrn not in found]
     if missing:
         raise ChartdeskError(UNKNOWN_MRNS.format(mrns=", ".join(missing)), field="patients")
-    patients = [found[mrn] for mrn in wanted]
-    files = builder(patients, date_mode=date_mode)
+    return [found[mrn] for mrn in wanted]
+
+
+def do_export_deidentified(mrns: list[str], *, date_mode: str, acting_user: Any,
+                           builder: Callable[..., dict[str, str]] = build_dataset,
+                           progress: Callable[[float, str], None] | None = None) -> dict[str, str]:
+    """Export a de-identified data set of the patients named by MRN; each patient's export is audited.
+
+    `acting_user` None means the command line (an operator on the server), audited as such.
+    """
+    patients = checked_patients(mrns, date_mode=date_mode, acting_user=acting_user)
+    files = builder(patients, date_mode=date_mode, progress=progress)
     with transaction.atomic():
         for patient in patients:
             record_event(AuditAction.EXPORT, user=acting_user, username="" if acting_user else "chartdesk deid export",
                          patient=patient, object_type="deidentified_export", object_id=patient.pk,
                          detail={"date_mode": date_mode, "patients": len(patients)})
     return files
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def do_request_deidentified_export(mrns: list[str], *, date_mode: str, acting_user: Any) -> Job:
+    """Check the request now (permission, date mode, every MRN one the user may export) and build the
+    data set as a background job; its ZIP is downloaded from the jobs page by the user who asked."""
+    from chartdesk.disclosures.tasks import deidentified_export
+
+    patients = checked_patients(mrns, date_mode=date_mode, acting_user=acting_user)
+    count = len(patients)
+    title = f"De-identified export of {count} patient{'s' if count != 1 else ''}"
+    return do_start_job(deidentified_export, title=title, acting_user=acting_user, about_type="deidentified_export",
+                        arguments={"mrns": [patient.mrn for patient in patients], "date_mode": date_mode})

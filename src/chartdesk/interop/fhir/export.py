@@ -1,14 +1,15 @@
-"""Bulk Data $export: jobs in a database table, claimed by a worker (`chartdesk interop work`) or,
-when no worker runs, by the status poll itself.
+"""Bulk Data $export: the kick-off records an ExportJob and starts a background job
+(interop/tasks.py) that `chartdesk worker` runs; the status endpoint reports that job's state.
 
-Claiming is a conditional UPDATE (status queued -> running) so two workers never run one job. Each
-job runs as the user of the token that started it, through the same access functions as a read,
-and records one EXPORT audit event per patient exported (a bulk export is a disclosure of each chart).
+Each export runs as the user of the token that started it, through the same access functions as a
+read, and records one EXPORT audit event per patient exported (a bulk export is a disclosure of
+each chart). It reports its progress chart by chart.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,14 +43,6 @@ def export_dir(job: ExportJob) -> Path:
 def exportable_types() -> list[str]:
     return [adapter.resource_type for adapter in all_adapters()
             if adapter.resource_type not in ("Binary", "AuditEvent", "Provenance")]
-
-
-def claim(job_id: int) -> bool:
-    """Take a queued job for this process; False if another worker has it."""
-    return ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING, started_at=timezone.now()) == 1
-
-
 
 
 def _patients(job: ExportJob, caller: ApiCaller) -> list[Patient]:
@@ -91,16 +84,18 @@ def since_filter(rows: QuerySet[Any], resource_type: str, since: datetime | None
     return rows.filter(pk__in=changed.annotate(key=Cast("logical_id", BigIntegerField())).values("key"))
 
 
-def run_job(job_id: int) -> ExportJob:
-    """Run a claimed job to completion; a failure is recorded on the job, never half-reported."""
+def run_export(job_id: int, progress: Callable[[float, str], None]) -> ExportJob:
+    """Run an export to completion; a failure is recorded on the export and raised for the job to keep
+    (and retry, unless it is a refusal), so a manifest is never half-reported."""
+    ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.RUNNING, started_at=timezone.now(), error="")
     job = ExportJob.objects.select_related("token__client__user", "group").get(pk=job_id)
     caller = caller_of(job.token)
     wanted = [name for name in (job.resource_types.split(",") if job.resource_types else exportable_types())
               if caller.may_read(name)]  # a token scoped to some resource types exports those only
     folder = export_dir(job)
-    folder.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         with acting_as(channel="api"):
             handles: dict[str, Any] = {}
             try:
@@ -111,7 +106,9 @@ def run_job(job_id: int) -> ExportJob:
                     counts[resource_type] = counts.get(resource_type, 0) + 1
 
                 adapters = [adapter for adapter in all_adapters() if adapter.resource_type in wanted]
-                for patient in _patients(job, caller):
+                patients = _patients(job, caller)
+                for done, patient in enumerate(patients):
+                    progress(100 * done / (len(patients) + 1), f"{done} of {len(patients)} charts exported")
                     with transaction.atomic():
                         exported = 0
                         for adapter in adapters:
@@ -130,27 +127,15 @@ def run_job(job_id: int) -> ExportJob:
             finally:
                 for handle in handles.values():
                     handle.close()
-    except (ChartdeskError, OSError) as failure:
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(failure)[:2000],
+    except Exception as failure:
+        reason = failure.message if isinstance(failure, ChartdeskError) else str(failure) or type(failure).__name__
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=reason[:2000],
                                                    finished_at=timezone.now())
-        return ExportJob.objects.get(pk=job.pk)
+        raise
     output = [{"type": name, "file": f"{name}.ndjson", "count": count} for name, count in sorted(counts.items())]
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.COMPLETE, output=output,
                                                finished_at=timezone.now())
     return ExportJob.objects.get(pk=job.pk)
-
-
-def run_queued(limit: int | None = None) -> int:
-    """Claim and run queued jobs, oldest first; returns how many ran."""
-    ran = 0
-    for job_id in ExportJob.objects.filter(status=ExportStatus.QUEUED).order_by("created_at").values_list(
-            "pk", flat=True):
-        if limit is not None and ran >= limit:
-            break
-        if claim(job_id):
-            run_job(job_id)
-            ran += 1
-    return ran
 
 
 def job_for_caller(caller: ApiCaller, job_id: Any) -> ExportJob:

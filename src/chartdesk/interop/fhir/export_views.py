@@ -12,10 +12,11 @@ from chartdesk.core.errors import NotFound, PermissionRefused
 from chartdesk.interop.actions import do_request_bulk_export
 from chartdesk.interop.fhir.bundles import base_url
 from chartdesk.interop.fhir.common import SearchError, instant, local_id, parse_instant
-from chartdesk.interop.fhir.export import claim, export_dir, exportable_types, job_for_caller, run_job
+from chartdesk.interop.fhir.export import export_dir, exportable_types, job_for_caller
 from chartdesk.interop.fhir.http import api_view, fhir_response, outcome_response
 from chartdesk.interop.models import ExportJob, ExportLevel, ExportStatus, PatientGroup
 from chartdesk.interop.tokens import ApiCaller
+from chartdesk.jobs.models import Job, JobStatus
 
 BULK_EXPORT = "interop.bulk_export"
 
@@ -72,6 +73,13 @@ def group_export(request: HttpRequest, caller: ApiCaller, group_id: str) -> Http
     return _kick_off(request, caller, ExportLevel.GROUP, group=group)
 
 
+def _progress(background: Job | None) -> str:
+    if background is None:
+        return "queued"
+    text = f"{background.get_status_display().lower()}, {background.percent}%"
+    return f"{text}: {background.message}" if background.message else text
+
+
 def _transaction_time(job: ExportJob) -> str:
     moment: datetime = job.started_at or job.created_at
     return instant(moment) or ""
@@ -79,17 +87,23 @@ def _transaction_time(job: ExportJob) -> str:
 
 @api_view(methods=("GET",))
 def export_status(request: HttpRequest, caller: ApiCaller, job_id: str) -> HttpResponse:
-    """Poll: 202 while queued or running (a queued job with no worker runs here), 200 with the manifest."""
+    """Poll: 202 with X-Progress while its background job is queued or running (a retry after a
+    passing failure included), 500 with the reason once it has failed for good, 200 with the manifest."""
     job = job_for_caller(caller, job_id)
-    if job.status == ExportStatus.QUEUED and claim(job.pk):
-        job = run_job(job.pk)
-    if job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
+    background = Job.objects.filter(pk=job.job_id).first() if job.job_id else None
+    if background is None:  # requested before exports ran as jobs: interop migration 0006 failed those waiting
+        state, reason = job.status, job.error
+    else:
+        state = {JobStatus.SUCCEEDED: ExportStatus.COMPLETE, JobStatus.FAILED: ExportStatus.FAILED}.get(
+            JobStatus(background.status), ExportStatus.RUNNING)
+        reason = background.failure_reason
+    if state in (ExportStatus.QUEUED, ExportStatus.RUNNING):
         response = HttpResponse(status=202)
-        response["X-Progress"] = job.status
+        response["X-Progress"] = _progress(background)
         response["Retry-After"] = "5"
         return response
-    if job.status == ExportStatus.FAILED:
-        return outcome_response(500, f"The export failed: {job.error}", code="exception")
+    if state == ExportStatus.FAILED:
+        return outcome_response(500, f"The export failed: {reason}", code="exception")
     base = base_url(request)
     return fhir_response({
         "transactionTime": _transaction_time(job),

@@ -1,9 +1,8 @@
-"""`chartdesk interop ...`: API clients (administrators), patient groups, the bulk export worker,
-interface alerts."""
+"""`chartdesk interop ...`: API clients (administrators), patient groups, interface alerts. Bulk
+exports run as background jobs (`chartdesk worker`)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,7 +16,7 @@ from chartdesk.patients.models import Patient
 
 
 class Command(BaseCommand):
-    help = "Interoperability administration: API clients, patient groups, the export worker, alerts."
+    help = "Interoperability administration: API clients, patient groups, alerts."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -33,9 +32,6 @@ class Command(BaseCommand):
         group = sub.add_parser("group", help="create or replace a patient group for group export")
         group.add_argument("name")
         group.add_argument("mrns", nargs="+")
-        work = sub.add_parser("work", help="run queued bulk exports (the worker)")
-        work.add_argument("--once", action="store_true", help="run what is queued now, then stop")
-        work.add_argument("--interval", type=float, default=5.0)
         sub.add_parser("alerts", help="list unresolved interface alerts")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -81,17 +77,6 @@ class Command(BaseCommand):
             raise CommandError(f"No patients with MRN {', '.join(missing)}.")
         group = do_set_patient_group(options["name"], patients, acting_user=None)
         self.stdout.write(f"Group {group.pk} ({group.name}): {len(patients)} patients.")
-
-    def _work(self, options: dict[str, Any]) -> None:
-        from chartdesk.interop.fhir.export import run_queued
-
-        while True:
-            ran = run_queued()
-            if ran:
-                self.stdout.write(f"Ran {ran} export job(s).")
-            if options["once"]:
-                return
-            time.sleep(options["interval"])
 
     def _alerts(self, options: dict[str, Any]) -> None:
         for alert in InterfaceAlert.objects.filter(resolved_at__isnull=True).order_by("raised_at"):

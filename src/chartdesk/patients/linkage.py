@@ -223,6 +223,31 @@ def _frame(records: Iterable[LinkRecord]) -> Any:
     return pd.DataFrame([record.row() for record in records], columns=list(COLUMNS))
 
 
+TF_COLUMNS = ("given_key", "family_key", "address")
+# Term frequencies from a small index are all large ("Vera" is half of a two-chart index), which
+# would make every agreement on a name count against a match. Below this many records a value's
+# frequency is taken as its count out of this many, as if the rest of the index were other names.
+TF_FLOOR_RECORDS = 10_000
+
+
+def _register_term_frequencies(linker: Any, frame: Any) -> None:
+    import pandas as pd
+
+    total = max(len(frame), TF_FLOOR_RECORDS)
+    for column in TF_COLUMNS:
+        counts = frame[column].dropna().value_counts()
+        lookup = pd.DataFrame({column: counts.index, f"tf_{column}": counts.to_numpy() / total})
+        linker.table_management.register_term_frequency_lookup(lookup, column, overwrite=True)
+
+
+def _linker(frame: Any, settings: Any) -> Any:
+    from splink import Linker
+
+    linker = Linker(frame, settings, _db_api())
+    _register_term_frequencies(linker, frame)
+    return linker
+
+
 def _quiet() -> None:
     # Splink logs every training step at INFO; a command's output is its own.
     logging.getLogger("splink").setLevel(logging.WARNING)
@@ -230,14 +255,14 @@ def _quiet() -> None:
 
 def train(records: list[LinkRecord]) -> dict[str, Any]:
     """Estimate the model on these records without labels; returns the model as a JSON-able dict."""
-    from splink import Linker, block_on
+    from splink import block_on
     from splink.internals.exceptions import SplinkException  # Splink 4 exports no public exception module
 
     _quiet()
     if len(records) < 10:
         raise ValueError(f"Training needs at least 10 records; the index has {len(records)}.")
     try:
-        return _train(Linker(_frame(records), _settings(), _db_api()), block_on)
+        return _train(_linker(_frame(records), _settings()), block_on)
     except SplinkException as failed:
         # EM needs pairs that agree on the blocking fields; a small or very clean index has too few.
         raise ValueError(f"The index is too small or has too few likely pairs to estimate the model from "
@@ -304,8 +329,6 @@ def household_flags(row: dict[str, Any], levels: dict[str, str]) -> list[str]:
 def score(records: list[LinkRecord], model: dict[str, Any], *, review_from: float = REVIEW_FROM,
           blocking_rules: list[Any] | None = None) -> list[ScoredPair]:
     """Every candidate pair of these records at or above `review_from`, likeliest first."""
-    from splink import Linker
-
     _quiet()
     if len(records) < 2:
         return []
@@ -316,7 +339,7 @@ def score(records: list[LinkRecord], model: dict[str, Any], *, review_from: floa
         creator = SettingsCreator.from_path_or_dict(model)
         creator.blocking_rules_to_generate_predictions = blocking_rules
         settings = creator  # type: ignore[assignment]
-    linker = Linker(_frame(records), settings, _db_api())
+    linker = _linker(_frame(records), settings)
     frame = linker.inference.predict(threshold_match_probability=review_from).as_pandas_dataframe()
     labels = _level_labels(model)
     pairs = []

@@ -488,3 +488,7 @@ class DuplicateScan(models.Model):
     def duplicate_rate(self) -> float:
         """Share of the index in an open candidate pair (AHIMA's duplicate rate counts charts)."""
         return self.patients_in_pairs / self.patients if self.patients else 0.0
+
+    @property
+    def duplicate_rate_percent(self) -> float:
+        return 100 * self.duplicate_rate

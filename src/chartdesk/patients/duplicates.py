@@ -76,7 +76,6 @@ def _evidence(pair: ScoredPair) -> list[dict[str, Any]]:
              "weight": item.weight} for item in pair.evidence]
 
 
-@transaction.atomic
 def do_scan_duplicates(*, acting_user: Any, model: dict[str, Any] | None = None,
                        score_pairs: Callable[[list[LinkRecord], dict[str, Any]], list[ScoredPair]] = score,
                        ) -> tuple[DuplicateScan, list[DuplicateCandidate]]:
@@ -84,12 +83,19 @@ def do_scan_duplicates(*, acting_user: Any, model: dict[str, Any] | None = None,
 
     A pair already decided "not a duplicate" stays closed while both charts keep the revisions the
     decision was made on; a merged pair stays closed. Open pairs the scan no longer finds become
-    "no longer a candidate" (kept, not deleted).
+    "no longer a candidate" (kept, not deleted). Scoring runs before the transaction (it can take
+    minutes on a large index); the queue is then updated in one transaction, audited.
     """
     _require(acting_user)
     started = time.perf_counter()
     records = index_records()
     pairs = score_pairs(records, model if model is not None else load_model())
+    with transaction.atomic():
+        return _record_scan(pairs, records=len(records), started=started, acting_user=acting_user)
+
+
+def _record_scan(pairs: list[ScoredPair], *, records: int, started: float,
+                 acting_user: Any) -> tuple[DuplicateScan, list[DuplicateCandidate]]:
     now = timezone.now()
     existing = {(c.patient_low_id, c.patient_high_id): c for c in DuplicateCandidate.objects.select_for_update()}
     revisions = dict(Patient.objects.filter(status=PatientStatus.ACTIVE).values_list("pk", "revision"))
@@ -120,7 +126,7 @@ def do_scan_duplicates(*, acting_user: Any, model: dict[str, Any] | None = None,
     DuplicateCandidate.objects.filter(pk__in=gone).update(status=DuplicateStatus.GONE, scanned_at=now)
     in_pairs = {pk for c in found for pk in (c.patient_low_id, c.patient_high_id)}
     seconds = round(time.perf_counter() - started, 2)
-    scan = DuplicateScan.objects.create(started_by=acting_user, patients=len(records), pairs=len(found),
+    scan = DuplicateScan.objects.create(started_by=acting_user, patients=records, pairs=len(found),
                                         patients_in_pairs=len(in_pairs), seconds=seconds)
     record_event(AuditAction.CREATE, user=acting_user, object_type="duplicate_scan", object_id=scan.pk,
                  detail={"patients": scan.patients, "pairs": scan.pairs, "no_longer_candidates": len(gone)})

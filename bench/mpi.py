@@ -1,4 +1,6 @@
-"""Legacy index load benchmark: `chartdesk patients import` on FEBRL's 5,000 records.
+"""Master patient index benchmarks: loading a legacy index (`chartdesk patients import` on FEBRL's
+5,000 records) and the whole-index duplicate scan on FEBRL 1-4 (bench/_mpi_febrl.py:
+`febrl<N>_f1` for ours, `febrl<N>_f1_recordlinkage`, `febrl<N>_f1_splink_example`).
 
 FEBRL dataset 3 (5,000 synthetic Australian records, 2,000 originals and 3,000 planted duplicates
 with typos and missing values, as a legacy load would bring them) ships as data inside the
@@ -81,6 +83,16 @@ def measure(path: Path) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
+    from bench import _mpi_febrl
+
+    loading = run_import()
+    if not loading:
+        return {}
+    # The whole-index scan next to recordlinkage and Splink's own example, FEBRL 1-4 (bench/_mpi_febrl.py).
+    return {**loading, **_mpi_febrl.run()}
+
+
+def run_import() -> dict[str, Any]:
     febrl = febrl_file()
     if febrl is None:
         print("mpi: SKIPPED: FEBRL data not found (pip install -e '.[bench]')", flush=True)

@@ -23,6 +23,7 @@ RECORD_KWARGS = {
     "deficiency_id", "chart_id", "scan_id", "scan_batch_id", "hold_id", "certificate_id",
     "hl7_message_id",
     "dictation_id",
+    "pair_id",
 }
 # Route parameters that name no patient's record, so the restricted-chart walk below has nothing to
 # look for behind them: users and API clients (administration), a completion rule, a code in the
@@ -129,6 +130,7 @@ def _restricted_records() -> dict[str, Any]:
     dictation = _restricted_dictation(secret, encounter, provider, provider_user)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
+    pair = _restricted_duplicate_pair(secret, him)
     secret.refresh_from_db()
     document.refresh_from_db()
     hl7_message = _restricted_hl7_message(secret)
@@ -150,7 +152,18 @@ def _restricted_records() -> dict[str, Any]:
         **retention_ids,
         "hl7_message_id": hl7_message.pk,
         "dictation_id": dictation.pk,
+        "pair_id": pair.pk,
     }
+
+
+def _restricted_duplicate_pair(secret: Any, him: Any) -> Any:
+    """The restricted patient and a look-alike, found by the duplicate scan (a pair in the work list)."""
+    from chartdesk.patients.duplicates import do_scan_duplicates
+    from chartdesk.patients.models import DuplicateCandidate
+
+    twin = factories.make_patient("Vera", "Important", ssn="123-45-6789")
+    do_scan_duplicates(acting_user=him)
+    return DuplicateCandidate.objects.get(patient_low=secret, patient_high=twin)
 
 
 def _restricted_hl7_message(secret: Any) -> Any:

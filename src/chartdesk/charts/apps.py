@@ -16,3 +16,12 @@ class ChartsConfig(AppConfig):
         from chartdesk.charts.providers import link_provider_to_user
 
         register_provider_linker(link_provider_to_user)  # accounts links users to provider records through it
+
+        from chartdesk.charts.models import Document, Encounter
+        from chartdesk.patients.chart_records import register_recent_records
+
+        # the duplicate work list shows each chart's latest encounters and documents side by side
+        register_recent_records("encounters", lambda patient, count: list(
+            Encounter.objects.filter(patient=patient).order_by("-admit_at")[:count]))
+        register_recent_records("documents", lambda patient, count: list(
+            Document.objects.filter(patient=patient).order_by("-service_date", "-pk")[:count]))

@@ -27,6 +27,9 @@ class PatientsConfig(AppConfig):
         register_merge_policy("patients.MergeEvent", "survivor", KEEP)
         register_merge_policy("patients.MergeEvent", "retired", KEEP)
         register_merge_policy("patients.Patient", "merged_into", KEEP)
+        # A duplicate pair names the two charts it was about, whatever is decided later.
+        register_merge_policy("patients.DuplicateCandidate", "patient_low", KEEP)
+        register_merge_policy("patients.DuplicateCandidate", "patient_high", KEEP)
         # A break-the-glass session opened one chart for a few minutes; it must not open another.
         register_merge_policy("patients.BreakTheGlassAccess", "patient", KEEP)
         # The retired legal name stays on the retired record (the merge adds it to the survivor as

@@ -329,3 +329,38 @@ class UnmergeForm(forms.Form):
         help_text="For example: two different people (an overlay), found by the care team.",
         error_messages={"required": "Reason: say why this merge is undone."},
     )
+
+
+class DuplicateMergeForm(forms.Form):
+    """Merge a pair from the duplicate work list: which chart survives, and why."""
+
+    survivor = forms.TypedChoiceField(label="Keep (survivor)", coerce=int, widget=forms.RadioSelect,
+                                      error_messages={"required": "Keep: choose the chart that survives."})
+    reason = forms.CharField(
+        label="Reason for the merge", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Reason: say why these two records are the same person."},
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["survivor"].choices = choices  # type: ignore[attr-defined]
+
+
+class NotDuplicateForm(forms.Form):
+    note = forms.CharField(
+        label="Why they are two people", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Note: say why (what was checked)."},
+    )
+
+
+class NeedsResearchForm(forms.Form):
+    assigned_to = forms.TypedChoiceField(label="Assign to", coerce=int,
+                                         error_messages={"required": "Assign to: choose who researches it."})
+    note = forms.CharField(
+        label="What to find out", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Note: say what to find out."},
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_to"].choices = [("", "Choose…"), *choices]  # type: ignore[attr-defined]

@@ -413,3 +413,84 @@ class MergeMove(LegalRecordModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.model_label}.{self.field_name} #{self.object_pk}"
+
+
+class DuplicateBand(models.TextChoices):
+    MATCH = "match", "Match"
+    REVIEW = "review", "Review"
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", "To review"
+    RESEARCH = "research", "Needs research"
+    MERGED = "merged", "Merged"
+    NOT_DUPLICATE = "not_duplicate", "Not a duplicate"
+    GONE = "gone", "No longer a candidate"
+
+
+class DuplicateCandidate(models.Model):
+    """A pair of charts the whole-index scan found may be one person (patients.duplicates).
+
+    `patient_low` is the one with the smaller primary key, so a pair has one row. A "not a
+    duplicate" decision keeps the revisions both charts had when it was made: a later scan does not
+    offer the pair again unless one of them has changed since.
+    """
+
+    patient_low = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    patient_high = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    probability = models.FloatField()
+    match_weight = models.FloatField()
+    band = models.CharField(max_length=6, choices=DuplicateBand.choices)
+    evidence = models.JSONField(default=list)  # [{"field", "level", "weight"}] per compared field
+    flags = models.JSONField(default=list)  # household rule layer: why the pair is not in the match band
+    status = models.CharField(max_length=14, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN,
+                              db_index=True)
+    first_found_at = models.DateTimeField(default=timezone.now)
+    scanned_at = models.DateTimeField(default=timezone.now)
+    low_revision = models.PositiveIntegerField(default=0)  # the revisions a decision was made on
+    high_revision = models.PositiveIntegerField(default=0)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    merge = models.ForeignKey(MergeEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "duplicate candidate pair"
+        verbose_name_plural = "duplicate candidate pairs"
+        ordering = ["-probability", "pk"]
+        constraints = [models.UniqueConstraint(fields=["patient_low", "patient_high"], name="duplicate_pair_once")]
+
+    def __str__(self) -> str:
+        return f"duplicate pair #{self.pk} ({self.probability:.3f}, {self.status})"
+
+
+class DuplicateScan(models.Model):
+    """One run of the whole-index scan: the index's size and what was found, for the duplicate rate
+    and its trend on the HIM manager's home page."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    patients = models.PositiveIntegerField(default=0)  # active charts scanned
+    pairs = models.PositiveIntegerField(default=0)  # candidate pairs open after the scan
+    patients_in_pairs = models.PositiveIntegerField(default=0)  # distinct charts in those pairs
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = "duplicate scan"
+        verbose_name_plural = "duplicate scans"
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"duplicate scan #{self.pk}: {self.pairs} pairs in {self.patients} charts"
+
+    @property
+    def duplicate_rate(self) -> float:
+        """Share of the index in an open candidate pair (AHIMA's duplicate rate counts charts)."""
+        return self.patients_in_pairs / self.patients if self.patients else 0.0
+
+    @property
+    def duplicate_rate_percent(self) -> float:
+        return 100 * self.duplicate_rate

@@ -40,6 +40,10 @@ def home(request: HttpRequest) -> HttpResponse:
     if slug in {"coder", "billing"} and user.has_perm("patients.view_chart"):
         context["finished_encounters"] = list(selectors.recently_finished_encounters())
         _audit_work_list(user, "finished_encounters", context["finished_encounters"])
+    if user.has_perm("patients.merge_patients"):
+        from chartdesk.patients.duplicates import latest_scans
+
+        context["duplicate_scans"] = latest_scans(user)  # the duplicate rate and its trend (counts only)
     if user.has_perm("patients.restrict_chart"):
         context["counts"] = selectors.department_counts()
     if user.has_perm("audit.view_audit_reports"):

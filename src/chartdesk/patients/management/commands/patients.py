@@ -1,5 +1,5 @@
-"""`chartdesk patients merge SURVIVOR_MRN RETIRED_MRN`, `chartdesk patients unmerge MERGE_ID` and
-`chartdesk patients import FILE.csv --source NAME`.
+"""`chartdesk patients merge SURVIVOR_MRN RETIRED_MRN`, `chartdesk patients unmerge MERGE_ID`,
+`chartdesk patients import FILE.csv --source NAME` and `chartdesk patients duplicates scan|train`.
 
 They run the same actions as the desk, as a named user (whose permissions and chart access are
 checked); the audit events say they came from the command line.
@@ -7,6 +7,7 @@ checked); the audit events say they came from the command line.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from tqdm import tqdm
 
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.patients.duplicates import do_scan_duplicates, do_train_model, pair_as_json
 from chartdesk.patients.import_actions import (
     do_finish_import_run,
     do_load_import_chunk,
@@ -24,6 +26,7 @@ from chartdesk.patients.import_actions import (
     require_import_permission,
 )
 from chartdesk.patients.importing import ImportRefused, clean_source, file_digest, parse_file
+from chartdesk.patients.linkage import MODEL_PATH
 from chartdesk.patients.merge_actions import do_merge_patients, do_unmerge_patients
 from chartdesk.patients.models import MergeEvent, Patient
 
@@ -49,6 +52,14 @@ class Command(BaseCommand):
                           help="load the good rows of a file with malformed ones (those are listed, not loaded)")
         load.add_argument("--chunk-size", type=int, default=500, help="rows per committed transaction")
         load.add_argument("--no-progress", action="store_true", help="no progress bar")
+        duplicates = commands.add_parser("duplicates", help="find duplicate charts across the whole index")
+        steps = duplicates.add_subparsers(dest="step", title="steps", required=True)
+        scan = steps.add_parser("scan", help="score the index with the trained model and fill the work queue")
+        scan.add_argument("--json", action="store_true", help="print one JSON object per open pair")
+        train = steps.add_parser("train", help="re-estimate the model on the index (no labels needed)")
+        train.add_argument("--output", default=str(MODEL_PATH), help="where to write the model (JSON)")
+        for sub in (scan, train):
+            sub.add_argument("--user", required=True, metavar="USERNAME", help="the HIM manager running it")
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user_model().objects.filter(username=options["user"], is_active=True).first()
@@ -60,6 +71,8 @@ class Command(BaseCommand):
                     self._merge(options["survivor_mrn"], options["retired_mrn"], options["reason"], user)
                 elif options["subcommand"] == "import":
                     self._import(options, user)
+                elif options["subcommand"] == "duplicates":
+                    self._duplicates(options, user)
                 else:
                     self._unmerge(options["merge_id"], options["reason"], user)
         except ImportRefused as refused:
@@ -133,3 +146,21 @@ class Command(BaseCommand):
             f"{counts['already_loaded']} already loaded, {counts['conflicts']} conflicts, "
             f"{counts['skipped_bad']} malformed rows skipped, {counts['likely_duplicates']} likely duplicates"
         )
+
+    def _duplicates(self, options: dict[str, Any], user: Any) -> None:
+        if options["step"] == "train":
+            output = Path(options["output"])
+            if not output.parent.is_dir():
+                raise CommandError(f"--output: {str(output.parent)!r} is not a folder.")
+            trained = do_train_model(output, acting_user=user)
+            self.stdout.write(f"model trained on {trained} charts, written to {output}")
+            return
+        scan, pairs = do_scan_duplicates(acting_user=user)
+        if options["json"]:
+            for pair in pairs:
+                self.stdout.write(json.dumps(pair_as_json(pair), sort_keys=True))
+            return
+        matches = sum(pair.band == "match" for pair in pairs)
+        self.stdout.write(f"duplicate scan #{scan.pk}: {scan.patients} charts, {scan.pairs} pairs in the work queue "
+                          f"({matches} match, {scan.pairs - matches} review), duplicate rate "
+                          f"{scan.duplicate_rate:.1%}, {scan.seconds:.1f} s")

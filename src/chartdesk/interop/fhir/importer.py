@@ -74,12 +74,14 @@ class _PatientGroup:
 
 class FhirImporter:
     def __init__(self, *, requested_by: Any, source: str = "fhir",
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None,
+                 may_write: Callable[[str], bool] | None = None) -> None:
         if requested_by is None or not requested_by.is_authenticated or not requested_by.has_perm(IMPORT_FHIR):
             raise PermissionRefused(f"Importing needs the permission {IMPORT_FHIR} (HIM manager, administrator).")
         self.requested_by = requested_by
         self.source = source[:200]
         self.progress = progress
+        self.may_write = may_write  # an API client's scopes: resource types it may not write are rejected
         self.system = interface_user()
         self.report = ImportReport()
         self.aliases: dict[str, str] = {}  # bundle fullUrl -> Type/id
@@ -94,6 +96,10 @@ class FhirImporter:
         for item in read_resources(path, self.report.problems):
             if item.resource_type not in KEPT_TYPES:
                 self.report.not_kept[item.resource_type or "(no type)"] += 1
+                continue
+            if self.may_write is not None and not self.may_write(item.resource_type):
+                self._problems(item, [(item.resource_type, f"this client's scopes do not allow writing "
+                                                           f"{item.resource_type}")])
                 continue
             try:
                 validate_resource(item.resource)

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         group = sub.add_parser("group", help="create or replace a patient group for group export")
         group.add_argument("name")
         group.add_argument("mrns", nargs="+")
-        work = sub.add_parser("work", help="run queued bulk exports (the worker)")
+        work = sub.add_parser("work", help="run queued bulk exports and imports (the worker)")
         work.add_argument("--once", action="store_true", help="run what is queued now, then stop")
         work.add_argument("--interval", type=float, default=5.0)
         sub.add_parser("alerts", help="list unresolved interface alerts")
@@ -83,12 +83,16 @@ class Command(BaseCommand):
         self.stdout.write(f"Group {group.pk} ({group.name}): {len(patients)} patients.")
 
     def _work(self, options: dict[str, Any]) -> None:
+        from chartdesk.interop.fhir import import_jobs
         from chartdesk.interop.fhir.export import run_queued
 
         while True:
             ran = run_queued()
             if ran:
                 self.stdout.write(f"Ran {ran} export job(s).")
+            imported = import_jobs.run_queued()
+            if imported:
+                self.stdout.write(f"Ran {imported} import job(s).")
             if options["once"]:
                 return
             time.sleep(options["interval"])

@@ -163,3 +163,9 @@ def test_another_client_cannot_see_the_status(fhir_as):
     other = fhir_as("him_manager", WRITE)
     assert other.get(path).status_code == 404
     assert ImportJob.objects.get().status == "queued"  # nobody else's poll ran it
+
+
+def test_the_capability_statement_names_import(fhir_as):
+    operations = fhir_as("him_manager", WRITE).get("/fhir/metadata").json()["rest"][0]["operation"]
+    assert {"name": "import",
+            "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/import"} in operations

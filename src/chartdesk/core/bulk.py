@@ -9,7 +9,7 @@ unanalysed encounters. `create_rows` inserts in a few statements and then sends 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db.models import Model
 from django.db.models.signals import post_save
@@ -29,9 +29,3 @@ def create_rows(model: type[ModelRow], rows: Sequence[ModelRow], *, batch_size: 
         post_save.send(sender=model, instance=row, created=True, update_fields=None, raw=False, using=using)
     return made
 
-
-def announce_update(model: type[Model], rows: Sequence[Any], fields: Sequence[str]) -> None:
-    """Send `post_save` for rows changed by a bulk UPDATE, as `save(update_fields=...)` would."""
-    for row in rows:
-        post_save.send(sender=model, instance=row, created=False, update_fields=frozenset(fields), raw=False,
-                       using=row._state.db)

@@ -1,27 +1,24 @@
 """Interoperability benchmark, on SQLite (synchronous=FULL), in a fresh migrated database:
 
-- fhir_import_resources_per_s: `FhirImporter` on synthetic bulk NDJSON (patients, practitioners,
-  encounters, conditions, procedures, notes), every resource validated and written through the
-  domain actions with its audit event and source record.
-- raw_insert_rows_per_s: the same rows the import created (patients with their names, phones,
-  addresses and identifiers, encounters, conditions, procedures, documents and versions), copied
-  with plain bulk inserts into the same database in the same run: the ceiling the importer is
-  compared with.
-- fhir_read_p95_ms_100k / fhir_search_p95_ms_100k: GET /fhir/Patient/<id> and
-  GET /fhir/Patient?family=..&given=.. through the whole Django stack with a bearer token, on an
-  index of 100,000 patients built as bench/patients.py builds it (each request audited).
+- FHIR import against raw inserts, on SQLite and PostgreSQL: bench/_fhir_import.py (the Synthea
+  sample replicated past 100,000 resources), keys suffixed _sqlite and _pg.
+- fhir_read_p95_ms_100k: GET /fhir/Patient/<id>; fhir_search_<kind>_p95_ms_100k for the searches an
+  API client makes (Patient by name, by birth date, by identifier (MRN); Encounter and Condition by
+  patient), and fhir_search_p95_ms_100k over all of them together: through the whole Django stack
+  with a bearer token, each request audited, on an index of 100,000 patients built as
+  bench/patients.py builds it, with ENCOUNTERS_PER_PATIENT encounters and a condition each per patient
+  (bulk inserts). Every search must find the patient it was made from.
 - hl7_messages_per_s_1_sender / hl7_messages_per_s_8_senders: ADT A04 then A03 per patient to the
   real listener over real sockets, counted when acknowledged (AA, sent after the durable commit): one
   connection, then 8 connections at once (200 patients in all each time); the listener commits the
   messages that arrive together as one group.
 
-`python -m bench.interop` runs it alone; CHARTDESK_BENCH_PATIENTS changes the index size;
-`python -m bench.interop --hl7` runs the HL7 part alone (in a fresh database) and prints its figures.
+`python -m bench.interop` runs it all; CHARTDESK_BENCH_PATIENTS changes the index size;
+`--hl7`, `--api` and `--import` run one part alone (each in a fresh database) and print its figures.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import random
@@ -35,57 +32,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 INDEX_PATIENTS = int(os.environ.get("CHARTDESK_BENCH_PATIENTS", "100000"))
-IMPORT_PATIENTS = 150
 HL7_PATIENTS = 200
 HL7_SENDERS = 8
 QUERIES = 300
+ENCOUNTERS_PER_PATIENT = 2
 SEED = 20261127
-NPIS = ("1234567893", "1245319599", "1003000126", "1679576722")
-
-
-def synthetic_bulk(folder: Path, patients: int, rng: random.Random) -> int:
-    """Bulk NDJSON like a Synthea export; returns how many resources it holds."""
-    from bench.patients import People
-
-    people = People(SEED + 7)
-    practitioners = [{"resourceType": "Practitioner", "id": f"pr{i}", "name": [{"family": f"Doc{c}", "given": ["A"]}],
-                      "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": npi}]}
-                     for i, (npi, c) in enumerate(zip(NPIS, "bcde", strict=True))]
-    lines: list[dict[str, Any]] = list(practitioners)
-    for index, registration in enumerate(people.registrations(patients)):
-        pid = f"p{index}"
-        born = registration.birth_date  # visits are in 2024: nobody in this cohort is born after 2019
-        born = born.replace(year=min(born.year, 2019), day=min(born.day, 28))
-        lines.append({"resourceType": "Patient", "id": pid, "birthDate": born.isoformat(),
-                      "gender": "female" if registration.sex == "F" else "male",
-                      "name": [{"use": "official", "family": registration.family_name,
-                                "given": [registration.given_name]}],
-                      "identifier": [{"type": {"coding": [{"code": "MR"}]}, "system": "urn:bench", "value": pid}]})
-        for visit in range(3):
-            eid = f"e{index}-{visit}"
-            day = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            lines.append({"resourceType": "Encounter", "id": eid, "status": "finished",
-                          "class": {"code": "AMB"}, "subject": {"reference": f"Patient/{pid}"},
-                          "participant": [{"individual": {"reference": f"Practitioner/pr{visit}"}}],
-                          "period": {"start": f"{day}T09:00:00Z", "end": f"{day}T09:30:00Z"}})
-            lines.append({"resourceType": "Condition", "id": f"c{index}-{visit}",
-                          "code": {"coding": [{"system": "http://snomed.info/sct", "code": "44054006",
-                                               "display": "Diabetes"}]},
-                          "subject": {"reference": f"Patient/{pid}"}, "encounter": {"reference": f"Encounter/{eid}"},
-                          "recordedDate": f"{day}T09:10:00Z"})
-            lines.append({"resourceType": "Procedure", "id": f"x{index}-{visit}", "status": "completed",
-                          "code": {"coding": [{"system": "http://snomed.info/sct", "code": "430193006",
-                                               "display": "Medication reconciliation"}]},
-                          "subject": {"reference": f"Patient/{pid}"}, "encounter": {"reference": f"Encounter/{eid}"},
-                          "performedDateTime": f"{day}T09:20:00Z"})
-            lines.append({"resourceType": "DocumentReference", "id": f"d{index}-{visit}", "status": "current",
-                          "type": {"coding": [{"system": "http://loinc.org", "code": "11506-3"}]},
-                          "subject": {"reference": f"Patient/{pid}"}, "date": f"{day}T10:00:00Z",
-                          "content": [{"attachment": {"contentType": "text/plain", "data": base64.b64encode(
-                              f"Visit {visit}: stable, continue metformin.".encode()).decode()}}],
-                          "context": {"encounter": [{"reference": f"Encounter/{eid}"}]}})
-    (folder / "bulk.ndjson").write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return len(lines)
 
 
 def _user(role: str, username: str) -> Any:
@@ -139,29 +90,50 @@ def _copy_rows(rows_by_model: dict[str, list[Any]]) -> int:
     return inserted
 
 
-def measure_import(work: Path) -> dict[str, Any]:
-    from django.apps import apps
-
-    from chartdesk.interop.fhir.importer import FhirImporter
-
-    rng = random.Random(SEED)
-    resources = synthetic_bulk(work, IMPORT_PATIENTS, rng)
-    him = _user("him_manager", "bench-him")
-    started = time.perf_counter()
-    report = FhirImporter(requested_by=him, source="bench").run(work / "bulk.ndjson")
-    import_s = time.perf_counter() - started
-    assert not report.problems, report.problems[:3]
-    rows = {label: list(apps.get_model(label).objects.all()) for label in IMPORTED_MODELS}
-    started = time.perf_counter()
-    inserted = _copy_rows(rows)
-    raw_s = time.perf_counter() - started
-    return {"fhir_import_resources": resources, "fhir_import_resources_per_s": round(resources / import_s, 1),
-            "raw_insert_rows": inserted, "raw_insert_rows_per_s": round(inserted / raw_s, 1)}
-
-
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     samples.sort()
     return round(statistics.median(samples), 2), round(samples[int(len(samples) * 0.95) - 1], 2)
+
+
+def _chart_rows(patients: list[Any], user: Any) -> int:
+    """Bulk-insert ENCOUNTERS_PER_PATIENT encounters and a condition each for every patient (plain
+    inserts: the search is measured, not the writing); returns how many rows."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.db import transaction
+
+    from chartdesk.charts.models import Encounter
+    from chartdesk.clinical.models import Condition
+
+    made = 0
+    start = datetime(2024, 1, 1, 9, tzinfo=UTC)
+    for first in range(0, len(patients), 5000):
+        chunk = patients[first:first + 5000]
+        with transaction.atomic():
+            encounters = Encounter.objects.bulk_create([
+                Encounter(patient=patient, account_number=f"S{patient.pk}-{visit}", encounter_class="outpatient",
+                          admit_at=start + timedelta(days=(patient.pk * 7 + visit * 90) % 700), created_by=user)
+                for patient in chunk for visit in range(ENCOUNTERS_PER_PATIENT)], batch_size=1000)
+            conditions = Condition.objects.bulk_create([
+                Condition(patient_id=encounter.patient_id, encounter=encounter, code_system="snomed",
+                          code="44054006", display="Diabetes", recorded_at=encounter.admit_at, created_by=user)
+                for encounter in encounters], batch_size=1000)
+        made += len(encounters) + len(conditions)
+    return made
+
+
+def search_paths(rng: random.Random, patients: list[Any]) -> dict[str, list[str]]:
+    """QUERIES requests of each kind an API client sends to find a patient or a patient's records."""
+    from chartdesk.interop.fhir.common import MRN_SYSTEM
+
+    chosen = [rng.choice(patients) for _ in range(QUERIES)]
+    return {
+        "name": [f"/fhir/Patient?family={p.family_name}&given={p.given_name}&_count=20" for p in chosen],
+        "birthdate": [f"/fhir/Patient?birthdate={p.birth_date.isoformat()}&_count=20" for p in chosen],
+        "identifier": [f"/fhir/Patient?identifier={MRN_SYSTEM}|{p.mrn}" for p in chosen],
+        "encounter_by_patient": [f"/fhir/Encounter?patient=Patient/{p.pk}&_count=20" for p in chosen],
+        "condition_by_patient": [f"/fhir/Condition?patient=Patient/{p.pk}&_count=20" for p in chosen],
+    }
 
 
 def measure_api(count: int) -> dict[str, Any]:
@@ -174,6 +146,7 @@ def measure_api(count: int) -> dict[str, Any]:
     admin = _user("administrator", "bench-admin")
     started = time.perf_counter()
     patients = build_index(count, registrar)
+    chart_rows = _chart_rows(patients, registrar)
     from bench.patients import _analyze
 
     _analyze()
@@ -182,26 +155,29 @@ def measure_api(count: int) -> dict[str, Any]:
     token, _ = do_issue_token(api_client.client_id, secret)
     client = Client(SERVER_NAME="localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
     rng = random.Random(SEED + 3)
-    reads = [rng.choice(patients).pk for _ in range(QUERIES)]
-    searches = []
-    for _ in range(QUERIES):
-        patient = rng.choice(patients)
-        searches.append(f"/fhir/Patient?family={patient.family_name}&given={patient.given_name}&_count=20")
-    timings: dict[str, list[float]] = {"read": [], "search": []}
-    for kind, paths in (("read", [f"/fhir/Patient/{pk}" for pk in reads]), ("search", searches)):
+    reads = [f"/fhir/Patient/{rng.choice(patients).pk}" for _ in range(QUERIES)]
+    suffix = "100k" if count == 100_000 else f"{count // 1000}k"
+    result: dict[str, Any] = {"index_patients": count, "index_chart_rows": chart_rows,
+                              "index_build_s": round(build_s, 1)}
+    every_search: list[float] = []
+    for kind, paths in (("read", reads), *search_paths(rng, patients).items()):
         for path in paths[:10]:
             client.get(path)
+        timings = []
         for path in paths:
             begun = time.perf_counter()
             response = client.get(path)
-            timings[kind].append((time.perf_counter() - begun) * 1000)
+            timings.append((time.perf_counter() - begun) * 1000)
             assert response.status_code == 200, (path, response.content[:300])
-    read_p50, read_p95 = _percentiles(timings["read"])
-    search_p50, search_p95 = _percentiles(timings["search"])
-    suffix = "100k" if count == 100_000 else f"{count // 1000}k"
-    return {"index_patients": count, "index_build_s": round(build_s, 1),
-            f"fhir_read_p50_ms_{suffix}": read_p50, f"fhir_read_p95_ms_{suffix}": read_p95,
-            f"fhir_search_p50_ms_{suffix}": search_p50, f"fhir_search_p95_ms_{suffix}": search_p95}
+            if kind != "read":
+                assert response.json()["total"] >= 1, path  # each search finds the patient it was made from
+        if kind != "read":
+            every_search += timings
+        p50, p95 = _percentiles(timings)
+        label = "read" if kind == "read" else f"search_{kind}"
+        result[f"fhir_{label}_p50_ms_{suffix}"], result[f"fhir_{label}_p95_ms_{suffix}"] = p50, p95
+    result[f"fhir_search_p50_ms_{suffix}"], result[f"fhir_search_p95_ms_{suffix}"] = _percentiles(every_search)
+    return result
 
 
 def _hl7_feed(prefix: str, people: int, seed: int) -> list[str]:
@@ -279,21 +255,27 @@ def measure(work: Path, count: int) -> dict[str, Any]:
 
     django.setup()
     result: dict[str, Any] = {}
-    result.update(measure_import(work))
     result.update(measure_hl7())
     result.update(measure_api(count))
     return result
 
 
-def run(*, hl7_only: bool = False) -> dict[str, Any]:
+def run(*, part: str = "all") -> dict[str, Any]:
+    from bench import _fhir_import
+
     result: dict[str, Any] = {
-        "engine": "sqlite", "import_patients": IMPORT_PATIENTS, "queries": QUERIES,
-        "note": "SQLite, synchronous=FULL, fresh migrated database. Import: synthetic bulk NDJSON through the "
-                "domain actions (audit event and source record per resource); raw inserts: the same rows copied "
-                "with bulk_create in one transaction. API timings through the full Django stack with a bearer "
-                "token, each request audited. HL7: A04+A03 per patient, one MLLP connection then 8 at once, ACK "
-                "after commit (group commit).",
+        "engine": "sqlite", "queries": QUERIES,
+        "note": "SQLite, synchronous=FULL, fresh migrated database (PostgreSQL: a throwaway cluster with "
+                "fsync=off). Import: the Synthea sample replicated, through the importer's bulk actions (audit "
+                "event, source record and FHIR version per resource); raw inserts: the same domain rows copied "
+                "with bulk_create in one transaction, same database, same run. API timings through the full "
+                "Django stack with a bearer token, each request audited. HL7: A04+A03 per patient, one MLLP "
+                "connection then 8 at once, ACK after commit (group commit).",
     }
+    if part in ("all", "import"):
+        result.update(_fhir_import.run())
+    if part == "import":
+        return result
     with tempfile.TemporaryDirectory(prefix="chartdesk-bench-interop-") as folder:
         work = Path(folder)
         env = {**os.environ, "CHARTDESK_DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
@@ -302,10 +284,12 @@ def run(*, hl7_only: bool = False) -> dict[str, Any]:
         env.pop("CHARTDESK_MODE", None)
         subprocess.run([sys.executable, "-m", "chartdesk", "migrate", "--no-input", "-v", "0"], env=env, cwd=REPO,
                        check=True)
-        if hl7_only:
+        if part == "hl7":
             command = ["--measure-hl7", str(work)]
+        elif part == "api":
+            command = ["--measure-api", str(work), str(INDEX_PATIENTS)]
         else:
-            print(f"interop: import, HL7, then an index of {INDEX_PATIENTS:,} patients for the API...", flush=True)
+            print(f"interop: HL7, then an index of {INDEX_PATIENTS:,} patients for the API...", flush=True)
             command = ["--measure", str(work), str(INDEX_PATIENTS)]
         done = subprocess.run([sys.executable, "-m", "bench.interop", *command], env=env, cwd=REPO, check=True,
                               stdout=subprocess.PIPE, text=True)
@@ -316,12 +300,17 @@ def run(*, hl7_only: bool = False) -> dict[str, Any]:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--measure":
         print(json.dumps(measure(Path(sys.argv[2]), int(sys.argv[3]))), flush=True)
+    elif len(sys.argv) == 4 and sys.argv[1] == "--measure-api":
+        import django
+
+        django.setup()
+        print(json.dumps(measure_api(int(sys.argv[3]))), flush=True)
     elif len(sys.argv) == 3 and sys.argv[1] == "--measure-hl7":
         import django
 
         django.setup()
         print(json.dumps(measure_hl7()), flush=True)
-    elif sys.argv[1:] == ["--hl7"]:
-        print(json.dumps(run(hl7_only=True), indent=2, sort_keys=True))
+    elif sys.argv[1:] in (["--hl7"], ["--api"], ["--import"]):
+        print(json.dumps(run(part=sys.argv[1][2:]), indent=2, sort_keys=True))
     else:
         print(json.dumps(run(), indent=2, sort_keys=True))

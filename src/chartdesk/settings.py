@@ -20,6 +20,9 @@ Variables (all optional in demo mode):
   CHARTDESK_LOCKOUT_ADDRESS_ATTEMPTS  failed log-ins from one client address, over all accounts,
                                   before that address is refused (default 20)
   CHARTDESK_MAX_UPLOAD_MB         largest accepted upload (default 50)
+  CHARTDESK_FHIR_IMPORT_DIR       folder whose sub-folders API clients may name to FHIR $import
+                                  (default: none, so $import takes uploads only)
+  CHARTDESK_FHIR_IMPORT_MAX_MB    largest NDJSON upload to FHIR $import (default 512)
   CHARTDESK_MAX_DICTATION_MB      largest accepted dictation audio file (default 200)
   CHARTDESK_DICTATION_SYNC_SECONDS  longest dictation recognised while the uploader waits (default 300)
   CHARTDESK_JOB_MAX_ATTEMPTS      tries of a background job before it is marked failed (default 3)
@@ -68,6 +71,8 @@ SECRET_KEY = ENV.get("CHARTDESK_SECRET_KEY", DEMO_SECRET_KEY)
 DEBUG = ENV.get("CHARTDESK_DEBUG", "0") == "1"
 VAR_DIR = Path(ENV.get("CHARTDESK_VAR_DIR", Path.cwd() / "var"))
 DATA_DIR = Path(ENV.get("CHARTDESK_DATA_DIR", VAR_DIR / "data"))
+FHIR_IMPORT_DIR = ENV.get("CHARTDESK_FHIR_IMPORT_DIR", "")
+FHIR_IMPORT_MAX_BYTES = int(ENV.get("CHARTDESK_FHIR_IMPORT_MAX_MB", "512")) * 1024 * 1024
 DATABASE_URL = ENV.get("CHARTDESK_DATABASE_URL", f"sqlite:///{VAR_DIR / 'chartdesk.sqlite3'}")
 SQLITE_SYNCHRONOUS = ENV.get("CHARTDESK_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
 

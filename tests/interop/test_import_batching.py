@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chartdesk.charts.models import Document, Encounter
 from chartdesk.clinical.models import Condition
-from chartdesk.interop.fhir import import_mapping
+from chartdesk.interop.fhir import importer
 from chartdesk.interop.fhir.importer import FhirImporter
 from chartdesk.interop.models import SourceRecord
 from chartdesk.patients.models import Patient
@@ -72,12 +72,13 @@ def test_a_patient_rolled_back_leaves_no_source_record_and_arrives_whole_next_ti
     other = bundles.patient("pat-0002", family="Okafor", given="Chidi", born="1990-07-04", gender="male")
     path = bundles.write_ndjson(tmp_path, [bundles.practitioner(), bundles.patient(), bundles.encounter(),
                                            bundles.note(), other])
-    real_writer = import_mapping.write_document
+    real_writer = importer.do_import_notes
 
     def failing_writer(*args, **kwargs):
-        raise RuntimeError("disk on fire")  # an unexpected failure, not a refusal
+        real_writer(*args, **kwargs)  # the notes are written, then something unexpected fails
+        raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(import_mapping, "write_document", failing_writer)
+    monkeypatch.setattr(importer, "do_import_notes", failing_writer)
     report = FhirImporter(requested_by=him).run(path)
     assert [problem.resource for problem in report.problems] == ["Patient/pat-0001"]
     assert "rolled back" in report.problems[0].message
@@ -86,7 +87,8 @@ def test_a_patient_rolled_back_leaves_no_source_record_and_arrives_whole_next_ti
     assert sorted(SourceRecord.objects.values_list("resource_type", flat=True)) == [
         "Patient", "Practitioner", "Practitioner-npi"]
 
-    monkeypatch.setattr(import_mapping, "write_document", real_writer)
+    assert Document.objects.count() == 0
+    monkeypatch.setattr(importer, "do_import_notes", real_writer)
     again = FhirImporter(requested_by=him).run(path)
     assert again.problems == []
     assert (again.created["Patient"], again.created["Encounter"], again.created["DocumentReference"]) == (1, 1, 1)

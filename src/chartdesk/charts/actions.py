@@ -152,6 +152,26 @@ def _next_account_number() -> str:
     return candidate
 
 
+def checked_opening(patient: Patient, *, encounter_class: str, admit_at: datetime, attending: Provider | None,
+                    service: str, location: str, reason: str) -> tuple[datetime, str, str, str]:
+    """What opening an encounter checks (shared with the import's bulk path): the aware admission
+    time and the trimmed service, location and reason."""
+    if encounter_class not in EncounterClass.values:
+        raise ChartdeskError(ENCOUNTER_CLASS_UNKNOWN, field="encounter_class")
+    admit_at = _aware(admit_at, "admit_at")
+    if admit_at > timezone.now() + CLOCK_SKEW:
+        raise ChartdeskError(ADMIT_IN_FUTURE.format(when=_shown(admit_at)), field="admit_at")
+    if patient.birth_date is not None and timezone.localtime(admit_at).date() < patient.birth_date:
+        raise ChartdeskError(
+            BEFORE_BIRTH.format(what="admission time", when=_shown(admit_at), born=patient.birth_date),
+            field="admit_at",
+        )
+    if attending is not None:
+        _active_provider(attending, "attending", "attending")
+    return (admit_at, _limited(service, 80, "service", "service"), _limited(location, 80, "location", "location"),
+            _limited(reason, 200, "reason for the visit", "reason"))
+
+
 def do_open_encounter(
     patient: Patient,
     *,
@@ -171,21 +191,9 @@ def do_open_encounter(
     """
     require_permission(acting_user, "charts.open_encounter", "open encounters")
     _require_chart(acting_user, patient)
-    if encounter_class not in EncounterClass.values:
-        raise ChartdeskError(ENCOUNTER_CLASS_UNKNOWN, field="encounter_class")
-    admit_at = _aware(admit_at, "admit_at")
-    if admit_at > timezone.now() + CLOCK_SKEW:
-        raise ChartdeskError(ADMIT_IN_FUTURE.format(when=_shown(admit_at)), field="admit_at")
-    if patient.birth_date is not None and timezone.localtime(admit_at).date() < patient.birth_date:
-        raise ChartdeskError(
-            BEFORE_BIRTH.format(what="admission time", when=_shown(admit_at), born=patient.birth_date),
-            field="admit_at",
-        )
-    service = _limited(service, 80, "service", "service")
-    location = _limited(location, 80, "location", "location")
-    reason = _limited(reason, 200, "reason for the visit", "reason")
-    if attending is not None:
-        _active_provider(attending, "attending", "attending")
+    admit_at, service, location, reason = checked_opening(
+        patient, encounter_class=encounter_class, admit_at=admit_at, attending=attending, service=service,
+        location=location, reason=reason)
     chosen_number = (account_number or "").strip()
     if account_number is not None and not ACCOUNT_NUMBER_PATTERN.match(chosen_number):
         raise ChartdeskError(ACCOUNT_NUMBER_INVALID, field="account_number")

@@ -7,13 +7,15 @@ marked entered-in-error (verification status) and stays readable.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from chartdesk.audit.actions import record_event
+from chartdesk.audit.actions import PendingEvent, record_event, record_events
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.models import Encounter, EncounterStatus, Provider
 from chartdesk.clinical.models import (
@@ -33,6 +35,7 @@ from chartdesk.clinical.schemas import (
     OrganizationInput,
     ProcedureInput,
 )
+from chartdesk.core.bulk import create_rows
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange
 from chartdesk.core.npi import npi_is_valid
 from chartdesk.core.permissions import require_permission
@@ -109,11 +112,8 @@ def _coded_fields(coded: CodedInput) -> dict[str, Any]:
             "display": coded.display}
 
 
-@transaction.atomic
-def do_record_condition(patient: Patient, entry: ConditionInput, *, acting_user: Any) -> Condition:
-    """Record a diagnosis as the clinical record states it (code kept as received, e.g. SNOMED CT)."""
-    require_permission(acting_user, RECORD_CLINICAL)
-    _require_chart(acting_user, patient)
+def _condition_row(patient: Patient, entry: ConditionInput, acting_user: Any) -> tuple[Condition, PendingEvent]:
+    """The checked, unsaved condition and its audit event (object id filled in once it is saved)."""
     coded = clean_coded(entry.coded)
     _choice(entry.category, ConditionCategory, "Category", "category")
     _choice(entry.clinical_status, ClinicalStatus, "Clinical status", "clinical_status")
@@ -121,15 +121,41 @@ def do_record_condition(patient: Patient, entry: ConditionInput, *, acting_user:
     onset, abatement = _aware(entry.onset_at), _aware(entry.abatement_at)
     _checked_period(onset, abatement, "Onset and abatement", "onset_at")
     _checked_links(patient, entry.encounter, entry.recorder)
-    condition = Condition.objects.create(
+    condition = Condition(
         patient=patient, encounter=entry.encounter, recorder=entry.recorder, source=entry.source[:200],
         category=entry.category, clinical_status=entry.clinical_status,
         verification_status=entry.verification_status, onset_at=onset, abatement_at=abatement,
         recorded_at=_aware(entry.recorded_at) or timezone.now(), created_by=acting_user, **_coded_fields(coded),
     )
-    record_event(AuditAction.CREATE, user=acting_user, patient=patient, object_type="condition",
-                 object_id=condition.pk, detail={"code_system": coded.code_system, "code": coded.code,
-                                                 "source": condition.source})
+    event = PendingEvent(AuditAction.CREATE, user=acting_user, patient=patient, object_type="condition",
+                         detail={"code_system": coded.code_system, "code": coded.code, "source": condition.source})
+    return condition, event
+
+
+def _procedure_row(patient: Patient, entry: ProcedureInput, acting_user: Any) -> tuple[Procedure, PendingEvent]:
+    coded = clean_coded(entry.coded)
+    _choice(entry.status, ProcedureStatus, "Status", "status")
+    start, end = _aware(entry.performed_start), _aware(entry.performed_end)
+    _checked_period(start, end, "Performed period", "performed_start")
+    _checked_links(patient, entry.encounter, entry.recorder)
+    procedure = Procedure(
+        patient=patient, encounter=entry.encounter, recorder=entry.recorder, source=entry.source[:200],
+        status=entry.status, performed_start=start, performed_end=end, created_by=acting_user,
+        **_coded_fields(coded),
+    )
+    event = PendingEvent(AuditAction.CREATE, user=acting_user, patient=patient, object_type="procedure",
+                         detail={"code_system": coded.code_system, "code": coded.code, "source": procedure.source})
+    return procedure, event
+
+
+@transaction.atomic
+def do_record_condition(patient: Patient, entry: ConditionInput, *, acting_user: Any) -> Condition:
+    """Record a diagnosis as the clinical record states it (code kept as received, e.g. SNOMED CT)."""
+    require_permission(acting_user, RECORD_CLINICAL)
+    _require_chart(acting_user, patient)
+    condition, event = _condition_row(patient, entry, acting_user)
+    condition.save(force_insert=True)
+    record_events([replace(event, object_id=condition.pk)])
     return condition
 
 
@@ -138,20 +164,47 @@ def do_record_procedure(patient: Patient, entry: ProcedureInput, *, acting_user:
     """Record a procedure as the clinical record states it (code kept as received)."""
     require_permission(acting_user, RECORD_CLINICAL)
     _require_chart(acting_user, patient)
-    coded = clean_coded(entry.coded)
-    _choice(entry.status, ProcedureStatus, "Status", "status")
-    start, end = _aware(entry.performed_start), _aware(entry.performed_end)
-    _checked_period(start, end, "Performed period", "performed_start")
-    _checked_links(patient, entry.encounter, entry.recorder)
-    procedure = Procedure.objects.create(
-        patient=patient, encounter=entry.encounter, recorder=entry.recorder, source=entry.source[:200],
-        status=entry.status, performed_start=start, performed_end=end, created_by=acting_user,
-        **_coded_fields(coded),
-    )
-    record_event(AuditAction.CREATE, user=acting_user, patient=patient, object_type="procedure",
-                 object_id=procedure.pk, detail={"code_system": coded.code_system, "code": coded.code,
-                                                 "source": procedure.source})
+    procedure, event = _procedure_row(patient, entry, acting_user)
+    procedure.save(force_insert=True)
+    record_events([replace(event, object_id=procedure.pk)])
     return procedure
+
+
+RowBuilder = Callable[[Patient, Any, Any], tuple[Any, PendingEvent]]
+
+
+def _record_many(patient: Patient, entries: Sequence[Any], build: RowBuilder, acting_user: Any) -> list[Any]:
+    require_permission(acting_user, RECORD_CLINICAL)
+    _require_chart(acting_user, patient)
+    outcomes: list[Any] = []
+    accepted: list[tuple[Any, PendingEvent]] = []
+    for entry in entries:
+        try:
+            planned = build(patient, entry, acting_user)
+        except ChartdeskError as refusal:
+            outcomes.append(refusal)
+            continue
+        accepted.append(planned)
+        outcomes.append(planned[0])
+    with transaction.atomic():
+        if accepted:
+            rows = create_rows(type(accepted[0][0]), [row for row, _ in accepted])
+            record_events([replace(event, object_id=row.pk) for row, (_, event) in zip(rows, accepted, strict=True)])
+    return outcomes
+
+
+def do_record_conditions(patient: Patient, entries: Sequence[ConditionInput], *,
+                         acting_user: Any) -> list[Condition | ChartdeskError]:
+    """Record many diagnoses of one chart together (an import): each is checked as
+    `do_record_condition` checks it; those refused come back as their refusal, in place, and are not
+    written; the rest are inserted together with one audit event each, in one transaction."""
+    return _record_many(patient, entries, _condition_row, acting_user)
+
+
+def do_record_procedures(patient: Patient, entries: Sequence[ProcedureInput], *,
+                         acting_user: Any) -> list[Procedure | ChartdeskError]:
+    """Record many procedures of one chart together, as `do_record_conditions` records conditions."""
+    return _record_many(patient, entries, _procedure_row, acting_user)
 
 
 @transaction.atomic

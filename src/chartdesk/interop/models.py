@@ -320,6 +320,32 @@ class ExportJob(models.Model):
         return f"export {self.pk} ({self.level}, {self.status})"
 
 
+class ImportJob(models.Model):
+    """A bulk $import request: NDJSON uploaded with the kick-off or a folder the site set aside for
+    imports; claimed and run by the worker (or inline on poll), as the token's user and scopes."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.PROTECT, related_name="+")
+    request_url = models.CharField(max_length=1000)
+    input_source = models.CharField(max_length=200)  # "upload", or the folder's name under FHIR_IMPORT_DIR
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    charts_done = models.PositiveIntegerField(default=0)
+    charts_total = models.PositiveIntegerField(default=0)
+    output = models.JSONField(default=dict, blank=True)  # {"created": {type: n}, "unchanged": {type: n}}
+    outcomes = models.JSONField(default=list, blank=True)  # one OperationOutcome per rejected resource
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "FHIR import job"
+        verbose_name_plural = "FHIR import jobs"
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.input_source}, {self.status})"
+
+
 class ResourceVersion(models.Model):
     """The FHIR JSON of one version of a resource the API serves, kept when the change commits.
 

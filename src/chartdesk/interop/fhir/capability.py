@@ -57,6 +57,8 @@ def capability_statement(base: str) -> dict[str, Any]:
             },
             "resource": resources,
             "operation": [{"name": "export",
-                           "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}],
+                           "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"},
+                          {"name": "import",
+                           "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/import"}],
         }],
     })

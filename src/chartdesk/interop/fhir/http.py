@@ -102,8 +102,6 @@ def api_view(*, methods: tuple[str, ...]) -> Callable[[ApiView], ApiView]:
         @csrf_exempt
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if request.method not in methods:
-                return outcome_response(405, f"{request.method} is not supported here.", code="not-supported")
             presented = bearer_token(request)
             caller = caller_for_token(presented)
             with acting_as(client_address=client_address(request), channel="api"):
@@ -113,6 +111,9 @@ def api_view(*, methods: tuple[str, ...]) -> Callable[[ApiView], ApiView]:
                                                 code="login")
                     response["WWW-Authenticate"] = 'Bearer realm="chartdesk-fhir"'
                     return response
+                # After the token: a caller without one learns nothing of the API, not even its methods.
+                if request.method not in methods:
+                    return outcome_response(405, f"{request.method} is not supported here.", code="not-supported")
                 try:
                     return view(request, caller, *args, **kwargs)
                 except (ChartdeskError, FhirInvalid, SearchError) as refusal:

@@ -1,8 +1,10 @@
 """How each imported resource type becomes Chartdesk rows, through the domain actions.
 
-Each writer takes a validated resource and the resolver of references, writes through the actions
-as the interface account, and returns the local row; a refusal (ChartdeskError) names the field,
-which the importer turns into an element path.
+Shared resources (practitioners, organisations) are written one by one through their actions and
+return the local row. A chart's resources become entries (EncounterEntry, ConditionInput,
+ProcedureInput, NoteEntry) that the importer hands to the bulk actions of charts and clinical, which
+check each as the single actions do; a refusal (ChartdeskError) names the field, which the importer
+turns into an element path. What FHIR itself leaves unusable raises FhirInvalid here.
 """
 
 from __future__ import annotations
@@ -11,19 +13,14 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from chartdesk.charts.actions import do_create_note, do_discharge_encounter, do_finish_encounter, do_open_encounter
+from chartdesk.charts.import_actions import EncounterEntry, NoteEntry
 from chartdesk.charts.models import DischargeDisposition, DocumentType, Encounter, EncounterClass, Provider
-from chartdesk.clinical.actions import (
-    do_record_condition,
-    do_record_procedure,
-    do_register_clinician,
-    do_register_organization,
-)
+from chartdesk.clinical.actions import do_register_clinician, do_register_organization
 from chartdesk.clinical.models import Organization
-from chartdesk.clinical.schemas import ClinicianInput, OrganizationInput, ProcedureInput
+from chartdesk.clinical.schemas import ClinicianInput, ConditionInput, OrganizationInput, ProcedureInput
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.npi import npi_is_valid
 from chartdesk.interop.fhir.clinical_resources import coded_from_concept, condition_input
@@ -169,7 +166,7 @@ def _encounter_ref(links: Links, reference: dict[str, Any] | None) -> Encounter 
     return links.encounter_for(reference) if reference else None  # type: ignore[no-any-return]
 
 
-def write_encounter(resource: dict[str, Any], links: Links, *, acting_user: Any) -> Written:
+def encounter_entry(resource: dict[str, Any], links: Links) -> tuple[EncounterEntry, list[tuple[str, str]]]:
     warnings = []
     code = (resource.get("class") or {}).get("code") or ""
     encounter_class = CLASS_OF_CODE.get(code)
@@ -187,43 +184,40 @@ def write_encounter(resource: dict[str, Any], links: Links, *, acting_user: Any)
             break
     location = next((item.get("location", {}).get("display", "") for item in resource.get("location") or []), "")
     reason = next((_concept_text(concept) for concept in resource.get("reasonCode") or []), "")
-    encounter = do_open_encounter(
-        links.patient, encounter_class=encounter_class, admit_at=admit_at, acting_user=acting_user,
-        attending=attending, service=_concept_text((resource.get("type") or [None])[0])[:80],
-        location=location[:80], reason=reason[:200],
-    )
-    ended = _moment(period.get("end"), "Encounter.period.end")
-    if resource.get("status") == "finished" and ended is not None:
+    ended = _moment(period.get("end"), "Encounter.period.end") if resource.get("status") == "finished" else None
+    disposition = DischargeDisposition.HOME
+    if ended is not None:
         if encounter_class == EncounterClass.OUTPATIENT:
-            encounter = do_finish_encounter(encounter, finished_at=max(ended, admit_at), acting_user=acting_user)
+            ended = max(ended, admit_at)
         elif ended > admit_at:
             disposition_code = ((resource.get("hospitalization") or {}).get("dischargeDisposition") or {})
             disposition = next((c.get("code") for c in disposition_code.get("coding") or []
                                 if c.get("code") in DischargeDisposition.values), DischargeDisposition.HOME)
-            encounter = do_discharge_encounter(encounter, discharge_at=ended, disposition=disposition,
-                                               acting_user=acting_user)
         else:
             warnings.append(("Encounter.period.end", "not after the start: left open"))
-    return Written(encounter, warnings)
+            ended = None
+    return EncounterEntry(
+        encounter_class=encounter_class, admit_at=admit_at, attending=attending,
+        service=_concept_text((resource.get("type") or [None])[0])[:80], location=location[:80], reason=reason[:200],
+        ended_at=ended, disposition=disposition,
+    ), warnings
 
 
-def write_condition(resource: dict[str, Any], links: Links, *, acting_user: Any) -> Written:
-    entry = condition_input(resource, encounter=_encounter_ref(links, resource.get("encounter")),
-                            recorder=links.provider_for(resource.get("recorder")), source=links.source)
-    return Written(do_record_condition(links.patient, entry, acting_user=acting_user))
+def condition_entry(resource: dict[str, Any], links: Links) -> ConditionInput:
+    return condition_input(resource, encounter=_encounter_ref(links, resource.get("encounter")),
+                           recorder=links.provider_for(resource.get("recorder")), source=links.source)
 
 
-def write_procedure(resource: dict[str, Any], links: Links, *, acting_user: Any) -> Written:
+def procedure_entry(resource: dict[str, Any], links: Links) -> ProcedureInput:
     period = resource.get("performedPeriod") or {}
     start = _moment(resource.get("performedDateTime"), "Procedure.performedDateTime") or _moment(
         period.get("start"), "Procedure.performedPeriod.start")
-    entry = ProcedureInput(
+    return ProcedureInput(
         coded=coded_from_concept(resource.get("code"), "Procedure.code"), status=resource.get("status") or "unknown",
         performed_start=start, performed_end=_moment(period.get("end"), "Procedure.performedPeriod.end"),
         encounter=_encounter_ref(links, resource.get("encounter")),
         recorder=links.provider_for(resource.get("recorder")), source=links.source,
     )
-    return Written(do_record_procedure(links.patient, entry, acting_user=acting_user))
 
 
 def _document_type(resource: dict[str, Any]) -> str:
@@ -231,7 +225,7 @@ def _document_type(resource: dict[str, Any]) -> str:
     return next((c["code"] for c in codings if c.get("code") in DocumentType.values), DocumentType.PROGRESS_NOTE)
 
 
-def write_document(resource: dict[str, Any], links: Links, *, acting_user: Any) -> Written:
+def note_entry(resource: dict[str, Any], links: Links) -> NoteEntry:
     contents = resource.get("content") or []
     attachment = contents[0].get("attachment") or {} if contents else {}
     content_type = (attachment.get("contentType") or "").split(";")[0].strip()
@@ -253,10 +247,8 @@ def write_document(resource: dict[str, Any], links: Links, *, acting_user: Any) 
                      None)
     author = next((prov for prov in (links.provider_for(ref) for ref in resource.get("author") or []) if prov), None)
     title = _concept_text(resource.get("type")) or resource.get("description") or "Clinical note"
-    service_date: date = when.date()
-    document = do_create_note(links.patient, document_type=_document_type(resource), title=title[:200], text=text,
-                              service_date=service_date, acting_user=acting_user, encounter=encounter, author=author)
-    return Written(document)
+    return NoteEntry(document_type=_document_type(resource), title=title[:200], text=text,
+                     service_date=when.date(), encounter=encounter, author=author)
 
 
 def refusal_problem(resource_type: str, refusal: ChartdeskError) -> tuple[str, str]:

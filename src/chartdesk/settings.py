@@ -182,6 +182,7 @@ INSTALLED_APPS = [
     "chartdesk.completion",
     "chartdesk.transcription",
     "chartdesk.filing",
+    "chartdesk.schedule",
     "chartdesk.reports",
 ]
 

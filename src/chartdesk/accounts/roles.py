@@ -43,6 +43,21 @@ ROLES: tuple[Role, ...] = (
         "Register patients, index scanned paper, correct misfiles.",
     ),
     Role(
+        "front_desk",
+        "Scheduler / front desk",
+        SEARCH
+        + (
+            "patients.register_patient",
+            "patients.edit_patient",
+            "charts.open_encounter",
+            "billing.collect_copay",
+            "schedule.book_appointments",
+            "schedule.work_day_sheet",
+            "schedule.send_reminders",
+        ),
+        "Today's day sheet: arrivals, check-in and check-out; booking and the waitlist.",
+    ),
+    Role(
         "coder",
         "Coder",
         SEARCH
@@ -145,6 +160,10 @@ ROLES: tuple[Role, ...] = (
             "charts.destroy_content",
             "transcription.view_transcription_queue",
             "transcription.assign_transcription",
+            "schedule.manage_schedules",
+            "schedule.book_appointments",
+            "schedule.work_day_sheet",
+            "schedule.send_reminders",
         ),
         "Department work, restricted charts and audit review.",
     ),
@@ -190,6 +209,7 @@ ROLES: tuple[Role, ...] = (
             "interop.receive_hl7",
             "interop.bulk_export",
             "patients.merge_patients",
+            "schedule.book_appointments",
         ),
         "The account HL7 feeds and FHIR imports write as; nobody logs in with it.",
     ),

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ScheduleConfig(AppConfig):
+    name = "chartdesk.schedule"
+    label = "schedule"
+    verbose_name = "Front office: schedules, appointments, check-in and check-out"
+
+    def ready(self) -> None:
+        # The file room's pick list fills from appointments without filing importing the schedule.
+        from chartdesk.schedule.picks import register
+
+        register()

@@ -43,21 +43,6 @@ ROLES: tuple[Role, ...] = (
         "Register patients, index scanned paper, correct misfiles.",
     ),
     Role(
-        "front_desk",
-        "Scheduler / front desk",
-        SEARCH
-        + (
-            "patients.register_patient",
-            "patients.edit_patient",
-            "charts.open_encounter",
-            "billing.collect_copay",
-            "schedule.book_appointments",
-            "schedule.work_day_sheet",
-            "schedule.send_reminders",
-        ),
-        "Today's day sheet: arrivals, check-in and check-out; booking and the waitlist.",
-    ),
-    Role(
         "coder",
         "Coder",
         SEARCH
@@ -187,6 +172,21 @@ ROLES: tuple[Role, ...] = (
             "disclosures.export_deidentified",
         ),
         "Who looked at what: audit reports and break-the-glass review.",
+    ),
+    Role(
+        "front_desk",
+        "Scheduler / front desk",
+        SEARCH
+        + (
+            "patients.register_patient",
+            "patients.edit_patient",
+            "charts.open_encounter",
+            "billing.collect_copay",
+            "schedule.book_appointments",
+            "schedule.work_day_sheet",
+            "schedule.send_reminders",
+        ),
+        "Today's day sheet: arrivals, check-in and check-out; booking and the waitlist.",
     ),
     Role(
         "administrator",

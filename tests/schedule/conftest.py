@@ -15,6 +15,7 @@ from chartdesk.schedule.actions import (
     do_create_schedule,
     do_save_visit_type,
 )
+from tests.interop.conftest import admin, api_token, fhir_as  # noqa: F401  (the FHIR API's client fixtures)
 from tests.support import factories
 
 

@@ -82,7 +82,9 @@ def test_schedule_and_free_slots_search(schedule, booked, fhir_as, doctor):
                    f"&start=le{DAY.isoformat()}&status=free").json()
     assert free["total"] == 31
     validate_resource(free["entry"][0]["resource"], expected_type="Slot")
-    assert api.get(f"/fhir/Slot?start=ge{DAY.isoformat()}").status_code == 400
+    assert api.get(f"/fhir/Slot?start=ge{DAY.isoformat()}").json()["total"] == 0  # slots are a schedule's
+    month = api.get(f"/fhir/Slot?schedule=Schedule/{schedule.pk}&start=ge{DAY.isoformat()}&start=le2099-12-31")
+    assert month.json()["total"] == 31 * 32  # at most a month a search: 31 days of 32 quarter hours
 
 
 def test_create_books_through_a_slot_and_cancel_needs_the_write_scope(schedule, follow_up, fhir_as, patient):

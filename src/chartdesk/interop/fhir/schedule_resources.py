@@ -16,12 +16,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
 from chartdesk.interop.fhir.common import (
+    PREFIXES,
     Adapter,
     DirectoryAdapter,
     SearchError,
+    _date_range,
     date_condition,
     local_id,
     meta,
@@ -181,13 +184,15 @@ class SlotAdapter(Adapter):
 
     def search(self, caller: Any, params: dict[str, list[str]], patient: Any) -> Any:
         named = one_of(params.get("schedule", []))
-        if len(named) != 1:
+        if len(named) > 1:
             raise SearchError("schedule", "schedule: name one schedule (schedule=Schedule/<id>).")
+        span = _day_span(params.get("start", []))
+        # Slots belong to one schedule: a search that names none (or an unknown one) finds none.
         schedule = Schedule.objects.select_related("clinic").filter(
-            pk=reference_id(named[0], "Schedule", "schedule")).first()
-        if schedule is None:
+            pk=reference_id(named[0], "Schedule", "schedule")).first() if named else None
+        if schedule is None or span is None:
             return SlotRows([])
-        first, last = _day_span(params.get("start", []))
+        first, last = span
         wanted = {token_parts(value)[1] for value in one_of(params.get("status", []))}
         if wanted - {"free", "busy"}:
             raise SearchError("status", "status: slots here are free or busy.")
@@ -195,11 +200,11 @@ class SlotAdapter(Adapter):
         held = taken_by_day([schedule.pk], first, last)
         visit = _any_type(schedule.slot_minutes)
         found: list[Slot] = []
-        day = first
-        while day <= last:
+        day: date | None = first
+        while day is not None and day <= last:
             found += [slot for slot in day_slots(rules, day, visit, held.get((schedule.pk, day), []))
                       if not wanted or ("free" if slot.free else "busy") in wanted]
-            day += timedelta(days=1)
+            day = _shifted(day, 1)
         return SlotRows(found)
 
 
@@ -208,29 +213,42 @@ def _any_type(minutes: int) -> VisitType:
     return VisitType(code="SLOT", name="Slot", minutes=minutes, double_booking_allowed=False)
 
 
-def _day_span(values: list[str]) -> tuple[date, date]:
-    """start=geYYYY-MM-DD&start=leYYYY-MM-DD (or one eq day) -> the days, at most a month."""
-    first = last = None
+def _day_span(values: list[str]) -> tuple[date, date] | None:
+    """The days `start` asks for (FHIR date values with prefixes), cut to SLOT_SEARCH_DAYS from the
+    first; None when they hold no day. Without a value: the coming week."""
+    first, last = date.min, date.max
     for raw in values:
-        prefix, value = (raw[:2], raw[2:]) if raw[:2] in ("ge", "le", "eq", "gt", "lt") else ("eq", raw)
-        try:
-            day = date.fromisoformat(value[:10])
-        except ValueError:
-            raise SearchError("start", f"start: {raw!r} is not a date (YYYY-MM-DD).") from None
-        if prefix in ("ge", "eq"):
-            first = day
+        prefix = raw[:2] if raw[:2] in PREFIXES else "eq"
+        value = raw[2:] if raw[:2] in PREFIXES else raw
+        if prefix not in ("eq", "gt", "lt", "ge", "le"):
+            raise SearchError("start", f"start: the prefix {prefix!r} is not supported (eq, gt, lt, ge, le).")
+        low, high = (moment.date() for moment in _date_range(value, "start"))
+        if prefix in ("eq", "ge"):
+            first = max(first, low)
         if prefix == "gt":
-            first = day + timedelta(days=1)
-        if prefix in ("le", "eq"):
-            last = day
+            first = max(first, _shifted(high, 1) or date.max)
+        if prefix in ("eq", "le"):
+            last = min(last, high)
         if prefix == "lt":
-            last = day - timedelta(days=1)
-    if first is None:
-        raise SearchError("start", "start: give the first day (start=geYYYY-MM-DD).")
-    last = last or first + timedelta(days=6)
-    if last < first or (last - first).days >= SLOT_SEARCH_DAYS:
-        raise SearchError("start", f"start: ask for 1 to {SLOT_SEARCH_DAYS} days of slots at a time.")
+            last = min(last, _shifted(low, -1) or date.min)
+    if not values:
+        first = timezone.localdate()
+        last = first + timedelta(days=6)
+    if first == date.min:
+        first = (_shifted(last, -(SLOT_SEARCH_DAYS - 1)) or date.min) if last < date.max else timezone.localdate()
+    if last < first:
+        return None
+    if (last - first).days >= SLOT_SEARCH_DAYS:
+        last = _shifted(first, SLOT_SEARCH_DAYS - 1) or date.max
     return first, last
+
+
+def _shifted(day: date, days: int) -> date | None:
+    """`day` moved by `days`, or None past the ends of the calendar (years 1 and 9999)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 def _reference_of(resource: dict[str, Any], kind: str) -> int | None:

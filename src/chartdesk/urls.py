@@ -18,6 +18,7 @@ urlpatterns = [
     path("completion/", include("chartdesk.completion.urls")),
     path("transcription/", include("chartdesk.transcription.urls")),
     path("filing/", include("chartdesk.filing.urls")),
+    path("schedule/", include("chartdesk.schedule.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

@@ -167,6 +167,11 @@ def day_slots(rules: ScheduleRules, day: date, visit_type: VisitType,
             for begin in rules.slot_starts(day, visit_type.minutes)]
 
 
+def slot_visit(minutes: int) -> VisitType:
+    """An unsaved visit of one slot's length that allows no double-booking: what a calendar shows."""
+    return VisitType(code="SLOT", name="Slot", minutes=minutes, double_booking_allowed=False)
+
+
 SEARCH_WINDOW_DAYS = 14  # appointments are read two weeks at a time while searching forward
 
 

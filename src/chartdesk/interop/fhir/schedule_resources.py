@@ -40,7 +40,7 @@ from chartdesk.patients.access import access_patient_by_id
 from chartdesk.schedule import access
 from chartdesk.schedule.actions import do_book_appointment, do_cancel_appointment, do_move_appointment
 from chartdesk.schedule.models import Appointment, AppointmentStatus, Schedule, VisitType
-from chartdesk.schedule.slots import ScheduleRules, Slot, day_slots, taken_by_day
+from chartdesk.schedule.slots import ScheduleRules, Slot, day_slots, slot_visit, taken_by_day
 
 APPOINTMENT_STATUS = {
     AppointmentStatus.BOOKED: "booked",
@@ -174,7 +174,7 @@ class SlotAdapter(Adapter):
         schedule = Schedule.objects.select_related("clinic").filter(pk=schedule_pk).first()
         if schedule is None:
             raise NotFound("slot")
-        for slot in day_slots(ScheduleRules.load(schedule), day, _any_type(minutes)):
+        for slot in day_slots(ScheduleRules.load(schedule), day, slot_visit(minutes)):
             if slot.start == start:
                 return slot
         raise NotFound("slot")
@@ -198,7 +198,7 @@ class SlotAdapter(Adapter):
             raise SearchError("status", "status: slots here are free or busy.")
         rules = ScheduleRules.load(schedule)
         held = taken_by_day([schedule.pk], first, last)
-        visit = _any_type(schedule.slot_minutes)
+        visit = slot_visit(schedule.slot_minutes)
         found: list[Slot] = []
         day: date | None = first
         while day is not None and day <= last:
@@ -206,11 +206,6 @@ class SlotAdapter(Adapter):
                       if not wanted or ("free" if slot.free else "busy") in wanted]
             day = _shifted(day, 1)
         return SlotRows(found)
-
-
-def _any_type(minutes: int) -> VisitType:
-    # A slot of the schedule's own length: a booking of a visit type that allows no double-booking.
-    return VisitType(code="SLOT", name="Slot", minutes=minutes, double_booking_allowed=False)
 
 
 def _day_span(values: list[str]) -> tuple[date, date] | None:

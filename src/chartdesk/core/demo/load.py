@@ -62,6 +62,9 @@ def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:
         from chartdesk.filing.demo import load_records_demo  # paper charts, pick list, an overdue loan
 
         load_records_demo(staff, list(registered.values()))
+        from chartdesk.schedule.demo import load_schedule_demo  # the coming days' appointments (and pick list)
+
+        load_schedule_demo(staff, list(registered.values()))
         for person in plan.patients:
             if person.duplicate_of is not None:
                 result.duplicates.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -141,11 +142,15 @@ def calendar_view(request: HttpRequest, schedule_id: int) -> HttpResponse:
     rules = ScheduleRules.load(schedule)
     held = taken_by_day([schedule.pk], days[0], days[-1])
     visit = slot_visit(schedule.slot_minutes)
+    # A slot that has begun in the clinic is shown but not offered: booking it would be refused.
+    now = timezone.now().astimezone(ZoneInfo(schedule.clinic.time_zone))
     columns = []
     for day in days:
         slots = day_slots(rules, day, visit, held.get((schedule.pk, day), []))
         at = {(row.start_time): row for row in booked if row.day == day}
-        columns.append({"day": day, "slots": [(slot, at.get(slot.start)) for slot in slots]})
+        columns.append({"day": day, "slots": [
+            (slot, at.get(slot.start), slot.free and (day, slot.start) > (now.date(), now.time()))
+            for slot in slots]})
     step = timedelta(days=7 if mode == "week" else 1)
     return render(request, "schedule/calendar.html", {
         "schedule": schedule, "mode": mode, "columns": columns, "first": days[0],

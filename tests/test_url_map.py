@@ -24,6 +24,7 @@ RECORD_KWARGS = {
     "hl7_message_id",
     "dictation_id",
     "pair_id",
+    "appointment_id",
 }
 # Route parameters that name no patient's record, so the restricted-chart walk below has nothing to
 # look for behind them: users and API clients (administration), a completion rule, a code in the
@@ -128,6 +129,7 @@ def _restricted_records() -> dict[str, Any]:
     paper_chart, scan = _restricted_paper(secret, him)
     retention_ids = _restricted_retention(secret, him)
     dictation = _restricted_dictation(secret, encounter, provider, provider_user)
+    appointment = _restricted_appointment(secret, provider, him)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
     pair = _restricted_duplicate_pair(secret, him)
@@ -153,6 +155,7 @@ def _restricted_records() -> dict[str, Any]:
         "hl7_message_id": hl7_message.pk,
         "dictation_id": dictation.pk,
         "pair_id": pair.pk,
+        "appointment_id": appointment.pk,
     }
 
 
@@ -178,6 +181,28 @@ def _restricted_hl7_message(secret: Any) -> Any:
     outcome = receive_message(text.encode(), acting_user=interface_user())
     assert outcome.code == "AE"
     return Hl7Message.objects.get(pk=outcome.stored_id)
+
+
+def _restricted_appointment(secret: Any, provider: Any, him: Any) -> Any:
+    """A booked appointment of the restricted patient, its staff note the text the walk looks for."""
+    from datetime import time
+
+    from chartdesk.schedule.actions import (
+        do_add_template_hours,
+        do_book_appointment,
+        do_create_clinic,
+        do_create_schedule,
+        do_save_visit_type,
+    )
+
+    clinic = do_create_clinic(name="Walk clinic", time_zone="America/New_York", acting_user=him)
+    schedule = do_create_schedule(clinic, provider=provider, acting_user=him)
+    for weekday in range(7):
+        do_add_template_hours(schedule, weekday=weekday, start_time=time(9), end_time=time(12), acting_user=him)
+    visit = do_save_visit_type(code="WALK", name="Follow-up", minutes=15, acting_user=him)
+    return do_book_appointment(secret, schedule=schedule, visit_type=visit,
+                               day=timezone.localdate() + timedelta(days=2), start_time=time(9),
+                               note="Confidential text", acting_user=him)
 
 
 def _restricted_dictation(secret: Any, encounter: Any, provider: Any, provider_user: Any) -> Any:
@@ -325,13 +350,13 @@ def _row_counts() -> dict[str, int]:
         model._meta.label: model.objects.count()
         for model in apps.get_models()
         if model._meta.app_label in {"patients", "charts", "disclosures", "coding_workflow", "billing", "completion",
-                                     "filing", "transcription"}
+                                     "filing", "transcription", "schedule"}
     }
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["registrar", "coder", "billing", "roi", "transcriptionist", "provider",
-                                  "him_manager", "privacy_officer", "administrator"])
+                                  "him_manager", "privacy_officer", "administrator", "front_desk"])
 def test_no_role_reaches_a_restricted_patients_records_by_id(role, client_for):
     ids = _restricted_records()
     assert RECORD_KWARGS - set(ids) == set()  # every kind of record in a URL has a restricted one to try

@@ -40,6 +40,8 @@ Variables (all optional in demo mode):
   CHARTDESK_EMAIL_BACKEND         file (default: one file per message under var/mail), console, or smtp
   CHARTDESK_EMAIL_HOST / _PORT / _USER / _PASSWORD / _TLS   the SMTP relay (smtp only)
   CHARTDESK_EMAIL_FROM            sender of completion reminders (default chartdesk@localhost)
+  CHARTDESK_TEXT_GATEWAY          dotted path of a callable(number, message) that sends appointment
+                                  reminders by text message (unset: reminders go by email only)
   CHARTDESK_HL7_IDLE_TIMEOUT_S    the HL7 listener closes a connection silent this long (default 300)
   CHARTDESK_HL7_MAX_FRAME_BYTES   largest MLLP frame accepted (default 1000000)
   CHARTDESK_HL7_MAX_CONNECTIONS   HL7 connections open at once; more are closed on arrival (default 32)
@@ -207,6 +209,7 @@ INSTALLED_APPS = [
     "chartdesk.completion",
     "chartdesk.transcription",
     "chartdesk.filing",
+    "chartdesk.schedule",
     "chartdesk.reports",
 ]
 
@@ -330,6 +333,7 @@ EMAIL_HOST_USER = ENV.get("CHARTDESK_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = ENV.get("CHARTDESK_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = ENV.get("CHARTDESK_EMAIL_TLS", "0") == "1"
 DEFAULT_FROM_EMAIL = ENV.get("CHARTDESK_EMAIL_FROM", "chartdesk@localhost")
+TEXT_GATEWAY = ENV.get("CHARTDESK_TEXT_GATEWAY", "").strip()
 
 PASSWORD_HASHERS = (
     ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("transcription/", include("chartdesk.transcription.urls")),
     path("filing/", include("chartdesk.filing.urls")),
     path("jobs/", include("chartdesk.jobs.urls")),
+    path("schedule/", include("chartdesk.schedule.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from chartdesk.accounts.roles import role_of
 from chartdesk.charts.models import Addendum, Document, Encounter, Provider
 from chartdesk.patients.models import Patient, PatientIdentifier
+from chartdesk.schedule.models import Appointment
 users = {u.username: role_of(u) for u in get_user_model().objects.all()}
 print(json.dumps({
     "patients": Patient.objects.count(),
@@ -33,6 +34,7 @@ print(json.dumps({
     "classes": sorted(set(Encounter.objects.values_list("encounter_class", flat=True))),
     "statuses": dict(Counter(Document.objects.values_list("status", flat=True))),
     "addenda": Addendum.objects.count(),
+    "appointments": sorted({a.day.isoformat() for a in Appointment.objects.filter(status="booked")}),
     "npis": list(Provider.objects.values_list("npi", flat=True)),
     "mbis": list(PatientIdentifier.objects.filter(type="MC").values_list("value", flat=True)),
     "patients_by_mrn": {p.mrn: [p.given_name, p.family_name, p.birth_date.isoformat()] for p in Patient.objects.all()},
@@ -61,6 +63,16 @@ def test_demo_data_creates_the_requested_number_of_patients(loaded):
     _, output, summary = loaded
     assert summary["patients"] == 30
     assert "Loaded 30 patients" in output
+
+
+def test_demo_data_books_appointments_for_the_coming_weekdays(loaded):
+    import datetime
+
+    _, _, summary = loaded
+    today = datetime.date.today()
+    coming = {(today + datetime.timedelta(days=n)).isoformat() for n in range(1, 6)
+              if (today + datetime.timedelta(days=n)).weekday() < 5}
+    assert set(summary["appointments"]) == coming
 
 
 def test_demo_data_creates_one_user_per_role_named_by_the_role(loaded):

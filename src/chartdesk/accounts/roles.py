@@ -146,6 +146,10 @@ ROLES: tuple[Role, ...] = (
             "transcription.view_transcription_queue",
             "transcription.assign_transcription",
             "jobs.view_all_jobs",
+            "schedule.manage_schedules",
+            "schedule.book_appointments",
+            "schedule.work_day_sheet",
+            "schedule.send_reminders",
         ),
         "Department work, restricted charts and audit review.",
     ),
@@ -171,6 +175,21 @@ ROLES: tuple[Role, ...] = (
         "Who looked at what: audit reports and break-the-glass review.",
     ),
     Role(
+        "front_desk",
+        "Scheduler / front desk",
+        SEARCH
+        + (
+            "patients.register_patient",
+            "patients.edit_patient",
+            "charts.open_encounter",
+            "billing.collect_copay",
+            "schedule.book_appointments",
+            "schedule.work_day_sheet",
+            "schedule.send_reminders",
+        ),
+        "Today's day sheet: arrivals, check-in and check-out; booking and the waitlist.",
+    ),
+    Role(
         "administrator",
         "Administrator",
         ("accounts.manage_users", "audit.view_audit_reports", "audit.verify_chain", "interop.manage_api_clients",
@@ -194,6 +213,7 @@ ROLES: tuple[Role, ...] = (
             "patients.merge_patients",
             # IN1 insurance becomes billing's coverage (and an unknown payer a new payer).
             "billing.manage_billing_setup",
+            "schedule.book_appointments",
         ),
         "The account HL7 feeds and FHIR imports write as; nobody logs in with it.",
     ),

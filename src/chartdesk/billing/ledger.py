@@ -193,3 +193,32 @@ def do_transfer_to_patient(claim: Claim, amount: Decimal, *, acting_user: Any, r
                  description=f"Moved to patient: {reason}"[:200])
         record_event(AuditAction.CREATE, user=acting_user, patient=claim.patient, object_type="ledger_entry",
                      object_id=claim.pk, detail={"kind": "transfer to patient", "amount": str(amount)})
+
+
+COPAY_TOO_LARGE = "A copay of {amount} is more than the desk takes ({limit}); post larger payments in billing."
+COPAY_LIMIT = Decimal("10000.00")
+
+
+def do_record_copay(patient: Patient, amount: Decimal, *, acting_user: Any, description: str = "Copay") -> LedgerEntry:
+    """Record a copay the patient paid at the front desk: a patient payment not yet applied to a claim.
+
+    It lowers the patient's balance at once (a credit until the visit's claim is billed), so the
+    statement run and the account page see it without the desk knowing about claims.
+    """
+    if acting_user is None or not getattr(acting_user, "is_authenticated", False) or not (
+            acting_user.has_perm("billing.collect_copay") or acting_user.has_perm("billing.work_claims")):
+        raise PermissionRefused("You do not have permission to record copays.")
+    if not isinstance(amount, Decimal):
+        raise ChartdeskError("Give the copay as an amount of money.", field="copay")
+    if amount <= 0:
+        raise ChartdeskError(AMOUNT_INVALID, field="copay")
+    amount = amount.quantize(Decimal("0.01"))
+    if amount > COPAY_LIMIT:
+        raise ChartdeskError(COPAY_TOO_LARGE.format(amount=amount, limit=COPAY_LIMIT), field="copay")
+    with transaction.atomic():
+        entry = LedgerEntry(patient=patient, claim=None, kind=LedgerKind.PAYMENT, party=Party.PATIENT, amount=amount,
+                            posted_by=acting_user, description=description[:200])
+        entry.save(force_insert=True)
+        record_event(AuditAction.CREATE, user=acting_user, patient=patient, object_type="ledger_entry",
+                     object_id=entry.pk, detail={"kind": "copay", "amount": str(amount)})
+    return entry

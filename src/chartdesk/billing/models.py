@@ -565,6 +565,7 @@ class LedgerEntry(LegalRecordModel):
     class Meta:
         verbose_name_plural = "ledger entries"
         ordering = ["posted_at", "id"]
+        permissions = [("collect_copay", "Record a copay collected at check-in")]
         indexes = [models.Index(fields=["patient", "party"]), models.Index(fields=["claim", "party"])]
 
     def __str__(self) -> str:

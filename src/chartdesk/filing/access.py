@@ -7,8 +7,9 @@ like a missing one. Each read is recorded in the audit log.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.utils import timezone
@@ -107,12 +108,35 @@ class PickList:
 PICK_PATIENT_FIELDS = ("mrn", "given_name", "middle_name", "family_name", "birth_date", "restriction", "status")
 
 
-def build_pick_list(day: date, *, file_room: FileRoom | None = None, user: Any = None) -> PickList:
-    """The charts to pull for `day`'s expected visits, in filing order (restriction-filtered for `user`)."""
+# Apps above filing that know of visits (the schedule's appointments) register a source from their
+# AppConfig: a callable giving a day's visits as unsaved ExpectedVisit rows, patients loaded with
+# PICK_PATIENT_FIELDS. Filing imports none of them.
+VisitSource = Callable[[date], list[ExpectedVisit]]
+_visit_sources: dict[str, VisitSource] = {}
+
+
+def register_visit_source(name: str, source: VisitSource) -> None:
+    """Feed the pick list from another app's visits (registering a name again replaces its source)."""
+    _visit_sources[name] = source
+
+
+def _visit_order(visit: ExpectedVisit) -> tuple[bool, time, int]:
+    return (visit.at_time is None, visit.at_time or time.min, visit.pk or 0)
+
+
+def expected_visits_on(day: date) -> list[ExpectedVisit]:
+    """A day's visits: those typed or imported here, and those of every registered source, by time."""
     visits = list(ExpectedVisit.objects.filter(expected_on=day).select_related("patient")
                   .only("patient_id", "expected_on", "at_time", "kind", "clinic",
-                        *(f"patient__{name}" for name in PICK_PATIENT_FIELDS))
-                  .order_by("at_time", "id"))
+                        *(f"patient__{name}" for name in PICK_PATIENT_FIELDS)))
+    for source in _visit_sources.values():
+        visits.extend(source(day))
+    return sorted(visits, key=_visit_order)
+
+
+def build_pick_list(day: date, *, file_room: FileRoom | None = None, user: Any = None) -> PickList:
+    """The charts to pull for `day`'s expected visits, in filing order (restriction-filtered for `user`)."""
+    visits = expected_visits_on(day)
     by_patient: dict[int, list[ExpectedVisit]] = defaultdict(list)
     for visit in visits:
         by_patient[visit.patient_id].append(visit)

@@ -40,4 +40,5 @@ def _load() -> None:
         chart_resources,
         clinical_resources,
         patient_resource,
+        schedule_resources,
     )

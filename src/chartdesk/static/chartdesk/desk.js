@@ -88,6 +88,26 @@
     select(links, Math.min(next, links.length - 1));
   });
 
+  // The schedule's calendar: arrow keys move between slots (up and down within a day, left and right
+  // to the same row of the next day); Enter follows the slot's link, which books it or opens it.
+  document.addEventListener("keydown", function (event) {
+    var slot = event.target.closest && event.target.closest("[data-slot]");
+    if (!slot || ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].indexOf(event.key) === -1) return;
+    var column = slot.closest("[data-slot-column]");
+    var columns = Array.prototype.slice.call(document.querySelectorAll("[data-slot-column]"));
+    var inColumn = Array.prototype.slice.call(column.querySelectorAll("[data-slot]"));
+    var row = inColumn.indexOf(slot);
+    var target = null;
+    if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+      target = inColumn[row + (event.key === "ArrowDown" ? 1 : -1)];
+    } else {
+      var other = columns[columns.indexOf(column) + (event.key === "ArrowRight" ? 1 : -1)];
+      var slots = other ? other.querySelectorAll("[data-slot]") : [];
+      target = slots.length ? slots[Math.min(row, slots.length - 1)] : null;
+    }
+    if (target) { event.preventDefault(); target.focus(); }
+  });
+
   // Confirmations for irreversible acts (signing, marking entered in error) without inline JS.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");

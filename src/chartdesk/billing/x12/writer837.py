@@ -8,9 +8,11 @@ claim sits under its own subscriber (and, for a dependent, patient) hierarchical
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from chartdesk.billing.x12.elements import (
     COMPONENT,
@@ -194,10 +196,14 @@ def _claim_segments(claim: ClaimData, hl_number: int) -> tuple[list[str], int]:
     return segments, last_hl
 
 
-def _transaction(organisation: OrganisationData, claims: list[ClaimData], control: int,
-                 created: datetime) -> list[str]:
+ClaimWriter = Callable[[Any, int], tuple[list[str], int]]  # (claim snapshot, first HL number) -> segments, last HL
+
+
+def claim_transaction(organisation: OrganisationData, claims: list[Any], control: int, created: datetime,
+                      version: str, write_claim: ClaimWriter) -> list[str]:
+    """One ST..SE of either claim guide: the submitter, receiver and billing provider, then each claim."""
     segments = [
-        _segment("ST", "837", f"{control:04d}", VERSION),
+        _segment("ST", "837", f"{control:04d}", version),
         _segment("BHT", "0019", "00", f"{control:04d}", created.strftime("%Y%m%d"), created.strftime("%H%M"), "CH"),
         _name_segment("41", "2", organisation.name, "", "46", organisation.submitter_id),
         _segment("PER", "IC", clean(organisation.contact_name), "TE", organisation.phone),
@@ -211,19 +217,25 @@ def _transaction(organisation: OrganisationData, claims: list[ClaimData], contro
     ]
     hl_number = 2
     for claim in claims:
-        claim_segments, last = _claim_segments(claim, hl_number)
+        claim_segments, last = write_claim(claim, hl_number)
         segments += claim_segments
         hl_number = last + 1
     segments.append(_segment("SE", len(segments) + 1, f"{control:04d}"))
     return segments
 
 
-def build_837(organisation: OrganisationData, claims: list[ClaimData], envelope: Envelope) -> str:
-    """The whole interchange as text, one segment per line."""
-    transactions = in_transactions(claims, lambda chunk, number: _transaction(organisation, chunk, number,
-                                                                             envelope.created))
+def claim_interchange(organisation: OrganisationData, claims: list[Any], envelope: Envelope, version: str,
+                      write_claim: ClaimWriter) -> str:
+    """The whole interchange of either claim guide as text, one segment per line."""
+    transactions = in_transactions(claims, lambda chunk, number: claim_transaction(
+        organisation, chunk, number, envelope.created, version, write_claim))
     envelope.transaction_controls = list(range(1, len(transactions) + 1))
     return interchange(sender_id=organisation.submitter_id, receiver_id=organisation.receiver_id,
                        production=organisation.production, created=envelope.created,
                        interchange_control=envelope.interchange_control, group_control=envelope.group_control,
-                       version=VERSION, transactions=transactions)
+                       version=version, transactions=transactions)
+
+
+def build_837(organisation: OrganisationData, claims: list[ClaimData], envelope: Envelope) -> str:
+    """The whole 837P interchange as text, one segment per line."""
+    return claim_interchange(organisation, claims, envelope, VERSION, _claim_segments)

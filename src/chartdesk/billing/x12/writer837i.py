@@ -24,14 +24,12 @@ from chartdesk.billing.x12.elements import (
     amount,
     clean,
     demographics,
-    in_transactions,
-    interchange,
     name_segment,
     provider_segment,
     quantity,
     segment,
 )
-from chartdesk.billing.x12.writer837 import Envelope, OrganisationData, OtherPayerData
+from chartdesk.billing.x12.writer837 import Envelope, OrganisationData, OtherPayerData, claim_interchange
 
 VERSION = "005010X223A3"
 POA_EXEMPT = "1"
@@ -245,36 +243,6 @@ def _claim_segments(claim: InstitutionalClaimData, hl_number: int) -> tuple[list
     return segments, last_hl
 
 
-def _transaction(organisation: OrganisationData, claims: list[InstitutionalClaimData], control: int,
-                 created: datetime) -> list[str]:
-    segments = [
-        segment("ST", "837", f"{control:04d}", VERSION),
-        segment("BHT", "0019", "00", f"{control:04d}", created.strftime("%Y%m%d"), created.strftime("%H%M"), "CH"),
-        name_segment("41", "2", organisation.name, "", "46", organisation.submitter_id),
-        segment("PER", "IC", clean(organisation.contact_name), "TE", organisation.phone),
-        name_segment("40", "2", organisation.receiver_name, "", "46", organisation.receiver_id),
-        segment("HL", "1", "", "20", "1"),
-        segment("PRV", "BI", "PXC", clean(organisation.taxonomy)),
-        name_segment("85", "2", organisation.name, "", "XX", organisation.npi),
-        segment("N3", clean(organisation.address_line)),
-        segment("N4", clean(organisation.city), clean(organisation.state), organisation.zip_code),
-        segment("REF", "EI", organisation.tax_id),
-    ]
-    hl_number = 2
-    for claim in claims:
-        claim_segments, last = _claim_segments(claim, hl_number)
-        segments += claim_segments
-        hl_number = last + 1
-    segments.append(segment("SE", len(segments) + 1, f"{control:04d}"))
-    return segments
-
-
 def build_837i(organisation: OrganisationData, claims: list[InstitutionalClaimData], envelope: Envelope) -> str:
     """The whole 837I interchange as text, one segment per line."""
-    transactions = in_transactions(claims, lambda chunk, number: _transaction(organisation, chunk, number,
-                                                                             envelope.created))
-    envelope.transaction_controls = list(range(1, len(transactions) + 1))
-    return interchange(sender_id=organisation.submitter_id, receiver_id=organisation.receiver_id,
-                       production=organisation.production, created=envelope.created,
-                       interchange_control=envelope.interchange_control, group_control=envelope.group_control,
-                       version=VERSION, transactions=transactions)
+    return claim_interchange(organisation, claims, envelope, VERSION, _claim_segments)

@@ -76,6 +76,17 @@ def test_dictation_is_edited_with_the_audio_sent_and_signed(server, page, log_in
     last.click()
     _until(page, lambda: abs(audio.evaluate("node => node.currentTime") - start) < 0.5)
     expect(last).to_have_class(re.compile("tx-current"))
+    # Keyboard only: from the first word, End then Enter seeks to the last word; F8 speeds up while typing.
+    audio.evaluate("node => { node.pause(); node.currentTime = 0; }")
+    words.first.focus()
+    page.keyboard.press("End")
+    expect(last).to_be_focused()
+    page.keyboard.press("Enter")
+    _until(page, lambda: abs(audio.evaluate("node => node.currentTime") - start) < 0.5)
+    page.get_by_label("Transcript").focus()
+    page.keyboard.press("F8")
+    expect(page.locator("#tx-rate")).to_have_text("1.1×")
+    expect(page.get_by_label("Transcript")).to_be_focused()
 
     page.get_by_label("Transcript").fill(CORRECTED)
     page.get_by_role("button", name="Save draft").click()

@@ -26,7 +26,7 @@ def test_the_editor_shows_each_word_with_its_times_and_loads_its_script(dictatio
     assert page.status_code == 200
     html = page.content.decode()
     first = dictation.words[0]
-    assert f'data-start="{first["start"]}" data-end="{first["end"]}">Chest</span>' in html
+    assert f'tabindex="-1" data-start="{first["start"]}" data-end="{first["end"]}">Chest</span>' in html
     assert html.count('class="tx-word"') == 5
     assert "/static/transcription/editor.js" in html and "<script>" not in html
     assert '"hpi": "history of present illness"' in html  # the site list, as data for the script

@@ -37,6 +37,27 @@
     });
   });
 
+  // The word list is one tab stop (roving tabindex): arrows move between words, Enter or Space seeks.
+  var wordList = document.getElementById("tx-words");
+  if (wordList && words.length) {
+    words[0].tabIndex = 0;
+    wordList.addEventListener("keydown", function (event) {
+      var at = words.indexOf(document.activeElement);
+      if (at < 0) return;
+      var next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: words.length - 1 }[event.key];
+      if (next !== undefined) {
+        event.preventDefault();
+        next = Math.max(0, Math.min(words.length - 1, next));
+        words[at].tabIndex = -1;
+        words[next].tabIndex = 0;
+        words[next].focus();
+      } else if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        words[at].click();
+      }
+    });
+  }
+
   // ---- keys: they work while typing in the transcript, and never move the focus
   function clock(seconds) {
     var whole = Math.max(0, Math.floor(seconds));

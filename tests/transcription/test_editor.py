@@ -164,3 +164,13 @@ def test_the_transcriptionists_home_is_their_queue(users, client_for):
     response = client_for(users["transcriptionist"]).get("/")
     assert response.status_code == 302 and response["Location"] == "/transcription/queue/"
     assert client_for(users["him_manager"]).get("/").status_code == 200
+
+
+def test_a_restricted_chart_is_left_out_of_the_productivity_figures(dictation, users, client_for):
+    from chartdesk.patients.actions import do_set_restriction
+
+    _delivered(dictation, users, client_for)
+    do_set_restriction(dictation.patient, restriction="vip", note="board member", acting_user=users["him_manager"])
+    queue = client_for(users["transcriptionist"]).get("/transcription/queue/").content.decode()
+    assert "Garcia" not in queue and "0.00 lines in 0 documents." in queue
+    assert client_for(users["transcriptionist"]).get(_editor(dictation)).status_code == 404

@@ -87,3 +87,18 @@ def dictating_provider(users: dict[str, Any]) -> Any:
 def encounter(patient: Any, users: dict[str, Any], dictating_provider: Any) -> Any:
     return factories.make_encounter(patient, "inpatient", acting_user=users["registrar"],
                                     attending=dictating_provider.provider)
+
+
+@pytest.fixture
+def dictation(speak: Any, scripted_engine: None, patient: Any, encounter: Any, dictating_provider: Any) -> Any:
+    """A short spoken recording, uploaded and recognised by the scripted engine: a draft ready to edit."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chartdesk.charts.models import DocumentType
+    from chartdesk.transcription.actions import do_transcribe_dictation, do_upload_dictation
+
+    recording = SimpleUploadedFile("hp.wav", speak().read_bytes())
+    uploaded = do_upload_dictation(patient, encounter=encounter, document_type=DocumentType.HISTORY_AND_PHYSICAL,
+                                   priority="routine", author=dictating_provider.provider, upload=recording,
+                                   acting_user=dictating_provider)
+    return do_transcribe_dictation(uploaded, acting_user=dictating_provider)

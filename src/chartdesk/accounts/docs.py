@@ -79,7 +79,9 @@ def render_permission_matrix() -> str:
         "",
         "`transcription.transcribe` takes a dictation for oneself; giving it to someone else needs",
         "`transcription.assign_transcription`. Authors review and sign the draft document with",
-        "`charts.sign_document` on the document's own signing screen (docs/transcription.md).",
+        "`charts.sign_document` on the document's own signing screen (docs/transcription.md). The editor",
+        "with the audio and one's own abbreviation list need `transcription.transcribe`; the productivity",
+        "report (line counts, turnaround) needs `transcription.assign_transcription` (the HIM manager).",
         "",
     ]
     return "\n".join(lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from chartdesk.accounts.roles import ROLES_BY_SLUG, role_of
 from chartdesk.audit.actions import record_event
@@ -27,6 +27,9 @@ def home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's home: the work lists their permissions reach."""
     user = request.user
     slug = role_of(user)
+    if slug == "transcriptionist" and user.has_perm("transcription.view_transcription_queue"):
+        # The transcriptionist's work is the dictation queue (with their own line counts): home is the queue.
+        return redirect("transcription-queue")
     context: dict[str, Any] = {"role": ROLES_BY_SLUG.get(slug), "role_slug": slug}
 
     if user.has_perm("charts.sign_document"):

@@ -24,7 +24,7 @@ OPEN_STATUSES = (DictationStatus.UPLOADED, DictationStatus.TRANSCRIBING, Dictati
                  DictationStatus.WITH_AUTHOR)
 
 
-def _base() -> QuerySet[Dictation]:
+def dictations_with_links() -> QuerySet[Dictation]:
     return Dictation.objects.select_related("patient", "encounter", "author", "assigned_to", "document")
 
 
@@ -32,7 +32,7 @@ def access_transcription_queue(user: Any, *, mine_only: bool = False) -> list[Di
     """The open dictations, soonest due first (STAT work comes due first by its turnaround target)."""
     if not user.is_authenticated or not user.has_perm(VIEW_QUEUE):
         raise NotFound("queue")
-    dictations = _base().filter(status__in=OPEN_STATUSES)
+    dictations = dictations_with_links().filter(status__in=OPEN_STATUSES)
     if mine_only:
         dictations = dictations.filter(assigned_to=user)
     queue = rows_open_to(user, list(dictations.order_by("due_at", "id")))
@@ -48,7 +48,8 @@ def access_author_queue(user: Any) -> list[Dictation]:
     provider = provider_of(user)
     if provider is None:
         return []
-    queue = rows_open_to(user, list(_base().filter(author=provider, status__in=OPEN_STATUSES).order_by("due_at", "id")))
+    waiting = dictations_with_links().filter(author=provider, status__in=OPEN_STATUSES)
+    queue = rows_open_to(user, list(waiting.order_by("due_at", "id")))
     record_list_view(user, "dictation_author_queue", queue)
     return queue
 
@@ -62,7 +63,7 @@ def access_dictation_by_id(user: Any, dictation_id: Any, *, audit_as: str = "dic
         raise NotFound("dictation") from None
     if not user.is_authenticated or not user.has_perm(VIEW_QUEUE):
         raise NotFound("dictation")
-    dictation = _base().filter(pk=key).first()
+    dictation = dictations_with_links().filter(pk=key).first()
     if dictation is None or not restriction_allows(user, dictation.patient):
         raise NotFound("dictation")
     record_event(AuditAction.VIEW, user=user, patient=dictation.patient, object_type=audit_as,

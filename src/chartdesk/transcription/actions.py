@@ -290,3 +290,39 @@ def do_mark_dictation_signed(dictation: Dictation, *, acting_user: Any) -> Dicta
         locked.save(update_fields=["status", "signed_at", "revision"])
         _audit(AuditAction.SIGN, acting_user, locked, step="signed", document_id=locked.document_id)
     return locked
+
+
+ABBREVIATION_DO_NOT_USE = "\"{expansion}\" holds a do-not-use abbreviation ({rule}); write it out instead."
+ABBREVIATION_SHAPE = "An abbreviation is one word of letters, digits, \"/\" or \".\" (\"{abbreviation}\" is not)."
+
+
+def personal_abbreviations(user: Any) -> dict[str, str]:
+    """The user's own expansions (their working preference, not patient data)."""
+    from chartdesk.transcription.models import PersonalAbbreviation
+
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    return dict(PersonalAbbreviation.objects.filter(user=user).values_list("abbreviation", "expansion"))
+
+
+def do_set_personal_abbreviation(user: Any, *, abbreviation: str, expansion: str) -> None:
+    """Add or replace one of the transcriptionist's own expansions. An expansion never writes a
+    do-not-use abbreviation into a document."""
+    import re
+
+    from chartdesk.transcription.editor import do_not_use_flags
+    from chartdesk.transcription.models import PersonalAbbreviation
+
+    require_permission(user, TRANSCRIBE, "keep abbreviations")
+    abbreviation, expansion = abbreviation.strip().lower(), expansion.strip()
+    if not re.fullmatch(r"[a-z0-9/.]{1,20}", abbreviation):
+        raise ChartdeskError(ABBREVIATION_SHAPE.format(abbreviation=abbreviation), field="abbreviation")
+    flags = do_not_use_flags(expansion)
+    if flags:
+        raise ChartdeskError(ABBREVIATION_DO_NOT_USE.format(expansion=expansion, rule=flags[0].rule),
+                             field="expansion")
+    with transaction.atomic():
+        PersonalAbbreviation.objects.update_or_create(user=user, abbreviation=abbreviation,
+                                                      defaults={"expansion": expansion})
+        record_event(AuditAction.UPDATE, user=user, object_type="personal_abbreviation",
+                     detail={"abbreviation": abbreviation, "expansion": expansion})

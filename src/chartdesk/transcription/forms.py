@@ -52,3 +52,15 @@ class AssignForm(forms.Form):
 
 class RevisionForm(forms.Form):
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class EditorForm(forms.Form):
+    text = forms.CharField(label="Transcript", widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
+                           strip=False)
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    keep_flagged = forms.BooleanField(label="Keep the flagged abbreviations for the author", required=False)
+
+
+class PersonalAbbreviationForm(forms.Form):
+    abbreviation = forms.CharField(label="Abbreviation", max_length=20)
+    expansion = forms.CharField(label="Expands to", max_length=200)

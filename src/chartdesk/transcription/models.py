@@ -114,3 +114,21 @@ class Dictation(LegalRecordModel):
         open_statuses = {DictationStatus.UPLOADED, DictationStatus.TRANSCRIBING, DictationStatus.DRAFT_READY,
                          DictationStatus.WITH_AUTHOR}
         return self.status in open_statuses and self.due_at < (now or timezone.now())
+
+
+class PersonalAbbreviation(models.Model):
+    """A transcriptionist's own expansion (typed short form -> text), added to the site's list in their
+    editor. A working preference, not part of the legal record: replaced by adding the same form again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    abbreviation = models.CharField(max_length=20)
+    expansion = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = "personal abbreviation"
+        verbose_name_plural = "personal abbreviations"
+        ordering = ["abbreviation"]
+        constraints = [models.UniqueConstraint(fields=["user", "abbreviation"], name="one_expansion_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.abbreviation} -> {self.expansion}"

@@ -7,21 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from chartdesk.charts.actions import provider_of
 from chartdesk.charts.files import human_size
-from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.permissions import requires
 from chartdesk.core.refusals import add_refusal, form_status, refusal_status
 from chartdesk.patients.access import access_patient_by_id
 from chartdesk.patients.view_guards import opens_records
-from chartdesk.transcription import access, actions
+from chartdesk.transcription import access, actions, productivity
 from chartdesk.transcription.forms import AssignForm, DictationUploadForm, RevisionForm
-
-FILE_CHUNK = 256 * 1024
 
 
 @requires(actions.DICTATE)
@@ -74,8 +72,11 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     queue = access.access_transcription_queue(request.user, mine_only=mine_only)
     now = timezone.now()
     rows = [{"dictation": d, "overdue": d.is_overdue(now)} for d in queue]
+    own = productivity.access_own_productivity(request.user) if request.user.has_perm(actions.TRANSCRIBE) else None
     return render(request, "transcription/queue.html", {
         "rows": rows, "mine_only": mine_only, "overdue_count": sum(row["overdue"] for row in rows),
+        "own": own, "own_lines": sum(total.lines for total in own.totals) if own else 0,
+        "may_assign": request.user.has_perm(actions.ASSIGN),
     })
 
 
@@ -137,26 +138,3 @@ def _act(request: HttpRequest, dictation: Any, chosen: str) -> str | None:
         actions.do_queue_recognition(dictation, acting_user=request.user)
         return "Speech recognition is queued; follow it on the jobs page."
     return None
-
-
-@requires(actions.VIEW_QUEUE)
-def audio_view(request: HttpRequest, dictation_id: int) -> HttpResponse:
-    """The recording, streamed from storage after its SHA-256 is checked (the listening is audited)."""
-    from django.core.files.storage import default_storage
-
-    from chartdesk.charts.files import sha256_of_stored
-
-    try:
-        dictation = access.access_dictation_audio(request.user, dictation_id)
-        intact = sha256_of_stored(dictation.audio.name) == dictation.audio_sha256
-    except (NotFound, OSError):
-        intact = False
-    if not intact:
-        return render(request, "core/not_found.html", status=404)
-    return _streamed(FileResponse(default_storage.open(dictation.audio.name, "rb"), filename=dictation.audio_name,
-                                  as_attachment=False))
-
-
-def _streamed(response: FileResponse) -> Any:
-    """A FileResponse streams (never the whole recording in memory); `requires` types views as HttpResponse."""
-    return response

@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
-from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.permissions import require_permission
 from chartdesk.patients.access import charts_open_to, restriction_allows
 from chartdesk.patients.linkage import FIELD_LABELS, LinkRecord, ScoredPair, load_model, save_model, score, train
 from chartdesk.patients.merge_actions import MERGE_PERMISSION, do_merge_patients
@@ -41,11 +42,6 @@ from chartdesk.patients.validation import InvalidField
 NOTE_LIMIT = 500
 WORK_LIST_CAP = 500
 OPEN_STATUSES = (DuplicateStatus.OPEN, DuplicateStatus.RESEARCH)
-
-
-def _require(acting_user: Any) -> None:
-    if acting_user is None or not acting_user.is_authenticated or not acting_user.has_perm(MERGE_PERMISSION):
-        raise PermissionRefused(f"You do not have the permission this needs ({MERGE_PERMISSION}).")
 
 
 def index_records() -> list[LinkRecord]:
@@ -86,7 +82,7 @@ def do_scan_duplicates(*, acting_user: Any, model: dict[str, Any] | None = None,
     "no longer a candidate" (kept, not deleted). Scoring runs before the transaction (it can take
     minutes on a large index); the queue is then updated in one transaction, audited.
     """
-    _require(acting_user)
+    require_permission(acting_user, MERGE_PERMISSION)
     started = time.perf_counter()
     records = index_records()
     pairs = score_pairs(records, model if model is not None else load_model())
@@ -135,7 +131,7 @@ def _record_scan(pairs: list[ScoredPair], *, records: int, started: float,
 
 def _locked(candidate: DuplicateCandidate, acting_user: Any) -> DuplicateCandidate:
     """The pair, locked, if the user may decide it: both charts open to them, still undecided."""
-    _require(acting_user)
+    require_permission(acting_user, MERGE_PERMISSION)
     current = (DuplicateCandidate.objects.select_for_update().select_related("patient_low", "patient_high")
                .filter(pk=candidate.pk).first())
     if current is None or not all(restriction_allows(acting_user, p)
@@ -261,7 +257,7 @@ def latest_scans(user: Any, *, count: int = 12) -> list[DuplicateScan]:
 def do_train_model(output: Path, *, acting_user: Any) -> int:
     """Re-estimate the model on the active charts (EM, no labels) and write it; the number of charts.
     Audited (counts only). Nothing in the database changes, so there is no transaction to hold."""
-    _require(acting_user)
+    require_permission(acting_user, MERGE_PERMISSION)
     records = index_records()
     try:
         model = train(records)

@@ -27,8 +27,9 @@ from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
-from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
+from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.notices import Change, ChangeNotice
+from chartdesk.core.permissions import require_permission
 from chartdesk.interop.hl7v2.ack import RECEIVING_APPLICATION, RECEIVING_FACILITY
 from chartdesk.interop.hl7v2.client import read_ack
 from chartdesk.interop.hl7v2.mllp import MllpFramer, frame
@@ -45,11 +46,6 @@ STRUCTURES = {"A04": "ADT_A01", "A08": "ADT_A01", "A28": "ADT_A05", "A31": "ADT_
 CLASS_CODES = {"inpatient": "I", "emergency": "E", "outpatient": "O", "observation": "O"}
 DELIVERED = {"AA", "CA"}
 REFUSED = {"AE", "CE"}
-
-
-def _require(user: Any, permission: str, what: str) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(permission):
-        raise PermissionRefused(f"You do not have permission to {what}.")
 
 
 # ----------------------------------------------------------------------------- building messages
@@ -259,7 +255,7 @@ def send_outbound(*, now: datetime | None = None) -> SendReport:
 def dead_letters(user: Any) -> Any:
     """The messages no destination took, newest first. They carry patient data only in `message`,
     which the list does not show."""
-    _require(user, WORK_QUEUE, "see HL7 dead letters")
+    require_permission(user, WORK_QUEUE, "see HL7 dead letters")
     return (Hl7Outbound.objects.filter(status=OutboundStatus.DEAD).select_related("destination")
             .defer("message").order_by("-dead_at", "-id"))
 
@@ -267,7 +263,7 @@ def dead_letters(user: Any) -> Any:
 def do_resend_outbound(row_id: Any, *, acting_user: Any) -> Hl7Outbound:
     """A dead letter goes back to the outbox, due now, its tries counted afresh (audited). Only a dead
     letter can be resent; the row is locked so that two analysts resending at once resend it once."""
-    _require(acting_user, WORK_QUEUE, "resend HL7 messages")
+    require_permission(acting_user, WORK_QUEUE, "resend HL7 messages")
     from chartdesk.core.forms import whole_number
 
     key = whole_number(str(row_id))
@@ -292,7 +288,7 @@ def do_resend_outbound(row_id: Any, *, acting_user: Any) -> Hl7Outbound:
 def do_save_destination(name: str, *, host: str, port: int, acting_user: Any, events: str = "",
                         active: bool = True) -> Hl7Destination:
     """Add a destination, or change the one of that name (audited)."""
-    _require(acting_user, MANAGE_DESTINATIONS, "manage HL7 destinations")
+    require_permission(acting_user, MANAGE_DESTINATIONS, "manage HL7 destinations")
     name, host = (name or "").strip(), (host or "").strip()
     if not name or len(name) > 60:
         raise ChartdeskError("Give the destination a name (at most 60 characters).", field="name")

@@ -29,10 +29,13 @@ RECORD_KWARGS = {
 # Route parameters that name no patient's record, so the restricted-chart walk below has nothing to
 # look for behind them: users and API clients (administration), a completion rule, a code in the
 # code sets, the step of a form, a download token, and the FHIR API's own addressing (its access
-# rules are walked by tests/interop). Every other parameter must be one of RECORD_KWARGS.
+# rules are walked by tests/interop), a provider's schedule (its calendar leaves out the appointments
+# of charts the user may not open: tests/schedule), and an outbound HL7 dead letter (its list and its
+# resend show no patient data). Every other parameter must be one of RECORD_KWARGS.
 NOT_PATIENT_RECORDS = {
     "user_id", "client_id", "rule_id", "system", "code", "step", "token",
     "resource_type", "logical_id", "history_version", "job_id", "file_name", "group_id",
+    "schedule_id", "outbound_id",
 }
 
 

@@ -137,9 +137,12 @@ def _disclosure_step(request: HttpRequest, patient: Patient, signed: list[Any]) 
         return form, ""
     data = dict(form.cleaned_data)
     day = data.pop("disclosed_on")
-    recorded = accounting.do_record_disclosure(patient, acting_user=request.user,
-                                               disclosed_at=timezone.make_aware(datetime.combine(day, time(12))),
-                                               **data)
+    # The desk asks for the day only: it is kept at noon that day, or now when noon is still to come today
+    # (a disclosure made this morning is not in the future).
+    disclosed_at = timezone.make_aware(datetime.combine(day, time(12)))
+    if day == timezone.localdate():
+        disclosed_at = min(disclosed_at, timezone.now())  # a later day stays in the future, and is refused
+    recorded = accounting.do_record_disclosure(patient, acting_user=request.user, disclosed_at=disclosed_at, **data)
     return form, accounting.disclosure_confirmation(recorded)
 
 

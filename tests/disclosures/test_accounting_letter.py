@@ -140,3 +140,11 @@ def test_only_the_privacy_officer_prints_the_letter(role, provided, users, clien
     response = client_for(users[role]).get(f"/disclosures/accounting/{accounting.pk}/letter/")
     assert response.status_code == 403
     assert response["Content-Type"] != "application/pdf"
+
+
+def test_a_disclosure_dated_tomorrow_is_refused_and_nothing_is_recorded(chart, privacy, client_for):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = record_on_the_desk(client_for(privacy), chart["patient"], disclosed_on=tomorrow.isoformat())
+    assert response.status_code == 400
+    assert "in the future" in response.content.decode()
+    assert not Disclosure.objects.filter(recipient_name="County Health Department").exists()

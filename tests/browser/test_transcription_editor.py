@@ -6,13 +6,14 @@ deficiency for that unsigned document."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.transcription.conftest import require_audio_tools
 
 pytestmark = pytest.mark.browser
 
@@ -49,8 +50,7 @@ print(patient.pk, stay.pk, provider.provider.pk)
 
 
 def test_dictation_is_edited_with_the_audio_sent_and_signed(server, page, log_in, tmp_path):
-    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
-        pytest.skip("espeak-ng and ffmpeg are needed to speak and read the dictation")
+    require_audio_tools()  # skipped without espeak-ng and ffmpeg, refused where CI requires them
     recording = tmp_path / "dictation.wav"
     subprocess.run(["espeak-ng", "-s", "130", "-w", str(recording), SENTENCE], check=True, capture_output=True)
     patient_id, stay_id, author_id = server.python(SETUP).strip().splitlines()[-1].split()

@@ -3,7 +3,9 @@ statements."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -77,30 +79,43 @@ def setup_view(request: HttpRequest) -> HttpResponse:
     }, status=status)
 
 
+def _import_upload(request: HttpRequest, run: Callable[[bytes, str], Any],
+                   tell: Callable[[Any], None]) -> tuple[RemittanceUploadForm, int, bool]:
+    """The upload of an incoming X12 file (835, 277CA): (form, status, done). `run` imports the bytes
+    under the file's name; a refusal goes on the form as the file's error and nothing is recorded;
+    `tell` turns a result into the desk's messages."""
+    if request.method != "POST":
+        return RemittanceUploadForm(), 200, False
+    form = RemittanceUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return form, 400, False
+    upload = form.cleaned_data["file"]
+    try:
+        result = run(upload.read(), upload.name)
+    except ChartdeskError as refusal:
+        form.add_error("file", refusal.message)
+        return form, 400, False
+    tell(result)
+    return form, 200, True
+
+
 @requires(WORK)
 def remittances_view(request: HttpRequest) -> HttpResponse:
-    form = RemittanceUploadForm()
-    status = 200
-    if request.method == "POST":
-        form = RemittanceUploadForm(request.POST, request.FILES)
-        status = 400
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                result = do_import_835(upload.read(), acting_user=request.user, file_name=upload.name)
-            except ChartdeskError as refusal:
-                form.add_error("file", refusal.message)
-            else:
-                for trace in result.already_imported:
-                    messages.info(request, f"Remittance {trace} was imported before: nothing changed.")
-                for sentence in result.trace_reused:
-                    messages.warning(request, sentence)
-                messages.success(request, f"{result.claims_posted} claims posted, {result.denials} denials queued.")
-                for line in result.unmatched:
-                    messages.warning(request, f"Not posted: {line}")
-                for line in result.held:
-                    messages.warning(request, f"Held for review: {line}")
-                return redirect("billing-remittances")
+    def tell(result: Any) -> None:
+        for trace in result.already_imported:
+            messages.info(request, f"Remittance {trace} was imported before: nothing changed.")
+        for sentence in result.trace_reused:
+            messages.warning(request, sentence)
+        messages.success(request, f"{result.claims_posted} claims posted, {result.denials} denials queued.")
+        for line in result.unmatched:
+            messages.warning(request, f"Not posted: {line}")
+        for line in result.held:
+            messages.warning(request, f"Held for review: {line}")
+
+    form, status, done = _import_upload(
+        request, lambda content, name: do_import_835(content, acting_user=request.user, file_name=name), tell)
+    if done:
+        return redirect("billing-remittances")
     return render(request, "billing/remittances.html", {
         "form": form, "remittances": Remittance.objects.order_by("-id")[:100],
         "held_count": HeldPayment.objects.filter(status=HeldPaymentStatus.HELD).count(),
@@ -148,26 +163,19 @@ def held_payment_view(request: HttpRequest, held_payment_id: int) -> HttpRespons
 def rejections_view(request: HttpRequest) -> HttpResponse:
     """The 277CA work list: claims the clearinghouse or payer rejected before adjudication, the reason in
     plain English beside its codes, and the upload of the next 277CA."""
-    form = RemittanceUploadForm()
-    status = 200
-    if request.method == "POST":
-        form = RemittanceUploadForm(request.POST, request.FILES)
-        status = 400
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                result = do_import_277ca(upload.read(), acting_user=request.user, file_name=upload.name)
-            except ChartdeskError as refusal:
-                form.add_error("file", refusal.message)
-            else:
-                if result.already_imported:
-                    messages.info(request, "This 277CA was recorded before: nothing changed.")
-                else:
-                    messages.success(request, f"{len(result.accepted)} claims accepted, {len(result.rejected)} "
-                                              f"rejected, {len(result.pending)} pending.")
-                for number in result.unmatched:
-                    messages.warning(request, f"{number}: no claim of ours has this number.")
-                return redirect("billing-rejections")
+    def tell(result: Any) -> None:
+        if result.already_imported:
+            messages.info(request, "This 277CA was recorded before: nothing changed.")
+        else:
+            messages.success(request, f"{len(result.accepted)} claims accepted, {len(result.rejected)} rejected, "
+                                      f"{len(result.pending)} pending.")
+        for number in result.unmatched:
+            messages.warning(request, f"{number}: no claim of ours has this number.")
+
+    form, status, done = _import_upload(
+        request, lambda content, name: do_import_277ca(content, acting_user=request.user, file_name=name), tell)
+    if done:
+        return redirect("billing-rejections")
     answers = [a for a in rejection_work_list() if a.claim and access.may_open(request.user, a.claim.patient)]
     return render(request, "billing/rejections.html", {
         "form": form, "answers": answers, "reports": ClaimStatusReport.objects.order_by("-id")[:20],

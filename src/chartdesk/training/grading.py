@@ -1,0 +1,163 @@
+"""The shape every exercise kind shares, so the desk, the CLI and the gradebook read one format.
+
+An exercise is data (a JSON file under data/exercises/<kind>/): what to set up in the student's
+sandbox, the instructions, the competencies it trains and the answer key. A kind knows how to build
+the exercise's records, how to read what the student did on the real desk back into an answer, and how
+to grade an answer against the key. The answer format per kind is documented in docs/training.md; the
+CLI grades an answer given as JSON with the same function the desk uses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+EXERCISES_DIR = Path(__file__).resolve().parent / "data" / "exercises"
+
+
+class AnswerError(ValueError):
+    """An answer (or a key) that does not follow its kind's format; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One graded point: what was checked, the credit earned, and why (rule, guideline, right answer)."""
+
+    point: str
+    earned: float
+    possible: float
+    explanation: str
+
+    @property
+    def correct(self) -> bool:
+        return self.earned >= self.possible
+
+
+@dataclass(frozen=True)
+class Grade:
+    items: tuple[FeedbackItem, ...]
+
+    @property
+    def earned(self) -> float:
+        return sum(item.earned for item in self.items)
+
+    @property
+    def possible(self) -> float:
+        return sum(item.possible for item in self.items)
+
+    @property
+    def score(self) -> float:
+        """0 to 1; an exercise with nothing to grade scores 0 rather than dividing by zero."""
+        return round(self.earned / self.possible, 4) if self.possible else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "earned": self.earned,
+            "possible": self.possible,
+            "feedback": [
+                {
+                    "point": item.point,
+                    "earned": item.earned,
+                    "possible": item.possible,
+                    "correct": item.correct,
+                    "explanation": item.explanation,
+                }
+                for item in self.items
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    kind: str
+    title: str
+    competencies: tuple[str, ...]
+    instructions: str
+    setup: Mapping[str, Any]
+    key: Mapping[str, Any]
+
+
+Grader = Callable[[Exercise, Mapping[str, Any]], Grade]
+
+
+@dataclass(frozen=True)
+class ExerciseKind:
+    """What a kind of exercise knows.
+
+    grade(exercise, answer) raises AnswerError for an answer not in the kind's format.
+    build(exercise) creates the exercise's records in the current database (the student's sandbox) through
+    the apps' own actions. answer_from_records(exercise) reads what the student did on the desk back into the
+    answer format. start_url(exercise) is the real desk page where the student begins. The last three are
+    None for drills done on the training screen itself (terminology).
+    """
+
+    name: str
+    title: str
+    grade: Grader
+    build: Callable[[Exercise], None] | None = None
+    answer_from_records: Callable[[Exercise], dict[str, Any]] | None = None
+    start_url: Callable[[Exercise], str] | None = None
+    answer_help: str = field(default="")
+
+
+_KINDS: dict[str, ExerciseKind] = {}
+
+
+def register_kind(kind: ExerciseKind) -> ExerciseKind:
+    if kind.name in _KINDS and _KINDS[kind.name] is not kind:
+        raise ValueError(f"exercise kind {kind.name!r} is registered twice")
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def kinds() -> dict[str, ExerciseKind]:
+    return dict(_KINDS)
+
+
+def kind_of(exercise: Exercise) -> ExerciseKind:
+    try:
+        return _KINDS[exercise.kind]
+    except KeyError:
+        raise AnswerError(f"no exercise kind {exercise.kind!r} is installed") from None
+
+
+def _exercise_from_file(path: Path) -> Exercise:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    missing = [name for name in ("id", "kind", "title", "competencies", "instructions", "key") if name not in data]
+    if missing:
+        raise ValueError(f"{path.name}: missing {', '.join(missing)}")
+    if data["kind"] != path.parent.name:
+        raise ValueError(f"{path.name}: kind {data['kind']!r} filed under {path.parent.name!r}")
+    return Exercise(
+        id=str(data["id"]),
+        kind=str(data["kind"]),
+        title=str(data["title"]),
+        competencies=tuple(str(c) for c in data["competencies"]),
+        instructions=str(data["instructions"]),
+        setup=data.get("setup", {}),
+        key=data["key"],
+    )
+
+
+@cache
+def shipped_exercises() -> dict[str, Exercise]:
+    """Every exercise shipped with the product, by id (ids are unique across kinds)."""
+    found: dict[str, Exercise] = {}
+    for path in sorted(EXERCISES_DIR.glob("*/*.json")):
+        exercise = _exercise_from_file(path)
+        if exercise.id in found:
+            raise ValueError(f"exercise id {exercise.id!r} is used twice")
+        found[exercise.id] = exercise
+    return found
+
+
+def grade(exercise: Exercise, answer: Mapping[str, Any]) -> Grade:
+    if not isinstance(answer, Mapping):
+        raise AnswerError("the answer must be a JSON object")
+    return kind_of(exercise).grade(exercise, answer)

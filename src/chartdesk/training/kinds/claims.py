@@ -113,8 +113,8 @@ def key_from_setup(setup: Mapping[str, Any]) -> dict[str, Any]:
                         name, right_line.get(name, [] if name == "modifiers" else ""), name):
                     fixes.append({"field": name, "line": number, "value": right_line.get(name, [])})
         for fix in fixes:
-            reasons = [(rule, message) for rule, message, line in findings
-                       if line == fix.get("line") and RULE_FIELDS.get(rule, "code" if line else "diagnoses") == fix["field"]]
+            reasons = [(rule, message) for rule, message, line in findings if line == fix.get("line")
+                       and RULE_FIELDS.get(rule, "code" if line else "diagnoses") == fix["field"]]
             fix["rule"] = "; ".join(rule for rule, _ in reasons)
             fix["message"] = " ".join(message for _, message in reasons)
         key[entry["id"]] = fixes

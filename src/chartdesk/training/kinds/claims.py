@@ -75,7 +75,8 @@ def scrubber_findings(claim: Mapping[str, Any]) -> list[tuple[str, str, int | No
     """The billing scrubber's subscriber, line and code-syntax edits on an exercise claim."""
     coverage = SimpleNamespace(member_id=str(claim["member_id"]), patient_is_subscriber=True,
                                payer=SimpleNamespace(payer_id=str(claim["payer_id"]), name="The payer"))
-    found = [(finding.rule, finding.message, finding.line_number) for finding in _subscriber_findings(coverage)]
+    found = [(finding.rule, finding.message, finding.line_number)
+             for finding in _subscriber_findings(coverage)]  # type: ignore[arg-type]
     for code in claim["diagnoses"]:
         if not codes.is_icd10cm(code):
             found.append(("code_invalid", f"{code} is not a valid ICD-10-CM code.", None))

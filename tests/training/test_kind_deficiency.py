@@ -4,6 +4,7 @@ import pytest
 
 from chartdesk.training.grading import AnswerError, Exercise, grade, shipped_exercises
 from chartdesk.training.kinds import deficiency
+from tests.support import factories
 
 PROVIDERS = {"dr-lee": {"given_name": "Morgan", "family_name": "Lee", "credentials": "MD"},
              "dr-shah": {"given_name": "Priya", "family_name": "Shah", "credentials": "MD"},
@@ -108,3 +109,58 @@ def test_at_least_ten_exercises_ship_each_key_what_the_rules_find_and_scoring_fu
         assert grade(drill, drill.key).score == 1.0, drill.id
         kinds_seen |= {entry["kind"] for entry in drill.key["deficiencies"]}
     assert kinds_seen == {"signature", "cosignature", "required_document", "operative_report"}
+
+
+def _open_deficiencies_as_answer(drill):
+    from chartdesk.completion.models import Deficiency, DeficiencyStatus
+
+    labels = {}
+    for chart in drill.setup["charts"]:
+        for document in chart["documents"]:
+            labels[f"({document['id']})"] = document["id"]
+    answer = []
+    for found in Deficiency.objects.filter(status=DeficiencyStatus.OPEN).select_related(
+            "document", "encounter", "provider__user"):
+        chart = found.encounter.reason.removeprefix("Training chart ")
+        entry = {"chart": chart, "kind": found.kind}
+        if found.document is not None:
+            entry["document"] = next(label for tag, label in labels.items() if found.document.title.endswith(tag))
+        if found.kind == "required_document":
+            entry["document_type"] = found.rule.document_type
+        if found.kind == "operative_report":
+            entry["provider"] = found.provider.user.username.removeprefix("training-")
+        answer.append(entry)
+    return {"deficiencies": answer}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("exercise_id", [f"deficiency-{number:02d}" for number in range(1, 11)])
+def test_the_charts_built_in_the_sandbox_have_exactly_the_deficiencies_of_the_key(exercise_id, client_for):
+    from django.urls import reverse
+
+    from chartdesk.charts.models import Document
+
+    drill = shipped_exercises()[exercise_id]
+    deficiency.build(drill)
+    # The completion app's own analysis of the real records finds what the key says, no more, no less.
+    assert grade(drill, _open_deficiencies_as_answer(drill)).score == 1.0
+    # The student reviews the charts on the real chart screen, where each document shows its label.
+    client = client_for(factories.make_user("him_manager"))
+    assert client.get(deficiency.start_url(drill)).status_code == 200
+    first = drill.setup["charts"][0]
+    document = Document.objects.get(title__endswith=f"({first['documents'][0]['id']})")
+    page = client.get(reverse("charts-chart", kwargs={"patient_id": document.patient_id}))
+    assert page.status_code == 200 and f"({first['documents'][0]['id']})" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_building_acts_as_the_sandbox_staff_and_the_answer_is_typed_on_the_training_screen():
+    from chartdesk.audit.models import AuditEvent
+    from chartdesk.charts.models import Encounter
+
+    drill = shipped_exercises()["deficiency-03"]
+    deficiency.build(drill)
+    assert Encounter.objects.filter(reason__startswith="Training chart").count() == len(drill.setup["charts"])
+    assert AuditEvent.objects.filter(username="training-registrar", object_type="encounter",
+                                     action="create").count() == 3
+    assert deficiency.DEFICIENCY.answer_from_records is None

@@ -5,7 +5,8 @@ The key is what the completion app's own rules find (completion.rules.findings_f
 every facility starts with), so the drill and the chart-completion queue agree. The student reviews
 the charts on the real chart screens (build registers them in the sandbox) and lists the deficiencies
 on the training screen: the product finds deficiencies by itself, so the desk has no form where a
-person records one.
+person records one (and answer_from_records is None). Each document's title carries its label ("A2")
+so the student can name it.
 
 Exercise setup: {"providers": {"dr-lee": {"given_name": "Morgan", "family_name": "Lee", "credentials": "MD"}},
   "charts": [{"chart": "A", "patient": {...}, "encounter_class": "inpatient", "admit_at": "2026-02-03T10:00",
@@ -20,6 +21,7 @@ Answer (and key): {"deficiencies": [{"chart": "A", "kind": "signature", "documen
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -32,7 +34,7 @@ from chartdesk.charts.models import DocumentStatus, DocumentType
 from chartdesk.completion.models import DeficiencyRule, RuleKind
 from chartdesk.completion.rules import DocumentFacts, EncounterFacts, findings_for
 from chartdesk.training.grading import AnswerError, Exercise, ExerciseKind, FeedbackItem, Grade, register_kind
-from chartdesk.training.kinds._common import field, only_known, require_list, require_mapping
+from chartdesk.training.kinds._common import field, only_known, require_list, require_mapping, sandbox_staff
 
 # Which field of a deficiency says which one it is: a missing document by its type, a signature or a
 # co-signature by the document, a missing operative report by the surgeon who owes it.
@@ -184,10 +186,111 @@ def grade(exercise: Exercise, answer: Mapping[str, Any]) -> Grade:
     return Grade(tuple(items))
 
 
+# ----------------------------------------------------------------------------- on the desk
+
+def training_npi(ref: str) -> str:
+    """A valid NPI for an exercise's provider, the same on every build (derived from the label)."""
+    from chartdesk.core.npi import npi_check_digit
+
+    first_nine = "1" + str(int(hashlib.sha256(ref.encode()).hexdigest(), 16))[:8]
+    return first_nine + npi_check_digit(first_nine)
+
+
+def _provider_users(setup: Mapping[str, Any]) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+
+    from chartdesk.accounts.actions import NewProvider, do_create_user
+
+    users = {}
+    for ref, person in setup["providers"].items():
+        username = f"training-{ref}"
+        users[ref] = get_user_model().objects.filter(username=username).first() or do_create_user(
+            username, role="provider", password=None, acting_user=sandbox_staff("administrator"),
+            full_name=f"{person['given_name']} {person['family_name']}",
+            provider=NewProvider(training_npi(ref), person.get("credentials", "")),
+        )
+    return users
+
+
+def _build_chart(chart: Mapping[str, Any], providers: dict[str, Any], registrar: Any) -> None:
+    from chartdesk.charts.actions import (
+        do_add_care_team_member,
+        do_create_note,
+        do_discharge_encounter,
+        do_open_encounter,
+        do_sign_document,
+    )
+    from chartdesk.charts.models import CareRole, DischargeDisposition
+    from chartdesk.completion.actions import do_cosign_document
+    from chartdesk.completion.analysis import analyse_encounter
+    from chartdesk.completion.models import Deficiency
+    from chartdesk.patients.actions import do_register_patient
+    from chartdesk.patients.schemas import PatientRegistration
+
+    person = chart["patient"]
+    patient = do_register_patient(PatientRegistration(
+        given_name=person["given_name"], family_name=person["family_name"],
+        birth_date=date.fromisoformat(person["birth_date"]), sex=person["sex"]), acting_user=registrar)
+    attending = next(ref for ref, role in chart["care_team"] if role == CareRole.ATTENDING)
+    encounter = do_open_encounter(patient, encounter_class=chart["encounter_class"],
+                                  admit_at=_moment(chart["admit_at"]), acting_user=registrar,
+                                  attending=providers[attending].provider, reason=f"Training chart {chart['chart']}")
+    for ref, role in chart["care_team"]:
+        if role != CareRole.ATTENDING:
+            do_add_care_team_member(encounter, providers[ref].provider, role, acting_user=registrar)
+    cosign = []
+    for document in chart["documents"]:
+        author = providers[document["author"]]
+        note = do_create_note(
+            patient, document_type=document["type"],
+            title=f"{DocumentType(document['type']).label} ({document['id']})",
+            text=f"{DocumentType(document['type']).label} for the training chart {chart['chart']}.",
+            service_date=date.fromisoformat(document["service_date"]), acting_user=author,
+            encounter=encounter if document.get("linked", True) else None, author=author.provider,
+        )
+        if document.get("signed"):
+            note = do_sign_document(note, acting_user=author)
+        if document.get("cosigned"):
+            cosign.append(note)
+    do_discharge_encounter(encounter, discharge_at=_moment(chart["discharge_at"]),
+                           disposition=DischargeDisposition.HOME, acting_user=registrar)
+    # Analysed now rather than when the transaction commits, so that the attending can co-sign through
+    # the completion queue's own action (a co-signature answers the deficiency analysis opened).
+    analyse_encounter(encounter)
+    for note in cosign:
+        # Only where a rule asks for one (NP and PA documents of an inpatient stay); elsewhere the
+        # co-signature changes nothing the exercise grades, and the queue has nothing to co-sign.
+        deficiency = Deficiency.objects.filter(encounter=encounter, document=note,
+                                               kind=RuleKind.COSIGNATURE).first()
+        if deficiency is None:
+            continue
+        note.refresh_from_db()
+        do_cosign_document(deficiency, acting_user=providers[attending], expected_revision=note.revision)
+    if cosign:
+        analyse_encounter(encounter)
+
+
+def build(exercise: Exercise) -> None:
+    """Register each chart's patient, admit and discharge them with the documents as the setup says
+    (signed or not, co-signed or not), through the charts and completion actions."""
+    registrar = sandbox_staff("registrar")
+    providers = _provider_users(exercise.setup)
+    for chart in exercise.setup["charts"]:
+        _build_chart(chart, providers, registrar)
+
+
+def start_url(exercise: Exercise) -> str:
+    from django.urls import reverse
+
+    return reverse("patients-search")
+
+
 DEFICIENCY = register_kind(ExerciseKind(
     name="deficiency",
     title="Deficiency analysis: missing documents, signatures and co-signatures",
     grade=grade,
+    build=build,
+    start_url=start_url,
     answer_help=(
         '{"deficiencies": [{"chart": "A", "kind": "signature", "document": "A2"}, '
         '{"chart": "A", "kind": "required_document", "document_type": "18842-5"}, '

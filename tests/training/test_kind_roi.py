@@ -18,6 +18,7 @@ def valid_authorization(**changes):
         "recipient": "Hale & Brook LLP", "purpose": "Personal injury claim", "expires_on": "2026-12-31",
         "signed_on": "2026-03-01", "signature_present": True, "states_right_to_revoke": True,
         "states_conditioning": True, "states_redisclosure": True, "sensitive_categories": ["part2"],
+        "purposes": ["legal"],
     }
     authorization.update(changes)
     return authorization
@@ -30,7 +31,7 @@ def exercise():
          "authorization": valid_authorization()},
         {"id": "B", "requester_type": "attorney", "requester_name": "Ortega Law", "purpose": "legal",
          "delivery_format": "pdf", "pages": 12, "chart_categories": [],
-         "authorization": valid_authorization(expires_on="", expiration_event="")},
+         "authorization": valid_authorization(expires_on="", expiration_event="", recipient="Ortega Law")},
         {"id": "C", "requester_type": "patient", "requester_name": "The patient", "purpose": "access",
          "delivery_format": "electronic", "pages": 30, "chart_categories": ["psychotherapy", "hiv_sti"],
          "authorization": None},
@@ -101,7 +102,8 @@ def test_a_wholly_wrong_answer_scores_little():
 def test_naming_some_problems_and_an_extra_earns_partial_credit():
     setup = {"today": TODAY, "requests": [{
         "id": "A", "requester_type": "payer", "requester_name": "Northwind Life", "purpose": "insurance",
-        "pages": 10, "authorization": valid_authorization(states_redisclosure=False, purpose="")}]}
+        "pages": 10, "authorization": valid_authorization(states_redisclosure=False, purpose="",
+                                                          recipient="Northwind Life", purposes=["insurance"])}]}
     drill = Exercise("roi-two", "roi", "Test", ("x",), "", setup, roi.key_from_setup(setup))
     assert drill.key["requests"]["A"]["problems"] == ["purpose", "redisclosure_statement"]
     result = grade(drill, {"requests": {"A": {"release": False, "problems": ["purpose", "expired", "signature"]}}})
@@ -137,4 +139,32 @@ def test_at_least_ten_exercises_ship_each_key_the_products_decision_and_scoring_
         assert dict(drill.key) == roi.key_from_setup(drill.setup), drill.id
         assert grade(drill, drill.key).score == 1.0, drill.id
         problems_seen |= {code for entry in drill.key["requests"].values() for code in entry["problems"]}
-    assert {"expiration", "expired", "revoked", "no_authorization", "signature"} <= problems_seen
+    assert {"expiration", "expired", "revoked", "no_authorization", "signature", "recipient_mismatch",
+            "purpose_mismatch"} <= problems_seen
+
+
+def test_an_authorization_must_cover_the_request_as_the_desks_release_check_says():
+    setup = {"today": TODAY, "requests": [
+        {"id": "A", "requester_type": "attorney", "requester_name": "Hale and Brook", "purpose": "legal",
+         "pages": 10, "authorization": valid_authorization()},
+        {"id": "B", "requester_type": "attorney", "requester_name": "Whitfield & Crane LLP", "purpose": "legal",
+         "pages": 10, "authorization": valid_authorization()},
+        {"id": "C", "requester_type": "attorney", "requester_name": "Hale & Brook LLP", "purpose": "legal",
+         "pages": 10, "authorization": valid_authorization(purposes=["insurance"])},
+        {"id": "D", "requester_type": "attorney", "requester_name": "Hale & Brook LLP", "purpose": "legal",
+         "pages": 10, "authorization": valid_authorization(purposes=[])},
+    ]}
+    key = roi.key_from_setup(setup)["requests"]
+    assert key["A"]["release"] is True  # the same firm written another way
+    assert key["B"]["problems"] == ["recipient_mismatch"]
+    assert key["C"]["problems"] == ["purpose_mismatch"]
+    assert key["D"]["problems"] == ["purpose_not_recorded"]
+    drill = Exercise("roi-cover", "roi", "Test", ("x",), "", setup, roi.key_from_setup(setup))
+    answer = {"requests": {"A": {"release": True, "problems": [], "withhold": [], "fee_cents": 1500 + 500 + 150},
+                           "B": {"release": True, "problems": [], "withhold": [], "fee_cents": 2150},
+                           "C": {"release": False, "problems": ["purpose_mismatch"]},
+                           "D": {"release": False, "problems": ["purpose_not_recorded"]}}}
+    result = grade(drill, answer)
+    assert result.score == round(8 / 10, 4)
+    decision_b = next(item for item in result.items if item.point == "Request B: release or deny")
+    assert "164.508(c)(1)(iii)" in decision_b.explanation

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from chartdesk.disclosures import authorizations as rules
+from chartdesk.disclosures import matching
 from chartdesk.disclosures.fees import DEFAULT_FEES, dollars, quote_fee
 from chartdesk.disclosures.models import DeliveryFormat, Purpose, RequesterType, SensitiveCategory
 from chartdesk.disclosures.selection import _category_reason
@@ -43,11 +44,18 @@ PROBLEMS: dict[str, str] = {
     "expired": "It has expired: an authorization past its expiration date is defective (164.508(b)(2)(i)).",
     "revoked": "The patient revoked it: a revoked authorization is defective (164.508(b)(2)(iv), 164.508(b)(5)).",
     "dated_in_future": "It is dated after today: the signature date cannot be trusted (164.508(c)(1)(vi)).",
+    "recipient_mismatch": "The authorization names another recipient than the requester: it permits disclosure "
+                          "only to the person or organisation it names (164.508(c)(1)(iii)).",
+    "purpose_mismatch": "The authorization covers other purposes than this request's: it permits disclosure only "
+                        "for the purposes it states (164.508(c)(1)(iv)).",
+    "purpose_not_recorded": matching.PURPOSE_NOT_CODED.format(purpose="the request's purpose"),
     "no_authorization": rules.NO_AUTHORIZATION + " Disclosures other than treatment, payment, operations, "
                         "the patient's own access and those required by law need one (164.508(a)(1)).",
 }
-# The product formats these three with a date; they are recognised by the words before it.
-_DATED = {"expired": rules.EXPIRED, "revoked": rules.REVOKED, "dated_in_future": rules.SIGNED_AFTER_TODAY}
+# The product fills these in (a date, a name, a purpose); they are recognised by the words before that.
+_FILLED = {"expired": rules.EXPIRED, "revoked": rules.REVOKED, "dated_in_future": rules.SIGNED_AFTER_TODAY,
+           "recipient_mismatch": matching.RECIPIENT_MISMATCH, "purpose_mismatch": matching.PURPOSE_MISMATCH,
+           "purpose_not_recorded": matching.PURPOSE_NOT_CODED}
 
 FEE_RULES = {
     "none": "Copies for continuing care (treatment) are free.",
@@ -62,6 +70,7 @@ FEE_RULES = {
     ),
 }
 
+EXERCISE_PATIENT = 1  # every request of an exercise is about one patient, who signed its authorizations
 AUTHORIZATION_BOOLEANS = ("signature_present", "signed_by_representative", "states_right_to_revoke",
                           "states_conditioning", "states_redisclosure")
 AUTHORIZATION_TEXTS = ("information_described", "discloser", "recipient", "purpose", "expiration_event",
@@ -80,12 +89,18 @@ def authorization_of(setup: Mapping[str, Any]) -> SimpleNamespace:
         **{name: str(setup.get(name, "")) for name in AUTHORIZATION_TEXTS},
         **{name: _date(setup.get(name)) for name in AUTHORIZATION_DATES},
         sensitive_categories=list(setup.get("sensitive_categories", [])),
+        purposes=list(setup.get("purposes", [])), patient_id=EXERCISE_PATIENT,
+        # Exercises leave the record types and dates open: the chart's documents are not part of them.
+        document_types=[], records_from=None, records_to=None,
     )
 
 
 def request_of(setup: Mapping[str, Any]) -> SimpleNamespace:
-    return SimpleNamespace(requester_type=setup["requester_type"], purpose=setup["purpose"],
-                           delivery_format=setup.get("delivery_format", DeliveryFormat.PDF))
+    purpose = setup["purpose"]
+    return SimpleNamespace(requester_type=setup["requester_type"], purpose=purpose,
+                           requester_name=setup.get("requester_name", ""), patient_id=EXERCISE_PATIENT,
+                           delivery_format=setup.get("delivery_format", DeliveryFormat.PDF),
+                           get_purpose_display=lambda: Purpose(purpose).label)
 
 
 def problem_codes(messages: list[str]) -> list[str]:
@@ -93,8 +108,8 @@ def problem_codes(messages: list[str]) -> list[str]:
     codes = []
     for message in messages:
         for code, text in PROBLEMS.items():
-            dated = _DATED.get(code)
-            if message == text or (dated and message.startswith(dated.split("{")[0])):
+            filled = _FILLED.get(code)
+            if message == text or (filled and message.startswith(filled.split("{")[0])):
                 codes.append(code)
                 break
         else:
@@ -111,7 +126,12 @@ def decide(request_setup: Mapping[str, Any], today: date) -> dict[str, Any]:
         if authorization_setup is None:
             problems = ["no_authorization"]
         else:
-            problems = problem_codes(rules.authorization_problems(authorization_of(authorization_setup), today))
+            authorization = authorization_of(authorization_setup)
+            # As the desk's release check does: valid on its own, and covering this request.
+            problems = problem_codes(
+                rules.authorization_problems(authorization, today)
+                + matching.authorization_mismatches(request, authorization, [])  # type: ignore[arg-type]
+            )
     if problems:
         return {"release": False, "problems": problems, "withhold": [], "fee_cents": None, "fee_method": "",
                 "fee_lines": []}
@@ -189,7 +209,8 @@ def _grade_request(request_id: str, request_setup: Mapping[str, Any], key: Mappi
     items.append(FeedbackItem(
         f"Request {request_id}: problems with the authorization",
         set_credit(set(expected_problems), found), 1.0,
-        ("45 CFR 164.508(c) lists the core elements and statements of a valid authorization; "
+        ("45 CFR 164.508(c) lists the core elements and statements of a valid authorization, and it covers only "
+         "the recipient and purposes it names; "
          f"the problems here: {', '.join(expected_problems) or 'none'}.{detail}"),
     ))
     if not key["release"]:

@@ -86,8 +86,9 @@ def test_answers_not_in_the_format_are_refused_naming_the_problem(answer, messag
 
 
 @pytest.mark.django_db
-def test_merging_on_the_desk_as_the_him_manager_earns_full_marks(client_for):
-    exercise = first()
+@pytest.mark.parametrize("exercise_id", [f"mpi-{number:02d}" for number in range(1, 11)])
+def test_merging_on_the_desk_as_the_him_manager_earns_full_marks(exercise_id, client_for):
+    exercise = shipped_exercises()[exercise_id]
     mpi.build(exercise)
     manager = factories.make_user("him_manager")
     client = client_for(manager)

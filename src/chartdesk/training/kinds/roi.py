@@ -218,8 +218,7 @@ def _grade_request(request_id: str, request_setup: Mapping[str, Any], key: Mappi
     withhold = set(key["withhold"])
     present = list(request_setup.get("chart_categories", []))
     items.append(FeedbackItem(
-        f"Request {request_id}: what is withheld", set_credit(withhold, set(given["withhold"])) if withhold
-        else (1.0 if not given["withhold"] else 0.0), 1.0,
+        f"Request {request_id}: what is withheld", set_credit(withhold, set(given["withhold"])), 1.0,
         (f"The chart holds {_labels(present)}. Psychotherapy notes (164.508(a)(2)) and substance use disorder "
          "records (42 CFR Part 2, 2.31) and the other segmented categories go out only when the authorization "
          "names them; the patient's own access covers everything but psychotherapy notes (164.524(a)(1)(i)); "

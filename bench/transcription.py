@@ -93,6 +93,64 @@ def festival_available() -> bool:
     return True
 
 
+def lm_sentences(path: Path, spoken: list[dict[str, Any]], left_out: dict[str, int]) -> Any:
+    """The adapted model's text: every MTSamples note except those the spoken sentences come from (all
+    notes whose line is a multiple of EVERY), and except any other note holding one of the spoken
+    sentences (MTSamples files one note under several specialties), as a site's past notes would be."""
+    from chartdesk.transcription.language_model import sentences_of
+
+    spoken_texts = [normalise(sentence["text"]) for sentence in spoken]
+    with path.open(encoding="utf-8") as notes:
+        for line_number, line in enumerate(notes):
+            if not line_number % EVERY:
+                continue
+            text = json.loads(line).get("transcription") or ""
+            flat = normalise(text)
+            if any(sentence in flat for sentence in spoken_texts):
+                left_out["copies"] = left_out.get("copies", 0) + 1
+                continue
+            yield from sentences_of(text)
+
+
+def _measure(engine: Any, voices: dict[str, Any], sentences: list[dict[str, Any]], folder: Path,
+             examples: list[dict[str, Any]]) -> dict[str, Any]:
+    import jiwer
+
+    from chartdesk.transcription.audio import SAMPLE_RATE, decode_file
+
+    references: list[str] = []
+    hypotheses: list[str] = []
+    by_voice: dict[str, Any] = {}
+    total_audio = total_cpu = total_wall = 0.0
+    for voice, speak in voices.items():
+        voice_refs, voice_hyps, voice_audio, voice_cpu = [], [], 0.0, 0.0
+        for number, sentence in enumerate(sentences):
+            wav = folder / f"{voice}-{number}.wav"
+            if not wav.exists():
+                speak(sentence["text"], wav)
+            pcm = b"".join(decode_file(str(wav)))
+            seconds = len(pcm) / 2 / SAMPLE_RATE
+            cpu, wall = time.process_time(), time.perf_counter()
+            recognition = engine.recognise(decode_file(str(wav)))
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            voice_refs.append(normalise(sentence["text"]))
+            voice_hyps.append(normalise(recognition.text))
+            voice_audio += seconds
+            voice_cpu += cpu
+            total_wall += wall
+            if number < 3:
+                examples.append({"voice": voice, "reference": voice_refs[-1], "recognised": voice_hyps[-1]})
+        by_voice[voice] = {"wer": round(jiwer.wer(voice_refs, voice_hyps), 4),
+                           "rtf": round(voice_cpu / voice_audio, 3), "audio_seconds": round(voice_audio, 1)}
+        references += voice_refs
+        hypotheses += voice_hyps
+        total_audio += voice_audio
+        total_cpu += voice_cpu
+    return {"wer": round(jiwer.wer(references, hypotheses), 4), "rtf": round(total_cpu / total_audio, 3),
+            "rtf_wall": round(total_wall / total_audio, 3), "by_voice": by_voice, "utterances": len(references),
+            "reference_words": sum(len(r.split()) for r in references), "audio_seconds": round(total_audio, 1)}
+
+
 def run() -> dict[str, Any]:
     missing = [tool for tool in ("espeak-ng", "ffmpeg", "ffprobe") if shutil.which(tool) is None]
     if missing or not MTSAMPLES.is_file():
@@ -100,60 +158,52 @@ def run() -> dict[str, Any]:
         print(f"transcription bench skipped: {why}")
         return {"skipped": why}
     _setup_django()
-    import jiwer
+    from pocketsphinx import get_model_path
 
-    from chartdesk.transcription.audio import SAMPLE_RATE, decode_file
-    from chartdesk.transcription.engines import get_engine
+    from chartdesk.transcription.engines import PocketSphinxEngine
+    from chartdesk.transcription.language_model import write_model
 
-    engine = get_engine("pocketsphinx")
     voices = {"espeak-ng": speak_espeak}
     if festival_available():
         voices["festival-hts-slt"] = speak_festival
     sentences = pick_sentences(MTSAMPLES, SENTENCES)
-    references: list[str] = []
-    hypotheses: list[str] = []
-    by_voice: dict[str, Any] = {}
-    total_audio = total_cpu = total_wall = 0.0
-    examples = []
+    examples: list[dict[str, Any]] = []
+    adapted_examples: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
-        for voice, speak in voices.items():
-            voice_refs, voice_hyps, voice_audio, voice_cpu = [], [], 0.0, 0.0
-            for number, sentence in enumerate(sentences):
-                wav = Path(folder) / f"{voice}-{number}.wav"
-                speak(sentence["text"], wav)
-                pcm = b"".join(decode_file(str(wav)))
-                seconds = len(pcm) / 2 / SAMPLE_RATE
-                cpu, wall = time.process_time(), time.perf_counter()
-                recognition = engine.recognise(decode_file(str(wav)))
-                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-                voice_refs.append(normalise(sentence["text"]))
-                voice_hyps.append(normalise(recognition.text))
-                voice_audio += seconds
-                voice_cpu += cpu
-                total_wall += wall
-                if number < 3:
-                    examples.append({"voice": voice, "reference": voice_refs[-1], "recognised": voice_hyps[-1]})
-            by_voice[voice] = {"wer": round(jiwer.wer(voice_refs, voice_hyps), 4),
-                               "rtf": round(voice_cpu / voice_audio, 3), "audio_seconds": round(voice_audio, 1)}
-            references += voice_refs
-            hypotheses += voice_hyps
-            total_audio += voice_audio
-            total_cpu += voice_cpu
+        general = PocketSphinxEngine(lm=str(Path(get_model_path()) / "en-us" / "en-us.lm.bin"))
+        plain = _measure(general, voices, sentences, Path(folder), examples)
+        started = time.perf_counter()
+        copies: dict[str, int] = {}
+        stats = write_model(lm_sentences(MTSAMPLES, sentences, copies), Path(folder) / "domain-lm.bin")
+        build_s = round(time.perf_counter() - started, 1)
+        adapted = _measure(PocketSphinxEngine(lm=str(Path(folder) / "domain-lm.bin")), voices, sentences,
+                           Path(folder), adapted_examples)
     return {
-        "wer_pocketsphinx": round(jiwer.wer(references, hypotheses), 4),
-        "rtf_pocketsphinx": round(total_cpu / total_audio, 3),
-        "rtf_pocketsphinx_wall": round(total_wall / total_audio, 3),
-        "by_voice": by_voice,
+        "wer_pocketsphinx": plain["wer"],
+        "wer_pocketsphinx_adapted": adapted["wer"],
+        "rtf_pocketsphinx": plain["rtf"],
+        "rtf_pocketsphinx_adapted": adapted["rtf"],
+        "rtf_pocketsphinx_wall": plain["rtf_wall"],
+        "by_voice": plain["by_voice"],
+        "by_voice_adapted": adapted["by_voice"],
         "sentences": len(sentences),
-        "utterances": len(references),
-        "reference_words": sum(len(r.split()) for r in references),
-        "audio_seconds": round(total_audio, 1),
+        "utterances": plain["utterances"],
+        "reference_words": plain["reference_words"],
+        "audio_seconds": plain["audio_seconds"],
         "voices": sorted(voices),
-        "domain_adaptation": "none (the wheel's general US English language model)",
+        "domain_adaptation": (
+            "wer_pocketsphinx: none (the wheel's general US English language model). wer_pocketsphinx_adapted: "
+            "a back-off trigram model (transcription/language_model.py, as `chartdesk speech build-lm` makes "
+            f"from a site's signed notes) of the {stats.sentences} sentences of every MTSamples note except "
+            f"those whose line is a multiple of {EVERY} (the spoken sentences' notes are among them) and "
+            f"{copies.get('copies', 0)} other notes holding a spoken sentence (MTSamples files one note under "
+            f"several specialties): {stats.tokens} words, {stats.ngrams[0]} in the model's vocabulary, "
+            f"built in {build_s} s"),
         "origin": "MTSamples (mtsamples.jsonl, kdpsingh/clinspacy packaging, CC0): every 97th note's first "
                   "sentence of 8-20 words without digits; spoken by espeak-ng and Festival HTS "
                   "(cmu_us_slt_arctic_hts) where installed; not used for tuning",
         "examples": examples,
+        "examples_adapted": adapted_examples,
     }
 
 

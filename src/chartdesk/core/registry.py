@@ -10,13 +10,14 @@ matters, since audit and accounts are always installed).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 AuditRecorder = Callable[..., Any]
 DeskContext = Callable[[Any], dict[str, Any]]
 RestoreCheck = Callable[[], list[str]]
 DemoBuilder = Callable[[Any], None]
+PhraseSource = Callable[[], Iterable[str]]
 
 _audit_recorder: AuditRecorder | None = None
 _chain_verifier: Callable[[], Any] | None = None
@@ -24,6 +25,7 @@ _restore_checks: list[RestoreCheck] = []
 _desk_context: list[DeskContext] = []
 _demo_builders: dict[str, tuple[int, DemoBuilder]] = {}
 _demo_census: dict[str, Callable[[], int]] = {}
+_phrase_sources: dict[str, PhraseSource] = {}
 
 
 def register_audit(recorder: AuditRecorder, chain_verifier: Callable[[], Any]) -> None:
@@ -87,3 +89,13 @@ def register_demo_census(name: str, count: Callable[[], int]) -> None:
 
 def demo_census() -> dict[str, int]:
     return {name: count() for name, count in _demo_census.items()}
+
+
+def register_phrase_source(name: str, source: PhraseSource) -> None:
+    """Words of the trade an app owns (code titles...), for the speech engine's language model, which
+    lives in an app that may not import the owner (transcription/language_model.py)."""
+    _phrase_sources[name] = source
+
+
+def phrase_sources() -> dict[str, PhraseSource]:
+    return dict(_phrase_sources)

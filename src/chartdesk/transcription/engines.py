@@ -46,7 +46,9 @@ class SpeechEngine(Protocol):
 
 
 class PocketSphinxEngine:
-    """CMU PocketSphinx with the model in its wheel (en-us continuous HMM, cmudict, a general 3-gram LM)."""
+    """CMU PocketSphinx with the model in its wheel (en-us continuous HMM, cmudict, a general 3-gram LM),
+    or the site's own language model where `chartdesk transcription-lm` has built one
+    (transcription/language_model.py)."""
 
     name = "pocketsphinx"
     # Fillers and sentence markers are part of the decoder's search, not words anyone said.
@@ -54,11 +56,22 @@ class PocketSphinxEngine:
 
     def __init__(self, **config: Any) -> None:
         self.config = config
+        if "lm" not in config and settings.SPEECH_LANGUAGE_MODEL.is_file():
+            self.config["lm"] = str(settings.SPEECH_LANGUAGE_MODEL)
+        self._decoder: Any = None
+
+    @property
+    def adapted(self) -> bool:
+        return "lm" in self.config
 
     def recognise(self, pcm_chunks: Iterable[bytes]) -> Recognition:
         from pocketsphinx import Decoder
 
-        decoder = Decoder(samprate=SAMPLE_RATE, **self.config)
+        # Loading the acoustic and language models takes longer than a short dictation: one decoder
+        # per engine object, an utterance per recording.
+        if self._decoder is None:
+            self._decoder = Decoder(samprate=SAMPLE_RATE, **self.config)
+        decoder = self._decoder
         frame_rate = int(decoder.config["frate"])
         decoder.start_utt()
         pending = b""

@@ -272,3 +272,16 @@ def test_the_desk_writes_the_coming_days_270_and_refuses_a_bad_upload(asked, bil
     good = desk.post("/billing/eligibility/", {"file": SimpleUploadedFile("a.271", answer_271(asked.trace_number,
                                                                                               *ACTIVE))}, follow=True)
     assert "1 answers matched to our requests" in good.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_front_desk_sees_the_last_answer_and_its_copay_at_check_in(
+        asked, billing_user, users, client_for, schedule, follow_up):  # noqa: F811
+    appointment = do_book_appointment(asked.patient, schedule=schedule, visit_type=follow_up, day=TOMORROW,
+                                      start_time=time(10), acting_user=users["front_desk"])
+    desk = client_for(users["front_desk"])
+    before = desk.get(f"/schedule/appointment/{appointment.pk}/").content.decode()
+    assert "No eligibility answer (271) on file." in before
+    do_import_271(answer_271(asked.trace_number, *ACTIVE), acting_user=billing_user)
+    page = desk.get(f"/schedule/appointment/{appointment.pk}/").content.decode()
+    assert "Active coverage" in page and "$25.00" in page and "$420.50" in page

@@ -297,6 +297,13 @@ def latest_results(coverages: list[Coverage]) -> dict[int, EligibilityResult]:
     return latest
 
 
+def latest_for_patient(patient: Patient) -> EligibilityResult | None:
+    """The newest answer about the patient's active primary coverage (else secondary), for check-in."""
+    coverages = list(patient.coverages.filter(active=True).order_by("rank"))
+    latest = latest_results(coverages)
+    return next((latest[c.pk] for c in coverages if c.pk in latest), None)
+
+
 def describe(result: EligibilityResult) -> str:
     """One line for the command's report and the desk's messages."""
     parts = [result.get_status_display()]

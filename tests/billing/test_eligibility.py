@@ -285,3 +285,19 @@ def test_the_front_desk_sees_the_last_answer_and_its_copay_at_check_in(
     do_import_271(answer_271(asked.trace_number, *ACTIVE), acting_user=billing_user)
     page = desk.get(f"/schedule/appointment/{appointment.pk}/").content.decode()
     assert "Active coverage" in page and "$25.00" in page and "$420.50" in page
+
+
+@pytest.mark.django_db
+def test_a_270_that_cannot_be_written_leaves_no_request_on_record(covered_patient, organisation, billing_user,
+                                                                   tmp_path):
+    with pytest.raises(CommandError, match="Cannot write .*nothing was recorded"):
+        call_command("billing", "--as", billing_user.username, "export-270", "--patient", covered_patient.mrn,
+                     "--out", str(tmp_path / "no-such-folder" / "x.270"), stdout=StringIO())
+    with pytest.raises(CommandError, match="No patient with MRN 'NOPE'"):
+        call_command("billing", "--as", billing_user.username, "export-270", "--patient", "NOPE",
+                     "--out", str(tmp_path / "y.270"), stdout=StringIO())
+    with pytest.raises(CommandError, match="Ask about 1 to 31 days ahead"):
+        call_command("billing", "--as", billing_user.username, "export-270", "--days", "0",
+                     "--out", str(tmp_path / "z.270"), stdout=StringIO())
+    assert (EligibilityCheck.objects.count(), InquiryFile.objects.count()) == (0, 0)
+    assert not AuditEvent.objects.filter(object_type="eligibility_inquiry").exists()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ from chartdesk.billing.inquiries.common import digest_of, envelope, organisation
 from chartdesk.billing.inquiries.models import ClaimStatusCheck, ClaimStatusResult, InquiryFile, InquiryKind
 from chartdesk.billing.models import Claim, ClaimPayment, ClaimStatus, ClaimStatusAnswer
 from chartdesk.billing.x12.parser277 import Status
-from chartdesk.billing.x12.parser277status import StatusAnswer, parse_277_status
+from chartdesk.billing.x12.parser277status import Response277, StatusAnswer, parse_277_status
 from chartdesk.billing.x12.status_codes import explain
 from chartdesk.billing.x12.writer276 import Provider, StatusRequest, build_276
 from chartdesk.core.errors import ChartdeskError
@@ -118,6 +118,16 @@ def do_import_277(content: bytes, *, acting_user: Any, file_name: str = "") -> S
     same file twice changes nothing; each answer finds its claim by our trace number, else by REF*EJ."""
     require_permission(acting_user, WORK, "import claim status responses")
     text, digest, response = read_inbound(content, parse_277_status, "277")
+    try:
+        return _record_277(text, digest, response, acting_user=acting_user, file_name=file_name)
+    except IntegrityError:
+        # The same file imported twice at once: the second finds the first's row by its digest.
+        if InquiryFile.objects.filter(kind=InquiryKind.STATUS_RESPONSE, sha256=digest).exists():
+            return StatusImport(already_imported=True)
+        raise
+
+
+def _record_277(text: str, digest: str, response: Response277, *, acting_user: Any, file_name: str) -> StatusImport:
     result = StatusImport()
     with transaction.atomic():
         if InquiryFile.objects.filter(kind=InquiryKind.STATUS_RESPONSE, sha256=digest).exists():

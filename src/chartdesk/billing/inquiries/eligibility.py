@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chartdesk.audit.actions import PendingEvent, record_event, record_events
@@ -30,7 +30,7 @@ from chartdesk.billing.inquiries.models import (
 )
 from chartdesk.billing.models import Coverage
 from chartdesk.billing.x12 import eligibility_codes as codes
-from chartdesk.billing.x12.parser271 import Benefit, EligibilityAnswer, Rejection, parse_271
+from chartdesk.billing.x12.parser271 import Benefit, EligibilityAnswer, Rejection, Response271, parse_271
 from chartdesk.billing.x12.writer270 import EligibilityRequest, Receiver, build_270
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.permissions import require_permission
@@ -246,6 +246,17 @@ def do_import_271(content: bytes, *, acting_user: Any, file_name: str = "") -> E
     nothing; each answer is matched to our 270 request by its trace number and kept with that coverage."""
     require_permission(acting_user, WORK, "import eligibility responses")
     text, digest, response = read_inbound(content, parse_271, "271")
+    try:
+        return _record_271(text, digest, response, acting_user=acting_user, file_name=file_name)
+    except IntegrityError:
+        # The same file imported twice at once: the second finds the first's row by its digest.
+        if InquiryFile.objects.filter(kind=InquiryKind.ELIGIBILITY_RESPONSE, sha256=digest).exists():
+            return EligibilityImport(already_imported=True)
+        raise
+
+
+def _record_271(text: str, digest: str, response: Response271, *, acting_user: Any,
+                file_name: str) -> EligibilityImport:
     result = EligibilityImport()
     with transaction.atomic():
         if InquiryFile.objects.filter(kind=InquiryKind.ELIGIBILITY_RESPONSE, sha256=digest).exists():

@@ -94,7 +94,7 @@ def test_a_270_for_the_coming_visits_asks_about_each_booked_coverage(
     call_command("billing", "--as", billing_user.username, "export-270", "--days", "3", "--out", str(out),
                  stdout=report)
     check = EligibilityCheck.objects.get()
-    assert (check.patient, check.service_date) == (covered_patient, TOMORROW)
+    assert (check.coverage.patient, check.service_date) == (covered_patient, TOMORROW)
     text = report.getvalue()
     assert "Wrote 1 eligibility requests" in text and f"{check.trace_number}: {covered_patient.mrn}" in text
     assert f"{uninsured.mrn} on {(TOMORROW + timedelta(days=1)).isoformat()}: no active coverage" in text
@@ -132,7 +132,7 @@ def test_a_271_answering_our_270_is_stored_on_the_coverage_and_reported(asked, b
     report = StringIO()
     call_command("billing", "--as", billing_user.username, "import-271", str(path), stdout=report)
     result = EligibilityResult.objects.get()
-    assert (result.coverage, result.patient, result.check_request) == (asked.coverage, asked.patient, asked)
+    assert (result.coverage, result.check_request) == (asked.coverage, asked)
     assert (result.status, result.plan_name, result.plan_begin, result.plan_end) == (
         "active", "GOLD PPO", date(2026, 1, 1), date(2026, 12, 31))
     # In-network office visit copay, not the out-of-network 60; the remaining deductible, not the annual 1500.
@@ -246,15 +246,16 @@ def test_the_eligibility_desk_is_closed_to_other_roles_and_restricted_charts_sta
     for role in ("coder", "front_desk", "registrar", "him_manager"):
         desk = client_for(users[role])
         assert desk.get("/billing/eligibility/").status_code == 403, role
-        assert desk.post(f"/billing/patient/{asked.patient_id}/eligibility/",
+        assert desk.post(f"/billing/patient/{asked.coverage.patient_id}/eligibility/",
                          {"coverage": asked.coverage_id}).status_code == 403, role
         assert desk.get(f"/billing/inquiry/{asked.inquiry_id}/").status_code == 403, role
-    do_set_restriction(asked.patient, restriction="vip", note="board member", acting_user=users["privacy_officer"])
+    do_set_restriction(asked.coverage.patient, restriction="vip", note="board member",
+                       acting_user=users["privacy_officer"])
     billing = client_for(billing_user)
     assert billing.get(f"/billing/inquiry/{asked.inquiry_id}/").status_code == 404
-    assert billing.post(f"/billing/patient/{asked.patient_id}/eligibility/",
+    assert billing.post(f"/billing/patient/{asked.coverage.patient_id}/eligibility/",
                         {"coverage": asked.coverage_id}).status_code == 404
-    assert billing.post(f"/billing/patient/{asked.patient_id}/eligibility/",
+    assert billing.post(f"/billing/patient/{asked.coverage.patient_id}/eligibility/",
                         {"coverage": "x"}).status_code == 404
 
 
@@ -277,7 +278,7 @@ def test_the_desk_writes_the_coming_days_270_and_refuses_a_bad_upload(asked, bil
 @pytest.mark.django_db
 def test_the_front_desk_sees_the_last_answer_and_its_copay_at_check_in(
         asked, billing_user, users, client_for, schedule, follow_up):  # noqa: F811
-    appointment = do_book_appointment(asked.patient, schedule=schedule, visit_type=follow_up, day=TOMORROW,
+    appointment = do_book_appointment(asked.coverage.patient, schedule=schedule, visit_type=follow_up, day=TOMORROW,
                                       start_time=time(10), acting_user=users["front_desk"])
     desk = client_for(users["front_desk"])
     before = desk.get(f"/schedule/appointment/{appointment.pk}/").content.decode()
@@ -301,3 +302,18 @@ def test_a_270_that_cannot_be_written_leaves_no_request_on_record(covered_patien
                      "--out", str(tmp_path / "z.270"), stdout=StringIO())
     assert (EligibilityCheck.objects.count(), InquiryFile.objects.count()) == (0, 0)
     assert not AuditEvent.objects.filter(object_type="eligibility_inquiry").exists()
+
+
+@pytest.mark.django_db
+def test_a_merge_of_two_charts_takes_the_eligibility_answers_along_with_the_coverage(
+        asked, billing_user, users, client_for):
+    from chartdesk.patients.merge_actions import do_merge_patients
+
+    do_import_271(answer_271(asked.trace_number, *ACTIVE), acting_user=billing_user)
+    retired = asked.coverage.patient
+    survivor = factories.make_patient("Maria", "Garcia-Lopez")
+    do_merge_patients(survivor, retired, reason="Same person", acting_user=users["him_manager"])
+    asked.coverage.refresh_from_db()
+    assert asked.coverage.patient_id == survivor.pk
+    account = client_for(billing_user).get(f"/billing/patient/{survivor.pk}/").content.decode()
+    assert "Active coverage" in account and "$25.00" in account

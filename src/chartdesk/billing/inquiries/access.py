@@ -15,8 +15,8 @@ from chartdesk.core.forms import record_id
 
 def _patient_ids(inquiry: InquiryFile) -> set[int]:
     ids: set[int] = set()
-    ids |= set(inquiry.eligibility_checks.values_list("patient_id", flat=True))
-    ids |= {pid for pid in inquiry.eligibility_results.values_list("patient_id", flat=True) if pid}
+    ids |= set(inquiry.eligibility_checks.values_list("coverage__patient_id", flat=True))
+    ids |= {pid for pid in inquiry.eligibility_results.values_list("coverage__patient_id", flat=True) if pid}
     ids |= set(inquiry.status_checks.values_list("claim__patient_id", flat=True))
     ids |= {pid for pid in inquiry.status_results.values_list("claim__patient_id", flat=True) if pid}
     return ids

@@ -74,8 +74,8 @@ def _export_270(user: Any, options: dict[str, Any], out: Path, stdout: Any) -> N
         _write(out, inquiry.content)
     stdout.write(f"Wrote {inquiry.line_count} eligibility requests to {out}: interchange "
                  f"{inquiry.interchange_control}.")
-    for check in inquiry.eligibility_checks.select_related("patient", "coverage__payer").order_by("id"):
-        stdout.write(f"  {check.trace_number}: {check.patient.mrn}, {check.coverage.payer.name} member "
+    for check in inquiry.eligibility_checks.select_related("coverage__patient", "coverage__payer").order_by("id"):
+        stdout.write(f"  {check.trace_number}: {check.coverage.patient.mrn}, {check.coverage.payer.name} member "
                      f"{check.coverage.member_id}, visit {check.service_date.isoformat()}")
     for mrn, day in self_pay:
         stdout.write(f"  {mrn} on {day.isoformat()}: no active coverage, not asked (self-pay)")
@@ -91,7 +91,7 @@ def _import_271(user: Any, path: Path, stdout: Any) -> None:
     stdout.write(f"{len(result.matched)} answers matched to our requests, {len(result.unmatched)} not matched.")
     for row in result.matched:
         coverage = row.coverage
-        stdout.write(f"  {row.trace_number}: {row.patient.mrn if row.patient else ''}, "
+        stdout.write(f"  {row.trace_number}: {coverage.patient.mrn if coverage else ''}, "
                      f"{coverage.payer.name if coverage else ''}: {describe(row)}")
     for trace in result.unmatched:
         stdout.write(f"  {trace}: no request of ours has this trace number, kept with the file.")

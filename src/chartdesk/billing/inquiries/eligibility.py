@@ -85,7 +85,7 @@ def _write_270(asked: list[tuple[Coverage, date]], *, acting_user: Any, file_nam
             line_count=len(requests), created_by=acting_user)
         payer_order = list(dict.fromkeys(coverage.payer.payer_id for coverage, _ in asked))
         EligibilityCheck.objects.bulk_create([
-            EligibilityCheck(inquiry=stored, coverage=coverage, patient=coverage.patient,
+            EligibilityCheck(inquiry=stored, coverage=coverage,
                              trace_number=request.trace_number,
                              transaction_reference=f"{numbers.interchange_control}"
                                                    f"{payer_order.index(coverage.payer.payer_id) + 1:04d}",
@@ -270,30 +270,29 @@ def _record_271(text: str, digest: str, response: Response271, *, acting_user: A
         traces = [answer.trace_number for answer in response.answers]
         references = [t.reference for t in response.transactions if t.rejections]
         checks = {check.trace_number: check for check in EligibilityCheck.objects.select_related(
-            "coverage__payer", "patient").filter(trace_number__in=traces)}
+            "coverage__payer", "coverage__patient").filter(trace_number__in=traces)}
         rows: list[EligibilityResult] = []
         for item in response.transactions:
             for answer in item.answers:
                 check = checks.get(answer.trace_number)
-                links = {"response": stored, "check_request": check, "coverage": check.coverage if check else None,
-                         "patient": check.patient if check else None}
+                links = {"response": stored, "check_request": check, "coverage": check.coverage if check else None}
                 rows.append(_result(answer, item.rejections + answer.rejections, **links))
         # A rejection of the whole transaction set (no subscriber level) answers each request of that set.
-        for check in EligibilityCheck.objects.select_related("coverage__payer", "patient").filter(
+        for check in EligibilityCheck.objects.select_related("coverage__payer", "coverage__patient").filter(
                 transaction_reference__in=references):
             rejections = next(t.rejections for t in response.transactions if t.reference == check.transaction_reference)
             rows.append(_result(None, rejections, response=stored, check_request=check, coverage=check.coverage,
-                                patient=check.patient, trace_number=check.trace_number))
+                                trace_number=check.trace_number))
         known = {check.transaction_reference for check in EligibilityCheck.objects.filter(
             transaction_reference__in=references)}
         result.unmatched = [row.trace_number for row in rows if row.check_request is None]
         result.unmatched += [f"transaction {reference}" for reference in references if reference not in known]
         EligibilityResult.objects.bulk_create(rows)
         result.matched = [row for row in rows if row.check_request is not None]
-        record_events([PendingEvent(AuditAction.CREATE, user=acting_user, patient=row.patient,
+        record_events([PendingEvent(AuditAction.CREATE, user=acting_user, patient=row.coverage.patient,
                                     object_type="eligibility_result", object_id=stored.pk,
                                     detail={"trace": row.trace_number, "status": row.status})
-                       for row in result.matched])
+                       for row in result.matched if row.coverage is not None])
         record_event(AuditAction.CREATE, user=acting_user, object_type="eligibility_response", object_id=stored.pk,
                      detail={"kind": "271", "matched": len(result.matched), "unmatched": result.unmatched[:50]})
     return result

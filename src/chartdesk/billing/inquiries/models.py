@@ -1,6 +1,8 @@
 """Tables of the inquiries: every 270/276 we wrote and 271/277 we read, each request line with its trace
 number (TRN), and each answer matched back to it. All are part of the financial record: never changed
-after they are written, never deleted (migration billing 0011 adds the triggers)."""
+after they are written, never deleted (migration billing 0011 adds the triggers). The patient is reached
+through the coverage or the claim, never stored here: a merge of two charts moves the coverage and the
+claim, and these rows follow without being changed."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from django.utils import timezone
 
 from chartdesk.billing.models import Claim, Coverage
 from chartdesk.core.models import LegalRecordModel
-from chartdesk.patients.models import Patient
 
 
 class InquiryKind(models.TextChoices):
@@ -48,7 +49,6 @@ class EligibilityCheck(LegalRecordModel):
 
     inquiry = models.ForeignKey(InquiryFile, on_delete=models.PROTECT, related_name="eligibility_checks")
     coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="eligibility_checks")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     trace_number = models.CharField(max_length=50, unique=True, help_text="TRN02, echoed back in the 271.")
     transaction_reference = models.CharField(max_length=30, help_text="BHT03 of its 270 transaction set, which "
                                              "a 271 rejecting the whole set echoes.")
@@ -79,7 +79,6 @@ class EligibilityResult(LegalRecordModel):
                                       related_name="results")
     coverage = models.ForeignKey(Coverage, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="eligibility_results")
-    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     trace_number = models.CharField(max_length=50, blank=True)
     member_id = models.CharField(max_length=80, blank=True)
     status = models.CharField(max_length=10, choices=EligibilityStatus.choices)

@@ -65,8 +65,9 @@ def eligibility_view(request: HttpRequest) -> HttpResponse:
         request, lambda content, name: do_import_271(content, acting_user=request.user, file_name=name), tell)
     if done:
         return redirect("billing-eligibility")
-    results = [r for r in EligibilityResult.objects.select_related("patient", "coverage__payer", "response")
-               .order_by("-received_at", "-id")[:200] if r.patient is None or access.may_open(request.user, r.patient)]
+    results = [r for r in EligibilityResult.objects.select_related("coverage__patient", "coverage__payer", "response")
+               .order_by("-received_at", "-id")[:200]
+               if r.coverage is None or access.may_open(request.user, r.coverage.patient)]
     return render(request, "billing/eligibility.html", {
         "form": form, "results": results, "days": DEFAULT_DAYS,
         "inquiries": InquiryFile.objects.filter(kind__in=[InquiryKind.ELIGIBILITY_INQUIRY,

@@ -25,6 +25,7 @@ RECORD_KWARGS = {
     "dictation_id",
     "pair_id",
     "appointment_id",
+    "inquiry_id",
 }
 # Route parameters that name no patient's record, so the restricted-chart walk below has nothing to
 # look for behind them: users and API clients (administration), a completion rule, a code in the
@@ -293,8 +294,12 @@ def _restricted_billing_records(secret: Any, encounter: Any, provider: Any) -> d
     for trace in ("PAID", "PAIDAGAIN"):
         do_import_835(remit_835([Paid(claim.claim_number, Decimal("100.00"), Decimal("100.00"))], trace=trace),
                       acting_user=biller)
+    from chartdesk.billing.inquiries.eligibility import do_export_270_for_patient
+
+    inquiry = do_export_270_for_patient(secret, acting_user=biller)  # a 270 naming the restricted patient
     return {"claim_id": claim.pk, "denial_id": Denial.objects.get(claim=claim).pk, "batch_id": batch.pk,
-            "statement_batch_id": statements.pk, "held_payment_id": HeldPayment.objects.filter(claim=claim).first().pk}
+            "statement_batch_id": statements.pk, "held_payment_id": HeldPayment.objects.filter(claim=claim).first().pk,
+            "inquiry_id": inquiry.pk}
 
 
 def _restricted_paper(secret: Any, him: Any) -> tuple[Any, Any]:

@@ -699,3 +699,14 @@ class ClaimStatusAnswer(LegalRecordModel):
     def __str__(self) -> str:
         return f"{self.claim_number}: {self.outcome}"
 
+
+
+# The eligibility and claim status tables live beside their code (billing/inquiries/); imported here so that
+# Django registers them with the billing app.
+from chartdesk.billing.inquiries.models import (  # noqa: E402, F401
+    ClaimStatusCheck,
+    ClaimStatusResult,
+    EligibilityCheck,
+    EligibilityResult,
+    InquiryFile,
+)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from chartdesk.billing import desk_views, views
+from chartdesk.billing.inquiries import views as inquiry_views
 
 urlpatterns = [
     path("", views.home_view, name="billing-home"),
@@ -26,4 +27,8 @@ urlpatterns = [
     path("aging/", desk_views.aging_view, name="billing-aging"),
     path("statements/", desk_views.statements_view, name="billing-statements"),
     path("statements/<int:statement_batch_id>/pdf/", desk_views.statement_batch_pdf_view, name="billing-statement-pdf"),
+    path("eligibility/", inquiry_views.eligibility_view, name="billing-eligibility"),
+    path("patient/<int:patient_id>/eligibility/", inquiry_views.check_coverage_view, name="billing-check-eligibility"),
+    path("claim-status/", inquiry_views.claim_status_view, name="billing-claim-status"),
+    path("inquiry/<int:inquiry_id>/", inquiry_views.inquiry_download_view, name="billing-inquiry-download"),
 ]

@@ -23,6 +23,7 @@ from chartdesk.billing.cms1500 import cms1500_pdf
 from chartdesk.billing.export import do_export_837
 from chartdesk.billing.forms import ChargeForm, CoverageForm, DiagnosesForm, PatientPaymentForm
 from chartdesk.billing.from_coding import encounters_to_bill
+from chartdesk.billing.inquiries.eligibility import latest_results
 from chartdesk.billing.institutional.actions import do_create_facility_claims, encounters_for_facility_claims
 from chartdesk.billing.institutional.export import do_export_837i
 from chartdesk.billing.institutional.ub04 import print_ub04
@@ -182,9 +183,11 @@ def account_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         except ChartdeskError as refusal:
             form = coverage_form if "member_id" in request.POST else payment_form
             form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+    coverages = list(patient.coverages.select_related("payer").order_by("-active", "rank"))
+    eligibility = latest_results(coverages)
     return render(request, "billing/account.html", {
-        "patient": patient, "totals": ledger.account_totals(patient),
-        "coverages": patient.coverages.select_related("payer").order_by("-active", "rank"),
+        "patient": patient, "totals": ledger.account_totals(patient), "coverages": coverages,
+        "coverage_rows": [(coverage, eligibility.get(coverage.pk)) for coverage in coverages],
         "claims": Claim.objects.filter(patient=patient).select_related("payer").order_by("-id"),
         "entries": patient.ledger_entries.select_related("claim").order_by("-posted_at", "-id")[:200],
         "encounters": patient.encounters.order_by("-admit_at")[:20],
@@ -257,6 +260,8 @@ def claim_view(request: HttpRequest, claim_id: int) -> HttpResponse:
         "lines": claim.lines.filter(superseded=False).select_related("rendering_provider").order_by("line_number"),
         "findings": claim.findings.all(), "payments": claim.payments.select_related("remittance"),
         "status_answers": ClaimStatusAnswer.objects.filter(claim=claim).select_related("report").order_by("id"),
+        "eligibility": latest_results([claim.coverage]).get(claim.coverage_id),
+        "inquiry_results": claim.status_results.order_by("received_at", "id"),
         "denials": claim.denials.all(), "insurance_balance": ledger.claim_balance(claim, "insurance"),
         "patient_balance": ledger.claim_balance(claim, "patient"),
         "primary_adjudication": cob.primary_adjudication(claim) if claim.primary_claim_id else None,

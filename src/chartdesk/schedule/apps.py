@@ -12,6 +12,11 @@ class ScheduleConfig(AppConfig):
 
         register()
 
+        # Billing's 270 eligibility inquiry asks about the coming days' appointments.
+        from chartdesk.schedule.eligibility import register as register_eligibility
+
+        register_eligibility()
+
         from chartdesk.core.registry import register_demo_builder
         from chartdesk.schedule.demo import schedule_demo_stage
 

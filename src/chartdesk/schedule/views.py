@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from chartdesk.billing.inquiries.eligibility import latest_for_patient
 from chartdesk.core.errors import ChartdeskError, NotFound, PermissionRefused
 from chartdesk.core.permissions import requires
 from chartdesk.patients.access import access_patient_by_id
@@ -84,7 +85,10 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         except _Invalid:
             status = 400
     return render(request, "schedule/appointment.html", {"appointment": appointment, **forms,
-                                                         "statuses": AppointmentStatus}, status=status)
+                                                         "statuses": AppointmentStatus,
+                                                         # The payer's last 271, for the copay asked at check-in.
+                                                         "eligibility": latest_for_patient(appointment.patient)},
+                  status=status)
 
 
 class _Invalid(Exception):

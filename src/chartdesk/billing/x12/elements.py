@@ -105,15 +105,16 @@ def adjustment_segments(adjustments: tuple[tuple[str, str, Decimal], ...]) -> li
 
 
 def interchange(*, sender_id: str, receiver_id: str, production: bool, created: datetime, interchange_control: int,
-                group_control: int, version: str, transactions: list[list[str]]) -> str:
-    """ISA/GS around already-built transaction sets (ST..SE), one segment per line."""
+                group_control: int, version: str, transactions: list[list[str]], functional_id: str = "HC") -> str:
+    """ISA/GS around already-built transaction sets (ST..SE), one segment per line. GS01 names what the
+    group holds: HC claims, HS eligibility inquiries (270), HR claim status inquiries (276)."""
     sender, receiver = clean(sender_id), clean(receiver_id)
     head = [
         segment("ISA", "00", " " * 10, "00", " " * 10, "ZZ", sender.ljust(15), "ZZ", receiver.ljust(15),
                 created.strftime("%y%m%d"), created.strftime("%H%M"), REPETITION, "00501",
                 f"{interchange_control:09d}", "0", "P" if production else "T", COMPONENT),
-        segment("GS", "HC", sender, receiver, created.strftime("%Y%m%d"), created.strftime("%H%M"), group_control,
-                "X", version),
+        segment("GS", functional_id, sender, receiver, created.strftime("%Y%m%d"), created.strftime("%H%M"),
+                group_control, "X", version),
     ]
     body = [line for transaction in transactions for line in transaction]
     tail = [segment("GE", len(transactions), group_control), segment("IEA", "1", f"{interchange_control:09d}")]

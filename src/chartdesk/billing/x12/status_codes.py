@@ -17,9 +17,26 @@ CATEGORIES = {
     "E0": "Response not possible: error on the submitted request",
     "E1": "Response not possible: system status",
     "D0": "Data search unsuccessful",
+    # The claim status response (277, 005010X212) answers with these as well.
+    "P0": "Pending: adjudication or details", "P1": "Pending: in process", "P2": "Pending: payer review",
+    "P3": "Pending: provider requested information", "P4": "Pending: patient requested information",
+    "P5": "Pending: payer administrative or system hold",
+    "F0": "Finalized", "F1": "Finalized: payment", "F2": "Finalized: denial",
+    "F3": "Finalized: revised", "F3F": "Finalized: forwarded", "F3N": "Finalized: not forwarded",
+    "F4": "Finalized: adjudication complete, no payment forthcoming",
+    "R0": "Requests for additional information: general", "R1": "Requests for additional information: entity",
+    "R3": "Requests for additional information: claim or line", "R4": "Requests for additional information: "
+    "documentation", "E2": "Information holder is not responding; resubmit at a later time",
+    "E3": "Correction required: relational fields in error", "E4": "Trading partner agreement specific requirement",
 }
 STATUS_CODES = {
     "0": "cannot provide further status electronically",
+    "1": "for more detailed information, see the remittance advice",
+    "2": "more detailed information in a letter",
+    "3": "claim has been adjudicated and is awaiting the payment cycle",
+    "65": "claim or line has been paid",
+    "88": "entity not eligible for benefits for the submitted dates of service",
+    "317": "requested additional information received",
     "16": "claim/encounter has been forwarded to entity",
     "19": "entity acknowledges receipt of claim/encounter",
     "20": "accepted for processing",

@@ -1,6 +1,7 @@
 """`chartdesk billing create-claims | create-facility-claims | export-837 [--kind professional|institutional]
 --out FILE | load-chargemaster FILE | ub04 CLAIM --out FILE | import-999 FILE | import-277ca FILE |
-import-835 FILE | statements --out FILE`."""
+import-835 FILE | statements --out FILE`, and the eligibility and claim status inquiries (inquiries/cli.py:
+export-270, import-271, export-276, import-277)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from chartdesk.billing.acknowledgements import segment_error_lines
+from chartdesk.billing.inquiries import cli as inquiries
 from chartdesk.billing.models import ClaimKind
 from chartdesk.charts.models import EncounterClass
 from chartdesk.core.context import acting_as
@@ -63,6 +65,7 @@ class Command(BaseCommand):
         status.add_argument("file", help="the 277CA file")
         remit = commands.add_parser("import-835", help="post an 835 remittance file")
         remit.add_argument("file", help="the 835 file")
+        inquiries.add_parsers(commands)
         statements = commands.add_parser("statements", help="a PDF of statements for every patient who owes")
         statements.add_argument("--out", required=True, help="the PDF file to write")
 
@@ -85,6 +88,8 @@ class Command(BaseCommand):
                     self._import_999(user, Path(options["file"]))
                 elif action == "import-277ca":
                     self._import_277ca(user, Path(options["file"]))
+                elif action in inquiries.ACTIONS:
+                    inquiries.handle(action, user, options, self.stdout)
                 elif action == "import-835":
                     self._import(user, Path(options["file"]))
                 else:

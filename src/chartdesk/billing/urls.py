@@ -23,7 +23,9 @@ urlpatterns = [
     path("rejections/", desk_views.rejections_view, name="billing-rejections"),
     path("denials/", desk_views.denials_view, name="billing-denials"),
     path("denial/<int:denial_id>/", desk_views.denial_view, name="billing-denial"),
+    path("denial/<int:denial_id>/appeal.pdf", desk_views.appeal_letter_view, name="billing-appeal-letter"),
     path("aging/", desk_views.aging_view, name="billing-aging"),
+    path("timely-filing/", desk_views.timely_filing_view, name="billing-timely-filing"),
     path("statements/", desk_views.statements_view, name="billing-statements"),
     path("statements/<int:statement_batch_id>/pdf/", desk_views.statement_batch_pdf_view, name="billing-statement-pdf"),
 ]

@@ -9,7 +9,6 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
 from chartdesk.audit.models import AuditEvent
@@ -110,7 +109,8 @@ def test_the_work_list_filters_by_payer_and_age_and_pages(denied_line, sent, des
 
 
 def test_writing_off_a_denial_adjusts_the_payers_balance_and_is_audited(denied_line, desk):
-    answer = desk.post(f"/billing/denial/{denied_line.pk}/", {"action": "write_off", "note": "Below the appeal threshold"})
+    answer = desk.post(f"/billing/denial/{denied_line.pk}/",
+                       {"action": "write_off", "note": "Below the appeal threshold"})
     assert answer.status_code == 302
     denied_line.refresh_from_db()
     assert (denied_line.status, denied_line.action) == (DenialStatus.RESOLVED, "write_off")
@@ -146,7 +146,8 @@ def test_an_appeal_moves_the_claim_to_appealed_and_prints_the_letter_with_the_ar
     assert claim.claim_number in text and f"PCN{claim.claim_number}" in text  # ours and the payer's number
     assert "CO-16: Claim/service lacks information" in text and "M51: Missing/incomplete/invalid procedure" in text
     assert "Acme Health Plan" in text and "12.00 on line 36415" in text
-    assert AuditEvent.objects.filter(object_type="appeal_letter", object_id=str(denied_line.pk), action="print").exists()
+    assert AuditEvent.objects.filter(object_type="appeal_letter", object_id=str(denied_line.pk),
+                                     action="print").exists()
 
 
 def test_a_corrected_claim_from_a_denial_reopens_the_claim_as_a_replacement(denied_line, desk):
@@ -230,9 +231,9 @@ def test_days_in_ar_by_payer_and_by_cause_on_the_aging_page(denied_line, desk, c
     do_export_837(acting_user=billing_user)
     do_import_835(remit_835([Paid(other.claim_number, D("180.00"), D("0"), [("CO", "29", D("180.00"))], status="4")],
                             trace="DENY2"), acting_user=billing_user)
-    from chartdesk.billing.aging import aging_by_reason
-
     from django.utils import timezone
+
+    from chartdesk.billing.aging import aging_by_reason
 
     rows, total = aging_by_reason(timezone.localdate())
     assert [(row.key, row.total, row.average_days) for row in rows] == [

@@ -37,7 +37,8 @@ def remit_835(claims: list[Paid], *, trace: str = "TRACE001", payer_id: str = "1
             body.append(f"CAS*{group}*{reason}*{amount}")
         body.append("NM1*QC*1*GARCIA*MARIA****MI*XJ123456789")
         for code, charge, paid, adjustments in claim.services:
-            body += [f"SVC*HC:{code}*{charge}*{paid}", "DTM*472*20261117"]
+            procedure = code if code.startswith("NU:") else f"HC:{code}"  # NU: a hospital's revenue code
+            body += [f"SVC*{procedure}*{charge}*{paid}", "DTM*472*20261117"]
             body += [f"CAS*{group}*{reason}*{amount}" for group, reason, amount in adjustments]
             body += [f"LQ*HE*{remark}" for remark in claim.remarks.get(code, [])]
     segments = ["ST*835*0001", *body]

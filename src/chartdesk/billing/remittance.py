@@ -306,9 +306,11 @@ class RemittanceBook:
 
 
 def _pair(service: ServicePayment, unpaired: list[ClaimLine]) -> ClaimLine | None:
-    """The claim line an SVC paid: the first unpaired line with its code and modifiers, else with its code."""
+    """The claim line an SVC paid: the first unpaired line with its code and modifiers, else with its code;
+    a hospital line billed by revenue code alone is answered as SVC*NU:<revenue code>."""
     for wanted in (lambda line: line.code == service.code and tuple(line.modifiers) == service.modifiers,
-                   lambda line: line.code == service.code):
+                   lambda line: line.code == service.code,
+                   lambda line: not line.code and line.revenue_code == service.code):
         for line in unpaired:
             if wanted(line):
                 unpaired.remove(line)

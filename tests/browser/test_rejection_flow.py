@@ -31,7 +31,7 @@ from django.contrib.auth import get_user_model
 from chartdesk.charts.models import Encounter
 from chartdesk.coding.workflow import actions as coding
 stay = (Encounter.objects.filter(encounter_class="inpatient", status="finished", discharge_at__isnull=False,
-                                 attending__isnull=False, patient__restriction="",
+                                 care_team__role="attending", patient__restriction="",
                                  patient__coverages__rank="primary", patient__coverages__active=True,
                                  coding_case__isnull=True)
         .distinct().order_by("-discharge_at").first())

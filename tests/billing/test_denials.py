@@ -241,3 +241,12 @@ def test_days_in_ar_by_payer_and_by_cause_on_the_aging_page(denied_line, desk, c
     assert total.total == D("192.00")
     page = desk.get("/billing/aging/").content.decode()
     assert "Denied claims by cause" in page and 'data-cause="timely_filing"' in page and "Days in A/R" in page
+
+
+def test_the_835_parser_keeps_each_lines_remark_codes_and_a_held_payment_keeps_them_too():
+    from chartdesk.billing.x12.parser835 import claim_remit_from_json, claim_remit_to_json, parse_835
+
+    [remit] = parse_835(line_denied("CD0000000042").decode())
+    [claim] = remit.claims
+    assert [service.remarks for service in claim.services] == [[], ["M51"]]
+    assert claim_remit_from_json(claim_remit_to_json(claim)).services[1].remarks == ["M51"]

@@ -14,6 +14,7 @@ class Paid:
     adjustments: list[tuple[str, str, Decimal]] = field(default_factory=list)
     status: str = "1"
     services: list[tuple[str, Decimal, Decimal, list[tuple[str, str, Decimal]]]] = field(default_factory=list)
+    remarks: dict[str, list[str]] = field(default_factory=dict)  # LQ*HE remark codes by service code
 
 
 def remit_835(claims: list[Paid], *, trace: str = "TRACE001", payer_id: str = "1999999999",
@@ -36,8 +37,10 @@ def remit_835(claims: list[Paid], *, trace: str = "TRACE001", payer_id: str = "1
             body.append(f"CAS*{group}*{reason}*{amount}")
         body.append("NM1*QC*1*GARCIA*MARIA****MI*XJ123456789")
         for code, charge, paid, adjustments in claim.services:
-            body += [f"SVC*HC:{code}*{charge}*{paid}", "DTM*472*20261117"]
+            procedure = code if code.startswith("NU:") else f"HC:{code}"  # NU: a hospital's revenue code
+            body += [f"SVC*{procedure}*{charge}*{paid}", "DTM*472*20261117"]
             body += [f"CAS*{group}*{reason}*{amount}" for group, reason, amount in adjustments]
+            body += [f"LQ*HE*{remark}" for remark in claim.remarks.get(code, [])]
     segments = ["ST*835*0001", *body]
     segments.append(f"SE*{len(segments) + 1}*0001")
     isa = (f"ISA*00*          *00*          *ZZ*ACMEHEALTH     *ZZ*PFM0001        *261120*1200*^*00501*"

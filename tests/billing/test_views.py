@@ -74,8 +74,10 @@ def test_an_835_upload_posts_and_a_malformed_one_is_refused_on_the_page(desk, ch
     queue = desk.get("/billing/denials/")
     assert b"CO-50: These are non-covered services because this is not deemed a &#x27;medical necessity&#x27;" \
         in queue.content
-    worked = desk.post(f"/billing/denial/{denial.pk}/", {"status": "appealed", "note": "Records sent"})
+    worked = desk.post(f"/billing/denial/{denial.pk}/", {"action": "appeal", "note": "Records sent"})
     assert worked.status_code == 302
+    denial.refresh_from_db()
+    assert (denial.action, denial.status) == ("appeal", "appealed")
     refused = desk.post("/billing/remittances/", {"file": SimpleUploadedFile("bad.835", b"ISA*broken")})
     assert refused.status_code == 400
     assert b"segment 1 (ISA)" in refused.content

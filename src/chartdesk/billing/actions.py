@@ -32,6 +32,7 @@ from chartdesk.billing.models import (
     CoverageRank,
     EncounterDiagnosis,
     FeeScheduleEntry,
+    InstitutionalClaim,
     Payer,
     PlaceOfService,
     ScrubFinding,
@@ -574,7 +575,7 @@ def do_create_secondary_claim(primary: Claim, *, acting_user: Any) -> Claim:
         claim = Claim.objects.create(
             claim_number=_provisional_number(), encounter=primary.encounter, patient=primary.patient,
             coverage=coverage, payer=coverage.payer, rank=CoverageRank.SECONDARY, primary_claim=primary,
-            diagnoses=list(primary.diagnoses), place_of_service=primary.place_of_service,
+            kind=primary.kind, diagnoses=list(primary.diagnoses), place_of_service=primary.place_of_service,
             total_charge=primary.total_charge, created_by=acting_user,
         )
         claim.claim_number = _claim_number(claim.pk)
@@ -585,12 +586,25 @@ def do_create_secondary_claim(primary: Claim, *, acting_user: Any) -> Claim:
                 modifiers=line.modifiers, units=line.units, amount=line.amount,
                 diagnosis_pointers=line.diagnosis_pointers, service_date=line.service_date,
                 place_of_service=line.place_of_service, rendering_provider=line.rendering_provider,
+                revenue_code=line.revenue_code,
             )
+        if primary.kind == ClaimKind.INSTITUTIONAL:
+            _copy_stay(primary, claim)
         ledger.transfer_patient_share_to_secondary(primary, claim, acting_user=acting_user)
         record_event(AuditAction.CREATE, user=acting_user, patient=primary.patient, object_type="claim",
                      object_id=claim.pk, detail={"claim_number": claim.claim_number, "secondary_of": primary.pk})
         do_scrub_claim(claim, acting_user=acting_user)
     return claim
+
+
+def _copy_stay(primary: Claim, secondary: Claim) -> None:
+    """A hospital's secondary claim is an 837I too: the stay's UB-04 data (bill type, dates, codes) as the
+    primary was billed, sent as an original to the new payer."""
+    stay = InstitutionalClaim.objects.get(claim=primary)
+    values = {f.name: getattr(stay, f.name) for f in InstitutionalClaim._meta.concrete_fields
+              if f.name not in {"id", "claim"}}
+    values.update(frequency="1", payer_claim_number="")
+    InstitutionalClaim.objects.create(claim=secondary, **values)
 
 
 def do_scrub_claim(claim: Claim, *, acting_user: Any, today: date | None = None) -> list[ScrubFinding]:

@@ -1,4 +1,5 @@
-"""A/R aging: what payers and patients still owe, in 0-30, 31-60, 61-90, 91-120 and over 120 days.
+"""A/R aging: what payers and patients still owe, in 0-30, 31-60, 61-90, 91-120 and over 120 days, by payer,
+by patient and (for denied claims) by the cause of the denial, with the days in A/R weighted by amount.
 
 A payer's balance ages from the day the claim was sent (or created, if not yet sent); a patient's
 from the day the amount became theirs (the latest transfer to the patient on that claim).
@@ -33,10 +34,21 @@ class AgingRow:
     key: str
     patient: Any = None
     buckets: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKETS, ZERO))
+    dollar_days: Decimal = ZERO  # each balance times its age: the average days in A/R weighs by amount
+
+    def add(self, days: int, balance: Decimal) -> None:
+        self.buckets[bucket_of(days)] += balance
+        self.dollar_days += balance * days
 
     @property
     def total(self) -> Decimal:
         return sum(self.buckets.values(), ZERO)
+
+    @property
+    def average_days(self) -> int | None:
+        """Days in A/R: the age of the money owed, weighted by amount (None with nothing owed)."""
+        total = self.total
+        return round(self.dollar_days / total) if total > 0 else None
 
     @property
     def amounts(self) -> list[Decimal]:
@@ -61,6 +73,7 @@ def _total_row(rows: list[AgingRow]) -> AgingRow:
     for row in rows:
         for name in BUCKETS:
             total.buckets[name] += row.buckets[name]
+        total.dollar_days += row.dollar_days
     return total
 
 
@@ -70,7 +83,7 @@ def aging_by_payer(as_of: date) -> tuple[list[AgingRow], AgingRow]:
     for claim in Claim.objects.filter(pk__in=balances).select_related("payer"):
         sent = timezone.localtime(claim.submitted_at or claim.created_at).date()
         row = rows.setdefault(claim.payer_id, AgingRow(claim.payer.name, claim.payer.payer_id))
-        row.buckets[bucket_of((as_of - sent).days)] += balances[claim.pk]
+        row.add((as_of - sent).days, balances[claim.pk])
     ordered = sorted(rows.values(), key=lambda row: row.name)
     return ordered, _total_row(ordered)
 
@@ -83,6 +96,29 @@ def aging_by_patient(as_of: date) -> tuple[list[AgingRow], AgingRow]:
         patient = claim.patient
         row = rows.setdefault(patient.pk, AgingRow(f"{patient.family_name}, {patient.given_name}", patient.mrn,
                                                       patient))
-        row.buckets[bucket_of((as_of - since).days)] += balances[claim.pk]
+        row.add((as_of - since).days, balances[claim.pk])
     ordered = sorted(rows.values(), key=lambda row: (row.name, row.key))
+    return ordered, _total_row(ordered)
+
+
+def aging_by_reason(as_of: date) -> tuple[list[AgingRow], AgingRow]:
+    """What payers owe on denied claims, by the cause of the denial (carc.CAUSES), aged from the day the claim
+    was sent. A claim denied for several causes is counted under the one with the most denied money still
+    open, so each claim's balance is counted once."""
+    from chartdesk.billing.carc import CAUSES
+    from chartdesk.billing.models import Denial, DenialStatus
+
+    denied: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for claim_id, cause, amount in Denial.objects.filter(
+            status__in=(DenialStatus.OPEN, DenialStatus.APPEALED)).values_list("claim_id", "cause", "amount"):
+        denied[claim_id][cause] += amount
+    balances, _ = _balances(Party.INSURANCE)
+    rows: dict[str, AgingRow] = {}
+    for claim in Claim.objects.filter(pk__in=[pk for pk in denied if pk in balances]):
+        causes = denied[claim.pk]
+        cause = max(causes, key=lambda key: (causes[key], key))
+        label = CAUSES.get(cause, CAUSES["other"])[0]
+        sent = timezone.localtime(claim.submitted_at or claim.created_at).date()
+        rows.setdefault(cause, AgingRow(label, cause)).add((as_of - sent).days, balances[claim.pk])
+    ordered = [rows[key] for key in CAUSES if key in rows]
     return ordered, _total_row(ordered)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,11 +14,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from chartdesk.billing import access, actions
-from chartdesk.billing.aging import BUCKETS, aging_by_patient, aging_by_payer
+from chartdesk.billing.aging import BUCKETS, aging_by_patient, aging_by_payer, aging_by_reason
+from chartdesk.billing.appeal import do_print_appeal_letter
+from chartdesk.billing.carc import CAUSES
 from chartdesk.billing.claim_status import do_import_277ca, rejection_work_list
+from chartdesk.billing.denials import AGES, WorkListFilter, denial_work_list, do_work_denial_action, remark_texts
 from chartdesk.billing.forms import (
-    DenialForm,
+    DenialActionForm,
     FeeForm,
+    FilingLimitForm,
     HeldPaymentForm,
     OrganisationForm,
     PayerForm,
@@ -27,8 +32,7 @@ from chartdesk.billing.held import do_post_held_payment, do_reject_held_payment
 from chartdesk.billing.models import (
     BillingOrganisation,
     ClaimStatusReport,
-    Denial,
-    DenialStatus,
+    DenialAction,
     FeeScheduleEntry,
     HeldPayment,
     HeldPaymentStatus,
@@ -36,9 +40,11 @@ from chartdesk.billing.models import (
     PlaceOfService,
     Remittance,
     StatementBatch,
+    TimelyFilingLimit,
 )
-from chartdesk.billing.remittance import do_import_835, do_work_denial
+from chartdesk.billing.remittance import do_import_835
 from chartdesk.billing.statements import do_create_statement_batch, patients_owing, statement_batch_pdf
+from chartdesk.billing.timely_filing import WARN_DAYS, claims_nearing_deadline, do_add_filing_limit
 from chartdesk.billing.views import REPORTS, SETUP, WORK, finds_records
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.permissions import requires
@@ -184,34 +190,56 @@ def rejections_view(request: HttpRequest) -> HttpResponse:
 
 @requires(REPORTS)
 def denials_view(request: HttpRequest) -> HttpResponse:
-    show = request.GET.get("show", "open")
-    denials = Denial.objects.select_related("claim", "claim__patient", "claim__payer").order_by("created_at", "id")
-    if show == "open":
-        denials = denials.filter(status=DenialStatus.OPEN)
-    visible = [d for d in denials[:500] if access.may_open(request.user, d.claim.patient)]
-    return render(request, "billing/denials.html", {"denials": visible, "show": show,
-                                                     "can_work": request.user.has_perm(WORK)})
+    """The denial work lists: by cause, payer and age, a page at a time, with what each cause usually needs."""
+    chosen = WorkListFilter.from_query(request.GET)
+    page, totals = denial_work_list(request.user, chosen, page=request.GET.get("page", 1))
+    query = {key: value for key, value in (("payer", chosen.payer or ""), ("cause", chosen.cause),
+                                           ("age", chosen.age), ("show", chosen.show)) if value}
+    return render(request, "billing/denials.html", {
+        "page": page, "denials": page.object_list, "totals": totals, "chosen": chosen, "ages": list(AGES),
+        "causes": [(key, label) for key, (label, _) in CAUSES.items()], "query": urlencode(query),
+        "payers": Payer.objects.order_by("name"), "can_work": request.user.has_perm(WORK),
+    })
 
 
 @requires(WORK)
 @finds_records
 def denial_view(request: HttpRequest, denial_id: int) -> HttpResponse:
     denial = access.access_denial_by_id(request.user, denial_id)
-    form = DenialForm()
+    form = DenialActionForm()
     status = 200
     if request.method == "POST":
-        form = DenialForm(request.POST)
+        form = DenialActionForm(request.POST)
         status = 400
         if form.is_valid():
             try:
-                do_work_denial(denial, status=form.cleaned_data["status"], note=form.cleaned_data["note"],
-                               acting_user=request.user)
-                messages.success(request, "Denial updated.")
-                return redirect("billing-denials")
+                do_work_denial_action(denial, action=form.cleaned_data["action"], note=form.cleaned_data["note"],
+                                      acting_user=request.user)
             except ChartdeskError as refusal:
                 form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
-    return render(request, "billing/denial.html", {"denial": denial, "claim": denial.claim, "form": form},
-                  status=status)
+            else:
+                denial.refresh_from_db()
+                messages.success(request, f"Denial worked: {denial.get_action_display()}.")
+                return redirect("billing-denial", denial_id=denial.pk)
+    return render(request, "billing/denial.html", {
+        "denial": denial, "claim": denial.claim, "form": form, "remarks": remark_texts(denial),
+        "advice": CAUSES.get(denial.cause, CAUSES["other"])[1],
+        "can_appeal_letter": denial.action == DenialAction.APPEAL,
+    }, status=status)
+
+
+@requires(WORK)
+@finds_records
+def appeal_letter_view(request: HttpRequest, denial_id: int) -> HttpResponse:
+    denial = access.access_denial_by_id(request.user, denial_id)
+    try:
+        pdf = do_print_appeal_letter(denial, acting_user=request.user)
+    except ChartdeskError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("billing-denial", denial_id=denial.pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="appeal-{denial.claim.claim_number}-{denial.pk}.pdf"'
+    return response
 
 
 @requires(REPORTS)
@@ -224,7 +252,9 @@ def aging_view(request: HttpRequest) -> HttpResponse:
     patient_rows, patient_total = aging_by_patient(as_of)
     # Names of patients: list only the charts this user may open (the totals still count every one).
     patient_rows = [row for row in patient_rows if access.may_open(request.user, row.patient)]
+    reason_rows, reason_total = aging_by_reason(as_of)
     return render(request, "billing/aging.html", {
+        "reason_rows": reason_rows, "reason_total": reason_total,
         "as_of": as_of, "buckets": BUCKETS, "payer_rows": payer_rows, "payer_total": payer_total,
         "patient_rows": patient_rows, "patient_total": patient_total,
     })
@@ -252,3 +282,35 @@ def statement_batch_pdf_view(request: HttpRequest, statement_batch_id: int) -> H
     response = HttpResponse(statement_batch_pdf(batch), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="statements-{batch.pk}.pdf"'
     return response
+
+
+@requires(WORK)
+def timely_filing_view(request: HttpRequest) -> HttpResponse:
+    """Claims not yet with the payer whose filing deadline is near or past, and each payer's limits (billing
+    set-up adds a limit from a date on)."""
+    form = FilingLimitForm()
+    status = 200
+    if request.method == "POST":
+        form = FilingLimitForm(request.POST)
+        status = 400
+        if not request.user.has_perm(SETUP):
+            form.add_error(None, "You do not have permission to maintain billing set-up.")
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                do_add_filing_limit(data["payer"], days=data["days"], effective_from=data["effective_from"],
+                                    note=data["note"], acting_user=request.user)
+            except ChartdeskError as refusal:
+                form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+            else:
+                messages.success(request, f"{data['payer'].name}: {data['days']} days for services from "
+                                          f"{data['effective_from']:%m/%d/%Y}.")
+                return redirect("billing-timely-filing")
+    today = timezone.localdate()
+    nearing = [(deadline, left) for deadline, left in claims_nearing_deadline(today)
+               if access.may_open(request.user, deadline.claim.patient)]
+    return render(request, "billing/timely_filing.html", {
+        "nearing": nearing, "warn_days": WARN_DAYS, "form": form, "can_setup": request.user.has_perm(SETUP),
+        "limits": TimelyFilingLimit.objects.select_related("payer").order_by("payer__name", "-effective_from"),
+        "payers": Payer.objects.order_by("name"),
+    }, status=status)

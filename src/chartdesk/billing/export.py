@@ -17,6 +17,7 @@ from django.utils import timezone
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.billing.cob import PrimaryAdjudication, primary_adjudication
+from chartdesk.billing.corrections import next_submission
 from chartdesk.billing.models import (
     BillingOrganisation,
     Claim,
@@ -164,6 +165,7 @@ def claim_data(claim: Claim) -> ClaimData:
     rendering = _provider(lines[0].rendering_provider) if lines else None
     referring = _provider(lines[0].charge.referring_provider) if lines else None
     coverage = claim.coverage
+    frequency, payer_claim_number = next_submission(claim)
     return ClaimData(
         claim_number=claim.claim_number, total=claim.total_charge, place_of_service=claim.place_of_service,
         responsibility="P" if claim.rank == CoverageRank.PRIMARY else "S", relationship=coverage.relationship,
@@ -178,6 +180,7 @@ def claim_data(claim: Claim) -> ClaimData:
             for line in lines
         ),
         rendering=rendering, referring=referring, other_payer=_other_payer(claim, adjudication),
+        frequency=frequency, payer_claim_number=x12_text(payer_claim_number),
     )
 
 

@@ -6,7 +6,9 @@ from django import forms
 
 from chartdesk.billing.models import (
     ClaimFilingIndicator,
+    ClaimFrequency,
     CoverageRank,
+    DenialAction,
     Payer,
     PlaceOfService,
     SubscriberRelationship,
@@ -86,9 +88,33 @@ class RemittanceUploadForm(forms.Form):
     file = forms.FileField(label="835 file")
 
 
-class DenialForm(forms.Form):
-    status = forms.ChoiceField(choices=[("appealed", "Appealed"), ("resolved", "Resolved")])
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+class DenialActionForm(forms.Form):
+    action = forms.ChoiceField(label="What was done", choices=DenialAction.choices, widget=forms.RadioSelect,
+                               error_messages={"required": "Choose what was done about the denial."})
+    note = forms.CharField(label="Note (for an appeal: the argument the letter makes)",
+                           widget=forms.Textarea(attrs={"rows": 5}), max_length=2000,
+                           error_messages={"required": "Say what was done and why."})
+
+
+class ClaimCorrectionForm(forms.Form):
+    frequency = forms.ChoiceField(label="Send as", choices=[
+        (ClaimFrequency.REPLACEMENT, "Corrected claim: replaces the payer's claim (frequency 7)"),
+        (ClaimFrequency.VOID, "Void: cancels the payer's claim (frequency 8)")], widget=forms.RadioSelect,
+        error_messages={"required": "Choose a corrected claim or a void."})
+    reason = forms.CharField(label="What is corrected, and why", max_length=300,
+                             error_messages={"required": "Say what is corrected and why."})
+
+
+class FilingLimitForm(forms.Form):
+    payer = forms.ModelChoiceField(queryset=Payer.objects.order_by("name"), empty_label=None)
+    days = forms.IntegerField(label="Limit in days from the date of service", min_value=1, max_value=3650)
+    effective_from = forms.DateField(label="For services from", widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label="Source (contract, manual)", max_length=200, required=False)
+
+
+class RejectionResendForm(forms.Form):
+    reason = forms.CharField(label="What was fixed", max_length=300,
+                             error_messages={"required": "Say what was fixed for the payer's reason."})
 
 
 class HeldPaymentForm(forms.Form):

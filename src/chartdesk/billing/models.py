@@ -582,14 +582,31 @@ class DenialStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+class DenialAction(models.TextChoices):
+    """What the biller did about a denial (denials.do_work_denial_action)."""
+
+    APPEAL = "appeal", "Appealed to the payer"
+    CORRECTED_CLAIM = "corrected_claim", "Sent a corrected claim (frequency 7)"
+    WRITE_OFF = "write_off", "Written off"
+    REBILL_SECONDARY = "rebill_secondary", "Billed to the secondary payer"
+    PATIENT_RESPONSIBILITY = "patient_responsibility", "Moved to the patient's responsibility"
+
+
 class Denial(models.Model):
+    """One adjustment of a denied claim or line from a posted 835, waiting for a biller's decision."""
+
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="denials")
     remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="denials")
+    service_line = models.ForeignKey(ServiceLinePayment, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="denials", help_text="The 835 SVC denied; none at claim level.")
     group_code = models.CharField(max_length=2)
     reason_code = models.CharField(max_length=5)
     reason_text = models.CharField(max_length=300)
+    remarks = models.JSONField(default=list)  # RARC codes of its line (LQ*HE)
+    cause = models.CharField(max_length=20, default="other", help_text="The key of carc.CAUSES it is worked under.")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     status = models.CharField(max_length=10, choices=DenialStatus.choices, default=DenialStatus.OPEN)
+    action = models.CharField(max_length=24, blank=True, choices=DenialAction.choices)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     worked_at = models.DateTimeField(null=True, blank=True)
@@ -598,9 +615,15 @@ class Denial(models.Model):
 
     class Meta:
         ordering = ["status", "created_at", "id"]
+        indexes = [models.Index(fields=["status", "cause"])]
 
     def __str__(self) -> str:
         return f"{self.group_code}-{self.reason_code} on {self.claim}"
+
+    def get_cause_display(self) -> str:
+        from chartdesk.billing.carc import CAUSES
+
+        return CAUSES.get(self.cause, CAUSES["other"])[0]
 
 
 class HeldPaymentStatus(models.TextChoices):
@@ -699,6 +722,57 @@ class ClaimStatusAnswer(LegalRecordModel):
     def __str__(self) -> str:
         return f"{self.claim_number}: {self.outcome}"
 
+
+
+class ClaimFrequency(models.TextChoices):
+    """CLM05-3 on the 837P, the third digit of the bill type on the 837I."""
+
+    ORIGINAL = "1", "Original"
+    REPLACEMENT = "7", "Replacement of a prior claim (corrected claim)"
+    VOID = "8", "Void of a prior claim"
+
+
+class ClaimCorrection(LegalRecordModel):
+    """A claim reopened to be sent again: as a replacement (7) or a void (8) of what the payer has under its
+    own claim number (REF*F8), or as an original again after a rejection that was never adjudicated.
+    The newest one tells the writer what the claim's next submission is; none means an original."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="corrections")
+    frequency = models.CharField(max_length=1, choices=ClaimFrequency.choices)
+    payer_claim_number = models.CharField(max_length=50, blank=True)
+    reason = models.CharField(max_length=300)
+    status_before = models.CharField(max_length=16, choices=ClaimStatus.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "claim correction"
+        verbose_name_plural = "claim corrections"
+        ordering = ["claim", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} of {self.claim}"
+
+
+class TimelyFilingLimit(LegalRecordModel):
+    """How long a payer allows from the date of service (the statement's last day on an institutional
+    claim) to the first submission, from a date on: limits change, and a claim is held to the one in effect
+    on its date of service. Without one, the payer's `timely_filing_days` holds."""
+
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="filing_limits")
+    days = models.PositiveIntegerField()
+    effective_from = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "timely filing limit"
+        verbose_name_plural = "timely filing limits"
+        ordering = ["payer", "-effective_from", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.payer.name}: {self.days} days from {self.effective_from}"
 
 
 # The eligibility and claim status tables live beside their code (billing/inquiries/); imported here so that

@@ -18,7 +18,7 @@ from django.utils import timezone
 from chartdesk.audit.actions import PendingEvent, record_event, record_events
 from chartdesk.audit.models import AuditAction
 from chartdesk.billing import ledger
-from chartdesk.billing.carc import reason_text
+from chartdesk.billing.carc import cause_of, reason_text
 from chartdesk.billing.models import (
     LEDGER_SIGN,
     Claim,
@@ -226,7 +226,7 @@ class RemittanceBook:
             adjustments=[[a.group, a.reason, str(a.amount)] for a in adjustments],
         )
         self.payments.append(payment)
-        self._service_lines(claim, payment, remit.services)
+        by_adjustment = self._service_lines(claim, payment, remit.services)
         if remit.paid:
             self._ledger(claim, LedgerKind.PAYMENT, Party.INSURANCE, remit.paid, description=self.payment_description)
         denied = remit.status_code == DENIED_STATUS or (remit.paid == 0 and any(a.group != "PR" for a in adjustments))
@@ -240,8 +240,11 @@ class RemittanceBook:
                 self._ledger(claim, LedgerKind.TRANSFER_OUT, Party.INSURANCE, adjustment.amount, **codes)
                 self._ledger(claim, LedgerKind.TRANSFER_IN, Party.PATIENT, adjustment.amount, **codes)
             elif denied or id(adjustment) in denied_lines:
+                service_line, remarks = by_adjustment.get(id(adjustment), (None, []))
                 self.denials.append(Denial(claim=claim, remittance=self.remittance, group_code=adjustment.group,
                                            reason_code=adjustment.reason, reason_text=text[:300],
+                                           service_line=service_line, remarks=remarks,
+                                           cause=cause_of(adjustment.reason, remarks),
                                            amount=adjustment.amount, created_at=self.now))
             else:
                 self._ledger(claim, LedgerKind.ADJUSTMENT, Party.INSURANCE, adjustment.amount, **codes)
@@ -260,16 +263,24 @@ class RemittanceBook:
                                     "status": [before, claim.status]}))
         self.posted.append(claim)
 
-    def _service_lines(self, claim: Claim, payment: ClaimPayment, services: list[ServicePayment]) -> None:
+    def _service_lines(self, claim: Claim, payment: ClaimPayment, services: list[ServicePayment]
+                       ) -> dict[int, tuple[ServiceLinePayment, list[str]]]:
+        """Queue the claim's SVC rows; answers, by each line adjustment's id, the row it belongs to and the
+        line's remark codes, so a denial names the line it was denied on (saved first, in `write`)."""
         unpaired = list(self.lines.get(claim.pk, []))
+        by_adjustment: dict[int, tuple[ServiceLinePayment, list[str]]] = {}
         for position, service in enumerate(services, start=1):
             line = _pair(service, unpaired)
-            self.services.append((payment, ServiceLinePayment(
+            row = ServiceLinePayment(
                 claim_line=line, position=position, code=service.code[:48], modifiers=list(service.modifiers),
                 charge_amount=service.charge, paid_amount=service.paid, units=service.units,
                 service_date=service.service_date,
                 adjustments=[[a.group, a.reason, str(a.amount)] for a in service.adjustments],
-            )))
+            )
+            self.services.append((payment, row))
+            for adjustment in service.adjustments:
+                by_adjustment[id(adjustment)] = (row, [remark[:5] for remark in service.remarks])
+        return by_adjustment
 
     def write(self) -> None:
         """Write everything collected: a handful of bulk inserts, one status update per status, and one
@@ -295,9 +306,11 @@ class RemittanceBook:
 
 
 def _pair(service: ServicePayment, unpaired: list[ClaimLine]) -> ClaimLine | None:
-    """The claim line an SVC paid: the first unpaired line with its code and modifiers, else with its code."""
+    """The claim line an SVC paid: the first unpaired line with its code and modifiers, else with its code;
+    a hospital line billed by revenue code alone is answered as SVC*NU:<revenue code>."""
     for wanted in (lambda line: line.code == service.code and tuple(line.modifiers) == service.modifiers,
-                   lambda line: line.code == service.code):
+                   lambda line: line.code == service.code,
+                   lambda line: not line.code and line.revenue_code == service.code):
         for line in unpaired:
             if wanted(line):
                 unpaired.remove(line)

@@ -33,6 +33,15 @@ class Finding:
     line_number: int | None = None
 
 
+def timely_filing_findings(claim: Claim, today: date) -> list[Finding]:
+    """The claim is past its payer's filing limit (timely_filing.py: the limit in effect on the service date)."""
+    from chartdesk.billing.timely_filing import deadline_of, finding_text  # it reads the export's corrections
+
+    found = deadline_of(claim)
+    text = finding_text(found, today) if found is not None else None
+    return [Finding("timely_filing", text)] if text else []
+
+
 @dataclass(frozen=True)
 class ClaimCodes:
     """The codes of one claim as the coding validator wants them."""
@@ -214,12 +223,7 @@ def scrub(claim: Claim, *, today: date) -> list[Finding]:
     findings += _duplicate_findings(claim, lines)
     if lines:
         first_service = min(line.service_date for line in lines)
-        days = coverage.payer.timely_filing_days
-        if (today - first_service).days > days:
-            findings.append(Finding(
-                "timely_filing", f"{coverage.payer.name} takes claims within {days} days of service; the "
-                                 f"service on {first_service:%Y-%m-%d} is {(today - first_service).days} days old."
-            ))
+        findings += timely_filing_findings(claim, today)
         claim_codes = ClaimCodes(
             diagnoses=tuple(claim.diagnoses),
             procedures=tuple((line.code, tuple(line.modifiers), line.units) for line in lines),

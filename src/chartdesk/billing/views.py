@@ -17,11 +17,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from chartdesk.billing import access, actions, cob, ledger
+from chartdesk.billing import access, actions, cob, corrections, ledger, timely_filing
 from chartdesk.billing.acknowledgements import segment_error_lines
 from chartdesk.billing.cms1500 import cms1500_pdf
 from chartdesk.billing.export import do_export_837
-from chartdesk.billing.forms import ChargeForm, CoverageForm, DiagnosesForm, PatientPaymentForm
+from chartdesk.billing.forms import (
+    ChargeForm,
+    ClaimCorrectionForm,
+    CoverageForm,
+    DiagnosesForm,
+    PatientPaymentForm,
+    RejectionResendForm,
+)
 from chartdesk.billing.from_coding import encounters_to_bill
 from chartdesk.billing.inquiries.eligibility import latest_results
 from chartdesk.billing.institutional.actions import do_create_facility_claims, encounters_for_facility_claims
@@ -240,6 +247,28 @@ def create_facility_claims_view(request: HttpRequest) -> HttpResponse:
 @finds_records
 def claim_view(request: HttpRequest, claim_id: int) -> HttpResponse:
     claim = access.access_claim_by_id(request.user, claim_id)
+    correction_form, resend_form = ClaimCorrectionForm(), RejectionResendForm()
+    if request.method == "POST" and ("correct" in request.POST or "resend" in request.POST):
+        form = (ClaimCorrectionForm if "correct" in request.POST else RejectionResendForm)(request.POST)
+        if form.is_valid():
+            try:
+                if isinstance(form, ClaimCorrectionForm):
+                    corrections.do_correct_claim(claim, frequency=form.cleaned_data["frequency"],
+                                                 reason=form.cleaned_data["reason"], acting_user=request.user)
+                else:
+                    corrections.do_resend_rejected_claim(claim, reason=form.cleaned_data["reason"],
+                                                         acting_user=request.user)
+            except ChartdeskError as refusal:
+                form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+            else:
+                claim.refresh_from_db()
+                messages.success(request, f"Claim reopened: {claim.get_status_display().lower()}.")
+                return redirect("billing-claim", claim_id=claim.pk)
+        if isinstance(form, ClaimCorrectionForm):
+            correction_form = form
+        else:
+            resend_form = form
+        return _claim_page(request, claim, correction_form, resend_form, status=400)
     if request.method == "POST":
         try:
             if "scrub" in request.POST:
@@ -254,7 +283,21 @@ def claim_view(request: HttpRequest, claim_id: int) -> HttpResponse:
         except ChartdeskError as refusal:
             messages.error(request, refusal.message)
         return redirect("billing-claim", claim_id=claim.pk)
+    return _claim_page(request, claim, correction_form, resend_form)
+
+
+def _claim_page(request: HttpRequest, claim: Claim, correction_form: ClaimCorrectionForm,
+                resend_form: RejectionResendForm, *, status: int = 200) -> HttpResponse:
+    today = timezone.localdate()
+    deadline = timely_filing.deadline_of(claim) if claim.status in timely_filing.NOT_YET_WITH_PAYER else None
+    frequency, payer_number = corrections.next_submission(claim)
     return render(request, "billing/claim.html", {
+        "correction_form": correction_form, "resend_form": resend_form,
+        "can_correct": claim.status in corrections.ADJUDICATED, "can_resend": claim.status == ClaimStatus.REJECTED,
+        "corrections": claim.corrections.select_related("created_by").order_by("id"),
+        "frequency": frequency, "payer_number": payer_number or corrections.payer_claim_number(claim),
+        "deadline": deadline, "days_left": deadline.days_left(today) if deadline else None,
+        "warn_days": timely_filing.WARN_DAYS,
         "claim": claim, "patient": claim.patient,
         "institutional": InstitutionalClaim.objects.select_related("attending").filter(claim=claim).first(),
         "lines": claim.lines.filter(superseded=False).select_related("rendering_provider").order_by("line_number"),
@@ -267,7 +310,7 @@ def claim_view(request: HttpRequest, claim_id: int) -> HttpResponse:
         "primary_adjudication": cob.primary_adjudication(claim) if claim.primary_claim_id else None,
         "status_choices": [(s, label) for s, label in ClaimStatus.choices
                            if s in {"accepted", "rejected", "appealed", "closed"}],
-    })
+    }, status=status)
 
 
 @requires(WORK)

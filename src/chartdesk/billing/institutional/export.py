@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from chartdesk.billing.cob import primary_adjudication
+from chartdesk.billing.corrections import next_submission
 from chartdesk.billing.export import (
     ClaimFormat,
     _other_payer,
@@ -60,10 +61,13 @@ def institutional_claim_data(claim: Claim) -> InstitutionalClaimData:
     diagnoses = [Diagnosis(code, flag) for code, flag in zip(claim.diagnoses, poa, strict=False)]
     adjudication = primary_adjudication(claim) if claim.primary_claim_id else None
     coverage = claim.coverage
+    frequency, payer_claim_number = next_submission(claim)
+    if frequency == "1":  # never reopened: the bill type as the stay was billed
+        frequency, payer_claim_number = detail.frequency, detail.payer_claim_number
     discharged = timezone.localtime(detail.discharge_at) if detail.discharge_at else None
     return InstitutionalClaimData(
         claim_number=claim.claim_number, total=claim.total_charge, facility_type=detail.facility_type,
-        frequency=detail.frequency, responsibility="P" if claim.rank == CoverageRank.PRIMARY else "S",
+        frequency=frequency, responsibility="P" if claim.rank == CoverageRank.PRIMARY else "S",
         relationship=coverage.relationship, group_number=x12_text(coverage.group_number),
         filing_indicator=claim.payer.claim_filing_indicator, subscriber=_subscriber(coverage),
         patient=_patient_party(claim), payer=_payer(claim.payer), statement_from=detail.statement_from,
@@ -81,7 +85,7 @@ def institutional_claim_data(claim: Claim) -> InstitutionalClaimData:
                                for code, start, end in detail.occurrence_spans),
         values=tuple((code, Decimal(str(value))) for code, value in detail.value_codes),
         conditions=tuple(detail.condition_codes), attending=_provider(detail.attending),
-        operating=_provider(detail.operating), payer_claim_number=detail.payer_claim_number,
+        operating=_provider(detail.operating), payer_claim_number=x12_text(payer_claim_number),
         other_payer=_other_payer(claim, adjudication),
     )
 

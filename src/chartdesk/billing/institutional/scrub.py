@@ -17,6 +17,7 @@ from chartdesk.billing.scrubber import (
     _subscriber_findings,
     coding_validator_findings,
     lost_letter_findings,
+    timely_filing_findings,
 )
 from chartdesk.billing.x12.sendable import organisation_problems
 from chartdesk.core.dates import age_on
@@ -31,11 +32,8 @@ def institutional_findings(claim: Claim, *, today: date) -> list[Finding]:
     problems += institutional_problems(snapshot, today=today)
     findings += [Finding(p.rule, p.message, p.line_number) for p in problems]
     findings += lost_letter_findings(claim, "837I")
-    days = claim.payer.timely_filing_days
+    findings += timely_filing_findings(claim, today)
     start = snapshot.statement_from
-    if (today - start).days > days:
-        findings.append(Finding("timely_filing", f"{claim.payer.name} takes claims within {days} days of service; "
-                                                 f"the stay from {start:%Y-%m-%d} is {(today - start).days} days old."))
     patient = claim.patient
     if patient.birth_date is None:
         findings.append(Finding("patient_birth_date_missing", "The patient's date of birth is not on file "

@@ -36,6 +36,7 @@ class ServicePayment:
     service_date: date | None = None
     position: int = 0
     adjustments: list[Adjustment] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)  # LQ*HE: remittance advice remark codes (RARC)
 
 
 @dataclass
@@ -66,7 +67,8 @@ def claim_remit_to_json(remit: ClaimRemit) -> dict[str, Any]:
         "adjustments": adjustments(remit.adjustments),
         "services": [{"code": s.code, "charge": str(s.charge), "paid": str(s.paid), "modifiers": list(s.modifiers),
                       "units": str(s.units), "service_date": s.service_date.isoformat() if s.service_date else None,
-                      "position": s.position, "adjustments": adjustments(s.adjustments)} for s in remit.services],
+                      "position": s.position, "adjustments": adjustments(s.adjustments),
+                      "remarks": list(s.remarks)} for s in remit.services],
     }
 
 
@@ -83,6 +85,7 @@ def claim_remit_from_json(data: dict[str, Any]) -> ClaimRemit:
             code=s["code"], charge=Decimal(s["charge"]), paid=Decimal(s["paid"]), modifiers=tuple(s["modifiers"]),
             units=Decimal(s["units"]), position=s["position"], adjustments=adjustments(s["adjustments"]),
             service_date=date.fromisoformat(s["service_date"]) if s["service_date"] else None,
+            remarks=list(s.get("remarks", [])),  # held before remarks were kept: none
         ) for s in data["services"]],
     )
 
@@ -243,6 +246,8 @@ def parse_835(text: str) -> list[Remit]:
             claim.services.append(service)
         elif kind == "DTM" and service is not None and segment.get(1) in {"472", "150"}:
             service.service_date = _date(segment, 2)
+        elif kind == "LQ" and service is not None and segment.get(1) == "HE" and segment.get(2):
+            service.remarks.append(segment.get(2))
         elif kind == "CAS":
             if claim is None:
                 raise X12Malformed(segment.position, "CAS", "adjustment before any claim (CLP)")

@@ -93,6 +93,8 @@ class ClaimData:
     rendering: ProviderData | None = None
     referring: ProviderData | None = None
     other_payer: OtherPayerData | None = None
+    frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
+    payer_claim_number: str = ""  # REF*F8, the payer's number of the claim a replacement or void refers to
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,11 @@ def _claim_segments(claim: ClaimData, hl_number: int) -> tuple[list[str], int]:
         segments += _address(claim.patient)
         segments += _demographics(claim.patient)
     segments.append(_segment("CLM", clean(claim.claim_number), amount(claim.total), "", "",
-                             COMPONENT.join((claim.place_of_service, "B", "1")), "Y", "A", "Y", "Y"))
+                             COMPONENT.join((claim.place_of_service, "B", claim.frequency)), "Y", "A", "Y", "Y"))
+    if claim.frequency in ("7", "8"):
+        if not claim.payer_claim_number:
+            raise ValueError(f"claim {claim.claim_number}: a replacement or void needs the payer's claim number")
+        segments.append(_segment("REF", "F8", clean(claim.payer_claim_number)))
     codes = [("ABK" if n == 0 else "ABF") + COMPONENT + code for n, code in enumerate(claim.diagnoses)]
     segments.append(_segment("HI", *codes))
     if claim.referring is not None:

@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("CHARTDESK_FAST_PASSWORD_HASHER", "1")
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.s3_server"]
 
 
 @pytest.fixture(scope="session")

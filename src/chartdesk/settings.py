@@ -5,6 +5,15 @@ Variables (all optional in demo mode):
   CHARTDESK_DATABASE_URL    sqlite:///path or postgres://user:pass@host/db
                             (default SQLite at ./var/chartdesk.sqlite3)
   CHARTDESK_DATA_DIR        where stored files (scans, uploads) live (default ./var/data)
+  CHARTDESK_STORAGE_URL     s3://bucket/prefix to keep stored files in S3-compatible object storage
+                            instead (docs/operations.md, "Object storage"); with
+  CHARTDESK_S3_ENDPOINT_URL       the server of an S3-compatible store (unset: AWS S3)
+  CHARTDESK_S3_REGION             its region (default AWS_DEFAULT_REGION, else us-east-1)
+  CHARTDESK_S3_ACCESS_KEY_ID / CHARTDESK_S3_SECRET_ACCESS_KEY  credentials (unset: boto3's usual
+                                  chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profile, role)
+  CHARTDESK_S3_OBJECT_LOCK_MODE   GOVERNANCE (default), COMPLIANCE or "" (the bucket's own default)
+  CHARTDESK_S3_OBJECT_LOCK_DAYS   retention put on each object where the bucket has Object Lock
+                                  (default 2557, seven years)
   CHARTDESK_SECRET_KEY      Django secret; also the root of the field-encryption and audit keys
   CHARTDESK_AUDIT_KEY       HMAC key of the audit chain (default: derived from the secret key)
   CHARTDESK_AUDIT_CHECKPOINT_PATH     append-only file of sealed chain checkpoints
@@ -64,6 +73,7 @@ from pathlib import Path
 import dj_database_url
 
 from chartdesk.core.startup import SecuritySettings, production_problems, refuse_unsafe_production
+from chartdesk.core.storage_config import default_storage_config
 
 BASE_DIR = Path(__file__).resolve().parent
 ENV = os.environ
@@ -284,7 +294,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR}},
+    "default": default_storage_config(ENV, DATA_DIR),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -23,7 +23,7 @@ def _isolated_data_dir(settings: Any) -> Iterator[Path]:
         settings.MEDIA_ROOT = folder
         settings.STORAGES = {
             **settings.STORAGES,
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": folder}},
+            "default": {"BACKEND": "chartdesk.core.storage.RecordFileSystemStorage", "OPTIONS": {"location": folder}},
         }
         yield Path(folder)
 

@@ -3,7 +3,8 @@
 An archive is a tar file holding:
 
   database.sqlite3 or database.pgdump   a consistent copy of the database
-  data/...                              every stored file under settings.DATA_DIR
+  data/...                              every stored file: under settings.DATA_DIR, or every object
+                                        under the prefix of the bucket CHARTDESK_STORAGE_URL names
   manifest.json                         format version, engine, creation time, SHA-256 and size of
                                         every other member, and fingerprints of the keys in use
 
@@ -11,6 +12,12 @@ SQLite is copied with the online backup API (one read transaction, so the copy i
 the desk keeps running); PostgreSQL with `pg_dump -Fc` (one snapshot). The database is copied before
 the files: an upload is written to disk before its row commits, so every file the copied database
 names is already there when the files are walked.
+
+With object storage the archive holds the bucket's objects under the same names, so one archive
+restores onto either store (a disk backup into a bucket, or back). A restore into a bucket puts back
+every object that is missing, skips those already there with the same SHA-256, and never deletes an
+object the archive lacks; an object with different bytes is replaced only where the bucket keeps
+versions (the replaced bytes stay as an older version), and otherwise refused before anything changes.
 
 A restore reads the whole archive and checks every checksum before it touches anything, refuses an
 archive made on the other engine, and refuses to replace a database that holds records unless
@@ -158,8 +165,13 @@ def create_backup(destination: Path | str, *, acting_user: Any = None) -> Backup
         compress = destination.name.endswith((".tar.gz", ".tgz"))
         with tarfile.open(partial, "w:gz") if compress else tarfile.open(partial, "w") as archive:
             members[database_copy.name] = _add_file(archive, database_copy, database_copy.name)
-            for path, name in _data_files(data_dir):
-                members[name] = _add_file(archive, path, name)
+            store = _object_store()
+            if store is not None:
+                for stored_name, size in store.walk():
+                    members[DATA_PREFIX + stored_name] = _add_object(archive, store, stored_name, size)
+            else:
+                for path, name in _data_files(data_dir):
+                    members[name] = _add_file(archive, path, name)
             manifest = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -167,6 +179,7 @@ def create_backup(destination: Path | str, *, acting_user: Any = None) -> Backup
                 "created_at": created_at,
                 "chartdesk_version": _chartdesk_version(),
                 "database_member": database_copy.name,
+                "storage": "s3" if store is not None else "disk",
                 "key_fingerprints": key_fingerprints(),
                 "members": members,
             }
@@ -233,7 +246,8 @@ class _HashingReader:
         amount = self.remaining if amount < 0 else min(amount, self.remaining)
         chunk = self.stream.read(amount)
         if len(chunk) < amount:
-            raise BackupRefused(f"{self.stream.name} shrank while it was being backed up; run the backup again.")
+            what = getattr(self.stream, "name", "A stored object")
+            raise BackupRefused(f"{what} shrank while it was being backed up; run the backup again.")
         self.remaining -= len(chunk)
         self.digest.update(chunk)
         return chunk
@@ -248,6 +262,27 @@ def _add_file(archive: tarfile.TarFile, path: Path, name: str) -> dict[str, Any]
         info.mode = 0o600
         reader = _HashingReader(stream, size)
         archive.addfile(info, reader)  # type: ignore[arg-type]
+    return {"sha256": reader.digest.hexdigest(), "size": size}
+
+
+def _object_store() -> Any:
+    """The bucket's store when stored files live in object storage, else None (the data folder)."""
+    from django.core.files.storage import storages
+
+    from chartdesk.core.storage import RecordS3Storage
+
+    store = storages["default"]
+    return store if isinstance(store, RecordS3Storage) else None
+
+
+def _add_object(archive: tarfile.TarFile, store: Any, name: str, size: int) -> dict[str, Any]:
+    answer = store.client.get_object(Bucket=store.bucket_name, Key=store.key_for(name))
+    info = tarfile.TarInfo(DATA_PREFIX + name)
+    info.size = size
+    info.mtime = int(answer["LastModified"].timestamp())
+    info.mode = 0o600
+    reader = _HashingReader(answer["Body"], size)
+    archive.addfile(info, reader)  # type: ignore[arg-type]
     return {"sha256": reader.digest.hexdigest(), "size": size}
 
 
@@ -410,12 +445,18 @@ def restore_backup(
                 f"The database already holds {holding}; restoring would replace them. "
                 "Back it up first, then run the restore again with --force."
             )
+        store = _object_store()
         if engine == "sqlite":
             _check_sqlite_copy(checked.database_file)
+        if store is not None:
+            # Objects first: an extra object is harmless if the database step then fails, and the
+            # database restored afterwards finds every file it names.
+            _restore_into_bucket(checked.data_folder, store)
+        if engine == "sqlite":
             _restore_sqlite(checked.database_file)
         else:
             _pg_restore(checked.database_file)
-        previous = _swap_data_dir(checked.data_folder, data_dir)
+        previous = _swap_data_dir(checked.data_folder, data_dir) if store is None else None
 
     _record_backup_event(
         "restore",
@@ -502,6 +543,35 @@ def _restore_sqlite(database_file: Path) -> None:
     # Django's connection may cache schema facts (and the audit chain head is re-read per event
     # anyway); reconnecting makes the next query see the restored file from scratch.
     connection.close()
+
+
+def _restore_into_bucket(restored: Path, store: Any) -> None:
+    """Put every archived file into the bucket under its name (see the module docstring for the rules)."""
+    from chartdesk.core.storage import RecordFileSystemStorage, sha256_of_stream, stored_sha256
+
+    store.check_reachable()
+    to_put: list[str] = []
+    differing: list[str] = []
+    for name, _size in RecordFileSystemStorage(location=restored).walk():
+        with open(restored / name, "rb") as archived:
+            archived_sha256 = sha256_of_stream(archived)
+        present = stored_sha256(store, name)
+        if present == archived_sha256:
+            continue
+        to_put.append(name)
+        if present is not None:
+            differing.append(name)
+    if differing:
+        versioning = store.client.get_bucket_versioning(Bucket=store.bucket_name).get("Status")
+        if versioning != "Enabled":
+            raise BackupRefused(
+                f"{len(differing)} object(s) in bucket {store.bucket_name} differ from the backup "
+                f"({', '.join(differing[:5])}) and the bucket keeps no versions, so restoring would overwrite them. "
+                "Restore into an empty or versioned bucket. Nothing was restored."
+            )
+    for name in to_put:
+        with open(restored / name, "rb") as archived:
+            store.put_exact(name, archived)
 
 
 def _swap_data_dir(restored: Path, data_dir: Path) -> Path | None:

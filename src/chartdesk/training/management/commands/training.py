@@ -4,6 +4,8 @@
     chartdesk training grade EXERCISE_ID ANSWER.json --json   the score (0-1) and the feedback items,
                                                          graded exactly as on the desk
     chartdesk training key EXERCISE_ID --json            the answer key in the answer format of its kind
+    chartdesk training demo-accounts                     demo mode (`make training`): an instructor, a
+                                                         student and a course to join, passwords printed
 
 The answer format of each kind is in docs/training.md. A bad answer is an error naming the problem.
 """
@@ -50,9 +52,10 @@ class Command(BaseCommand):
         key = commands.add_parser("key", help="print an exercise's answer key (instructors)")
         key.add_argument("exercise_id")
         key.add_argument("--json", action="store_true")
+        commands.add_parser("demo-accounts", help="demo mode: an instructor, a student and a course (idempotent)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        handler = getattr(self, f"_{options['subcommand']}")
+        handler = getattr(self, f"_{options['subcommand'].replace('-', '_')}")
         handler(options)
 
     def _exercises(self, options: dict[str, Any]) -> None:
@@ -90,6 +93,27 @@ class Command(BaseCommand):
         self.stdout.write(f"{exercise.id}: score {result.score:.2f} ({result.earned:g} of {result.possible:g})")
         for item in result.items:
             self.stdout.write(f"  [{item.earned:g}/{item.possible:g}] {item.point}: {item.explanation}")
+
+    def _demo_accounts(self, options: dict[str, Any]) -> None:
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+
+        from chartdesk.accounts.actions import do_create_user
+        from chartdesk.core.demo.load import DEMO_PASSWORD
+        from chartdesk.training.actions import do_create_course
+        from chartdesk.training.models import Course
+
+        if settings.MODE != "demo":
+            raise CommandError("demo-accounts runs only in demo mode (CHARTDESK_MODE=demo): it prints passwords.")
+        User = get_user_model()
+        made = {}
+        for username, role in (("instructor", "instructor"), ("student", "student")):
+            made[role] = User.objects.filter(username=username).first() or do_create_user(
+                username, role=role, password=DEMO_PASSWORD, acting_user=None, full_name=f"Demo {role}")
+        course = Course.objects.filter(instructor=made["instructor"]).first() or do_create_course(
+            title="Practice course", seed=1, patients=12, acting_user=made["instructor"])
+        self.stdout.write(f"Log in as instructor or student, password {DEMO_PASSWORD}. "
+                          f"The student joins '{course.title}' with the code {course.join_code}.")
 
     def _key(self, options: dict[str, Any]) -> None:
         exercise = _exercise(options["exercise_id"])

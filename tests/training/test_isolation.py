@@ -63,7 +63,7 @@ def test_no_route_shows_a_real_patient_or_another_sandbox_and_the_main_records_d
     client = client_for(student)
     before = _main_row_counts()
     ids = {"patient_id": real_patient.pk}
-    for route, pattern in chartdesk_patterns():
+    for route, _pattern in chartdesk_patterns():
         if route.startswith(("training/", "accounts/")):
             continue
         path = fill(route, ids)

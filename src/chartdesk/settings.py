@@ -238,6 +238,8 @@ MIDDLEWARE = [
 # Training sandboxes (docs/training.md): one SQLite file each, the main database reachable as `home`.
 DATABASE_ROUTERS = ["chartdesk.training.sandbox.SandboxRouter"]
 TRAINING_DIR = Path(ENV.get("CHARTDESK_TRAINING_DIR", str(VAR_DIR / "training")))
+# Where the migrated, empty template of every sandbox is kept (named by a hash of the migrations).
+TRAINING_TEMPLATE_DIR = Path(ENV.get("CHARTDESK_TRAINING_TEMPLATE_DIR", str(TRAINING_DIR)))
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -3,6 +3,7 @@ builds a real sandbox file from the demo generator, a few seconds each)."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,15 @@ def _training_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("training")
 
 
+# The template is named by a hash of every migration, so sessions (and engineers' checkouts) on the
+# same migrations share it safely; building one takes half a minute or more on a busy machine.
+TEMPLATES = Path(tempfile.gettempdir()) / "chartdesk-training-templates"
+
+
 @pytest.fixture(autouse=True)
 def _training_dir(settings: Any, _training_folder: Path) -> Iterator[Path]:
     settings.TRAINING_DIR = _training_folder
+    settings.TRAINING_TEMPLATE_DIR = TEMPLATES
     yield _training_folder
     # Each test's database rolls back; its sandbox files go with it.
     for leftover in _training_folder.glob("course*"):

@@ -84,3 +84,17 @@ def test_demo_accounts_make_an_instructor_a_student_and_a_course_once(db: Any, s
     settings.MODE = "production"
     with pytest.raises(CommandError, match="only in demo mode"):
         call_command("training", "demo-accounts")
+
+
+def test_a_terminology_key_prints_as_an_answer_and_grades_one(db: Any, tmp_path: Path) -> None:
+    key = run("key", "term-abbreviations-1", "--json")
+    assert key["answers"]["CHF"] == "congestive heart failure" and len(key["answers"]) == 8
+    answer = tmp_path / "answer.json"
+    answer.write_text(json.dumps(key))
+    assert run("grade", "term-abbreviations-1", str(answer), "--json")["score"] == 1.0
+    key["answers"]["CHF"] = "chronic heart failure"
+    answer.write_text(json.dumps(key))
+    graded = run("grade", "term-abbreviations-1", str(answer), "--json")
+    assert graded["score"] == 0.875
+    assert graded["feedback"][0]["explanation"] == ("Wrong: \u201cchronic heart failure\u201d; CHF is an abbreviation "
+                                                   "meaning \u201ccongestive heart failure\u201d.")

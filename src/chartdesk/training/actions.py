@@ -144,6 +144,10 @@ def do_submit_attempt(attempt: Attempt, exercise: Exercise, *, answer: dict[str,
         attempt.answer, attempt.feedback = dict(answer), graded["feedback"]
         attempt.score, attempt.earned, attempt.possible = result.score, result.earned, result.possible
         attempt.save(update_fields=["submitted_at", "answer", "feedback", "score", "earned", "possible"])
+        if exercise.kind == "terminology":
+            from chartdesk.training.kinds.terminology import record_reviews
+
+            record_reviews(acting_user, result, timezone.localdate())
         record_event(AuditAction.UPDATE, user=acting_user, object_type="training_attempt", object_id=attempt.pk,
                      detail={"exercise": exercise.id, "score": result.score})
     return result

@@ -75,3 +75,23 @@ class Attempt(models.Model):
         if self.submitted_at is None:
             return None
         return int((self.submitted_at - self.started_at).total_seconds())
+
+
+class TermCard(models.Model):
+    """A student's spaced-repetition state for one term of the terminology drills (a Leitner box:
+    right moves it up a box and further out, wrong sends it back to box 1, due at once)."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="term_cards")
+    term = models.CharField(max_length=60)
+    box = models.PositiveSmallIntegerField(default=1)
+    due_on = models.DateField()
+    reviews = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["student", "due_on", "box", "term"]
+        verbose_name = "term card"
+        constraints = [models.UniqueConstraint(fields=["student", "term"], name="training_one_card_per_term")]
+
+    def __str__(self) -> str:
+        return f"{self.term} (box {self.box})"

@@ -140,7 +140,9 @@ def _migration_fingerprint() -> str:
 
 def template_path() -> Path:
     """A migrated, empty database file; built once per set of migrations."""
-    path = sandbox_dir() / f"template-{_migration_fingerprint()}.sqlite3"
+    folder = Path(settings.TRAINING_TEMPLATE_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"template-{_migration_fingerprint()}.sqlite3"
     if path.exists():
         return path
     building = path.with_suffix(f".{secrets.token_hex(4)}.building")

@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chartdesk.core.errors import ChartdeskError, NotFound
@@ -22,7 +23,8 @@ from chartdesk.core.forms import record_id
 from chartdesk.core.permissions import requires, signed_in
 from chartdesk.core.refusals import add_refusal, form_status, refusal_status
 from chartdesk.training import access, actions, sandbox
-from chartdesk.training.grading import kind_of, kinds, shipped_exercises
+from chartdesk.training.grading import AnswerError, kind_of, kinds, shipped_exercises
+from chartdesk.training.kinds.terminology import drill_order
 from chartdesk.training.models import Course, Enrollment
 
 TAKE, TEACH = actions.TAKE, actions.TEACH
@@ -117,16 +119,33 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
     course's instructor may open it (access_attempt_by_id); only the student may submit it."""
     attempt = _found(access.access_attempt_by_id, request.user, record_id(attempt_id, "attempt"))
     exercise = _found(access.access_exercise_by_id, attempt.exercise_id)
+    drill = kind_of(exercise).answer_from_records is None
     status = 200
     if request.method == "POST":
         try:
-            actions.do_submit_attempt(attempt, exercise, acting_user=request.user)
+            answer = _drill_answer(request) if drill else None
+            actions.do_submit_attempt(attempt, exercise, answer=answer, acting_user=request.user)
         except ChartdeskError as refusal:
             messages.error(request, refusal.message)
             status = refusal_status(refusal)
+        except AnswerError as problem:
+            messages.error(request, f"Not graded: {problem}")
+            status = 400
         else:
             return redirect("training-attempt", attempt.pk)
-    return render(request, "training/attempt.html", {"attempt": attempt, "exercise": exercise}, status=status)
+    items = (drill_order(exercise, request.user, timezone.localdate())
+             if drill and attempt.score is None and exercise.kind == "terminology" else [])
+    return render(request, "training/attempt.html", {"attempt": attempt, "exercise": exercise, "items": items},
+                  status=status)
+
+
+def _drill_answer(request: HttpRequest) -> dict[str, Any]:
+    """The drill's form: pairs term_N (the term shown) and meaning_N (what the student typed)."""
+    answers: dict[str, str] = {}
+    for name in request.POST:
+        if name.startswith("term_"):
+            answers[request.POST.get(name, "")] = request.POST.get("meaning_" + name[len("term_"):], "")[:200]
+    return {"answers": answers}
 
 
 @requires(TEACH)

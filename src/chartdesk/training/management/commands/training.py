@@ -34,6 +34,9 @@ def _exercise(exercise_id: str) -> Exercise:
 
 
 def answer_key(exercise: Exercise) -> dict[str, Any]:
+    kind = kinds()[exercise.kind]
+    if kind.key_answer is not None:
+        return kind.key_answer(exercise)
     return {name: value for name, value in exercise.key.items() if name not in EXPLANATION_FIELDS}
 
 

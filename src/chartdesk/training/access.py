@@ -13,7 +13,7 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import NotFound
 from chartdesk.training.actions import TAKE, TEACH
-from chartdesk.training.grading import Exercise, shipped_exercises
+from chartdesk.training.grading import Exercise, kinds, shipped_exercises
 from chartdesk.training.models import Attempt, Course, Enrollment
 
 
@@ -47,8 +47,9 @@ def access_attempt_by_id(user: Any, attempt_id: int) -> Attempt:
 
 
 def access_exercise_by_id(exercise_id: str) -> Exercise:
+    """A shipped exercise of an installed kind."""
     exercise = shipped_exercises().get(exercise_id)
-    if exercise is None:
+    if exercise is None or exercise.kind not in kinds():
         raise NotFound("exercise")
     return exercise
 

@@ -133,8 +133,9 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
             status = 400
         else:
             return redirect("training-attempt", attempt.pk)
-    items = (drill_order(exercise, request.user, timezone.localdate())
-             if drill and attempt.score is None and exercise.kind == "terminology" else [])
+    answering = drill and attempt.score is None and attempt.enrollment.student_id == request.user.pk
+    items = drill_order(exercise, request.user, timezone.localdate()) if answering and \
+        exercise.kind == "terminology" else []
     return render(request, "training/attempt.html", {"attempt": attempt, "exercise": exercise, "items": items},
                   status=status)
 

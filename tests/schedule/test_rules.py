@@ -149,6 +149,23 @@ def test_next_free_slot_skips_taken_time_and_honours_time_of_day(schedule, follo
     assert evening is None  # the schedule closes at 17:00
 
 
+def test_a_search_no_template_can_satisfy_ends_without_reading_appointments(schedule, follow_up,
+                                                                             django_assert_max_num_queries):
+    # Open 08:00-17:00: an evening slot can never exist, so the year ahead is not read window by window.
+    with django_assert_max_num_queries(3):  # template hours, blocks, holidays
+        assert next_free_slots(follow_up, [schedule], from_day=FUTURE, time_of_day="evening") == []
+
+
+def test_a_slot_weeks_ahead_is_found_past_the_growing_windows(schedule, follow_up, patient, users):
+    him = users["him_manager"]
+    # Leave for the next 40 days: the first free slot is on day 40, beyond the 1-, 3-, 7- and 14-day windows.
+    do_add_block(schedule, kind="leave", starts_on=FUTURE, ends_on=FUTURE + timedelta(days=39), acting_user=him)
+    found = next_free_slots(follow_up, [schedule], from_day=FUTURE, limit=3)
+    assert [(slot.day, slot.start) for slot in found] == [
+        (FUTURE + timedelta(days=40), time(8)), (FUTURE + timedelta(days=40), time(8, 15)),
+        (FUTURE + timedelta(days=40), time(8, 30))]
+
+
 def test_the_waitlist_books_into_a_freed_slot_once(schedule, follow_up, patient, users):
     desk = users["front_desk"]
     entry = do_add_to_waitlist(patient, visit_type=follow_up, earliest=FUTURE, time_of_day="morning",

@@ -254,7 +254,9 @@ ROLES: tuple[Role, ...] = (
             "patients.merge_patients",
             # IN1 insurance becomes billing's coverage (and an unknown payer a new payer).
             "billing.manage_billing_setup",
+            # SIU from an outside scheduling system: S12-S15 book, move and cancel; S26 marks a no-show.
             "schedule.book_appointments",
+            "schedule.work_day_sheet",
         ),
         "The account HL7 feeds and FHIR imports write as; nobody logs in with it.",
     ),

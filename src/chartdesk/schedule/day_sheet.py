@@ -35,6 +35,7 @@ NOT_TODAY = "Only today's appointments can be {what} (this one is on {day})."
 CONFIRM_DEMOGRAPHICS = "Confirm the patient's name, date of birth, address and phone before check-in."
 CONFIRM_INSURANCE = "Confirm the patient's insurance (or that they pay themselves) before check-in."
 FUTURE_DAY = "{day} has not ended yet; no-shows are marked once the day is over."
+NOT_YET_DUE = "The appointment on {day} at {start} has not begun yet; it cannot be a no-show."
 # The forms a patient signs at the desk (HIPAA notice of privacy practices, consent to treat...).
 FORMS = {
     "privacy_notice": "Notice of privacy practices acknowledged",
@@ -138,6 +139,24 @@ def do_check_out(appointment: Appointment, *, acting_user: Any, expected_revisio
             do_finish_encounter(locked.encounter, acting_user=acting_user, finished_at=now)
         locked.status, locked.checked_out_at = AppointmentStatus.CHECKED_OUT, now
         _save(locked, acting_user, "check_out", "checked_out_at", encounter_id=locked.encounter_id)
+    return locked
+
+
+def do_mark_no_show(appointment: Appointment, *, acting_user: Any,
+                    expected_revision: int | None = None) -> Appointment:
+    """Mark one booked appointment a no-show once its time has come (an outside system's SIU S26, or the
+    desk before the end-of-day run)."""
+    require_permission(acting_user, WORK, "mark no-shows")
+    require_chart(acting_user, appointment.patient)
+    with transaction.atomic():
+        locked = locked_appointment(appointment, expected_revision)
+        if locked.status != AppointmentStatus.BOOKED:
+            raise ChartdeskError(WRONG_STEP.format(status=locked.get_status_display().lower(),
+                                                   what="marked a no-show"))
+        if locked.starts_at > timezone.now():
+            raise ChartdeskError(NOT_YET_DUE.format(day=locked.day.isoformat(), start=f"{locked.start_time:%H:%M}"))
+        locked.status = AppointmentStatus.NO_SHOW
+        _save(locked, acting_user, "no_show")
     return locked
 
 

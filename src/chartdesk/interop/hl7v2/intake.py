@@ -24,10 +24,15 @@ from chartdesk.core.errors import ChartdeskError
 from chartdesk.interop.hl7v2.ack import build_ack
 from chartdesk.interop.hl7v2.adt import apply_adt
 from chartdesk.interop.hl7v2.parser import Hl7Error, Message, check_content, parse_message
+from chartdesk.interop.hl7v2.pid import Applied
+from chartdesk.interop.hl7v2.siu import apply_siu
 from chartdesk.interop.models import Hl7Message, Hl7Status, InterfaceAlert
 
 logger = logging.getLogger("chartdesk.interop.hl7")
 RECEIVE_HL7 = "interop.receive_hl7"
+# Each message type taken, and what applies it: patient administration, and scheduling from an
+# outside scheduling system.
+APPLIERS = {"ADT": apply_adt, "SIU": apply_siu}
 
 
 @dataclass
@@ -134,7 +139,7 @@ def _apply(message: Message, text: str, digest: str, acting_user: Any) -> Outcom
         return _repeat_or_conflict(message, prior, text, digest, acting_user)
     try:
         with transaction.atomic():  # a savepoint: a refused message leaves nothing behind but itself
-            applied = apply_adt(message, acting_user)
+            applied = _apply_by_type(message, acting_user)
     except Hl7Error as refused:
         return _refuse(message, text, digest, refused, acting_user)
     except ChartdeskError as refusal:
@@ -147,6 +152,14 @@ def _apply(message: Message, text: str, digest: str, acting_user: Any) -> Outcom
     for kind, alert_text in applied.alerts:
         _alert(kind, f"{message.trigger_event} {message.control_id}: {alert_text}", stored, acting_user)
     return Outcome(build_ack("AA", message=message, text=note), Hl7Status.ACCEPTED, "AA", stored.pk)
+
+
+def _apply_by_type(message: Message, acting_user: Any) -> Applied:
+    applier = APPLIERS.get(message.message_code)
+    if applier is None:
+        raise Hl7Error(f"message type {message.message_code} is not accepted ({', '.join(APPLIERS)})",
+                       segment="MSH", field_number=9, reject=True, code="200")
+    return applier(message, acting_user)
 
 
 def _refuse(message: Message, text: str, digest: str, refused: Hl7Error, acting_user: Any) -> Outcome:

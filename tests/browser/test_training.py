@@ -4,6 +4,7 @@ the real coding screen inside their sandbox, submits it and reads the grade and 
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -15,10 +16,8 @@ pytestmark = pytest.mark.browser
 NEW_COURSE = """
 from django.contrib.auth import get_user_model
 from chartdesk.training.actions import do_create_course
-from chartdesk.training.sandbox import template_path
 instructor = get_user_model().objects.get(username="instructor")
 course = do_create_course(title="HIT 120 Coding I", seed=5, patients=4, acting_user=instructor)
-template_path()  # the migrated template, built here once rather than inside the student's first request
 print(course.join_code)
 """
 
@@ -36,7 +35,24 @@ def add_code(page, words: str, code: str) -> None:
     expect(page.locator(f'[data-diagnosis="{code}"]')).to_be_visible()
 
 
-def test_a_student_codes_an_exercise_on_the_real_screen_and_reads_the_feedback(server, page, log_in):
+def _with_sandbox_template(server: DeskServer, django_db_blocker) -> None:
+    """The server's sandbox template, copied from the one the training tests share (same migrations,
+    same name), so the student's join does not spend half a minute migrating a new one."""
+    from django.test import override_settings
+
+    from chartdesk.training.sandbox import template_path
+    from tests.training.conftest import TEMPLATES
+
+    with override_settings(TRAINING_TEMPLATE_DIR=TEMPLATES), django_db_blocker.unblock():
+        template = template_path()
+    folder = server.deployment.root / "var" / "training"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, folder / template.name)
+
+
+def test_a_student_codes_an_exercise_on_the_real_screen_and_reads_the_feedback(server, page, log_in,
+                                                                               django_db_blocker):
+    _with_sandbox_template(server, django_db_blocker)
     join_code = server.python(NEW_COURSE).strip().splitlines()[-1]
     page.set_default_timeout(60_000)
 

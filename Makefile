@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_PATIENTS ?= 200
 PORT ?= 8000
 
-.PHONY: demo test bench lint install clean-demo
+.PHONY: demo training test bench lint install clean-demo
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,15 @@ demo: install
 	$(BIN)/chartdesk worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/chartdesk serve --port $(PORT)
+
+# Training on an install of its own (docs/training.md): its own folder and database, never the demo's.
+TRAINING_VAR ?= var/training-site
+training: install
+	CHARTDESK_VAR_DIR=$(TRAINING_VAR) CHARTDESK_MODE=demo $(BIN)/chartdesk migrate --no-input
+	CHARTDESK_VAR_DIR=$(TRAINING_VAR) CHARTDESK_MODE=demo $(BIN)/chartdesk codes load icd10cm --shipped-editions
+	CHARTDESK_VAR_DIR=$(TRAINING_VAR) CHARTDESK_MODE=demo $(BIN)/chartdesk codes load icd10pcs
+	CHARTDESK_VAR_DIR=$(TRAINING_VAR) CHARTDESK_MODE=demo $(BIN)/chartdesk training demo-accounts
+	CHARTDESK_VAR_DIR=$(TRAINING_VAR) CHARTDESK_MODE=demo $(BIN)/chartdesk serve --port $(PORT)
 
 test: install
 	$(BIN)/lint-imports

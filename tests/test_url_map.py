@@ -32,11 +32,14 @@ RECORD_KWARGS = {
 # code sets, the step of a form, a download token, and the FHIR API's own addressing (its access
 # rules are walked by tests/interop), a provider's schedule (its calendar leaves out the appointments
 # of charts the user may not open: tests/schedule), and an outbound HL7 dead letter (its list and its
-# resend show no patient data). Every other parameter must be one of RECORD_KWARGS.
+# resend show no patient data), and training's courses, enrollments, attempts and exercises (their
+# patients live in sandboxes; tests/training walks every route as a student). Every other parameter
+# must be one of RECORD_KWARGS.
 NOT_PATIENT_RECORDS = {
     "user_id", "client_id", "rule_id", "system", "code", "step", "token",
     "resource_type", "logical_id", "history_version", "job_id", "file_name", "group_id",
     "schedule_id", "outbound_id",
+    "course_id", "enrollment_id", "attempt_id", "exercise_id",
 }
 
 
@@ -364,7 +367,8 @@ def _row_counts() -> dict[str, int]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["registrar", "coder", "billing", "roi", "transcriptionist", "provider",
-                                  "him_manager", "privacy_officer", "administrator", "front_desk"])
+                                  "him_manager", "privacy_officer", "administrator", "front_desk",
+                                  "instructor", "student"])
 def test_no_role_reaches_a_restricted_patients_records_by_id(role, client_for):
     ids = _restricted_records()
     assert RECORD_KWARGS - set(ids) == set()  # every kind of record in a URL has a restricted one to try

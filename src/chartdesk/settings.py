@@ -224,12 +224,15 @@ INSTALLED_APPS = [
     "chartdesk.filing",
     "chartdesk.schedule",
     "chartdesk.reports",
+    "chartdesk.training",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before anything loads the user: an enrolled student's desk requests run in their sandbox.
+    "chartdesk.training.sandbox.SandboxMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -244,6 +247,12 @@ MIDDLEWARE = [
     "chartdesk.core.middleware.SecureHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Training sandboxes (docs/training.md): one SQLite file each, the main database reachable as `home`.
+DATABASE_ROUTERS = ["chartdesk.training.sandbox.SandboxRouter"]
+TRAINING_DIR = Path(ENV.get("CHARTDESK_TRAINING_DIR", str(VAR_DIR / "training")))
+# Where the migrated, empty template of every sandbox is kept (named by a hash of the migrations).
+TRAINING_TEMPLATE_DIR = Path(ENV.get("CHARTDESK_TRAINING_TEMPLATE_DIR", str(TRAINING_DIR)))
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

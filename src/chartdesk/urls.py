@@ -20,6 +20,7 @@ urlpatterns = [
     path("filing/", include("chartdesk.filing.urls")),
     path("jobs/", include("chartdesk.jobs.urls")),
     path("schedule/", include("chartdesk.schedule.urls")),
+    path("training/", include("chartdesk.training.urls")),
 ]
 
 handler404 = "chartdesk.core.views.not_found"

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from chartdesk.accounts.docs import render_permission_matrix
-from chartdesk.accounts.roles import ROLES, role_of
+from chartdesk.accounts.roles import ROLES, SANDBOX_ONLY_ROLES, role_of
 from tests.accounts.helpers import events
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +58,16 @@ def test_createuser_refuses_an_unknown_role_and_lists_the_roles(monkeypatch):
 
     message = str(refusal.value)
     assert "There is no role 'janitor'" in message
-    assert all(role.slug in message for role in ROLES)
+    assert all(role.slug in message for role in ROLES if role.slug not in SANDBOX_ONLY_ROLES)
+    assert not get_user_model().objects.filter(username="x").exists()
+
+
+@pytest.mark.django_db
+def test_createuser_refuses_the_sandbox_only_trainee_role(monkeypatch):
+    # A trainee in the main database would hold a student's desk permissions over real patients.
+    monkeypatch.setenv("NEW_PASSWORD", GOOD_PASSWORD)
+    with pytest.raises(CommandError, match="There is no role 'trainee'"):
+        call_command("createuser", "x", "--role", "trainee", "--password-from-env", "NEW_PASSWORD")
     assert not get_user_model().objects.filter(username="x").exists()
 
 

@@ -18,7 +18,14 @@ from django.utils import timezone
 
 from chartdesk.accounts.current import auditing_role_change
 from chartdesk.accounts.models import PasswordReset, RolePolicy
-from chartdesk.accounts.roles import ROLE_GROUP_PREFIX, ROLES, ROLES_BY_SLUG, group_name, role_of
+from chartdesk.accounts.roles import (
+    ROLE_GROUP_PREFIX,
+    ROLES,
+    ROLES_BY_SLUG,
+    SANDBOX_ONLY_ROLES,
+    group_name,
+    role_of,
+)
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError
@@ -37,11 +44,11 @@ INACTIVE_NO_RESET = "The account {username!r} is deactivated: reactivate it befo
 
 
 def role_choices_text() -> str:
-    return ", ".join(role.slug for role in ROLES)
+    return ", ".join(role.slug for role in ROLES if role.slug not in SANDBOX_ONLY_ROLES)
 
 
 def check_role(role: str) -> str:
-    if role not in ROLES_BY_SLUG:
+    if role not in ROLES_BY_SLUG or role in SANDBOX_ONLY_ROLES:
         raise ChartdeskError(UNKNOWN_ROLE.format(role=role, roles=role_choices_text()), field="role")
     return role
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chartdesk.accounts.actions import NewProvider, do_create_user
-from chartdesk.accounts.roles import ROLES, role_label
+from chartdesk.accounts.roles import ROLES, SANDBOX_ONLY_ROLES, role_label
 from chartdesk.core.demo.load import DemoResult, DemoRun
 from chartdesk.core.demo.plan import DemoPlan
 
@@ -19,7 +19,8 @@ def _create_role_users(plan: DemoPlan, password: str, result: DemoResult) -> dic
     """One user per role, named by the role's slug; the `provider` user is the plan's first clinician."""
     staff: dict[str, Any] = {}
     # The administrator comes first: it creates everyone else, as it would on a real site.
-    ordered = sorted(ROLES, key=lambda role: role.slug != "administrator")
+    ordered = sorted((role for role in ROLES if role.slug not in SANDBOX_ONLY_ROLES),
+                     key=lambda role: role.slug != "administrator")
     for role in ordered:
         full_name, provider = f"Demo {role_label(role.slug)}", None
         if role.slug == "provider":

@@ -10,12 +10,12 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
 from chartdesk.accounts.actions import NPI_INVALID, USERNAME_TAKEN
-from chartdesk.accounts.roles import ROLES
+from chartdesk.accounts.roles import ROLES, SANDBOX_ONLY_ROLES
 from chartdesk.core.npi import npi_is_valid
 
 
 def role_choices() -> list[tuple[str, str]]:
-    return [(role.slug, role.label) for role in ROLES]
+    return [(role.slug, role.label) for role in ROLES if role.slug not in SANDBOX_ONLY_ROLES]
 
 
 class LoginForm(forms.Form):

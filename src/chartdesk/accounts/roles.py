@@ -198,6 +198,47 @@ ROLES: tuple[Role, ...] = (
         "Users, roles and multi-factor settings.",
     ),
     Role(
+        "instructor",
+        "Training instructor",
+        ("training.teach_courses",),
+        "Courses, join codes, the gradebook and answer keys (no patient data).",
+    ),
+    Role(
+        "student",
+        "Training student",
+        ("training.take_training",),
+        "Courses joined and exercises; patient work happens only inside the student's sandbox.",
+    ),
+    Role(
+        # Given only inside a training sandbox (training/sandbox.py), to the student's copy there: the
+        # desk work the exercises practise, on synthetic patients. Nobody holds it in the main database.
+        "trainee",
+        "Trainee (inside a training sandbox)",
+        SEARCH
+        + READ_DOCS
+        + (
+            "patients.register_patient",
+            "patients.edit_patient",
+            "patients.merge_patients",
+            "charts.open_encounter",
+            "charts.write_note",
+            "charts.upload_document",
+            "charts.correct_document",
+            "coding.use_encoder",
+            "coding_workflow.view_coding_queue",
+            "coding_workflow.code_encounters",
+            "completion.manage_deficiencies",
+            "disclosures.work_requests",
+            "disclosures.release_records",
+            "filing.track_charts",
+            "filing.scan_documents",
+            "billing.work_claims",
+            "transcription.view_transcription_queue",
+            "transcription.transcribe",
+        ),
+        "Practice work on the synthetic patients of your sandbox.",
+    ),
+    Role(
         "interface",
         "Interface (system account)",
         SEARCH
@@ -225,6 +266,9 @@ ROLES_BY_SLUG = {role.slug: role for role in ROLES}
 # System accounts write through feeds and imports; a password for them at the desk would be a log-in
 # that bypasses every person's own account (and their audit trail).
 DESK_BARRED_ROLES = frozenset({"interface"})
+# Roles held only by a student's copy inside a training sandbox: a user of the main database holding
+# one would see real patients with a student's permissions.
+SANDBOX_ONLY_ROLES = frozenset({"trainee"})
 ROLE_GROUP_PREFIX = "role:"
 
 

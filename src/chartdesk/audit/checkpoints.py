@@ -84,6 +84,12 @@ _due = _Due()
 
 
 def enabled() -> bool:
+    from chartdesk.core.context import in_practice_database
+
+    # A training sandbox's chain is not the legal record's: its heads must not enter the main
+    # database's checkpoints, where `audit verify` would find events the database lacks.
+    if in_practice_database():
+        return False
     return bool(settings.AUDIT_CHECKPOINT_PATH or settings.AUDIT_CHECKPOINT_SYSLOG)
 
 

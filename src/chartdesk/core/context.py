@@ -54,3 +54,21 @@ def set_current_user(user: Any) -> Any:
 
 def reset_current_user(token: Any) -> None:
     _current_user.reset(token)
+
+
+# Set while a training sandbox is the `default` database (training/sandbox.py): its audit trail is
+# practice, so nothing of it goes to the main database's checkpoints outside the database.
+_practising: ContextVar[bool] = ContextVar("chartdesk_practising", default=False)
+
+
+def in_practice_database() -> bool:
+    return _practising.get()
+
+
+@contextlib.contextmanager
+def practising(flag: bool) -> Iterator[None]:
+    token = _practising.set(flag)
+    try:
+        yield
+    finally:
+        _practising.reset(token)

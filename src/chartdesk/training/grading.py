@@ -104,6 +104,9 @@ class ExerciseKind:
     answer_from_records: Callable[[Exercise], dict[str, Any]] | None = None
     start_url: Callable[[Exercise], str] | None = None
     answer_help: str = field(default="")
+    # The key written as a full-marks answer, where the key's own shape differs from the answer's
+    # (`chartdesk training key` prints it); None: the key minus its explanations is the answer.
+    key_answer: Callable[[Exercise], dict[str, Any]] | None = None
 
 
 _KINDS: dict[str, ExerciseKind] = {}

@@ -15,12 +15,13 @@ def test_the_managers_home_shows_each_reports_trend_with_its_numbers(department,
     page = client_for(department.manager).get("/")
     html = page.content.decode()
     assert [tile.report.slug for tile in page.context["glance"]] == [
-        "dnfb", "coding-backlog", "delinquency", "roi-turnaround", "coder-productivity"]
+        "dnfb", "coding-backlog", "delinquency", "roi-turnaround", "coder-productivity", "denial-rate",
+        "days-in-ar", "case-mix", "duplicate-rate"]
     dnfb = page.context["glance"][0]
     # Now: A and F never coded, B on hold for its query, C not charged, D held by the scrubber.
     assert dnfb.value == "5"
     assert len(dnfb.rows) == 6 and dnfb.rows[-1][1] == "5"
-    assert html.count('src="data:image/svg+xml;base64,') >= 5
+    assert html.count('src="data:image/svg+xml;base64,') == 9
     assert 'href="/reports/dnfb/?since=' in html
 
 

@@ -25,7 +25,8 @@ from chartdesk.disclosures.models import OPEN_REQUEST_STATUSES, ReleaseRequest
 from chartdesk.reports.framework import Filters, Report, month_start, report_of
 from chartdesk.reports.plots import Plot, plots_of
 
-GLANCE = ("dnfb", "coding-backlog", "delinquency", "roi-turnaround", "coder-productivity")
+GLANCE = ("dnfb", "coding-backlog", "delinquency", "roi-turnaround", "coder-productivity", "denial-rate",
+          "days-in-ar", "case-mix", "duplicate-rate")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ to the charts the user may open and audits the list (`patients.access.rows_open_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -128,7 +129,7 @@ class Filters:
 class Series:
     key: str
     label: str
-    values: list[Number]
+    values: Sequence[Number]
     unit: str = "count"  # count, dollars, days, percent, hours
     plotted: bool = True
 

@@ -19,7 +19,7 @@ from html import escape
 from chartdesk.reports.framework import ReportResult, Series
 
 UNIT_LABELS = {"count": "Count", "dollars": "Dollars", "days": "Days", "percent": "Percent",
-               "hours": "Hours", "per hour": "Per hour"}
+               "hours": "Hours", "per hour": "Per hour", "index": "Index"}
 
 
 @dataclass(frozen=True)

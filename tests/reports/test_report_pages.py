@@ -147,3 +147,17 @@ def test_the_delinquency_report_is_by_month_only(department, client_for):
 def test_a_drill_down_to_no_point_of_the_report_is_not_found(query, department, client_for):
     response = client_for(department.manager).get("/reports/dnfb/list/", {**RANGE, **query})
     assert response.status_code == 404
+
+
+def test_the_printable_pdf_holds_the_filters_the_plot_and_the_numbers(department, client_for):
+    from pypdf import PdfReader
+
+    response = client_for(department.manager).get("/reports/dnfb/", {**RANGE, "service": "Medicine",
+                                                                     "format": "pdf"})
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Discharged, not final billed (DNFB)" in text
+    assert "2025-02-01 to 2025-03-31 by month; Service: Medicine" in text
+    assert "$150.00" in text  # D, held by the scrubber, is a Medicine stay
+    assert sum(len(page.images) for page in reader.pages) == 1

@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from html import escape
 from typing import Any
 
 from django.http import HttpResponse
@@ -80,4 +81,42 @@ def xlsx_bytes(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]])
 def as_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], file_name: str) -> HttpResponse:
     response = HttpResponse(xlsx_bytes(title, header, rows), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{file_name}.xlsx"'
+    return response
+
+
+def pdf_bytes(title: str, summary: str, filters_text: str, result: ReportResult, notes: Sequence[str]) -> bytes:
+    """A printable report: title, filters, each plot, then the table of its numbers (reportlab)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import landscape, letter
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from chartdesk.reports.plots import line_plot_png, plotted_by_unit
+    from chartdesk.reports.report_views import display
+
+    styles = getSampleStyleSheet()
+    story: list[Any] = [Paragraph(escape(title), styles["Title"]), Paragraph(escape(summary), styles["Normal"]),
+                        Paragraph(escape(filters_text), styles["Italic"]), Spacer(1, 0.15 * inch)]
+    labels = [period.label for period in result.periods]
+    for lines in plotted_by_unit(result).values():
+        story += [Image(io.BytesIO(line_plot_png(labels, lines)), width=7.5 * inch, height=3.2 * inch),
+                  Spacer(1, 0.1 * inch)]
+    header = ["Period", *[series.label for series in result.series]]
+    rows = [[period.label, *[display(series.values[index], series.unit) for series in result.series]]
+            for index, period in enumerate(result.periods)]
+    table = Table([[Paragraph(escape(cell), styles["BodyText"]) for cell in header], *rows], repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef8")),
+                               ("ALIGN", (1, 1), (-1, -1), "RIGHT")]))
+    story += [table] + [Paragraph(escape(note), styles["Normal"]) for note in notes]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=landscape(letter), title=title, leftMargin=0.5 * inch,
+                      rightMargin=0.5 * inch, topMargin=0.5 * inch, bottomMargin=0.5 * inch).build(story)
+    return buffer.getvalue()
+
+
+def as_pdf(pdf: bytes, file_name: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}.pdf"'
     return response

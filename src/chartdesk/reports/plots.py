@@ -15,6 +15,7 @@ import io
 import math
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from chartdesk.reports.framework import ReportResult, Series
 
@@ -37,7 +38,7 @@ def _number(value: object) -> float:
     return math.nan if value is None else float(value)  # type: ignore[arg-type]
 
 
-def line_plot(title: str, labels: list[str], series: list[Series]) -> Plot:
+def _figure(labels: list[str], series: list[Series]) -> Any:
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
@@ -57,11 +58,26 @@ def line_plot(title: str, labels: list[str], series: list[Series]) -> Plot:
     axes.grid(True, axis="y", linewidth=0.5, alpha=0.5)
     if len(series) > 1:
         axes.legend(fontsize=8, loc="upper left", frameon=False)
+    return figure
+
+
+def line_plot(title: str, labels: list[str], series: list[Series]) -> Plot:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    _figure(labels, series).savefig(buffer, format="svg", metadata={"Date": None})
     description = (f"Line chart of {', '.join(line.label for line in series)} by period, "
                    f"from {labels[0]} to {labels[-1]}. The numbers are in the table beside it.")
     return Plot(title, description, _titled(buffer.getvalue(), title, description))
+
+
+def line_plot_png(labels: list[str], series: list[Series]) -> bytes:
+    """The same plot as a PNG, for the PDF (reportlab draws raster images, not SVG)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = _figure(labels, series)
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=150)
+    return buffer.getvalue()
 
 
 def _titled(svg: str, title: str, description: str) -> str:
@@ -71,12 +87,17 @@ def _titled(svg: str, title: str, description: str) -> str:
     return f"{svg[:after]}\n <title>{escape(title)}</title>\n <desc>{escape(description)}</desc>{svg[after:]}"
 
 
-def plots_of(title: str, result: ReportResult) -> list[Plot]:
-    """One plot per unit among the plotted series (a count and a percent do not share an axis)."""
+def plotted_by_unit(result: ReportResult) -> dict[str, list[Series]]:
+    """The plotted series grouped by unit: one plot each (a count and a percent do not share an axis)."""
     by_unit: dict[str, list[Series]] = {}
     for line in result.series:
         if line.plotted:
             by_unit.setdefault(line.unit, []).append(line)
+    return by_unit
+
+
+def plots_of(title: str, result: ReportResult) -> list[Plot]:
+    by_unit = plotted_by_unit(result)
     labels = [period.label for period in result.periods]
     return [line_plot(title if len(by_unit) == 1 else f"{title}: {UNIT_LABELS.get(unit, unit).lower()}", labels,
                       lines) for unit, lines in by_unit.items()]

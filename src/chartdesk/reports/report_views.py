@@ -126,10 +126,17 @@ def _breakdown(report: Report, filters: Filters, result: ReportResult) -> dict[s
     }
 
 
-def _export_links(request: HttpRequest) -> list[tuple[str, str]]:
+def filters_text(report: Report, filters: Filters) -> str:
+    """The filters in words, for the printed report."""
+    chosen = [f"{FILTER_LABELS[name]}: {dict(report.choices(name)).get(value, value)}"
+              for name, value in filters.dimensions.items()]
+    return "; ".join([f"{desk_date(filters.since)} to {desk_date(filters.until)} by {filters.grain}", *chosen])
+
+
+def _export_links(request: HttpRequest, *, with_pdf: bool = False) -> list[tuple[str, str]]:
     query = request.GET.copy()
     links = []
-    for kind in FORMATS:
+    for kind in (*FORMATS, "pdf") if with_pdf else FORMATS:
         query["format"] = kind
         links.append((kind.upper(), f"{request.path}?{query.urlencode()}"))
     return links
@@ -145,14 +152,17 @@ def report_view(report: Report) -> Callable[[HttpRequest], HttpResponse]:
         filters = form.filters()
         result = report.compute(filters)
         kind = request.GET.get("format", "")
+        name = f"{report.slug}-{filters.since.isoformat()}-{filters.until.isoformat()}"
+        if kind == "pdf":
+            return exports.as_pdf(exports.pdf_bytes(report.title, report.summary, filters_text(report, filters),
+                                                    result, result.notes), name)
         if kind in FORMATS:
             header, rows = exports.report_table(result)
-            name = f"{report.slug}-{filters.since.isoformat()}-{filters.until.isoformat()}"
             return (exports.as_csv(header, rows, name) if kind == "csv"
                     else exports.as_xlsx(report.title, header, rows, name))
         context.update(result=result, plots=plots_of(report.title, result),
                        table=_table(report, filters, result), breakdown=_breakdown(report, filters, result),
-                       exports=_export_links(request))
+                       exports=_export_links(request, with_pdf=True))
         return render(request, "reports/report.html", context)
 
     view.__name__ = f"report_{report.slug.replace('-', '_')}"

@@ -1,0 +1,57 @@
+"""Each role's home page and a report with its plot, in Chromium on the demo data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+HOMES = {
+    "him_manager": ("Department trends", "manager"),
+    "coder": ("Your coding work", "coder"),
+    "billing": ("Discharged, not final billed, now", "billing"),
+    "roi": ("Open requests by due date", "roi"),
+}
+
+
+def _csp_violations(page):
+    found: list[str] = []
+    page.on("console", lambda message: found.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    return found
+
+
+@pytest.mark.parametrize("role", sorted(HOMES))
+def test_each_role_sees_its_dashboard_on_the_home_page(role, page, server, log_in):
+    heading, dashboard = HOMES[role]
+    violations = _csp_violations(page)
+    log_in(page, role)
+    section = page.locator(f"[data-dashboard='{dashboard}']")
+    expect(section.get_by_role("heading", name=heading)).to_be_visible()
+    if role == "him_manager":
+        first_plot = section.locator("img").first
+        expect(first_plot).to_have_attribute("alt", re.compile("Line chart of"))
+        assert first_plot.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert violations == []
+
+
+def test_the_manager_opens_a_report_sees_its_plot_and_drills_into_a_number(page, server, log_in):
+    violations = _csp_violations(page)
+    log_in(page, "him_manager")
+    page.goto(server.url("/reports/"))
+    page.get_by_role("link", name="Discharged, not final billed (DNFB)").click()
+    expect(page.get_by_role("heading", name="Discharged, not final billed (DNFB)", level=1)).to_be_visible()
+    plot = page.locator("figure.report-plot img").first
+    expect(plot).to_be_visible()
+    assert plot.evaluate("image => image.complete && image.naturalWidth > 0")
+    table = page.locator("[data-report-table]")
+    expect(table).to_be_visible()
+    latest = table.locator("tbody tr").last.locator("td a").first
+    count = latest.inner_text()
+    latest.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("DNFB at the end of")
+    expect(page.locator("[data-drill-count]")).to_have_text(count)
+    assert violations == []

@@ -21,8 +21,11 @@ def test_the_managers_home_shows_each_reports_trend_with_its_numbers(department,
     # Now: A and F never coded, B on hold for its query, C not charged, D held by the scrubber.
     assert dnfb.value == "5"
     assert len(dnfb.rows) == 6 and dnfb.rows[-1][1] == "5"
-    assert html.count('src="data:image/svg+xml;base64,') == 9
+    assert html.count('src="/reports/') == 9
     assert 'href="/reports/dnfb/?since=' in html
+    plot = client_for(department.manager).get(dnfb.plot_url)
+    assert plot["Content-Type"] == "image/svg+xml"
+    assert b"<title>Discharged, not final billed (DNFB)</title>" in plot.content
 
 
 def test_the_coders_home_shows_their_own_work_and_the_backlog(department, client_for):

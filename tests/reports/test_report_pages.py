@@ -161,3 +161,8 @@ def test_the_printable_pdf_holds_the_filters_the_plot_and_the_numbers(department
     assert "2025-02-01 to 2025-03-31 by month; Service: Medicine" in text
     assert "$150.00" in text  # D, held by the scrubber, is a Medicine stay
     assert sum(len(page.images) for page in reader.pages) == 1
+
+
+def test_a_plot_is_refused_to_roles_without_the_report_and_bad_filters_find_no_plot(department, client_for):
+    assert client_for(department.coder).get("/reports/dnfb/plot.svg", RANGE).status_code == 403
+    assert client_for(department.manager).get("/reports/dnfb/plot.svg", {**RANGE, "grain": "year"}).status_code == 404

@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from chartdesk.disclosures.models import OPEN_REQUEST_STATUSES, ReleaseRequest
 from chartdesk.reports.framework import Filters, Report, month_start, report_of
-from chartdesk.reports.plots import Plot, plots_of
 
 GLANCE = ("dnfb", "coding-backlog", "delinquency", "roi-turnaround", "coder-productivity", "denial-rate",
           "days-in-ar", "case-mix", "duplicate-rate")
@@ -35,7 +34,8 @@ class Tile:
     headline: str  # the first series' label
     value: str
     url: str
-    plot: Plot
+    plot_url: str
+    plot_description: str
     rows: list[tuple[str, str]]  # (period, value) of the plotted series: the numbers beside the plot
 
 
@@ -60,9 +60,11 @@ def department_glance(user: Any) -> list[Tile]:
             continue
         result = report.compute(filters)
         first = result.series[0]
-        plot = plots_of(report.title, result)[0]
         tiles.append(Tile(report, first.label, display(first.values[-1], first.unit),
-                          f"{reverse(f'reports-{slug}')}?{_query(filters)}", plot,
+                          f"{reverse(f'reports-{slug}')}?{_query(filters)}",
+                          f"{reverse(f'reports-{slug}-plot')}?{_query(filters)}",
+                          f"Line chart of {first.label} by month, {result.periods[0].label} to "
+                          f"{result.periods[-1].label}. The numbers are in the table beside it.",
                           [(period.label, display(value, first.unit))
                            for period, value in zip(result.periods, first.values, strict=True)]))
     return tiles

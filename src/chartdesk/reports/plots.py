@@ -42,7 +42,8 @@ def _figure(labels: list[str], series: list[Series]) -> Any:
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7.5, 3.2), layout="constrained")
+    figure = Figure(figsize=(7.5, 3.2))
+    figure.subplots_adjust(left=0.09, right=0.98, top=0.95, bottom=0.25)
     FigureCanvasSVG(figure)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
@@ -62,8 +63,13 @@ def _figure(labels: list[str], series: list[Series]) -> Any:
 
 
 def line_plot(title: str, labels: list[str], series: list[Series]) -> Plot:
+    from matplotlib import rc_context
+
     buffer = io.StringIO()
-    _figure(labels, series).savefig(buffer, format="svg", metadata={"Date": None})
+    # Text stays text (not glyph outlines): a third of the size, several times faster to draw, and
+    # selectable by whoever opens the SVG on its own.
+    with rc_context({"svg.fonttype": "none"}):
+        _figure(labels, series).savefig(buffer, format="svg", metadata={"Date": None})
     description = (f"Line chart of {', '.join(line.label for line in series)} by period, "
                    f"from {labels[0]} to {labels[-1]}. The numbers are in the table beside it.")
     return Plot(title, description, _titled(buffer.getvalue(), title, description))

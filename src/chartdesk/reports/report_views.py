@@ -202,6 +202,24 @@ def drill_down_view(report: Report) -> Callable[[HttpRequest], HttpResponse]:
     return view
 
 
+def plot_view(report: Report) -> Callable[[HttpRequest], HttpResponse]:
+    """The report's first plot as an SVG document, for pages that show several reports (the manager's
+    home): the page comes back at once and the browser fetches the plots beside their tables."""
+
+    @requires_any(*report.permissions)
+    def view(request: HttpRequest) -> HttpResponse:
+        form = _bound_form(request, report)
+        if not form.is_valid():
+            raise Http404("No such plot.")
+        plot = plots_of(report.title, report.compute(form.filters()))[0]
+        response = HttpResponse(plot.svg, content_type="image/svg+xml")
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+    view.__name__ = f"report_{report.slug.replace('-', '_')}_plot"
+    return view
+
+
 def _any_report_permission() -> tuple[str, ...]:
     return tuple(sorted({permission for report in all_reports() for permission in report.permissions}))
 

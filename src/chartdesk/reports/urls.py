@@ -12,4 +12,5 @@ for _report in all_reports():
         path(f"reports/{_report.slug}/", report_views.report_view(_report), name=f"reports-{_report.slug}"),
         path(f"reports/{_report.slug}/list/", report_views.drill_down_view(_report),
              name=f"reports-{_report.slug}-list"),
+        path(f"reports/{_report.slug}/plot.svg", report_views.plot_view(_report), name=f"reports-{_report.slug}-plot"),
     ]

@@ -34,7 +34,10 @@ def test_each_role_sees_its_dashboard_on_the_home_page(role, page, server, log_i
     if role == "him_manager":
         first_plot = section.locator("img").first
         expect(first_plot).to_have_attribute("alt", re.compile("Line chart of"))
-        assert first_plot.evaluate("image => image.complete && image.naturalWidth > 0")
+        first_plot.scroll_into_view_if_needed()
+        # The plots come from their own URL after the page: wait for the first to arrive and draw.
+        page.wait_for_function("image => image.complete && image.naturalWidth > 0",
+                               arg=first_plot.element_handle(), timeout=60_000)
     assert violations == []
 
 
@@ -46,7 +49,7 @@ def test_the_manager_opens_a_report_sees_its_plot_and_drills_into_a_number(page,
     expect(page.get_by_role("heading", name="Discharged, not final billed (DNFB)", level=1)).to_be_visible()
     plot = page.locator("figure.report-plot img").first
     expect(plot).to_be_visible()
-    assert plot.evaluate("image => image.complete && image.naturalWidth > 0")
+    page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=plot.element_handle())
     table = page.locator("[data-report-table]")
     expect(table).to_be_visible()
     latest = table.locator("tbody tr").last.locator("td a").first

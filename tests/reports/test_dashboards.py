@@ -61,3 +61,8 @@ def test_roles_without_report_permissions_see_no_dashboard(department, client_fo
     page = client_for(factories.make_user("registrar")).get("/")
     assert page.status_code == 200
     assert not {"glance", "coder_work", "biller_dnfb", "roi_due"} & set(page.context.keys())
+
+
+def test_a_served_plot_allows_only_its_own_inline_styles(department, client_for):
+    plot = client_for(department.manager).get("/reports/dnfb/plot.svg")
+    assert plot["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"

@@ -135,6 +135,7 @@ ROLES: tuple[Role, ...] = (
             "coding_workflow.review_coding",
             "coding_workflow.view_coding_reports",
             "billing.view_billing_reports",
+            "reports.view_department_reports",
             "completion.manage_deficiencies",
             "completion.manage_rules",
             "filing.track_charts",

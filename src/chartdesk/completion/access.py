@@ -98,23 +98,26 @@ def _moment(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def delinquency_rate(month: date, *, averaged_over_months: int = 12) -> DelinquencyMonth:
+def delinquency_rate(month: date, *, averaged_over_months: int = 12,
+                     records: QuerySet[ChartCompletion] | None = None) -> DelinquencyMonth:
     """The delinquency rate of `month`: records delinquent at its end against average monthly discharges.
 
     Discharges are averaged over the `averaged_over_months` months ending with `month` (The Joint
     Commission's form: total delinquent records / average monthly discharges). Counts only, no
-    patient data, so no access check beyond the view's permission.
+    patient data, so no access check beyond the view's permission. `records` narrows both counts to
+    some records (the reports' service and location filters); all records by default.
     """
+    records = ChartCompletion.objects.all() if records is None else records
     start = _month_start(month)
     end = _next_month(start)
     window_start = start
     for _ in range(averaged_over_months - 1):
         window_start = _month_start(window_start - timedelta(days=1))
     delinquent = (
-        ChartCompletion.objects.filter(delinquent_since__lt=_moment(end))
+        records.filter(delinquent_since__lt=_moment(end))
         .exclude(completed_at__lt=_moment(end))
         .count()
     )
-    in_window = ChartCompletion.objects.filter(discharge_at__gte=_moment(window_start), discharge_at__lt=_moment(end))
+    in_window = records.filter(discharge_at__gte=_moment(window_start), discharge_at__lt=_moment(end))
     this_month = in_window.filter(discharge_at__gte=_moment(start)).count()
     return DelinquencyMonth(start, delinquent, this_month, in_window.count() / averaged_over_months)

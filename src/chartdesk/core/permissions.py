@@ -69,6 +69,25 @@ def requires(*permissions: str) -> Callable[[ViewFunc], ViewFunc]:
     return decorate
 
 
+def requires_any(*permissions: str) -> Callable[[ViewFunc], ViewFunc]:
+    """Allow the view to a signed-in user holding at least one of the named permissions (a report
+    that the manager, and the coder or biller for their own part, may each open)."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(request.user.has_perm(permission) for permission in permissions):
+                record_refusal(request, permissions)
+                return render(request, "core/forbidden.html", {"permissions": permissions}, status=403)
+            return view(request, *args, **kwargs)
+
+        return _mark(guarded, " | ".join(permissions))
+
+    return decorate
+
+
 def signed_in(view: ViewFunc) -> ViewFunc:
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

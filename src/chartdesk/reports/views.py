@@ -11,7 +11,7 @@ from chartdesk.accounts.roles import ROLES_BY_SLUG, role_of
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.permissions import signed_in
-from chartdesk.reports import selectors
+from chartdesk.reports import dashboards, selectors
 
 
 def _audit_work_list(user: Any, name: str, records: list[Any]) -> None:
@@ -32,6 +32,15 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("transcription-queue")
     context: dict[str, Any] = {"role": ROLES_BY_SLUG.get(slug), "role_slug": slug}
 
+    # Dashboards from the reports (counts and trends only; the lists behind them are audited drill-downs).
+    if user.has_perm("reports.view_department_reports"):
+        context["glance"] = dashboards.department_glance(user)
+    if user.has_perm("coding_workflow.code_encounters"):
+        context["coder_work"] = dashboards.coder_work(user)
+    if user.has_perm("billing.work_claims") and user.has_perm("billing.view_billing_reports"):
+        context["biller_dnfb"] = dashboards.biller_dnfb(user)
+    if user.has_perm("disclosures.work_requests"):
+        context["roi_due"] = dashboards.roi_due(user)
     if user.has_perm("charts.sign_document"):
         context["to_sign"] = list(selectors.unsigned_documents_for_provider(user))
         _audit_work_list(user, "documents_to_sign", context["to_sign"])

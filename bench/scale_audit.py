@@ -2,8 +2,8 @@
 incremental run costs on top of it.
 
 A throwaway PostgreSQL cluster (fsync=off: the walk reads, it does not commit) is migrated, so the
-audit table is the production one (partitioned by month), then filled with a real chain: every
-event sealed with the audit key onto the one before, exactly as `record_events` seals them, and
+audit table is the production one (its partitions, if any, are counted in the setup), then filled
+with a real chain: every event sealed with the audit key onto the one before, exactly as `record_events` seals them, and
 written with COPY (the ORM would take hours at this size). The events spread over the last months,
 so they fall into several monthly partitions. Then:
 

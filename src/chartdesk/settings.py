@@ -4,6 +4,10 @@ Variables (all optional in demo mode):
   CHARTDESK_MODE            demo | production (default demo)
   CHARTDESK_DATABASE_URL    sqlite:///path or postgres://user:pass@host/db
                             (default SQLite at ./var/chartdesk.sqlite3)
+  CHARTDESK_REPLICA_URL     postgres://... of a streaming replica: report pages and bulk exports read there
+  CHARTDESK_DB_POOL_MAX     PostgreSQL: connections each process keeps in its pool (default 0: no pool)
+  CHARTDESK_DB_POOL_MIN     PostgreSQL: connections the pool opens at start (default 1)
+  CHARTDESK_DB_STATEMENT_TIMEOUT_MS  PostgreSQL: cancel a statement running longer (default 30000; 0: never)
   CHARTDESK_DATA_DIR        where stored files (scans, uploads) live (default ./var/data)
   CHARTDESK_STORAGE_URL     s3://bucket/prefix to keep stored files in S3-compatible object storage
                             instead (docs/operations.md, "Object storage"); with
@@ -69,6 +73,7 @@ import hashlib
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -173,6 +178,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": ENV.get("CHARTDESK_TEST_SQLITE_NAME") or None}
 
+# PostgreSQL at scale (docs/operations.md, "Database"): a statement that runs away is cancelled rather
+# than holding locks and a worker; each process may keep a pool of connections (Django's own pool, on
+# psycopg_pool) instead of connecting per request; a streaming replica answers the read-only paths.
+DB_STATEMENT_TIMEOUT_MS = int(ENV.get("CHARTDESK_DB_STATEMENT_TIMEOUT_MS", "30000"))
+DB_POOL_MAX = int(ENV.get("CHARTDESK_DB_POOL_MAX", "0"))
+DB_POOL_MIN = int(ENV.get("CHARTDESK_DB_POOL_MIN", "1"))
+REPLICA_URL = ENV.get("CHARTDESK_REPLICA_URL", "")
+
+
+def _postgres_options(database: Any) -> None:
+    options = database.setdefault("OPTIONS", {})
+    if DB_STATEMENT_TIMEOUT_MS > 0:
+        options["options"] = f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    if DB_POOL_MAX > 0:
+        options["pool"] = {"min_size": min(DB_POOL_MIN, DB_POOL_MAX), "max_size": DB_POOL_MAX, "timeout": 10}
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _postgres_options(DATABASES["default"])
+if REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(REPLICA_URL, conn_max_age=0)
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ValueError("CHARTDESK_REPLICA_URL must be a postgres:// URL (a streaming replica of the primary)")
+    _postgres_options(DATABASES["replica"])
+    # Tests use the primary's test database for it: the replica is a copy, never created or flushed.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["chartdesk.core.replica.ReplicaRouter"]
+# Apps whose desk pages (GET) read from the replica: read-only by design (docs/architecture.md).
+REPLICA_READ_APPS = ("chartdesk.reports",)
+
 refuse_unsafe_production(
     production_problems(
         SecuritySettings(
@@ -246,6 +281,8 @@ MIDDLEWARE = [
     "chartdesk.accounts.middleware.ForcedPasswordChangeMiddleware",
     "chartdesk.core.middleware.SecureHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: it calls a read-only view itself, inside reads_from_replica(), after every other process_view.
+    "chartdesk.core.replica.ReplicaReadsMiddleware",
 ]
 
 # Training sandboxes (docs/training.md): one SQLite file each, the main database reachable as `home`.

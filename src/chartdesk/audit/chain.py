@@ -58,15 +58,19 @@ class ChainReport:
     events_checked: int
     problem: str = ""
     first_bad_sequence: int | None = None
+    last_hash: str = ""  # the seal of the last event verified, when intact
 
 
-def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None) -> ChainReport:
+def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None, *, after_sequence: int = 0,
+                after_hash: str = GENESIS_HASH) -> ChainReport:
     """Walk the events in sequence order and name the first one that is not what was sealed.
 
-    Each row is a dict of SEALED_FIELDS plus previous_hash and entry_hash.
+    Each row is a dict of SEALED_FIELDS plus previous_hash and entry_hash. An incremental check
+    starts after an event already verified (`after_sequence`, whose seal was `after_hash`); the rows
+    are then the events after it.
     """
-    expected_sequence = 1
-    previous = GENESIS_HASH
+    expected_sequence = after_sequence + 1
+    previous = after_hash
     checked = 0
     for row in rows:
         sequence = row["sequence"]
@@ -102,7 +106,7 @@ def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None) -> 
     if head is None:
         if last_sequence:
             return ChainReport(False, checked, "the chain head record is missing", last_sequence)
-        return ChainReport(True, checked)
+        return ChainReport(True, checked, last_hash=previous)
     if not hmac.compare_digest(head_seal(head["last_sequence"], head["last_hash"]), head["seal"] or ""):
         return ChainReport(False, checked, "the chain head record was altered", head["last_sequence"])
     if head["last_sequence"] != last_sequence or head["last_hash"] != previous:
@@ -113,4 +117,4 @@ def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None) -> 
             f"events after #{last_sequence} were deleted",
             last_sequence + 1,
         )
-    return ChainReport(True, checked)
+    return ChainReport(True, checked, last_hash=previous)

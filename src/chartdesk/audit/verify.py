@@ -1,7 +1,9 @@
-"""Reading the whole chain for `chartdesk audit verify`, in sequence order and in bounded chunks."""
+"""Reading the chain for `chartdesk audit verify`, in sequence order and in bounded chunks: the whole of it,
+or only what was recorded since the last successful verification."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,22 +12,24 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 
-from chartdesk.audit.chain import SEALED_FIELDS, ChainReport, verify_rows
+from chartdesk.audit.chain import GENESIS_HASH, SEALED_FIELDS, ChainReport, verify_rows
 from chartdesk.audit.checkpoints import Checkpoint, CheckpointProblem, configured_paths, read_checkpoints
-from chartdesk.audit.models import AuditAction, AuditEvent, ChainHead
+from chartdesk.audit.checkpoints import seal as checkpoint_seal
+from chartdesk.audit.models import AuditAction, AuditEvent, AuditOutcome, ChainHead
 
 CHUNK = 5000
 ROW_FIELDS = (*SEALED_FIELDS, "previous_hash", "entry_hash")
 
 
-def chain_rows(chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
-    """Every event as a dict, by ascending sequence. Keyset paging (sequence > last seen) keeps each
-    query cheap on an index however long the chain is, where OFFSET would rescan from the start."""
-    last = None
+def chain_rows(chunk: int = CHUNK, *, after: int = 0, through: int | None = None) -> Iterator[dict[str, Any]]:
+    """The events after sequence `after` (up to `through`, when given) as dicts, by ascending sequence.
+    Keyset paging (sequence > last seen) keeps each query cheap on an index however long the chain
+    is, where OFFSET would rescan from the start."""
+    last = after
     while True:
-        events = AuditEvent.objects.order_by("sequence")
-        if last is not None:
-            events = events.filter(sequence__gt=last)
+        events = AuditEvent.objects.order_by("sequence").filter(sequence__gt=last)
+        if through is not None:
+            events = events.filter(sequence__lte=through)
         batch = list(events.values(*ROW_FIELDS)[:chunk])
         if not batch:
             return
@@ -56,14 +60,96 @@ def records_without_trail() -> list[str]:
 
 
 def verify_chain(chunk: int = CHUNK) -> ChainReport:
-    """Walk the chain; an empty chain passes only in a database that holds no records either, since
-    deleting every event and the head row leaves nothing for the walk itself to catch."""
-    report = verify_rows(chain_rows(chunk), chain_head())
+    """Walk the whole chain; an empty chain passes only in a database that holds no records either,
+    since deleting every event and the head row leaves nothing for the walk itself to catch."""
+    report = walk_chain(chunk)
     if report.intact and report.events_checked == 0:
         held = records_without_trail()
         if held:
             return ChainReport(False, 0, WIPED.format(what=", ".join(held)), 1)
     return report
+
+
+def walk_chain(chunk: int = CHUNK, *, after_sequence: int = 0, after_hash: str = GENESIS_HASH) -> ChainReport:
+    """Walk the events after `after_sequence` up to the head as it stood when the walk began.
+
+    Events recorded while the walk runs (a live system keeps writing) are left for the next run
+    rather than read against a head that no longer describes them; an event lying beyond the newest
+    sealed head, though, was appended without the key."""
+    head = chain_head()
+    through = int(head["last_sequence"]) if head is not None else None
+    report = verify_rows(chain_rows(chunk, after=after_sequence, through=through), head,
+                         after_sequence=after_sequence, after_hash=after_hash)
+    if not report.intact or through is None:
+        return report
+    beyond = AuditEvent.objects.filter(sequence__gt=through).order_by("sequence").values_list("sequence",
+                                                                                          flat=True).first()
+    # Read the head again only now: an event committed with a newer head is seen here with that head.
+    if beyond is not None and beyond > chain_last_sequence():
+        return ChainReport(False, report.events_checked,
+                           f"event #{beyond} lies beyond the sealed head of the chain: it was appended "
+                           "without the key", beyond)
+    return report
+
+
+# --------------------------------------------------------------------------- from the last verification
+
+VERIFIED = "audit_chain"  # object type of the integrity event `audit verify` records
+FORGED_VERIFICATION = ("the record of a verification in event #{event} is not sealed with the audit key: "
+                       "forged or altered (run `chartdesk audit verify --full`)")
+ANCHOR_CHANGED = ("event #{sequence}, verified intact on {at}, is missing or no longer the event verified: "
+                  "the trail was changed before the last verified point (run `chartdesk audit verify --full`)")
+
+
+@dataclass(frozen=True)
+class VerifiedPoint:
+    """"Verified intact up to event `sequence`, whose seal was `hash`", as a sealed checkpoint."""
+
+    sequence: int
+    hash: str
+    at: str
+    event: int = 0  # the integrity event that recorded it
+
+    def detail(self) -> dict[str, Any]:
+        return {"verified_through": self.sequence, "verified_hash": self.hash, "verified_at": self.at,
+                "verified_seal": checkpoint_seal(self.sequence, self.hash, self.at)}
+
+
+def last_verified_point() -> VerifiedPoint | ChainReport | None:
+    """The newest point a successful verification recorded; a ChainReport when that record is forged;
+    None when the chain was never verified (so the whole of it must be walked)."""
+    records = (AuditEvent.objects.filter(action=AuditAction.INTEGRITY, object_type=VERIFIED,
+                                         outcome=AuditOutcome.SUCCESS, detail__has_key="verified_through")
+               .order_by("-sequence").values("sequence", "detail"))
+    record = records.first()
+    if record is None:
+        return None
+    detail = record["detail"]
+    try:
+        point = VerifiedPoint(int(detail["verified_through"]), str(detail["verified_hash"]),
+                              str(detail["verified_at"]), record["sequence"])
+        sealed = str(detail["verified_seal"])
+    except (KeyError, TypeError, ValueError):
+        sealed, point = "", VerifiedPoint(0, "", "", record["sequence"])
+    if not hmac.compare_digest(checkpoint_seal(point.sequence, point.hash, point.at), sealed):
+        return ChainReport(False, 0, FORGED_VERIFICATION.format(event=record["sequence"]), record["sequence"])
+    return point
+
+
+def verify_since_last(chunk: int = CHUNK) -> tuple[ChainReport, VerifiedPoint | None]:
+    """Walk only the events recorded since the last successful verification, after checking that the
+    event it ended at is still the one it verified. What was verified before is trusted: tampering
+    there is found by a full walk (`verify_chain`), which a nightly run need not repeat."""
+    point = last_verified_point()
+    if isinstance(point, ChainReport):
+        return point, None
+    if point is None:
+        return verify_chain(chunk), None
+    anchor = AuditEvent.objects.filter(sequence=point.sequence).values_list("entry_hash", flat=True).first()
+    if anchor is None or not hmac.compare_digest(anchor, point.hash):
+        return ChainReport(False, 0, ANCHOR_CHANGED.format(sequence=point.sequence, at=point.at),
+                           point.sequence), point
+    return walk_chain(chunk, after_sequence=point.sequence, after_hash=point.hash), point
 
 
 # --------------------------------------------------------------------------- against the checkpoints

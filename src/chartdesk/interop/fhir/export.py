@@ -25,6 +25,7 @@ from chartdesk.audit.models import AuditAction
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.forms import whole_number
+from chartdesk.core.replica import reads_from_replica
 from chartdesk.interop.fhir.validation import checked_json
 from chartdesk.interop.fhir.versions import changed_since
 from chartdesk.interop.models import ExportJob, ExportLevel, ExportStatus
@@ -96,7 +97,9 @@ def run_export(job_id: int, progress: Callable[[float, str], None]) -> ExportJob
     counts: dict[str, int] = {}
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with acting_as(channel="api"):
+        # Read-only: with a replica configured the charts are read there (its audit events still go to
+        # the primary); the export's own row is read and updated outside, on the primary.
+        with acting_as(channel="api"), reads_from_replica():
             handles: dict[str, Any] = {}
             try:
                 def write(resource_type: str, resource: dict[str, Any]) -> None:

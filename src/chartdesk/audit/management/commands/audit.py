@@ -1,5 +1,6 @@
 """`chartdesk audit verify|checkpoint|acknowledge-restore`: check the keyed hash chain of the audit
-trail from the first event on and against the checkpoints kept outside the database, write a
+trail (from the last verified point, or with --full from the first event) and against the checkpoints
+kept outside the database, write a
 checkpoint now, or acknowledge the events a legitimate restore from backup gave up."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from chartdesk.audit import checkpoints
 from chartdesk.audit.actions import record_event
@@ -20,10 +22,12 @@ from chartdesk.audit.verify import (
     CHUNK,
     RESTORE_ACKNOWLEDGED,
     CheckpointReport,
+    VerifiedPoint,
     chain_head,
     chain_last_sequence,
     check_checkpoints,
     verify_chain,
+    verify_since_last,
 )
 from chartdesk.core.context import acting_as
 
@@ -41,6 +45,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="subcommand", title="subcommands", required=True)
         verify = commands.add_parser("verify", help="check every event's seal, in sequence order, and the checkpoints")
+        verify.add_argument("--full", action="store_true",
+                            help="walk every event from the first, not only those since the last verification")
         verify.add_argument("--chunk", type=int, default=CHUNK, help="events read per query (default %(default)s)")
         verify.add_argument("--checkpoints", action="append", type=Path, default=[], metavar="FILE",
                             help="also compare with the checkpoints in FILE (e.g. an export of the syslog "
@@ -53,14 +59,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "verify":
-            self.verify(options["chunk"], options["checkpoints"])
+            self.verify(options["chunk"], options["checkpoints"], full=options["full"])
         elif options["subcommand"] == "checkpoint":
             self.checkpoint()
         else:
             self.acknowledge(options["user"], options["reason"])
 
-    def verify(self, chunk: int, extra_checkpoints: list[Path]) -> None:
-        report = verify_chain(max(1, chunk))
+    def verify(self, chunk: int, extra_checkpoints: list[Path], *, full: bool) -> None:
+        since: VerifiedPoint | None = None
+        if full:
+            report = verify_chain(max(1, chunk))
+        else:
+            report, since = verify_since_last(max(1, chunk))
         against: CheckpointReport | None = None
         paths = checkpoints.configured_paths() + extra_checkpoints
         for missing in [path for path in paths if not path.exists()]:
@@ -69,14 +79,19 @@ class Command(BaseCommand):
             against = check_checkpoints(chain_last_sequence(), paths)
             if against.problem:
                 report = ChainReport(False, report.events_checked, against.problem, against.first_bad_sequence)
-        self._record(report, against)
+        after = since.sequence if since is not None else 0
+        self._record(report, against, after)
         if report.intact:
             agreed = f"; {against.checked} checkpoints agree" if against is not None and against.checked else ""
-            self.stdout.write(f"audit chain intact: {report.events_checked} events{agreed}")
+            walked = ""
+            if since is not None:
+                walked = (f" ({report.events_checked} checked after event #{since.sequence}, verified "
+                          f"{since.at}; --full rechecks them all)")
+            self.stdout.write(f"audit chain intact: {after + report.events_checked} events{agreed}{walked}")
             return
         raise CommandError(
             f"audit chain BROKEN at event #{report.first_bad_sequence}: {report.problem} "
-            f"({report.events_checked} events before it verified)",
+            f"({after + report.events_checked} events before it verified)",
             returncode=1,
         )
 
@@ -116,8 +131,13 @@ class Command(BaseCommand):
         self.stdout.write(f"restore acknowledged by {user.get_username()} (event #{event.sequence}): {lacking}; "
                           f"{len(against.conflicts)} checkpoint(s) set aside")
 
-    def _record(self, report: ChainReport, against: CheckpointReport | None) -> None:
-        """Put the check itself on the record, so a privacy officer can show when the chain was verified."""
+    def _record(self, report: ChainReport, against: CheckpointReport | None, after: int) -> None:
+        """Put the check itself on the record, so a privacy officer can show when the chain was verified.
+        A successful check also records, sealed, the point it verified up to: the next run starts there."""
+        verified: dict[str, object] = {}
+        if report.intact and after + report.events_checked > 0:
+            at = timezone.now().isoformat(timespec="microseconds")
+            verified = VerifiedPoint(after + report.events_checked, report.last_hash, at).detail()
         try:
             with transaction.atomic(), acting_as(channel="cli"):
                 record_event(
@@ -127,10 +147,12 @@ class Command(BaseCommand):
                     outcome=AuditOutcome.SUCCESS if report.intact else AuditOutcome.FAILURE,
                     detail={
                         "events_checked": report.events_checked,
+                        "from_sequence": after + 1,
                         "first_bad_sequence": report.first_bad_sequence,
                         "problem": report.problem,
                         "checkpoints_checked": against.checked if against is not None else 0,
                         "checkpoint_file": str(settings.AUDIT_CHECKPOINT_PATH or ""),
+                        **verified,
                     },
                 )
         except DatabaseError as problem:

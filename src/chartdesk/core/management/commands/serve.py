@@ -1,4 +1,5 @@
-"""`chartdesk serve`: the desk on waitress, after the checks that keep a broken setup from serving."""
+"""`chartdesk serve`: the desk on waitress (gunicorn with --workers), after the checks that keep a broken
+setup from serving."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
         parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="worker processes (default 1: waitress in this process; more: gunicorn "
+                                 "pre-forks that many, each with --threads threads)")
         parser.add_argument(
             "--trusted-proxy",
             default=None,
@@ -61,6 +65,8 @@ class Command(BaseCommand):
             raise CommandError(f"--port must be between 1 and 65535, not {port}.")
         if options["threads"] < 1:
             raise CommandError("--threads must be at least 1.")
+        if options["workers"] < 1:
+            raise CommandError(f"--workers must be at least 1, not {options['workers']}.")
         self.check(display_num_errors=False, include_deployment_checks=settings.MODE == "production")
         missing = unapplied_migrations()
         if missing:
@@ -81,13 +87,25 @@ class Command(BaseCommand):
         # when STATIC_ROOT is absent, although `collectstatic` is optional here.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
+        shown_host = f"[{host}]" if ":" in host else host
+        if options["workers"] > 1:
+            from chartdesk.core.processes import serve_with_workers
+
+            self.stdout.write(f"Chartdesk ({settings.MODE} mode) is serving http://{shown_host}:{port}/ with "
+                              f"{options['workers']} worker processes — press Ctrl-C to stop.")
+            self.stdout.flush()
+            serve_with_workers(host=host, port=port, workers=options["workers"], threads=options["threads"],
+                               trusted_proxy=options["trusted_proxy"],
+                               on_worker_start=lambda: threading.Thread(target=warm_up_apps, daemon=True,
+                                                                        name="chartdesk-warm-up").start())
+            return
+
         from waitress import serve  # type: ignore[import-untyped]
 
         threading.Thread(target=warm_up_apps, name="chartdesk-warm-up", daemon=True).start()
 
         from chartdesk.wsgi import application
 
-        shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(
             f"Chartdesk ({settings.MODE} mode) is serving http://{shown_host}:{port}/ — press Ctrl-C to stop.",
         )

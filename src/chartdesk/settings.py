@@ -204,7 +204,6 @@ if REPLICA_URL:
     _postgres_options(DATABASES["replica"])
     # Tests use the primary's test database for it: the replica is a copy, never created or flushed.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-DATABASE_ROUTERS = ["chartdesk.core.replica.ReplicaRouter"]
 # Apps whose desk pages (GET) read from the replica: read-only by design (docs/architecture.md).
 REPLICA_READ_APPS = ("chartdesk.reports",)
 
@@ -286,7 +285,9 @@ MIDDLEWARE = [
 ]
 
 # Training sandboxes (docs/training.md): one SQLite file each, the main database reachable as `home`.
-DATABASE_ROUTERS = ["chartdesk.training.sandbox.SandboxRouter"]
+# The sandbox router goes first and answers every read and write while a sandbox is open, so the
+# replica router (report reads to CHARTDESK_REPLICA_URL, a copy of the real records) never sees one.
+DATABASE_ROUTERS = ["chartdesk.training.sandbox.SandboxRouter", "chartdesk.core.replica.ReplicaRouter"]
 TRAINING_DIR = Path(ENV.get("CHARTDESK_TRAINING_DIR", str(VAR_DIR / "training")))
 # Where the migrated, empty template of every sandbox is kept (named by a hash of the migrations).
 TRAINING_TEMPLATE_DIR = Path(ENV.get("CHARTDESK_TRAINING_TEMPLATE_DIR", str(TRAINING_DIR)))

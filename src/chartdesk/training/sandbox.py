@@ -68,12 +68,14 @@ def active_sandbox() -> str | None:
 
 
 class SandboxRouter:
-    """While a sandbox is `default`, the main-database apps go `home`; otherwise Django's default."""
+    """While a sandbox is `default`, the main-database apps go `home` and everything else to the sandbox,
+    said outright so that no later router (the replica's) sends a student's read to real records;
+    outside a sandbox the next router decides."""
 
     def _route(self, model: Any, **hints: Any) -> str | None:
-        if _active.get() is not None and model._meta.app_label in MAIN_DATABASE_APPS:
-            return HOME
-        return None
+        if _active.get() is None:
+            return None
+        return HOME if model._meta.app_label in MAIN_DATABASE_APPS else DEFAULT_DB_ALIAS
 
     db_for_read = _route
     db_for_write = _route

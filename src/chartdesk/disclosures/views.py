@@ -21,6 +21,7 @@ from chartdesk.audit.models import AuditAction
 from chartdesk.charts.access import access_document_by_id
 from chartdesk.charts.models import Encounter
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import public, requires
 from chartdesk.core.refusals import add_refusal, form_status
 from chartdesk.disclosures import access, actions
@@ -37,14 +38,27 @@ from chartdesk.patients.view_guards import opens_records
 WORK = "disclosures.work_requests"
 
 
+QUEUE_COLUMNS = (
+    Column("request", "Request", ("request__number",)),
+    Column("patient", "Patient", ("request__patient__family_name", "request__patient__given_name")),
+    Column("requester", "Requester", ("request__requester_name",)),
+    Column("purpose", "Purpose", ("request__purpose",)),
+    Column("status", "Status", ("request__status",)),
+    Column("received", "Received", ("request__received_on",)),
+    Column("due", "Due", ("request__due_on",)),
+    Column("clock", "Clock", ("clock__days_left",)),
+)
+
+
 @requires(WORK)
 def queue_view(request: HttpRequest) -> HttpResponse:
     """Open requests, soonest due first, each with its clock."""
     status = request.GET.get("status", "")
     if status not in RequestStatus.values:
         status = ""
-    rows = access.roi_queue(request.user, status=status)
-    return render(request, "disclosures/queue.html", {"rows": rows, "status": status,
+    listing = list_page(request, access.roi_queue(request.user, status=status), QUEUE_COLUMNS, default_sort="due",
+                        tie_breaker="request__pk")
+    return render(request, "disclosures/queue.html", {"rows": listing.rows, "listing": listing, "status": status,
                                                       "statuses": RequestStatus.choices})
 
 

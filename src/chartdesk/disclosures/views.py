@@ -33,7 +33,7 @@ from chartdesk.disclosures.matching import candidate_mismatches, release_blocker
 from chartdesk.disclosures.models import Authorization, RequestStatus, SensitiveCategory, category_words
 from chartdesk.disclosures.selection import decide_documents, minimum_necessary_applies
 from chartdesk.patients.models import Patient
-from chartdesk.patients.view_guards import opens_records
+from chartdesk.patients.view_guards import opens_records, refuse_retired_chart
 
 WORK = "disclosures.work_requests"
 
@@ -303,6 +303,8 @@ def download_view(request: HttpRequest, token: str) -> HttpResponse:
 def authorization_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Record a received authorization (scan and elements); with ?request= it is attached to that request."""
     patient = access.access_patient_for_disclosures(request.user, patient_id, WORK)
+    if retired := refuse_retired_chart(request, patient, actions.PATIENT_MERGED):
+        return retired
     release_request = None
     if request.GET.get("request"):
         release_request = access.access_request_by_id(request.user, request.GET["request"])

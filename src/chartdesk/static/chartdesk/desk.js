@@ -175,6 +175,60 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // Focus stays where the user worked: a form posted on a page that answers by showing the same
+  // page again (post, redirect, get: every coding action) would leave focus at the top. On submit
+  // the page remembers the form (its aria-label, or its place among the page's forms) and the field
+  // in use; when the same page comes back, focus goes to that field of that form, else to the
+  // nearest section still there (a removed row's section), else stays at the top.
+  var FOCUS_KEY = "chartdesk.returnFocus";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
+    var forms = Array.prototype.slice.call(document.querySelectorAll("form"));
+    var active = document.activeElement;
+    var section = form.closest("section[id], [aria-labelledby], [id]:not(form)");
+    try {
+      window.sessionStorage.setItem(FOCUS_KEY, JSON.stringify({
+        path: window.location.pathname,
+        label: form.getAttribute("aria-label") || "",
+        index: forms.indexOf(form),
+        field: active && form.contains(active) && active.name && active.type !== "submit" ? active.name : "",
+        section: section ? (section.id || section.getAttribute("aria-labelledby") || "") : ""
+      }));
+    } catch (e) { /* storage off: focus starts at the top as before */ }
+  });
+  function returnFocus() {
+    var saved;
+    try {
+      saved = JSON.parse(window.sessionStorage.getItem(FOCUS_KEY) || "null");
+      window.sessionStorage.removeItem(FOCUS_KEY);
+    } catch (e) { return; }
+    if (!saved || saved.path !== window.location.pathname) return;
+    if (document.querySelector(".form-errors [role=alert], .form-errors")) return;  // errors take focus
+    var form = null;
+    if (saved.label) {
+      form = Array.prototype.slice.call(document.querySelectorAll("form[aria-label]")).filter(function (f) {
+        return f.getAttribute("aria-label") === saved.label;
+      })[0] || null;
+    }
+    var target = null;
+    if (form) {
+      target = (saved.field && form.querySelector("[name='" + saved.field.replace(/'/g, "") + "']:not([type=hidden])"))
+        || form.querySelector("input:not([type=hidden]), select, textarea, button");
+    }
+    if (!target && saved.section) {
+      var section = document.getElementById(saved.section);
+      if (section) {
+        target = section.matches("h1, h2, h3, h4") ? section : section.querySelector("h2, h3") || section;
+        if (!target.hasAttribute("tabindex") && !target.matches("a, button, input, select, textarea")) {
+          target.setAttribute("tabindex", "-1");
+        }
+      }
+    }
+    if (target) { target.focus(); if (target.scrollIntoView) target.scrollIntoView({ block: "center" }); }
+  }
+
+  document.addEventListener("DOMContentLoaded", returnFocus);
   document.addEventListener("DOMContentLoaded", startIdleLogoff);
   document.addEventListener("DOMContentLoaded", showShortcutToggles);
 })();

@@ -1,5 +1,5 @@
 """After a coding action (a post that shows the coding screen again), focus is back in the form the
-coder used, not at the top of the page."""
+coder used, not at the top of the page; the screen's untyped inputs carry the desk's field style."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ def test_focus_returns_to_the_add_diagnosis_field_after_adding_one(server, page,
     if stay["inpatient"]:
         form.get_by_label("POA").select_option("Y")
     field = form.get_by_label("Diagnosis code")
+    # An <input> without a type attribute gets the desk's field style, not the browser's thin default.
+    assert field.evaluate("n => getComputedStyle(n).borderTopColor") == "rgb(170, 179, 192)"
+    assert field.evaluate("n => getComputedStyle(n).paddingLeft") != "2px"
+    wrapped = page.evaluate("""() => Array.from(document.querySelectorAll('label')).map(l => {
+        const lh = parseFloat(getComputedStyle(l).lineHeight) || 20;
+        return [l.textContent.trim().slice(0, 40), Math.round(l.getBoundingClientRect().height / lh)];
+    }).filter(p => p[1] > 1)""")
+    assert wrapped == []  # no label of the coding screen wraps ("Find a code" took three lines)
     field.fill("I10")
     field.press("Enter")
     page.wait_for_load_state()

@@ -129,3 +129,34 @@ def test_a_patients_chart_and_search_pages_are_never_stored_by_the_browser(clien
         assert patient.mrn in response.content.decode(), path
         assert response["Cache-Control"] == "no-store, private", path
         assert response["Pragma"] == "no-cache", path
+
+
+def test_stay_signed_in_restarts_the_idle_clock(client_for):
+    client = client_for(make_user("registrar"))
+    page = client.get("/").content.decode()
+    assert 'data-stay-url="/accounts/session/stay/"' in page
+    assert 'role="alertdialog"' in page and "Stay signed in</button>" in page
+    idle_for(client, settings.IDLE_LOGOFF_MINUTES - 1)
+    response = client.post("/accounts/session/stay/")
+    assert response.status_code == 200
+    assert response.json() == {"idle_logoff_seconds": settings.IDLE_LOGOFF_MINUTES * 60}
+    assert time.time() - client.session[LAST_ACTIVITY_KEY] < 5
+    idle_for(client, 2)  # two more minutes: past the first limit counted from before the click
+    assert client.get("/accounts/password/").status_code == 200
+
+
+def test_stay_signed_in_cannot_revive_a_session_already_past_its_limit(client_for):
+    user = make_user("coder")
+    client = client_for(user)
+    client.get("/")
+    idle_for(client, settings.IDLE_LOGOFF_MINUTES + 1)
+    response = client.post("/accounts/session/stay/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert events("logout", user=user).get().detail["reason"] == "idle"
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_stay_signed_in_takes_only_a_post_from_a_signed_in_user(client, client_for):
+    assert client.post("/accounts/session/stay/")["Location"].startswith("/accounts/login/")
+    assert client_for(make_user("roi")).get("/accounts/session/stay/").status_code == 405
+    assert 'data-idle-warning' not in client.get("/accounts/login/").content.decode()

@@ -11,6 +11,9 @@ Tests marked `@pytest.mark.browser` get:
            fails a full-page screenshot is saved under test-artifacts/.
   log_in   log_in(page, "registrar") signs in through the log-in form.
 
+Every page a test's browser loads is checked with axe-core (WCAG 2.1 A and AA rules); a test whose
+pages had violations fails at teardown, naming each rule, page and element.
+
 They talk to the server subprocess over HTTP, never to pytest-django's test database. Run them with
 `python -m pytest -m browser`. Without Chromium they are skipped (CHARTDESK_REQUIRE_BROWSER=1 makes
 that a failure); `playwright install` is never needed.
@@ -48,6 +51,26 @@ DEMO_SEED = 11
 # the coding and billing flows enter (the whole list loads in tens of seconds; a site runs
 # `chartdesk codes load icd10cm`).
 CODED_CATEGORIES = "I50,I10,I11,I25,I48,E11,E78,N39,N18,J18,J44,R06,R07,R50,Z79,Z87"
+# axe-core, vendored from npm with its licence (tests/browser/vendor/axe-core/README.md).
+AXE_SCRIPT = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUNNER = """
+(() => {
+  if (window.top !== window) return;
+  window.__chartdeskAxeDone = new Promise((resolve) => {
+    window.addEventListener("load", () => {
+      if (!window.axe || !document.documentElement || document.contentType !== "text/html") { resolve(); return; }
+      window.axe.run(document, {runOnly: {type: "tag", values: AXE_TAGS}, resultTypes: ["violations"]})
+        .then((results) => window.__chartdeskAxeReport(location.pathname + location.search,
+          results.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" "))}))))
+        .catch((error) => window.__chartdeskAxeReport(location.pathname,
+          [{id: "axe-error", impact: "", help: String(error), nodes: []}]))
+        .finally(resolve);
+    });
+  });
+})();
+""".replace("AXE_TAGS", json.dumps(AXE_TAGS))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -167,13 +190,58 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+@dataclass(frozen=True)
+class AxeViolation:
+    url: str
+    rule: str
+    impact: str
+    help: str
+    nodes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.rule} ({self.impact}) {self.help}; at {', '.join(self.nodes)}"
+
+
+def watch_accessibility(context: Any) -> list[AxeViolation]:
+    """Run axe-core (WCAG 2.0 and 2.1, levels A and AA) on every page the context loads.
+
+    axe.min.js and a runner go in as init scripts (outside the page's CSP, and never served by the
+    app); each top-level HTML page runs axe once loaded and reports its violations through a binding
+    into the returned list. `assert_accessible` waits for the page still open and fails on any.
+    """
+    found: list[AxeViolation] = []
+
+    def report(_source: Any, url: str, violations: list[dict[str, Any]]) -> None:
+        for violation in violations:
+            found.append(AxeViolation(url, violation["id"], violation.get("impact") or "", violation["help"],
+                                      tuple(violation["nodes"])))
+
+    context.expose_binding("__chartdeskAxeReport", report)
+    context.add_init_script(path=str(AXE_SCRIPT))
+    context.add_init_script(script=AXE_RUNNER)
+    return found
+
+
+def assert_accessible(page: Any, found: list[AxeViolation]) -> None:
+    if not page.is_closed():
+        try:
+            page.evaluate("() => window.__chartdeskAxeDone")
+        except Exception:  # noqa: BLE001 - a page closed or navigating away has nothing left to check
+            pass
+    unique = sorted({str(violation) for violation in found})
+    assert not unique, "axe-core found accessibility violations:\n" + "\n".join(unique)
+
+
 @pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     context.set_default_timeout(15_000)
+    violations = watch_accessibility(context)
     desk_page = context.new_page()
     try:
         yield desk_page
+        if not request.node.stash.get(_call_failed, False):
+            assert_accessible(desk_page, violations)
     finally:
         if request.node.stash.get(_call_failed, False):
             ARTIFACTS.mkdir(exist_ok=True)

@@ -5,6 +5,7 @@ from chartdesk.accounts import admin_views, password_views, views
 urlpatterns = [
     path("login/", views.login_view, name="accounts-login"),
     path("logout/", views.logout_view, name="accounts-logout"),
+    path("session/stay/", views.stay_signed_in_view, name="accounts-stay-signed-in"),
     path("mfa/", views.mfa_view, name="accounts-mfa"),
     path("password/", password_views.password_change_view, name="accounts-password"),
     path("users/", admin_views.users_view, name="accounts-users"),

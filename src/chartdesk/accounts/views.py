@@ -19,10 +19,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.signals import user_login_failed
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -33,7 +34,7 @@ from chartdesk.accounts.mfa import confirmed_device, is_verified, mfa_required_f
 from chartdesk.accounts.middleware import mark_logout_audited
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
-from chartdesk.core.permissions import public
+from chartdesk.core.permissions import public, signed_in
 
 PENDING_KEY = "chartdesk_mfa_pending"
 PENDING_SECONDS = 5 * 60  # the code must follow the password within this time
@@ -264,3 +265,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts-login")
     return render(request, "accounts/logout.html")
+
+
+@signed_in
+@require_POST
+def stay_signed_in_view(request: HttpRequest) -> HttpResponse:
+    """The idle warning's "Stay signed in": the request itself restarts the idle clock (the idle
+    middleware records each request of a signed-in user); answers how long the session now has.
+    A session already past its idle limit was logged off by the middleware before reaching here."""
+    return JsonResponse({"idle_logoff_seconds": settings.IDLE_LOGOFF_MINUTES * 60})

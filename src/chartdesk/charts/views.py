@@ -35,7 +35,7 @@ from chartdesk.core.permissions import requires
 from chartdesk.core.refusals import add_refusal, form_status
 from chartdesk.patients.access import access_patient_by_id
 from chartdesk.patients.models import Patient
-from chartdesk.patients.view_guards import opens_records
+from chartdesk.patients.view_guards import opens_records, refuse_retired_chart
 
 DOCUMENTS_PER_PAGE = 50
 SORTS = {
@@ -50,15 +50,6 @@ SORT_LABELS = (("service_date", "Service date"), ("type", "Type"), ("title", "Ti
 
 
 
-
-
-def refuse_retired_chart(request: HttpRequest, patient: Patient) -> HttpResponse | None:
-    """A merged chart takes no new records: say so before the form is filled, not after."""
-    if not patient.is_retired:
-        return None
-    survivor = patient.merged_into
-    messages.error(request, actions.PATIENT_MERGED.format(mrn=survivor.mrn if survivor else "unknown"))
-    return redirect("charts-chart", patient_id=patient.pk)
 
 
 # ----------------------------------------------------------------------------- the chart
@@ -125,7 +116,7 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @opens_records
 def encounter_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient_by_id(request.user, patient_id)
-    if retired := refuse_retired_chart(request, patient):
+    if retired := refuse_retired_chart(request, patient, actions.PATIENT_MERGED):
         return retired
     form = EncounterForm(request.POST or None)
     refused = None
@@ -276,7 +267,7 @@ def _file_document_from_form(
 @opens_records
 def note_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient_by_id(request.user, patient_id)
-    if retired := refuse_retired_chart(request, patient):
+    if retired := refuse_retired_chart(request, patient, actions.PATIENT_MERGED):
         return retired
     form = NoteForm(request.POST or None, patient=patient, initial=_initial_document_fields(request, patient))
     text = form.cleaned_data.get("text", "") if form.is_bound and form.is_valid() else ""
@@ -291,7 +282,7 @@ def note_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @opens_records
 def upload_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient_by_id(request.user, patient_id)
-    if retired := refuse_retired_chart(request, patient):
+    if retired := refuse_retired_chart(request, patient, actions.PATIENT_MERGED):
         return retired
     form = UploadForm(request.POST or None, request.FILES or None, patient=patient,
                       initial=_initial_document_fields(request, patient))

@@ -9,6 +9,8 @@ resolved or not applicable (HIM, with a reason).
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -166,6 +168,14 @@ class Deficiency(LegalRecordModel):
     @property
     def is_outstanding(self) -> bool:
         return self.status in OUTSTANDING
+
+    def age_days(self, now: datetime.datetime | None = None) -> int:
+        """Whole days the record has owed this: since the discharge (HIM ages a chart's deficiencies
+        from discharge, and analysis may find one long after it, e.g. on a chart loaded or analysed
+        late), or since the deficiency was opened where the encounter has no discharge."""
+        now = now or timezone.now()
+        start = self.encounter.discharge_at or self.opened_at
+        return max((now - min(start, self.opened_at)).days, 0)
 
 
 class CoSignature(LegalRecordModel):

@@ -128,7 +128,7 @@ def _record_lines(deficiencies: list[Deficiency], now: datetime, delinquent: set
         by_record[deficiency.encounter_id].append(deficiency)
     lines = [
         RecordLine(mrn=found[0].patient.mrn, deficiencies=len(found),
-                   oldest_days=max((now - d.opened_at).days for d in found),
+                   oldest_days=max(d.age_days(now) for d in found),
                    delinquent=encounter_id in delinquent, patient=found[0].patient)
         for encounter_id, found in by_record.items()
     ]
@@ -179,7 +179,7 @@ def _send_provider_digest(provider_id: int, steps: list[tuple[Deficiency, int]],
     if recipient is None or not recipient.is_active:
         return  # nobody to tell: the steps stay unsent until the provider has an active account
     open_now = list(Deficiency.objects.filter(provider_id=provider_id, status__in=OUTSTANDING)
-                    .select_related("patient"))
+                    .select_related("patient", "encounter"))
     delinquent = _delinquent_encounters({d.encounter_id for d in open_now})
     lines, hidden = _shown_to(recipient, _record_lines(open_now, now, delinquent))
     records = len(lines) + len(hidden)
@@ -238,7 +238,7 @@ def _delinquency_lines(completions: list[ChartCompletion], now: datetime) -> tup
     owed: dict[int, list[Deficiency]] = defaultdict(list)
     for deficiency in Deficiency.objects.filter(
         encounter_id__in=[c.encounter_id for c in completions], status__in=OUTSTANDING
-    ).select_related("provider"):
+    ).select_related("provider", "encounter"):
         owed[deficiency.encounter_id].append(deficiency)
     lines = []
     for completion in completions:
@@ -246,7 +246,7 @@ def _delinquency_lines(completions: list[ChartCompletion], now: datetime) -> tup
         providers = sorted({str(d.provider) for d in found if d.provider is not None})
         lines.append(RecordLine(
             mrn=completion.patient.mrn, deficiencies=len(found),
-            oldest_days=max(((now - d.opened_at).days for d in found), default=0), delinquent=True,
+            oldest_days=max((d.age_days(now) for d in found), default=0), delinquent=True,
             owed_by="; ".join(providers) or "no provider assigned", patient=completion.patient))
     lines.sort(key=lambda line: (-line.oldest_days, line.mrn))
     return lines, sum(line.deficiencies for line in lines)

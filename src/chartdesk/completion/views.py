@@ -21,6 +21,7 @@ from chartdesk.completion import access, actions
 from chartdesk.completion.models import DeficiencyRule, DeficiencyStatus, RuleKind
 from chartdesk.completion.notices import latest_notices_for
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
+from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import requires
 from chartdesk.patients.view_guards import opens_records
 
@@ -39,15 +40,37 @@ def _status_of(refusal: ChartdeskError) -> int:
     return 403 if isinstance(refusal, PermissionRefused) else 400
 
 
+QUEUE_COLUMNS = (
+    Column("patient", "Patient", ("deficiency__patient__family_name", "deficiency__patient__given_name")),
+    Column("mrn", "MRN", ("deficiency__patient__mrn",)),
+    Column("encounter", "Encounter", ("deficiency__encounter__account_number",)),
+    Column("deficiency", "Deficiency", ("deficiency__description",)),
+    Column("status", "Status", ("deficiency__status",)),
+    Column("age", "Age (days)", ("age_days",), numeric=True),
+    Column("reminders", "Reminders", ("deficiency__reminders_sent",), numeric=True),
+    Column("due", "Due", ("deficiency__due_at",)),
+)
+REVIEW_COLUMNS = (
+    Column("opened", "Opened", ("opened_at",)),
+    Column("patient", "Patient", ("patient__family_name", "patient__given_name")),
+    Column("encounter", "Encounter", ("encounter__account_number",)),
+    Column("age", "Age (days)", ("-encounter__discharge_at",), numeric=True),
+    Column("deficiency", "Deficiency", ("description",)),
+    Column("provider", "Provider", ("provider__family_name",)),
+    Column("status", "Status", ("status",)),
+)
+
+
 @requires("completion.complete_charts")
 def queue_view(request: HttpRequest) -> HttpResponse:
     """Charts to complete: the signed-in provider's outstanding deficiencies, oldest first."""
     queue = access.access_queue_for_user(request.user)
     now = timezone.now()
-    rows = [{"deficiency": d, "age_days": (now - d.opened_at).days,
+    rows = [{"deficiency": d, "age_days": d.age_days(now),
              "overdue": d.due_at is not None and d.due_at < now} for d in queue]
-    return render(request, "completion/queue.html", {"rows": rows, "notices": latest_notices_for(request.user,
-                                                                                                  limit=3)})
+    listing = list_page(request, rows, QUEUE_COLUMNS, default_sort="-age", tie_breaker="deficiency__pk")
+    return render(request, "completion/queue.html", {"rows": listing.rows, "listing": listing,
+                                                     "notices": latest_notices_for(request.user, limit=3)})
 
 
 def _signing_screen(request: HttpRequest, deficiency: Any, form: SignForm | None) -> dict[str, Any]:
@@ -124,8 +147,11 @@ def review_view(request: HttpRequest) -> HttpResponse:
     """HIM's list of deficiencies: outstanding ones, or one status (disputed, delinquent work)."""
     status = request.GET.get("status", "")
     deficiencies = access.access_deficiencies_for_review(request.user, status=status)
+    listing = list_page(request, deficiencies, REVIEW_COLUMNS, default_sort="opened")
+    now = timezone.now()
     return render(request, "completion/review.html", {
-        "deficiencies": deficiencies, "status": status, "statuses": DeficiencyStatus.choices,
+        "deficiencies": [(d, d.age_days(now)) for d in listing.rows], "listing": listing, "status": status,
+        "statuses": DeficiencyStatus.choices,
         "notices": latest_notices_for(request.user, limit=3),
     })
 

@@ -53,6 +53,7 @@ from chartdesk.patients.access import refuse_change_to_closed_chart
 from chartdesk.patients.models import Patient
 
 WORK = "disclosures.work_requests"
+PATIENT_MERGED = "This chart was merged into MRN {mrn}; record the authorization on the surviving chart instead."
 RELEASE = "disclosures.release_records"
 LABEL = "disclosures.label_sensitivity"
 DOWNLOAD_SALT = "chartdesk.disclosures.download"
@@ -360,7 +361,9 @@ def do_record_authorization(patient: Patient, *, acting_user: Any, scanned_form:
     is missing when a release relies on it.
     """
     require_permission(acting_user, WORK, "record authorizations")
-    require_chart(acting_user, patient)
+    # A new authorization belongs on the surviving chart (requests already open on a merged chart
+    # are worked to the end, so only this new record refuses a merged chart).
+    refuse_change_to_closed_chart(acting_user, patient, during="release of information", merged=PATIENT_MERGED)
     unknown = sorted(set(fields) - set(AUTHORIZATION_FIELDS))
     if unknown:
         raise ChartdeskError(f"Unknown authorization fields: {', '.join(unknown)}.")

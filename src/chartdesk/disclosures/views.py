@@ -21,6 +21,7 @@ from chartdesk.audit.models import AuditAction
 from chartdesk.charts.access import access_document_by_id
 from chartdesk.charts.models import Encounter
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import public, requires
 from chartdesk.core.refusals import add_refusal, form_status
 from chartdesk.disclosures import access, actions
@@ -32,9 +33,21 @@ from chartdesk.disclosures.matching import candidate_mismatches, release_blocker
 from chartdesk.disclosures.models import Authorization, RequestStatus, SensitiveCategory, category_words
 from chartdesk.disclosures.selection import decide_documents, minimum_necessary_applies
 from chartdesk.patients.models import Patient
-from chartdesk.patients.view_guards import opens_records
+from chartdesk.patients.view_guards import opens_records, refuse_retired_chart
 
 WORK = "disclosures.work_requests"
+
+
+QUEUE_COLUMNS = (
+    Column("request", "Request", ("request__number",)),
+    Column("patient", "Patient", ("request__patient__family_name", "request__patient__given_name")),
+    Column("requester", "Requester", ("request__requester_name",)),
+    Column("purpose", "Purpose", ("request__purpose",)),
+    Column("status", "Status", ("request__status",)),
+    Column("received", "Received", ("request__received_on",)),
+    Column("due", "Due", ("request__due_on",)),
+    Column("clock", "Clock", ("clock__days_left",)),
+)
 
 
 @requires(WORK)
@@ -43,8 +56,9 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in RequestStatus.values:
         status = ""
-    rows = access.roi_queue(request.user, status=status)
-    return render(request, "disclosures/queue.html", {"rows": rows, "status": status,
+    listing = list_page(request, access.roi_queue(request.user, status=status), QUEUE_COLUMNS, default_sort="due",
+                        tie_breaker="request__pk")
+    return render(request, "disclosures/queue.html", {"rows": listing.rows, "listing": listing, "status": status,
                                                       "statuses": RequestStatus.choices})
 
 
@@ -289,6 +303,8 @@ def download_view(request: HttpRequest, token: str) -> HttpResponse:
 def authorization_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Record a received authorization (scan and elements); with ?request= it is attached to that request."""
     patient = access.access_patient_for_disclosures(request.user, patient_id, WORK)
+    if retired := refuse_retired_chart(request, patient, actions.PATIENT_MERGED):
+        return retired
     release_request = None
     if request.GET.get("request"):
         release_request = access.access_request_by_id(request.user, request.GET["request"])

@@ -106,3 +106,8 @@ class LocationForm(forms.Form):
     kind = forms.ChoiceField(label="Kind", choices=LocationKind.choices)
     code = forms.CharField(label="Code (as on the shelf or box)", max_length=40)
     description = forms.CharField(label="Description", max_length=200, required=False)
+
+
+class FindByMrnForm(forms.Form):
+    mrn = forms.CharField(label="Patient MRN", max_length=12,
+                          help_text="Opens the patient's paper volumes, where they are and who has them.")

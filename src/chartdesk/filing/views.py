@@ -24,6 +24,7 @@ from chartdesk.filing.forms import (
     ExpectedVisitForm,
     ExpectedVisitImportForm,
     FileRoomForm,
+    FindByMrnForm,
     LocationForm,
     NewVolumeForm,
     NoteForm,
@@ -32,6 +33,7 @@ from chartdesk.filing.forms import (
 from chartdesk.filing.models import ChartStatus, FileRoom, PaperChart
 from chartdesk.filing.order import FilingSystem, filing_label
 from chartdesk.patients.access import access_patient_by_id
+from chartdesk.patients.models import Patient
 from chartdesk.patients.view_guards import opens_records
 
 TRACK = "filing.track_charts"
@@ -54,9 +56,19 @@ def pdf_response(content: bytes, name: str) -> HttpResponse:
 
 @requires(TRACK)
 def desk_view(request: HttpRequest) -> HttpResponse:
-    """The file-room desk: scan a folder to check it in; links to the lists."""
+    """The file-room desk: scan a folder to check it in; find a patient's paper charts by MRN."""
     form = BarcodeForm(request.POST or None)
     status = 200
+    find = FindByMrnForm(request.GET or None, prefix="find")
+    if request.method == "GET" and find.is_bound:
+        if find.is_valid():
+            patient_id = (Patient.objects.filter(mrn=find.cleaned_data["mrn"].strip())
+                          .values_list("pk", flat=True).first())
+            if patient_id is not None:
+                # The patient's page goes through the access functions (restriction, audit).
+                return redirect("filing-patient", patient_id=patient_id)
+            find.add_error("mrn", "No patient has this MRN.")
+        status = 400
     if request.method == "POST" and form.is_valid():
         try:
             movement = actions.do_check_in_chart(form.cleaned_data["barcode"], acting_user=request.user)
@@ -67,7 +79,7 @@ def desk_view(request: HttpRequest) -> HttpResponse:
             status = refused(form, refusal)
     elif request.method == "POST":
         status = 400
-    return render(request, "filing/desk.html", {"form": form}, status=status)
+    return render(request, "filing/desk.html", {"form": form, "find": find}, status=status)
 
 
 @requires(TRACK)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -70,3 +71,13 @@ def opens_patient(permission: str, *, audit: bool = True) -> Callable[[PatientVi
         return opened
 
     return decorate
+
+
+def refuse_retired_chart(request: HttpRequest, patient: Patient, message: str) -> HttpResponse | None:
+    """A merged chart takes no new records: say so before a form is filled, not after. `message` is the
+    app's refusal (its PATIENT_MERGED, formatted with the survivor's `mrn`); back to the chart with it."""
+    if not patient.is_retired:
+        return None
+    survivor = patient.merged_into
+    messages.error(request, message.format(mrn=survivor.mrn if survivor else "unknown"))
+    return redirect(chart_url(patient))

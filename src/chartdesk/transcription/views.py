@@ -17,7 +17,7 @@ from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.permissions import requires
 from chartdesk.core.refusals import add_refusal, form_status, refusal_status
 from chartdesk.patients.access import access_patient_by_id
-from chartdesk.patients.view_guards import opens_records
+from chartdesk.patients.view_guards import opens_records, refuse_retired_chart
 from chartdesk.transcription import access, actions, productivity
 from chartdesk.transcription.forms import AssignForm, DictationUploadForm, RevisionForm
 
@@ -29,6 +29,8 @@ def upload_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     from django.conf import settings
 
     patient = access_patient_by_id(request.user, patient_id)
+    if retired := refuse_retired_chart(request, patient, actions.PATIENT_MERGED):
+        return retired
     provider = provider_of(request.user)
     form = DictationUploadForm(request.POST or None, request.FILES or None, patient=patient,
                                initial={"author": provider.pk} if provider else {})

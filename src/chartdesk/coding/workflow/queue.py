@@ -95,8 +95,8 @@ def _charges() -> Any:
     return Coalesce(_billing[0].charges(), zero)
 
 
-def coding_queue(filters: QueueFilters, *, today: datetime.date | None = None) -> list[Encounter]:
-    """The queue, oldest discharge first, filtered; each encounter carries `days_waiting` and `payer`."""
+def queue_encounters(filters: QueueFilters, *, today: datetime.date | None = None) -> QuerySet[Encounter]:
+    """The waiting encounters the filters keep, unordered and unlimited (the desk pages through them)."""
     today = today or timezone.localdate()
     encounters = waiting_encounters()
     if filters.encounter_class:
@@ -114,11 +114,22 @@ def coding_queue(filters: QueueFilters, *, today: datetime.date | None = None) -
         encounters = encounters.filter(Q(coding_case__isnull=True) | Q(coding_case__status=CaseStatus.READY))
     elif filters.status:
         encounters = encounters.filter(coding_case__status=filters.status)
-    rows = list(encounters.order_by("discharge_at", "pk")[:QUEUE_LIMIT])
+    return encounters
+
+
+def with_days_waiting(rows: list[Encounter], *, today: datetime.date | None = None) -> list[Encounter]:
+    """Set `days_waiting` (whole days since the discharge day) on each encounter."""
+    today = today or timezone.localdate()
     for encounter in rows:
         discharged = timezone.localtime(encounter.discharge_at).date() if encounter.discharge_at else today
         encounter.days_waiting = (today - discharged).days  # type: ignore[attr-defined]
     return rows
+
+
+def coding_queue(filters: QueueFilters, *, today: datetime.date | None = None) -> list[Encounter]:
+    """The queue, oldest discharge first, filtered; each encounter carries `days_waiting` and `payer`."""
+    rows = list(queue_encounters(filters, today=today).order_by("discharge_at", "pk")[:QUEUE_LIMIT])
+    return with_days_waiting(rows, today=today)
 
 
 @dataclass(frozen=True)

@@ -49,10 +49,18 @@ from chartdesk.coding.workflow.models import (
     QueryStatus,
 )
 from chartdesk.coding.workflow.query_templates import TEMPLATES
-from chartdesk.coding.workflow.queue import QueueFilters, case_of, coding_queue, dnfb_summary, payers_in_queue
+from chartdesk.coding.workflow.queue import (
+    QueueFilters,
+    case_of,
+    dnfb_summary,
+    payers_in_queue,
+    queue_encounters,
+    with_days_waiting,
+)
 from chartdesk.coding.workflow.reports import coder_figures, suggestion_precision
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
 from chartdesk.core.forms import posted_id, whole_number
+from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import requires, signed_in
 from chartdesk.patients.view_guards import opens_records
 
@@ -98,13 +106,28 @@ def _queue_filters(request: HttpRequest) -> tuple[QueueFilters, list[str]]:
     return filters, problems
 
 
+# The queue's sortable columns; "Days" waiting is the discharge moment the other way round.
+QUEUE_COLUMNS = (
+    Column("discharged", "Discharged", ("discharge_at",)),
+    Column("days", "Days", ("-discharge_at",), numeric=True),
+    Column("class", "Class", ("encounter_class",)),
+    Column("account", "Account", ("account_number",)),
+    Column("patient", "Patient", ("patient__family_name", "patient__given_name")),
+    Column("payer", "Payer", ("payer",)),
+    Column("status", "Status", ("coding_case__status",)),
+    Column("coder", "Coder", ("coding_case__assigned_to__username",)),
+)
+
+
 @requires(QUEUE)
 def queue_view(request: HttpRequest) -> HttpResponse:
     filters, problems = _queue_filters(request)
-    encounters = coding_queue(filters)
+    listing = list_page(request, queue_encounters(filters), QUEUE_COLUMNS, default_sort="discharged")
+    encounters = with_days_waiting(listing.rows)
     _audit_work_list(request.user, "coding-queue", encounters)
     return render(request, "coding_workflow/queue.html", {
         "encounters": encounters,
+        "listing": listing,
         "filters": filters,
         "problems": problems,
         "classes": EncounterClass.choices,

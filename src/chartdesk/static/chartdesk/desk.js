@@ -2,21 +2,32 @@
 (function () {
   "use strict";
 
-  // Automatic log-off: the server enforces the idle limit; this takes the screen away from
-  // patient data when the time is up, even if nobody touches the page again.
+  // Automatic log-off: the server enforces the idle limit, counted from the last request; this takes
+  // the screen away from patient data when the time is up, even if nobody touches the page again.
+  // Before that (WCAG 2.2.1) a dialog warns and offers "Stay signed in", which sends one request
+  // and so restarts the server's clock. Someone typing a long note sends no request: their activity
+  // restarts the clock quietly (one request when the warning time comes), so no form is lost.
   function startIdleLogoff() {
     var body = document.body;
     var seconds = parseInt(body.dataset.idleLogoffSeconds || "0", 10);
     var logoutUrl = body.dataset.logoutUrl;
+    var stayUrl = body.dataset.stayUrl;
+    var dialog = document.querySelector("[data-idle-warning]");
     if (!seconds || !logoutUrl) return;
+    // Warn two minutes before, or half way for a very short limit.
+    var warnAt = Math.min(120, Math.floor(seconds / 2)) * 1000;
     var deadline = Date.now() + seconds * 1000;
-    function touch() { deadline = Date.now() + seconds * 1000; }
+    var activeSince = false;
+    var returnFocus = null;
+    function contacted() { deadline = Date.now() + seconds * 1000; activeSince = false; }
     ["keydown", "mousedown", "touchstart", "scroll"].forEach(function (name) {
-      document.addEventListener(name, touch, { passive: true });
+      document.addEventListener(name, function (event) {
+        if (!dialog || !dialog.open || !dialog.contains(event.target)) activeSince = true;
+      }, { passive: true });
     });
-    document.body.addEventListener("htmx:afterRequest", touch);
-    window.setInterval(function () {
-      if (Date.now() < deadline) return;
+    document.body.addEventListener("htmx:afterRequest", contacted);
+
+    function logOff() {
       var form = document.createElement("form");
       form.method = "post";
       form.action = logoutUrl + "?reason=idle";
@@ -24,7 +35,57 @@
       if (token) form.appendChild(token.cloneNode());
       document.body.appendChild(form);
       form.submit();
-    }, 5000);
+    }
+    var pending = false;
+    function stay() {
+      if (!stayUrl || pending) return;
+      pending = true;
+      var token = csrfInput();
+      fetch(stayUrl, { method: "POST", credentials: "same-origin", redirect: "manual",
+                       headers: { "X-CSRFToken": token ? token.value : "" } })
+        .then(function (response) {
+          if (!response.ok) { window.location.reload(); return; }  // already logged off on the server
+          contacted();
+          closeWarning();
+        })
+        .catch(function () { /* offline: the warning stays up and the clock runs on */ })
+        .then(function () { pending = false; });
+    }
+    function remainingText(ms) {
+      var left = Math.max(0, Math.ceil(ms / 1000));
+      var minutes = Math.ceil(left / 60);
+      return left >= 60 ? minutes + " minute" + (minutes === 1 ? "" : "s")
+                        : left + " second" + (left === 1 ? "" : "s");
+    }
+    function openWarning(ms) {
+      if (!dialog || dialog.open) return;
+      returnFocus = document.activeElement;
+      dialog.querySelector("[data-idle-remaining]").textContent = remainingText(ms);
+      dialog.showModal();
+      dialog.querySelector("[data-idle-stay]").focus();
+    }
+    function closeWarning() {
+      if (!dialog || !dialog.open) return;
+      dialog.close();
+      if (returnFocus && returnFocus.focus) returnFocus.focus();
+    }
+    if (dialog) {
+      dialog.querySelector("[data-idle-stay]").addEventListener("click", stay);
+      dialog.querySelector("[data-idle-leave]").addEventListener("click", function () {
+        var form = document.querySelector(".whoami form");
+        if (form) form.submit(); else logOff();
+      });
+      // Escape closes a modal dialog; here it means "stay", the choice that loses nothing.
+      dialog.addEventListener("cancel", function (event) { event.preventDefault(); stay(); });
+    }
+    window.setInterval(function () {
+      var left = deadline - Date.now();
+      if (left <= 0) { logOff(); return; }
+      if (left > warnAt) return;
+      if (activeSince && !(dialog && dialog.open)) { stay(); return; }
+      openWarning(left);
+      if (dialog && dialog.open) dialog.querySelector("[data-idle-remaining]").textContent = remainingText(left);
+    }, 1000);
   }
 
   function csrfInput() {
@@ -114,6 +175,60 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // Focus stays where the user worked: a form posted on a page that answers by showing the same
+  // page again (post, redirect, get: every coding action) would leave focus at the top. On submit
+  // the page remembers the form (its aria-label, or its place among the page's forms) and the field
+  // in use; when the same page comes back, focus goes to that field of that form, else to the
+  // nearest section still there (a removed row's section), else stays at the top.
+  var FOCUS_KEY = "chartdesk.returnFocus";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
+    var forms = Array.prototype.slice.call(document.querySelectorAll("form"));
+    var active = document.activeElement;
+    var section = form.closest("section[id], [aria-labelledby], [id]:not(form)");
+    try {
+      window.sessionStorage.setItem(FOCUS_KEY, JSON.stringify({
+        path: window.location.pathname,
+        label: form.getAttribute("aria-label") || "",
+        index: forms.indexOf(form),
+        field: active && form.contains(active) && active.name && active.type !== "submit" ? active.name : "",
+        section: section ? (section.id || section.getAttribute("aria-labelledby") || "") : ""
+      }));
+    } catch (e) { /* storage off: focus starts at the top as before */ }
+  });
+  function returnFocus() {
+    var saved;
+    try {
+      saved = JSON.parse(window.sessionStorage.getItem(FOCUS_KEY) || "null");
+      window.sessionStorage.removeItem(FOCUS_KEY);
+    } catch (e) { return; }
+    if (!saved || saved.path !== window.location.pathname) return;
+    if (document.querySelector(".form-errors [role=alert], .form-errors")) return;  // errors take focus
+    var form = null;
+    if (saved.label) {
+      form = Array.prototype.slice.call(document.querySelectorAll("form[aria-label]")).filter(function (f) {
+        return f.getAttribute("aria-label") === saved.label;
+      })[0] || null;
+    }
+    var target = null;
+    if (form) {
+      target = (saved.field && form.querySelector("[name='" + saved.field.replace(/'/g, "") + "']:not([type=hidden])"))
+        || form.querySelector("input:not([type=hidden]), select, textarea, button");
+    }
+    if (!target && saved.section) {
+      var section = document.getElementById(saved.section);
+      if (section) {
+        target = section.matches("h1, h2, h3, h4") ? section : section.querySelector("h2, h3") || section;
+        if (!target.hasAttribute("tabindex") && !target.matches("a, button, input, select, textarea")) {
+          target.setAttribute("tabindex", "-1");
+        }
+      }
+    }
+    if (target) { target.focus(); if (target.scrollIntoView) target.scrollIntoView({ block: "center" }); }
+  }
+
+  document.addEventListener("DOMContentLoaded", returnFocus);
   document.addEventListener("DOMContentLoaded", startIdleLogoff);
   document.addEventListener("DOMContentLoaded", showShortcutToggles);
 })();

@@ -64,9 +64,9 @@ def test_a_provider_uploads_a_wav_and_pocketsphinx_drafts_a_preliminary_document
 
 
 @pytest.mark.parametrize(("extension", "found"), [("mp3", "MP3 (mp3)"), ("m4a", "M4A (aac)"), ("ogg", "OGG (opus)"),
-                                                  ("opus", "OGG (opus)")])
-def test_mp3_m4a_and_ogg_opus_recordings_are_accepted(extension, found, speak, scripted_engine, patient, encounter,
-                                                      dictating_provider, users, client_for):
+                                                  ("opus", "OGG (opus)"), ("webm", "WebM (opus)")])
+def test_mp3_m4a_ogg_and_webm_recordings_are_accepted(extension, found, speak, scripted_engine, patient, encounter,
+                                                     dictating_provider, users, client_for):
     response = post_recording(client_for(users["transcriptionist"]), patient, encounter,
                               dictating_provider.provider, speak(extension=extension))
     dictation = Dictation.objects.get()
@@ -87,7 +87,8 @@ def test_a_stat_dictation_is_due_in_two_hours(speak, scripted_engine, patient, e
 @pytest.mark.parametrize(("content", "name", "message"), [
     (b"Dictation notes typed instead", "notes.wav", b"is not a recording ffmpeg can read"),
     (b"", "empty.wav", b"The submitted file is empty."),
-    (b"%PDF-1.4 not audio", "scan.pdf", b"not a WAV, MP3, M4A/AAC or OGG/Opus recording (its name ends in .pdf)"),
+    (b"%PDF-1.4 not audio", "scan.pdf",
+     b"not a WAV, MP3, M4A/AAC, OGG/Opus or WebM/Opus recording (its name ends in .pdf)"),
 ])
 def test_a_file_that_is_not_an_accepted_recording_is_refused_and_nothing_is_stored(
         content, name, message, tmp_path, speak, patient, encounter, dictating_provider, client_for):

@@ -4,6 +4,8 @@ recognised into a preliminary document on the encounter, and due by its turnarou
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,27 @@ def test_mp3_m4a_ogg_and_webm_recordings_are_accepted(extension, found, speak, s
     assert dictation.audio_format == found
     assert dictation.status == DictationStatus.DRAFT_READY
     assert dictation.document.current_version.text == "Chest pain for two days."
+
+
+def test_a_streamed_webm_that_states_no_duration_is_measured_by_decoding(speak, scripted_engine, patient, encounter,
+                                                                         dictating_provider, users, client_for,
+                                                                         tmp_path):
+    # Written to a pipe, as a browser's MediaRecorder writes it: the WebM header holds no duration.
+    streamed = subprocess.run(["ffmpeg", "-v", "error", "-i", str(speak()), "-c:a", "libopus", "-f", "webm", "pipe:1"],
+                              check=True, capture_output=True).stdout
+    recording = tmp_path / "recorded.webm"
+    recording.write_bytes(streamed)
+    probed = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json",
+                             str(recording)], check=True, capture_output=True).stdout
+    assert "duration" not in json.loads(probed)["format"]
+    response = post_recording(client_for(users["transcriptionist"]), patient, encounter, dictating_provider.provider,
+                              recording)
+    assert response.status_code == 302
+    dictation = Dictation.objects.get()
+    wav_seconds = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                                        str(speak())], check=True, capture_output=True).stdout)
+    assert abs(dictation.duration_seconds - wav_seconds) < 0.1
+    assert dictation.status == DictationStatus.DRAFT_READY
 
 
 def test_a_stat_dictation_is_due_in_two_hours(speak, scripted_engine, patient, encounter, dictating_provider,
@@ -162,3 +185,11 @@ def test_dictating_roles_see_the_upload_form(role, patient, users, client_for):
     response = client_for(users[role]).get(f"/transcription/patient/{patient.pk}/dictate/")
     assert response.status_code == 200
     assert b"Upload a dictation" in response.content
+
+
+def test_only_the_upload_page_may_use_the_microphone(patient, users, client_for):
+    client = client_for(users["transcriptionist"])
+    upload = client.get(f"/transcription/patient/{patient.pk}/dictate/")
+    assert upload["Permissions-Policy"] == "camera=(), microphone=(self), geolocation=()"
+    assert "/static/transcription/recorder.js" in upload.content.decode()
+    assert client.get("/transcription/queue/")["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"

@@ -462,7 +462,7 @@ def do_review_qa_sample(sample: QASample, *, errors: dict[str, Any], feedback: s
         if count:
             counts[category] = count
     with transaction.atomic():
-        locked = QASample.objects.select_for_update().select_related("patient", "reviewer").get(pk=sample.pk)
+        locked = QASample.objects.select_for_update().get(pk=sample.pk)
         if not locked.selected:
             raise ChartdeskError(QA_NOT_PICKED)
         if locked.reviewed_at is not None:

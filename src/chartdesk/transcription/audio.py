@@ -156,11 +156,15 @@ def check_audio(upload: Any, *, name: str | None = None) -> CheckedAudio:
 
 def _duration(probed: dict[str, Any], spool: IO[bytes]) -> float:
     try:
-        return float(probed.get("format", {}).get("duration", "0"))
+        stated = float(probed.get("format", {}).get("duration", "0"))
     except ValueError:
-        # Streamed formats (ADTS AAC, some OGG) may not state a duration; decode to count it.
-        samples = sum(len(chunk) for chunk in _decode(spool.name)) // 2
-        return samples / SAMPLE_RATE
+        stated = 0.0
+    if stated > 0:
+        return stated
+    # Streamed formats (ADTS AAC, some OGG, the WebM a browser's MediaRecorder writes) may state no
+    # duration, or none ffprobe reads; decode to count it.
+    samples = sum(len(chunk) for chunk in _decode(spool.name)) // 2
+    return samples / SAMPLE_RATE
 
 
 def store_audio(checked: CheckedAudio) -> str:

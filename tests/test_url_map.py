@@ -32,13 +32,13 @@ RECORD_KWARGS = {
 # code sets, the step of a form, a download token, and the FHIR API's own addressing (its access
 # rules are walked by tests/interop), a provider's schedule (its calendar leaves out the appointments
 # of charts the user may not open: tests/schedule), and an outbound HL7 dead letter (its list and its
-# resend show no patient data), and training's courses, enrollments, attempts and exercises (their
-# patients live in sandboxes; tests/training walks every route as a student). Every other parameter
-# must be one of RECORD_KWARGS.
+# resend show no patient data), training's courses, enrollments, attempts and exercises (their
+# patients live in sandboxes; tests/training walks every route as a student), and a transcription
+# document template (site-wide text, no patient's). Every other parameter must be one of RECORD_KWARGS.
 NOT_PATIENT_RECORDS = {
     "user_id", "client_id", "rule_id", "system", "code", "step", "token",
     "resource_type", "logical_id", "history_version", "job_id", "file_name", "group_id",
-    "schedule_id", "outbound_id",
+    "schedule_id", "outbound_id", "template_id",
     "course_id", "enrollment_id", "attempt_id", "exercise_id",
 }
 
@@ -219,17 +219,21 @@ def _restricted_dictation(secret: Any, encounter: Any, provider: Any, provider_u
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from chartdesk.transcription.models import Dictation
+    from chartdesk.transcription.models import Dictation, QASample
 
     content = b"RIFF Confidential text"
     stored = default_storage.save("dictation/confidential.wav", ContentFile(content))
     now = timezone.now()
-    return Dictation.objects.create(
+    dictation = Dictation.objects.create(
         patient=secret, encounter=encounter, document_type="34117-2", author=provider, dictated_at=now,
         due_at=now + timedelta(hours=24), audio=stored, audio_name="confidential.wav", audio_format="WAV (pcm_s16le)",
         audio_size=len(content), audio_sha256=hashlib.sha256(content).hexdigest(), duration_seconds=1.0,
         created_by=provider_user,
     )
+    # Drawn for QA, so the QA review page (addressed by the dictation) has a restricted sample to refuse.
+    QASample.objects.create(dictation=dictation, patient=secret, transcriptionist=provider_user, seed="walk",
+                            percent=100, draw=0.0, selected=True, lines=1.0)
+    return dictation
 
 
 def _disclosure_records(secret: Any, document: Any) -> dict[str, int]:

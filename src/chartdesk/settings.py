@@ -43,7 +43,9 @@ Variables (all optional in demo mode):
   CHARTDESK_JOB_STALE_MINUTES     a running job silent this long may be retried from the jobs page (default 30)
   CHARTDESK_SPEECH_ENGINE         speech-recognition engine for dictation drafts (default pocketsphinx)
   CHARTDESK_SPEECH_LM             the site's language model for it (default var/data/speech/domain-lm.bin,
-                                  made by `chartdesk transcription-lm`; the wheel's general one while absent)
+                                  made by `chartdesk speech build-lm`; the wheel's general one while absent)
+  CHARTDESK_TRANSCRIPTION_QA_PERCENT  share of each transcriptionist's finished drafts drawn for QA review,
+                                  0 to 100 (default 5)
   CHARTDESK_UPLOAD_MAX_PAGES      most pages (PDF) or frames (TIFF) in one upload (default 2000)
   CHARTDESK_UPLOAD_MAX_MEGAPIXELS most pixels of one image, frame or page, in millions (default 100)
   CHARTDESK_UPLOAD_MAX_DECODED_MB most bytes one PDF stream may decode to (default 256)
@@ -121,6 +123,7 @@ JOB_RETRY_SECONDS = float(ENV.get("CHARTDESK_JOB_RETRY_SECONDS", "60"))
 JOB_STALE_MINUTES = float(ENV.get("CHARTDESK_JOB_STALE_MINUTES", "30"))
 SPEECH_ENGINE = ENV.get("CHARTDESK_SPEECH_ENGINE", "pocketsphinx")
 SPEECH_LANGUAGE_MODEL = Path(ENV.get("CHARTDESK_SPEECH_LM", DATA_DIR / "speech" / "domain-lm.bin"))
+TRANSCRIPTION_QA_PERCENT = ENV.get("CHARTDESK_TRANSCRIPTION_QA_PERCENT", "5")
 # Decompression-bomb limits on uploaded PDFs and images (charts/upload_limits.py): pages per file,
 # pixels per page or image, decoded bytes per PDF stream.
 UPLOAD_MAX_PAGES = int(ENV.get("CHARTDESK_UPLOAD_MAX_PAGES", "2000"))

@@ -40,7 +40,7 @@ def speak(tmp_path: Path) -> Any:
     """speak(text, extension) -> path of a recording of `text` in that format."""
     require_audio_tools()
     codecs = {"wav": [], "mp3": ["-c:a", "libmp3lame"], "m4a": ["-c:a", "aac"], "ogg": ["-c:a", "libopus"],
-              "opus": ["-c:a", "libopus"]}
+              "opus": ["-c:a", "libopus"], "webm": ["-c:a", "libopus"]}
 
     def make(text: str = SENTENCE, extension: str = "wav") -> Path:
         wav = tmp_path / f"spoken-{abs(hash(text))}.wav"

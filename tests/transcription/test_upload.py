@@ -4,6 +4,8 @@ recognised into a preliminary document on the encounter, and due by its turnarou
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -64,9 +66,9 @@ def test_a_provider_uploads_a_wav_and_pocketsphinx_drafts_a_preliminary_document
 
 
 @pytest.mark.parametrize(("extension", "found"), [("mp3", "MP3 (mp3)"), ("m4a", "M4A (aac)"), ("ogg", "OGG (opus)"),
-                                                  ("opus", "OGG (opus)")])
-def test_mp3_m4a_and_ogg_opus_recordings_are_accepted(extension, found, speak, scripted_engine, patient, encounter,
-                                                      dictating_provider, users, client_for):
+                                                  ("opus", "OGG (opus)"), ("webm", "WebM (opus)")])
+def test_mp3_m4a_ogg_and_webm_recordings_are_accepted(extension, found, speak, scripted_engine, patient, encounter,
+                                                     dictating_provider, users, client_for):
     response = post_recording(client_for(users["transcriptionist"]), patient, encounter,
                               dictating_provider.provider, speak(extension=extension))
     dictation = Dictation.objects.get()
@@ -74,6 +76,27 @@ def test_mp3_m4a_and_ogg_opus_recordings_are_accepted(extension, found, speak, s
     assert dictation.audio_format == found
     assert dictation.status == DictationStatus.DRAFT_READY
     assert dictation.document.current_version.text == "Chest pain for two days."
+
+
+def test_a_streamed_webm_that_states_no_duration_is_measured_by_decoding(speak, scripted_engine, patient, encounter,
+                                                                         dictating_provider, users, client_for,
+                                                                         tmp_path):
+    # Written to a pipe, as a browser's MediaRecorder writes it: the WebM header holds no duration.
+    streamed = subprocess.run(["ffmpeg", "-v", "error", "-i", str(speak()), "-c:a", "libopus", "-f", "webm", "pipe:1"],
+                              check=True, capture_output=True).stdout
+    recording = tmp_path / "recorded.webm"
+    recording.write_bytes(streamed)
+    probed = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json",
+                             str(recording)], check=True, capture_output=True).stdout
+    assert "duration" not in json.loads(probed)["format"]
+    response = post_recording(client_for(users["transcriptionist"]), patient, encounter, dictating_provider.provider,
+                              recording)
+    assert response.status_code == 302
+    dictation = Dictation.objects.get()
+    wav_seconds = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                                        str(speak())], check=True, capture_output=True).stdout)
+    assert abs(dictation.duration_seconds - wav_seconds) < 0.1
+    assert dictation.status == DictationStatus.DRAFT_READY
 
 
 def test_a_stat_dictation_is_due_in_two_hours(speak, scripted_engine, patient, encounter, dictating_provider,
@@ -87,7 +110,8 @@ def test_a_stat_dictation_is_due_in_two_hours(speak, scripted_engine, patient, e
 @pytest.mark.parametrize(("content", "name", "message"), [
     (b"Dictation notes typed instead", "notes.wav", b"is not a recording ffmpeg can read"),
     (b"", "empty.wav", b"The submitted file is empty."),
-    (b"%PDF-1.4 not audio", "scan.pdf", b"not a WAV, MP3, M4A/AAC or OGG/Opus recording (its name ends in .pdf)"),
+    (b"%PDF-1.4 not audio", "scan.pdf",
+     b"not a WAV, MP3, M4A/AAC, OGG/Opus or WebM/Opus recording (its name ends in .pdf)"),
 ])
 def test_a_file_that_is_not_an_accepted_recording_is_refused_and_nothing_is_stored(
         content, name, message, tmp_path, speak, patient, encounter, dictating_provider, client_for):
@@ -161,3 +185,11 @@ def test_dictating_roles_see_the_upload_form(role, patient, users, client_for):
     response = client_for(users[role]).get(f"/transcription/patient/{patient.pk}/dictate/")
     assert response.status_code == 200
     assert b"Upload a dictation" in response.content
+
+
+def test_only_the_upload_page_may_use_the_microphone(patient, users, client_for):
+    client = client_for(users["transcriptionist"])
+    upload = client.get(f"/transcription/patient/{patient.pk}/dictate/")
+    assert upload["Permissions-Policy"] == "camera=(), microphone=(self), geolocation=()"
+    assert "/static/transcription/recorder.js" in upload.content.decode()
+    assert client.get("/transcription/queue/")["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"

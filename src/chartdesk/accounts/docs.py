@@ -81,7 +81,11 @@ def render_permission_matrix() -> str:
         "`transcription.assign_transcription`. Authors review and sign the draft document with",
         "`charts.sign_document` on the document's own signing screen (docs/transcription.md). The editor",
         "with the audio and one's own abbreviation list need `transcription.transcribe`; the productivity",
-        "report (line counts, turnaround) needs `transcription.assign_transcription` (the HIM manager).",
+        "report (line counts, turnaround, QA accuracy) needs `transcription.assign_transcription` (the HIM",
+        "manager). The editor's document templates are managed with",
+        "`transcription.manage_transcription_templates`, and the QA sample of finished drafts is scored with",
+        "`transcription.review_transcription_qa` (both the HIM manager's); a transcriptionist reads the",
+        "scores and feedback of their own drafts with `transcription.transcribe`.",
         "",
     ]
     return "\n".join(lines)

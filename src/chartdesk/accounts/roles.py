@@ -146,6 +146,8 @@ ROLES: tuple[Role, ...] = (
             "charts.destroy_content",
             "transcription.view_transcription_queue",
             "transcription.assign_transcription",
+            "transcription.manage_transcription_templates",
+            "transcription.review_transcription_qa",
             "jobs.view_all_jobs",
             "schedule.manage_schedules",
             "schedule.book_appointments",

@@ -11,7 +11,9 @@ hooks.py turns into "signed" here.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -29,13 +31,17 @@ from chartdesk.jobs.actions import do_start_job
 from chartdesk.jobs.models import Job, JobStatus
 from chartdesk.patients.access import refuse_change_to_closed_chart
 from chartdesk.patients.models import Patient
-from chartdesk.transcription import audio
+from chartdesk.transcription import audio, quality
+from chartdesk.transcription.editor import do_not_use_flags, line_count
 from chartdesk.transcription.engines import SpeechEngine, get_engine
 from chartdesk.transcription.models import (
     Dictation,
     DictationPriority,
     DictationStatus,
     DictationType,
+    DocumentTemplate,
+    PersonalWord,
+    QASample,
     due_time,
 )
 
@@ -43,6 +49,8 @@ DICTATE = "transcription.dictate"
 VIEW_QUEUE = "transcription.view_transcription_queue"
 TRANSCRIBE = "transcription.transcribe"
 ASSIGN = "transcription.assign_transcription"
+MANAGE_TEMPLATES = "transcription.manage_transcription_templates"
+REVIEW_QA = "transcription.review_transcription_qa"
 
 PATIENT_MERGED = "This chart was merged into MRN {mrn}; dictate to the surviving chart instead."
 ENCOUNTER_REQUIRED = "Choose the encounter the dictation belongs to."
@@ -59,6 +67,8 @@ DRAFT_RETRACTED = "The draft document was marked entered in error; it cannot go 
 ALREADY_QUEUED = "Speech recognition of this dictation is already queued or running (see the jobs page)."
 STALE = "This dictation was changed by someone else since you opened it; reload it and try again."
 # The engine heard nothing it could spell: the draft says so, for the transcriptionist to type from the audio.
+QA_PERCENT_INVALID = ("The QA percentage CHARTDESK_TRANSCRIPTION_QA_PERCENT is \"{value}\"; set a number from 0 "
+                      "to 100.")
 NO_SPEECH_TEXT = "[No speech was recognised in this dictation: transcribe it from the audio.]"
 
 
@@ -274,7 +284,36 @@ def do_send_to_author(dictation: Dictation, *, acting_user: Any, expected_revisi
         locked.revision += 1
         locked.save(update_fields=["status", "sent_to_author_at", "revision"])
         _audit(AuditAction.UPDATE, acting_user, locked, step="sent to author", document_id=locked.document_id)
+        _draw_for_qa(locked, locked.assigned_to or acting_user, acting_user)
     return locked
+
+
+def _draw_for_qa(dictation: Dictation, transcriptionist: Any, acting_user: Any) -> None:
+    """Draw the finished draft for QA review (quality.py), keeping the seed and number drawn either way."""
+    if QASample.objects.filter(dictation=dictation).exists():
+        return
+    percent = qa_percent()
+    seed = secrets.token_hex(16)
+    number, picked = quality.draw(seed, percent)
+    current = dictation.document.current_version if dictation.document else None
+    sample = QASample.objects.create(
+        dictation=dictation, patient=dictation.patient, transcriptionist=transcriptionist, seed=seed,
+        percent=percent, draw=number, selected=picked, lines=line_count(current.text if current else ""),
+    )
+    _audit(AuditAction.CREATE, acting_user, dictation, step="qa draw", sample_id=sample.pk, seed=seed,
+           percent=str(percent), draw=number, selected=picked)
+
+
+def qa_percent() -> Decimal:
+    """The site's QA percentage (settings.TRANSCRIPTION_QA_PERCENT); a setting out of 0-100 stops the
+    send with the problem named rather than sampling at a rate nobody chose."""
+    try:
+        percent = Decimal(str(settings.TRANSCRIPTION_QA_PERCENT))
+    except InvalidOperation:
+        percent = Decimal(-1)
+    if not Decimal(0) <= percent <= Decimal(100):
+        raise ChartdeskError(QA_PERCENT_INVALID.format(value=settings.TRANSCRIPTION_QA_PERCENT))
+    return percent.quantize(Decimal("0.01"))
 
 
 def do_mark_dictation_signed(dictation: Dictation, *, acting_user: Any) -> Dictation:
@@ -326,3 +365,117 @@ def do_set_personal_abbreviation(user: Any, *, abbreviation: str, expansion: str
                                                       defaults={"expansion": expansion})
         record_event(AuditAction.UPDATE, user=user, object_type="personal_abbreviation",
                      detail={"abbreviation": abbreviation, "expansion": expansion})
+
+
+TEMPLATE_TYPE_UNKNOWN = "Choose the document type the template is for."
+TEMPLATE_NAME_REQUIRED = "Give the template a name."
+TEMPLATE_TEXT_REQUIRED = "A template needs its text: the headings and blanks (___) of the document."
+TEMPLATE_NAME_TAKEN = "A {type} template is already named \"{name}\"; choose another name or edit that one."
+TEMPLATE_DO_NOT_USE = "The template holds a do-not-use abbreviation ({rule}, line {line}); write it out instead."
+TEMPLATE_STALE = "This template was changed by someone else since you opened it; reload it and try again."
+
+
+def do_save_template(template: DocumentTemplate | None, *, document_type: str, name: str, text: str, active: bool,
+                     acting_user: Any, expected_updated_at: Any = None) -> DocumentTemplate:
+    """Create a site-wide document template (`template` None) or change one. A template never writes a
+    do-not-use abbreviation into a document."""
+    require_permission(acting_user, MANAGE_TEMPLATES, "manage document templates")
+    name, text = name.strip(), text.replace("\r\n", "\n").strip("\n")
+    if document_type not in DictationType.values:
+        raise ChartdeskError(TEMPLATE_TYPE_UNKNOWN, field="document_type")
+    if not name:
+        raise ChartdeskError(TEMPLATE_NAME_REQUIRED, field="name")
+    if not text.strip():
+        raise ChartdeskError(TEMPLATE_TEXT_REQUIRED, field="text")
+    flags = do_not_use_flags(text)
+    if flags:
+        raise ChartdeskError(TEMPLATE_DO_NOT_USE.format(rule=flags[0].rule, line=flags[0].line), field="text")
+    with transaction.atomic():
+        if template is None:
+            template = DocumentTemplate()
+        else:
+            template = DocumentTemplate.objects.select_for_update().get(pk=template.pk)
+            if expected_updated_at is not None and template.updated_at != expected_updated_at:
+                raise ConcurrentChange(TEMPLATE_STALE)
+        clash = DocumentTemplate.objects.filter(document_type=document_type, name__iexact=name).exclude(pk=template.pk)
+        if clash.exists():
+            raise ChartdeskError(TEMPLATE_NAME_TAKEN.format(type=DictationType(document_type).label, name=name),
+                                 field="name")
+        created = template.pk is None
+        template.document_type, template.name, template.text, template.active = document_type, name, text, active
+        template.updated_at, template.updated_by = timezone.now(), acting_user
+        template.save()
+        record_event(AuditAction.CREATE if created else AuditAction.UPDATE, user=acting_user,
+                     object_type="document_template", object_id=template.pk,
+                     detail={"document_type": document_type, "name": name, "active": active,
+                             "lines": text.count("\n") + 1})
+    return template
+
+
+PERSONAL_WORD_SHAPE = ("Only a single word of letters (and inner apostrophes) goes in the dictionary "
+                       "(\"{word}\" is not).")
+
+
+def personal_words(user: Any) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(PersonalWord.objects.filter(user=user).values_list("word", flat=True))
+
+
+def do_add_personal_word(user: Any, *, word: str) -> str:
+    """Add a word to the user's own dictionary: the spelling check passes it from then on."""
+    import re
+
+    require_permission(user, TRANSCRIBE, "keep a personal dictionary")
+    word = word.strip().lower()
+    if not re.fullmatch(r"[a-z]+(?:'[a-z]+)*", word) or len(word) > 60:
+        raise ChartdeskError(PERSONAL_WORD_SHAPE.format(word=word), field="word")
+    with transaction.atomic():
+        _, created = PersonalWord.objects.get_or_create(user=user, word=word)
+        if created:
+            record_event(AuditAction.CREATE, user=user, object_type="personal_word", detail={"word": word})
+    return word
+
+
+QA_NOT_PICKED = "This draft was not drawn for QA review."
+QA_ALREADY_SCORED = "This QA sample was already scored by {reviewer}."
+QA_OWN_WORK = "A reviewer does not score their own transcription."
+QA_COUNT_INVALID = "Error counts are whole numbers from 0 to 999 ({category}: \"{value}\")."
+QA_CATEGORY_UNKNOWN = "Unknown error category \"{category}\"."
+
+
+def do_review_qa_sample(sample: QASample, *, errors: dict[str, Any], feedback: str, acting_user: Any) -> QASample:
+    """Score a drawn draft: error counts by category, the accuracy computed from them and the delivered
+    draft's lines (quality.py), and feedback for the transcriptionist. Scored once."""
+    require_permission(acting_user, REVIEW_QA, "score QA samples")
+    _require_chart(acting_user, sample.patient)
+    counts: dict[str, int] = {}
+    for category, value in errors.items():
+        if category not in quality.WEIGHTS:
+            raise ChartdeskError(QA_CATEGORY_UNKNOWN.format(category=category))
+        try:
+            count = int(str(value).strip() or "0")
+        except ValueError:
+            count = -1
+        if not 0 <= count <= 999:
+            raise ChartdeskError(QA_COUNT_INVALID.format(category=category, value=value), field=category)
+        if count:
+            counts[category] = count
+    with transaction.atomic():
+        locked = QASample.objects.select_for_update().get(pk=sample.pk)
+        if not locked.selected:
+            raise ChartdeskError(QA_NOT_PICKED)
+        if locked.reviewed_at is not None:
+            raise ConcurrentChange(QA_ALREADY_SCORED.format(reviewer=locked.reviewer))
+        if locked.transcriptionist_id == acting_user.pk:
+            raise ChartdeskError(QA_OWN_WORK)
+        locked.errors = counts
+        locked.weighted_errors = quality.weighted_errors(counts)
+        locked.score = quality.accuracy(counts, locked.lines)
+        locked.feedback = feedback.strip()
+        locked.reviewer, locked.reviewed_at = acting_user, timezone.now()
+        locked.save(update_fields=["errors", "weighted_errors", "score", "feedback", "reviewer", "reviewed_at"])
+        record_event(AuditAction.UPDATE, user=acting_user, patient=locked.patient, object_type="qa_sample",
+                     object_id=locked.pk, detail={"dictation_id": locked.dictation_id, "errors": counts,
+                                                  "score": locked.score})
+    return locked

@@ -31,9 +31,11 @@ PROBE_SECONDS = 30
 
 AUDIO_EMPTY = "The audio file {name} is empty."
 AUDIO_TOO_LARGE = "The audio file {name} is over {limit}, the largest dictation accepted."
-AUDIO_EXTENSION = "The file {name} is not a WAV, MP3, M4A/AAC or OGG/Opus recording (its name ends in {extension})."
+AUDIO_EXTENSION = ("The file {name} is not a WAV, MP3, M4A/AAC, OGG/Opus or WebM/Opus recording "
+                   "(its name ends in {extension}).")
 AUDIO_NOT_AUDIO = "The file {name} is not a recording ffmpeg can read: {problem}."
-AUDIO_WRONG_FORMAT = "The file {name} holds {found}; only WAV, MP3, M4A/AAC and OGG/Opus recordings are accepted."
+AUDIO_WRONG_FORMAT = ("The file {name} holds {found}; only WAV, MP3, M4A/AAC, OGG/Opus and WebM/Opus recordings "
+                      "are accepted.")
 AUDIO_NO_SOUND = "The file {name} has no audio track."
 AUDIO_SILENT_LENGTH = "The recording {name} lasts no time at all."
 AUDIO_NAME_MISMATCH = "The file {name} is named as {named} but holds {found}: is it the right file?"
@@ -48,6 +50,8 @@ FORMATS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
     "mov,mp4,m4a,3gp,3g2,mj2": ("M4A", ("m4a", "mp4", "aac"), frozenset({"aac", "alac"})),
     "aac": ("AAC", ("aac", "m4a"), frozenset({"aac"})),
     "ogg": ("OGG", ("ogg", "oga", "opus"), frozenset({"opus", "vorbis"})),
+    # What browsers' MediaRecorder gives (Chromium, Firefox): the desk's "Record" control uploads it.
+    "matroska,webm": ("WebM", ("webm", "weba"), frozenset({"opus", "vorbis"})),
 }
 EXTENSIONS = {extension for _, extensions, _ in FORMATS.values() for extension in extensions}
 
@@ -152,11 +156,15 @@ def check_audio(upload: Any, *, name: str | None = None) -> CheckedAudio:
 
 def _duration(probed: dict[str, Any], spool: IO[bytes]) -> float:
     try:
-        return float(probed.get("format", {}).get("duration", "0"))
+        stated = float(probed.get("format", {}).get("duration", "0"))
     except ValueError:
-        # Streamed formats (ADTS AAC, some OGG) may not state a duration; decode to count it.
-        samples = sum(len(chunk) for chunk in _decode(spool.name)) // 2
-        return samples / SAMPLE_RATE
+        stated = 0.0
+    if stated > 0:
+        return stated
+    # Streamed formats (ADTS AAC, some OGG, the WebM a browser's MediaRecorder writes) may state no
+    # duration, or none ffprobe reads; decode to count it.
+    samples = sum(len(chunk) for chunk in _decode(spool.name)) // 2
+    return samples / SAMPLE_RATE
 
 
 def store_audio(checked: CheckedAudio) -> str:

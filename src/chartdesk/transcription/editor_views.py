@@ -22,8 +22,9 @@ from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import requires
 from chartdesk.core.refusals import refusal_status
 from chartdesk.patients.view_guards import opens_records
-from chartdesk.transcription import access, actions, editor, productivity
+from chartdesk.transcription import access, actions, editor, productivity, quality, spelling
 from chartdesk.transcription.forms import EditorForm, PersonalAbbreviationForm
+from chartdesk.transcription.models import DocumentTemplate
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 STREAM_CHUNK = 256 * 1024
@@ -33,12 +34,35 @@ NO_DRAFT = "This dictation has no draft yet: recognise it first, or wait for its
 def _context(request: HttpRequest, dictation: Any, document: Any, form: EditorForm,
              flags: list[editor.Flag]) -> dict[str, Any]:
     personal = actions.personal_abbreviations(request.user)
+    text = form["text"].value() or ""
     return {
         "dictation": dictation, "document": document, "form": form, "flags": flags,
         "words": dictation.words, "abbreviations": {**editor.site_abbreviations(), **personal},
         "personal": personal, "abbreviation_form": PersonalAbbreviationForm(),
-        "lines": editor.line_count(form["text"].value() or ""),
+        "lines": editor.line_count(text),
+        "templates": (templates := templates_for(dictation.document_type)),
+        "template_texts": {str(template.pk): template.text for template in templates},
+        "misspellings": spelling.misspellings(text, actions.personal_words(request.user)),
     }
+
+
+def templates_for(document_type: str) -> list[DocumentTemplate]:
+    return list(DocumentTemplate.objects.filter(document_type=document_type, active=True))
+
+
+def _with_template(request: HttpRequest, dictation: Any, text: str) -> str:
+    """The "insert template" of a browser without scripts: the chosen template (of the dictation's type,
+    active) after the draft's text, unsaved until the transcriptionist saves. The script inserts it at
+    the cursor instead."""
+    chosen = request.GET.get("template", "")
+    if not chosen.isdigit():
+        return text
+    template = DocumentTemplate.objects.filter(pk=int(chosen), document_type=dictation.document_type,
+                                               active=True).first()
+    if template is None:
+        messages.error(request, "That template is not one of this document type's active templates.")
+        return text
+    return f"{text.rstrip()}\n\n{template.text}" if text.strip() else template.text
 
 
 @requires(actions.TRANSCRIBE)
@@ -52,8 +76,10 @@ def editor_view(request: HttpRequest, dictation_id: int) -> HttpResponse:
         return redirect("transcription-dictation", dictation_id=dictation.pk)
     document = access_document_by_id(request.user, dictation.document_id)
     current = document.current_version
-    form = EditorForm(request.POST or None, initial={"text": current.text if current else "",
-                                                      "revision": document.revision})
+    draft = current.text if current else ""
+    if request.method == "GET":
+        draft = _with_template(request, dictation, draft)
+    form = EditorForm(request.POST or None, initial={"text": draft, "revision": document.revision})
     flags: list[editor.Flag] = []
     status = 200
     if request.method == "POST":
@@ -143,7 +169,8 @@ def _as_response(response: Any) -> Any:
 def _content_type(name: str) -> str:
     extension = name.rsplit(".", 1)[-1].lower()
     return {"wav": "audio/wav", "wave": "audio/wav", "mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "audio/mp4",
-            "aac": "audio/aac", "ogg": "audio/ogg", "oga": "audio/ogg", "opus": "audio/ogg"}.get(
+            "aac": "audio/aac", "ogg": "audio/ogg", "oga": "audio/ogg", "opus": "audio/ogg",
+            "webm": "audio/webm", "weba": "audio/webm"}.get(
         extension, "application/octet-stream")
 
 
@@ -181,4 +208,4 @@ def _slice(name: str, first: int, last: int) -> Any:
 def productivity_view(request: HttpRequest) -> HttpResponse:
     """Line counts per transcriptionist and per document, and each document's turnaround."""
     report = productivity.access_productivity(request.user)
-    return render(request, "transcription/productivity.html", {"report": report})
+    return render(request, "transcription/productivity.html", {"report": report, "qa_target": quality.TARGET_SCORE})

@@ -132,3 +132,79 @@ class PersonalAbbreviation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.abbreviation} -> {self.expansion}"
+
+
+class DocumentTemplate(models.Model):
+    """A site-wide skeleton for one kind of dictated document: its headings, and blanks (`___`) where the
+    dictation fills in. The editor offers the active ones of the dictation's type. Not patient data;
+    retired by making it inactive (a template may have shaped documents already)."""
+
+    document_type = models.CharField(max_length=10, choices=DictationType.choices)
+    name = models.CharField(max_length=100)
+    text = models.TextField()
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = "document template"
+        verbose_name_plural = "document templates"
+        ordering = ["document_type", "name"]
+        constraints = [models.UniqueConstraint(fields=["document_type", "name"], name="one_template_name_per_type")]
+        permissions = [("manage_transcription_templates", "Manage the transcription editor's document templates")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_document_type_display()})"
+
+
+class PersonalWord(models.Model):
+    """A word a user added to their own dictionary from the editor's spelling check (a working preference,
+    not part of the legal record)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=60)
+
+    class Meta:
+        verbose_name = "personal dictionary word"
+        verbose_name_plural = "personal dictionary words"
+        ordering = ["word"]
+        constraints = [models.UniqueConstraint(fields=["user", "word"], name="one_personal_word_per_user")]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class QASample(models.Model):
+    """The QA draw of one finished draft (sent to its author): every draw is kept with its seed, the
+    percentage in force and the number drawn, so a reviewer can replay why a draft was (not) picked.
+    A picked draft waits in the QA queue until a reviewer scores it; the score and feedback are the
+    transcriptionist's to read."""
+
+    dictation = models.OneToOneField(Dictation, on_delete=models.PROTECT, related_name="qa_sample")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    transcriptionist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drawn_at = models.DateTimeField(default=timezone.now)
+    seed = models.CharField(max_length=32)
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+    draw = models.FloatField()  # random.Random(seed).random(): picked when below percent / 100
+    selected = models.BooleanField()
+    lines = models.FloatField()  # the delivered draft's line count, the score's denominator
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    errors = models.JSONField(default=dict, blank=True)  # {category: count}
+    weighted_errors = models.FloatField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    feedback = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "QA sample"
+        verbose_name_plural = "QA samples"
+        ordering = ["drawn_at", "id"]
+        indexes = [models.Index(fields=["selected", "reviewed_at"]),
+                   models.Index(fields=["transcriptionist", "selected"])]
+        permissions = [("review_transcription_qa", "Score the QA sample of transcribed drafts")]
+
+    def __str__(self) -> str:
+        return f"QA sample of dictation {self.dictation_id}"

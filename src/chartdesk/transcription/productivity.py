@@ -20,6 +20,7 @@ from chartdesk.patients.access import rows_open_to
 from chartdesk.transcription.access import dictations_with_links
 from chartdesk.transcription.actions import ASSIGN, TRANSCRIBE
 from chartdesk.transcription.editor import line_count
+from chartdesk.transcription.models import QASample
 
 
 @dataclass
@@ -39,9 +40,29 @@ class TranscriptionistTotal:
 
 
 @dataclass
+class QATotal:
+    """One transcriptionist's QA: finished drafts drawn, picked, scored, and the accuracy over the scored
+    ones pooled by lines (their weighted errors per hundred of their lines, as one score is)."""
+
+    transcriptionist: Any
+    drawn: int = 0
+    picked: int = 0
+    scored: int = 0
+    lines: float = 0.0
+    weighted_errors: float = 0.0
+
+    @property
+    def accuracy(self) -> float | None:
+        if not self.scored:
+            return None
+        return round(max(0.0, 100 - self.weighted_errors * 100 / self.lines), 2)
+
+
+@dataclass
 class Productivity:
     documents: list[DocumentRow] = field(default_factory=list)
     totals: list[TranscriptionistTotal] = field(default_factory=list)
+    qa: list[QATotal] = field(default_factory=list)
 
 
 def _hours(start: datetime, end: datetime | None) -> float | None:
@@ -79,7 +100,22 @@ def access_productivity(user: Any) -> Productivity:
     """Every transcribed dictation (HIM manager: transcription.assign_transcription), newest first."""
     if not user.is_authenticated or not user.has_perm(ASSIGN):
         raise NotFound("report")
-    return _report(user, list(dictations_with_links().exclude(document=None).order_by("-dictated_at", "-id")))
+    report = _report(user, list(dictations_with_links().exclude(document=None).order_by("-dictated_at", "-id")))
+    report.qa = _qa_totals(user)
+    return report
+
+
+def _qa_totals(user: Any) -> list[QATotal]:
+    totals: dict[int, QATotal] = {}
+    for sample in rows_open_to(user, list(QASample.objects.select_related("patient", "transcriptionist"))):
+        total = totals.setdefault(sample.transcriptionist_id, QATotal(sample.transcriptionist))
+        total.drawn += 1
+        total.picked += sample.selected
+        if sample.reviewed_at is not None and sample.weighted_errors is not None:
+            total.scored += 1
+            total.lines = round(total.lines + max(sample.lines, 1.0), 2)
+            total.weighted_errors = round(total.weighted_errors + sample.weighted_errors, 2)
+    return sorted(totals.values(), key=lambda total: total.transcriptionist.username)
 
 
 def access_own_productivity(user: Any) -> Productivity:

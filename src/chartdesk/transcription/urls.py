@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chartdesk.transcription import editor_views, views
+from chartdesk.transcription import desk_views, editor_views, views
 
 urlpatterns = [
     path("patient/<int:patient_id>/dictate/", views.upload_view, name="transcription-upload"),
@@ -12,4 +12,11 @@ urlpatterns = [
     path("dictation/<int:dictation_id>/abbreviation/", editor_views.abbreviation_view,
          name="transcription-abbreviation"),
     path("dictation/<int:dictation_id>/audio/", editor_views.audio_view, name="transcription-audio"),
+    path("templates/", desk_views.templates_view, name="transcription-templates"),
+    path("templates/<int:template_id>/", desk_views.template_view, name="transcription-template"),
+    path("spelling/", desk_views.spelling_view, name="transcription-spelling"),
+    path("dictionary/", desk_views.dictionary_view, name="transcription-dictionary"),
+    path("qa/", desk_views.qa_queue_view, name="transcription-qa"),
+    path("qa/mine/", desk_views.own_qa_view, name="transcription-own-qa"),
+    path("qa/dictation/<int:dictation_id>/", desk_views.qa_review_view, name="transcription-qa-review"),
 ]

@@ -51,7 +51,11 @@ def upload_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                 return redirect("transcription-dictation", dictation_id=dictation.pk)
             return redirect("transcription-author-queue")
     context = {"patient": patient, "form": form, "max_upload": human_size(settings.MAX_DICTATION_BYTES)}
-    return render(request, "transcription/upload.html", context, status=form_status(form, refused))
+    response = render(request, "transcription/upload.html", context, status=form_status(form, refused))
+    # The one page that may use the microphone (its "Record" control); everywhere else the site's
+    # Permissions-Policy keeps it off (core.middleware).
+    response["Permissions-Policy"] = "camera=(), microphone=(self), geolocation=()"
+    return response
 
 
 def _recognise_if_short(request: HttpRequest, dictation: Any) -> None:

@@ -18,7 +18,8 @@ from chartdesk.transcription.engines import engine_names, get_engine
 
 
 class Command(BaseCommand):
-    help = "Recognise the speech in one audio file (WAV, MP3, M4A/AAC, OGG/Opus) and print text and word timings."
+    help = ("Recognise the speech in one audio file (WAV, MP3, M4A/AAC, OGG/Opus, WebM/Opus) and print text and "
+            "word timings.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the recording")

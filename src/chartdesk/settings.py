@@ -42,6 +42,8 @@ Variables (all optional in demo mode):
   CHARTDESK_JOB_RETRY_SECONDS     wait before the second try; each later try waits this much longer (default 60)
   CHARTDESK_JOB_STALE_MINUTES     a running job silent this long may be retried from the jobs page (default 30)
   CHARTDESK_SPEECH_ENGINE         speech-recognition engine for dictation drafts (default pocketsphinx)
+  CHARTDESK_WHISPER_MODEL_DIR     a CTranslate2 Whisper model folder for the faster-whisper engine (no default)
+  CHARTDESK_WHISPER_DEVICE        cpu (default), cuda or auto for that engine
   CHARTDESK_SPEECH_LM             the site's language model for it (default var/data/speech/domain-lm.bin,
                                   made by `chartdesk speech build-lm`; the wheel's general one while absent)
   CHARTDESK_TRANSCRIPTION_QA_PERCENT  share of each transcriptionist's finished drafts drawn for QA review,
@@ -122,6 +124,8 @@ JOB_MAX_ATTEMPTS = int(ENV.get("CHARTDESK_JOB_MAX_ATTEMPTS", "3"))
 JOB_RETRY_SECONDS = float(ENV.get("CHARTDESK_JOB_RETRY_SECONDS", "60"))
 JOB_STALE_MINUTES = float(ENV.get("CHARTDESK_JOB_STALE_MINUTES", "30"))
 SPEECH_ENGINE = ENV.get("CHARTDESK_SPEECH_ENGINE", "pocketsphinx")
+WHISPER_MODEL_DIR = ENV.get("CHARTDESK_WHISPER_MODEL_DIR", "")
+WHISPER_DEVICE = ENV.get("CHARTDESK_WHISPER_DEVICE", "cpu")
 SPEECH_LANGUAGE_MODEL = Path(ENV.get("CHARTDESK_SPEECH_LM", DATA_DIR / "speech" / "domain-lm.bin"))
 TRANSCRIPTION_QA_PERCENT = ENV.get("CHARTDESK_TRANSCRIPTION_QA_PERCENT", "5")
 # Decompression-bomb limits on uploaded PDFs and images (charts/upload_limits.py): pages per file,

@@ -96,7 +96,16 @@ class PocketSphinxEngine:
         return word.split("(", 1)[0]
 
 
-_ENGINES: dict[str, Callable[[], SpeechEngine]] = {"pocketsphinx": PocketSphinxEngine}
+def _faster_whisper() -> SpeechEngine:
+    from chartdesk.transcription.whisper_engine import FasterWhisperEngine
+
+    return FasterWhisperEngine()
+
+
+_ENGINES: dict[str, Callable[[], SpeechEngine]] = {
+    "pocketsphinx": PocketSphinxEngine,
+    "faster-whisper": _faster_whisper,  # with a model folder the site provides (whisper_engine.py)
+}
 
 
 def register_engine(name: str, factory: Callable[[], SpeechEngine]) -> None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from chartdesk.interop.fhir.validation import validate_resource
 from chartdesk.schedule.actions import do_book_appointment
+from chartdesk.schedule.models import Appointment
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "fhir" / "scheduling"
 DAY = timezone.localdate() + timedelta(days=20)
@@ -97,3 +98,41 @@ def test_a_public_slot_start_reads_as_the_same_instant_in_our_clinics_zone(sched
     # 14:00Z on 1 March 2021 is 09:00 in New York (EST, -05:00): the clinic's 09:00 slot.
     match = by_instant[_instant(public["start"])]
     assert match["start"] == f"{day.isoformat()}T09:00:00-05:00"
+
+
+def _booking(patient: Any, slot_reference: str) -> dict[str, Any]:
+    return {"resourceType": "Appointment", "status": "booked",
+            "appointmentType": {"coding": [{"system": "urn:chartdesk:visit-type", "code": "FU"}]},
+            "slot": [{"reference": slot_reference}],
+            "participant": [{"actor": {"reference": f"Patient/{patient.pk}"}, "status": "accepted"}]}
+
+
+def test_a_booking_on_a_public_slot_id_is_a_400_naming_the_slot(schedule, follow_up, fhir_as, patient):
+    """The public slots have ids such as "20", another server's: booking on one is a fault in the body
+    (400 naming Appointment.slot), not a missing endpoint (it was a bare 404 "No such slot")."""
+    writer = fhir_as("front_desk", scopes=("user/*.read", "user/*.write"))
+    for public in SLOTS[:3]:
+        refused = writer.post("/fhir/Appointment", _booking(patient, f"Slot/{public['id']}"))
+        assert refused.status_code == 400, refused.content
+        outcome = refused.json()
+        assert outcome["resourceType"] == "OperationOutcome"
+        assert outcome["issue"][0]["expression"] == ["Appointment.slot"]
+    assert not Appointment.objects.exists()
+
+
+def test_a_public_slots_time_refused_by_the_booking_rules_names_the_slot_element(schedule, follow_up, fhir_as,
+                                                                                  patient):
+    """Our slot at the public example's instant (1 March 2021, 09:00 in New York) has passed: the refusal
+    names Appointment.slot, the element the client sent, not the desk form's field start_time."""
+    writer = fhir_as("front_desk", scopes=("user/*.read", "user/*.write"))
+    refused = writer.post("/fhir/Appointment", _booking(patient, f"Slot/{schedule.pk}-20210301-0900-15"))
+    assert refused.status_code == 400, refused.content
+    issue = refused.json()["issue"][0]
+    assert issue["expression"] == ["Appointment.slot"] and "already passed" in issue["diagnostics"]
+    by_start = {**_booking(patient, ""), "start": SLOTS[0]["start"]}
+    del by_start["slot"]
+    by_start["participant"].append({"actor": {"reference": f"Practitioner/{schedule.provider_id}"},
+                                    "status": "accepted"})
+    refused = writer.post("/fhir/Appointment", by_start)
+    assert refused.status_code == 400 and refused.json()["issue"][0]["expression"] == ["Appointment.start"]
+    assert not Appointment.objects.exists()

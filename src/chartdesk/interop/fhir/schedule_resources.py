@@ -268,6 +268,14 @@ def _wall_time(raw: Any, zone: str) -> tuple[date, time]:
     return local.date(), local.time().replace(second=0, microsecond=0)
 
 
+def _booking_element(resource: dict[str, Any], field: str | None) -> str | None:
+    """The Appointment element behind a booking refusal's field; None for a field it does not name."""
+    when = "Appointment.slot" if resource.get("slot") else "Appointment.start"
+    return {"day": when, "start_time": when, "schedule": "Appointment.slot" if resource.get("slot")
+            else "Appointment.participant", "patient": "Appointment.participant",
+            "visit_type": "Appointment.appointmentType", "external_id": "Appointment.identifier"}.get(field or "")
+
+
 @register
 class AppointmentAdapter(Adapter):
     resource_type = "Appointment"
@@ -332,13 +340,27 @@ class AppointmentAdapter(Adapter):
         schedule, day, start = self._where(resource)
         external = next((item.get("value", "") for item in resource.get("identifier", [])
                          if item.get("system") == EXTERNAL_ID_SYSTEM), "")
-        return do_book_appointment(patient, schedule=schedule, visit_type=visit_type, day=day, start_time=start,
-                                   acting_user=caller.user, external_id=external)
+        try:
+            return do_book_appointment(patient, schedule=schedule, visit_type=visit_type, day=day, start_time=start,
+                                       acting_user=caller.user, external_id=external)
+        except ChartdeskError as refusal:
+            element = _booking_element(resource, refusal.field)
+            if element is None or type(refusal) is not ChartdeskError:
+                raise
+            # The booking rules name the desk form's fields (start_time); an API client needs the element
+            # of its own resource that carried the value.
+            raise ChartdeskError(refusal.message, field=element) from None
 
     def _where(self, resource: dict[str, Any]) -> tuple[Schedule, date, time]:
         slots = resource.get("slot") or []
         if slots:
-            schedule_pk, day, start, _ = parse_slot_id(str(slots[0].get("reference", "")).rpartition("/")[2])
+            try:
+                schedule_pk, day, start, _ = parse_slot_id(str(slots[0].get("reference", "")).rpartition("/")[2])
+            except NotFound:
+                # A Slot id from another server (SMART Scheduling Links publishes "Slot/20") names no
+                # slot here: the body is wrong, not the URL, so 400 naming the element rather than 404.
+                raise FhirInvalid([("Appointment.slot", "not a slot of this server (Slot/<schedule>-"
+                                                        "<YYYYMMDD>-<HHMM>-<minutes>)")]) from None
             schedule = Schedule.objects.select_related("clinic").filter(pk=schedule_pk, active=True).first()
             if schedule is None:
                 raise FhirInvalid([("Appointment.slot", "names no schedule that takes bookings")])

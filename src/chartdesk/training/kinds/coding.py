@@ -191,7 +191,12 @@ def build_coding(exercise: Exercise) -> None:
         identifiers=(IdentifierInput(type="PI", issuer=TRAINING_ISSUER, value=exercise.id),),
     ), acting_user=registrar)
     inpatient = setup.get("setting") == "inpatient"
-    end = timezone.now() - datetime.timedelta(days=int(setup.get("days_ago", 3)))
+    if "discharge_date" in setup:
+        # A fixed day (abstracting): the key's MS-DRG is grouped with the version in effect on it.
+        end = timezone.make_aware(datetime.datetime.combine(
+            datetime.date.fromisoformat(setup["discharge_date"]), datetime.time(11, 0)))
+    else:
+        end = timezone.now() - datetime.timedelta(days=int(setup.get("days_ago", 3)))
     start = end - datetime.timedelta(days=int(setup.get("length_days", 0)), hours=2)
     encounter = do_open_encounter(patient, encounter_class="inpatient" if inpatient else "outpatient",
                                   admit_at=start, acting_user=registrar, attending=doctor.provider)
@@ -203,7 +208,10 @@ def build_coding(exercise: Exercise) -> None:
     )
     do_sign_document(note, acting_user=doctor)
     if inpatient:
-        do_discharge_encounter(encounter, discharge_at=end, disposition="01", acting_user=registrar)
+        # The registration (ADT) disposition; an abstracting case may have it differ from the discharge
+        # summary, which the abstract must follow.
+        do_discharge_encounter(encounter, discharge_at=end, disposition=str(setup.get("adt_disposition", "01")),
+                               acting_user=registrar)
     else:
         do_finish_encounter(encounter, acting_user=registrar, finished_at=end)
 

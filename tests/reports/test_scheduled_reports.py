@@ -158,3 +158,15 @@ def test_switching_off_by_owner_or_manager_only(department, client_for):
     assert _send().startswith("0 scheduled reports sent") and mail.outbox == []
     assert client_for(department.manager).post(url, {"active": "1"}).status_code == 302
     assert ScheduledReport.objects.get().active
+
+
+def test_a_mail_server_that_cannot_be_reached_leaves_the_report_due(department, client_for, settings):
+    _post(client_for(department.manager))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2  # nothing listens
+    output = _send()
+    assert "not sent: the mail was not sent" in output
+    assert ScheduledReport.objects.get().last_sent_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="scheduled_report").exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert _send().startswith("1 scheduled reports sent") and len(mail.outbox) == 1

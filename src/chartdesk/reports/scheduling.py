@@ -14,6 +14,7 @@ Each send is audited as an `export` naming the report, filters, format and recip
 
 from __future__ import annotations
 
+import smtplib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -263,7 +264,12 @@ def do_send_due_reports(today: date | None = None) -> SendRun:
         if not is_due(schedule, today):
             continue
         before = schedule.last_sent_at
-        why = _send_one(schedule.pk, today)
+        try:
+            why = _send_one(schedule.pk, today)
+        except (OSError, smtplib.SMTPException) as failure:
+            # The mail server refused or could not be reached: the schedule stays unsent (its
+            # transaction rolled back) and goes at the next run; the others are still sent.
+            why = f"the mail was not sent ({type(failure).__name__}: {failure}); it goes at the next run"
         if why:
             run.refused.append((schedule.pk, why))
         elif ScheduledReport.objects.filter(pk=schedule.pk).exclude(last_sent_at=before).exists():

@@ -34,11 +34,12 @@ RECORD_KWARGS = {
 # of charts the user may not open: tests/schedule), and an outbound HL7 dead letter (its list and its
 # resend show no patient data), training's courses, enrollments, attempts and exercises (their
 # patients live in sandboxes; tests/training walks every route as a student), and a transcription
-# document template (site-wide text, no patient's). Every other parameter must be one of RECORD_KWARGS.
+# document template (site-wide text, no patient's), and a page number within a scanned batch (the batch
+# id beside it is walked). Every other parameter must be one of RECORD_KWARGS.
 NOT_PATIENT_RECORDS = {
     "user_id", "client_id", "rule_id", "system", "code", "step", "token",
     "resource_type", "logical_id", "history_version", "job_id", "file_name", "group_id",
-    "schedule_id", "outbound_id", "template_id",
+    "schedule_id", "outbound_id", "template_id", "page",
     "course_id", "enrollment_id", "attempt_id", "exercise_id",
 }
 

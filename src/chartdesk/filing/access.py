@@ -87,6 +87,11 @@ class PickLine:
     def to_pull(self) -> bool:
         return self.chart.status == ChartStatus.IN_FILE
 
+    @property
+    def first_visit(self) -> ExpectedVisit:
+        """The visit the chart goes to first, by clinic then time (a line always has one)."""
+        return min(self.visits, key=clinic_order)
+
 
 @dataclass
 class PickList:
@@ -101,6 +106,17 @@ class PickList:
     @property
     def not_in_file(self) -> list[PickLine]:
         return [line for line in self.lines if not line.to_pull]
+
+    @property
+    def to_pull_by_clinic(self) -> list[PickLine]:
+        """The charts to pull as the clinics receive them: by clinic, then appointment time (filing
+        order among charts due at the same clinic and time)."""
+        return sorted(self.to_pull, key=lambda line: clinic_order(line.first_visit))
+
+
+def clinic_order(visit: ExpectedVisit) -> tuple[bool, str, bool, time]:
+    """Clinics by name (visits without a clinic last), then by time (visits without a time last)."""
+    return (not visit.clinic, visit.clinic.casefold(), visit.at_time is None, visit.at_time or time.min)
 
 
 # What a pick list shows of a patient: loading whole rows (encrypted SSN, search keys...) for
@@ -127,7 +143,7 @@ def _visit_order(visit: ExpectedVisit) -> tuple[bool, time, int]:
 def expected_visits_on(day: date) -> list[ExpectedVisit]:
     """A day's visits: those typed or imported here, and those of every registered source, by time."""
     visits = list(ExpectedVisit.objects.filter(expected_on=day).select_related("patient")
-                  .only("patient_id", "expected_on", "at_time", "kind", "clinic",
+                  .only("patient_id", "expected_on", "at_time", "kind", "clinic", "provider",
                         *(f"patient__{name}" for name in PICK_PATIENT_FIELDS)))
     for source in _visit_sources.values():
         visits.extend(source(day))

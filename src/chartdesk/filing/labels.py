@@ -150,3 +150,49 @@ def separator_sheet_pdf() -> bytes:
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def _visit_time(visit: Any) -> str:
+    return visit.at_time.strftime("%H:%M") if visit.at_time else "--:--"
+
+
+def pick_list_pdf(picks: Any) -> bytes:
+    """The printed pick list: the charts to pull by clinic, then appointment time, with the provider
+    they go to, a clinic heading on each change (the runner delivers clinic by clinic)."""
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=letter)
+    pdf.setTitle(f"Pick list {picks.day.isoformat()}")
+    top, bottom, row = letter[1] - 0.75 * inch, 0.75 * inch, 0.22 * inch
+    columns = (0.75 * inch, 1.4 * inch, 3.1 * inch, 4.7 * inch, 6.2 * inch)
+
+    def heading() -> float:
+        pdf.setFont("Helvetica-Bold", 13)
+        pdf.drawString(columns[0], top, f"Pick list for {picks.day.strftime('%A, %Y-%m-%d')}")
+        pdf.setFont("Helvetica-Bold", 9)
+        for x, title in zip(columns, ("Time", "Provider", "Patient", "Chart", "Home"), strict=True):
+            pdf.drawString(x, top - 2 * row, title)
+        return top - 3 * row
+
+    y, clinic = heading(), None
+    for line in picks.to_pull_by_clinic:
+        visit = line.first_visit
+        if y < bottom + 2 * row:
+            pdf.showPage()
+            y, clinic = heading(), None
+        if visit.clinic != clinic:
+            clinic = visit.clinic
+            pdf.setFont("Helvetica-Bold", 10)
+            pdf.drawString(columns[0], y, clinic or "No clinic given")
+            y -= row
+        pdf.setFont("Helvetica", 9)
+        home = line.chart.home_location or line.chart.file_room
+        cells = (_visit_time(visit), visit.provider, line.chart.patient.display_name, line.chart.barcode, str(home))
+        for x, text in zip(columns, cells, strict=True):
+            pdf.drawString(x, y, text[:30])
+        y -= row
+    if not picks.to_pull:
+        pdf.setFont("Helvetica", 10)
+        pdf.drawString(columns[0], y, "Nothing to pull.")
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()

@@ -132,6 +132,8 @@ class ExpectedVisit(models.Model):
     at_time = models.TimeField(null=True, blank=True)
     kind = models.CharField(max_length=12, choices=VisitKind.choices, default=VisitKind.APPOINTMENT)
     clinic = models.CharField(max_length=120, blank=True)
+    # Who the patient sees (or the resource booked): the file room delivers the chart to them.
+    provider = models.CharField(max_length=160, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 

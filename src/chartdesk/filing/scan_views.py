@@ -104,7 +104,24 @@ def batch_view(request: HttpRequest, scan_batch_id: int) -> HttpResponse:
             except ChartdeskError as refusal:
                 status = refused(form, refusal)
     scans = _visible(request.user, list(batch.documents.select_related("patient")))
-    return render(request, "filing/batch.html", {"batch": batch, "scans": scans, "form": form}, status=status)
+    return render(request, "filing/batch.html", {"batch": batch, "scans": scans, "form": form,
+                                                 "pages": range(1, batch.page_count + 1)}, status=status)
+
+
+@requires(SCAN)
+@answers_not_found
+def batch_page_thumbnail_view(request: HttpRequest, scan_batch_id: int, page: int) -> HttpResponse:
+    """A small PNG of one page of a batch, for the split and index pages; opened (and audited) as the batch."""
+    batch = access_scan_batch_by_id(request.user, scan_batch_id)
+    try:
+        png = scanning.page_thumbnail(scanning.read_batch(batch), batch.content_type, page)
+    except ChartdeskError as problem:
+        # An image address: the reason (no such page, a damaged stored batch) as plain text.
+        return HttpResponse(problem.message, status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(png, content_type="image/png")
+    # Patient pages: the browser keeps no copy of them.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _search_help(request: HttpRequest) -> list[Any]:

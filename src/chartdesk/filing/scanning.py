@@ -112,6 +112,43 @@ def extract_pages(content: bytes, content_type: str, first: int, last: int) -> t
     return out.getvalue(), "tif"
 
 
+# A thumbnail is only for telling pages apart while splitting and indexing: small enough that a
+# page of a 100-page batch loads quickly, large enough to make out a form's layout and headings.
+THUMBNAIL_WIDTH = 160
+
+
+def page_thumbnail(content: bytes, content_type: str, page: int) -> bytes:
+    """A PNG of page `page` (1-based) of a batch, THUMBNAIL_WIDTH pixels wide; rendered each time
+    (nothing cached outside the stored batch). Refuses a page the batch does not have."""
+    from PIL import Image
+
+    if content_type == files.PDF.content_type:
+        import pypdfium2
+
+        document = pypdfium2.PdfDocument(content)
+        try:
+            if not 1 <= page <= len(document):
+                raise ChartdeskError(f"The batch has no page {page}.", field="page")
+            pdf_page = document[page - 1]
+            try:
+                width = pdf_page.get_width() or 1
+                image = pdf_page.render(scale=THUMBNAIL_WIDTH / width, grayscale=True).to_pil()
+            finally:
+                pdf_page.close()
+        finally:
+            document.close()
+    else:
+        with Image.open(io.BytesIO(content)) as frames:
+            if not 1 <= page <= getattr(frames, "n_frames", 1):
+                raise ChartdeskError(f"The batch has no page {page}.", field="page")
+            frames.seek(page - 1)
+            image = frames.convert("L")
+        image.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 2))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def read_batch(batch: ScanBatch) -> bytes:
     """The stored bytes of a batch, checked against its SHA-256."""
     import hashlib

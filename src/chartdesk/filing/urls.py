@@ -16,6 +16,8 @@ urlpatterns = [
     path("scanning/", scan_views.batches_view, name="filing-batches"),
     path("scanning/separator-sheet.pdf", views.separator_sheet_view, name="filing-separator-sheet"),
     path("scanning/batch/<int:scan_batch_id>/", scan_views.batch_view, name="filing-batch"),
+    path("scanning/batch/<int:scan_batch_id>/page-<int:page>.png", scan_views.batch_page_thumbnail_view,
+         name="filing-batch-page"),
     path("scanning/pages/<int:scan_id>/", scan_views.scan_view, name="filing-scan"),
     path("scanning/pages/<int:scan_id>/file/", scan_views.scan_pages_view, name="filing-scan-pages"),
     path("retention/", retention_views.retention_view, name="filing-retention"),

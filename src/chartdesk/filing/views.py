@@ -186,12 +186,15 @@ def missing_view(request: HttpRequest) -> HttpResponse:
 
 @requires(TRACK)
 def pick_list_view(request: HttpRequest) -> HttpResponse:
-    """The charts to pull for a day's expected visits (tomorrow unless chosen), in filing order."""
+    """The charts to pull for a day's expected visits (tomorrow unless chosen), by clinic then time;
+    printable as a PDF (format=pdf), labels in filing order (labels=1)."""
     form = PickListForm(request.GET or {"day": timezone.localdate() + timedelta(days=1)})
     day = form.cleaned_data["day"] if form.is_valid() else timezone.localdate() + timedelta(days=1)
     picks = access.access_pick_list(request.user, day)
     if request.GET.get("labels") == "1":
         return pdf_response(labels.label_sheet_pdf([line.chart for line in picks.to_pull]), f"labels-{day}.pdf")
+    if request.GET.get("format") == "pdf":
+        return pdf_response(labels.pick_list_pdf(picks), f"pick-list-{day}.pdf")
     return render(request, "filing/pick_list.html", {"form": form, "picks": picks}, status=200 if form.is_valid()
                   else 400)
 

@@ -1,7 +1,8 @@
 """The file room's pick list fills from the appointments of a day (registered from ScheduleConfig).
 
 Each appointment still holding its time becomes an unsaved ExpectedVisit with its clinic and wall
-time, so the pick list shows "09:00 Appointment Internal medicine" beside the chart to pull.
+time and provider (or resource), so the pick list shows "Internal medicine 09:00 Grace Hopper, MD" beside
+the chart to pull.
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ PULLED_FOR = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentSt
 
 def appointments_as_visits(day: date) -> list[ExpectedVisit]:
     appointments = (Appointment.objects.filter(day=day, status__in=PULLED_FOR)
-                    .select_related("patient", "schedule__clinic")
-                    .only("patient_id", "day", "start_time", "schedule__clinic__name",
+                    .select_related("patient", "schedule__clinic", "schedule__provider")
+                    .only("patient_id", "day", "start_time", "schedule__clinic__name", "schedule__resource_name",
+                          "schedule__provider__given_name", "schedule__provider__family_name",
+                          "schedule__provider__credentials",
                           *(f"patient__{name}" for name in PICK_PATIENT_FIELDS)))
     return [ExpectedVisit(patient=appointment.patient, expected_on=day, at_time=appointment.start_time,
-                          kind=VisitKind.APPOINTMENT, clinic=appointment.schedule.clinic.name)
+                          kind=VisitKind.APPOINTMENT, clinic=appointment.schedule.clinic.name,
+                          provider=_booked_with(appointment))
             for appointment in appointments]
+
+
+def _booked_with(appointment: Appointment) -> str:
+    schedule = appointment.schedule
+    return str(schedule.provider) if schedule.provider_id else schedule.resource_name
 
 
 def register() -> None:

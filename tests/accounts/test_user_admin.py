@@ -8,14 +8,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chartdesk.accounts.actions import do_change_role, do_create_user, do_deactivate_user
 from chartdesk.accounts.models import RolePolicy
-from chartdesk.accounts.roles import ROLES, group_name, role_of
+from chartdesk.accounts.roles import group_name, role_of
 from chartdesk.core.errors import ChartdeskError
 from tests.accounts.helpers import events
-from tests.support.factories import make_user
+from tests.support.factories import MAIN_ROLES, make_user
 
 pytestmark = pytest.mark.django_db
 
-NON_ADMIN_ROLES = [role.slug for role in ROLES if role.slug != "administrator"]
+NON_ADMIN_ROLES = [role.slug for role in MAIN_ROLES if role.slug != "administrator"]
 GOOD_PASSWORD = "tidal-quarry-58-lantern"
 
 

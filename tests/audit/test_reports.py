@@ -10,18 +10,18 @@ from unittest import mock
 
 import pytest
 
-from chartdesk.accounts.roles import ROLES, ROLES_BY_SLUG
+from chartdesk.accounts.roles import ROLES_BY_SLUG
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditEvent, AuditOutcome
 from chartdesk.core.context import acting_as
-from tests.support.factories import make_user
+from tests.support.factories import MAIN_ROLES, make_user
 
 pytestmark = pytest.mark.django_db
 
 CHART = SimpleNamespace(pk=7001, mrn="M0007001")
 OTHER_CHART = SimpleNamespace(pk=7002, mrn="M0007002")
-READERS = [role.slug for role in ROLES if "audit.view_audit_reports" in role.permissions]
-EXPORTERS = [role.slug for role in ROLES if "audit.export_audit" in role.permissions]
+READERS = [role.slug for role in MAIN_ROLES if "audit.view_audit_reports" in role.permissions]
+EXPORTERS = [role.slug for role in MAIN_ROLES if "audit.export_audit" in role.permissions]
 
 
 def at(moment: datetime):
@@ -54,7 +54,7 @@ def table_rows(body: str) -> list[str]:
     return [row for row in tbody.split("</tr>") if "<td" in row]
 
 
-@pytest.mark.parametrize("role", [role.slug for role in ROLES])
+@pytest.mark.parametrize("role", [role.slug for role in MAIN_ROLES])
 def test_only_the_roles_holding_the_permission_read_audit_reports(role, client_for, trail):
     client = client_for(make_user(role))
     expected = 200 if role in READERS else 403

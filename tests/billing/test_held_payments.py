@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from chartdesk.accounts.roles import ROLES
 from chartdesk.audit.models import AuditEvent
 from chartdesk.billing.ledger import claim_balance
 from chartdesk.billing.models import (
@@ -23,6 +22,7 @@ from chartdesk.billing.models import (
     Remittance,
 )
 from tests.billing.remits import Paid, remit_835
+from tests.support.factories import MAIN_ROLES
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -175,7 +175,7 @@ def test_a_decision_without_a_reason_is_refused_and_changes_nothing(desk, claim)
     assert payments_total(claim) == D("120.00")
 
 
-@pytest.mark.parametrize("role", [role.slug for role in ROLES if role.slug not in {"billing", "interface"}])
+@pytest.mark.parametrize("role", [role.slug for role in MAIN_ROLES if role.slug not in {"billing", "interface"}])
 def test_only_the_billing_specialist_reaches_the_held_payments(role, users, client_for, desk, claim):
     upload(desk, full_payment(claim, "A"))
     upload(desk, full_payment(claim, "B"))

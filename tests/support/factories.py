@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from chartdesk.accounts.roles import ROLES, group_name
+from chartdesk.accounts.roles import ROLES, SANDBOX_ONLY_ROLES, group_name
 
 PASSWORD = "correct horse battery staple"
 _serial = itertools.count(1)
@@ -25,8 +25,14 @@ def make_user(role: str | None = None, username: str | None = None, **fields: An
     return User.objects.get(pk=user.pk)  # fresh: no cached permissions or role
 
 
+# The roles a user of the main database can hold: a trainee exists only inside a training sandbox
+# (accounts.roles.SANDBOX_ONLY_ROLES), where it may do every job; in the main database it would be a
+# second billing user, a second HIM manager... that no install ever has.
+MAIN_ROLES = tuple(role for role in ROLES if role.slug not in SANDBOX_ONLY_ROLES)
+
+
 def users_by_role() -> dict[str, Any]:
-    return {role.slug: make_user(role.slug, username=f"{role.slug}-{next(_serial)}") for role in ROLES}
+    return {role.slug: make_user(role.slug, username=f"{role.slug}-{next(_serial)}") for role in MAIN_ROLES}
 
 
 def _registrar() -> Any:

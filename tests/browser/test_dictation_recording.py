@@ -19,18 +19,16 @@ FAKE_MICROPHONE = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-medi
 
 
 @pytest.fixture
-def microphone_page() -> Iterator[Any]:
-    """A page of a Chromium whose microphone is the fake device, granted without asking."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MICROPHONE)
-        try:
-            context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-            context.set_default_timeout(15_000)
-            yield context.new_page()
-        finally:
-            chromium.close()
+def microphone_page(playwright_driver: Any) -> Iterator[Any]:
+    """A page of a Chromium whose microphone is the fake device, granted without asking (launched from the
+    run's one Playwright: a second sync Playwright cannot start while the session's runs)."""
+    chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MICROPHONE)
+    try:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+    finally:
+        chromium.close()
 
 
 def test_a_recording_made_on_the_desk_is_uploaded_and_drafted(server, microphone_page, log_in):

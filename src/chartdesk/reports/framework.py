@@ -13,6 +13,7 @@ to the charts the user may open and audits the list (`patients.access.rows_open_
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -173,7 +174,10 @@ class DrillList:
     audit_name: str  # object_type of the audit event of the list view
 
 
-class Report:
+class Report(ABC):
+    """One HIM report: each module of catalog/ subclasses it and must say what it computes and what list
+    stands behind each number (an unfinished report cannot be instantiated, let alone registered)."""
+
     slug: ClassVar[str]
     title: ClassVar[str]
     summary: ClassVar[str]
@@ -190,11 +194,13 @@ class Report:
         """The values a filter can take (value, label); reports override for their own filters."""
         return dimension_choices(name)
 
+    @abstractmethod
     def compute(self, filters: Filters) -> ReportResult:
-        raise NotImplementedError
+        """The series by period, the table beside the plot."""
 
+    @abstractmethod
     def drill_down(self, filters: Filters, period: Period, series_key: str) -> DrillList:
-        raise NotImplementedError
+        """The records behind one number (encounters, charts, requests or claims)."""
 
 
 # --------------------------------------------------------------------------- shared filter helpers

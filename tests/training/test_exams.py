@@ -153,6 +153,9 @@ def test_the_time_limit_closes_the_exam_and_a_late_answer_is_refused_changing_no
     assert (attempt.sitting, attempt.exam_item) == (sitting, filing_item)
     clock.move(minutes=10)
     assert "20 min 00 s" in client.get(f"/training/sitting/{sitting.pk}/").content.decode()
+    # A sitting still running has no gradebook rows yet.
+    csv_page = client_for(instructor).get(f"/training/courses/{enrollment.course.pk}/gradebook.csv")
+    assert "Practice exam" not in csv_page.content.decode()
     clock.move(minutes=20, seconds=1)
     exercise = shipped_exercises()["filing-01"]
     with pytest.raises(ChartdeskError, match="Time is up: Practice exam closed for you at"):

@@ -218,6 +218,8 @@ def exam_csv_rows(course: Course) -> list[list[Any]]:
     for exam in Exam.objects.filter(course=course).order_by("pk"):
         exams.close_due_sittings(exam)
         for sitting in exam.sittings.select_related("enrollment__student").order_by("enrollment__student__username"):
+            if sitting.status == SittingStatus.IN_PROGRESS:
+                continue  # no grade until it is handed in or closed
             student = sitting.enrollment.student.get_username()
             all_competencies: set[str] = set()
             for item, attempt, score in exams.item_results(sitting):
@@ -232,8 +234,6 @@ def exam_csv_rows(course: Course) -> list[list[Any]]:
                     score, attempt.earned if graded and attempt else 0, attempt.possible if graded and attempt else "",
                     "; ".join(exercise.competencies), exam.title, item.weight,
                 ])
-            if sitting.status == SittingStatus.IN_PROGRESS:
-                continue
             seconds = int((sitting.finished_at - sitting.started_at).total_seconds()) if sitting.finished_at else ""
             rows.append([student, "", "exam", sitting.started_at.isoformat(),
                          sitting.finished_at.isoformat() if sitting.finished_at else "", seconds, sitting.score,

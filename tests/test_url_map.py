@@ -33,7 +33,8 @@ RECORD_KWARGS = {
 # rules are walked by tests/interop), a provider's schedule (its calendar leaves out the appointments
 # of charts the user may not open: tests/schedule), and an outbound HL7 dead letter (its list and its
 # resend show no patient data), training's courses, enrollments, attempts and exercises (their
-# patients live in sandboxes; tests/training walks every route as a student), and a transcription
+# patients live in sandboxes; tests/training walks every route as a student), training's exams, exam
+# sittings and items and authored exercises (no patient data), and a transcription
 # document template (site-wide text, no patient's), and a page number within a scanned batch (the batch
 # id beside it is walked). Every other parameter must be one of RECORD_KWARGS.
 NOT_PATIENT_RECORDS = {
@@ -41,6 +42,7 @@ NOT_PATIENT_RECORDS = {
     "resource_type", "logical_id", "history_version", "job_id", "file_name", "group_id",
     "schedule_id", "outbound_id", "template_id", "page",
     "course_id", "enrollment_id", "attempt_id", "exercise_id",
+    "exam_id", "sitting_id", "item_id", "authored_id",
 }
 
 

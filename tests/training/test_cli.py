@@ -24,7 +24,8 @@ def test_exercises_lists_id_kind_title_and_competencies(db: Any) -> None:
     assert len(coding) >= 10
     first = next(row for row in coding if row["id"] == "coding-op-01")
     assert first == {"id": "coding-op-01", "kind": "coding", "title": "Diabetes follow-up with hypertension",
-                     "competencies": ["AHIMA RHIT: Revenue cycle (coding)", "AAPC CPC: ICD-10-CM"]}
+                     "competencies": ["AHIMA RHIT: Revenue cycle (coding)", "AAPC CPC: ICD-10-CM"],
+                     "version": None}
     assert {row["kind"] for row in run("exercises", "--kind", "coding", "--json")} == {"coding"}
 
 

@@ -13,8 +13,9 @@ from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import NotFound
 from chartdesk.training.actions import TAKE, TEACH
-from chartdesk.training.grading import Exercise, kinds, shipped_exercises
-from chartdesk.training.models import Attempt, Course, Enrollment
+from chartdesk.training.catalogue import find_exercise
+from chartdesk.training.grading import Exercise
+from chartdesk.training.models import Attempt, AuthoredExercise, Course, Enrollment, Exam, ExamSitting
 
 
 def access_course_by_id(user: Any, course_id: int) -> Course:
@@ -46,21 +47,64 @@ def access_attempt_by_id(user: Any, attempt_id: int) -> Attempt:
     raise NotFound("attempt")
 
 
-def access_exercise_by_id(exercise_id: str) -> Exercise:
-    """A shipped exercise of an installed kind."""
-    exercise = shipped_exercises().get(exercise_id)
-    if exercise is None or exercise.kind not in kinds():
+def access_exercise_by_id(exercise_id: str, version: int | None = None, *, retired: bool = False) -> Exercise:
+    """A shipped or authored exercise of an installed kind (an authored one at `version`, else its latest);
+    retired ones only with `retired=True` (an attempt or exam made before the retirement)."""
+    exercise = find_exercise(exercise_id, version, retired=retired)
+    if exercise is None:
         raise NotFound("exercise")
     return exercise
 
 
-def access_key_by_exercise(user: Any, exercise_id: str) -> Exercise:
+def access_attempt_exercise(attempt: Attempt) -> Exercise:
+    """The exercise an attempt is graded against: the version it was started on."""
+    return access_exercise_by_id(attempt.exercise_id, attempt.exercise_version, retired=True)
+
+
+def access_key_by_exercise(user: Any, exercise_id: str, version: int | None = None) -> Exercise:
     """The exercise with its answer key: instructors only; each look is on the audit trail."""
     if not user.has_perm(TEACH):
         raise NotFound("exercise")
-    exercise = access_exercise_by_id(exercise_id)
-    record_event(AuditAction.VIEW, user=user, object_type="training_key", object_id=exercise.id)
+    exercise = access_exercise_by_id(exercise_id, version, retired=True)
+    record_event(AuditAction.VIEW, user=user, object_type="training_key", object_id=exercise.id,
+                 detail={"version": exercise.version} if exercise.version else None)
     return exercise
+
+
+def access_authored_by_id(user: Any, authored_id: int) -> AuthoredExercise:
+    """An authored exercise, for its author (the one who may edit and retire it)."""
+    authored = AuthoredExercise.objects.filter(pk=authored_id).first() if user.has_perm(TEACH) else None
+    if authored is None or authored.author_id != user.pk:
+        raise NotFound("exercise")
+    return authored
+
+
+def access_exam_by_id(user: Any, exam_id: int) -> tuple[Exam, Enrollment | None]:
+    """An exam: for its course's instructor (enrollment None), or a student of its course (their
+    enrollment in it)."""
+    exam = Exam.objects.select_related("course").filter(pk=exam_id).first()
+    if exam is None:
+        raise NotFound("exam")
+    if user.has_perm(TEACH) and exam.course.instructor_id == user.pk:
+        return exam, None
+    enrollment = (Enrollment.objects.filter(course_id=exam.course_id, student_id=user.pk).first()
+                  if user.has_perm(TAKE) else None)
+    if enrollment is None:
+        raise NotFound("exam")
+    return exam, enrollment
+
+
+def access_sitting_by_id(user: Any, sitting_id: int) -> ExamSitting:
+    """A sitting: its student's own, or one of an exam of a course its instructor teaches."""
+    sitting = (ExamSitting.objects.select_related("exam__course", "enrollment__student")
+               .filter(pk=sitting_id).first())
+    if sitting is None:
+        raise NotFound("exam sitting")
+    if user.has_perm(TAKE) and sitting.enrollment.student_id == user.pk:
+        return sitting
+    if user.has_perm(TEACH) and sitting.exam.course.instructor_id == user.pk:
+        return sitting
+    raise NotFound("exam sitting")
 
 
 def gradebook_rows(course: Course) -> list[Attempt]:

@@ -16,7 +16,15 @@ from chartdesk.core.locking import lock_row
 from chartdesk.core.permissions import require_permission
 from chartdesk.training import sandbox
 from chartdesk.training.grading import AnswerError, Exercise, Grade, grade, kind_of
-from chartdesk.training.models import Attempt, Course, Enrollment
+from chartdesk.training.models import (
+    Attempt,
+    AuthoredExercise,
+    AuthoredVersion,
+    Course,
+    Enrollment,
+    ExamItem,
+    ExamSitting,
+)
 
 TEACH = "training.teach_courses"
 TAKE = "training.take_training"
@@ -27,6 +35,14 @@ MAX_PATIENTS = 200
 UNKNOWN_CODE = "No course has the join code {code!r}; check it with your instructor."
 ALREADY_JOINED = "You are already in {course}."
 NO_KIND_BUILD = "Exercise {exercise} is not done on the desk."
+RETIRED = "This exercise is retired; write a new one instead."
+TIME_IS_UP = ("Time is up: {exam} closed for you at {deadline}; answers after the time limit are not accepted "
+              "and nothing was changed.")
+
+
+def time_is_up_message(sitting: ExamSitting) -> str:
+    deadline = timezone.localtime(sitting.deadline).strftime("%Y-%m-%d %H:%M")
+    return TIME_IS_UP.format(exam=sitting.exam.title, deadline=deadline)
 
 
 def _new_join_code() -> str:
@@ -103,8 +119,10 @@ def do_reset_sandbox(enrollment: Enrollment, *, acting_user: Any) -> Enrollment:
     return enrollment
 
 
-def do_start_attempt(enrollment: Enrollment, exercise: Exercise, *, acting_user: Any) -> Attempt:
-    """Set the exercise up in the student's sandbox and start the clock."""
+def do_start_attempt(enrollment: Enrollment, exercise: Exercise, *, acting_user: Any,
+                     exam_item: ExamItem | None = None, sitting: ExamSitting | None = None) -> Attempt:
+    """Set the exercise up in the student's sandbox and start the clock (as an exam's item when
+    `exam_item` and `sitting` are given; exams.do_start_exam_item checks the exam's own clock)."""
     require_permission(acting_user, TAKE, "do exercises")
     if enrollment.student_id != acting_user.pk:
         raise ChartdeskError("You can work only in your own sandbox.")
@@ -114,9 +132,11 @@ def do_start_attempt(enrollment: Enrollment, exercise: Exercise, *, acting_user:
             kind.build(exercise)
     with transaction.atomic():
         attempt = Attempt.objects.create(enrollment=enrollment, exercise_id=exercise.id, kind=exercise.kind,
-                                         started_at=timezone.now())
+                                         exercise_version=exercise.version, started_at=timezone.now(),
+                                         exam_item=exam_item, sitting=sitting)
         record_event(AuditAction.CREATE, user=acting_user, object_type="training_attempt", object_id=attempt.pk,
-                     detail={"exercise": exercise.id})
+                     detail={"exercise": exercise.id, "version": exercise.version,
+                             "sitting": sitting.pk if sitting else None})
     return attempt
 
 
@@ -128,6 +148,10 @@ def do_submit_attempt(attempt: Attempt, exercise: Exercise, *, answer: dict[str,
         raise ChartdeskError("You can submit only your own attempts.")
     if attempt.submitted_at is not None:
         raise ChartdeskError("This attempt is graded already; start the exercise again for another try.")
+    if attempt.sitting is not None:
+        from chartdesk.training.exams import refuse_if_time_is_up
+
+        refuse_if_time_is_up(attempt.sitting)
     kind = kind_of(exercise)
     if answer is None:
         if kind.answer_from_records is None:
@@ -141,6 +165,10 @@ def do_submit_attempt(attempt: Attempt, exercise: Exercise, *, answer: dict[str,
         if attempt.submitted_at is not None:
             raise ChartdeskError("This attempt is graded already.")
         attempt.submitted_at = timezone.now()
+        sitting = attempt.sitting
+        if sitting is not None and (sitting.finished or attempt.submitted_at >= sitting.deadline):
+            # Checked again under the lock: the answer read back may have taken past the limit.
+            raise ChartdeskError(time_is_up_message(sitting))
         attempt.answer, attempt.feedback = dict(answer), graded["feedback"]
         attempt.score, attempt.earned, attempt.possible = result.score, result.earned, result.possible
         attempt.save(update_fields=["submitted_at", "answer", "feedback", "score", "earned", "possible"])
@@ -151,3 +179,93 @@ def do_submit_attempt(attempt: Attempt, exercise: Exercise, *, answer: dict[str,
         record_event(AuditAction.UPDATE, user=acting_user, object_type="training_attempt", object_id=attempt.pk,
                      detail={"exercise": exercise.id, "score": result.score})
     return result
+
+
+def _authored_fields(*, kind: str, title: str, competencies: list[str], instructions: str,
+                     setup: Any, key: Any) -> Exercise:
+    """The exercise as it may be saved, or a ChartdeskError naming the field: the kind's own grading
+    must accept the key (grading.checked_key)."""
+    from chartdesk.training.catalogue import competency_list
+    from chartdesk.training.grading import checked_key, kinds
+
+    if kind not in kinds():
+        raise ChartdeskError(f"Kind: no exercise kind {kind!r}; the kinds are {', '.join(sorted(kinds()))}.",
+                             field="kind")
+    title = title.strip()
+    if not title:
+        raise ChartdeskError("Title: give the exercise a title.", field="title")
+    if not competencies:
+        raise ChartdeskError("Competencies: choose at least one.", field="competencies")
+    unknown = sorted(set(competencies) - set(competency_list()))
+    if unknown:
+        raise ChartdeskError(f"Competencies: {', '.join(unknown)} is not on the competency list.",
+                             field="competencies")
+    if not instructions.strip():
+        raise ChartdeskError("Instructions: tell the student what to do.", field="instructions")
+    draft = Exercise(id="authored-draft", kind=kind, title=title[:200], competencies=tuple(competencies),
+                     instructions=instructions.strip(), setup=setup, key=key)
+    try:
+        return checked_key(draft)
+    except AnswerError as problem:
+        where = "setup" if str(problem).startswith("setup:") else "key"
+        label = "Setup" if where == "setup" else "Answer key"
+        raise ChartdeskError(f"{label}: {str(problem).split(': ', 1)[-1]}", field=where) from None
+
+
+def _write_version(authored: AuthoredExercise, exercise: Exercise, number: int, acting_user: Any) -> AuthoredVersion:
+    return AuthoredVersion.objects.create(
+        exercise=authored, number=number, title=exercise.title, competencies=list(exercise.competencies),
+        instructions=exercise.instructions, setup=dict(exercise.setup), key=dict(exercise.key),
+        written_by=acting_user)
+
+
+def do_author_exercise(*, kind: str, title: str, competencies: list[str], instructions: str, setup: Any,
+                       key: Any, acting_user: Any) -> AuthoredExercise:
+    """A new exercise written on the desk, version 1; refused, with nothing saved, unless its kind's own
+    grading accepts the key."""
+    require_permission(acting_user, TEACH, "author exercises")
+    exercise = _authored_fields(kind=kind, title=title, competencies=competencies, instructions=instructions,
+                                setup=setup, key=key)
+    with transaction.atomic():
+        authored = AuthoredExercise.objects.create(kind=kind, author=acting_user)
+        _write_version(authored, exercise, 1, acting_user)
+        record_event(AuditAction.CREATE, user=acting_user, object_type="training_exercise",
+                     object_id=authored.exercise_id, detail={"kind": kind, "title": exercise.title, "version": 1})
+    return authored
+
+
+def do_revise_exercise(authored: AuthoredExercise, *, title: str, competencies: list[str], instructions: str,
+                       setup: Any, key: Any, acting_user: Any) -> AuthoredVersion:
+    """An edit: the next version (the kind stays). Attempts keep the version they were graded against."""
+    require_permission(acting_user, TEACH, "edit exercises")
+    if authored.author_id != acting_user.pk:
+        raise ChartdeskError("Only the exercise's author may edit it.")
+    if authored.retired_at is not None:
+        raise ChartdeskError(RETIRED)
+    exercise = _authored_fields(kind=authored.kind, title=title, competencies=competencies,
+                                instructions=instructions, setup=setup, key=key)
+    with transaction.atomic():
+        authored = lock_row(authored)
+        if authored.retired_at is not None:
+            raise ChartdeskError(RETIRED)
+        latest = authored.versions.order_by("-number").values_list("number", flat=True).first() or 0
+        version = _write_version(authored, exercise, latest + 1, acting_user)
+        record_event(AuditAction.UPDATE, user=acting_user, object_type="training_exercise",
+                     object_id=authored.exercise_id, detail={"title": exercise.title, "version": version.number})
+    return version
+
+
+def do_retire_exercise(authored: AuthoredExercise, *, acting_user: Any) -> AuthoredExercise:
+    """Retire (never delete): no new attempts or exams use it; the ones made keep it."""
+    require_permission(acting_user, TEACH, "retire exercises")
+    if authored.author_id != acting_user.pk:
+        raise ChartdeskError("Only the exercise's author may retire it.")
+    with transaction.atomic():
+        authored = lock_row(authored)
+        if authored.retired_at is not None:
+            raise ChartdeskError("This exercise is retired already.")
+        authored.retired_at = timezone.now()
+        authored.save(update_fields=["retired_at"])
+        record_event(AuditAction.UPDATE, user=acting_user, object_type="training_exercise",
+                     object_id=authored.exercise_id, detail={"retired": True})
+    return authored

@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from chartdesk.core.errors import ChartdeskError
+
 EXERCISES_DIR = Path(__file__).resolve().parent / "data" / "exercises"
 
 
@@ -81,6 +83,8 @@ class Exercise:
     instructions: str
     setup: Mapping[str, Any]
     key: Mapping[str, Any]
+    # The version of an exercise authored on the desk (None: shipped with the product).
+    version: int | None = None
 
 
 Grader = Callable[[Exercise, Mapping[str, Any]], Grade]
@@ -107,6 +111,10 @@ class ExerciseKind:
     # The key written as a full-marks answer, where the key's own shape differs from the answer's
     # (`chartdesk training key` prints it); None: the key minus its explanations is the answer.
     key_answer: Callable[[Exercise], dict[str, Any]] | None = None
+    # Where the product's own logic computes the key from the setup (filing order, ROI rules, the
+    # scrubber, the completion rules): an authored key must agree with it, and the computed key (with
+    # its explanations) is the one kept.
+    key_from_setup: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
 
 _KINDS: dict[str, ExerciseKind] = {}
@@ -158,6 +166,67 @@ def shipped_exercises() -> dict[str, Exercise]:
             raise ValueError(f"exercise id {exercise.id!r} is used twice")
         found[exercise.id] = exercise
     return found
+
+
+# Key fields that explain rather than answer: the key as an answer leaves them out.
+EXPLANATION_FIELDS = ("why", "guideline")
+# What a kind's code raises on a key or setup of the wrong shape, when its own checks did not name it.
+# (A ChartdeskError is a product rule refusing the input, as the DRG grouper refuses a case without a
+# principal diagnosis.)
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, ChartdeskError)
+
+
+def key_as_answer(exercise: Exercise) -> dict[str, Any]:
+    """The key written as a full-marks answer, in the kind's answer format."""
+    kind = kind_of(exercise)
+    if kind.key_answer is not None:
+        return kind.key_answer(exercise)
+    return {name: value for name, value in exercise.key.items() if name not in EXPLANATION_FIELDS}
+
+
+def _shape_problem(problem: Exception) -> str:
+    if isinstance(problem, KeyError):
+        return f"missing {problem.args[0]!r}" if problem.args else "a field is missing"
+    if isinstance(problem, ChartdeskError):
+        return problem.message
+    return str(problem) or type(problem).__name__
+
+
+def checked_key(exercise: Exercise) -> Exercise:
+    """The exercise as it may be kept, once its kind's own logic accepts its key; else AnswerError naming
+    the problem.
+
+    The key is held to the kind's answer format and grading: graded as an answer it must earn full marks
+    (for kinds whose key the product computes from the setup, against that computed key, which is then
+    the key kept, so feedback carries the product's own explanations)."""
+    kind = kind_of(exercise)
+    if not isinstance(exercise.key, Mapping):
+        raise AnswerError("the key must be a JSON object")
+    if not isinstance(exercise.setup, Mapping):
+        raise AnswerError("the setup must be a JSON object")
+    reference = exercise
+    if kind.key_from_setup is not None:
+        try:
+            computed = kind.key_from_setup(exercise.setup)
+        except AnswerError as problem:
+            raise AnswerError(f"setup: {problem}") from None
+        except SHAPE_ERRORS as problem:
+            raise AnswerError(f"setup: {_shape_problem(problem)}") from None
+        reference = Exercise(exercise.id, exercise.kind, exercise.title, exercise.competencies,
+                             exercise.instructions, exercise.setup, computed, exercise.version)
+    try:
+        result = kind.grade(reference, key_as_answer(exercise))
+    except AnswerError as problem:
+        raise AnswerError(f"key: {problem}") from None
+    except SHAPE_ERRORS as problem:
+        raise AnswerError(f"key: {_shape_problem(problem)}") from None
+    if not result.possible:
+        raise AnswerError("key: it gives nothing to grade")
+    wrong = next((item for item in result.items if not item.correct), None)
+    if wrong is not None:
+        raise AnswerError(f"key: graded as an answer it earns {result.earned:g} of {result.possible:g}; "
+                          f"{wrong.point}: {wrong.explanation}")
+    return reference
 
 
 def grade(exercise: Exercise, answer: Mapping[str, Any]) -> Grade:

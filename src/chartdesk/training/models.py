@@ -62,10 +62,19 @@ class Attempt(models.Model):
     possible = models.FloatField(null=True, blank=True)
     answer = models.JSONField(default=dict)
     feedback = models.JSONField(default=list)
+    # The version of an authored exercise the attempt is graded against (None for a shipped one): an
+    # edit makes a new version and never regrades what was already done.
+    exercise_version = models.PositiveIntegerField(null=True, blank=True)
+    # Set when the attempt is an item of a timed exam: its feedback waits until the exam is over.
+    exam_item = models.ForeignKey("ExamItem", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="attempts")
+    sitting = models.ForeignKey("ExamSitting", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="attempts")
 
     class Meta:
         ordering = ["-started_at", "-pk"]
         verbose_name = "attempt"
+        constraints = [models.UniqueConstraint(fields=["sitting", "exam_item"], name="training_one_attempt_per_item")]
 
     def __str__(self) -> str:
         return f"{self.exercise_id} by {self.enrollment.student}"
@@ -95,3 +104,123 @@ class TermCard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} (box {self.box})"
+
+
+class AuthoredExercise(models.Model):
+    """An exercise an instructor wrote on the desk. Its content lives in versions; retiring hides it from
+    new work but keeps it (attempts and exams refer to it)."""
+
+    ID_PREFIX = "authored-"
+
+    kind = models.CharField(max_length=40)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_exercises")
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = "authored exercise"
+        verbose_name_plural = "authored exercises"
+
+    def __str__(self) -> str:
+        return self.exercise_id
+
+    @property
+    def exercise_id(self) -> str:
+        return f"{self.ID_PREFIX}{self.pk}"
+
+
+class AuthoredVersion(models.Model):
+    """One version of an authored exercise, never changed once written."""
+
+    exercise = models.ForeignKey(AuthoredExercise, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    competencies = models.JSONField(default=list)
+    instructions = models.TextField()
+    setup = models.JSONField(default=dict)
+    key = models.JSONField(default=dict)
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["exercise", "number"]
+        verbose_name = "authored exercise version"
+        verbose_name_plural = "authored exercise versions"
+        constraints = [models.UniqueConstraint(fields=["exercise", "number"], name="training_one_version_number")]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} v{self.number}"
+
+
+class Exam(models.Model):
+    """A timed practice exam of a course: a fixed list of items, open between two times."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="exams")
+    title = models.CharField(max_length=200)
+    time_limit_minutes = models.PositiveIntegerField()
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    # How the items were chosen ("hand", or "draw" with its seed and counts per kind), kept for the record.
+    selection = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "opens_at", "pk"]
+        verbose_name = "exam"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ExamItem(models.Model):
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    exercise_id = models.CharField(max_length=100)
+    # The authored exercise's version the exam was built with (None for a shipped exercise).
+    exercise_version = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=40)
+    weight = models.FloatField(default=1.0)
+
+    class Meta:
+        ordering = ["exam", "position"]
+        verbose_name = "exam item"
+        constraints = [models.UniqueConstraint(fields=["exam", "position"], name="training_one_item_per_position")]
+
+    def __str__(self) -> str:
+        return f"{self.exam} #{self.position}: {self.exercise_id}"
+
+
+class SittingStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    CLOSED = "closed", "Closed at the time limit"
+
+
+class ExamSitting(models.Model):
+    """One student's go at an exam: its clock runs from `started_at` to `deadline`."""
+
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="sittings")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="sittings")
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=SittingStatus.choices, default=SittingStatus.IN_PROGRESS)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    earned = models.FloatField(null=True, blank=True)
+    possible = models.FloatField(null=True, blank=True)
+    # Per competency, the weighted score of the items that train it, fixed when the sitting ends.
+    competency_scores = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["exam", "enrollment__student__username"]
+        verbose_name = "exam sitting"
+        constraints = [models.UniqueConstraint(fields=["exam", "enrollment"], name="training_one_sitting")]
+
+    def __str__(self) -> str:
+        return f"{self.exam} by {self.enrollment.student}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status != SittingStatus.IN_PROGRESS

@@ -23,7 +23,9 @@ from chartdesk.core.forms import record_id
 from chartdesk.core.permissions import requires, signed_in
 from chartdesk.core.refusals import add_refusal, form_status, refusal_status
 from chartdesk.training import access, actions, sandbox
-from chartdesk.training.grading import AnswerError, kind_of, kinds, shipped_exercises
+from chartdesk.training.catalogue import current_exercises, find_exercise
+from chartdesk.training.exam_views import exam_csv_rows, exam_gradebook, time_left_words
+from chartdesk.training.grading import AnswerError, Exercise, kind_of, kinds
 from chartdesk.training.kinds.terminology import drill_order
 from chartdesk.training.models import Course, Enrollment
 
@@ -50,9 +52,8 @@ def _found(lookup: Any, *args: Any) -> Any:
 
 def _exercises_by_kind() -> list[tuple[str, list[Any]]]:
     grouped: dict[str, list[Any]] = defaultdict(list)
-    for exercise in shipped_exercises().values():
-        if exercise.kind in kinds():
-            grouped[exercise.kind].append(exercise)
+    for exercise in current_exercises().values():
+        grouped[exercise.kind].append(exercise)
     return [(kinds()[name].title, grouped[name]) for name in sorted(grouped)]
 
 
@@ -74,10 +75,12 @@ def student_home(request: HttpRequest) -> HttpResponse:
     enrollments = list(Enrollment.objects.filter(student_id=request.user.pk).select_related("course"))
     attempts: dict[tuple[int, str], Any] = {}
     for enrollment in enrollments:
-        for attempt in enrollment.attempts.all():
+        # Exam items are listed on their exam's page, with their scores held back until it is over.
+        for attempt in enrollment.attempts.filter(sitting__isnull=True):
             attempts.setdefault((enrollment.pk, attempt.exercise_id), attempt)
     return render(request, "training/student_home.html", {
         "form": form, "enrollments": enrollments, "exercise_groups": _exercises_by_kind(),
+        "exams": {enrollment.pk: list(enrollment.course.exams.all()) for enrollment in enrollments},
         "latest": {f"{key[0]}:{key[1]}": attempt for key, attempt in attempts.items()},
     }, status=form_status(form, refused) if request.method == "POST" else 200)
 
@@ -118,7 +121,7 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
     """An attempt: submit it for grading, then its grade and each point's feedback. Its student and the
     course's instructor may open it (access_attempt_by_id); only the student may submit it."""
     attempt = _found(access.access_attempt_by_id, request.user, record_id(attempt_id, "attempt"))
-    exercise = _found(access.access_exercise_by_id, attempt.exercise_id)
+    exercise = _found(access.access_attempt_exercise, attempt)
     drill = kind_of(exercise).answer_from_records is None
     status = 200
     if request.method == "POST":
@@ -132,12 +135,31 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
             messages.error(request, f"Not graded: {problem}")
             status = 400
         else:
+            if attempt.sitting_id is not None:
+                messages.success(request, "Answer recorded; its feedback is shown when the exam is over.")
+                return redirect("training-sitting", attempt.sitting_id)
             return redirect("training-attempt", attempt.pk)
-    answering = drill and attempt.score is None and attempt.enrollment.student_id == request.user.pk
+    sitting = attempt.sitting
+    if sitting is not None:
+        from chartdesk.training.exams import close_if_due
+
+        sitting = close_if_due(sitting)
+    answering = drill and attempt.score is None and attempt.enrollment.student_id == request.user.pk and \
+        (sitting is None or not sitting.finished)
     items = drill_order(exercise, request.user, timezone.localdate()) if answering and \
         exercise.kind == "terminology" else []
-    return render(request, "training/attempt.html", {"attempt": attempt, "exercise": exercise, "items": items},
-                  status=status)
+    return render(request, "training/attempt.html", {
+        "attempt": attempt, "exercise": exercise, "items": items, "sitting": sitting,
+        # An exam's items show no score or feedback until the exam is handed in or closed.
+        "feedback_held": sitting is not None and not sitting.finished,
+        "time_left": time_left_words(_seconds_left(sitting)),
+    }, status=status)
+
+
+def _seconds_left(sitting: Any) -> int | None:
+    if sitting is None or sitting.finished:
+        return None
+    return max(0, int((sitting.deadline - timezone.now()).total_seconds()))
 
 
 def _drill_answer(request: HttpRequest) -> dict[str, Any]:
@@ -168,18 +190,21 @@ def courses_view(request: HttpRequest) -> HttpResponse:
                   status=form_status(form, refused) if request.method == "POST" else 200)
 
 
+def _attempt_exercise(attempt: Any) -> Exercise | None:
+    return find_exercise(attempt.exercise_id, attempt.exercise_version)
+
+
 def _gradebook(course: Course) -> dict[str, Any]:
     attempts = access.gradebook_rows(course)
-    graded = [attempt for attempt in attempts if attempt.score is not None]
+    graded = [attempt for attempt in attempts if attempt.score is not None and attempt.sitting_id is None]
     by_student: dict[str, list[float]] = defaultdict(list)
     by_exercise: dict[str, list[float]] = defaultdict(list)
     by_competency: dict[str, list[float]] = defaultdict(list)
-    exercises = shipped_exercises()
     for attempt in graded:
         score = float(attempt.score or 0)
         by_student[attempt.enrollment.student.get_username()].append(score)
         by_exercise[attempt.exercise_id].append(score)
-        exercise = exercises.get(attempt.exercise_id)
+        exercise = _attempt_exercise(attempt)
         for competency in exercise.competencies if exercise else ():
             by_competency[competency].append(score)
 
@@ -187,7 +212,7 @@ def _gradebook(course: Course) -> dict[str, Any]:
         return [(name, round(sum(scores) / len(scores), 4), len(scores)) for name, scores in sorted(rows.items())]
 
     return {"attempts": attempts, "by_student": mean(by_student), "by_exercise": mean(by_exercise),
-            "by_competency": mean(by_competency)}
+            "by_competency": mean(by_competency), **exam_gradebook(course)}
 
 
 @requires(TEACH)
@@ -198,8 +223,11 @@ def course_view(request: HttpRequest, course_id: str) -> HttpResponse:
                                                     "students": course.enrollments.select_related("student")})
 
 
+# `exam` and `weight` come last so readers of the older columns keep working. An exam adds, per sitting,
+# its items (an item never started is a row scored 0), an `exam` row (the weighted score) and an
+# `exam competency` row per competency (the weighted score of the items that train it).
 CSV_COLUMNS = ("student", "exercise", "kind", "started_at", "submitted_at", "seconds_spent", "score", "earned",
-               "possible", "competencies")
+               "possible", "competencies", "exam", "weight")
 
 
 @requires(TEACH)
@@ -209,24 +237,28 @@ def course_csv_view(request: HttpRequest, course_id: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="gradebook-course-{course.pk}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    exercises = shipped_exercises()
     for attempt in access.gradebook_rows(course):
-        exercise = exercises.get(attempt.exercise_id)
+        if attempt.sitting_id is not None:
+            continue
+        exercise = _attempt_exercise(attempt)
         writer.writerow([
             attempt.enrollment.student.get_username(), attempt.exercise_id, attempt.kind,
             attempt.started_at.isoformat(), attempt.submitted_at.isoformat() if attempt.submitted_at else "",
             "" if attempt.seconds_spent is None else attempt.seconds_spent,
             "" if attempt.score is None else attempt.score, "" if attempt.earned is None else attempt.earned,
             "" if attempt.possible is None else attempt.possible,
-            "; ".join(exercise.competencies) if exercise else "",
+            "; ".join(exercise.competencies) if exercise else "", "", "",
         ])
+    writer.writerows(exam_csv_rows(course))
     return response
 
 
 @requires(TEACH)
 def key_view(request: HttpRequest, exercise_id: str) -> HttpResponse:
-    """An exercise's answer key, for its instructor."""
-    exercise = _found(access.access_key_by_exercise, request.user, exercise_id)
+    """An exercise's answer key, for its instructor (an authored one's `?version=N`, else its latest)."""
+    version = request.GET.get("version", "")
+    number = record_id(version, "version") if version else None
+    exercise = _found(access.access_key_by_exercise, request.user, exercise_id, number)
     return render(request, "training/key.html", {
         "exercise": exercise, "key_json": json.dumps(dict(exercise.key), indent=2), "kind": kind_of(exercise),
     })

@@ -181,6 +181,7 @@ CLAIMS = register_kind(ExerciseKind(
     name="claims",
     title="Claims: correct the errors in rejected claims",
     grade=grade,
+    key_from_setup=key_from_setup,
     answer_help=(
         '{"claims": {"C1": [{"field": "member_id", "value": "XJH123456789"}, '
         '{"field": "pointers", "line": 1, "value": [1, 2]}]}}: the corrected fields of each claim.'

@@ -289,6 +289,7 @@ DEFICIENCY = register_kind(ExerciseKind(
     name="deficiency",
     title="Deficiency analysis: missing documents, signatures and co-signatures",
     grade=grade,
+    key_from_setup=key_from_setup,
     build=build,
     start_url=start_url,
     answer_help=(

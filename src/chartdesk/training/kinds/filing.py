@@ -180,6 +180,7 @@ FILING = register_kind(ExerciseKind(
     name="filing",
     title="Filing: terminal-digit and middle-digit order, misfiles",
     grade=grade,
+    key_from_setup=key_from_setup,
     answer_help=(
         'One entry per task: {"t1": ["12-34-56", ...]} lists every number of an order task in filing order; '
         '{"m1": ["33-10-07"]} lists the misfiled folders of a shelf task.'

@@ -160,6 +160,17 @@ def start_url(exercise: Exercise) -> str:
     return reverse("patients-search")
 
 
+def key_answer(exercise: Exercise) -> dict[str, Any]:
+    """The key as a full-marks answer: each duplicate set merged into its first record (the look-alikes,
+    left apart, are no merge)."""
+    merges = []
+    for duplicate in require_list(exercise.key["duplicates"], "duplicates"):
+        records = [str(label) for label in require_list(duplicate["records"], "duplicates: records")]
+        merges += [[records[0], retired] for retired in records[1:]]
+    require_list(exercise.key["look_alikes"], "look_alikes")
+    return {"merges": merges}
+
+
 MPI = register_kind(ExerciseKind(
     name="mpi",
     title="MPI clean-up: merge the true duplicates, leave the look-alikes",
@@ -168,4 +179,5 @@ MPI = register_kind(ExerciseKind(
     answer_from_records=answer_from_records,
     start_url=start_url,
     answer_help='{"merges": [["P1", "P4"]]}: each merge as [survivor, retired], by the exercise\'s record labels.',
+    key_answer=key_answer,
 ))

@@ -249,6 +249,7 @@ ROI = register_kind(ExerciseKind(
     name="roi",
     title="Release of information: authorizations, what may be released, fees",
     grade=grade,
+    key_from_setup=key_from_setup,
     answer_help=(
         '{"requests": {"A": {"release": true, "problems": [], "withhold": ["psychotherapy"], "fee_cents": 3650}}}: '
         "for each request, whether it may be released, the authorization's problems (codes), the sensitive "

@@ -18,14 +18,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chartdesk.training.grading import AnswerError, Exercise, grade, kinds, shipped_exercises
-
-# Key fields that explain rather than answer: the key command prints the answer format only.
-EXPLANATION_FIELDS = ("why", "guideline")
+from chartdesk.training.catalogue import current_exercises, find_exercise
+from chartdesk.training.grading import AnswerError, Exercise, grade, key_as_answer, kinds, shipped_exercises
 
 
-def _exercise(exercise_id: str) -> Exercise:
-    exercise = shipped_exercises().get(exercise_id)
+def _exercise(exercise_id: str, version: int | None = None) -> Exercise:
+    exercise = find_exercise(exercise_id, version)
+    if exercise is None and exercise_id in shipped_exercises():
+        exercise = shipped_exercises()[exercise_id]
+    if exercise is None and version is not None and find_exercise(exercise_id) is not None:
+        raise CommandError(f"Exercise {exercise_id!r} has no version {version}.")
     if exercise is None:
         raise CommandError(f"No exercise {exercise_id!r}; `training exercises` lists them.")
     if exercise.kind not in kinds():
@@ -34,10 +36,7 @@ def _exercise(exercise_id: str) -> Exercise:
 
 
 def answer_key(exercise: Exercise) -> dict[str, Any]:
-    kind = kinds()[exercise.kind]
-    if kind.key_answer is not None:
-        return kind.key_answer(exercise)
-    return {name: value for name, value in exercise.key.items() if name not in EXPLANATION_FIELDS}
+    return key_as_answer(exercise)
 
 
 class Command(BaseCommand):
@@ -51,6 +50,7 @@ class Command(BaseCommand):
         grading = commands.add_parser("grade", help="grade an answer file against an exercise's key")
         grading.add_argument("exercise_id")
         grading.add_argument("answer", help="the answer, a JSON file in the kind's format (docs/training.md)")
+        grading.add_argument("--version", type=int, help="an authored exercise's version (default: its latest)")
         grading.add_argument("--json", action="store_true")
         key = commands.add_parser("key", help="print an exercise's answer key (instructors)")
         key.add_argument("exercise_id")
@@ -63,11 +63,12 @@ class Command(BaseCommand):
 
     def _exercises(self, options: dict[str, Any]) -> None:
         installed = kinds()
+        # Shipped exercises and those authored on the desk (latest version, retired ones left out).
         rows = [
             {"id": exercise.id, "kind": exercise.kind, "title": exercise.title,
-             "competencies": list(exercise.competencies)}
-            for exercise in shipped_exercises().values()
-            if exercise.kind in installed and (not options["kind"] or exercise.kind == options["kind"])
+             "competencies": list(exercise.competencies), "version": exercise.version}
+            for exercise in current_exercises().values()
+            if not options["kind"] or exercise.kind == options["kind"]
         ]
         if options["kind"] and options["kind"] not in installed:
             raise CommandError(f"No exercise kind {options['kind']!r}; the kinds are {', '.join(sorted(installed))}.")
@@ -78,7 +79,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{row['id']:<24} {row['kind']:<14} {row['title']}")
 
     def _grade(self, options: dict[str, Any]) -> None:
-        exercise = _exercise(options["exercise_id"])
+        exercise = _exercise(options["exercise_id"], options["version"])
         path = Path(options["answer"])
         try:
             answer = json.loads(path.read_text(encoding="utf-8"))
@@ -91,7 +92,8 @@ class Command(BaseCommand):
         except AnswerError as problem:
             raise CommandError(f"{path}: {problem}") from None
         if options["json"]:
-            self.stdout.write(json.dumps({"exercise": exercise.id, **result.as_json()}, indent=2))
+            self.stdout.write(json.dumps({"exercise": exercise.id, "version": exercise.version, **result.as_json()},
+                                         indent=2))
             return
         self.stdout.write(f"{exercise.id}: score {result.score:.2f} ({result.earned:g} of {result.possible:g})")
         for item in result.items:

@@ -11,10 +11,14 @@
 - hl7_messages_per_s_1_sender / hl7_messages_per_s_8_senders: ADT A04 then A03 per patient to the
   real listener over real sockets, counted when acknowledged (AA, sent after the durable commit): one
   connection, then 8 connections at once (200 patients in all each time); the listener commits the
-  messages that arrive together as one group.
+  messages that arrive together as one group. The same on PostgreSQL (a throwaway cluster) with the
+  suffix _pg; hl7_load_average_1m (and _pg) is the highest 1-minute load average seen during the run,
+  and hl7_follow_up_settled_s (and _pg) how long after the last ACK the listener had settled the last
+  follow-up (completion analysis, FHIR versions) of the run.
 
 `python -m bench.interop` runs it all; CHARTDESK_BENCH_PATIENTS changes the index size;
-`--hl7`, `--api` and `--import` run one part alone (each in a fresh database) and print its figures.
+`--hl7`, `--api` and `--import` run one part alone (each in a fresh database) and print its figures
+(`--hl7` on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -228,6 +232,7 @@ def measure_hl7() -> dict[str, Any]:
     thread.start()
     ready.wait(30)
     result: dict[str, Any] = {}
+    highest_load = os.getloadavg()[0]
     try:
         for senders in (1, HL7_SENDERS):
             feeds = [_hl7_feed(f"S{senders}N{number}P", HL7_PATIENTS // senders, SEED + 9 + number)
@@ -242,12 +247,29 @@ def measure_hl7() -> dict[str, Any]:
             name = "sender" if senders == 1 else "senders"
             result[f"hl7_messages_{senders}_{name}"] = accepted
             result[f"hl7_messages_per_s_{senders}_{name}"] = round(accepted / elapsed, 1)
+            highest_load = max(highest_load, os.getloadavg()[0])
+            result["hl7_follow_up_settled_s"] = max(result.get("hl7_follow_up_settled_s", 0.0),
+                                                    _follow_ups_settled(started + elapsed))
     finally:
         asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
         server.close()
+    result["hl7_load_average_1m"] = round(highest_load, 2)
     return result
+
+
+def _follow_ups_settled(last_ack: float) -> float:
+    """Seconds from the last ACK until the listener has settled every follow-up (it does so between
+    groups and when idle); read on a connection of this thread's own."""
+    from django.db import connection
+
+    from chartdesk.interop.models import Hl7FollowUp
+
+    while Hl7FollowUp.objects.filter(done_at__isnull=True).exists():
+        time.sleep(0.05)
+    connection.close()
+    return round(time.perf_counter() - last_ack, 2)
 
 
 def measure(work: Path, count: int) -> dict[str, Any]:
@@ -258,6 +280,42 @@ def measure(work: Path, count: int) -> dict[str, Any]:
     result.update(measure_hl7())
     result.update(measure_api(count))
     return result
+
+
+def _bench_env(database_url: str, work: Path) -> dict[str, str]:
+    env = {**os.environ, "CHARTDESK_DATABASE_URL": database_url, "CHARTDESK_VAR_DIR": str(work),
+           "DJANGO_SETTINGS_MODULE": "chartdesk.settings", "CHARTDESK_FAST_PASSWORD_HASHER": "1"}
+    env.pop("CHARTDESK_MODE", None)
+    return env
+
+
+def _hl7_on_postgres() -> dict[str, Any]:
+    """The HL7 figures on a throwaway PostgreSQL cluster, keys suffixed _pg."""
+    from tests.support.pg_plugin import ThrowawayCluster, postgres_bin_dir
+
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        print("hl7: PostgreSQL SKIPPED: initdb/pg_ctl not found (apt-get install postgresql)", flush=True)
+        return {}
+    import psycopg
+
+    cluster = ThrowawayCluster(bin_dir)
+    url = cluster.start()
+    try:
+        with psycopg.connect(host=str(cluster.socket_dir), user="chartdesk", dbname="postgres",
+                             autocommit=True) as connection:
+            connection.execute("CREATE DATABASE chartdesk_bench")
+        with tempfile.TemporaryDirectory(prefix="chartdesk-bench-hl7-pg-") as folder:
+            work = Path(folder)
+            env = _bench_env(url.replace("/chartdesk_test?", "/chartdesk_bench?"), work)
+            subprocess.run([sys.executable, "-m", "chartdesk", "migrate", "--no-input", "-v", "0"], env=env,
+                           cwd=REPO, check=True)
+            done = subprocess.run([sys.executable, "-m", "bench.interop", "--measure-hl7", str(work)], env=env,
+                                  cwd=REPO, check=True, stdout=subprocess.PIPE, text=True)
+    finally:
+        cluster.stop()
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return {f"{key}_pg": value for key, value in figures.items()}
 
 
 def run(*, part: str = "all") -> dict[str, Any]:
@@ -276,12 +334,11 @@ def run(*, part: str = "all") -> dict[str, Any]:
         result.update(_fhir_import.run())
     if part == "import":
         return result
+    if part == "hl7":
+        result.update(_hl7_on_postgres())
     with tempfile.TemporaryDirectory(prefix="chartdesk-bench-interop-") as folder:
         work = Path(folder)
-        env = {**os.environ, "CHARTDESK_DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
-               "CHARTDESK_VAR_DIR": str(work), "DJANGO_SETTINGS_MODULE": "chartdesk.settings",
-               "CHARTDESK_FAST_PASSWORD_HASHER": "1"}
-        env.pop("CHARTDESK_MODE", None)
+        env = _bench_env(f"sqlite:///{work / 'bench.sqlite3'}", work)
         subprocess.run([sys.executable, "-m", "chartdesk", "migrate", "--no-input", "-v", "0"], env=env, cwd=REPO,
                        check=True)
         if part == "hl7":

@@ -18,10 +18,12 @@ import pytest
 from django.core.management import call_command
 
 from chartdesk.charts.models import Encounter
+from chartdesk.completion.models import ChartCompletion
 from chartdesk.interop.hl7v2.client import ack_code
+from chartdesk.interop.hl7v2.follow_up import FOLLOW_UP_AFTER_S
 from chartdesk.interop.hl7v2.listener import MllpServer
 from chartdesk.interop.hl7v2.mllp import END, START, MllpFramer, frame
-from chartdesk.interop.models import Hl7Message
+from chartdesk.interop.models import Hl7FollowUp, Hl7Message
 from chartdesk.interop.system_user import interface_user
 from chartdesk.patients.models import Patient
 from tests.interop.hl7_messages import adt
@@ -178,3 +180,19 @@ def test_the_send_command_prints_each_ack(tmp_path):
     assert "MSA|AA|S1|" in out.getvalue()
     assert "MSA|AR|S2|" in out.getvalue()
     assert "2 message(s): 1 AA, 1 AR" in out.getvalue()
+
+
+def test_the_listener_settles_the_follow_up_of_its_groups_after_their_acks():
+    async def scenario(port):
+        connection = await connect(port)
+        await connection.send(frame(adt("A01", "U1")))
+        first = await connection.ack()
+        await connection.send(frame(adt("A03", "U2", discharge="20250603120000")))
+        second = await connection.ack()
+        await asyncio.sleep(FOLLOW_UP_AFTER_S * 4)  # the listener is idle: its follow-up falls due
+        return first, second
+
+    first, second = with_listener(scenario)
+    assert "MSA|AA|U1|" in first and "MSA|AA|U2|" in second
+    assert ChartCompletion.objects.filter(encounter__account_number="V5001").exists()
+    assert Hl7FollowUp.objects.exists() and not Hl7FollowUp.objects.filter(done_at__isnull=True).exists()

@@ -229,7 +229,11 @@ def do_open_encounter(
 
 def _locked_encounter(encounter: Encounter) -> Encounter:
     # Row lock: two clerks closing the same stay must not both pass the "still open" check.
-    return Encounter.objects.select_for_update().get(pk=encounter.pk)
+    locked = Encounter.objects.select_for_update().get(pk=encounter.pk)
+    if locked.patient_id == encounter.patient_id and Encounter.patient.is_cached(encounter):
+        # The chart the caller already holds (and checked): the audit event needs it, not a second read.
+        locked.patient = encounter.patient
+    return locked
 
 
 def do_discharge_encounter(

@@ -43,11 +43,14 @@ def _flush() -> None:
         log.exception("deficiency analysis of encounters %s failed; the nightly run will retry", encounter_ids)
 
 
-def flush_pending() -> None:
-    """Analyse what is queued now, in the caller's transaction, instead of after its commit: for a
-    caller that commits many changes at once and wants their analysis in the same durable commit (the
-    HL7 listener's group). A failure is logged and rolled back alone, as after a commit."""
-    _flush()
+def take_pending() -> list[int]:
+    """The encounters queued for analysis, taken off the queue (the commit then analyses nothing): for a
+    caller that records them to analyse later itself, in the same transaction as the changes (the HL7
+    listener's follow-up outbox)."""
+    queued = _queue()
+    encounter_ids = sorted(queued)
+    queued.clear()
+    return encounter_ids
 
 
 def encounter_changed(encounter_id: int | None) -> None:

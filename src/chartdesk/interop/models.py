@@ -385,3 +385,22 @@ class VersionKeeping(models.Model):
 
     def __str__(self) -> str:
         return f"versions kept since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Hl7FollowUp(models.Model):
+    """What a committed group of HL7 messages still owes the rest of the record: the chart-completion
+    analysis of the visits it changed and the FHIR versions of what it changed. Written in the group's
+    transaction (so it commits with the messages and cannot be lost), and done by the listener shortly
+    after the group's ACKs have gone, several groups at once (`hl7v2/follow_up.py`). Kept when done."""
+
+    encounter_ids = models.JSONField(default=list)
+    resource_keys = models.JSONField(default=list)  # [[resource type, id], ...] as fhir.versions queues them
+    queued_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "HL7 follow-up"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"HL7 follow-up {self.pk} ({'done' if self.done_at else 'waiting'})"

@@ -129,10 +129,14 @@ def _flush() -> None:
         log.exception("keeping FHIR versions of %s failed; the next change of each keeps it again", keys[:20])
 
 
-def flush_pending() -> None:
-    """Keep the versions queued now, in the caller's transaction (a savepoint), instead of after its
-    commit: the HL7 listener's group then makes one durable commit, not one more for its versions."""
-    _flush()
+def take_pending() -> list[tuple[str, int]]:
+    """The resources queued for version keeping, taken off the queue (the commit then keeps nothing):
+    for a caller that records them to keep later itself, in the same transaction as the changes (the
+    HL7 listener's follow-up outbox), and passes them to `keep_versions`."""
+    queued = _queue()
+    keys = sorted(queued)
+    queued.clear()
+    return keys
 
 
 @contextmanager

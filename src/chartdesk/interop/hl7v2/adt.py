@@ -293,13 +293,16 @@ def _visit(message: Message, patient: Patient, *, status: str) -> Encounter:
         encounter = Encounter.objects.filter(account_number=number, patient=patient).first()
         if encounter is None:
             raise Hl7Error(f"no visit {number} for this patient", segment="PV1", field_number=19)
-        return encounter
-    candidates = list(Encounter.objects.filter(patient=patient, status=status).order_by("-admit_at")[:2])
-    if len(candidates) != 1:
-        state = EncounterStatus(status).label.lower()
-        raise Hl7Error(f"PV1-19 (visit number) is empty and the patient has {'no' if not candidates else 'several'} "
-                       f"{state} visits: name the visit", segment="PV1", field_number=19, code="101")
-    return candidates[0]
+    else:
+        candidates = list(Encounter.objects.filter(patient=patient, status=status).order_by("-admit_at")[:2])
+        if len(candidates) != 1:
+            state = EncounterStatus(status).label.lower()
+            raise Hl7Error(f"PV1-19 (visit number) is empty and the patient has "
+                           f"{'no' if not candidates else 'several'} {state} visits: name the visit", segment="PV1",
+                           field_number=19, code="101")
+        encounter = candidates[0]
+    encounter.patient = patient  # the chart just found: the actions read it without asking again
+    return encounter
 
 
 def discharge(message: Message, patient: Patient, acting_user: Any) -> tuple[list[str], Encounter]:

@@ -102,7 +102,10 @@ def _repeat_or_conflict(message: Message, prior: Hl7Message, text: str, digest: 
 
 
 def receive_message(raw: bytes, *, acting_user: Any) -> Outcome:
-    """Store and apply one message (the bytes of one MLLP frame); return the ACK to send."""
+    """Store and apply one message (the bytes of one MLLP frame); return the ACK to send.
+
+    Every write happens inside a savepoint of this function's own, so that the listener's group can
+    roll back one message alone (the listener relies on it and takes no savepoint of its own)."""
     if acting_user is None or not acting_user.has_perm(RECEIVE_HL7):
         raise ChartdeskError(f"The HL7 intake account needs the permission {RECEIVE_HL7}.")
     text = decode(raw)

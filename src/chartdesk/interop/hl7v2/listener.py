@@ -65,18 +65,6 @@ def _system_trouble_ack(payload: bytes) -> str:
     return build_ack("AR", message=message, text=trouble.message, error=trouble)
 
 
-def _settle_derived_work() -> None:
-    """Chart-completion analysis and FHIR version keeping of what the group changed, inside the
-    group's transaction rather than each in its own after the commit: one durable commit per group
-    instead of three. Each runs in its own savepoint and logs its failure without failing the group,
-    as it would after the commit; the callbacks still registered for the commit then find nothing."""
-    from chartdesk.completion.hooks import flush_pending as analyse_pending
-    from chartdesk.interop.fhir.versions import flush_pending as keep_pending_versions
-
-    analyse_pending()
-    keep_pending_versions()
-
-
 class MllpServer:
     def __init__(self, acting_user: Any, *, host: str = "127.0.0.1", port: int = 2575,
                  database: Executor | None = None, idle_timeout: float | None = None,
@@ -103,6 +91,8 @@ class MllpServer:
         (one that fails leaves the others as they are), and answer them all after the one commit: with
         synchronous=FULL the durable commit is most of a message's cost, so senders that arrive
         together share it. A commit that fails answers every message of the group with AR."""
+        from chartdesk.audit.actions import events_gathered
+        from chartdesk.interop.hl7v2.follow_up import queue_follow_up
         from chartdesk.interop.hl7v2.intake import receive_message
         from chartdesk.interop.hl7v2.outbound import destinations_cached
 
@@ -110,21 +100,39 @@ class MllpServer:
             _drop_broken_connection()
         answers = []
         try:
-            with transaction.atomic(), destinations_cached():
+            # events_gathered: the group's audit events join the chain in one step at its end, before
+            # the commit; those of a message rolled back to its savepoint go with it.
+            with transaction.atomic(), destinations_cached(), events_gathered():
                 for payload in payloads:
+                    # No savepoint here: receive_message does every write of a message inside one of
+                    # its own, so a message that fails (even with a bug) is rolled back alone.
                     try:
-                        with transaction.atomic():
-                            answers.append(frame(receive_message(payload, acting_user=self.acting_user).ack))
+                        answers.append(frame(receive_message(payload, acting_user=self.acting_user).ack))
                     except Exception:
                         logger.exception("HL7 message could not be processed")
                         answers.append(frame(_system_trouble_ack(payload)))
-                _settle_derived_work()
+                # Analysis and FHIR versions of what the group changed: recorded now, in the group's
+                # commit, and done after its ACKs have gone (hl7v2/follow_up.py).
+                queue_follow_up()
         except Exception:
             logger.exception("a group of %d HL7 messages could not be committed", len(payloads))
             if self.owns_database:
                 connections[DEFAULT_DB_ALIAS].close()  # whatever broke, the next group starts afresh
             return [frame(_system_trouble_ack(payload)) for payload in payloads]
         return answers
+
+    def _settle_follow_ups(self) -> None:
+        """On the database thread: the follow-ups of the groups committed since the last time."""
+        from chartdesk.interop.hl7v2.follow_up import settle_follow_ups
+
+        if self.owns_database:
+            _drop_broken_connection()
+        try:
+            settle_follow_ups(acting_user=self.acting_user)
+        except Exception:  # they stay waiting, and the next settling takes them
+            logger.exception("HL7 follow-ups could not be settled")
+            if self.owns_database:
+                connections[DEFAULT_DB_ALIAS].close()
 
     async def _apply(self, payload: bytes) -> bytes:
         """Queue one frame for the next group; its ACK once that group has committed."""
@@ -135,11 +143,25 @@ class MllpServer:
 
     async def _commit_groups(self) -> None:
         """Take whatever frames wait (up to MAX_GROUP), apply them on the database thread, answer each.
-        While one group is being applied the next one gathers, so a lone sender waits for nothing."""
+        While one group is being applied the next one gathers, so a lone sender waits for nothing.
+        The follow-ups of the groups are settled FOLLOW_UP_AFTER_S after the first of them committed
+        (between two groups, after their ACKs), and once at the start for what a stopped listener left."""
+        from chartdesk.interop.hl7v2.follow_up import FOLLOW_UP_AFTER_S
+
         assert self.waiting is not None
         loop = asyncio.get_running_loop()
+        follow_up_due: float | None = loop.time()
         while True:
-            group = [await self.waiting.get()]
+            if follow_up_due is None:
+                first = await self.waiting.get()
+            else:
+                try:
+                    first = await asyncio.wait_for(self.waiting.get(), max(0.0, follow_up_due - loop.time()))
+                except TimeoutError:
+                    await loop.run_in_executor(self.database, self._settle_follow_ups)
+                    follow_up_due = None
+                    continue
+            group = [first]
             while len(group) < MAX_GROUP and not self.waiting.empty():
                 group.append(self.waiting.get_nowait())
             payloads = [payload for payload, _ in group]
@@ -151,6 +173,8 @@ class MllpServer:
             for (_, answer), ack in zip(group, answers, strict=True):
                 if not answer.done():
                     answer.set_result(ack)
+            if follow_up_due is None:
+                follow_up_due = loop.time() + FOLLOW_UP_AFTER_S
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if len(self.connections) >= self.max_connections:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,30 +58,6 @@ class LinkRecord:
     phone: str = ""  # digits
     ssn_key: str = ""  # a keyed digest of the SSN (the index never holds it in clear)
     ssn_last4: str = ""
-
-    def row(self) -> dict[str, Any]:
-        given, family = normalise_name(self.given_name), normalise_name(self.family_name)
-        address = " ".join(name_tokens(self.address)) + " " + "".join(ch for ch in self.address if ch.isdecimal())
-        return {
-            "unique_id": self.unique_id,
-            "given_key": given or None,
-            "family_key": family or None,
-            "given_phonetic": phonetic_key(given) or None,
-            "family_phonetic": phonetic_key(family) or None,
-            # The name with its nicknames one step each way ("bill" ~ "william" ~ "billy"): two names
-            # whose sets meet are nicknames of each other (exact agreement is an earlier level).
-            "given_nicknames": sorted(nickname_family(given)) or None,
-            # Hyphenated and compound family names: "Garcia-Lopez" shares a part with "Garcia".
-            "family_parts": name_tokens(self.family_name) or None,
-            "suffix": normalise_name(self.suffix) or None,
-            "birth_date": self.birth_date or None,
-            "sex": self.sex if self.sex in ("F", "M") else None,
-            "address": address.strip() or None,
-            "postal_code": self.postal_code[:5] or None,
-            "phone": self.phone or None,
-            "ssn_key": self.ssn_key or None,
-            "ssn_last4": self.ssn_last4 or None,
-        }
 
 
 @dataclass
@@ -217,10 +193,65 @@ def _db_api() -> Any:
     return DuckDBAPI(connection=connection)
 
 
-def _frame(records: Iterable[LinkRecord]) -> Any:
+RECORD_FIELDS = tuple(LinkRecord.__dataclass_fields__)
+
+
+def _name_keys(name: str) -> tuple[Any, ...]:
+    """(key, phonetic, nicknames, parts) of one name, None for what is unknown."""
+    key = normalise_name(name)
+    return (key or None, phonetic_key(key) or None, sorted(nickname_family(key)) or None,
+            name_tokens(name) or None)
+
+
+def _address_key(line: str) -> Any:
+    return (" ".join(name_tokens(line)) + " " + "".join(ch for ch in line if ch.isdecimal())).strip() or None
+
+
+def _by_value(column: Any, compute: Any) -> Any:
+    """`compute` of each distinct value once, mapped back onto the column: a million charts hold
+    a few thousand given names and family names, so the name keys cost little at any size."""
+    distinct = column.drop_duplicates()
+    return column.map(dict(zip(distinct, map(compute, distinct), strict=True)))
+
+
+def _known(column: Any) -> Any:
+    """Empty strings as None: Splink's null level is for unknown values."""
+    return column.where(column != "", None)
+
+
+# LinkRecords, or a pandas frame with LinkRecord's fields as columns (a million charts as
+# dataclasses cost more than scoring them).
+Records = Sequence[LinkRecord] | Any
+
+
+def _frame(records: Records) -> Any:
+    """The model's columns (COLUMNS) of LinkRecords, or of a frame with LinkRecord's fields as
+    columns (empty strings unknown), as `patients.duplicates.index_frame` reads the index."""
     import pandas as pd
 
-    return pd.DataFrame([record.row() for record in records], columns=list(COLUMNS))
+    raw = records if isinstance(records, pd.DataFrame) else pd.DataFrame(
+        [[getattr(record, name) for name in RECORD_FIELDS] for record in records], columns=list(RECORD_FIELDS))
+    raw = raw.fillna("")
+    frame = pd.DataFrame({"unique_id": raw["unique_id"].astype(str)})
+    for side in ("given", "family"):
+        keys = _by_value(raw[f"{side}_name"].astype(str), _name_keys)
+        frame[f"{side}_key"] = keys.str[0]
+        frame[f"{side}_phonetic"] = keys.str[1]
+        if side == "given":
+            # The name with its nicknames one step each way ("bill" ~ "william" ~ "billy"): two names
+            # whose sets meet are nicknames of each other (exact agreement is an earlier level).
+            frame["given_nicknames"] = keys.str[2]
+        else:
+            # Hyphenated and compound family names: "Garcia-Lopez" shares a part with "Garcia".
+            frame["family_parts"] = keys.str[3]
+    frame["suffix"] = _by_value(raw["suffix"].astype(str), lambda text: normalise_name(text) or None)
+    frame["birth_date"] = _known(raw["birth_date"].astype(str))
+    frame["sex"] = raw["sex"].where(raw["sex"].isin(["F", "M"]), None)
+    frame["address"] = _by_value(raw["address"].astype(str), _address_key)
+    frame["postal_code"] = _known(raw["postal_code"].astype(str).str[:5])
+    for column in ("phone", "ssn_key", "ssn_last4"):
+        frame[column] = _known(raw[column].astype(str))
+    return frame[list(COLUMNS)]
 
 
 TF_COLUMNS = ("given_key", "family_key", "address")
@@ -253,7 +284,7 @@ def _quiet() -> None:
     logging.getLogger("splink").setLevel(logging.WARNING)
 
 
-def train(records: list[LinkRecord]) -> dict[str, Any]:
+def train(records: Records) -> dict[str, Any]:
     """Estimate the model on these records without labels; returns the model as a JSON-able dict."""
     from splink import block_on
     from splink.internals.exceptions import SplinkException  # Splink 4 exports no public exception module
@@ -326,7 +357,7 @@ def household_flags(row: dict[str, Any], levels: dict[str, str]) -> list[str]:
     return flags
 
 
-def score(records: list[LinkRecord], model: dict[str, Any], *, review_from: float = REVIEW_FROM,
+def score(records: Records, model: dict[str, Any], *, review_from: float = REVIEW_FROM,
           blocking_rules: list[Any] | None = None) -> list[ScoredPair]:
     """Every candidate pair of these records at or above `review_from`, likeliest first."""
     _quiet()

@@ -30,7 +30,33 @@ CANDIDATES: list[tuple[str, tuple[str, ...]]] = [
     ("family_key+birth_year", ("family_key", "birth_year")),
     ("given_key+birth_year", ("given_key", "birth_year")),
     ("address", ("address",)),
+    ("family_phonetic+birth_month", ("family_phonetic", "birth_month")),
+    ("swapped+birth_year", ("swapped", "birth_year")),
+    ("given_key+family_key+sex", ("given_key", "family_key", "sex")),
+    ("given_phonetic+family_phonetic+birth_year", ("given_phonetic", "family_phonetic", "birth_year")),
 ]
+
+
+SPLINK_RULES = {
+    "ssn_key": ("ssn_key",), "given_key+family_key": ("given_key", "family_key"), "birth_date": ("birth_date",),
+    "family_phonetic+birth_year": ("family_phonetic", "substr(birth_date, 1, 4)"),
+    "given_phonetic+postal_code": ("given_phonetic", "postal_code"), "phone": ("phone",),
+    "birth_date+given_phonetic": ("birth_date", "given_phonetic"),
+    "birth_date+family_phonetic": ("birth_date", "family_phonetic"),
+    "birth_date+postal_code": ("birth_date", "postal_code"), "address": ("address",),
+    "family_phonetic+birth_month": ("family_phonetic", "substr(birth_date, 1, 7)"),
+    "given_phonetic+family_phonetic+birth_year": ("given_phonetic", "family_phonetic", "substr(birth_date, 1, 4)"),
+}
+
+
+def splink_rules(names: list[str]) -> list[Any]:
+    """A rule set as Splink blocking rules (what `patients.linkage.prediction_blocking_rules` holds)."""
+    from splink import block_on
+
+    swapped = "l.given_key = r.family_key AND l.family_key = r.given_key"
+    special = {"swapped": swapped,
+               "swapped+birth_year": f"{swapped} AND substr(l.birth_date, 1, 4) = substr(r.birth_date, 1, 4)"}
+    return [special[name] if name in special else block_on(*SPLINK_RULES[name]) for name in names]
 
 
 def model_frame(rows: int, seed: int) -> tuple[Any, Any]:
@@ -49,6 +75,7 @@ def model_frame(rows: int, seed: int) -> tuple[Any, Any]:
         "ssn_last4": raw["ssn"].str[-4:]})
     frame = _frame(records)
     frame["birth_year"] = frame["birth_date"].str[:4]
+    frame["birth_month"] = frame["birth_date"].str[:7]
     # Given and family crossed: one key that is the same for "Ann Lee" and "Lee Ann".
     frame["swapped"] = frame[["given_key", "family_key"]].apply(
         lambda keys: "|".join(sorted(keys)) if keys.notna().all() and keys.iloc[0] != keys.iloc[1] else None,
@@ -71,6 +98,13 @@ RULE_SETS: dict[str, list[str]] = {
     "birth_date_split": ["ssn_key", "given_key+family_key", "birth_date+given_phonetic",
                          "birth_date+family_phonetic", "birth_date+postal_code", "family_phonetic+birth_year",
                          "given_phonetic+postal_code", "phone", "swapped"],
+    "tight": ["ssn_key", "given_key+family_key", "birth_date+given_phonetic", "birth_date+family_phonetic",
+              "birth_date+postal_code", "family_phonetic+birth_month", "given_phonetic+postal_code", "phone",
+              "swapped+birth_year", "address"],
+    "tight_no_names": ["ssn_key", "birth_date+given_phonetic", "birth_date+family_phonetic",
+                       "birth_date+postal_code", "family_phonetic+birth_month",
+                       "given_phonetic+family_phonetic+birth_year", "given_phonetic+postal_code", "phone",
+                       "swapped+birth_year", "address"],
     "birth_date_split_address": ["ssn_key", "given_key+family_key", "birth_date+given_phonetic",
                                  "birth_date+family_phonetic", "birth_date+postal_code",
                                  "family_phonetic+birth_year", "given_phonetic+postal_code", "phone", "swapped",

@@ -3,7 +3,7 @@
 `generate(count, seed)` yields pandas frames of `chunk` rows. Each row is one registration as a
 legacy index holds it, with `person` (which real person it is: rows sharing it are duplicates of
 one another) and `kind` (what the row is: "original", a household relation, or the corruption a
-duplicate carries). Nothing here reads the database or Django: bench/mpi_1m.py loads the frames.
+duplicate carries). Nothing here reads the database or Django: bench/_mpi_scale.py loads the frames.
 
 The shape, per chunk (a duplicate and its original always share a chunk, so chunks stream):
 - about 87% people of their own ("original"), names drawn with a long tail as in bench.patients;

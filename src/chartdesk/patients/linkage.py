@@ -168,19 +168,26 @@ def _settings(blocking_rules: list[Any] | None = None) -> Any:
 
 
 def prediction_blocking_rules() -> list[Any]:
-    """Which pairs are scored at all. Chosen by measurement (docs/patients-merge.md, `python -m bench.mpi`):
-    each rule adds pairs the others miss, and together they keep every FEBRL duplicate pair but a few
-    whose names, birth date and identifiers are all corrupted."""
+    """Which pairs are scored at all. Chosen by measurement on a synthetic index with planted
+    duplicates and households (`python -m bench._mpi_blocking`, docs/patients-merge.md): a rule on
+    a single common value (the birth date alone, the family name's sound and a birth year, the
+    swapped names alone) makes blocks that grow with the index, so that pairs grow with its square
+    (41 million at 1,000,000 charts); each such rule is narrowed by a second key, which keeps the
+    duplicates they found (other rules catch the rest) at a quarter of the pairs."""
     from splink import block_on
 
+    swapped = "l.given_key = r.family_key AND l.family_key = r.given_key"
     return [
         block_on("ssn_key"),
         block_on("given_key", "family_key"),
-        block_on("birth_date"),
-        block_on("family_phonetic", "substr(birth_date, 1, 4)"),
+        block_on("birth_date", "given_phonetic"),
+        block_on("birth_date", "family_phonetic"),
+        block_on("birth_date", "postal_code"),
+        block_on("family_phonetic", "substr(birth_date, 1, 7)"),
         block_on("given_phonetic", "postal_code"),
         block_on("phone"),
-        "l.given_key = r.family_key AND l.family_key = r.given_key",
+        block_on("address"),
+        f"{swapped} AND substr(l.birth_date, 1, 4) = substr(r.birth_date, 1, 4)",
     ]
 
 

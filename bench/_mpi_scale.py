@@ -12,11 +12,14 @@ Measured in a child process on a fresh, migrated SQLite database (synchronous=FU
    household members (twins, Jr/Sr, spouses, parent and child) the queue pairs as if one person,
    in the "match" band and in all.
 
-`python -m bench.mpi_1m` runs it; CHARTDESK_BENCH_MPI_PATIENTS changes the size (default 1,000,000).
+`python -m bench._mpi_scale` runs it (not part of `bench.run_all`: loading 1,000,000 rows takes
+about an hour on two busy cores); CHARTDESK_BENCH_MPI_PATIENTS changes the size (default 1,000,000).
 Loading 1,000,000 rows takes longer than the scan: CHARTDESK_BENCH_MPI_DIR names a folder that
 keeps the loaded database, the CSV and the truth, so a later run measures the scan again without
 loading (each scan runs on a copy of the loaded database, from an empty work queue).
-Results go into bench/results/mpi.json under "scale".
+Results go into bench/results/mpi.json under "scale" ("scale_<N>" for another size). `python -m
+bench._mpi_scale score` times the scan's scoring stage alone on the generated rows held in memory
+("scale_score_only_<N>").
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ def load(count: int, user: Any, csv_path: Path) -> tuple[Any, Any, Any, dict[str
         persons.append(frame["person"].to_numpy())
         households.append(frame["household"].to_numpy())
         inserting += time.perf_counter() - begun
-        print(f"mpi_1m: {len(pks):,} patients loaded", file=sys.stderr, flush=True)
+        print(f"mpi scale: {len(pks):,} patients loaded", file=sys.stderr, flush=True)
         started = time.perf_counter()
     timings = {"generate_s": round(generating, 1), "insert_s": round(inserting, 1)}
     return np.array(pks), np.concatenate(persons), np.concatenate(households), timings
@@ -171,8 +174,40 @@ def measure(work: Path) -> dict[str, Any]:
     return {"patients": count, "scan_s": round(scan_s, 1), **judge(pairs, pks, persons, households)}
 
 
+def score_only(count: int, rules: str) -> dict[str, Any]:
+    """The scan's scoring stage alone (the model's columns, Splink's blocking and prediction, the
+    household rules) on `count` generated rows held in memory: no database read, no queue write.
+    `rules` names a rule set of bench/_mpi_blocking.py ("scan" is the scan's own)."""
+    import django
+
+    django.setup()
+    import numpy as np
+    import pandas as pd
+
+    from bench._mpi_blocking import RULE_SETS, splink_rules
+    from bench._mpi_synthetic import generate
+    from chartdesk.core.crypto import keyed_digest
+    from chartdesk.patients.linkage import load_model, score
+
+    raw = pd.concat(list(generate(count, SEED)), ignore_index=True)
+    records = pd.DataFrame({
+        "unique_id": raw.index.astype(str), "given_name": raw["given_name"], "family_name": raw["family_name"],
+        "birth_date": raw["birth_date"], "sex": raw["sex"], "suffix": raw["suffix"],
+        "address": raw["address_line"], "postal_code": raw["postal_code"], "phone": raw["phone"],
+        "ssn_key": raw["ssn"].map(lambda ssn: keyed_digest(ssn) if ssn else ""), "ssn_last4": raw["ssn"].str[-4:]})
+    blocking = None if rules == "scan" else splink_rules(RULE_SETS[rules])
+    started = time.perf_counter()
+    scored = score(records, load_model(), blocking_rules=blocking)
+    seconds = time.perf_counter() - started
+    pairs = [(int(pair.left), int(pair.right), pair.band) for pair in scored]
+    positions = np.arange(count)
+    return {"rows": count, "rules": rules, "score_s": round(seconds, 1),
+            **judge(pairs, positions, raw["person"].to_numpy(), raw["household"].to_numpy()),
+            "load_average_1m": round(os.getloadavg()[0], 2)}
+
+
 def _child(step: list[str], env: dict[str, str]) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.mpi_1m", *step], env=env, cwd=REPO, check=True,
+    done = subprocess.run([sys.executable, "-m", "bench._mpi_scale", *step], env=env, cwd=REPO, check=True,
                           stdout=subprocess.PIPE, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -191,12 +226,12 @@ def run(keep: Path | None = None) -> dict[str, Any]:
         if not built.is_file():
             subprocess.run([sys.executable, "-m", "chartdesk", "migrate", "--no-input", "-v", "0"], env=env,
                            cwd=REPO, check=True)
-            print(f"mpi_1m: generating and loading {PATIENTS:,} patients on SQLite...", flush=True)
+            print(f"mpi scale: generating and loading {PATIENTS:,} patients on SQLite...", flush=True)
             built.write_text(json.dumps(_child(["--build", str(PATIENTS), str(work)], env)), encoding="utf-8")
         measured.update(json.loads(built.read_text(encoding="utf-8")))
         # Each measurement scans a copy, so that it starts, as a first scan does, from an empty queue.
         shutil.copyfile(work / "bench.sqlite3", work / "scan.sqlite3")
-        print("mpi_1m: scanning...", flush=True)
+        print("mpi scale: scanning...", flush=True)
         measured.update(_child(["--measure", str(work)],
                                {**env, "CHARTDESK_DATABASE_URL": f"sqlite:///{work / 'scan.sqlite3'}"}))
         (work / "scan.sqlite3").unlink()
@@ -206,23 +241,36 @@ def run(keep: Path | None = None) -> dict[str, Any]:
     return measured
 
 
-def save(measured: dict[str, Any]) -> None:
+def save(key: str, measured: Any) -> None:
     path = REPO / "bench" / "results" / "mpi.json"
     results = json.loads(path.read_text(encoding="utf-8"))
-    key = "scale" if measured["patients"] == 1_000_000 else f"scale_{measured['patients']}"
     results[key] = measured
-    if measured["patients"] == 1_000_000:
-        results["scan_1m_s"] = measured["scan_s"]
     path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def run_score_only(count: int, rules: str = "scan") -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "bench._mpi_scale", "--score-only", str(count), rules], cwd=REPO,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "chartdesk.settings"}, check=True,
+                          stdout=subprocess.PIPE, text=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--build":
         print(json.dumps(build(int(sys.argv[2]), Path(sys.argv[3]))), flush=True)
+    elif len(sys.argv) == 4 and sys.argv[1] == "--score-only":
+        print(json.dumps(score_only(int(sys.argv[2]), sys.argv[3])), flush=True)
     elif len(sys.argv) == 3 and sys.argv[1] == "--measure":
         print(json.dumps(measure(Path(sys.argv[2]))), flush=True)
+    elif len(sys.argv) >= 2 and sys.argv[1] == "score":
+        # The scoring stage alone at PATIENTS rows, in memory: `python -m bench._mpi_scale score [RULES]`.
+        outcome = run_score_only(PATIENTS, sys.argv[2] if len(sys.argv) > 2 else "scan")
+        save(f"scale_score_only_{PATIENTS}", outcome)
+        print(json.dumps(outcome, indent=2, sort_keys=True))
     else:
         kept = os.environ.get("CHARTDESK_BENCH_MPI_DIR")
         outcome = run(Path(kept) if kept else None)
-        save(outcome)
+        save("scale" if PATIENTS == 1_000_000 else f"scale_{PATIENTS}", outcome)
+        if PATIENTS == 1_000_000:
+            save("scan_1m_s", outcome["scan_s"])
         print(json.dumps(outcome, indent=2, sort_keys=True))

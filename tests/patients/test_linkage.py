@@ -99,3 +99,14 @@ def test_the_index_read_as_a_frame_gives_the_model_the_same_columns_as_link_reco
     assert second["family_key"] == "garcialopez" and second["birth_date"] is None and second["sex"] is None
     assert second["phone"] is None and second["ssn_key"] is None and second["address"] is None
     assert third["given_key"] is None and third["given_nicknames"] is None and third["family_key"] == "obrien"
+
+
+def test_the_scan_blocks_with_the_code_s_measured_rules_not_the_model_file_s(synthetic):
+    """A model file trained before the blocking rules were measured (or by hand) carries its own
+    rules; the scan's cost and recall are the code's, so the file's rules are not used."""
+    records, truth = synthetic
+    model = load_model()
+    model["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": "l.unique_id = r.unique_id AND l.unique_id <> r.unique_id", "sql_dialect": "duckdb"}]
+    found = {(pair.left, pair.right) for pair in score(records, model)}
+    assert len(found & truth) / len(truth) >= 0.95

@@ -370,13 +370,14 @@ def score(records: Records, model: dict[str, Any], *, review_from: float = REVIE
     _quiet()
     if len(records) < 2:
         return []
-    settings = dict(model)
-    if blocking_rules is not None:
-        from splink import SettingsCreator
+    from splink import SettingsCreator
 
-        creator = SettingsCreator.from_path_or_dict(model)
-        creator.blocking_rules_to_generate_predictions = blocking_rules
-        settings = creator  # type: ignore[assignment]
+    # The blocking rules are the code's, not the model file's: they decide the scan's cost, and a
+    # model trained before they were last measured (or on a small index) must not bring old ones.
+    creator = SettingsCreator.from_path_or_dict(model)
+    creator.blocking_rules_to_generate_predictions = (
+        blocking_rules if blocking_rules is not None else prediction_blocking_rules())
+    settings = creator
     linker = _linker(_frame(records), settings)
     frame = linker.inference.predict(threshold_match_probability=review_from).as_pandas_dataframe()
     labels = _level_labels(model)

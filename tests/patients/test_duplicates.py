@@ -198,3 +198,23 @@ def test_the_demo_planted_duplicates_are_in_the_queue_after_a_scan(db):
                   "patient_low", "patient_high")}
     for _kind, original, duplicate in result.duplicates:
         assert frozenset((original, duplicate)) in queued
+
+
+def test_the_scan_writes_the_work_queue_in_batches_not_a_query_per_pair(index, him):
+    """A million-chart index finds pairs by the hundred thousand: the queries a scan makes do not
+    grow with the pairs it finds (first scan: inserts; second scan: updates)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for number in range(30):
+        born = date(1940 + number, 1 + number % 12, 1 + number % 28)
+        for given in ("Marguerite", "Margueritte"):
+            factories.make_patient(given, f"Quenneville{chr(65 + number % 26)}{number}", born, "F",
+                                   phones=((("mobile", f"31255501{number:02d}"),)))
+    for attempt in ("first", "second"):
+        with CaptureQueriesContext(connection) as queries:
+            scan, pairs = do_scan_duplicates(acting_user=him)
+        assert scan.pairs == len(pairs) >= 32, attempt
+        assert len(queries) < 25, (attempt, len(queries))
+    assert DuplicateCandidate.objects.count() == len(pairs)
+    assert all(pair.pk for pair in pairs)

@@ -71,3 +71,42 @@ def test_twins_juniors_and_seniors_and_spouses_are_never_in_the_match_band():
         pair = pairs.get(household)
         assert pair is None or (pair.band == "review" and pair.flags), household
     assert "different suffixes (JR and SR)" in pairs[("jr", "sr")].flags
+
+
+def test_the_index_read_as_a_frame_gives_the_model_the_same_columns_as_link_records():
+    """The scan reads a million charts as a pandas frame (keys computed once per distinct name);
+    LinkRecords and that frame must give the model the same values."""
+    import pandas as pd
+
+    from chartdesk.patients.linkage import COLUMNS, RECORD_FIELDS, _frame
+
+    records = [
+        LinkRecord("1", "Bill", "García-López", "1971-06-02", "M", suffix="Jr.", address="12 Elm St.",
+                   postal_code="62701-1234", phone="2175550101", ssn_key="k1", ssn_last4="6789"),
+        LinkRecord("2", "bill", "Garcia Lopez", "", "U"),
+        LinkRecord("3", "", "O'Brien", "1988-11-23", "F", address="4 Oak Road"),
+    ]
+    as_records = _frame(records)
+    as_frame = _frame(pd.DataFrame([[getattr(r, name) for name in RECORD_FIELDS] for r in records],
+                                   columns=list(RECORD_FIELDS)))
+    pd.testing.assert_frame_equal(as_records, as_frame)
+    assert list(as_records.columns) == list(COLUMNS)
+    first, second, third = as_records.to_dict("records")
+    assert (first["given_key"], first["family_key"], first["family_parts"]) == ("bill", "garcialopez",
+                                                                                ["garcia", "lopez"])
+    assert "william" in first["given_nicknames"] and first["given_phonetic"] == "BL"
+    assert (first["suffix"], first["address"], first["postal_code"]) == ("jr", "elm st 12", "62701")
+    assert second["family_key"] == "garcialopez" and second["birth_date"] is None and second["sex"] is None
+    assert second["phone"] is None and second["ssn_key"] is None and second["address"] is None
+    assert third["given_key"] is None and third["given_nicknames"] is None and third["family_key"] == "obrien"
+
+
+def test_the_scan_blocks_with_the_code_s_measured_rules_not_the_model_file_s(synthetic):
+    """A model file trained before the blocking rules were measured (or by hand) carries its own
+    rules; the scan's cost and recall are the code's, so the file's rules are not used."""
+    records, truth = synthetic
+    model = load_model()
+    model["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": "l.unique_id = r.unique_id AND l.unique_id <> r.unique_id", "sql_dialect": "duckdb"}]
+    found = {(pair.left, pair.right) for pair in score(records, model)}
+    assert len(found & truth) / len(truth) >= 0.95

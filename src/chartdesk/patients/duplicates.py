@@ -25,7 +25,16 @@ from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.permissions import require_permission
 from chartdesk.patients.access import charts_open_to, restriction_allows
-from chartdesk.patients.linkage import FIELD_LABELS, LinkRecord, ScoredPair, load_model, save_model, score, train
+from chartdesk.patients.linkage import (
+    FIELD_LABELS,
+    RECORD_FIELDS,
+    Records,
+    ScoredPair,
+    load_model,
+    save_model,
+    score,
+    train,
+)
 from chartdesk.patients.merge_actions import MERGE_PERMISSION, do_merge_patients
 from chartdesk.patients.models import (
     DuplicateCandidate,
@@ -42,29 +51,34 @@ from chartdesk.patients.validation import InvalidField
 NOTE_LIMIT = 500
 WORK_LIST_CAP = 500
 OPEN_STATUSES = (DuplicateStatus.OPEN, DuplicateStatus.RESEARCH)
+CHUNK = 2000  # rows per query when the scan reads the index and writes the queue
+UPDATED_FIELDS = ["probability", "match_weight", "band", "evidence", "flags", "scanned_at"]
 
 
-def index_records() -> list[LinkRecord]:
-    """Every active chart as the model sees it: legal name, birth date, sex, suffix, the newest
-    active home address and phone, the SSN's keyed digest and last four digits."""
-    addresses: dict[int, tuple[str, str]] = {}
-    for patient_id, line1, postal_code in (PatientAddress.objects.filter(active=True, patient__status="active")
-                                           .order_by("patient_id", "use", "pk")
-                                           .values_list("patient_id", "line1", "postal_code")):
-        addresses[patient_id] = (line1, postal_code)
-    phones: dict[int, str] = {}
-    for patient_id, number in (PatientPhone.objects.filter(active=True, patient__status="active")
-                               .order_by("patient_id", "pk").values_list("patient_id", "number")):
-        phones[patient_id] = number
-    rows = Patient.objects.filter(status=PatientStatus.ACTIVE).order_by("pk").values_list(
-        "pk", "given_name", "family_name", "suffix", "birth_date", "sex", "ssn_digest", "ssn_last4")
-    return [
-        LinkRecord(unique_id=str(pk), given_name=given, family_name=family, suffix=suffix,
-                   birth_date=born.isoformat() if born else "", sex=sex, address=addresses.get(pk, ("", ""))[0],
-                   postal_code=addresses.get(pk, ("", ""))[1], phone=phones.get(pk, ""), ssn_key=ssn_digest,
-                   ssn_last4=ssn_last4)
-        for pk, given, family, suffix, born, sex, ssn_digest, ssn_last4 in rows
-    ]
+def index_records() -> Any:
+    """Every active chart as the model sees it (a frame with LinkRecord's fields as columns): legal
+    name, birth date, sex, suffix, the newest active home address and phone, the SSN's keyed digest
+    and last four digits. Read as three plain queries into pandas, joined there: a million charts
+    as model objects or dataclasses would cost more than scoring them."""
+    import pandas as pd
+
+    addresses = pd.DataFrame.from_records(
+        PatientAddress.objects.filter(active=True, patient__status="active").order_by("patient_id", "use", "pk")
+        .values_list("patient_id", "line1", "postal_code").iterator(chunk_size=CHUNK),
+        columns=["pk", "address", "postal_code"]).drop_duplicates("pk", keep="last")
+    phones = pd.DataFrame.from_records(
+        PatientPhone.objects.filter(active=True, patient__status="active").order_by("patient_id", "pk")
+        .values_list("patient_id", "number").iterator(chunk_size=CHUNK),
+        columns=["pk", "phone"]).drop_duplicates("pk", keep="last")
+    patients = pd.DataFrame.from_records(
+        Patient.objects.filter(status=PatientStatus.ACTIVE).order_by("pk").values_list(
+            "pk", "given_name", "family_name", "suffix", "birth_date", "sex", "ssn_digest", "ssn_last4")
+        .iterator(chunk_size=CHUNK),
+        columns=["pk", "given_name", "family_name", "suffix", "birth_date", "sex", "ssn_key", "ssn_last4"])
+    frame = patients.merge(addresses, on="pk", how="left").merge(phones, on="pk", how="left").fillna("")
+    frame["birth_date"] = frame["birth_date"].map(lambda born: born.isoformat() if born else "")
+    frame["unique_id"] = frame["pk"].astype(str)
+    return frame[list(RECORD_FIELDS)]
 
 
 def _evidence(pair: ScoredPair) -> list[dict[str, Any]]:
@@ -73,7 +87,7 @@ def _evidence(pair: ScoredPair) -> list[dict[str, Any]]:
 
 
 def do_scan_duplicates(*, acting_user: Any, model: dict[str, Any] | None = None,
-                       score_pairs: Callable[[list[LinkRecord], dict[str, Any]], list[ScoredPair]] = score,
+                       score_pairs: Callable[[Records, dict[str, Any]], list[ScoredPair]] = score,
                        ) -> tuple[DuplicateScan, list[DuplicateCandidate]]:
     """Score the whole index and bring the work queue up to date; returns the scan and its open pairs.
 
@@ -96,6 +110,8 @@ def _record_scan(pairs: list[ScoredPair], *, records: int, started: float,
     existing = {(c.patient_low_id, c.patient_high_id): c for c in DuplicateCandidate.objects.select_for_update()}
     revisions = dict(Patient.objects.filter(status=PatientStatus.ACTIVE).values_list("pk", "revision"))
     found: list[DuplicateCandidate] = []
+    new: list[DuplicateCandidate] = []
+    changed: list[DuplicateCandidate] = []
     seen: set[tuple[int, int]] = set()
     for pair in pairs:
         low, high = sorted((int(pair.left), int(pair.right)))
@@ -104,7 +120,9 @@ def _record_scan(pairs: list[ScoredPair], *, records: int, started: float,
                   "evidence": _evidence(pair), "flags": pair.flags, "scanned_at": now}
         candidate = existing.get((low, high))
         if candidate is None:
-            found.append(DuplicateCandidate.objects.create(patient_low_id=low, patient_high_id=high, **values))
+            candidate = DuplicateCandidate(patient_low_id=low, patient_high_id=high, first_found_at=now, **values)
+            new.append(candidate)
+            found.append(candidate)
             continue
         if candidate.status == DuplicateStatus.MERGED:
             continue
@@ -116,10 +134,15 @@ def _record_scan(pairs: list[ScoredPair], *, records: int, started: float,
             values["status"] = DuplicateStatus.OPEN
         for name, value in values.items():
             setattr(candidate, name, value)
-        candidate.save()
+        changed.append(candidate)
         found.append(candidate)
+    # A large index finds pairs by the hundred thousand: written in batches, not a query each.
+    DuplicateCandidate.objects.bulk_create(new, batch_size=CHUNK)
+    DuplicateCandidate.objects.bulk_update(changed, [*UPDATED_FIELDS, "status"], batch_size=CHUNK)
     gone = [c.pk for key, c in existing.items() if key not in seen and c.status in OPEN_STATUSES]
-    DuplicateCandidate.objects.filter(pk__in=gone).update(status=DuplicateStatus.GONE, scanned_at=now)
+    for start in range(0, len(gone), CHUNK):
+        DuplicateCandidate.objects.filter(pk__in=gone[start:start + CHUNK]).update(status=DuplicateStatus.GONE,
+                                                                                  scanned_at=now)
     in_pairs = {pk for c in found for pk in (c.patient_low_id, c.patient_high_id)}
     seconds = round(time.perf_counter() - started, 2)
     scan = DuplicateScan.objects.create(started_by=acting_user, patients=records, pairs=len(found),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,30 +58,6 @@ class LinkRecord:
     phone: str = ""  # digits
     ssn_key: str = ""  # a keyed digest of the SSN (the index never holds it in clear)
     ssn_last4: str = ""
-
-    def row(self) -> dict[str, Any]:
-        given, family = normalise_name(self.given_name), normalise_name(self.family_name)
-        address = " ".join(name_tokens(self.address)) + " " + "".join(ch for ch in self.address if ch.isdecimal())
-        return {
-            "unique_id": self.unique_id,
-            "given_key": given or None,
-            "family_key": family or None,
-            "given_phonetic": phonetic_key(given) or None,
-            "family_phonetic": phonetic_key(family) or None,
-            # The name with its nicknames one step each way ("bill" ~ "william" ~ "billy"): two names
-            # whose sets meet are nicknames of each other (exact agreement is an earlier level).
-            "given_nicknames": sorted(nickname_family(given)) or None,
-            # Hyphenated and compound family names: "Garcia-Lopez" shares a part with "Garcia".
-            "family_parts": name_tokens(self.family_name) or None,
-            "suffix": normalise_name(self.suffix) or None,
-            "birth_date": self.birth_date or None,
-            "sex": self.sex if self.sex in ("F", "M") else None,
-            "address": address.strip() or None,
-            "postal_code": self.postal_code[:5] or None,
-            "phone": self.phone or None,
-            "ssn_key": self.ssn_key or None,
-            "ssn_last4": self.ssn_last4 or None,
-        }
 
 
 @dataclass
@@ -192,19 +168,26 @@ def _settings(blocking_rules: list[Any] | None = None) -> Any:
 
 
 def prediction_blocking_rules() -> list[Any]:
-    """Which pairs are scored at all. Chosen by measurement (docs/patients-merge.md, `python -m bench.mpi`):
-    each rule adds pairs the others miss, and together they keep every FEBRL duplicate pair but a few
-    whose names, birth date and identifiers are all corrupted."""
+    """Which pairs are scored at all. Chosen by measurement on a synthetic index with planted
+    duplicates and households (`python -m bench._mpi_blocking`, docs/patients-merge.md): a rule on
+    a single common value (the birth date alone, the family name's sound and a birth year, the
+    swapped names alone) makes blocks that grow with the index, so that pairs grow with its square
+    (41 million at 1,000,000 charts); each such rule is narrowed by a second key, which keeps the
+    duplicates they found (other rules catch the rest) at a quarter of the pairs."""
     from splink import block_on
 
+    swapped = "l.given_key = r.family_key AND l.family_key = r.given_key"
     return [
         block_on("ssn_key"),
         block_on("given_key", "family_key"),
-        block_on("birth_date"),
-        block_on("family_phonetic", "substr(birth_date, 1, 4)"),
+        block_on("birth_date", "given_phonetic"),
+        block_on("birth_date", "family_phonetic"),
+        block_on("birth_date", "postal_code"),
+        block_on("family_phonetic", "substr(birth_date, 1, 7)"),
         block_on("given_phonetic", "postal_code"),
         block_on("phone"),
-        "l.given_key = r.family_key AND l.family_key = r.given_key",
+        block_on("address"),
+        f"{swapped} AND substr(l.birth_date, 1, 4) = substr(r.birth_date, 1, 4)",
     ]
 
 
@@ -217,10 +200,65 @@ def _db_api() -> Any:
     return DuckDBAPI(connection=connection)
 
 
-def _frame(records: Iterable[LinkRecord]) -> Any:
+RECORD_FIELDS = tuple(LinkRecord.__dataclass_fields__)
+
+
+def _name_keys(name: str) -> tuple[Any, ...]:
+    """(key, phonetic, nicknames, parts) of one name, None for what is unknown."""
+    key = normalise_name(name)
+    return (key or None, phonetic_key(key) or None, sorted(nickname_family(key)) or None,
+            name_tokens(name) or None)
+
+
+def _address_key(line: str) -> Any:
+    return (" ".join(name_tokens(line)) + " " + "".join(ch for ch in line if ch.isdecimal())).strip() or None
+
+
+def _by_value(column: Any, compute: Any) -> Any:
+    """`compute` of each distinct value once, mapped back onto the column: a million charts hold
+    a few thousand given names and family names, so the name keys cost little at any size."""
+    distinct = column.drop_duplicates()
+    return column.map(dict(zip(distinct, map(compute, distinct), strict=True)))
+
+
+def _known(column: Any) -> Any:
+    """Empty strings as None: Splink's null level is for unknown values."""
+    return column.where(column != "", None)
+
+
+# LinkRecords, or a pandas frame with LinkRecord's fields as columns (a million charts as
+# dataclasses cost more than scoring them).
+Records = Sequence[LinkRecord] | Any
+
+
+def _frame(records: Records) -> Any:
+    """The model's columns (COLUMNS) of LinkRecords, or of a frame with LinkRecord's fields as
+    columns (empty strings unknown), as `patients.duplicates.index_frame` reads the index."""
     import pandas as pd
 
-    return pd.DataFrame([record.row() for record in records], columns=list(COLUMNS))
+    raw = records if isinstance(records, pd.DataFrame) else pd.DataFrame(
+        [[getattr(record, name) for name in RECORD_FIELDS] for record in records], columns=list(RECORD_FIELDS))
+    raw = raw.fillna("")
+    frame = pd.DataFrame({"unique_id": raw["unique_id"].astype(str)})
+    for side in ("given", "family"):
+        keys = _by_value(raw[f"{side}_name"].astype(str), _name_keys)
+        frame[f"{side}_key"] = keys.str[0]
+        frame[f"{side}_phonetic"] = keys.str[1]
+        if side == "given":
+            # The name with its nicknames one step each way ("bill" ~ "william" ~ "billy"): two names
+            # whose sets meet are nicknames of each other (exact agreement is an earlier level).
+            frame["given_nicknames"] = keys.str[2]
+        else:
+            # Hyphenated and compound family names: "Garcia-Lopez" shares a part with "Garcia".
+            frame["family_parts"] = keys.str[3]
+    frame["suffix"] = _by_value(raw["suffix"].astype(str), lambda text: normalise_name(text) or None)
+    frame["birth_date"] = _known(raw["birth_date"].astype(str))
+    frame["sex"] = raw["sex"].where(raw["sex"].isin(["F", "M"]), None)
+    frame["address"] = _by_value(raw["address"].astype(str), _address_key)
+    frame["postal_code"] = _known(raw["postal_code"].astype(str).str[:5])
+    for column in ("phone", "ssn_key", "ssn_last4"):
+        frame[column] = _known(raw[column].astype(str))
+    return frame[list(COLUMNS)]
 
 
 TF_COLUMNS = ("given_key", "family_key", "address")
@@ -253,7 +291,7 @@ def _quiet() -> None:
     logging.getLogger("splink").setLevel(logging.WARNING)
 
 
-def train(records: list[LinkRecord]) -> dict[str, Any]:
+def train(records: Records) -> dict[str, Any]:
     """Estimate the model on these records without labels; returns the model as a JSON-able dict."""
     from splink import block_on
     from splink.internals.exceptions import SplinkException  # Splink 4 exports no public exception module
@@ -326,19 +364,20 @@ def household_flags(row: dict[str, Any], levels: dict[str, str]) -> list[str]:
     return flags
 
 
-def score(records: list[LinkRecord], model: dict[str, Any], *, review_from: float = REVIEW_FROM,
+def score(records: Records, model: dict[str, Any], *, review_from: float = REVIEW_FROM,
           blocking_rules: list[Any] | None = None) -> list[ScoredPair]:
     """Every candidate pair of these records at or above `review_from`, likeliest first."""
     _quiet()
     if len(records) < 2:
         return []
-    settings = dict(model)
-    if blocking_rules is not None:
-        from splink import SettingsCreator
+    from splink import SettingsCreator
 
-        creator = SettingsCreator.from_path_or_dict(model)
-        creator.blocking_rules_to_generate_predictions = blocking_rules
-        settings = creator  # type: ignore[assignment]
+    # The blocking rules are the code's, not the model file's: they decide the scan's cost, and a
+    # model trained before they were last measured (or on a small index) must not bring old ones.
+    creator = SettingsCreator.from_path_or_dict(model)
+    creator.blocking_rules_to_generate_predictions = (
+        blocking_rules if blocking_rules is not None else prediction_blocking_rules())
+    settings = creator
     linker = _linker(_frame(records), settings)
     frame = linker.inference.predict(threshold_match_probability=review_from).as_pandas_dataframe()
     labels = _level_labels(model)

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 
@@ -72,3 +73,22 @@ def practising(flag: bool) -> Iterator[None]:
         yield
     finally:
         _practising.reset(token)
+
+
+# Set while a training sandbox is open: the folder of that sandbox's own stored files. The record
+# stores (core.storage) write and read there instead of the data folder or the bucket, so a student's
+# uploads stay with their sandbox and go when it is reset, and never reach the legal record's store.
+_sandbox_files: ContextVar[Path | None] = ContextVar("chartdesk_sandbox_files", default=None)
+
+
+def sandbox_files_folder() -> Path | None:
+    return _sandbox_files.get()
+
+
+@contextlib.contextmanager
+def sandbox_files(folder: Path | None) -> Iterator[None]:
+    token = _sandbox_files.set(folder)
+    try:
+        yield
+    finally:
+        _sandbox_files.reset(token)

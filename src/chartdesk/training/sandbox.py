@@ -41,7 +41,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.sqlite3.base import DatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 
-from chartdesk.core.context import practising
+from chartdesk.core.context import practising, sandbox_files
 
 HOME = "home"
 # Apps whose rows stay in the main database while a sandbox is `default`.
@@ -93,6 +93,12 @@ def sandbox_path(name: str) -> Path:
     return sandbox_dir() / f"{name}.sqlite3"
 
 
+def files_folder(path: Path) -> Path:
+    """The folder of the files stored while this sandbox is open (uploads, exports), next to its
+    database file and removed with it (core.storage)."""
+    return path.with_suffix(".files")
+
+
 def _connection_to(path: Path) -> DatabaseWrapper:
     configured = connections.configure_settings(
         {DEFAULT_DB_ALIAS: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path),
@@ -113,9 +119,8 @@ def sandbox_database(path: Path, *, main_apps_at_home: bool = True) -> Iterator[
     connections[DEFAULT_DB_ALIAS] = sandbox
     connections[HOME] = home
     token = _active.set(str(path) if main_apps_at_home else None)
-    practice = practising(True)
     try:
-        with practice:
+        with practising(True), sandbox_files(files_folder(path)):
             yield
     finally:
         _active.reset(token)
@@ -220,14 +225,18 @@ def build_sandbox(name: str, *, student: Any, seed: int, patients: int) -> Path:
         os.replace(building, path)
     finally:
         building.unlink(missing_ok=True)
+        if not path.exists():  # a failed build leaves none of its stored files behind
+            shutil.rmtree(files_folder(path), ignore_errors=True)
     return path
 
 
 def remove_sandbox(name: str) -> None:
-    """A replaced sandbox's files (practice data, not the legal record)."""
+    """A replaced sandbox's database and stored files (practice data, not the legal record)."""
     path = sandbox_path(name)
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)
+    # Practice uploads and exports: training data, the only stored files ever removed outside destruction.
+    shutil.rmtree(files_folder(path), ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- requests

@@ -75,20 +75,32 @@ def practising(flag: bool) -> Iterator[None]:
         _practising.reset(token)
 
 
-# Set while a training sandbox is open: the folder of that sandbox's own stored files. The record
-# stores (core.storage) write and read there instead of the data folder or the bucket, so a student's
-# uploads stay with their sandbox and go when it is reset, and never reach the legal record's store.
-_sandbox_files: ContextVar[Path | None] = ContextVar("chartdesk_sandbox_files", default=None)
+# Set while a training sandbox is open (training/sandbox.py). The record stores (core.storage) keep
+# that sandbox's files in its own folder instead of the data folder or the bucket, so a student's
+# uploads stay with their sandbox and go when it is reset; the job queue (jobs.actions) names the
+# sandbox on each job queued in it, so the worker runs the job with that sandbox open.
+@dataclass(frozen=True)
+class OpenSandbox:
+    name: str
+    files: Path
+
+
+_open_sandbox: ContextVar[OpenSandbox | None] = ContextVar("chartdesk_open_sandbox", default=None)
+
+
+def open_sandbox() -> OpenSandbox | None:
+    return _open_sandbox.get()
 
 
 def sandbox_files_folder() -> Path | None:
-    return _sandbox_files.get()
+    sandbox = _open_sandbox.get()
+    return sandbox.files if sandbox is not None else None
 
 
 @contextlib.contextmanager
-def sandbox_files(folder: Path | None) -> Iterator[None]:
-    token = _sandbox_files.set(folder)
+def in_sandbox(sandbox: OpenSandbox | None) -> Iterator[None]:
+    token = _open_sandbox.set(sandbox)
     try:
         yield
     finally:
-        _sandbox_files.reset(token)
+        _open_sandbox.reset(token)

@@ -9,7 +9,7 @@ Object Lock enabled every object is written with a retention period (GOVERNANCE 
 CHARTDESK_S3_OBJECT_LOCK_MODE), so not even the bucket's own credentials can remove it early.
 SHA-256 checks on read stay where they are (charts.files): they read through whichever store this is.
 
-Inside a training sandbox (core.context.sandbox_files) both stores keep their files in the sandbox's
+Inside a training sandbox (core.context.open_sandbox) both stores keep their files in the sandbox's
 own folder on local disk instead: practice uploads are training data, removed with the sandbox when it
 is reset, and must not reach the data folder or a bucket whose Object Lock would keep them for years.
 """

@@ -41,11 +41,15 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.sqlite3.base import DatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 
-from chartdesk.core.context import practising, sandbox_files
+from chartdesk.core.context import OpenSandbox, in_sandbox, practising
 
 HOME = "home"
 # Apps whose rows stay in the main database while a sandbox is `default`.
-MAIN_DATABASE_APPS = frozenset({"training", "sessions", "axes", "otp_totp", "otp_static", "coding"})
+# django_tasks_database (django-tasks-db's label) is the job queue: a job started in a sandbox keeps
+# its Job row (progress, result) in the sandbox but is queued in the main database, naming its
+# sandbox, where the one worker finds it (jobs.actions.enqueue_job, jobs.runner.job_task).
+MAIN_DATABASE_APPS = frozenset({"training", "sessions", "axes", "otp_totp", "otp_static", "coding",
+                                "django_tasks_database"})
 # Paths never run in a sandbox: the training pages (they open the sandbox themselves where they need
 # it) and log-in, log-off, MFA and passwords, which must meet the main database's user.
 UNSANDBOXED_PREFIXES = ("/training/", "/accounts/", "/static/", "/healthz")
@@ -120,7 +124,8 @@ def sandbox_database(path: Path, *, main_apps_at_home: bool = True) -> Iterator[
     connections[HOME] = home
     token = _active.set(str(path) if main_apps_at_home else None)
     try:
-        with practising(True), sandbox_files(files_folder(path)):
+        # The name is the file's stem, the same while it is being built and once it is in place.
+        with practising(True), in_sandbox(OpenSandbox(name=path.stem, files=files_folder(path))):
             yield
     finally:
         _active.reset(token)
@@ -282,6 +287,18 @@ class SandboxMiddleware:
                 # A streamed body is read after this block; read it here, while the sandbox is open.
                 response.streaming_content = [b"".join(response.streaming_content)]  # type: ignore[attr-defined]
             return response
+
+
+@contextlib.contextmanager
+def open_sandbox_named(name: str) -> Iterator[bool]:
+    """For the job worker: run a block in the sandbox a job was queued in. Yields False, opening
+    nothing, when that sandbox was reset or removed since (its jobs went with it)."""
+    path = sandbox_path(name)
+    if not path.exists():
+        yield False
+        return
+    with sandbox_database(path):
+        yield True
 
 
 def sandbox_desk_context(request: Any) -> dict[str, Any]:

@@ -123,7 +123,7 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            answer = _drill_answer(request) if drill else None
+            answer = _drill_answer(request, exercise.kind) if drill else None
             actions.do_submit_attempt(attempt, exercise, answer=answer, acting_user=request.user)
         except ChartdeskError as refusal:
             messages.error(request, refusal.message)
@@ -136,12 +136,27 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
     answering = drill and attempt.score is None and attempt.enrollment.student_id == request.user.pk
     items = drill_order(exercise, request.user, timezone.localdate()) if answering and \
         exercise.kind == "terminology" else []
-    return render(request, "training/attempt.html", {"attempt": attempt, "exercise": exercise, "items": items},
-                  status=status)
+    # The kinds answered on the training screen other than the term drill (ROI, filing, claims,
+    # deficiency) are typed in their answer format, shown with the kind's help; a refused answer is
+    # shown again as typed, with the field the grader named.
+    typed_help = kind_of(exercise).answer_help if answering and exercise.kind != "terminology" else ""
+    return render(request, "training/attempt.html", {
+        "attempt": attempt, "exercise": exercise, "items": items, "typed_help": typed_help,
+        "typed": request.POST.get("answer", "") if request.method == "POST" else ""}, status=status)
 
 
-def _drill_answer(request: HttpRequest) -> dict[str, Any]:
-    """The drill's form: pairs term_N (the term shown) and meaning_N (what the student typed)."""
+def _drill_answer(request: HttpRequest, kind: str) -> dict[str, Any]:
+    """The term drill's form: pairs term_N (the term shown) and meaning_N (what the student typed);
+    any other drill: its answer typed as a JSON object in the kind's format."""
+    if kind != "terminology":
+        try:
+            typed = json.loads(request.POST.get("answer", ""))
+        except json.JSONDecodeError as problem:
+            raise AnswerError(f"the answer is not JSON ({problem.msg}, line {problem.lineno}, "
+                              f"column {problem.colno})") from None
+        if not isinstance(typed, dict):
+            raise AnswerError("the answer must be a JSON object, in the format shown")
+        return typed
     answers: dict[str, str] = {}
     for name in request.POST:
         if name.startswith("term_"):

@@ -1,8 +1,9 @@
 """Training in Chromium, kind by kind: a student opens an exercise of the course they joined, does it
 where the kind is done (the training screen for terminology, filing, ROI and claims; the real merge
-screen for MPI), submits it and reads the grade and the feedback, one part right and one wrong. One
-server, course and sandbox serve the whole module (joining builds a sandbox; the coding kind's own
-test, test_training.py, joins through the browser)."""
+screen for MPI; the real chart screens, then the training screen, for deficiency), submits it and
+reads the grade and the feedback, one part right and one wrong. One server, course and sandbox serve
+the whole module (joining builds a sandbox; the coding kind's own test, test_training.py, joins
+through the browser)."""
 
 from __future__ import annotations
 
@@ -156,3 +157,26 @@ def test_mpi_the_student_merges_a_duplicate_on_the_merge_screen_and_reads_the_on
     feedback = page.locator("table.feedback")
     expect(feedback.locator("tr", has_text="Duplicate P4 and P8")).to_contain_text("Merged: these are one person.")
     expect(feedback.locator("tr", has_text="Duplicate P1 and P7")).to_contain_text("Not merged")
+
+
+def test_deficiency_the_student_reviews_the_chart_screens_and_reads_the_deficiency_missed(page, log_in):
+    open_exercise(page, log_in, "Deficiency analysis 1: three discharged charts")
+    # The charts are reviewed on the real chart screen of the sandbox.
+    page.get_by_label("Find a patient").first.fill("Castillo")
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name=re.compile("Castillo")).first.click()
+    expect(page.get_by_text(re.compile(r"\(A3\)")).first).to_be_visible()
+
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.locator("tr", has_text="Deficiency analysis 1").get_by_role("link", name="in progress: submit").click()
+    submit_typed(page, {"deficiencies": [  # all but chart C's unsigned progress note (C1)
+        {"chart": "A", "kind": "signature", "document": "A3"}, {"chart": "A", "kind": "signature", "document": "A4"},
+        {"chart": "A", "kind": "signature", "document": "A6"}, {"chart": "A", "kind": "cosignature", "document": "A5"},
+        {"chart": "B", "kind": "signature", "document": "B7"}, {"chart": "B", "kind": "cosignature", "document": "B2"},
+        {"chart": "C", "kind": "required_document", "document_type": "34117-2"},
+        {"chart": "C", "kind": "required_document", "document_type": "18842-5"}]})
+    expect(page.locator(".grade")).to_contain_text("Score: 0.92 (11.00 of 12.00 points)")
+    feedback = page.locator("table.feedback")
+    expect(feedback.locator("tr", has_text="Chart C: Progress note not signed")).to_contain_text(
+        "Missed. Rule: Every document of the encounter signed (42 CFR 482.24(c)(1)")
+    expect(feedback.locator("tr", has_text="Chart A: Operative report not signed")).to_contain_text("Found.")

@@ -180,3 +180,4 @@ def test_deficiency_the_student_reviews_the_chart_screens_and_reads_the_deficien
     expect(feedback.locator("tr", has_text="Chart C: Progress note not signed")).to_contain_text(
         "Missed. Rule: Every document of the encounter signed (42 CFR 482.24(c)(1)")
     expect(feedback.locator("tr", has_text="Chart A: Operative report not signed")).to_contain_text("Found.")
+

@@ -97,3 +97,18 @@ def test_the_worker_command_runs_a_job_queued_in_a_sandbox(enrollment, student, 
     job = _job_in(enrollment, job_id)
     assert (job.status, job.attempts) == ("succeeded", 1)
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def test_the_draft_of_a_transcription_exercise_is_made_in_the_sandbox(enrollment, student, run_jobs):
+    from chartdesk.training.grading import shipped_exercises
+    from chartdesk.transcription.models import Dictation
+    from tests.transcription.conftest import require_audio_tools
+
+    require_audio_tools()
+    actions.do_start_attempt(enrollment, shipped_exercises()["transcription-01"], acting_user=student)
+    assert run_jobs() == 1
+    with _in(enrollment):
+        dictation = Dictation.objects.get()
+        job = Job.objects.get()
+        assert (job.status, job.failure_reason) == ("succeeded", "")
+        assert dictation.status == "draft_ready"

@@ -3,6 +3,7 @@ builds a real sandbox file from the demo generator, a few seconds each)."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,10 @@ def _training_dir(settings: Any, _training_folder: Path) -> Iterator[Path]:
     yield _training_folder
     # Each test's database rolls back; its sandbox files go with it.
     for leftover in _training_folder.glob("course*"):
-        leftover.unlink(missing_ok=True)
+        if leftover.is_dir():  # a sandbox's stored files
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 
@@ -72,3 +73,34 @@ def practising(flag: bool) -> Iterator[None]:
         yield
     finally:
         _practising.reset(token)
+
+
+# Set while a training sandbox is open (training/sandbox.py). The record stores (core.storage) keep
+# that sandbox's files in its own folder instead of the data folder or the bucket, so a student's
+# uploads stay with their sandbox and go when it is reset; the job queue (jobs.actions) names the
+# sandbox on each job queued in it, so the worker runs the job with that sandbox open.
+@dataclass(frozen=True)
+class OpenSandbox:
+    name: str
+    files: Path
+
+
+_open_sandbox: ContextVar[OpenSandbox | None] = ContextVar("chartdesk_open_sandbox", default=None)
+
+
+def open_sandbox() -> OpenSandbox | None:
+    return _open_sandbox.get()
+
+
+def sandbox_files_folder() -> Path | None:
+    sandbox = _open_sandbox.get()
+    return sandbox.files if sandbox is not None else None
+
+
+@contextlib.contextmanager
+def in_sandbox(sandbox: OpenSandbox | None) -> Iterator[None]:
+    token = _open_sandbox.set(sandbox)
+    try:
+        yield
+    finally:
+        _open_sandbox.reset(token)

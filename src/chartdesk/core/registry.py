@@ -11,6 +11,7 @@ matters, since audit and accounts are always installed).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 
 AuditRecorder = Callable[..., Any]
@@ -18,6 +19,7 @@ DeskContext = Callable[[Any], dict[str, Any]]
 RestoreCheck = Callable[[], list[str]]
 DemoBuilder = Callable[[Any], None]
 PhraseSource = Callable[[], Iterable[str]]
+SandboxOpener = Callable[[str], AbstractContextManager[bool]]
 
 _audit_recorder: AuditRecorder | None = None
 _chain_verifier: Callable[[], Any] | None = None
@@ -26,6 +28,7 @@ _desk_context: list[DeskContext] = []
 _demo_builders: dict[str, tuple[int, DemoBuilder]] = {}
 _demo_census: dict[str, Callable[[], int]] = {}
 _phrase_sources: dict[str, PhraseSource] = {}
+_sandbox_opener: SandboxOpener | None = None
 
 
 def register_audit(recorder: AuditRecorder, chain_verifier: Callable[[], Any]) -> None:
@@ -99,3 +102,16 @@ def register_phrase_source(name: str, source: PhraseSource) -> None:
 
 def phrase_sources() -> dict[str, PhraseSource]:
     return dict(_phrase_sources)
+
+
+def register_sandbox_opener(opener: SandboxOpener) -> None:
+    """training: `opener(name)` runs a block with that sandbox as the database (yielding whether it
+    still exists); the job worker runs a job queued inside a sandbox through it."""
+    global _sandbox_opener
+    _sandbox_opener = opener
+
+
+def sandbox_opener() -> SandboxOpener:
+    if _sandbox_opener is None:
+        raise RuntimeError("A job names a training sandbox but the training app is not installed.")
+    return _sandbox_opener

@@ -8,11 +8,16 @@ Object Lock plus bucket versioning keep the earlier bytes if two writers race). 
 Object Lock enabled every object is written with a retention period (GOVERNANCE or COMPLIANCE per
 CHARTDESK_S3_OBJECT_LOCK_MODE), so not even the bucket's own credentials can remove it early.
 SHA-256 checks on read stay where they are (charts.files): they read through whichever store this is.
+
+Inside a training sandbox (core.context.open_sandbox) both stores keep their files in the sandbox's
+own folder on local disk instead: practice uploads are training data, removed with the sandbox when it
+is reset, and must not reach the data folder or a bucket whose Object Lock would keep them for years.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +25,7 @@ from typing import Any
 from django.core.files.storage import FileSystemStorage
 from storages.backends.s3 import S3Storage, clean_name
 
+from chartdesk.core.context import sandbox_files_folder
 from chartdesk.core.errors import ChartdeskError
 
 DELETE_REFUSED = (
@@ -47,6 +53,13 @@ class RecordFileSystemStorage(FileSystemStorage):
     def __init__(self, **options: Any) -> None:
         options["allow_overwrite"] = False  # whatever the settings say: the record is never overwritten
         super().__init__(**options)
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        # A property, not Django's cached one: every path is resolved here, per request, so a sandbox's
+        # files land in its own folder and nowhere else.
+        folder = sandbox_files_folder()
+        return str(folder) if folder is not None else os.path.abspath(self.base_location)
 
     def delete(self, name: str) -> None:
         raise StoredFileProtected(DELETE_REFUSED.format(name=name))
@@ -84,6 +97,40 @@ class RecordS3Storage(S3Storage):
         self.object_lock_mode = object_lock_mode
         self.object_lock_days = object_lock_days
         self._bucket_locks: bool | None = None
+
+    # Inside a training sandbox every read and write goes to the sandbox's own folder (module docstring).
+    def _sandbox_store(self) -> RecordFileSystemStorage | None:
+        folder = sandbox_files_folder()
+        return RecordFileSystemStorage(location=folder) if folder is not None else None
+
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        local = self._sandbox_store()
+        return local.save(name, content, max_length) if local else str(super().save(name, content, max_length))
+
+    def open(self, name: str, mode: str = "rb") -> Any:
+        local = self._sandbox_store()
+        return local.open(name, mode) if local else super().open(name, mode)
+
+    def exists(self, name: str) -> bool:
+        local = self._sandbox_store()
+        return local.exists(name) if local else bool(super().exists(name))
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        local = self._sandbox_store()
+        return local.get_available_name(name, max_length) if local else str(
+            super().get_available_name(name, max_length))
+
+    def size(self, name: str) -> int:
+        local = self._sandbox_store()
+        return local.size(name) if local else int(super().size(name))
+
+    def path(self, name: str) -> str:
+        local = self._sandbox_store()
+        return local.path(name) if local else str(super().path(name))
+
+    def url(self, name: str, parameters: Any = None, expire: Any = None, http_method: Any = None) -> str:
+        local = self._sandbox_store()
+        return local.url(name) if local else str(super().url(name, parameters, expire, http_method))
 
     @property
     def client(self) -> Any:

@@ -2,6 +2,10 @@
 reaches the queue only when that transaction commits, so a worker never picks up a job whose
 records (the export request, the uploaded dictation) a rollback took away.
 
+A job started inside a training sandbox is queued the same way; the queue lives in the main database
+and the task is told the sandbox's name, so the one worker runs it with that sandbox open
+(jobs.runner.job_task, docs/training.md).
+
 The hand-over is idempotent: `enqueue_job` locks the job row and enqueues only a job that has no task
 result yet, so the on-commit hook and the worker's start-up sweep (`enqueue_waiting`, for a process
 that died between commit and hand-over) never queue one job twice.
@@ -21,6 +25,7 @@ from django_tasks.base import Task
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
+from chartdesk.core.context import open_sandbox
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 from chartdesk.jobs.models import Job, JobStatus
 
@@ -66,7 +71,10 @@ def enqueue_job(job_id: int) -> str | None:
         task = task_of(job)
         if job.run_after is not None and job.run_after > timezone.now():
             task = task.using(run_after=job.run_after)
-        result = task.enqueue(job_id=job.pk)
+        sandbox = open_sandbox()
+        # A job of a training sandbox keeps its row there but is queued in the main database (the
+        # sandbox router sends the queue home), naming its sandbox so the worker runs it inside.
+        result = task.enqueue(job_id=job.pk, sandbox=sandbox.name) if sandbox else task.enqueue(job_id=job.pk)
         job.task_result_id = str(result.id)
         job.updated_at = timezone.now()
         job.save(update_fields=["task_result_id", "updated_at"])

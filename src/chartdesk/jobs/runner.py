@@ -23,6 +23,7 @@ from django_tasks import TaskContext
 
 from chartdesk.core.context import acting_as
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.registry import sandbox_opener
 from chartdesk.jobs.actions import enqueue_job
 from chartdesk.jobs.models import Job, JobStatus
 
@@ -112,7 +113,16 @@ def job_task(body: JobBody) -> Callable[[TaskContext, int], dict[str, Any]]:
     """Wrap a task body `body(job, progress)`; decorate the result with `@task(takes_context=True)`."""
 
     @wraps(body)
-    def run(context: TaskContext, job_id: int) -> dict[str, Any]:
+    def run(context: TaskContext, job_id: int, sandbox: str = "") -> dict[str, Any]:
+        if not sandbox:
+            return _run(context, job_id)
+        # Queued inside a training sandbox: its job row and records are there, and only there.
+        with sandbox_opener()(sandbox) as still_there:
+            if not still_there:
+                return {"skipped": "its training sandbox was reset or removed"}
+            return _run(context, job_id)
+
+    def _run(context: TaskContext, job_id: int) -> dict[str, Any]:
         job = _begin(job_id, str(context.task_result.id))
         if job is None:
             return {"skipped": "not this job's current attempt"}

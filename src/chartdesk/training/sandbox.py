@@ -41,11 +41,15 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.sqlite3.base import DatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 
-from chartdesk.core.context import practising
+from chartdesk.core.context import OpenSandbox, in_sandbox, practising
 
 HOME = "home"
 # Apps whose rows stay in the main database while a sandbox is `default`.
-MAIN_DATABASE_APPS = frozenset({"training", "sessions", "axes", "otp_totp", "otp_static", "coding"})
+# django_tasks_database (django-tasks-db's label) is the job queue: a job started in a sandbox keeps
+# its Job row (progress, result) in the sandbox but is queued in the main database, naming its
+# sandbox, where the one worker finds it (jobs.actions.enqueue_job, jobs.runner.job_task).
+MAIN_DATABASE_APPS = frozenset({"training", "sessions", "axes", "otp_totp", "otp_static", "coding",
+                                "django_tasks_database"})
 # Paths never run in a sandbox: the training pages (they open the sandbox themselves where they need
 # it) and log-in, log-off, MFA and passwords, which must meet the main database's user.
 UNSANDBOXED_PREFIXES = ("/training/", "/accounts/", "/static/", "/healthz")
@@ -93,6 +97,12 @@ def sandbox_path(name: str) -> Path:
     return sandbox_dir() / f"{name}.sqlite3"
 
 
+def files_folder(path: Path) -> Path:
+    """The folder of the files stored while this sandbox is open (uploads, exports), next to its
+    database file and removed with it (core.storage)."""
+    return path.with_suffix(".files")
+
+
 def _connection_to(path: Path) -> DatabaseWrapper:
     configured = connections.configure_settings(
         {DEFAULT_DB_ALIAS: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path),
@@ -113,9 +123,9 @@ def sandbox_database(path: Path, *, main_apps_at_home: bool = True) -> Iterator[
     connections[DEFAULT_DB_ALIAS] = sandbox
     connections[HOME] = home
     token = _active.set(str(path) if main_apps_at_home else None)
-    practice = practising(True)
     try:
-        with practice:
+        # The name is the file's stem, the same while it is being built and once it is in place.
+        with practising(True), in_sandbox(OpenSandbox(name=path.stem, files=files_folder(path))):
             yield
     finally:
         _active.reset(token)
@@ -220,14 +230,18 @@ def build_sandbox(name: str, *, student: Any, seed: int, patients: int) -> Path:
         os.replace(building, path)
     finally:
         building.unlink(missing_ok=True)
+        if not path.exists():  # a failed build leaves none of its stored files behind
+            shutil.rmtree(files_folder(path), ignore_errors=True)
     return path
 
 
 def remove_sandbox(name: str) -> None:
-    """A replaced sandbox's files (practice data, not the legal record)."""
+    """A replaced sandbox's database and stored files (practice data, not the legal record)."""
     path = sandbox_path(name)
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)
+    # Practice uploads and exports: training data, the only stored files ever removed outside destruction.
+    shutil.rmtree(files_folder(path), ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- requests
@@ -273,6 +287,18 @@ class SandboxMiddleware:
                 # A streamed body is read after this block; read it here, while the sandbox is open.
                 response.streaming_content = [b"".join(response.streaming_content)]  # type: ignore[attr-defined]
             return response
+
+
+@contextlib.contextmanager
+def open_sandbox_named(name: str) -> Iterator[bool]:
+    """For the job worker: run a block in the sandbox a job was queued in. Yields False, opening
+    nothing, when that sandbox was reset or removed since (its jobs went with it)."""
+    path = sandbox_path(name)
+    if not path.exists():
+        yield False
+        return
+    with sandbox_database(path):
+        yield True
 
 
 def sandbox_desk_context(request: Any) -> dict[str, Any]:

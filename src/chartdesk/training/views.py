@@ -126,7 +126,7 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            answer = _drill_answer(request) if drill else None
+            answer = _drill_answer(request, exercise.kind) if drill else None
             actions.do_submit_attempt(attempt, exercise, answer=answer, acting_user=request.user)
         except ChartdeskError as refusal:
             messages.error(request, refusal.message)
@@ -148,11 +148,17 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
         (sitting is None or not sitting.finished)
     items = drill_order(exercise, request.user, timezone.localdate()) if answering and \
         exercise.kind == "terminology" else []
+    # The kinds answered on the training screen other than the term drill (ROI, filing, claims,
+    # deficiency) are typed in their answer format, shown with the kind's help; a refused answer is
+    # shown again as typed, with the field the grader named.
+    typed_help = kind_of(exercise).answer_help if answering and exercise.kind != "terminology" else ""
     return render(request, "training/attempt.html", {
         "attempt": attempt, "exercise": exercise, "items": items, "sitting": sitting,
         # An exam's items show no score or feedback until the exam is handed in or closed.
         "feedback_held": sitting is not None and not sitting.finished,
         "time_left": time_left_words(_seconds_left(sitting)),
+        "typed_help": typed_help,
+        "typed": request.POST.get("answer", "") if request.method == "POST" else "",
     }, status=status)
 
 
@@ -162,8 +168,18 @@ def _seconds_left(sitting: Any) -> int | None:
     return max(0, int((sitting.deadline - timezone.now()).total_seconds()))
 
 
-def _drill_answer(request: HttpRequest) -> dict[str, Any]:
-    """The drill's form: pairs term_N (the term shown) and meaning_N (what the student typed)."""
+def _drill_answer(request: HttpRequest, kind: str) -> dict[str, Any]:
+    """The term drill's form: pairs term_N (the term shown) and meaning_N (what the student typed);
+    any other drill: its answer typed as a JSON object in the kind's format."""
+    if kind != "terminology":
+        try:
+            typed = json.loads(request.POST.get("answer", ""))
+        except json.JSONDecodeError as problem:
+            raise AnswerError(f"the answer is not JSON ({problem.msg}, line {problem.lineno}, "
+                              f"column {problem.colno})") from None
+        if not isinstance(typed, dict):
+            raise AnswerError("the answer must be a JSON object, in the format shown")
+        return typed
     answers: dict[str, str] = {}
     for name in request.POST:
         if name.startswith("term_"):

@@ -134,7 +134,7 @@ def build(exercise: Exercise) -> None:
 
     from chartdesk.charts.actions import do_open_encounter
     from chartdesk.patients.actions import do_register_patient
-    from chartdesk.transcription.actions import do_upload_dictation
+    from chartdesk.transcription.actions import do_queue_recognition, do_upload_dictation, recognise_while_waiting
 
     setup = exercise.setup
     registrar = sandbox_staff("registrar")
@@ -144,8 +144,12 @@ def build(exercise: Exercise) -> None:
                                   acting_user=registrar, attending=author.provider)
     with tempfile.TemporaryDirectory() as folder:
         recording = SimpleUploadedFile(f"{exercise.id}.wav", speak(setup["script"], Path(folder)).read_bytes())
-    do_upload_dictation(patient, encounter=encounter, document_type=setup["document_type"], priority="routine",
-                        author=author.provider, upload=recording, acting_user=author)
+    dictation = do_upload_dictation(patient, encounter=encounter, document_type=setup["document_type"],
+                                    priority="routine", author=author.provider, upload=recording, acting_user=author)
+    if recognise_while_waiting(dictation):
+        # A short recording is recognised by the upload page while its uploader waits; nobody waits for
+        # a build, so recognition goes to the job queue (the worker drafts it inside the sandbox).
+        do_queue_recognition(dictation, acting_user=author)
 
 
 def _dictation(exercise: Exercise) -> Any:

@@ -1,0 +1,183 @@
+"""Training in Chromium, kind by kind: a student opens an exercise of the course they joined, does it
+where the kind is done (the training screen for terminology, filing, ROI and claims; the real merge
+screen for MPI; the real chart screens, then the training screen, for deficiency), submits it and
+reads the grade and the feedback, one part right and one wrong. One server, course and sandbox serve
+the whole module (joining builds a sandbox; the coding kind's own test, test_training.py, joins
+through the browser)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DeskServer, serving
+from tests.browser.test_training import NEW_COURSE, _with_sandbox_template
+
+pytestmark = pytest.mark.browser
+
+JOIN = """
+from django.contrib.auth import get_user_model
+from chartdesk.training.actions import do_join_course
+from chartdesk.training.models import Course
+student = get_user_model().objects.get(username="student")
+do_join_course(Course.objects.get().join_code, acting_user=student)
+"""
+
+
+@pytest.fixture(scope="module")
+def training_site(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory,
+                  django_db_blocker: Any) -> Iterator[DeskServer]:
+    with serving(seeded_database, tmp_path_factory.mktemp("training-kinds")) as running:
+        _with_sandbox_template(running, django_db_blocker)
+        running.python(NEW_COURSE)
+        running.python(JOIN)
+        yield running
+
+
+@pytest.fixture
+def server(training_site: DeskServer) -> DeskServer:
+    return training_site
+
+
+def open_exercise(page: Any, log_in: Any, title: str) -> None:
+    page.set_default_timeout(60_000)
+    log_in(page, "student")
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.get_by_role("link", name=title, exact=True).click()
+    page.get_by_role("button", name="Start the exercise").click()
+
+
+def submit_typed(page: Any, answer: dict[str, Any]) -> None:
+    page.get_by_label("Your answer").fill(json.dumps(answer))
+    page.get_by_role("button", name="Submit for grading").click()
+
+
+def test_terminology_the_student_types_each_meaning_and_reads_which_term_was_wrong(page, log_in):
+    open_exercise(page, log_in, "Prefixes: number, size and speed")
+    meanings = {"brady-": "slow", "tachy-": "fast", "hyper-": "above", "hypo-": "below", "macro-": "large",
+                "micro-": "small", "poly-": "many", "oligo-": "many"}  # oligo- is wrong: it means few
+    for term, meaning in meanings.items():
+        page.get_by_label(term, exact=True).fill(meaning)
+    page.get_by_role("button", name="Submit for grading").click()
+    expect(page.locator(".grade")).to_contain_text("Score: 0.88 (7.00 of 8.00 points)")
+    feedback = page.locator("table.feedback")
+    expect(feedback.locator("tr", has_text="oligo-")).to_contain_text("oligo- is a prefix meaning “few”")
+    expect(feedback.locator("tr", has_text="brady-")).to_contain_text("1.00 of 1.00")
+
+
+def test_filing_the_student_orders_the_folders_and_reads_the_missed_misfiles(page, log_in):
+    open_exercise(page, log_in,
+                  "Filing drill 1: terminal-digit and middle-digit order, misfiles on a terminal-digit shelf")
+    submit_typed(page, {
+        "t1": ["51-17-38", "81-87-38", "98-90-38", "32-64-53", "69-84-53", "49-95-53", "14-03-66", "46-37-66"],
+        "t2": ["06-81-06", "08-81-52", "10-81-81", "52-81-02", "55-81-73", "61-81-74", "76-91-87"],
+        "m1": ["86-14-81"],  # wrong: the misfiles are 95-91-82 and 06-68-82
+    })
+    expect(page.locator(".grade")).to_contain_text("Score: 0.67 (2.00 of 3.00 points)")
+    feedback = page.locator("table.feedback")
+    expect(feedback.locator("tr", has_text="Task t1")).to_contain_text("8 of 8 folders are in terminal digit order")
+    expect(feedback.locator("tr", has_text="Task m1")).to_contain_text("Misfiled: 95-91-82, 06-68-82.")
+
+
+def test_roi_the_student_decides_each_request_and_reads_the_right_fee(page, log_in):
+    open_exercise(page, log_in, "Release of information 1: 3 requests")
+    submit_typed(page, {"requests": {
+        "A": {"release": True, "problems": [], "withhold": [], "fee_cents": 2450},
+        "B": {"release": False, "problems": ["expiration"]},
+        "C": {"release": True, "problems": [], "withhold": [], "fee_cents": 500},  # wrong fee: 430
+    }})
+    expect(page.locator(".grade")).to_contain_text("Score: 0.90 (9.00 of 10.00 points)")
+    feedback = page.locator("table.feedback")
+    expect(feedback.locator("tr", has_text="Request C: fee")).to_contain_text("Labour to copy 86 pages $4.30")
+    expect(feedback.locator("tr", has_text="Request B: release")).to_contain_text("1.00 of 1.00")
+
+
+def test_claims_the_student_corrects_the_fields_and_reads_the_value_missed(page, log_in):
+    open_exercise(page, log_in, "Rejected claims 1: three professional claims")
+    # A typing error first: refused with where it is, and the text typed is kept to fix.
+    page.get_by_label("Your answer").fill('{"claims": {"C1": [}')
+    page.get_by_role("button", name="Submit for grading").click()
+    expect(page.get_by_text("Not graded: the answer is not JSON")).to_be_visible()
+    expect(page.get_by_label("Your answer")).to_have_value('{"claims": {"C1": [}')
+    submit_typed(page, {"claims": {
+        "C1": [{"field": "diagnoses", "value": ["M54.50"]}, {"field": "units", "line": 1, "value": 1}],
+        "C2": [{"field": "member_id", "value": "PCG000000000"}],  # wrong: the card says PCG277173958
+        "C3": [{"field": "code", "line": 2, "value": "81002"},
+               {"field": "rendering_npi", "line": 2, "value": "1901567333"}],
+    }})
+    expect(page.locator(".grade")).to_contain_text("Score: 0.88 (7.00 of 8.00 points)")
+    feedback = page.locator("table.feedback")
+    expect(feedback.locator("tr", has_text="Claim C2: member_id")).to_contain_text(
+        "Right value: PCG277173958 (from the insurance card)")
+    expect(feedback.locator("tr", has_text="Claim C1: line 1 units")).to_contain_text("1.00 of 1.00")
+
+
+SANDBOX_PATIENTS = """
+import json
+import re
+from chartdesk.patients.models import Patient
+from chartdesk.training.models import Enrollment
+from chartdesk.training.sandbox import sandbox_database, sandbox_path
+with sandbox_database(sandbox_path(Enrollment.objects.get().sandbox)):
+    rows = Patient.objects.filter(family_name="FAMILY").order_by("pk")
+    print(json.dumps([{"id": p.pk, "mrn": p.mrn} for p in rows]))
+"""
+
+
+def test_mpi_the_student_merges_a_duplicate_on_the_merge_screen_and_reads_the_ones_missed(server, page, log_in):
+    open_exercise(page, log_in, "MPI clean-up 1: 10 registrations")
+    expect(page.get_by_text("Training sandbox: synthetic patients only")).to_be_visible()
+    # P4 and P8 (Robert Okonkwo, the middle name left out once) are one person; P4, registered first, survives.
+    found = server.python(SANDBOX_PATIENTS.replace("FAMILY", "Okonkwo")).strip().splitlines()[-1]
+    survivor, duplicate = json.loads(found)
+    page.get_by_label("Find a patient").first.fill("Okonkwo")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(duplicate["mrn"]).first).to_be_visible()
+    page.goto(server.url(f"/patients/{survivor['id']}/merges/"))
+    page.get_by_role("link", name="Merge a duplicate into this chart").click()
+    page.get_by_label("Find the duplicate record").fill(duplicate["mrn"])
+    page.get_by_role("button", name="Search").click()
+    page.locator("#merge-results .results li a").first.click()
+    expect(page.get_by_role("heading", name="Compare before merging")).to_be_visible()
+    page.get_by_label("Reason for the merge").fill("Same SSN, birth date and address; middle name left out")
+    page.get_by_label(re.compile("I compared both records")).check()
+    page.get_by_role("button", name="Merge the records").click()
+    expect(page.get_by_text(re.compile(f"Merged MRN {duplicate['mrn']} into MRN {survivor['mrn']}"))).to_be_visible()
+
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.locator("tr", has_text="MPI clean-up 1").get_by_role("link", name="in progress: submit").click()
+    page.get_by_role("button", name="Submit for grading").click()
+    # One of three duplicates merged, the look-alikes left apart, nothing else merged: 3 of 5.
+    expect(page.locator(".grade")).to_contain_text("Score: 0.60 (3.00 of 5.00 points)")
+    feedback = page.locator("table.feedback")
+    expect(feedback.locator("tr", has_text="Duplicate P4 and P8")).to_contain_text("Merged: these are one person.")
+    expect(feedback.locator("tr", has_text="Duplicate P1 and P7")).to_contain_text("Not merged")
+
+
+def test_deficiency_the_student_reviews_the_chart_screens_and_reads_the_deficiency_missed(page, log_in):
+    open_exercise(page, log_in, "Deficiency analysis 1: three discharged charts")
+    # The charts are reviewed on the real chart screen of the sandbox.
+    page.get_by_label("Find a patient").first.fill("Castillo")
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name=re.compile("Castillo")).first.click()
+    expect(page.get_by_text(re.compile(r"\(A3\)")).first).to_be_visible()
+
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.locator("tr", has_text="Deficiency analysis 1").get_by_role("link", name="in progress: submit").click()
+    submit_typed(page, {"deficiencies": [  # all but chart C's unsigned progress note (C1)
+        {"chart": "A", "kind": "signature", "document": "A3"}, {"chart": "A", "kind": "signature", "document": "A4"},
+        {"chart": "A", "kind": "signature", "document": "A6"}, {"chart": "A", "kind": "cosignature", "document": "A5"},
+        {"chart": "B", "kind": "signature", "document": "B7"}, {"chart": "B", "kind": "cosignature", "document": "B2"},
+        {"chart": "C", "kind": "required_document", "document_type": "34117-2"},
+        {"chart": "C", "kind": "required_document", "document_type": "18842-5"}]})
+    expect(page.locator(".grade")).to_contain_text("Score: 0.92 (11.00 of 12.00 points)")
+    feedback = page.locator("table.feedback")
+    expect(feedback.locator("tr", has_text="Chart C: Progress note not signed")).to_contain_text(
+        "Missed. Rule: Every document of the encounter signed (42 CFR 482.24(c)(1)")
+    expect(feedback.locator("tr", has_text="Chart A: Operative report not signed")).to_contain_text("Found.")
+

@@ -7,9 +7,10 @@ from chartdesk.patients.models import Patient, PatientIdentifier
 from chartdesk.patients.schemas import IdentifierInput
 from chartdesk.patients.validation import identifier_value_key
 
-# patients.matching's "very likely the same person": below it a feed registers a new record and
-# reports the candidate for HIM review rather than risk an overlay.
-AUTO_LINK_SCORE = 20.0
+# A feed links an incoming patient to a chart only in the trained model's "match" band
+# (patients.linkage_match: probability 0.99 or more and no household sign); a "review" candidate is
+# registered anew and reported for HIM review rather than risk an overlay.
+AUTO_LINK_BAND = "match"
 
 
 def conflicting_identifier(patient: Patient, identifiers: list[IdentifierInput]) -> bool:

@@ -11,7 +11,7 @@ the `access_*` functions at the end: permission, restriction, audit.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -44,19 +44,23 @@ WORK_LIST_CAP = 500
 OPEN_STATUSES = (DuplicateStatus.OPEN, DuplicateStatus.RESEARCH)
 
 
-def index_records() -> list[LinkRecord]:
-    """Every active chart as the model sees it: legal name, birth date, sex, suffix, the newest
-    active home address and phone, the SSN's keyed digest and last four digits."""
+def index_records(patient_ids: Collection[int] | None = None) -> list[LinkRecord]:
+    """Every active chart (or those of `patient_ids`) as the model sees it: legal name, birth date,
+    sex, suffix, the newest active home address and phone, the SSN's keyed digest and last four
+    digits. The scan and single-record matching (patients.linkage_match) both read charts here."""
+    charts = Patient.objects.filter(status=PatientStatus.ACTIVE)
+    if patient_ids is not None:
+        charts = charts.filter(pk__in=list(patient_ids))
     addresses: dict[int, tuple[str, str]] = {}
-    for patient_id, line1, postal_code in (PatientAddress.objects.filter(active=True, patient__status="active")
+    for patient_id, line1, postal_code in (PatientAddress.objects.filter(active=True, patient__in=charts)
                                            .order_by("patient_id", "use", "pk")
                                            .values_list("patient_id", "line1", "postal_code")):
         addresses[patient_id] = (line1, postal_code)
     phones: dict[int, str] = {}
-    for patient_id, number in (PatientPhone.objects.filter(active=True, patient__status="active")
+    for patient_id, number in (PatientPhone.objects.filter(active=True, patient__in=charts)
                                .order_by("patient_id", "pk").values_list("patient_id", "number")):
         phones[patient_id] = number
-    rows = Patient.objects.filter(status=PatientStatus.ACTIVE).order_by("pk").values_list(
+    rows = charts.order_by("pk").values_list(
         "pk", "given_name", "family_name", "suffix", "birth_date", "sex", "ssn_digest", "ssn_last4")
     return [
         LinkRecord(unique_id=str(pk), given_name=given, family_name=family, suffix=suffix,

@@ -165,21 +165,7 @@ def run(numbers: tuple[int, ...] = (1, 2, 3, 4)) -> dict[str, Any]:
     return result
 
 
-def train_shipped_model() -> None:
-    """The model shipped in src/chartdesk/patients/data/mpi_model.json: estimated without labels on
-    FEBRL 3 (public, synthetic). An installed index retrains it on its own charts
-    (`chartdesk patients duplicates train`), which also estimates sex and phone, absent from FEBRL."""
-    from chartdesk.patients.linkage import save_model
-
-    logging.getLogger("splink").setLevel(logging.WARNING)
-    save_model(train(records(_load(3))))
-
-
 if __name__ == "__main__":
     import json
-    import sys
 
-    if sys.argv[1:] == ["--train-shipped-model"]:
-        train_shipped_model()
-    else:
-        print(json.dumps(run(), indent=2, sort_keys=True))
+    print(json.dumps(run(), indent=2, sort_keys=True))

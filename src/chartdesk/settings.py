@@ -94,6 +94,9 @@ SECRET_KEY = ENV.get("CHARTDESK_SECRET_KEY", DEMO_SECRET_KEY)
 DEBUG = ENV.get("CHARTDESK_DEBUG", "0") == "1"
 VAR_DIR = Path(ENV.get("CHARTDESK_VAR_DIR", Path.cwd() / "var"))
 DATA_DIR = Path(ENV.get("CHARTDESK_DATA_DIR", VAR_DIR / "data"))
+# The duplicate model trained on this site's index (`chartdesk patients duplicates train`); until it
+# exists, the scan and registration-time matching use the model shipped in patients/data.
+MPI_MODEL_PATH = Path(ENV.get("CHARTDESK_MPI_MODEL_PATH", VAR_DIR / "mpi_model.json"))
 FHIR_IMPORT_DIR = ENV.get("CHARTDESK_FHIR_IMPORT_DIR", "")
 FHIR_IMPORT_MAX_BYTES = int(ENV.get("CHARTDESK_FHIR_IMPORT_MAX_MB", "512")) * 1024 * 1024
 DATABASE_URL = ENV.get("CHARTDESK_DATABASE_URL", f"sqlite:///{VAR_DIR / 'chartdesk.sqlite3'}")

@@ -21,6 +21,8 @@ def _isolated_data_dir(settings: Any) -> Iterator[Path]:
         # Audit checkpoints of one test must not be read by another's `audit verify`.
         settings.AUDIT_CHECKPOINT_PATH = str(Path(folder) / "audit-checkpoints.jsonl")
         settings.MEDIA_ROOT = folder
+        # A model trained by one test (or on this machine) must not be what another test matches with.
+        settings.MPI_MODEL_PATH = Path(folder) / "mpi_model.json"
         settings.STORAGES = {
             **settings.STORAGES,
             "default": {"BACKEND": "chartdesk.core.storage.RecordFileSystemStorage", "OPTIONS": {"location": folder}},

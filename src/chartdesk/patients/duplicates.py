@@ -11,7 +11,7 @@ the `access_*` functions at the end: permission, restriction, audit.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,31 @@ def index_records() -> Any:
     frame["birth_date"] = frame["birth_date"].map(lambda born: born.isoformat() if born else "")
     frame["unique_id"] = frame["pk"].astype(str)
     return frame[list(RECORD_FIELDS)]
+
+
+def link_records(patient_ids: Collection[int]) -> list[LinkRecord]:
+    """The charts of `patient_ids` (the active ones) as the model sees them, with the same fields as
+    `index_records` reads for the whole index: single-record matching (patients.linkage_match)
+    compares a registration with a few candidates, for which a frame is more cost than help."""
+    charts = Patient.objects.filter(status=PatientStatus.ACTIVE, pk__in=list(patient_ids))
+    addresses: dict[int, tuple[str, str]] = {}
+    for patient_id, line1, postal_code in (PatientAddress.objects.filter(active=True, patient__in=charts)
+                                           .order_by("patient_id", "use", "pk")
+                                           .values_list("patient_id", "line1", "postal_code")):
+        addresses[patient_id] = (line1, postal_code)
+    phones: dict[int, str] = {}
+    for patient_id, number in (PatientPhone.objects.filter(active=True, patient__in=charts)
+                               .order_by("patient_id", "pk").values_list("patient_id", "number")):
+        phones[patient_id] = number
+    rows = charts.order_by("pk").values_list(
+        "pk", "given_name", "family_name", "suffix", "birth_date", "sex", "ssn_digest", "ssn_last4")
+    return [
+        LinkRecord(unique_id=str(pk), given_name=given, family_name=family, suffix=suffix,
+                   birth_date=born.isoformat() if born else "", sex=sex, address=addresses.get(pk, ("", ""))[0],
+                   postal_code=addresses.get(pk, ("", ""))[1], phone=phones.get(pk, ""), ssn_key=ssn_digest,
+                   ssn_last4=ssn_last4)
+        for pk, given, family, suffix, born, sex, ssn_digest, ssn_last4 in rows
+    ]
 
 
 def _evidence(pair: ScoredPair) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import PermissionRefused
 from chartdesk.patients.actions import do_register_patient
 from chartdesk.patients.importing import SOURCE_ID_TYPE, ImportRow, registration_differences
-from chartdesk.patients.matching import likely_matches
+from chartdesk.patients.linkage_match import match_record
 from chartdesk.patients.models import ImportRunStatus, PatientIdentifier, PatientImportRun
 
 COUNT_NAMES = ("loaded", "incomplete", "already_loaded", "conflicts", "skipped_bad", "likely_duplicates")
@@ -84,7 +84,7 @@ def do_load_import_chunk(run: PatientImportRun, rows: Sequence[ImportRow], *, ac
                 counts["already_loaded"] += 1
             continue
         # Registration-time matching, as at the desk: a likely match is reported, not merged.
-        candidates = likely_matches(row.registration, limit=1)
+        candidates = match_record(row.registration, limit=1)
         patient = do_register_patient(row.registration, acting_user=acting_user, allow_incomplete=True)
         counts["loaded"] += 1
         counts["incomplete"] += bool(patient.incomplete_fields)

@@ -27,7 +27,9 @@ from typing import Any
 
 from chartdesk.patients.names import name_tokens, nickname_family, normalise_name, phonetic_key
 
-MODEL_PATH = Path(__file__).resolve().parent / "data" / "mpi_model.json"
+MODEL_PATH = Path(__file__).resolve().parent / "data" / "mpi_model.json"  # shipped; the site's: settings.MPI_MODEL_PATH
+TERM_FREQUENCIES = "chartdesk_term_frequencies"  # our key in the model JSON; Splink's settings never see it
+TF_KEPT_FROM = 2  # values seen at least this often are written to the model; rarer ones count as seen once
 MATCH_FROM = 0.99  # probability from which an unflagged pair is in the "match" band
 REVIEW_FROM = 0.5  # below this a pair is not a candidate at all
 SWAPPED = "given_key_l = family_key_r AND family_key_l = given_key_r"
@@ -233,7 +235,7 @@ Records = Sequence[LinkRecord] | Any
 
 def _frame(records: Records) -> Any:
     """The model's columns (COLUMNS) of LinkRecords, or of a frame with LinkRecord's fields as
-    columns (empty strings unknown), as `patients.duplicates.index_frame` reads the index."""
+    columns (empty strings unknown), as `patients.duplicates.index_records` reads the index."""
     import pandas as pd
 
     raw = records if isinstance(records, pd.DataFrame) else pd.DataFrame(
@@ -300,12 +302,20 @@ def train(records: Records) -> dict[str, Any]:
     if len(records) < 10:
         raise ValueError(f"Training needs at least 10 records; the index has {len(records)}.")
     try:
-        return _train(_linker(_frame(records), _settings()), block_on)
+        model = _train(_linker(_frame(records), _settings()), block_on)
     except SplinkException as failed:
         # EM needs pairs that agree on the blocking fields; a small or very clean index has too few.
         raise ValueError(f"The index is too small or has too few likely pairs to estimate the model from "
                          f"({len(records)} records): keep the shipped model. Splink said: "
                          f"{str(failed).splitlines()[0]}") from None
+    prior = model["probability_two_random_records_match"]
+    if not 0 < prior < 1:
+        # No pair agreed on SSN or on full name and birth date: such a model would call every pair
+        # impossible (or certain). Refused, like too small an index.
+        raise ValueError(f"The index has too few likely pairs to estimate the model from ({len(records)} records: "
+                         "none agree on SSN or on full name and birth date): keep the shipped model.")
+    model[TERM_FREQUENCIES] = term_frequencies(records)
+    return model
 
 
 def _train(linker: Any, block_on: Any) -> dict[str, Any]:
@@ -320,9 +330,37 @@ def _train(linker: Any, block_on: Any) -> dict[str, Any]:
     return model
 
 
-def load_model(path: Path = MODEL_PATH) -> dict[str, Any]:
-    model: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+def term_frequencies(records: Records) -> dict[str, Any]:
+    """The term-frequency tables the scan computes from the index, kept in the model so that
+    single-record matching (patients.linkage_match) weighs "Smith" as the scan does without
+    counting the index per request. Values seen once are left out: they weigh as 1 / records."""
+    frame = _frame(records)
+    total = max(len(frame), TF_FLOOR_RECORDS)
+    tables: dict[str, Any] = {"records": total}
+    for column in TF_COLUMNS:
+        counts = frame[column].dropna().value_counts()
+        tables[column] = {str(value): round(int(count) / total, 10)
+                          for value, count in counts.items() if count >= TF_KEPT_FROM}
+    return tables
+
+
+def active_model_path() -> Path:
+    """The site's model once `duplicates train` has written it (settings.MPI_MODEL_PATH), else the
+    shipped one: the scan and single-record matching always read the same file."""
+    from django.conf import settings
+
+    site = Path(settings.MPI_MODEL_PATH)
+    return site if site.is_file() else MODEL_PATH
+
+
+def load_model(path: Path | None = None) -> dict[str, Any]:
+    model: dict[str, Any] = json.loads((path or active_model_path()).read_text(encoding="utf-8"))
     return model
+
+
+def splink_settings(model: dict[str, Any]) -> dict[str, Any]:
+    """The model as Splink reads it: without the term-frequency tables kept for single-record matching."""
+    return {key: value for key, value in model.items() if key != TERM_FREQUENCIES}
 
 
 def save_model(model: dict[str, Any], path: Path = MODEL_PATH) -> None:
@@ -374,7 +412,7 @@ def score(records: Records, model: dict[str, Any], *, review_from: float = REVIE
 
     # The blocking rules are the code's, not the model file's: they decide the scan's cost, and a
     # model trained before they were last measured (or on a small index) must not bring old ones.
-    creator = SettingsCreator.from_path_or_dict(model)
+    creator = SettingsCreator.from_path_or_dict(splink_settings(model))
     creator.blocking_rules_to_generate_predictions = (
         blocking_rules if blocking_rules is not None else prediction_blocking_rules())
     settings = creator

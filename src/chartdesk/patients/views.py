@@ -36,7 +36,7 @@ from chartdesk.patients.forms import (
     RevokeForm,
     add_action_errors,
 )
-from chartdesk.patients.matching import likely_matches, match_fingerprint
+from chartdesk.patients.linkage_match import match_fingerprint, match_record
 from chartdesk.patients.models import ChartAccessGrant, Patient
 from chartdesk.patients.search import search_patients
 from chartdesk.patients.validation import InvalidField, InvalidPatientData
@@ -85,7 +85,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "patients/register.html", {"form": form}, status=400)
     registration = form.registration()
-    candidates = likely_matches(registration)
+    candidates = match_record(registration)
     fingerprint = match_fingerprint(candidates)
     confirmed = form.cleaned_data["confirm_no_match"] and form.cleaned_data["shown_matches"] == fingerprint
     if candidates and not confirmed:

@@ -41,7 +41,7 @@ from chartdesk.interop.fhir.patient_resource import patient_element
 from chartdesk.interop.fhir.source_index import KnownRecord, SourceIndex
 from chartdesk.interop.fhir.sources import Problem, SourceResource, read_resources
 from chartdesk.interop.fhir.validation import FhirInvalid, validate_resource
-from chartdesk.interop.matching import AUTO_LINK_SCORE, conflicting_identifier
+from chartdesk.interop.matching import conflicting_identifier, may_link
 from chartdesk.interop.system_user import interface_user
 from chartdesk.patients.models import Patient
 
@@ -241,7 +241,7 @@ class FhirImporter:
         if seen is not None:
             return Patient.objects.filter(pk=seen.local_id).first()
         from chartdesk.patients.actions import do_register_patient
-        from chartdesk.patients.matching import likely_matches
+        from chartdesk.patients.linkage_match import match_record
         from chartdesk.patients.validation import InvalidPatientData
 
         try:
@@ -249,11 +249,11 @@ class FhirImporter:
         except FhirInvalid as invalid:
             self._problems(item, invalid.problems)
             return None
-        candidates = likely_matches(registration)
+        candidates = match_record(registration)
         linkable = [candidate for candidate in candidates
                     if not conflicting_identifier(candidate.patient, list(registration.identifiers))]
         best = candidates[0] if candidates else None
-        if linkable and linkable[0].score >= AUTO_LINK_SCORE:
+        if linkable and may_link(linkable[0]):
             best = linkable[0]
             patient = best.patient
             self.report.notes.append(f"{item.file}:{item.line}: {item.label}: linked to MRN {patient.mrn} "
@@ -270,8 +270,8 @@ class FhirImporter:
                 return None
             if best is not None:
                 self.report.notes.append(f"{item.file}:{item.line}: {item.label}: registered as MRN {patient.mrn}; "
-                                         f"possible duplicate of MRN {best.patient.mrn} (score {best.score}) "
-                                         "for HIM review")
+                                         f"possible duplicate of MRN {best.patient.mrn} "
+                                         f"(probability {best.probability:.2f}) for HIM review")
             self.report.created["Patient"] += 1
         self._warn(item, warnings)
         self._remember(item, patient)

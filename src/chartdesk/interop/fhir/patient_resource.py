@@ -285,10 +285,10 @@ class PatientAdapter(Adapter):
 
     def create(self, caller: Any, resource: dict[str, Any]) -> Patient:
         from chartdesk.patients.actions import do_register_patient
-        from chartdesk.patients.matching import likely_matches
+        from chartdesk.patients.linkage_match import match_record
 
         registration, _ = registration_from_fhir(resource)
-        matches = [m for m in likely_matches(registration) if m.likelihood == "very likely the same person"]
+        matches = [m for m in match_record(registration) if m.band == "match"]
         if matches:
             raise ChartdeskError("A very likely match is already in the patient index (MRN "
                                  + ", ".join(m.patient.mrn for m in matches)

@@ -10,7 +10,7 @@ from typing import Any
 from chartdesk.interop.hl7v2.ack import RECEIVING_APPLICATION
 from chartdesk.interop.hl7v2.parser import Hl7Error, Message, Segment, parse_date, parse_timestamp
 from chartdesk.interop.hl7v2.segments import primary_care_provider
-from chartdesk.interop.matching import AUTO_LINK_SCORE, conflicting_identifier
+from chartdesk.interop.matching import conflicting_identifier, may_link
 from chartdesk.patients.models import ContactRole, IdentifierType, Patient, PatientIdentifier
 from chartdesk.patients.schemas import AddressInput, ContactInput, IdentifierInput, PatientRegistration
 from chartdesk.patients.validation import InvalidField, InvalidPatientData, identifier_value_key
@@ -229,12 +229,12 @@ def pid_field(name: str) -> int:
 def _register(registration: PatientRegistration, identifiers: list[SenderIdentifier], acting_user: Any,
               left_out: list[str]) -> Applied:
     from chartdesk.patients.actions import do_add_identifier, do_register_patient
-    from chartdesk.patients.matching import likely_matches
+    from chartdesk.patients.linkage_match import match_record
 
     own = [IdentifierInput(type=each.kept_type, issuer=each.issuer[:80], value=each.value) for each in identifiers]
-    candidates = likely_matches(registration)
+    candidates = match_record(registration)
     linkable = [candidate for candidate in candidates if not conflicting_identifier(candidate.patient, own)]
-    if linkable and linkable[0].score >= AUTO_LINK_SCORE:
+    if linkable and may_link(linkable[0]):
         patient = linkable[0].patient
         for identifier in own:
             _refusing_as_pid(do_add_identifier, patient, identifier, acting_user=acting_user)

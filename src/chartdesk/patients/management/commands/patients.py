@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -26,7 +27,6 @@ from chartdesk.patients.import_actions import (
     require_import_permission,
 )
 from chartdesk.patients.importing import ImportRefused, clean_source, file_digest, parse_file
-from chartdesk.patients.linkage import MODEL_PATH
 from chartdesk.patients.merge_actions import do_merge_patients, do_unmerge_patients
 from chartdesk.patients.models import MergeEvent, Patient
 
@@ -57,7 +57,9 @@ class Command(BaseCommand):
         scan = steps.add_parser("scan", help="score the index with the trained model and fill the work queue")
         scan.add_argument("--json", action="store_true", help="print one JSON object per open pair")
         train = steps.add_parser("train", help="re-estimate the model on the index (no labels needed)")
-        train.add_argument("--output", default=str(MODEL_PATH), help="where to write the model (JSON)")
+        train.add_argument("--output", default="",
+                           help="where to write the model (JSON); by default the site's model that the scan and "
+                                "registration-time matching read (settings.MPI_MODEL_PATH)")
         for sub in (scan, train):
             sub.add_argument("--user", required=True, metavar="USERNAME", help="the HIM manager running it")
 
@@ -149,7 +151,7 @@ class Command(BaseCommand):
 
     def _duplicates(self, options: dict[str, Any], user: Any) -> None:
         if options["step"] == "train":
-            output = Path(options["output"])
+            output = Path(options["output"] or settings.MPI_MODEL_PATH)
             if not output.parent.is_dir():
                 raise CommandError(f"--output: {str(output.parent)!r} is not a folder.")
             trained = do_train_model(output, acting_user=user)

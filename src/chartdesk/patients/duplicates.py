@@ -28,6 +28,7 @@ from chartdesk.patients.access import charts_open_to, restriction_allows
 from chartdesk.patients.linkage import (
     FIELD_LABELS,
     RECORD_FIELDS,
+    LinkRecord,
     Records,
     ScoredPair,
     load_model,

@@ -61,6 +61,26 @@ class LinkRecord:
     ssn_key: str = ""  # a keyed digest of the SSN (the index never holds it in clear)
     ssn_last4: str = ""
 
+    def row(self) -> dict[str, Any]:
+        """The model's columns of this one record, computed as `_frame` computes them for many
+        (single-record matching compares a registration with a few charts without pandas)."""
+        given_key, given_phonetic, given_nicknames, _ = _name_keys(self.given_name)
+        family_key, family_phonetic, _, family_parts = _name_keys(self.family_name)
+        return {
+            "unique_id": self.unique_id,
+            "given_key": given_key, "family_key": family_key,
+            "given_phonetic": given_phonetic, "family_phonetic": family_phonetic,
+            "given_nicknames": given_nicknames, "family_parts": family_parts,
+            "suffix": normalise_name(self.suffix) or None,
+            "birth_date": self.birth_date or None,
+            "sex": self.sex if self.sex in ("F", "M") else None,
+            "address": _address_key(self.address),
+            "postal_code": self.postal_code[:5] or None,
+            "phone": self.phone or None,
+            "ssn_key": self.ssn_key or None,
+            "ssn_last4": self.ssn_last4 or None,
+        }
+
 
 @dataclass
 class FieldEvidence:

@@ -11,6 +11,7 @@
   phones, addresses and identifiers, encounters, conditions, procedures, documents and their
   versions) copied with plain bulk inserts into the same database in the same run.
 - fhir_import_to_raw_ratio_<engine>: the first over the second (the goal is 0.25).
+- fhir_import_load_average_<engine>: the machine's 1-minute load average before and after.
 
 `python -m bench._fhir_import [sqlite|pg]` runs it alone; CHARTDESK_BENCH_FHIR_COPIES changes COPIES.
 """
@@ -91,6 +92,7 @@ def measure(engine: str, work: Path) -> dict[str, Any]:
 
     resources = replicate(work, COPIES)
     him = _user("him_manager", "bench-him")
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     report = FhirImporter(requested_by=him, source="bench").run(work)
     import_s = time.perf_counter() - started
@@ -101,7 +103,10 @@ def measure(engine: str, work: Path) -> dict[str, Any]:
     inserted = _copy_rows(rows)
     raw_s = time.perf_counter() - started
     import_rate, raw_rate = resources / import_s, inserted / raw_s
-    return {f"fhir_import_resources_{engine}": resources,
+    # The box may be shared: the 1-minute load average before and after, next to the figures.
+    load_average = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    return {f"fhir_import_load_average_{engine}": load_average,
+            f"fhir_import_resources_{engine}": resources,
             f"fhir_import_resources_per_s_{engine}": round(import_rate, 1),
             f"raw_insert_rows_{engine}": inserted, f"raw_insert_rows_per_s_{engine}": round(raw_rate, 1),
             f"fhir_import_to_raw_ratio_{engine}": round(import_rate / raw_rate, 4)}

@@ -65,19 +65,19 @@ def test_each_imported_resource_has_its_own_audit_event_on_an_intact_chain(tmp_p
 
 
 @pytest.fixture
-def each_patient_commits(monkeypatch, django_capture_on_commit_callbacks):
-    """Each patient's transaction runs its on-commit callbacks (versions, deficiency analysis) when it
-    ends, as a real commit does; the test itself runs inside one test transaction."""
-    one_patient = FhirImporter._patient_group
+def each_chunk_commits(monkeypatch, django_capture_on_commit_callbacks):
+    """Each chunk's transaction (a few charts, a savepoint each) runs its on-commit callbacks (versions,
+    deficiency analysis) when it ends, as a real commit does; the test runs inside one test transaction."""
+    one_chunk = FhirImporter._chunk
 
     def committed(importer, *args):
         with django_capture_on_commit_callbacks(execute=True):
-            one_patient(importer, *args)
+            one_chunk(importer, *args)
 
-    monkeypatch.setattr(FhirImporter, "_patient_group", committed)
+    monkeypatch.setattr(FhirImporter, "_chunk", committed)
 
 
-def test_bulk_written_rows_are_versioned_analysed_and_complete(tmp_path, him, each_patient_commits):
+def test_bulk_written_rows_are_versioned_analysed_and_complete(tmp_path, him, each_chunk_commits):
     report = FhirImporter(requested_by=him).run(bundles.write_ndjson(tmp_path, [bundles.practitioner(), *chart(2)]))
     assert report.problems == []
     for resource_type, model in (("Encounter", Encounter), ("Condition", Condition), ("Procedure", Procedure),

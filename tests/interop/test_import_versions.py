@@ -1,4 +1,4 @@
-"""During an import, FHIR versions are rendered when each patient's transaction commits (so every
+"""During an import, FHIR versions are rendered when each chunk's transaction commits (so every
 version is seen as it was) but written together, one transaction per chunk, and none is lost. Tests
 run inside one test transaction, so each "commit" runs its on-commit callbacks where a real commit
 would (django_capture_on_commit_callbacks with execute=True)."""
@@ -21,15 +21,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def each_patient_commits(monkeypatch, django_capture_on_commit_callbacks):
-    """Each patient's transaction runs its on-commit callbacks when it ends, as a real commit does."""
-    one_patient = FhirImporter._patient_group
+def each_chunk_commits(monkeypatch, django_capture_on_commit_callbacks):
+    """Each chunk's transaction (a few charts, a savepoint each) runs its on-commit callbacks when it
+    ends, as a real commit does."""
+    one_chunk = FhirImporter._chunk
 
     def committed(importer, *args):
         with django_capture_on_commit_callbacks(execute=True):
-            one_patient(importer, *args)
+            one_chunk(importer, *args)
 
-    monkeypatch.setattr(FhirImporter, "_patient_group", committed)
+    monkeypatch.setattr(FhirImporter, "_chunk", committed)
 
 
 def kept() -> set[tuple[str, int]]:
@@ -56,7 +57,7 @@ def three_charts(folder) -> list[dict]:
     return resources
 
 
-def test_an_import_keeps_every_version_in_one_write_for_all_its_patients(tmp_path, each_patient_commits):
+def test_an_import_keeps_every_version_in_one_write_for_all_its_patients(tmp_path, each_chunk_commits):
     him = factories.make_user("him_manager")
     path = bundles.write_ndjson(tmp_path, three_charts(tmp_path))
 
@@ -73,10 +74,11 @@ def test_an_import_keeps_every_version_in_one_write_for_all_its_patients(tmp_pat
 
 
 def test_an_import_in_chunks_writes_once_per_chunk_and_keeps_the_same_versions(tmp_path, monkeypatch,
-                                                                                each_patient_commits):
+                                                                                each_chunk_commits):
     him = factories.make_user("him_manager")
     path = bundles.write_ndjson(tmp_path, three_charts(tmp_path))
     monkeypatch.setattr("chartdesk.interop.fhir.importer.VERSIONS_PER_WRITE", 3)  # one chart's versions
+    monkeypatch.setattr("chartdesk.interop.fhir.importer.CHARTS_PER_TRANSACTION", 1)
 
     with CaptureQueriesContext(connection) as captured:
         FhirImporter(requested_by=him).run(path)

@@ -5,15 +5,16 @@ the chart, through the domain actions as the interface account.
   digest); importing the same file again finds each one and changes nothing. The records are read
   one patient at a time and written together at the end of each patient's transaction
   (source_index.py), not a query per resource.
-- Atomic per patient: a patient and all their records are one transaction. A resource the actions
-  refuse is reported (file, line, element path) and skipped (the bulk actions check every entry
-  before they write any), so the rest of the chart still arrives; a patient that cannot be
-  registered is skipped with all their records; an unexpected error rolls the whole patient back.
+- Atomic per patient: a patient and all their records are one savepoint, in a transaction of up to
+  CHARTS_PER_TRANSACTION charts. A resource the actions refuse is reported (file, line, element
+  path) and skipped (the bulk actions check every entry before they write any), so the rest of the
+  chart still arrives; a patient that cannot be registered is skipped with all their records; an
+  unexpected error rolls that patient back alone and their neighbours in the chunk are imported.
 - Bulk writes: a chart's resources go through the bulk actions of charts and clinical, one call per
   resource type, encounters first: a few INSERTs per type and one locked append of their audit
   events (one event per resource) instead of about a dozen statements per resource.
-- FHIR versions (versions.py) are rendered after each patient's commit, as for any change, and
-  written in one transaction per chunk of charts.
+- FHIR versions (versions.py) and the deficiency analysis run after each chunk's commit, as for any
+  change (one load per resource type for the whole chunk); versions are written in batches.
 - Patients go through the same MPI matching as a registration: a very likely match (score 20 or
   more) is linked instead of duplicated; a weaker one is registered and reported for review.
 """
@@ -51,6 +52,9 @@ SHARED_TYPES = ("Organization", "Practitioner")
 CHART_TYPES = ("Encounter", "Condition", "Procedure", "DocumentReference")
 KEPT_TYPES = SHARED_TYPES + ("Patient",) + CHART_TYPES
 VERSIONS_PER_WRITE = 1000  # FHIR versions held in memory before they are written (one transaction)
+# Charts per transaction (each in its own savepoint): a commit, and the version rendering and
+# deficiency analysis that follow it, cost about as much for fifty charts as for one.
+CHARTS_PER_TRANSACTION = 50
 @dataclass
 class ImportReport:
     created: Counter[str] = field(default_factory=Counter)
@@ -120,14 +124,19 @@ class FhirImporter:
             with self.index.unit():
                 self._shared(item)
         total = len(groups)
-        # Each patient's commit renders its FHIR versions as it always does; they are written in one
-        # transaction per chunk rather than one after every patient (an import writes many charts).
+        pending = list(groups.items())
+        # Charts are written CHARTS_PER_TRANSACTION at a time, each patient in a savepoint of that
+        # transaction: one commit, one rendering of FHIR versions and one completion analysis per
+        # chunk (they run when it commits) instead of per patient. The versions are written in one
+        # transaction per VERSIONS_PER_WRITE.
         with versions.batched(every=VERSIONS_PER_WRITE) as write_versions:
-            for done, (patient_key, group) in enumerate(groups.items(), start=1):
-                self._patient_group(patient_key, group)
+            for start in range(0, total, CHARTS_PER_TRANSACTION):
+                chunk = pending[start:start + CHARTS_PER_TRANSACTION]
+                self._chunk(chunk)
                 write_versions()
-                if self.progress is not None:
-                    self.progress(done, total)
+                if self.progress is not None:  # after the commit: a poll sees only committed charts
+                    for done in range(start + 1, start + len(chunk) + 1):
+                        self.progress(done, total)
         record_event(AuditAction.CREATE, user=self.requested_by, object_type="fhir_import",
                      detail={"source": self.source, "path": path.name, "created": dict(self.report.created),
                              "unchanged": dict(self.report.unchanged), "problems": len(self.report.problems)})
@@ -276,6 +285,13 @@ class FhirImporter:
         self._warn(item, warnings)
         self._remember(item, patient)
         return patient
+
+    def _chunk(self, chunk: list[tuple[str, _PatientGroup]]) -> None:
+        """One transaction for these charts, a savepoint for each (_patient_group): a patient that fails
+        is rolled back alone, and their neighbours commit."""
+        with transaction.atomic():
+            for patient_key, group in chunk:
+                self._patient_group(patient_key, group)
 
     def _patient_group(self, patient_key: str, group: _PatientGroup) -> None:
         problems_before, warnings_before = len(self.report.problems), len(self.report.warnings)

@@ -55,7 +55,7 @@ class DeskUser(HttpUser):
 
     def on_start(self) -> None:
         username = next(_ACCOUNTS[self.role])
-        self.client.get("/accounts/login/", name="login")
+        self.client.get("/accounts/login/", name="login_form")
         token = self.client.cookies.get("csrftoken", "")
         with self.client.post("/accounts/login/", name="login", allow_redirects=False, catch_response=True,
                               data={"username": username, "password": PLAN["password"],

@@ -1,7 +1,7 @@
 """The department that bench/load_test.py puts on the desk: locust users in the roles of an HIM
 department, each doing what that role does all day, with a person's pauses between pages.
 
-Run by bench/load_test.py (and tests/ops/test_load_test.py) as `locust -f bench/locustfile.py --headless`,
+Run by bench/load_test.py as `locust -f bench/_locustfile.py --headless`,
 with CHARTDESK_LOAD_PLAN naming the JSON file that load_test.prepare() wrote: the accounts to log in
 as, the API client, and the patients, encounters and search terms the users pick from.
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_PATIENTS ?= 200
 PORT ?= 8000
 
-.PHONY: demo training test bench lint install clean-demo
+.PHONY: demo training test bench load-test lint install clean-demo
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,11 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.run_all
+
+# 50 locust users for 120 s against `chartdesk serve --workers` on a throwaway PostgreSQL cluster
+# (docs/operations.md); CHARTDESK_LOAD_USERS, _SECONDS, _PATIENTS, _WORKERS and _THREADS change it.
+load-test: install
+	$(BIN)/python -m bench.load_test
 
 clean-demo:
 	rm -rf var

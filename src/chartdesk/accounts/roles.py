@@ -293,6 +293,17 @@ def role_of(user: Any) -> str:
     return cached
 
 
+def users_with_permission(permission: str) -> Any:
+    """The active users who hold `permission` (through their role, directly, or as superuser), in
+    user-name order, in one query: asking each user's has_perm costs two queries a user, which a
+    page listing assignees paid on every view (seconds once a site has a few hundred accounts)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.with_perm(permission, is_active=True, include_superusers=True,
+                                               backend="chartdesk.accounts.backends.DeskBackend")
+    return users.order_by("username")
+
+
 def role_label(slug: str) -> str:
     role = ROLES_BY_SLUG.get(slug)
     return role.label if role else slug

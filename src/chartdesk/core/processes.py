@@ -38,12 +38,24 @@ class TrustedProxy:
         return self.application(environ, start_response)
 
 
+def close_before_fork() -> None:
+    """The checks before serving opened a connection, and with CHARTDESK_DB_POOL_MAX a pool holding it
+    (closing a pooled connection only hands it back to the pool). Every forked worker would inherit
+    that pool and its open sockets, and two workers talking over one socket read each other's
+    results: another session's row, or a "BEGIN" where rows were expected. So the master closes the
+    pools as well as the connections, and each worker opens its own pool on its first request."""
+    connections.close_all()
+    for connection in connections.all():
+        close_pool = getattr(connection, "close_pool", None)  # PostgreSQL's wrapper only
+        if callable(close_pool) and connection.settings_dict["OPTIONS"].get("pool"):
+            close_pool()
+
+
 def serve_with_workers(*, host: str, port: int, workers: int, threads: int, trusted_proxy: str | None,
                        on_worker_start: Callable[[], None]) -> None:
     from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
-    # The checks before serving opened a connection; a forked worker must not share it.
-    connections.close_all()
+    close_before_fork()
 
     class Desk(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

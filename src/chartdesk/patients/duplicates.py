@@ -15,11 +15,11 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from chartdesk.accounts.roles import users_with_permission
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError, NotFound
@@ -257,8 +257,7 @@ def do_merge_duplicate(candidate: DuplicateCandidate, *, survivor_id: int, reaso
 
 def merge_users() -> list[Any]:
     """Who a pair can be assigned to for research: active users who may merge."""
-    users = get_user_model().objects.filter(is_active=True).order_by("username")
-    return [user for user in users if user.has_perm(MERGE_PERMISSION)]
+    return list(users_with_permission(MERGE_PERMISSION))
 
 
 def access_duplicate_work_list(user: Any, *, status: str = DuplicateStatus.OPEN,

@@ -89,3 +89,31 @@ def test_a_coder_cannot_code_an_encounter_that_is_not_finished(code_sets, staff,
     with pytest.raises(Exception, match="not finished"):
         actions.do_start_coding(open_stay, acting_user=staff.coder)
     assert client_for(staff.coder).get(f"/coding/work/encounter/{open_stay.pk}/").status_code == 404
+
+
+def _queries_for_queue_page(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/coding/work/").status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_queue_page_costs_the_same_queries_however_many_accounts_the_site_has(
+        waiting, staff, client_for, django_assert_max_num_queries):
+    """The coder filter lists who may code: found in one query, not by asking each account's
+    permissions (two queries an account, which made the page take seconds on a loaded site)."""
+    coder = client_for(staff.coder)
+    before = _queries_for_queue_page(coder)
+    for number in range(12):
+        factories.make_user(("coder", "registrar", "billing")[number % 3], username=f"extra-{number:02d}")
+    factories.make_user("coder", username="extra-gone", is_active=False)
+    with django_assert_max_num_queries(before):
+        page = coder.get("/coding/work/")
+    body = page.content.decode()
+    listed = [name for name in ("coder-one", "coder-two", "extra-00", "extra-03", "extra-09") if name in body]
+    assert listed == ["coder-one", "coder-two", "extra-00", "extra-03", "extra-09"]
+    # Neither the other roles nor a deactivated coder are offered as assignees.
+    assert "extra-01" not in body and "extra-02" not in body and "extra-gone" not in body
+    assert "desk-clerk" not in body and "him-boss" not in body

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from chartdesk.accounts.roles import users_with_permission
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.access import documents_in_chart
@@ -70,8 +71,7 @@ MAX_REVISION = 10**9 - 1  # a case revision is a counter; more digits come from 
 
 
 def _coders() -> list[Any]:
-    users = get_user_model().objects.filter(is_active=True).order_by("username")
-    return [user for user in users if user.has_perm(CODE)]
+    return list(users_with_permission(CODE))
 
 
 def _audit_work_list(user: Any, name: str, encounters: list[Any]) -> None:

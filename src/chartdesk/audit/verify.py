@@ -38,14 +38,14 @@ def chain_rows(chunk: int = CHUNK, *, after: int = 0, through: int | None = None
 
     The rows are read with plain SQL, not through the ORM: a full walk reads every event once, and
     building each through QuerySet.values() cost about a fifth of the walk. Only `detail` needs
-    converting (the backends hand JSON over as text), and on SQLite the time (stored as naive UTC text)."""
+    converting (the backends hand JSON over as text), and on SQLite the time (naive UTC there)."""
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     columns = ", ".join(PG_SEALED_TIME if name == "occurred_at" and connection.vendor == "postgresql"
                         else connection.ops.quote_name(name) for name in ROW_FIELDS)
     bounded = " AND sequence <= %s" if through is not None else ""
     statement = f"SELECT {columns} FROM {table} WHERE sequence > %s{bounded} ORDER BY sequence LIMIT %s"  # noqa: S608  (table and column names are constants)
     detail_at, occurred_at = ROW_FIELDS.index("detail"), ROW_FIELDS.index("occurred_at")
-    text_times = connection.vendor == "sqlite"
+    naive_times = connection.vendor == "sqlite"
     last = after
     while True:
         with connection.cursor() as cursor:
@@ -58,8 +58,10 @@ def chain_rows(chunk: int = CHUNK, *, after: int = 0, through: int | None = None
             detail = row[detail_at]
             if isinstance(detail, str | bytes):
                 event["detail"] = {} if detail == "{}" else json.loads(detail)
-            if text_times and isinstance(row[occurred_at], str):
-                event["occurred_at"] = datetime.fromisoformat(row[occurred_at]).replace(tzinfo=UTC)
+            if naive_times:
+                when = row[occurred_at]
+                when = datetime.fromisoformat(when) if isinstance(when, str) else when
+                event["occurred_at"] = when.replace(tzinfo=UTC) if when is not None else None
             yield event
         last = batch[-1][0]
 

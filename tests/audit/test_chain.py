@@ -163,3 +163,24 @@ def test_a_wiped_trail_in_a_database_with_records_does_not_verify(patient):
     assert "BROKEN at event #1" in message
     assert "the audit trail is empty but the database holds" in message and "patients" in message
 
+
+
+def test_the_walk_reads_each_time_as_it_was_sealed_with_and_without_microseconds(monkeypatch):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from chartdesk.audit.verify import chain_rows
+
+    moments = [datetime(2026, 12, 7, 10, 0, 0, 0, tzinfo=UTC), datetime(2026, 12, 7, 10, 0, 1, 5, tzinfo=UTC),
+               datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+    first = write_events(1)[0].sequence
+    for moment in moments:
+        with monkeypatch.context() as clock:
+            clock.setattr(timezone, "now", lambda moment=moment: moment)
+            write_events(1)
+
+    read = [row["occurred_at"] for row in chain_rows(after=first)]
+    assert [value if isinstance(value, str) else value.isoformat() for value in read] == [
+        "2026-12-07T10:00:00+00:00", "2026-12-07T10:00:01.000005+00:00", "2026-12-31T23:59:59.999999+00:00"]
+    assert verify_chain().intact

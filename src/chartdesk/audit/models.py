@@ -81,6 +81,9 @@ class AuditEvent(models.Model):
         ordering = ["sequence"]
         indexes = [
             models.Index(fields=["patient_id", "occurred_at"]),
+            # The patient report asks for the patient's id OR the MRN the events were written with
+            # (events outlive merges); without this the OR made every month a sequential scan.
+            models.Index(fields=["patient_mrn", "occurred_at"]),
             models.Index(fields=["user", "occurred_at"]),
             # The history of one record (an encounter's FHIR version, Provenance by target) is read
             # by what it names; without this every such read scans the whole trail.

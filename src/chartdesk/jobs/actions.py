@@ -44,16 +44,18 @@ def task_of(job: Job) -> Task[Any, Any]:
 
 
 def do_start_job(task: Task[Any, Any], *, title: str, acting_user: Any, about_type: str = "", about_id: Any = "",
-                 arguments: dict[str, Any] | None = None, patient: Any = None, max_attempts: int | None = None) -> Job:
+                 arguments: dict[str, Any] | None = None, patient: Any = None, max_attempts: int | None = None,
+                 run_after: Any = None) -> Job:
     """Record a job for `task` and hand it to the queue when the caller's transaction commits.
 
     Call it inside the action that asks for the work, so the job and the records it needs commit
-    together. The task receives `job_id`; `arguments` holds what it needs (ids, never patient data)."""
+    together. The task receives `job_id`; `arguments` holds what it needs (ids, never patient data).
+    `run_after` (a datetime) holds the job back until then: a periodic job queues its next run so."""
     with transaction.atomic():
         job = Job.objects.create(
             task_path=task.module_path, title=title[:200], about_type=about_type, about_id=str(about_id),
             arguments=arguments or {}, started_by=acting_user if getattr(acting_user, "pk", None) else None,
-            max_attempts=max_attempts or settings.JOB_MAX_ATTEMPTS,
+            max_attempts=max_attempts or settings.JOB_MAX_ATTEMPTS, run_after=run_after,
         )
         record_event(AuditAction.CREATE, user=acting_user, patient=patient, object_type="job", object_id=job.pk,
                      detail={"task": task.name, "title": job.title, "about": f"{about_type} {about_id}".strip()})

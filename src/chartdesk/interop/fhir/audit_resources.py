@@ -42,14 +42,20 @@ AUDIT_ACTION_CODES = {AuditAction.VIEW: "R", AuditAction.SEARCH: "E", AuditActio
 OUTCOME_CODES = {AuditOutcome.SUCCESS: "0", AuditOutcome.DENIED: "4", AuditOutcome.FAILURE: "8"}
 
 
-def change_events(object_types: tuple[str, ...], object_id: int, patient_id: int | None = None
-                  ) -> list[AuditEvent]:
-    """The create and update events of one record (for a patient: of its names, phones... too)."""
+def change_event_rows(object_types: tuple[str, ...], object_id: int, patient_id: int | None = None
+                      ) -> QuerySet[AuditEvent]:
+    """The query of `change_events` (tests/audit/test_query_plans.py reads its plan)."""
     condition = Q(object_type=object_types[0], object_id=str(object_id))
     if patient_id is not None and len(object_types) > 1:
         condition |= Q(object_type__in=object_types[1:], patient_id=patient_id)
-    return list(AuditEvent.objects.filter(condition, action__in=CHANGE_ACTIONS,
-                                          outcome=AuditOutcome.SUCCESS).order_by("sequence"))
+    return AuditEvent.objects.filter(condition, action__in=CHANGE_ACTIONS,
+                                     outcome=AuditOutcome.SUCCESS).order_by("sequence")
+
+
+def change_events(object_types: tuple[str, ...], object_id: int, patient_id: int | None = None
+                  ) -> list[AuditEvent]:
+    """The create and update events of one record (for a patient: of its names, phones... too)."""
+    return list(change_event_rows(object_types, object_id, patient_id))
 
 
 PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"

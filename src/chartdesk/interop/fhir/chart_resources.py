@@ -67,13 +67,18 @@ def events_version(object_type: str, pk: int) -> str:
     return str(max(1, len(change_events((object_type,), pk))))
 
 
-def encounter_versions(encounter_ids: list[int]) -> dict[int, str]:
-    """The version of each encounter (as `events_version` counts it) in one query, for rendering many."""
+def encounter_change_counts(encounter_ids: list[int]) -> QuerySet[AuditEvent, tuple[str, int]]:
+    """(encounter id, change events) for the encounters that have any, in one query."""
     from chartdesk.interop.fhir.audit_resources import CHANGE_ACTIONS
 
-    counts = dict(AuditEvent.objects.filter(object_type="encounter", object_id__in=[str(pk) for pk in encounter_ids],
-                                            action__in=CHANGE_ACTIONS, outcome=AuditOutcome.SUCCESS)
-                  .order_by().values_list("object_id").annotate(events=Count("pk")))
+    return (AuditEvent.objects.filter(object_type="encounter", object_id__in=[str(pk) for pk in encounter_ids],
+                                      action__in=CHANGE_ACTIONS, outcome=AuditOutcome.SUCCESS)
+            .order_by().values_list("object_id").annotate(events=Count("pk")))
+
+
+def encounter_versions(encounter_ids: list[int]) -> dict[int, str]:
+    """The version of each encounter (as `events_version` counts it) in one query, for rendering many."""
+    counts = dict(encounter_change_counts(encounter_ids))
     return {pk: str(max(1, counts.get(str(pk), 0))) for pk in encounter_ids}
 
 

@@ -1,7 +1,7 @@
-"""`chartdesk audit verify|checkpoint|acknowledge-restore`: check the keyed hash chain of the audit
-trail (from the last verified point, or with --full from the first event) and against the checkpoints
-kept outside the database, write a
-checkpoint now, or acknowledge the events a legitimate restore from backup gave up."""
+"""`chartdesk audit verify|checkpoint|acknowledge-restore|partitions`: check the keyed hash chain of the
+audit trail (from the last verified point, or with --full from the first event) and against the
+checkpoints kept outside the database, write a checkpoint now, acknowledge the events a legitimate
+restore from backup gave up, or create the trail's monthly partitions ahead (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from chartdesk.audit import checkpoints
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.chain import ChainReport
 from chartdesk.audit.models import AuditAction, AuditOutcome
+from chartdesk.audit.partitions import DEFAULT_AHEAD, PartitionProblem, ensure_partitions
 from chartdesk.audit.verify import (
     CHUNK,
     RESTORE_ACKNOWLEDGED,
@@ -56,12 +57,22 @@ class Command(BaseCommand):
                                           help="accept that the database was restored to an earlier state")
         acknowledge.add_argument("--user", required=True, help="the administrator acknowledging it")
         acknowledge.add_argument("--reason", required=True, help="which backup was restored, and why")
+        partitions = commands.add_parser("partitions", help="create the audit trail's monthly partitions ahead "
+                                                            "(PostgreSQL; the periodic job does the same)")
+        partitions.add_argument("--ahead", type=int, default=DEFAULT_AHEAD,
+                                help="months to create after the current one (default %(default)s)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "verify":
             self.verify(options["chunk"], options["checkpoints"], full=options["full"])
         elif options["subcommand"] == "checkpoint":
             self.checkpoint()
+        elif options["subcommand"] == "partitions":
+            try:
+                run = ensure_partitions(options["ahead"])
+            except PartitionProblem as problem:
+                raise CommandError(problem.message) from None
+            self.stdout.write(run.summary())
         else:
             self.acknowledge(options["user"], options["reason"])
 

@@ -13,6 +13,7 @@ from typing import Any
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
 from chartdesk.jobs.actions import enqueue_waiting
+from chartdesk.jobs.maintenance import do_schedule_audit_partitions
 
 # A job committed this recently may still be on its way to the queue through its own on-commit hook.
 HAND_OVER_GRACE = timedelta(minutes=1)
@@ -25,4 +26,6 @@ class Command(DatabaseWorkerCommand):
         handed = enqueue_waiting(older_than=HAND_OVER_GRACE)
         if handed:
             self.stdout.write(f"Queued {handed} job(s) that had not reached the queue.")
+        if do_schedule_audit_partitions() is not None:
+            self.stdout.write("Queued the periodic job that creates the audit trail's partitions ahead.")
         super().handle(*args, **options)

@@ -31,6 +31,24 @@ TABLE = "audit_auditevent"
 DEFAULT_PARTITION = f"{TABLE}_default"
 DEFAULT_AHEAD = 3  # months created beyond the current one
 PRIMARY_KEY = f"{TABLE}_pkey"
+# PostgreSQL lets a partitioned table's unique constraints only include the partition key, so
+# "(sequence, occurred_at)" no longer says one event per sequence number. The trigger says it again:
+# an insert whose number is taken (a writer numbering from a stale chain head) fails as a unique
+# violation, so the caller's change rolls back with it as it did on the plain table. Writers number
+# under the chain head's row lock, so two inserts of one number cannot race past this check.
+SEQUENCE_TAKEN_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_auditevent_sequence_taken() RETURNS trigger AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM "audit_auditevent" WHERE sequence = NEW.sequence) THEN
+        RAISE EXCEPTION 'audit event number % is already taken', NEW.sequence
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+SEQUENCE_TAKEN_TRIGGER = ('CREATE TRIGGER "audit_auditevent_sequence_taken" BEFORE INSERT ON "audit_auditevent" '
+                          "FOR EACH ROW EXECUTE FUNCTION audit_auditevent_sequence_taken()")
 
 DEFAULT_HOLDS_MONTH = (
     "The default audit partition holds {count} event(s) of {month:%Y-%m}, so the partition for that month "
@@ -227,6 +245,9 @@ def _rebuild(schema_editor: Any, *, partitioned: bool) -> None:
             cursor.execute(f'ALTER TABLE "{TABLE}" ADD CONSTRAINT "{name}" {kind} ({", ".join(wanted)})')
         for _name, definition in indexes:
             cursor.execute(definition)
+        if partitioned:
+            cursor.execute(SEQUENCE_TAKEN_FUNCTION)
+            cursor.execute(SEQUENCE_TAKEN_TRIGGER)
     RefuseRowChanges(TABLE, refuse_update=True).database_forwards("audit", schema_editor, None, None)
     if partitioned:
         with schema_editor.connection.cursor() as cursor:

@@ -6,8 +6,9 @@ The figures to quote come from bench/data/cac_mtsamples_split.json (bench/_cac_s
 MTSamples notes labelled by hand and never tuned on (`cac_*_untouched`), next to a baseline on the
 same notes in the same run (`cac_baseline_*_untouched`: each item of the note's diagnostic statement
 looked up in the encoder, its first billable answer taken, no rules), and to the engine without the
-classification's index (`cac_dictionary_only_*_untouched`). The 30 `dev` notes were looked at while
-changing the engine: `cac_in_sample_*_dev` measures that tuning. They need the shared MTSamples file
+classification's index (`cac_dictionary_only_*_untouched`). The 30 `dev` notes and the 40 `tune`
+notes (bench/data/cac_mtsamples_tune.json) were looked at while changing the engine:
+`cac_in_sample_*_dev` and `cac_in_sample_*_tune` measure that tuning. They need the shared MTSamples file
 and a loaded ICD-10-CM release (bench/coding.py's child process has both); without the file the keys
 are left out and the run says so.
 

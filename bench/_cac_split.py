@@ -5,7 +5,10 @@ checked against the SHA-256 recorded with each label, so a label always meets th
 written for.
 
     python -m bench._cac_split MTSAMPLES_JSONL          # list the notes the rule picks, in order
-    python -m bench._cac_split MTSAMPLES_JSONL --check  # the file's notes are exactly the rule's; labels billable
+    python -m bench._cac_split MTSAMPLES_JSONL --check  # the files' notes are exactly the rule's; labels billable
+
+The tuning set (bench/data/cac_mtsamples_tune.json, `tune`) is the next 40 notes of the same order,
+labelled the same way after the split was fixed: tuning looks at dev and tune, never at untouched.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from typing import Any
 from bench._cac_eval_build import HELD_OUT_2_LABELS, HELD_OUT_LABELS, MTSAMPLES_LABELS
 
 SPLIT_FILE = Path(__file__).resolve().parent / "data" / "cac_mtsamples_split.json"
+# The tuning set, in its own file so that it can never be mixed into the split it is kept from.
+TUNE_FILE = Path(__file__).resolve().parent / "data" / "cac_mtsamples_tune.json"
 ENCODER_EVAL = Path(__file__).resolve().parent / "data" / "encoder_mtsamples_eval.tsv"
 SEED = "chartdesk-cac-split-2026-12-07"
 DEV_NOTES = 30
 UNTOUCHED_NOTES = 150
+TUNE_NOTES = 40
 MIN_CHARS, MAX_CHARS = 400, 3000
 TRANSCRIPTION_EVERY = 97  # bench/transcription.py reads every 97th line of the file
 # A header that carries the note's diagnostic statement, as dictated ("ASSESSMENT:", "IMPRESSION:",
@@ -55,7 +61,7 @@ def setting_of(text: str, specialty: str) -> str:
     return "outpatient"
 
 
-def picked_notes(source: Path) -> list[dict[str, Any]]:
+def eligible_notes(source: Path) -> list[dict[str, Any]]:
     """The rule: every note of 400-3,000 characters with a diagnostic-statement header, not used
     before, not the transcription benchmark's lines, and not a copy of a used note's text (MTSamples
     files one report under several specialties); one note per distinct text (its lowest id); in the
@@ -78,18 +84,33 @@ def picked_notes(source: Path) -> list[dict[str, Any]]:
         seen.add(flat)
         eligible.append(row)
     eligible.sort(key=lambda row: hashlib.sha256(f"{SEED}|{row['note_id']}".encode()).hexdigest())
-    picked = []
-    for position, row in enumerate(eligible[:DEV_NOTES + UNTOUCHED_NOTES]):
-        picked.append({"note_id": row["note_id"], "split": "dev" if position < DEV_NOTES else "untouched",
-                       "setting": setting_of(row["transcription"], row["medical_specialty"]),
-                       "specialty": row["medical_specialty"].strip(), "sample_name": row["sample_name"].strip(),
-                       "text": row["transcription"]})
-    return picked
+    return eligible
 
 
-def load_split(source: Path) -> list[dict[str, Any]]:
-    """The labelled notes with their text, in file order; refuses a text that is not the one labelled."""
-    labelled = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["notes"]
+def _described(row: dict[str, Any], split: str) -> dict[str, Any]:
+    return {"note_id": row["note_id"], "split": split,
+            "setting": setting_of(row["transcription"], row["medical_specialty"]),
+            "specialty": row["medical_specialty"].strip(), "sample_name": row["sample_name"].strip(),
+            "text": row["transcription"]}
+
+
+def picked_notes(source: Path) -> list[dict[str, Any]]:
+    """The dev and untouched notes: the first 30 eligible notes are `dev`, the next 150 `untouched`."""
+    eligible = eligible_notes(source)[:DEV_NOTES + UNTOUCHED_NOTES]
+    return [_described(row, "dev" if position < DEV_NOTES else "untouched") for position, row in enumerate(eligible)]
+
+
+def picked_tune_notes(source: Path) -> list[dict[str, Any]]:
+    """The tuning set, picked after the split was fixed: the next 40 eligible notes in the same order,
+    so none is a dev or untouched note nor a copy of one (one note per distinct text)."""
+    start = DEV_NOTES + UNTOUCHED_NOTES
+    return [_described(row, "tune") for row in eligible_notes(source)[start:start + TUNE_NOTES]]
+
+
+def load_split(source: Path, labels: Path = SPLIT_FILE) -> list[dict[str, Any]]:
+    """The labelled notes with their text, in file order; refuses a text that is not the one labelled.
+    `labels` is the split file (dev and untouched) or TUNE_FILE (tune)."""
+    labelled = json.loads(labels.read_text(encoding="utf-8"))["notes"]
     texts = {}
     for line in source.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -109,19 +130,26 @@ def load_split(source: Path) -> list[dict[str, Any]]:
 def check(source: Path) -> int:
     from chartdesk.coding.suggest.tabular import load_tabular
 
-    expected = [(note["note_id"], note["split"]) for note in picked_notes(source)]
-    labelled = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["notes"]
-    if [(item["note_id"], item["split"]) for item in labelled] != expected:
-        print("the file's notes are not the ones the rule picks")
-        return 1
-    load_split(source)
     tabular = load_tabular()
+    status = 0
+    for labels, rule in ((SPLIT_FILE, picked_notes), (TUNE_FILE, picked_tune_notes)):
+        status |= check_file(source, labels, rule, tabular)
+    return status
+
+
+def check_file(source: Path, labels: Path, rule: Any, tabular: Any) -> int:
+    expected = [(note["note_id"], note["split"]) for note in rule(source)]
+    labelled = json.loads(labels.read_text(encoding="utf-8"))["notes"]
+    if [(item["note_id"], item["split"]) for item in labelled] != expected:
+        print(f"{labels.name}: the file's notes are not the ones the rule picks")
+        return 1
+    load_split(source, labels)
     wrong = [(item["note_id"], code) for item in labelled for code in item["codes"] if not tabular.is_billable(code)]
     if wrong:
-        print(f"labels that are not billable ICD-10-CM codes: {wrong}")
+        print(f"{labels.name}: labels that are not billable ICD-10-CM codes: {wrong}")
         return 1
-    labels = sum(len(item["codes"]) for item in labelled)
-    print(f"{len(labelled)} notes, {labels} labels: as the rule picks, all billable")
+    count = sum(len(item["codes"]) for item in labelled)
+    print(f"{labels.name}: {len(labelled)} notes, {count} labels: as the rule picks, all billable")
     return 0
 
 

@@ -6,8 +6,9 @@ The figures to quote come from bench/data/cac_mtsamples_split.json (bench/_cac_s
 MTSamples notes labelled by hand and never tuned on (`cac_*_untouched`), next to a baseline on the
 same notes in the same run (`cac_baseline_*_untouched`: each item of the note's diagnostic statement
 looked up in the encoder, its first billable answer taken, no rules), and to the engine without the
-classification's index (`cac_dictionary_only_*_untouched`). The 30 `dev` notes were looked at while
-changing the engine: `cac_in_sample_*_dev` measures that tuning. They need the shared MTSamples file
+classification's index (`cac_dictionary_only_*_untouched`). The 30 `dev` notes and the 40 `tune`
+notes (bench/data/cac_mtsamples_tune.json) were looked at while changing the engine:
+`cac_in_sample_*_dev` and `cac_in_sample_*_tune` measure that tuning. They need the shared MTSamples file
 and a loaded ICD-10-CM release (bench/coding.py's child process has both); without the file the keys
 are left out and the run says so.
 
@@ -73,18 +74,18 @@ def baseline_codes(note: dict[str, Any], index: Any) -> list[str]:
 
 def split_scores(index: Any) -> dict[str, Any]:
     """The engine, the engine without the index and the baseline on the dev and untouched splits."""
-    from bench._cac_split import load_split
+    from bench._cac_split import TUNE_FILE, load_split
     from chartdesk.coding.suggest.feedback import Scores, scores_for_note
 
     if not MTSAMPLES.is_file():
         print(f"MTSamples not found at {MTSAMPLES}: the untouched-split figures are left out", file=sys.stderr)
         return {}
-    notes = load_split(MTSAMPLES)
+    notes = load_split(MTSAMPLES) + load_split(MTSAMPLES, TUNE_FILE)
     runs = {"": lambda note: suggested_codes(note, index),
             "dictionary_only_": suggested_codes,
             "baseline_": lambda note: baseline_codes(note, index)}
     result: dict[str, Any] = {}
-    for split, label in (("untouched", "untouched"), ("dev", "dev")):
+    for split, label in (("untouched", "untouched"), ("dev", "dev"), ("tune", "tune")):
         chosen = [note for note in notes if note["split"] == split]
         result[f"cac_{split}_notes"] = len(chosen)
         result[f"cac_{split}_labels"] = sum(len(note["codes"]) for note in chosen)
@@ -92,7 +93,7 @@ def split_scores(index: Any) -> dict[str, Any]:
             total = Scores(0, 0, 0)
             for note in chosen:
                 total = total + scores_for_note(codes_of(note), note["codes"])
-            name = f"in_sample_{prefix}" if split == "dev" else prefix
+            name = prefix if split == "untouched" else f"in_sample_{prefix}"
             for measure in ("precision", "recall", "f1"):
                 result[f"cac_{name}{measure}_{label}"] = round(getattr(total, measure), 3)
     return result
@@ -138,6 +139,24 @@ def run(index: Any = None) -> dict[str, Any]:
     if index is not None:
         result.update(split_scores(index))
     return result
+
+
+def tuning_errors(index: Any) -> None:
+    """Per-note misses and extras on the notes tuning may look at (dev and tune), and their scores.
+    The untouched split is not read here: it is scored only, by split_scores."""
+    from bench._cac_split import TUNE_FILE, load_split
+    from chartdesk.coding.suggest.feedback import Scores, scores_for_note
+
+    notes = [note for note in load_split(MTSAMPLES) if note["split"] == "dev"] + load_split(MTSAMPLES, TUNE_FILE)
+    totals: dict[str, Scores] = {}
+    for note in notes:
+        suggested, expected = suggested_codes(note, index), note["codes"]
+        totals[note["split"]] = totals.get(note["split"], Scores(0, 0, 0)) + scores_for_note(suggested, expected)
+        if set(suggested) != set(expected):
+            print(f"{note['split']} {note['id']} ({note['setting']}): missed {sorted(set(expected) - set(suggested))} "
+                  f"extra {sorted(set(suggested) - set(expected))}")
+    for split, scores in totals.items():
+        print(f"{split}: precision {scores.precision:.3f} recall {scores.recall:.3f} f1 {scores.f1:.3f}")
 
 
 def print_errors(source: str | None) -> None:

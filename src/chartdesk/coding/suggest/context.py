@@ -105,7 +105,15 @@ def find_triggers(words: list[str], covered: list[bool]) -> list[TriggerHit]:
             if tuple(words[index:end]) == trigger and not any(covered[index:end]):
                 hits.append(TriggerHit(context, index, end, before))
                 seen.add((context, before))
-    return hits
+    return [hit for hit in hits if hit.before or not looks_forward(hit, hits, covered)]
+
+
+def looks_forward(hit: TriggerHit, hits: list[TriggerHit], covered: list[bool]) -> bool:
+    """A word that may look either way ("likely", "possible", "versus") looks forward when a condition
+    follows it in the clause: in "overactive bladder, most likely atrophic vaginitis" only the
+    vaginitis is uncertain."""
+    return any(other.before and other.context == hit.context and other.start == hit.start for other in hits) and \
+        any(covered[hit.end:])
 
 
 def contexts_for(mention_start: int, mention_end: int, words: list[str], hits: list[TriggerHit]) -> set[Context]:

@@ -23,6 +23,7 @@ How a note is read, in order:
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
@@ -76,6 +77,8 @@ READ_SECTIONS = frozenset({SectionKind.DIAGNOSIS, SectionKind.INITIAL_DIAGNOSIS,
 SUBSTANCE_PREFIXES = ("F17", "F10", "Z72", "Z87.891")
 PERSONAL_HISTORY_PREFIXES = ("Z85", "Z86", "Z87", "I25.2")
 FAMILY_HISTORY_PREFIXES = ("Z80", "Z81", "Z82", "Z83", "Z84")
+# The headings that give the reason for a visit or a study: "REASON FOR EXAM", "INDICATIONS", "CHIEF COMPLAINT".
+REASON_HEADING = re.compile(r"\b(?:REASON|INDICATION|COMPLAINT)", re.IGNORECASE)
 # Codes a superseded (preoperative, admitting) statement still gives: the reasons for the encounter.
 ENCOUNTER_REASON_PREFIXES = ("Z12", "Z13", "Z30", "Z31", "Z40", "Z80", "Z81", "Z82", "Z83", "Z84", "Z85", "Z86",
                              "Z87")
@@ -323,6 +326,15 @@ def suggest_codes(text: str, *, setting: Setting, sex: str | None = None, age: i
                    if candidate.code.startswith(ENCOUNTER_REASON_PREFIXES)]
     uncertain_outpatient = setting == "outpatient" and any(
         candidate.excluded_reason.startswith("uncertain") for candidate in candidates)
+    # A study or visit whose diagnostic statement codes nothing ("Normal nuclear myocardial perfusion
+    # scan") is coded from the reason it was done for: its documented symptoms (IV.K, IV.L).
+    statement = (SectionKind.DIAGNOSIS, SectionKind.INITIAL_DIAGNOSIS)
+    nothing_found = has_diagnosis_section and not any(
+        not candidate.excluded_reason and candidate.section.kind in statement for candidate in candidates)
+    for candidate in candidates:
+        if nothing_found and candidate.excluded_reason == "symptom outside the diagnostic statement" and \
+                REASON_HEADING.search(candidate.section.heading):
+            candidate.excluded_reason = ""
     if uncertain_outpatient:
         for candidate in candidates:
             if candidate.excluded_reason == "symptom outside the diagnostic statement":

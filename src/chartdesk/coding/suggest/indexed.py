@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the encoder needs Django's models; the dictionary engine alone does not
     from chartdesk.coding.encoder.index import CodeIndex, Node
+    from chartdesk.coding.encoder.search import Hit
 
 # An item names a diagnosis only when the encoder's best answer covers it well: an index path
 # (score near 1) or most of the item's weight in a title. Below this, the item is left to the coder.
@@ -47,6 +48,28 @@ SUBSEQUENT = re.compile(r"\b(?:subsequent|follow[- ]?up|healing|routine (?:care|
                         r"removal of (?:the )?(?:cast|sutures|staples))\b", re.IGNORECASE)
 SEQUELA = re.compile(r"\b(?:sequela[e]?|late effects?|residual(?:s)? of|secondary to (?:an? )?(?:old|remote|prior))\b",
                      re.IGNORECASE)
+# Degree, activity and extent words that name no index subterm of the condition they describe, and
+# spinal levels ("at C5-C6", "L4-5"): dropped for a second look-up when the item as written matches
+# nothing well. Acuity ("acute", "chronic") and recurrence are subterms and stay.
+NONESSENTIAL = re.compile(r"\b(?:mild(?:ly)?|moderate(?:ly)?|severe(?:ly)?|minimal(?:ly)?|marked(?:ly)?|"
+                          r"significant(?:ly)?|slight(?:ly)?|small|large|tiny|active|refractory|persistent|"
+                          r"worsening|progressive|known|new|extensive|diffuse|improved|improving|stable|better|an?|the)\b|"
+                          r"\b(?:at|of)?\s*[CTLS]\d{1,2}\s*(?:[-/]\s*[CTLS]?\d{1,2})?\b(?:\s*levels?)?",
+                          re.IGNORECASE)
+# Adjectives of site and the site the Index names under a condition ("Cellulitis, face").
+SITE_NOUNS = {"facial": "face", "gastric": "stomach", "renal": "kidney", "hepatic": "liver", "pulmonary": "lung",
+              "cardiac": "heart", "colonic": "colon", "cerebral": "brain", "ocular": "eye", "nasal": "nose",
+              "oral": "mouth", "dental": "tooth", "abdominal": "abdomen", "pelvic": "pelvis", "vaginal": "vagina",
+              "uterine": "uterus", "ovarian": "ovary", "esophageal": "esophagus", "duodenal": "duodenum",
+              "rectal": "rectum", "anal": "anus", "vesical": "bladder", "splenic": "spleen", "pancreatic": "pancreas",
+              "laryngeal": "larynx", "tracheal": "trachea", "bronchial": "bronchus", "mammary": "breast",
+              "cutaneous": "skin", "labial": "lip", "lingual": "tongue", "palpebral": "eyelid", "scrotal": "scrotum",
+              "penile": "penis", "testicular": "testis", "femoral": "thigh", "gluteal": "buttock", "digital": "finger",
+              "plantar": "foot", "palmar": "hand", "axillary": "axilla", "inguinal": "groin", "sacral": "sacrum"}
+SITE_ADJECTIVE = re.compile(r"\b(?:" + "|".join(SITE_NOUNS) + r")\b", re.IGNORECASE)
+HISTORY_CATEGORIES = ("Z80", "Z81", "Z82", "Z83", "Z84", "Z85", "Z86", "Z87")
+HISTORY_WORDS = re.compile(r"\b(?:history|hx|h/o|family|personal|status post|s/p|previous|prior|former|remote)\b",
+                           re.IGNORECASE)
 NOT_A_DIAGNOSIS = re.compile(r"^(?:same|none|see above|deferred|as above|normal|stable|negative|n/?a|"
                              r"the patient|he|she|this|we|i|please)\b", re.IGNORECASE)
 
@@ -148,6 +171,32 @@ def seventh_from_wording(code: str, wording: str, exists: Container[str]) -> str
     return code[:-1] + wanted if code[:-1] + wanted in exists else code
 
 
+def rewordings(query: str) -> list[str]:
+    """Second readings of an item that matched nothing well, as the Index would be entered: without
+    the words it does not index a condition by ("mild", "active", "at C5-C6"), then with an adjective
+    of site turned into the site the index names ("facial cellulitis" -> "cellulitis of face")."""
+    found = []
+    plain = " ".join(NONESSENTIAL.sub(" ", query).split())
+    if plain and plain.split() != query.split():
+        found.append(plain)
+    base = plain or query
+    site = SITE_ADJECTIVE.search(base)
+    if site is not None:
+        rest = " ".join((base[:site.start()] + " " + base[site.end():]).split())
+        if rest:
+            found.append(f"{rest} of {SITE_NOUNS[site.group(0).lower()]}")
+    return found
+
+
+def suitable(hits: list[Hit], wording: str) -> list[Hit]:
+    """The answers that can code a diagnostic item: not an external cause (V00-Y99 are not suggested;
+    "Hypothermia" is also an External Cause Index term), and not a personal or family history code
+    for an item that names no history ("Colonic polyps" is no family history of polyps)."""
+    history_named = HISTORY_WORDS.search(wording) is not None
+    return [hit for hit in hits if hit.code[0] not in "VWXY"
+            and (history_named or not hit.code.startswith(HISTORY_CATEGORIES))]
+
+
 def look_up(index: CodeIndex, text: str, start: int, end: int,
             on: datetime.date | None = None) -> list[IndexedItem]:
     """The codes the classification gives one diagnostic item, best first: the encoder's first answer
@@ -168,8 +217,14 @@ def look_up(index: CodeIndex, text: str, start: int, end: int,
     # The encounter's wording chooses the 7th character; it is no part of the condition looked up.
     query = SEQUELA.sub(" ", SUBSEQUENT.sub(" ", wording))
     sided = SIDES_ANY.search(wording) is not None
+    hits = suitable(search_index(index, query, limit=3, on=on), wording)
+    for variant in rewordings(query):
+        if hits and hits[0].score >= MIN_SCORE:
+            break
+        hits = suitable(search_index(index, variant, limit=3, on=on), wording)
+        single = single or len(WORDS.findall(variant)) == 1
     found: list[IndexedItem] = []
-    for rank, hit in enumerate(search_index(index, query, limit=3, on=on)):
+    for rank, hit in enumerate(hits):
         if hit.score < (MIN_SCORE if rank == 0 else PATH_SCORE) or (rank and hit.via == TABULAR_LIST):
             break
         if single and not hit.title.lower().startswith(words[0].lower()):

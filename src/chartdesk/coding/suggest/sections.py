@@ -48,6 +48,8 @@ RESULT_WORDS = ("DATA", "LAB", "RADIOLOG", "PATHOLOG", "TEST", "RESULT", "IMAGIN
 # and discharge diagnoses are the final statement.
 INITIAL_HEADING = re.compile(r"\bPRE[- ]?(?:OPERATIVE|OP|PROCEDURE|PROCEDURAL)\b.*\b(?:DIAGNOS|DX\b)|"
                              r"\bADMI(?:SSION|TTING)\s+DIAGNOS|\bDIAGNOS[EI]S\s+(?:AT|ON)\s+ADMISSION")
+# The reason for the encounter or the test ("REASON FOR EXAM", "INDICATION") is read as history: its
+# symptoms are coded when the study's impression finds nothing to code (engine.py).
 HISTORY_WORDS = ("PRESENT", "HPI", "COMPLAINT", "REASON", "HISTORY", "COURSE", "SUMMARY", "SUBJECTIVE", "CC")
 
 
@@ -73,12 +75,14 @@ def kind_of(heading: str) -> SectionKind:  # noqa: C901 - one ordered table of r
         return SectionKind.REVIEW_OF_SYSTEMS
     if any(part in words for part in ("PAST MEDICAL", "MEDICAL HISTORY", "PAST HISTORY", "PMH")):
         return SectionKind.PAST_HISTORY
-    if "MEDICATION" in words or "MEDS" in words:
-        return SectionKind.MEDICATIONS
+    if "MEDICATION" in words or "MEDS" in words or "PRESCRIPTION" in words or words in {"RX", "DISPENSE"}:
+        return SectionKind.MEDICATIONS  # drug names read as conditions otherwise ("Lotrimin AF")
     if "ALLERG" in words:
         return SectionKind.ALLERGIES
     if any(part in words for part in RESULT_WORDS):
         return SectionKind.RESULTS
+    if "FINDINGS" in words and not any(part in words for part in ("IMPRESSION", "DIAGNOS")):
+        return SectionKind.EXAM  # "CLINICAL ASSESSMENT AND FINDINGS" is the examination, not its conclusion
     if INITIAL_HEADING.search(words):
         return SectionKind.INITIAL_DIAGNOSIS
     if any(part in words for part in ("DIAGNOS", "ASSESSMENT", "IMPRESSION", "PROBLEM", "A/P")) or \
@@ -89,9 +93,10 @@ def kind_of(heading: str) -> SectionKind:  # noqa: C901 - one ordered table of r
     if any(part in words for part in ("PLAN", "RECOMMENDATION", "TREATMENT", "DISPOSITION", "FOLLOW",
                                       "INSTRUCTION", "CONSULT")):
         return SectionKind.PLAN
-    if any(part in words.split() for part in EXAM_WORDS) or any(part in words for part in EXAM_WORDS[:4]):
-        return SectionKind.EXAM
-    if any(part in words for part in HISTORY_WORDS):
+    if any(part in words.split() for part in EXAM_WORDS) or any(part in words for part in EXAM_WORDS[:4]) or \
+            any(word.startswith(part) for word in words.split() for part in EXAM_WORDS if len(part) >= 4):
+        return SectionKind.EXAM  # "LUNGS", "EXTREMITIES" as well as "LUNG", "EXTREMITY"
+    if any(part in words for part in HISTORY_WORDS) or "INDICATION" in words:
         return SectionKind.HISTORY
     return SectionKind.OTHER
 
@@ -103,9 +108,13 @@ def split_sections(text: str) -> list[Section]:
     for match in HEADER.finditer(text):
         found = match.group(1)
         header_start = match.start(1)
-        if "," in found and any(len(part.strip()) < 5 for part in found.split(",")):
+        last = found.rsplit(",", 1)[-1]
+        statement = (SectionKind.DIAGNOSIS, SectionKind.INITIAL_DIAGNOSIS)
+        if "," in found and (any(len(part.strip()) < 5 for part in found.split(",")) or (
+                kind_of(last.strip()) != SectionKind.OTHER
+                and not (kind_of(found) in statement and kind_of(last.strip()) not in statement))):
             # "PMH: , DM, HTN, COPD, CAD,PSH:" - the list belongs to PMH; only the last part is a header.
-            last = found.rsplit(",", 1)[1]
+            # "DOBUTAMINE STRESS ECHOCARDIOGRAM,REASON FOR EXAM:" - a title, then the header.
             header_start = match.end(1) - len(last)
             found = last
         if header_start > start or sections or heading:

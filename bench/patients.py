@@ -6,7 +6,10 @@ builders in patients.actions are shared), without one audit event per bulk row. 
 measured through `search_patients`, audit event and all. Measuring runs in a child process with
 CHARTDESK_DATABASE_URL pointing at a fresh database, migrated first, as a real installation is.
 
-`python -m bench.patients` runs it alone; CHARTDESK_BENCH_PATIENTS changes the index size.
+`python -m bench.patients` runs it alone; CHARTDESK_BENCH_PATIENTS changes the index size. Besides
+patients.json, the search figures go into mpi.json under keys naming the index size
+(`search_name_p95_ms_1m_sqlite`, `search_name_p95_ms_200k_pg`...), only those keys replaced, with the
+load average of the shared machine before and after the run.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+MPI_RESULTS = REPO / "bench" / "results" / "mpi.json"
 PATIENTS = int(os.environ.get("CHARTDESK_BENCH_PATIENTS", "100000"))
 QUERIES = 300
 REGISTRATIONS = 200
@@ -250,7 +254,25 @@ def _on_postgres(work: Path) -> dict[str, Any]:
         cluster.stop()
 
 
+def size_label(count: int) -> str:
+    return f"{count // 1_000_000}m" if count % 1_000_000 == 0 else f"{count // 1000}k"
+
+
+def record_in_mpi(result: dict[str, Any]) -> None:
+    """Search figures by index size in mpi.json, replacing only these keys (other benchmarks write there)."""
+    label = size_label(PATIENTS)
+    figures = {key.replace("_ms_", f"_ms_{label}_"): value for key, value in result.items()
+               if key.startswith("search_") and "_ms_" in key}
+    figures[f"search_load_average_{label}"] = result["load_average"]
+    held = json.loads(MPI_RESULTS.read_text()) if MPI_RESULTS.exists() else {}
+    held.update(figures)
+    MPI_RESULTS.write_text(json.dumps(held, indent=2, sort_keys=True) + "\n")
+
+
 def run() -> dict[str, Any]:
+    from bench._scale_results import load_average
+
+    load_before = load_average()
     result: dict[str, Any] = {"patients": PATIENTS, "queries_per_kind": QUERIES, "registrations": REGISTRATIONS,
                               "target_p95_ms": TARGET_P95_MS,
                               "note": "PostgreSQL runs as a throwaway cluster with fsync=off; SQLite with "
@@ -259,6 +281,8 @@ def run() -> dict[str, Any]:
         result.update(_on_sqlite(Path(folder)))
     with tempfile.TemporaryDirectory(prefix="chartdesk-bench-pg-") as folder:
         result.update(_on_postgres(Path(folder)))
+    result["load_average"] = f"before {load_before}, after {load_average()}"
+    record_in_mpi(result)
     slow = [key for key, value in result.items() if "_p95_ms_" in key and value > TARGET_P95_MS]
     if slow:
         print(f"patients: over the {TARGET_P95_MS:.0f} ms p95 target: {', '.join(slow)}", flush=True)

@@ -165,8 +165,15 @@ class PatientName(LegalRecordModel):
     class Meta:
         # Search by given name narrowed to family names with the typed initial ("John M...") reads
         # only the index range, instead of every row for a common given name.
+        # The two *_cover indexes hold every column a search reads from a name row (search.NAME_FIELDS),
+        # so the rows of a common name are read from the index alone, not fetched one by one.
         indexes = [
-            models.Index(fields=["given_key", "family_key"], name="patients_name_given_family"),
+            models.Index(fields=["family_key", "given_key", "given_phonetic", "patient_id", "use", "family_name",
+                                 "given_name", "family_phonetic", "family_letters"],
+                         name="patients_name_family_cover"),
+            models.Index(fields=["given_key", "family_key", "patient_id", "use", "family_name", "given_name",
+                                 "family_phonetic", "given_phonetic", "family_letters"],
+                         name="patients_name_given_cover"),
             models.Index(fields=["given_phonetic", "family_key"], name="patients_name_givenph_family"),
         ]
 

@@ -34,8 +34,11 @@ MIN_PHONETIC_LENGTH = 4  # prefix matches, taken in key order: the shortest (clo
 FUZZY_FLOOR = 0.84  # Jaro-Winkler similarity below which a name does not count as a typo of another
 MAX_QUERY_LENGTH = 200
 
+# Every column a name lookup reads, all of them in the patients_name_search_cover index: a common family
+# name's rows come from the index alone, with no lookup of the name row or of its patient. Birth dates
+# are not read here; only a query that typed a date needs them (_score_dates asks for those alone).
 NAME_FIELDS = ("patient_id", "use", "family_name", "given_name", "family_key", "given_key", "family_phonetic",
-               "given_phonetic", "family_letters", "patient__birth_date")
+               "given_phonetic", "family_letters")
 
 _PHONE = re.compile(r"(?<![\d])(?:\+?1[\s.\-]*)?\(?(\d{3})\)?[\s.\-]*(\d{3})[\s.\-]*(\d{4})(?![\d])")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -291,11 +294,11 @@ class _Board:
     def __init__(self) -> None:
         self.name_score: dict[int, float] = {}
         self.name_reasons: dict[int, list[str]] = {}
-        self.birth_dates: dict[int, date] = {}
+        self.named: set[int] = set()
         self.extra: dict[int, dict[str, tuple[float, str]]] = {}
 
-    def offer_name(self, patient_id: int, score: float, reasons: list[str], birth_date: date) -> None:
-        self.birth_dates[patient_id] = birth_date
+    def offer_name(self, patient_id: int, score: float, reasons: list[str]) -> None:
+        self.named.add(patient_id)
         if score > self.name_score.get(patient_id, 0.0):
             self.name_score[patient_id] = score
             self.name_reasons[patient_id] = reasons
@@ -358,19 +361,19 @@ def _score_names(board: _Board, query: ParsedQuery) -> None:
                 if given_points:
                     penalty, notes = _name_use_note(row)
                     board.offer_name(row[0], family_points + given_points + penalty,
-                                     [family_reason, given_reason, *notes], row[9])
+                                     [family_reason, given_reason, *notes])
         elif family:
             for row in family_rows(family):
                 points, reason = family_similarity(family, row)
                 if points:
                     penalty, notes = _name_use_note(row)
-                    board.offer_name(row[0], points + penalty, [reason, *notes], row[9])
+                    board.offer_name(row[0], points + penalty, [reason, *notes])
         elif given:
             for row in given_rows(given):
                 points, reason = given_similarity(given, row)
                 if points:
                     penalty, notes = _name_use_note(row)
-                    board.offer_name(row[0], points + penalty, [reason, *notes], row[9])
+                    board.offer_name(row[0], points + penalty, [reason, *notes])
 
 
 def _score_numbers(board: _Board, query: ParsedQuery) -> None:
@@ -398,15 +401,19 @@ def _score_dates(board: _Board, query: ParsedQuery) -> None:
     if not query.dates:
         return
     readings = dict(query.dates)  # date -> typed swapped?
-    for patient_id, born in Patient.objects.filter(birth_date__in=list(readings)).values_list("pk", "birth_date")[
-        :ROW_CAP
-    ]:
-        board.birth_dates[patient_id] = born
-    for patient_id, born in board.birth_dates.items():
-        if born in readings:
-            swapped = readings[born]
-            board.offer(patient_id, "birth_date", 25.0 if swapped else 35.0,
-                        "date of birth with day and month swapped" if swapped else "date of birth")
+    born_on: dict[int, date] = dict(
+        Patient.objects.filter(birth_date__in=list(readings)).values_list("pk", "birth_date")[:ROW_CAP]
+    )
+    # Patients found by name whose birth date is one the query can mean, beyond the capped lookup
+    # above ("smith 03/15/1980" must lift that Smith even when hundreds share the date).
+    named = sorted(board.named - set(born_on))
+    for start in range(0, len(named), 500):
+        born_on.update(Patient.objects.filter(pk__in=named[start:start + 500], birth_date__in=list(readings))
+                       .values_list("pk", "birth_date"))
+    for patient_id, born in born_on.items():
+        swapped = readings[born]
+        board.offer(patient_id, "birth_date", 25.0 if swapped else 35.0,
+                    "date of birth with day and month swapped" if swapped else "date of birth")
 
 
 def _survivors(patients: dict[int, Patient]) -> dict[int, Patient]:

@@ -40,7 +40,11 @@ def main(selected: list[str]) -> int:
             failed.append(name)
             continue
         path = RESULTS_DIR / f"{name}.json"
-        path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        # A results file also holds keys that other benchmark scripts write (the FEBRL, 1M-index and
+        # single-record figures in mpi.json, the load test and verify figures in scale.json): this run
+        # replaces its own keys and keeps theirs.
+        kept = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**kept, **result}, indent=2, sort_keys=True) + "\n")
         print(f"{name}: {time.perf_counter() - started:.0f} s, results in {path.relative_to(BENCH_DIR.parent)}")
         for key, value in sorted(result.items()):
             if not isinstance(value, dict | list):

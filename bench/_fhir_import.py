@@ -130,24 +130,13 @@ def on_sqlite() -> dict[str, Any]:
 
 
 def on_postgres() -> dict[str, Any]:
-    from tests.support.pg_plugin import ThrowawayCluster, postgres_bin_dir
+    from bench._pg import throwaway_database
 
-    bin_dir = postgres_bin_dir()
-    if bin_dir is None:
-        print("fhir import: PostgreSQL SKIPPED: initdb/pg_ctl not found (apt-get install postgresql)", flush=True)
-        return {}
-    import psycopg
-
-    cluster = ThrowawayCluster(bin_dir)
-    url = cluster.start()
-    try:
-        with psycopg.connect(host=str(cluster.socket_dir), user="chartdesk", dbname="postgres",
-                             autocommit=True) as connection:
-            connection.execute("CREATE DATABASE chartdesk_bench")
+    with throwaway_database("fhir import") as database:
+        if database is None:
+            return {}
         with tempfile.TemporaryDirectory(prefix="chartdesk-bench-fhir-pg-") as folder:
-            return _child("pg", url.replace("/chartdesk_test?", "/chartdesk_bench?"), Path(folder))
-    finally:
-        cluster.stop()
+            return _child("pg", database.url, Path(folder))
 
 
 def run(engines: tuple[str, ...] = ("sqlite", "pg")) -> dict[str, Any]:

@@ -291,29 +291,18 @@ def _bench_env(database_url: str, work: Path) -> dict[str, str]:
 
 def _hl7_on_postgres() -> dict[str, Any]:
     """The HL7 figures on a throwaway PostgreSQL cluster, keys suffixed _pg."""
-    from tests.support.pg_plugin import ThrowawayCluster, postgres_bin_dir
+    from bench._pg import throwaway_database
 
-    bin_dir = postgres_bin_dir()
-    if bin_dir is None:
-        print("hl7: PostgreSQL SKIPPED: initdb/pg_ctl not found (apt-get install postgresql)", flush=True)
-        return {}
-    import psycopg
-
-    cluster = ThrowawayCluster(bin_dir)
-    url = cluster.start()
-    try:
-        with psycopg.connect(host=str(cluster.socket_dir), user="chartdesk", dbname="postgres",
-                             autocommit=True) as connection:
-            connection.execute("CREATE DATABASE chartdesk_bench")
+    with throwaway_database("hl7") as database:
+        if database is None:
+            return {}
         with tempfile.TemporaryDirectory(prefix="chartdesk-bench-hl7-pg-") as folder:
             work = Path(folder)
-            env = _bench_env(url.replace("/chartdesk_test?", "/chartdesk_bench?"), work)
+            env = _bench_env(database.url, work)
             subprocess.run([sys.executable, "-m", "chartdesk", "migrate", "--no-input", "-v", "0"], env=env,
                            cwd=REPO, check=True)
             done = subprocess.run([sys.executable, "-m", "bench.interop", "--measure-hl7", str(work)], env=env,
                                   cwd=REPO, check=True, stdout=subprocess.PIPE, text=True)
-    finally:
-        cluster.stop()
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     return {f"{key}_pg": value for key, value in figures.items()}
 

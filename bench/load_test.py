@@ -273,25 +273,15 @@ def figures_of(run: LoadRun, users: int) -> dict[str, Any]:
 
 def measure(users: int = USERS, seconds: int = SECONDS, patients: int = PATIENTS,
             bulk_patients: int = BULK_PATIENTS) -> dict[str, Any]:
-    from tests.support.pg_plugin import ThrowawayCluster, postgres_bin_dir
-
+    from bench._pg import throwaway_database
     from bench._scale_results import load_average
 
-    bin_dir = postgres_bin_dir()
-    if bin_dir is None:
-        print("load_test: SKIPPED: PostgreSQL not found (initdb/pg_ctl; apt-get install postgresql)", flush=True)
-        return {}
-    import psycopg
-
-    cluster = ThrowawayCluster(bin_dir)
-    url = cluster.start()
-    try:
-        with psycopg.connect(host=str(cluster.socket_dir), user="chartdesk", dbname="postgres",
-                             autocommit=True) as connection:
-            connection.execute("CREATE DATABASE chartdesk_load")
+    with throwaway_database("load_test", "chartdesk_load") as database:
+        if database is None:
+            return {}
         with tempfile.TemporaryDirectory(prefix="chartdesk-load-") as folder:
             work = Path(folder)
-            env = {**os.environ, "CHARTDESK_DATABASE_URL": url.replace("/chartdesk_test?", "/chartdesk_load?"),
+            env = {**os.environ, "CHARTDESK_DATABASE_URL": database.url,
                    "CHARTDESK_VAR_DIR": str(work / "var"), "CHARTDESK_DATA_DIR": str(work / "data"),
                    "CHARTDESK_MODE": "demo", "CHARTDESK_AUDIT_CHECKPOINT_PATH": "",
                    # Fifty people logging in within five seconds is a storm no department makes (they
@@ -317,9 +307,8 @@ def measure(users: int = USERS, seconds: int = SECONDS, patients: int = PATIENTS
                 load_after = load_average()
             finally:
                 stop(process)
-    finally:
-        cluster.stop()
-    version = subprocess.run([str(bin_dir / "postgres"), "--version"], stdout=subprocess.PIPE, text=True).stdout
+    version = subprocess.run([str(database.bin_dir / "postgres"), "--version"], stdout=subprocess.PIPE,
+                             text=True).stdout
     figures = figures_of(run, users)
     slow = sorted(kind for kind, page in run.pages.items() if kind in PAGE_KINDS and page.p95_ms > TARGET_P95_MS)
     figures["load_setup"] = (

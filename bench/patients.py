@@ -234,24 +234,13 @@ def _on_sqlite(work: Path) -> dict[str, Any]:
 
 
 def _on_postgres(work: Path) -> dict[str, Any]:
-    from tests.support.pg_plugin import ThrowawayCluster, postgres_bin_dir
+    from bench._pg import throwaway_database
 
-    bin_dir = postgres_bin_dir()
-    if bin_dir is None:
-        print("patients: PostgreSQL SKIPPED: initdb/pg_ctl not found (apt-get install postgresql)", flush=True)
-        return {}
-    import psycopg
-
-    cluster = ThrowawayCluster(bin_dir)
-    url = cluster.start()
-    try:
-        with psycopg.connect(host=str(cluster.socket_dir), user="chartdesk", dbname="postgres",
-                             autocommit=True) as connection:
-            connection.execute("CREATE DATABASE chartdesk_bench")
+    with throwaway_database("patients") as database:
+        if database is None:
+            return {}
         print(f"patients: PostgreSQL, building {PATIENTS:,} patients...", flush=True)
-        return _child("pg", url.replace("/chartdesk_test?", "/chartdesk_bench?"), work)
-    finally:
-        cluster.stop()
+        return _child("pg", database.url, work)
 
 
 def size_label(count: int) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -43,8 +45,15 @@ def _with_sandbox_template(server: DeskServer, django_db_blocker) -> None:
     from chartdesk.training.sandbox import template_path
     from tests.training.conftest import TEMPLATES
 
-    with override_settings(TRAINING_TEMPLATE_DIR=TEMPLATES), django_db_blocker.unblock():
-        template = template_path()
+    def build() -> Any:
+        with override_settings(TRAINING_TEMPLATE_DIR=TEMPLATES), django_db_blocker.unblock():
+            return template_path()
+
+    # In a thread of its own: Playwright's event loop is running in this one once a browser fixture is
+    # set up, and Django refuses database work from a thread with a running loop (building the template
+    # when none is cached migrates one).
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        template = worker.submit(build).result()
     folder = server.deployment.root / "var" / "training"
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, folder / template.name)

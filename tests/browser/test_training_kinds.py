@@ -1,9 +1,10 @@
 """Training in Chromium, kind by kind: a student opens an exercise of the course they joined, does it
 where the kind is done (the training screen for terminology, filing, ROI and claims; the real merge
-screen for MPI; the real chart screens, then the training screen, for deficiency), submits it and
-reads the grade and the feedback, one part right and one wrong. One server, course and sandbox serve
-the whole module (joining builds a sandbox; the coding kind's own test, test_training.py, joins
-through the browser)."""
+screen for MPI; the real chart screens, then the training screen, for deficiency; the real
+transcription editor, once the worker has drafted the exercise's dictation, for transcription; the
+real coding screen and its inpatient abstract for abstracting), submits it and reads the grade and
+the feedback, one part right and one wrong. One server, course and sandbox serve the whole module
+(joining builds a sandbox; the coding kind's own test, test_training.py, joins through the browser)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,11 @@ do_join_course(Course.objects.get().join_code, acting_user=student)
 
 
 @pytest.fixture(scope="module")
-def training_site(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory,
+def training_site(coded_database: Any, tmp_path_factory: pytest.TempPathFactory,
                   django_db_blocker: Any) -> Iterator[DeskServer]:
-    with serving(seeded_database, tmp_path_factory.mktemp("training-kinds")) as running:
+    # With ICD-10-CM loaded (the sandboxes read the code sets from the main database): the abstracting
+    # exercise is coded on the real coding screen, which refuses codes without a release in effect.
+    with serving(coded_database, tmp_path_factory.mktemp("training-kinds")) as running:
         _with_sandbox_template(running, django_db_blocker)
         running.python(NEW_COURSE)
         running.python(JOIN)
@@ -181,3 +184,74 @@ def test_deficiency_the_student_reviews_the_chart_screens_and_reads_the_deficien
         "Missed. Rule: Every document of the encounter signed (42 CFR 482.24(c)(1)")
     expect(feedback.locator("tr", has_text="Chart A: Operative report not signed")).to_contain_text("Found.")
 
+
+
+TRANSCRIPT = ("The patient is a retired teacher admitted with shortness of breath and swelling of both legs. "
+              "She reports orthopnea and a dry cough for 1 week. Past history includes hypertension and atrial "
+              "fibrillation. On examination there are bibasilar crackles and pitting edema to the knees.")
+
+
+def test_transcription_the_student_corrects_the_draft_in_the_editor_and_reads_the_word_missed(server, page, log_in):
+    from tests.transcription.conftest import require_audio_tools
+
+    require_audio_tools()  # the exercise's dictation is spoken by espeak-ng when the exercise is built
+    open_exercise(page, log_in, "Transcription 1: history and physical")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Transcription queue")
+    # Building the exercise queued the recognition of its dictation; the worker drafts it in the sandbox.
+    server.chartdesk("worker", "--batch", "--no-startup-delay", "--no-reload")
+    page.reload()
+    row = page.get_by_role("row").filter(has_text="Marsh")
+    expect(row).to_contain_text("Draft ready")
+    row.get_by_role("link", name="Open").click()
+    page.get_by_role("link", name="Edit with the audio").click()
+    expect(page.locator(".tx-word").first).to_be_visible()  # the machine draft, word by word
+    page.get_by_label("Transcript").fill(TRANSCRIPT)  # all right but "1" typed for the dictated "one"
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".messages")).to_contain_text("Saved the draft")
+
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.locator("tr", has_text="Transcription 1").get_by_role("link", name="in progress: submit").click()
+    page.get_by_role("button", name="Submit for grading").click()
+    # Word accuracy 44 of 45 words (4 x 0.9778 = 3.91 points) and no do-not-use abbreviation (1 point).
+    expect(page.locator(".grade")).to_contain_text("Score: 0.98 (4.91 of 5.00 points)")
+    feedback = page.locator("table.feedback")
+    expect(feedback.locator("tr", has_text="Word accuracy")).to_contain_text(
+        "Yours: 97.8%. 1 substituted, 0 left out and 0 added of 45 dictated words. Errors: \"1\" for \"one\".")
+    expect(feedback.locator("tr", has_text="No do-not-use abbreviations")).to_contain_text("1.00 of 1.00")
+
+
+def add_diagnosis(page: Any, code: str, poa: str) -> None:
+    form = page.get_by_role("form", name="Add a diagnosis")
+    form.get_by_label("Diagnosis code").fill(code)
+    form.get_by_label("POA").select_option(poa)
+    form.get_by_role("button", name="Add diagnosis").click()
+    expect(page.locator(f'[data-diagnosis="{code}"]')).to_be_visible()
+
+
+def test_abstracting_the_student_abstracts_the_stay_on_the_coding_screen_and_reads_the_poa_missed(page, log_in):
+    open_exercise(page, log_in, "Heart failure with a urinary tract infection")
+    expect(page.get_by_text("Urinalysis on admission positive").first).to_be_visible()  # the discharge summary
+    page.get_by_role("button", name="Start coding").click()
+    add_diagnosis(page, "I50.23", "Y")
+    add_diagnosis(page, "N39.0", "N")  # wrong: the urinalysis was taken on admission, so the UTI is POA Y
+    add_diagnosis(page, "E11.9", "Y")
+    abstract = page.get_by_role("form", name="Inpatient abstract")
+    abstract.get_by_label("Admission type").select_option("1")
+    abstract.get_by_label("Point of origin").select_option("1")
+    abstract.get_by_label("Discharge status").select_option("01")
+    abstract.get_by_role("button", name="Save abstract").click()
+    # A UTI is a CC whatever its POA (it is no hospital-acquired condition alone): the working DRG is 292.
+    expect(page.locator("[data-working-drg] [data-drg]")).to_have_attribute("data-drg", "292")
+
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.locator("tr", has_text="Heart failure with a urinary").get_by_role("link", name="in progress: submit").click()
+    page.get_by_role("button", name="Submit for grading").click()
+    # Principal 2, secondaries 2, POA 2 of 3, admission type 1, disposition 1, MS-DRG 2: 10 of 11.
+    expect(page.locator(".grade")).to_contain_text("Score: 0.91 (10.00 of 11.00 points)")
+    feedback = page.locator("table.feedback")
+    expect(feedback.locator("tr", has_text="POA of N39.0")).to_contain_text(
+        "You gave N; it is Y. ICD-10-CM Official Guidelines, Appendix I (POA)")
+    expect(feedback.locator("tr", has_text="POA of N39.0")).to_contain_text(
+        "Why: The urinalysis was taken on admission: present at the time of the inpatient order.")
+    expect(feedback.get_by_role("row", name=re.compile("^MS-DRG"))).to_contain_text(
+        "Right: MS-DRG 292 Heart Failure and Shock with CC")

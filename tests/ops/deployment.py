@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -157,14 +158,15 @@ class RunningServer:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=20)  # gunicorn's workers finish their requests first
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
 
 
-def start_server(deployment: Deployment, *, startup_timeout: float = 60) -> RunningServer:
-    """Start `python -m chartdesk serve` on a free port and wait until /healthz answers."""
+def start_server(deployment: Deployment, *, serve_options: Sequence[str] = (),
+                 startup_timeout: float = 60) -> RunningServer:
+    """Start `python -m chartdesk serve [serve_options]` on a free port and wait until /healthz answers."""
     import time
     import urllib.error
     import urllib.request
@@ -173,7 +175,7 @@ def start_server(deployment: Deployment, *, startup_timeout: float = 60) -> Runn
     log_path = deployment.root / f"server-{port}.log"
     log = open(log_path, "w")  # handed to the server, which writes to it for its whole life
     process = subprocess.Popen(
-        [sys.executable, "-m", "chartdesk", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "chartdesk", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_options],
         env=deployment.env,
         cwd=deployment.root,
         stdout=log,
@@ -193,4 +195,5 @@ def start_server(deployment: Deployment, *, startup_timeout: float = 60) -> Runn
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     server.stop()
-    raise AssertionError(f"chartdesk serve did not answer within {startup_timeout}s:\n{server.log()}")
+    raise AssertionError(f"chartdesk serve {' '.join(serve_options)} did not answer within {startup_timeout}s:\n"
+                         f"{server.log()}")

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tests.ops.deployment import Deployment, free_port
+from tests.ops.deployment import Deployment, RunningServer, free_port, start_server
 from tests.support.pg_plugin import ThrowawayCluster
 
 PASSWORD = "a long enough password"
@@ -65,49 +61,11 @@ class Standby(ThrowawayCluster):
         raise AssertionError(f"the standby did not replay up to {target} within {timeout}s")
 
 
-@dataclass
-class Desk:
+def serve(deployment: Deployment, workers: int, startup_timeout: float = 90) -> RunningServer:
     """`chartdesk serve --workers N` in a subprocess, with gunicorn's access log (one line per request,
     with the worker's process id)."""
-
-    process: subprocess.Popen[str]
-    base_url: str
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def serve(deployment: Deployment, workers: int, startup_timeout: float = 90) -> Desk:
-    port = free_port()
-    log_path = deployment.root / f"desk-{port}.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "chartdesk", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--threads", "2"],
-            env=deployment.env,
-            cwd=deployment.root, stdout=log, stderr=subprocess.STDOUT, text=True)
-    desk = Desk(process, f"http://127.0.0.1:{port}", log_path)
-    deadline = time.monotonic() + startup_timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"chartdesk serve exited {process.returncode}:\n{desk.log()}")
-        try:
-            if requests.get(f"{desk.base_url}/healthz", timeout=2).status_code == 200:
-                return desk
-        except requests.RequestException:
-            time.sleep(0.3)
-    desk.stop()
-    raise AssertionError(f"chartdesk serve --workers {workers} did not answer in {startup_timeout}s:\n{desk.log()}")
+    return start_server(deployment, serve_options=["--workers", str(workers), "--threads", "2"],
+                        startup_timeout=startup_timeout)
 
 
 def add_user(deployment: Deployment, username: str, role: str) -> None:

@@ -42,31 +42,13 @@ IMPORT_COLUMNS = ["source_id", "given_name", "family_name", "birth_date", "sex",
                   "postal_code", "phone", "ssn"]
 
 
-def _registration(row: dict[str, Any]) -> Any:
-    from datetime import date
-
-    from chartdesk.patients.schemas import AddressInput, PatientRegistration
-
-    address = ()
-    if row["address_line"]:
-        address = (AddressInput(line1=row["address_line"], city=row["city"], state=row["state"],
-                                postal_code=row["postal_code"]),)
-    return PatientRegistration(
-        given_name=row["given_name"], family_name=row["family_name"], suffix=row["suffix"],
-        birth_date=date.fromisoformat(row["birth_date"]) if row["birth_date"] else None,
-        sex=row["sex"], ssn=row["ssn"], phones=(("home", row["phone"]),) if row["phone"] else (),
-        addresses=address)
-
-
 def load(count: int, user: Any, csv_path: Path) -> tuple[Any, Any, Any, dict[str, float]]:
-    """Generate and bulk-insert; returns (patient pk, person, household) per row and the timings."""
+    """Generate and bulk-load (bench._mpi_bulk: the rows registration writes, straight into the
+    tables); returns (patient pk, person, household) per row and the timings."""
     import numpy as np
-    from django.db import transaction
 
+    from bench._mpi_bulk import bulk_load
     from bench._mpi_synthetic import generate
-    from chartdesk.patients.actions import build_patient, clean_registration, registration_rows, save_registration_rows
-    from chartdesk.patients.models import Patient
-    from chartdesk.patients.mrn import allocate_mrns
 
     pks, persons, households = [], [], []
     generating = inserting = 0.0
@@ -77,23 +59,11 @@ def load(count: int, user: Any, csv_path: Path) -> tuple[Any, Any, Any, dict[str
         frame[["source_id", *IMPORT_COLUMNS[1:]]].to_csv(csv_path, mode="a", header=header, index=False)
         header = False
         begun = time.perf_counter()
-        rows = frame.to_dict("records")
-        mrns = allocate_mrns(len(rows))
-        for start in range(0, len(rows), 5000):
-            chunk = [clean_registration(_registration(row), allow_incomplete=True) for row in rows[start:start + 5000]]
-            with transaction.atomic():
-                built = Patient.objects.bulk_create(
-                    [build_patient(r, mrn=mrns[start + i], acting_user=user) for i, r in enumerate(chunk)])
-                made: dict[str, list[Any]] = {"names": [], "addresses": [], "phones": [], "identifiers": []}
-                for patient, registration in zip(built, chunk, strict=True):
-                    for kind, items in registration_rows(patient, registration).items():
-                        made[kind] += items
-                save_registration_rows(made)
-            pks += [patient.pk for patient in built]
+        pks += bulk_load(frame, user=user)
         persons.append(frame["person"].to_numpy())
         households.append(frame["household"].to_numpy())
         inserting += time.perf_counter() - begun
-        print(f"mpi scale: {len(pks):,} patients loaded", file=sys.stderr, flush=True)
+        print(f"mpi scale: {len(pks):,} patients loaded ({inserting:.0f} s)", file=sys.stderr, flush=True)
         started = time.perf_counter()
     timings = {"generate_s": round(generating, 1), "insert_s": round(inserting, 1)}
     return np.array(pks), np.concatenate(persons), np.concatenate(households), timings

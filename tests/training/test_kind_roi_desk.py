@@ -175,3 +175,44 @@ def test_a_restricted_chart_refuses_the_decisions_as_not_found(client_for):
     assert response.status_code == 404
     request.refresh_from_db()
     assert request.quoted_fee_cents is None
+
+
+def test_a_student_works_the_requests_in_their_sandbox_only_and_hands_in_from_the_attempt_page(
+        enrollment, student, other_student, course, client_for):
+    from chartdesk.training import actions, sandbox
+    from chartdesk.training.models import Attempt
+
+    exercise = shipped_exercises()["roi-01"]
+    theirs = actions.do_join_course(course.join_code, acting_user=other_student)
+    actions.do_start_attempt(theirs, exercise, acting_user=other_student)
+    client = client_for(student)
+    started = client.post(f"/training/enrollment/{enrollment.pk}/exercise/{exercise.id}/")
+    attempt = Attempt.objects.get(enrollment=enrollment)
+    assert started.status_code == 302 and started["Location"] == f"/training/attempt/{attempt.pk}/"
+    page = client.get(started["Location"]).content.decode()
+    with sandbox.sandbox_database(sandbox.sandbox_path(enrollment.sandbox)):
+        requests = roi_desk.sandbox_requests(exercise)
+    for label, request in requests.items():
+        assert f"Open request {label} ({request.number})" in page
+        assert reverse("disclosures-request", kwargs={"request_id": request.pk}) in page
+    assert "Hand in" in page and 'name="answer"' not in page  # the real screens, not the typed box
+
+    key = key_as_answer(exercise)["requests"]
+    for label, request in requests.items():
+        work_as_answered(client, request, key[label], pages_of(exercise)[label])
+    # Nothing reached the main database or the other student's sandbox.
+    assert not ReleaseRequest.objects.exists()
+    with sandbox.sandbox_database(sandbox.sandbox_path(theirs.sandbox)):
+        untouched = roi_desk.sandbox_requests(exercise)
+        assert {request.status for request in untouched.values()} == {RequestStatus.LOGGED}
+        assert all(request.quoted_fee_cents is None for request in untouched.values())
+    with sandbox.sandbox_database(sandbox.sandbox_path(enrollment.sandbox)):
+        assert roi_desk.sandbox_requests(exercise)["B"].status == RequestStatus.DENIED
+
+    handed = client.post(f"/training/attempt/{attempt.pk}/")
+    assert handed.status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.score == 1.0
+    assert attempt.answer["requests"]["B"] == {"release": False, "problems": ["expiration"], "withhold": [],
+                                               "fee_cents": None}
+    assert attempt.answer["requests"]["A"]["fee_cents"] == 2450

@@ -76,6 +76,11 @@ def _authorization(patient: Any, setup: Mapping[str, Any], shift: timedelta, spe
     return authorization
 
 
+def _requester(entry: Mapping[str, Any]) -> str:
+    # An authored setup may leave the name out (the key does not need it); the desk needs one.
+    return str(entry.get("requester_name") or f"Requester of request {entry['id']}")
+
+
 def build(exercise: Exercise) -> None:
     """Log each request of the exercise in the sandbox, with its patient and authorization."""
     from chartdesk.disclosures.actions import do_attach_authorization, do_log_request
@@ -88,7 +93,7 @@ def build(exercise: Exercise) -> None:
         label = str(entry["id"])
         patient = _patient(position, registrar)
         request = do_log_request(
-            patient, requester_type=entry["requester_type"], requester_name=entry["requester_name"],
+            patient, requester_type=entry["requester_type"], requester_name=_requester(entry),
             purpose=entry["purpose"], delivery_format=entry.get("delivery_format", "pdf"),
             requester_email="requests@example.org" if entry.get("delivery_format") == "electronic" else "",
             purpose_detail=request_detail(exercise, label), acting_user=specialist,
@@ -153,7 +158,7 @@ def desk_links(exercise: Exercise) -> list[tuple[str, str]]:
         label = str(entry["id"])
         request = requests[label]
         held = category_words(list(entry.get("chart_categories", []))) or "no sensitive records"
-        links.append((f"Open request {label} ({request.number}): {entry['requester_name']}; the chart has "
-                      f"{entry['pages']} pages and holds {held}",
+        links.append((f"Open request {label} ({request.number}): {_requester(entry)}; the chart has "
+                      f"{entry.get('pages', 0)} pages and holds {held}",
                       reverse("disclosures-request", kwargs={"request_id": request.pk})))
     return links

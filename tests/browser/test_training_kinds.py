@@ -1,9 +1,9 @@
 """Training in Chromium, kind by kind: a student opens an exercise of the course they joined, does it
-where the kind is done (the training screen for terminology, filing, ROI and claims; the real merge
-screen for MPI; the real chart screens, then the training screen, for deficiency; the real
-transcription editor, once the worker has drafted the exercise's dictation, for transcription; the
-real coding screen and its inpatient abstract for abstracting), submits it and reads the grade and
-the feedback, one part right and one wrong. One server, course and sandbox serve the whole module
+where the kind is done (the training screen for terminology, filing and claims; the real request
+screens for ROI; the real merge screen for MPI; the real chart screens, then the training screen,
+for deficiency; the real transcription editor, once the worker has drafted the exercise's dictation,
+for transcription; the real coding screen and its inpatient abstract for abstracting), submits it and
+reads the grade and the feedback, one part right and one wrong. One server, course and sandbox serve the whole module
 (joining builds a sandbox; the coding kind's own test, test_training.py, joins through the browser)."""
 
 from __future__ import annotations
@@ -87,17 +87,45 @@ def test_filing_the_student_orders_the_folders_and_reads_the_missed_misfiles(pag
     expect(feedback.locator("tr", has_text="Task m1")).to_contain_text("Misfiled: 95-91-82, 06-68-82.")
 
 
-def test_roi_the_student_decides_each_request_and_reads_the_right_fee(page, log_in):
+def test_roi_the_student_works_each_request_on_the_request_screen_and_reads_the_right_fee(page, log_in):
     open_exercise(page, log_in, "Release of information 1: 3 requests")
-    submit_typed(page, {"requests": {
-        "A": {"release": True, "problems": [], "withhold": [], "fee_cents": 2450},
-        "B": {"release": False, "problems": ["expiration"]},
-        "C": {"release": True, "problems": [], "withhold": [], "fee_cents": 500},  # wrong fee: 430
-    }})
+    attempt_url = page.url
+    expect(page.get_by_role("link", name=re.compile(r"Open request A \(ROI-"))).to_be_visible()
+
+    # A: an attorney with a valid authorization: taken into processing, the fee quoted for 16 pages.
+    page.get_by_role("link", name=re.compile(r"Open request A \(ROI-")).click()
+    expect(page.get_by_text("The attached authorization is valid today and covers this request.")).to_be_visible()
+    page.get_by_role("button", name="Start processing").click()
+    expect(page.get_by_role("heading", name=re.compile("In processing"))).to_be_visible()
+    page.get_by_label("Pages to release").fill("16")
+    page.get_by_role("button", name="Quote the fee").click()
+    expect(page.get_by_text("Fee quoted: $24.50.")).to_be_visible()
+
+    # B: a researcher whose authorization has no expiration: denied with that reason ticked.
+    page.goto(attempt_url)
+    page.get_by_role("link", name=re.compile(r"Open request B \(ROI-")).click()
+    page.get_by_text("Extend or deny").click()
+    page.get_by_label(re.compile("neither an expiration date nor an expiration event")).check()
+    page.get_by_role("button", name="Deny request").click()
+    expect(page.get_by_role("heading", name="Denied because")).to_be_visible()
+
+    # C: the patient's own copy: identity verified, processed, quoted for 90 pages (the chart has 86).
+    page.goto(attempt_url)
+    page.get_by_role("link", name=re.compile(r"Open request C \(ROI-.*86 pages")).click()
+    page.get_by_label("How the requester's identity (and authority) was verified").fill("Driver's licence")
+    page.get_by_role("button", name="Record verification").click()
+    page.get_by_role("button", name="Start processing").click()
+    page.get_by_label("Pages to release").fill("90")
+    page.get_by_role("button", name="Quote the fee").click()
+    expect(page.get_by_text("Fee quoted: $4.50.")).to_be_visible()
+
+    page.goto(attempt_url)
+    page.get_by_role("button", name="Hand in").click()
     expect(page.locator(".grade")).to_contain_text("Score: 0.90 (9.00 of 10.00 points)")
     feedback = page.locator("table.feedback")
     expect(feedback.locator("tr", has_text="Request C: fee")).to_contain_text("Labour to copy 86 pages $4.30")
     expect(feedback.locator("tr", has_text="Request B: release")).to_contain_text("1.00 of 1.00")
+    expect(feedback.locator("tr", has_text="Request B: problems")).to_contain_text("1.00 of 1.00")
 
 
 def test_claims_the_student_corrects_the_fields_and_reads_the_value_missed(page, log_in):

@@ -158,6 +158,12 @@ class ReleaseRequest(LegalRecordModel):
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
+    # What the specialist decided, recorded on the request itself (decisions.py): the standard reasons a
+    # denial names, the sensitive categories held back, and the fee quoted to the requester before release.
+    denial_reasons = models.JSONField("denial reasons", default=list, blank=True)
+    withheld_categories = models.JSONField("sensitive categories withheld", default=list, blank=True)
+    quoted_pages = models.PositiveIntegerField("pages quoted", null=True, blank=True)
+    quoted_fee_cents = models.PositiveIntegerField("fee quoted (cents)", null=True, blank=True)
 
     class Meta:
         ordering = ["due_on", "received_on", "id"]

@@ -98,6 +98,9 @@ def _scope_reason(request: ReleaseRequest, document: Document, encounter_ids: se
 
 def _category_reason(request: ReleaseRequest, category: str, named: set[str]) -> tuple[bool, str]:
     label = SensitiveCategory(category).label
+    # The specialist's own choice (decisions.py) wins: what they hold back stays out even where allowed.
+    if category in (getattr(request, "withheld_categories", None) or []):
+        return False, f"{label}: withheld from this release by the specialist (minimum necessary, 164.502(b))."
     if category in named:
         return True, f"{label}: named by the authorization."
     if is_right_of_access(request):

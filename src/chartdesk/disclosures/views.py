@@ -24,10 +24,10 @@ from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import public, requires
 from chartdesk.core.refusals import add_refusal, form_status
-from chartdesk.disclosures import access, actions
+from chartdesk.disclosures import access, actions, decisions
 from chartdesk.disclosures.accounting import disclosure_confirmation
 from chartdesk.disclosures.authorizations import authorization_problems, needs_authorization
-from chartdesk.disclosures.fees import dollars
+from chartdesk.disclosures.fees import dollars, quote_fee
 from chartdesk.disclosures.forms import AuthorizationForm, LabelForm, LinkForm, NoteForm, RedactionForm, RequestForm
 from chartdesk.disclosures.matching import candidate_mismatches, release_blockers
 from chartdesk.disclosures.models import Authorization, RequestStatus, SensitiveCategory, category_words
@@ -141,6 +141,20 @@ def _request_page(http_request: HttpRequest, release_request: Any, **forms: Any)
         "sensitivity_choices": SensitiveCategory.choices,
         "link_form": LinkForm(),
         "new_link": forms.get("new_link"),
+        **_decision_context(release_request),
+    }
+
+
+def _decision_context(release_request: Any) -> dict[str, Any]:
+    """The specialist's recorded decisions (decisions.py): denial reasons to tick, what is withheld, the quote."""
+    quote = (quote_fee(release_request, release_request.quoted_pages) if release_request.quoted_pages else None)
+    return {
+        "denial_reason_choices": list(decisions.DENIAL_REASONS.items()),
+        "denial_reason_words": [decisions.DENIAL_REASONS[code] for code in release_request.denial_reasons
+                                if code in decisions.DENIAL_REASONS],
+        "quote_lines": [(text, dollars(cents)) for text, cents in quote.lines] if quote else [],
+        "quoted_total": dollars(release_request.quoted_fee_cents) if release_request.quoted_fee_cents is not None
+        else "",
     }
 
 
@@ -176,8 +190,21 @@ def _send_back(http: HttpRequest, release: Any) -> str:
 
 
 def _deny(http: HttpRequest, release: Any) -> str:
-    actions.do_deny_request(release, reason=_note(http), acting_user=http.user)
+    decisions.do_deny_with_reasons(release, reasons=http.POST.getlist("reasons"), note=_note(http),
+                                   acting_user=http.user)
     return "Request denied."
+
+
+def _withhold(http: HttpRequest, release: Any) -> str:
+    held = decisions.do_set_withheld_categories(release, categories=http.POST.getlist("categories"),
+                                                acting_user=http.user)
+    return f"Withheld from this release: {category_words(held.withheld_categories) or 'nothing'}."
+
+
+def _quote(http: HttpRequest, release: Any) -> str:
+    quote = decisions.do_quote_fee(release, pages=decisions.parse_pages(http.POST.get("pages", "")),
+                                   acting_user=http.user)
+    return f"Fee quoted: {dollars(quote.total_cents)}."
 
 
 def _extend(http: HttpRequest, release: Any) -> str:
@@ -225,6 +252,7 @@ def _label(http: HttpRequest, release: Any) -> str:
 STEPS: dict[str, Callable[[HttpRequest, Any], str]] = {
     "verify": _verify, "process": _process, "quality-check": _quality_check, "return": _send_back, "deny": _deny,
     "extend": _extend, "close": _close, "release": _release, "attach": _attach, "redact": _redact, "label": _label,
+    "withhold": _withhold, "quote": _quote,
 }
 
 

@@ -173,7 +173,7 @@ def sitting_item_view(request: HttpRequest, sitting_id: str, item_id: str) -> Ht
     exercise = exams.item_exercise(item)
     kind = kind_of(exercise)
     request.session[sandbox.CHOSEN_ENROLLMENT] = sitting.enrollment_id
-    if kind.start_url is None or attempt.submitted_at is not None:
+    if kind.start_url is None or kind.desk_links is not None or attempt.submitted_at is not None:
         return redirect("training-attempt", attempt.pk)
     with sandbox.sandbox_database(sandbox.sandbox_path(sitting.enrollment.sandbox)):
         start = kind.start_url(exercise)

@@ -98,7 +98,8 @@ def exercise_view(request: HttpRequest, enrollment_id: str, exercise_id: str) ->
             messages.error(request, refusal.message)
             return redirect("training-exercise", enrollment.pk, exercise.id)
         request.session[sandbox.CHOSEN_ENROLLMENT] = enrollment.pk
-        if kind.start_url is None:
+        if kind.start_url is None or kind.desk_links is not None:
+            # A kind with links to its records opens on the attempt page, which lists them.
             return redirect("training-attempt", attempt.pk)
         with sandbox.sandbox_database(sandbox.sandbox_path(enrollment.sandbox)):
             start = kind.start_url(exercise)
@@ -159,7 +160,22 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
         "time_left": time_left_words(_seconds_left(sitting)),
         "typed_help": typed_help,
         "typed": request.POST.get("answer", "") if request.method == "POST" else "",
+        "desk_links": _desk_links(request, attempt, exercise),
     }, status=status)
+
+
+def _desk_links(request: HttpRequest, attempt: Any, exercise: Any) -> list[tuple[str, str]]:
+    """The real desk pages of the exercise's records in the student's sandbox ("Open the request"), while
+    the attempt is the student's to hand in; none for kinds without them."""
+    kind = kind_of(exercise)
+    if kind.desk_links is None or attempt.score is not None or attempt.enrollment.student_id != request.user.pk:
+        return []
+    try:
+        with sandbox.sandbox_database(sandbox.sandbox_path(attempt.enrollment.sandbox)):
+            return kind.desk_links(exercise)
+    except AnswerError as problem:
+        messages.error(request, f"The exercise's records: {problem}")
+        return []
 
 
 def _seconds_left(sitting: Any) -> int | None:

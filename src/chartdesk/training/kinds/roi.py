@@ -3,7 +3,8 @@
 The key is what the disclosures app itself decides (authorization_problems for 45 CFR 164.508(c),
 needs_authorization for TPO and the right of access, the sensitive-category rules of the document
 selection, quote_fee with the default fee schedule), so a student graded here learns what the desk
-does. `key_from_setup` computes it; the tests hold every shipped key to it.
+does. `key_from_setup` computes it; the tests hold every shipped key to it. The student works the
+requests on the real request screens; roi_desk.py builds them and reads the decisions back.
 
 Exercise setup: {"today": "2026-03-15", "requests": [{"id": "A", "requester_type": "attorney",
   "requester_name": "...", "purpose": "legal", "delivery_format": "paper", "pages": 40,
@@ -25,6 +26,7 @@ from chartdesk.disclosures.fees import DEFAULT_FEES, dollars, quote_fee
 from chartdesk.disclosures.models import DeliveryFormat, Purpose, RequesterType, SensitiveCategory
 from chartdesk.disclosures.selection import _category_reason
 from chartdesk.training.grading import AnswerError, Exercise, ExerciseKind, FeedbackItem, Grade, register_kind
+from chartdesk.training.kinds import roi_desk
 from chartdesk.training.kinds._common import field, only_known, require_mapping, require_strings, set_credit
 
 # Each problem the product's validation can name, as a short code a student writes, with the words
@@ -249,6 +251,10 @@ ROI = register_kind(ExerciseKind(
     name="roi",
     title="Release of information: authorizations, what may be released, fees",
     grade=grade,
+    build=roi_desk.build,
+    answer_from_records=roi_desk.answer_from_records,
+    start_url=roi_desk.start_url,
+    desk_links=roi_desk.desk_links,
     key_from_setup=key_from_setup,
     answer_help=(
         '{"requests": {"A": {"release": true, "problems": [], "withhold": ["psychotherapy"], "fee_cents": 3650}}}: '

@@ -24,6 +24,7 @@ RECORD_KWARGS = {
     "hl7_message_id",
     "dictation_id",
     "pair_id",
+    "case_id",
     "appointment_id",
     "inquiry_id",
 }
@@ -140,6 +141,7 @@ def _restricted_records() -> dict[str, Any]:
     retention_ids = _restricted_retention(secret, him)
     dictation = _restricted_dictation(secret, encounter, provider, provider_user)
     appointment = _restricted_appointment(secret, provider, him)
+    overlay_case = _restricted_overlay_case(encounter, him)
     do_set_restriction(secret, restriction="vip", note="board member", acting_user=him)
     do_set_restriction(secret_duplicate, restriction="vip", note="board member", acting_user=him)
     pair = _restricted_duplicate_pair(secret, him)
@@ -166,6 +168,7 @@ def _restricted_records() -> dict[str, Any]:
         "dictation_id": dictation.pk,
         "pair_id": pair.pk,
         "appointment_id": appointment.pk,
+        "case_id": overlay_case.pk,
     }
 
 
@@ -177,6 +180,18 @@ def _restricted_duplicate_pair(secret: Any, him: Any) -> Any:
     twin = factories.make_patient("Vera", "Important", ssn="123-45-6789")
     do_scan_duplicates(acting_user=him)
     return DuplicateCandidate.objects.get(patient_low=secret, patient_high=twin)
+
+
+def _restricted_overlay_case(encounter: Any, him: Any) -> Any:
+    """The restricted patient's chart on the overlay list: its encounter stated another birth date."""
+    from datetime import date
+
+    from chartdesk.charts.stated import StatedPerson, do_record_stated_demographics
+
+    _, case = do_record_stated_demographics(encounter, StatedPerson("Vera", "Important", date(1931, 2, 2), "F"),
+                                            source="hl7", reference="walk", acting_user=him)
+    assert case is not None
+    return case
 
 
 def _restricted_hl7_message(secret: Any) -> Any:

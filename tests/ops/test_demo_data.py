@@ -23,7 +23,7 @@ import json
 from collections import Counter
 from django.contrib.auth import get_user_model
 from chartdesk.accounts.roles import role_of
-from chartdesk.charts.models import Addendum, Document, Encounter, Provider
+from chartdesk.charts.models import Addendum, Document, Encounter, OverlayCase, Provider
 from chartdesk.patients.models import Patient, PatientIdentifier
 from chartdesk.schedule.models import Appointment
 users = {u.username: role_of(u) for u in get_user_model().objects.all()}
@@ -37,6 +37,7 @@ print(json.dumps({
     "appointments": sorted({a.day.isoformat() for a in Appointment.objects.filter(status="booked")}),
     "npis": list(Provider.objects.values_list("npi", flat=True)),
     "mbis": list(PatientIdentifier.objects.filter(type="MC").values_list("value", flat=True)),
+    "overlays": sorted(OverlayCase.objects.filter(status="open").values_list("patient__mrn", flat=True)),
     "patients_by_mrn": {p.mrn: [p.given_name, p.family_name, p.birth_date.isoformat()] for p in Patient.objects.all()},
 }))
 """
@@ -100,6 +101,11 @@ def test_demo_data_plants_duplicates_the_desk_can_find(loaded):
             assert (family, born) == (original_family, original_born) and given != original_given
         else:
             assert born[:4] == original_born[:4] and born[5:7] == original_born[8:10]
+
+
+def test_demo_data_plants_overlays_for_the_him_managers_list(loaded):
+    _, _, summary = loaded
+    assert len(summary["overlays"]) == 2 and set(summary["overlays"]) <= set(summary["patients_by_mrn"])
 
 
 def test_demo_data_restricts_vip_employee_and_sensitive_charts(loaded):

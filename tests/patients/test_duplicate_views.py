@@ -6,11 +6,9 @@ import pytest
 from django.urls import reverse
 
 from chartdesk.audit.models import AuditEvent
-from chartdesk.patients.actions import do_add_identifier, do_set_restriction
+from chartdesk.patients.actions import do_set_restriction
 from chartdesk.patients.duplicates import do_scan_duplicates
-from chartdesk.patients.merge_actions import do_merge_patients
 from chartdesk.patients.models import DuplicateCandidate, DuplicateStatus, MergeEvent, Patient, PatientStatus
-from chartdesk.patients.schemas import IdentifierInput
 from tests.support import factories
 
 OTHER_ROLES = ["registrar", "coder", "billing", "roi", "transcriptionist", "provider", "privacy_officer",
@@ -115,7 +113,7 @@ def test_not_a_duplicate_and_needs_research_from_the_pair_page(pair, him, client
 def test_other_roles_cannot_see_the_work_list_the_pairs_or_overlays(pair, role, client_for):
     candidate, _, _ = pair
     client = client_for(factories.make_user(role))
-    for url in (reverse("patients-duplicates"), pair_url(candidate), reverse("patients-overlays")):
+    for url in (reverse("patients-duplicates"), pair_url(candidate), reverse("charts-overlays")):
         assert client.get(url).status_code == 403, (role, url)
     assert client.post(pair_url(candidate), {"decision": "not_duplicate", "not-note": "no"}).status_code == 403
     assert DuplicateCandidate.objects.get().status == DuplicateStatus.OPEN
@@ -130,19 +128,6 @@ def test_a_pair_with_a_restricted_chart_is_hidden_from_a_manager_without_access(
     assert pair_url(candidate) not in client.get(reverse("patients-duplicates")).content.decode()
     assert client.post(pair_url(candidate), {"decision": "not_duplicate", "not-note": "no"}).status_code == 404
     assert DuplicateCandidate.objects.get().status == DuplicateStatus.OPEN
-
-
-def test_overlays_list_charts_with_two_identifiers_from_one_issuer(him, client_for):
-    # A wrong merge of two people: the survivor now holds both member numbers of one plan.
-    patient = factories.make_patient("Omar", "Haddad", identifiers=(IdentifierInput("MB", "Acme Health", "M-100"),))
-    other = factories.make_patient("Omar", "Haddad", identifiers=(IdentifierInput("MB", "Acme Health", "M-200"),))
-    do_merge_patients(patient, other, reason="Same name and birth date", acting_user=him)
-    clean = factories.make_patient("Ruth", "Becker")
-    do_add_identifier(clean, IdentifierInput("MB", "Acme Health", "M-300"), acting_user=him)
-    text = client_for(him).get(reverse("patients-overlays")).content.decode()
-    assert "Health plan member ID from Acme Health: M-100, M-200" in text
-    assert patient.mrn in text and clean.mrn not in text
-    assert AuditEvent.objects.filter(object_type="overlay_list").latest("pk").detail["patient_ids"] == [patient.pk]
 
 
 def test_the_manager_home_page_shows_the_duplicate_rate_and_its_trend(pair, him, client_for):

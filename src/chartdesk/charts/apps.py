@@ -25,3 +25,14 @@ class ChartsConfig(AppConfig):
             Encounter.objects.filter(patient=patient).order_by("-admit_at")[:count]))
         register_recent_records("documents", lambda patient, count: list(
             Document.objects.filter(patient=patient).order_by("-service_date", "-pk")[:count]))
+
+        from chartdesk.charts.overlays import scan_for_command
+        from chartdesk.patients.merging import KEEP, register_merge_policy
+        from chartdesk.patients.overlay_scan import register_overlay_scan
+
+        register_overlay_scan(scan_for_command)  # `chartdesk patients overlays scan`
+        # An overlay case and a move stay with the charts they were about; a merge's survivor is
+        # checked again by the next scan or intake.
+        register_merge_policy("charts.OverlayCase", "patient", KEEP)
+        register_merge_policy("charts.EncounterMove", "from_patient", KEEP)
+        register_merge_policy("charts.EncounterMove", "to_patient", KEEP)

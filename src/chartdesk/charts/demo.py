@@ -18,12 +18,40 @@ from chartdesk.charts.actions import (
 from chartdesk.core.demo.load import DemoResult, DemoRun
 from chartdesk.core.demo.plan import DocumentPlan, EncounterPlan
 
+OVERLAYS_PLANTED = 2
+
 
 def load_charts_demo(run: DemoRun) -> None:
     for person in run.plan.patients:
         patient = run.patients[person.key]
         for stay in person.encounters:
             _load_encounter(patient, stay, run.providers, run.staff, run.result)
+    _plant_overlays(run)
+
+
+def _plant_overlays(run: DemoRun) -> None:
+    """Two charts whose latest visit's HL7 PID described someone else (another birth date and sex,
+    as when a registration system reuses an MRN), so the HIM manager's overlay list is not empty."""
+    from datetime import timedelta
+
+    from chartdesk.charts.models import Encounter
+    from chartdesk.charts.stated import StatedPerson, do_record_stated_demographics
+
+    planted = 0
+    for person in run.plan.patients:
+        patient = run.patients[person.key]
+        visits = list(Encounter.objects.filter(patient=patient).order_by("admit_at", "pk"))
+        if planted == OVERLAYS_PLANTED or len(visits) < 2 or patient.birth_date is None or patient.is_restricted:
+            continue
+        for visit in visits[:-1]:
+            do_record_stated_demographics(visit, StatedPerson.of_chart(patient), source="desk",
+                                          reference="registration desk", acting_user=run.staff["registrar"])
+        other = StatedPerson(given_name="Jordan", family_name=patient.family_name,
+                             birth_date=patient.birth_date - timedelta(days=365 * 23 + 40),
+                             sex="M" if patient.sex == "F" else "F")
+        do_record_stated_demographics(visits[-1], other, source="hl7", reference="ADT^A08 DEMO1 from MERCY",
+                                      acting_user=run.staff["registrar"])
+        planted += 1
 
 
 def _load_encounter(

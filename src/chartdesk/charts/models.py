@@ -301,3 +301,13 @@ class Addendum(LegalRecordModel):
             if stored and stored["signed_at"] is not None:
                 raise ImmutableRecord("A signed addendum cannot change.")
         super().save(*args, **kwargs)
+
+
+# Registered with the charts app from here (Django finds an app's models through its models module).
+from chartdesk.charts.overlay_models import (  # noqa: E402,F401
+    DemographicsSource,
+    EncounterMove,
+    OverlayCase,
+    OverlayStatus,
+    StatedDemographics,
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chartdesk.charts import document_views, views
+from chartdesk.charts import document_views, overlay_views, views
 
 urlpatterns = [
     path("patient/<int:patient_id>/", views.chart_view, name="charts-chart"),
@@ -20,4 +20,7 @@ urlpatterns = [
     path("document/<int:document_id>/retract/", document_views.document_retract_view, name="charts-document-retract"),
     path("file/<int:version_id>/", document_views.document_file_view, name="charts-document-file"),
     path("addendum/<int:addendum_id>/sign/", document_views.addendum_sign_view, name="charts-addendum-sign"),
+    path("overlays/", overlay_views.overlay_list_view, name="charts-overlays"),
+    path("overlays/scan/", overlay_views.overlay_scan_view, name="charts-overlay-scan"),
+    path("overlays/<int:case_id>/", overlay_views.overlay_case_view, name="charts-overlay-case"),
 ]

@@ -29,6 +29,7 @@ from chartdesk.charts.forms import (
     UploadForm,
 )
 from chartdesk.charts.models import Document, EncounterClass, EncounterStatus
+from chartdesk.charts.stated import do_open_desk_encounter
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.forms import whole_number
 from chartdesk.core.permissions import requires
@@ -123,7 +124,7 @@ def encounter_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            encounter = actions.do_open_encounter(
+            encounter = do_open_desk_encounter(
                 patient,
                 encounter_class=data["encounter_class"],
                 admit_at=data["admit_at"],

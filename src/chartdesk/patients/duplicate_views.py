@@ -17,7 +17,6 @@ from chartdesk.patients.chart_records import recent_records
 from chartdesk.patients.duplicates import (
     access_duplicate_pair,
     access_duplicate_work_list,
-    access_overlays,
     do_mark_needs_research,
     do_mark_not_duplicate,
     do_merge_duplicate,
@@ -127,9 +126,3 @@ def pair_view(request: HttpRequest, pair_id: int) -> HttpResponse:
     }
     return render(request, "patients/duplicate_pair.html", context, status=status)
 
-
-@requires(MERGE_PERMISSION)
-def overlays_view(request: HttpRequest) -> HttpResponse:
-    """Overlays: one MRN that may hold two people (conflicting identifiers of one issuer)."""
-    overlays = access_overlays(request.user)
-    return render(request, "patients/overlays.html", {"overlays": overlays})

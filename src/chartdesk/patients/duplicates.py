@@ -335,35 +335,3 @@ def pair_as_json(pair: DuplicateCandidate) -> dict[str, Any]:
         "evidence": pair.evidence,
     }
 
-
-def access_overlays(user: Any, *, limit: int = WORK_LIST_CAP) -> list[dict[str, Any]]:
-    """Charts that may hold two people: two active identifiers of one type from one issuer that
-    differ (two member numbers of one plan, two driver's licences of one state). Retired MRNs added
-    by merges are left out: a survivor may hold several. Charts the user may not open are left out;
-    one SEARCH audit event per listing."""
-    from django.db.models import Count
-
-    from chartdesk.patients.merge_actions import RETIRED_MRN_ISSUER
-    from chartdesk.patients.models import IdentifierType, PatientIdentifier
-
-    if not user.is_authenticated or not user.has_perm(MERGE_PERMISSION):
-        raise NotFound("patient")
-    open_to = Patient.objects.filter(charts_open_to(user), status=PatientStatus.ACTIVE).values("pk")
-    conflicting = (PatientIdentifier.objects.filter(active=True, patient__in=open_to)
-                   .exclude(issuer=RETIRED_MRN_ISSUER).exclude(type=IdentifierType.RETIRED_MRN)
-                   .values("patient_id", "type", "issuer").annotate(values=Count("value_key", distinct=True))
-                   .filter(values__gt=1).order_by("patient_id", "type", "issuer")[:limit])
-    by_patient: dict[int, list[tuple[str, str]]] = {}
-    for row in conflicting:
-        by_patient.setdefault(row["patient_id"], []).append((row["type"], row["issuer"]))
-    patients = Patient.objects.in_bulk(list(by_patient))
-    overlays = []
-    for patient_id, keys in by_patient.items():
-        identifiers = PatientIdentifier.objects.filter(patient_id=patient_id, active=True).order_by("pk")
-        conflicts = [{"type": next(i.get_type_display() for i in identifiers if i.type == kind), "issuer": issuer,
-                      "values": sorted({i.value for i in identifiers if (i.type, i.issuer) == (kind, issuer)})}
-                     for kind, issuer in keys]
-        overlays.append({"patient": patients[patient_id], "conflicts": conflicts})
-    record_event(AuditAction.SEARCH, user=user, object_type="overlay_list",
-                 detail={"results": len(overlays), "patient_ids": sorted(by_patient)})
-    return overlays

@@ -8,7 +8,6 @@ urlpatterns = [
     path("incomplete/", views.incomplete_view, name="patients-incomplete"),
     path("duplicates/", duplicate_views.work_list_view, name="patients-duplicates"),
     path("duplicates/<int:pair_id>/", duplicate_views.pair_view, name="patients-duplicate-pair"),
-    path("overlays/", duplicate_views.overlays_view, name="patients-overlays"),
     path("<int:patient_id>/edit/", views.edit_view, name="patients-edit"),
     path("<int:patient_id>/identifiers/", views.identifiers_view, name="patients-identifiers"),
     path("<int:patient_id>/restriction/", views.restriction_view, name="patients-restriction"),

@@ -53,9 +53,11 @@ def home(request: HttpRequest) -> HttpResponse:
         context["finished_encounters"] = list(selectors.recently_finished_encounters())
         _audit_work_list(user, "finished_encounters", context["finished_encounters"])
     if user.has_perm("patients.merge_patients"):
+        from chartdesk.charts.overlay_actions import count_overlays_to_review
         from chartdesk.patients.duplicates import latest_scans
 
         context["duplicate_scans"] = latest_scans(user)  # the duplicate rate and its trend (counts only)
+        context["overlays_to_review"] = count_overlays_to_review(user)  # beside it: charts that may hold two people
     if user.has_perm("patients.restrict_chart"):
         context["counts"] = selectors.department_counts()
     if user.has_perm("audit.view_audit_reports"):

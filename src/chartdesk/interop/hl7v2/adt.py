@@ -41,7 +41,12 @@ from chartdesk.interop.hl7v2.pid import (
     sender_identifiers,
     update_demographics,
 )
-from chartdesk.interop.hl7v2.segments import message_encounter, record_diagnoses, record_insurance
+from chartdesk.interop.hl7v2.segments import (
+    message_encounter,
+    record_diagnoses,
+    record_insurance,
+    record_stated_demographics,
+)
 from chartdesk.patients.models import MergeMove, Patient, PatientIdentifier
 
 # A28/A31 carry a person and no visit; A05 (pre-admission) registers the person, and the visit is
@@ -405,6 +410,9 @@ def apply_adt(message: Message, acting_user: Any) -> Applied:
             applied.notes += update_demographics(message, applied.patient, acting_user)
         if event == "A05":
             applied.notes.append("pre-admission: the visit is opened by the admission (A01/A04) that follows")
+        if event in (*ADMIT_EVENTS, "A08"):
+            applied.notes += record_stated_demographics(message, encounter or message_encounter(
+                message, applied.patient), acting_user)
         applied.notes += record_contacts(message, applied.patient, acting_user)
         if event not in ("A28", "A31"):  # person only: no visit to report diagnoses on
             applied.notes += record_diagnoses(message, encounter or message_encounter(message, applied.patient),

@@ -5,7 +5,7 @@ registration refuses is; a malformed date is an AE naming the segment, its seque
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -212,3 +212,25 @@ def record_insurance(message: Message, patient: Patient, acting_user: Any) -> li
             where = SUBSCRIBER_FIELDS.get(refusal.field or "", 3)
             notes.append(f"IN1 {sequence} left out (IN1-{where}): {refusal.message}")
     return notes
+
+
+def record_stated_demographics(message: Message, encounter: Encounter | None, acting_user: Any) -> list[str]:
+    """PID as this visit's message stated it (A01, A04, A08), kept beside the visit: the evidence
+    overlays are found with. A new conflict puts the chart on the HIM overlay list at once (the ACK
+    says so); the message is applied as usual, since the sender is the source of its demographics."""
+    from chartdesk.charts.stated import StatedPerson, do_record_stated_demographics
+    from chartdesk.interop.hl7v2.pid import person_identifiers, registration_from_pid
+
+    if encounter is None:
+        return []
+    pid = message.segment("PID")
+    assert pid is not None
+    registration = registration_from_pid(message, [])
+    identifiers = tuple((each.kept_type, each.issuer[:80], each.value) for each in person_identifiers(message, pid))
+    person = replace(StatedPerson.of_registration(registration), identifiers=identifiers)
+    reference = f"ADT^{message.trigger_event} {message.control_id} from {message.msh.component(4, 1) or 'the feed'}"
+    _, case = do_record_stated_demographics(encounter, person, source="hl7", reference=reference,
+                                            acting_user=acting_user)
+    if case is None:
+        return []
+    return [f"possible overlay: MRN {encounter.patient.mrn} is on the HIM overlay list ({', '.join(case.fields)})"]

@@ -1,5 +1,6 @@
 """`chartdesk patients merge SURVIVOR_MRN RETIRED_MRN`, `chartdesk patients unmerge MERGE_ID`,
-`chartdesk patients import FILE.csv --source NAME` and `chartdesk patients duplicates scan|train`.
+`chartdesk patients import FILE.csv --source NAME`, `chartdesk patients duplicates scan|train` and
+`chartdesk patients overlays scan [--json]`.
 
 They run the same actions as the desk, as a named user (whose permissions and chart access are
 checked); the audit events say they came from the command line.
@@ -29,6 +30,7 @@ from chartdesk.patients.import_actions import (
 from chartdesk.patients.importing import ImportRefused, clean_source, file_digest, parse_file
 from chartdesk.patients.merge_actions import do_merge_patients, do_unmerge_patients
 from chartdesk.patients.models import MergeEvent, Patient
+from chartdesk.patients.overlay_scan import run_overlay_scan
 
 
 class Command(BaseCommand):
@@ -60,7 +62,13 @@ class Command(BaseCommand):
         train.add_argument("--output", default="",
                            help="where to write the model (JSON); by default the site's model that the scan and "
                                 "registration-time matching read (settings.MPI_MODEL_PATH)")
-        for sub in (scan, train):
+        overlays = commands.add_parser("overlays", help="find charts that may hold two people (overlays)")
+        overlay_steps = overlays.add_subparsers(dest="step", title="steps", required=True)
+        overlay_scan = overlay_steps.add_parser(
+            "scan", help="compare what each chart's encounters stated and fill the overlay list")
+        overlay_scan.add_argument("--json", action="store_true",
+                                  help="print one JSON object: the counts and every overlay to review")
+        for sub in (scan, train, overlay_scan):
             sub.add_argument("--user", required=True, metavar="USERNAME", help="the HIM manager running it")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -75,6 +83,8 @@ class Command(BaseCommand):
                     self._import(options, user)
                 elif options["subcommand"] == "duplicates":
                     self._duplicates(options, user)
+                elif options["subcommand"] == "overlays":
+                    self._overlays(options, user)
                 else:
                     self._unmerge(options["merge_id"], options["reason"], user)
         except ImportRefused as refused:
@@ -98,6 +108,17 @@ class Command(BaseCommand):
         event = do_merge_patients(survivor, retired, reason=reason, acting_user=user)
         moved = ", ".join(f"{key} {count}" for key, count in sorted(event.moved_counts.items())) or "nothing"
         self.stdout.write(f"merge #{event.pk}: MRN {event.retired_mrn} into MRN {event.survivor_mrn}; moved {moved}")
+
+    def _overlays(self, options: dict[str, Any], user: Any) -> None:
+        found = run_overlay_scan(acting_user=user)
+        if options["json"]:
+            self.stdout.write(json.dumps(found, sort_keys=True))
+            return
+        summary = found["summary"]
+        self.stdout.write(f"overlay scan: {summary['charts_checked']} charts checked, "
+                          f"{summary['open_cases']} on the overlay list")
+        for case in found["overlays"]:
+            self.stdout.write(f"  MRN {case['mrn']}: {', '.join(case['fields'])} ({case['status']})")
 
     def _unmerge(self, merge_id: int, reason: str, user: Any) -> None:
         event = MergeEvent.objects.filter(pk=merge_id).first()

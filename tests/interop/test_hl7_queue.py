@@ -72,12 +72,13 @@ def test_the_queue_lists_failed_messages_newest_first_and_filters_them(client_fo
     assert b"PID-5 or PID^1^5" in refused.content and b"Enter a valid date" in refused.content
 
 
-def test_the_queue_is_paged_25_a_page(client_for, analyst):
+def test_the_queue_is_paged_by_the_desk_list_size(client_for, analyst, settings):
+    settings.LIST_PAGE_SIZE = 25
     for number in range(27):
         send(adt("A04", f"N{number:02}", family=""))
     page = client_for(analyst)
     first = page.get("/interop/hl7/")
-    assert len(first.context["rows"]) == 25 and first.context["page"].paginator.count == 27
+    assert len(first.context["rows"]) == 25 and first.context["listing"].page.paginator.count == 27
     second = page.get("/interop/hl7/", {"page": 2})
     assert [row.message.control_id for row in second.context["rows"]] == ["N01", "N00"]
 

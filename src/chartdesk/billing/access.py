@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from chartdesk.audit.actions import PendingEvent, record_event, record_events
 from chartdesk.audit.models import AuditAction
-from chartdesk.billing.models import Claim, Denial, HeldPayment, StatementBatch, X12Batch
+from chartdesk.billing.models import Claim, ClaimStatus, Denial, HeldPayment, StatementBatch, X12Batch
 from chartdesk.billing.x12.segments import X12Malformed, split
 from chartdesk.charts.models import Encounter
 from chartdesk.core.errors import NotFound
 from chartdesk.core.forms import record_id
-from chartdesk.patients.access import access_patient_by_id
+from chartdesk.patients.access import access_patient_by_id, charts_open_to
 from chartdesk.patients.models import Patient
 
 WORK = "billing.work_claims"
@@ -29,6 +31,16 @@ def _open(user: Any, patient_id: int, permission: str, what: str) -> Patient:
         return access_patient_by_id(user, patient_id, permission=permission, audit=False)
     except NotFound:
         raise NotFound(what) from None
+
+
+def claims_open_to(user: Any, *, status: str = "") -> QuerySet[Claim]:
+    """The claims list: every claim of a chart `user` may open (filtered in the database, so the count
+    and the pages never include a restricted chart's claims), optionally of one status, unordered."""
+    if not user.is_authenticated or not user.has_perm(WORK):
+        return Claim.objects.none()
+    claims = (Claim.objects.filter(patient__in=Patient.objects.filter(charts_open_to(user)))
+              .select_related("patient", "payer"))
+    return claims.filter(status=status) if status in ClaimStatus.values else claims
 
 
 def access_claim_by_id(user: Any, claim_id: Any) -> Claim:

@@ -45,11 +45,22 @@ from chartdesk.billing.models import (
 )
 from chartdesk.core import forms as core_forms
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import requires
 
 WORK = "billing.work_claims"
 SETUP = "billing.manage_billing_setup"
 REPORTS = "billing.view_billing_reports"
+
+CLAIM_COLUMNS = (
+    Column("claim", "Claim", ("claim_number",)),
+    Column("patient", "Patient", ("patient__family_name", "patient__given_name")),
+    Column("payer", "Payer", ("payer__name",)),
+    Column("rank", "Rank", ("rank",)),
+    Column("total", "Total", ("total_charge",), numeric=True),
+    Column("status", "Status", ("status",)),
+    Column("created", "Created", ("created_at",)),
+)
 
 
 def posted_id(request: HttpRequest, name: str) -> int:
@@ -208,12 +219,10 @@ def account_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @requires(WORK)
 def claims_view(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    claims = Claim.objects.select_related("patient", "payer").order_by("-id")
-    if status in ClaimStatus.values:
-        claims = claims.filter(status=status)
-    visible = [claim for claim in claims[:500] if access.may_open(request.user, claim.patient)]
+    listing = list_page(request, access.claims_open_to(request.user, status=status), CLAIM_COLUMNS,
+                        default_sort="-created")
     return render(request, "billing/claims.html", {
-        "claims": visible, "status": status, "statuses": ClaimStatus.choices,
+        "listing": listing, "claims": listing.rows, "status": status, "statuses": ClaimStatus.choices,
         "to_bill": encounters_to_bill(), "facility_to_bill": len(encounters_for_facility_claims()),
     })
 

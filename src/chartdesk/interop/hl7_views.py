@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import requires
 from chartdesk.interop.forms import Hl7IgnoreForm, Hl7QueueFilterForm, Hl7ReprocessForm
 from chartdesk.interop.hl7v2.queue import (
@@ -29,7 +29,14 @@ from chartdesk.interop.hl7v2.queue import (
 from chartdesk.interop.models import FAILED_STATUSES, Hl7Message, Hl7QueueDecision
 from chartdesk.patients.view_guards import opens_records
 
-PAGE_SIZE = 25
+QUEUE_COLUMNS = (
+    Column("received", "Received", ("received_at",)),
+    Column("event", "Event", ("message_type",)),
+    Column("facility", "Sending facility", ("sending_facility",)),
+    Column("control", "Control id", ("control_id",)),
+    Column("answer", "Answer", ("ack_code",)),
+    Column("field", "Error field", ("error_location",)),
+)
 
 
 @dataclass
@@ -87,13 +94,12 @@ def hl7_queue_view(request: HttpRequest) -> HttpResponse:
     """Failed messages (AE/AR) still waiting for a decision, newest first, filtered and paged."""
     form = Hl7QueueFilterForm(request.GET)
     if not form.is_valid():
-        return render(request, "interop/hl7_queue.html", {"form": form, "page": None}, status=400)
-    page = Paginator(failed_messages(request.user, _filters(form)), PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+        return render(request, "interop/hl7_queue.html", {"form": form, "listing": None}, status=400)
+    listing = list_page(request, failed_messages(request.user, _filters(form)), QUEUE_COLUMNS,
+                        default_sort="-received")
     return render(request, "interop/hl7_queue.html", {
-        "form": form, "page": page, "rows": queue_rows(request.user, list(page.object_list)),
-        "page_base": params.urlencode(),
+        "form": form, "listing": listing, "rows": queue_rows(request.user, listing.rows),
+        "filtered": any(form.cleaned_data.values()),
     })
 
 

@@ -4,23 +4,29 @@ Views stay thin: the list and the resend are hl7v2.outbound's."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from chartdesk.core.errors import ChartdeskError
+from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import requires
 from chartdesk.interop.hl7v2.outbound import WORK_QUEUE, dead_letters, do_resend_outbound
 
-PAGE_SIZE = 25
+COLUMNS = (
+    Column("given_up", "Given up", ("dead_at",)),
+    Column("event", "Event", ("event",)),
+    Column("destination", "Destination", ("destination__name",)),
+    Column("control", "Control id", ("control_id",)),
+    Column("tries", "Tries", ("attempts",), numeric=True),
+)
 
 
 @requires(WORK_QUEUE)
 def hl7_dead_letters_view(request: HttpRequest) -> HttpResponse:
     """Outbound messages that were not delivered, newest first: where to, why, how many tries."""
-    page = Paginator(dead_letters(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "interop/hl7_dead_letters.html", {"page": page})
+    listing = list_page(request, dead_letters(request.user), COLUMNS, default_sort="-given_up")
+    return render(request, "interop/hl7_dead_letters.html", {"listing": listing})
 
 
 @requires(WORK_QUEUE)

@@ -4,17 +4,26 @@ administrator, with progress, times, the failure reason and a retry button."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from chartdesk.core.errors import ChartdeskError, NotFound
+from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import signed_in
 from chartdesk.jobs import access, actions
 from chartdesk.jobs.models import JobStatus
 
-PAGE_SIZE = 50
+COLUMNS = (
+    Column("title", "Job", ("title",)),
+    Column("status", "Status", ("status",)),
+    Column("queued", "Queued", ("created_at",)),
+    Column("started", "Started", ("started_at",)),
+    Column("finished", "Finished", ("finished_at",)),
+    Column("attempts", "Attempts", ("attempts",), numeric=True),
+)
+# Every user's jobs can also be sorted by who started them.
+EVERYONE_COLUMNS = (COLUMNS[0], Column("starter", "Started by", ("started_by__username",)), *COLUMNS[1:])
 
 
 @signed_in
@@ -23,14 +32,12 @@ def jobs_view(request: HttpRequest) -> HttpResponse:
     everyone = may_see_all and request.GET.get("all") == "1"
     status = request.GET.get("status", "")
     jobs = access.access_jobs(request.user, everyone=everyone, status=status)
-    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    listing = list_page(request, jobs, EVERYONE_COLUMNS if everyone else COLUMNS, default_sort="-queued")
     rows = [{"job": job, "may_retry": actions.may_retry(job), "stalled": actions.is_stalled(job)}
-            for job in page.object_list]
+            for job in listing.rows]
     return render(request, "jobs/list.html", {
-        "page": page, "rows": rows, "everyone": everyone, "may_see_all": may_see_all, "status": status,
-        "statuses": JobStatus.choices, "page_base": params.urlencode(),
+        "listing": listing, "rows": rows, "everyone": everyone, "may_see_all": may_see_all, "status": status,
+        "statuses": JobStatus.choices,
     })
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound
+from chartdesk.core.listing import Column, list_page
 from chartdesk.core.permissions import requires
 from chartdesk.core.views import not_found
 from chartdesk.patients import actions
@@ -52,11 +53,24 @@ def _field_errors(form: Any, refusal: ChartdeskError) -> None:
 
 # --- search ------------------------------------------------------------------------------------
 
+# A search ranks every candidate; the desk pages through the likeliest SEARCH_LIMIT of them (a
+# name as common as "smith" matches thousands, and nobody reads past a few pages: they add a date
+# of birth instead). Sorting by name, birth date or MRN reorders those, it does not search again.
+SEARCH_LIMIT = 200
+SEARCH_COLUMNS = (
+    Column("match", "Best match", ("-score",)),
+    Column("name", "Name", ("patient__family_name", "patient__given_name")),
+    Column("born", "Date of birth", ("patient__birth_date",)),
+    Column("mrn", "MRN", ("patient__mrn",)),
+)
+
+
 @requires("patients.search_patients")
 def search_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
-    hits = search_patients(request.user, query) if query.strip() else []
-    context = {"query": query, "hits": hits, "searched": bool(query.strip())}
+    hits = search_patients(request.user, query, limit=SEARCH_LIMIT) if query.strip() else []
+    listing = list_page(request, hits, SEARCH_COLUMNS, default_sort="match", tie_breaker="patient__pk")
+    context = {"query": query, "listing": listing, "searched": bool(query.strip())}
     template = "patients/_results.html" if request.htmx else "patients/search.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 

@@ -145,8 +145,9 @@ from chartdesk.training.exams import do_create_exam
 from chartdesk.training.models import Course
 instructor = get_user_model().objects.get(username="instructor")
 now = timezone.now()
-do_create_exam(Course.objects.get(), title="Quick filing check", time_limit_minutes=11, opens_at=now - timedelta(hours=1),
-               closes_at=now + timedelta(days=1), picks=[("filing-01", 1.0)], draw={}, seed=1, acting_user=instructor)
+do_create_exam(Course.objects.get(), title="Quick filing check", time_limit_minutes=11,
+               opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1), picks=[("filing-01", 1.0)],
+               draw={}, seed=1, acting_user=instructor)
 """
 
 

@@ -19,7 +19,7 @@ RECORD_KWARGS = {
     "duplicate_id", "merge_id",
     "request_id", "packet_id", "amendment_id", "restriction_id", "accounting_id",
     "query_id",
-    "claim_id", "denial_id", "held_payment_id", "batch_id", "statement_batch_id",
+    "claim_id", "denial_id", "held_payment_id", "batch_id", "statement_batch_id", "charge_id", "coverage_id",
     "deficiency_id", "chart_id", "scan_id", "scan_batch_id", "hold_id", "certificate_id",
     "hl7_message_id",
     "dictation_id",
@@ -324,7 +324,7 @@ def _restricted_billing_records(secret: Any, encounter: Any, provider: Any) -> d
     inquiry = do_export_270_for_patient(secret, acting_user=biller)  # a 270 naming the restricted patient
     return {"claim_id": claim.pk, "denial_id": Denial.objects.get(claim=claim).pk, "batch_id": batch.pk,
             "statement_batch_id": statements.pk, "held_payment_id": HeldPayment.objects.filter(claim=claim).first().pk,
-            "inquiry_id": inquiry.pk}
+            "inquiry_id": inquiry.pk, "charge_id": claim.lines.first().charge_id, "coverage_id": claim.coverage_id}
 
 
 def _restricted_paper(secret: Any, him: Any) -> tuple[Any, Any]:

@@ -1,9 +1,10 @@
 """Training in Chromium, kind by kind: a student opens an exercise of the course they joined, does it
-where the kind is done (the training screen for terminology, filing and claims; the real request
-screens for ROI; the real merge screen for MPI; the real chart screens, then the training screen,
-for deficiency; the real transcription editor, once the worker has drafted the exercise's dictation,
-for transcription; the real coding screen and its inpatient abstract for abstracting), submits it and
-reads the grade and the feedback, one part right and one wrong. One server, course and sandbox serve the whole module
+where the kind is done (the training screen for terminology and filing; the real request screens for
+ROI; the real billing screens for claims; the real merge screen for MPI; the real chart screens, then
+the training screen, for deficiency; the real transcription editor, once the worker has drafted the
+exercise's dictation, for transcription; the real coding screen and its inpatient abstract for
+abstracting), submits it and reads the grade and the feedback, one part right and one wrong. One
+server, course and sandbox serve the whole module
 (joining builds a sandbox; the coding kind's own test, test_training.py, joins through the browser)."""
 
 from __future__ import annotations
@@ -128,24 +129,79 @@ def test_roi_the_student_works_each_request_on_the_request_screen_and_reads_the_
     expect(feedback.locator("tr", has_text="Request B: problems")).to_contain_text("1.00 of 1.00")
 
 
-def test_claims_the_student_corrects_the_fields_and_reads_the_value_missed(page, log_in):
+def test_claims_the_student_corrects_the_claims_on_the_billing_screens_and_reads_the_value_missed(page, log_in):
     open_exercise(page, log_in, "Rejected claims 1: three professional claims")
-    # A typing error first: refused with where it is, and the text typed is kept to fix.
-    page.get_by_label("Your answer").fill('{"claims": {"C1": [}')
-    page.get_by_role("button", name="Submit for grading").click()
-    expect(page.get_by_text("Not graded: the answer is not JSON")).to_be_visible()
-    expect(page.get_by_label("Your answer")).to_have_value('{"claims": {"C1": [}')
-    submit_typed(page, {"claims": {
-        "C1": [{"field": "diagnoses", "value": ["M54.50"]}, {"field": "units", "line": 1, "value": 1}],
-        "C2": [{"field": "member_id", "value": "PCG000000000"}],  # wrong: the card says PCG277173958
-        "C3": [{"field": "code", "line": 2, "value": "81002"},
-               {"field": "rendering_npi", "line": 2, "value": "1901567333"}],
-    }})
-    expect(page.locator(".grade")).to_contain_text("Score: 0.88 (7.00 of 8.00 points)")
+    expect(page.get_by_role("heading", name="Claims")).to_be_visible()  # the real claims list of the sandbox
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.locator("tr", has_text="Rejected claims 1").get_by_role("link", name="in progress: submit").click()
+    expect(page.get_by_text("member ID PCG277173958")).to_be_visible()  # C2's insurance card
+    # C2: the member ID left out at registration, put back from the card on the coverage page.
+    page.get_by_role("link", name=re.compile(r"^Claim C2: CD")).click()
+    expect(page.get_by_text("The coverage has no member ID.")).to_be_visible()
+    page.get_by_role("link", name="Correct the coverage").click()
+    page.get_by_label("Member ID").fill("PCG277173958")
+    page.get_by_role("button", name="Save the coverage").click()
+    expect(page.get_by_text("Coverage corrected")).to_be_visible()
+    # C1: line 1's units on the charge line's page (the diagnosis left wrong).
+    page.go_back()
+    page.go_back()
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.locator("tr", has_text="Rejected claims 1").get_by_role("link", name="in progress: submit").click()
+    page.get_by_role("link", name=re.compile(r"^Claim C1: CD")).click()
+    page.get_by_role("link", name="Correct line 1").click()
+    page.get_by_label("Units").fill("1")
+    page.get_by_role("button", name="Save the corrected line").click()
+    expect(page.get_by_text("Charge 99203 corrected")).to_be_visible()
+
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.locator("tr", has_text="Rejected claims 1").get_by_role("link", name="in progress: submit").click()
+    page.get_by_role("button", name="Hand in").click()
+    # C1: units 1, diagnosis 0, nothing right changed 1; C2: 1 + 1; C3 untouched: 0 + 0 + 1.
+    expect(page.locator(".grade")).to_contain_text("(5.00 of 8.00 points)")
     feedback = page.locator("table.feedback")
-    expect(feedback.locator("tr", has_text="Claim C2: member_id")).to_contain_text(
-        "Right value: PCG277173958 (from the insurance card)")
+    expect(feedback.locator("tr", has_text="Claim C1: diagnoses")).to_contain_text(
+        "Right value: ['M54.50'] (from the encounter form)")
+    expect(feedback.locator("tr", has_text="Claim C2: member_id")).to_contain_text("1.00 of 1.00")
     expect(feedback.locator("tr", has_text="Claim C1: line 1 units")).to_contain_text("1.00 of 1.00")
+
+
+SHORT_EXAM = """
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from chartdesk.training.exams import do_create_exam
+from chartdesk.training.models import Course
+instructor = get_user_model().objects.get(username="instructor")
+now = timezone.now()
+do_create_exam(Course.objects.get(), title="Quick filing check", time_limit_minutes=11,
+               opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1), picks=[("filing-01", 1.0)],
+               draw={}, seed=1, acting_user=instructor)
+"""
+
+
+def test_the_exam_page_counts_down_and_announces_only_the_ten_five_and_one_minute_marks(server, page, log_in):
+    server.python(SHORT_EXAM)
+    page.clock.install()
+    log_in(page, "student")
+    page.get_by_role("link", name="Training", exact=True).click()
+    page.get_by_role("link", name="Quick filing check").click()
+    page.get_by_role("button", name="Start the exam").click()
+    clock = page.get_by_role("timer")
+    announcer = page.locator("[data-exam-clock-announce]")
+    expect(clock).to_contain_text(re.compile(r"Time left: 1[01] min \d\d s"))
+    expect(announcer).to_have_text("")
+    page.clock.run_for(5_000)
+    expect(clock).to_contain_text(re.compile(r"Time left: 10 min [45]\d s"))
+    expect(announcer).to_have_text("")  # no word each second
+    page.clock.run_for(65_000)
+    expect(announcer).to_have_text("10 minutes left in the exam.")
+    page.clock.run_for(5 * 60_000)
+    expect(announcer).to_have_text("5 minutes left in the exam.")
+    page.clock.run_for(4 * 60_000)
+    expect(announcer).to_have_text("1 minute left in the exam.")
+    page.clock.run_for(60_000)
+    expect(clock).to_contain_text("Time left: 0 min 00 s")
+    expect(announcer).to_contain_text("Time is up")
 
 
 SANDBOX_PATIENTS = """

@@ -25,8 +25,8 @@ CODING_CATEGORIES = (
 # by site and behaviour, poisonings by substance and intent, external causes, history codes.
 INDEX_CATEGORIES = ("C18", "C22", "C50", "C78", "C79", "D01", "D05", "D12", "D13", "D24", "D37", "D48", "D49",
                     "Z85", "T38", "T39", "T42", "T50", "W11", "W54", "J15")
-# The diagnoses the billing tests and the billing demo put on claims.
-BILLING_CATEGORIES = ("D51", "E53", "F41", "G47", "J06", "J20", "K21", "L30", "M54", "R51", "Z00")
+# The diagnoses the billing tests, the billing demo and the training claims exercises put on claims.
+BILLING_CATEGORIES = ("D51", "E53", "F41", "G47", "J06", "J20", "K21", "L30", "M25", "M54", "R10", "R51", "Z00")
 TEST_CATEGORIES = CODING_CATEGORIES + BILLING_CATEGORIES + INDEX_CATEGORIES
 TEST_PCS_TABLES = ("0DT", "0SR", "02H")
 

@@ -1,4 +1,4 @@
-"""The kinds answered on the training screen other than the term drill (ROI, filing, claims, deficiency):
+"""The kinds answered on the training screen other than the term drill (ROI, filing, deficiency):
 the attempt page takes the answer typed in the kind's format, grades it, and refuses a malformed one
 with where the problem is, grading nothing."""
 

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 
 from chartdesk.audit.actions import PendingEvent, record_event, record_events
 from chartdesk.audit.models import AuditAction
-from chartdesk.billing.models import Claim, ClaimStatus, Denial, HeldPayment, StatementBatch, X12Batch
+from chartdesk.billing.models import Charge, Claim, ClaimStatus, Coverage, Denial, HeldPayment, StatementBatch, X12Batch
 from chartdesk.billing.x12.segments import X12Malformed, split
 from chartdesk.charts.models import Encounter
 from chartdesk.core.errors import NotFound
@@ -63,6 +63,28 @@ def access_encounter_charges_by_id(user: Any, encounter_id: Any) -> Encounter:
     patient = _open(user, encounter.patient_id, WORK, "encounter")
     record_event(AuditAction.VIEW, user=user, patient=patient, object_type="charges", object_id=encounter.pk)
     return encounter
+
+
+def access_charge_by_id(user: Any, charge_id: Any) -> Charge:
+    """A charge line `user` corrects; the view is audited."""
+    key = record_id(charge_id, "charge")
+    charge = Charge.objects.select_related("encounter", "patient", "rendering_provider").filter(pk=key).first()
+    if charge is None:
+        raise NotFound("charge")
+    patient = _open(user, charge.patient_id, WORK, "charge")
+    record_event(AuditAction.VIEW, user=user, patient=patient, object_type="charge", object_id=charge.pk)
+    return charge
+
+
+def access_coverage_by_id(user: Any, coverage_id: Any) -> Coverage:
+    """A patient's coverage `user` corrects from the card; the view is audited."""
+    key = record_id(coverage_id, "coverage")
+    coverage = Coverage.objects.select_related("patient", "payer").filter(pk=key).first()
+    if coverage is None:
+        raise NotFound("coverage")
+    patient = _open(user, coverage.patient_id, WORK, "coverage")
+    record_event(AuditAction.VIEW, user=user, patient=patient, object_type="coverage", object_id=coverage.pk)
+    return coverage
 
 
 def access_patient_account_by_id(user: Any, patient_id: Any) -> Patient:

@@ -414,6 +414,7 @@ def do_set_diagnoses(encounter: Encounter, diagnosis_codes: list[str], *, acting
     for code in cleaned:
         if not codes.is_icd10cm(code):
             raise ChartdeskError(DIAGNOSIS_INVALID.format(code=code), field="diagnoses")
+    claim = _open_professional_claim(encounter)
     with transaction.atomic():
         EncounterDiagnosis.objects.filter(encounter=encounter, voided=False).update(voided=True)
         for sequence, code in enumerate(cleaned, start=1):
@@ -421,7 +422,16 @@ def do_set_diagnoses(encounter: Encounter, diagnosis_codes: list[str], *, acting
                                               principal=sequence == 1)
         record_event(AuditAction.UPDATE, user=acting_user, patient=encounter.patient, object_type="charges",
                      object_id=encounter.pk, detail={"diagnoses": cleaned})
+        if claim is not None:
+            # A claim not yet sent carries the encounter's diagnoses: corrected here, it is corrected there
+            # (and scrubbed again), as a charge adjustment is. A claim already sent keeps what it said.
+            _rebuild_claim(claim, acting_user)
     return cleaned
+
+
+def _open_professional_claim(encounter: Encounter) -> Claim | None:
+    return Claim.objects.filter(encounter=encounter, kind=ClaimKind.PROFESSIONAL, rank=CoverageRank.PRIMARY,
+                                status__in=EDITABLE_CLAIM).first()
 
 
 def do_add_charge(encounter: Encounter, entry: ChargeInput, *, acting_user: Any) -> Charge:
@@ -459,7 +469,7 @@ def do_adjust_charge(charge: Charge, entry: ChargeInput, *, acting_user: Any) ->
                      object_id=replacement.pk, detail={"replaces": charge.pk, "code": replacement.code,
                                                        "amount": str(replacement.amount)})
         if claim is not None:
-            _rebuild_claim(claim, acting_user)
+            _rebuild_claim(claim, acting_user, replaced={charge.pk: replacement})
     return replacement
 
 
@@ -506,9 +516,20 @@ def _write_lines(claim: Claim, charges: list[Charge]) -> None:
         )
 
 
-def _rebuild_claim(claim: Claim, acting_user: Any) -> None:
+def _in_claim_order(claim: Claim, charges: list[Charge], replaced: dict[int, Charge]) -> list[Charge]:
+    """The charges in the order of the claim's lines, a corrected charge in the place of the one it replaces
+    (line 1 corrected is still line 1: the biller and the rejection talk of lines by number); new ones last."""
+    placed = []
+    for line in claim.lines.filter(superseded=False).order_by("line_number"):
+        charge = replaced.get(line.charge_id, line.charge)
+        if charge in charges and charge not in placed:
+            placed.append(charge)
+    return placed + [charge for charge in charges if charge not in placed]
+
+
+def _rebuild_claim(claim: Claim, acting_user: Any, *, replaced: dict[int, Charge] | None = None) -> None:
     """Lines of a claim not yet sent follow its charges; the claim goes back to draft and is scrubbed."""
-    charges = _active_charges(claim.encounter)
+    charges = _in_claim_order(claim, _active_charges(claim.encounter), replaced or {})
     # Claim lines are legal rows: the old ones are marked superseded rather than deleted.
     ClaimLine.objects.filter(claim=claim, superseded=False).update(superseded=True)
     _write_lines(claim, charges)

@@ -62,6 +62,13 @@ class CoverageForm(forms.Form):
                                        choices=[("", "—"), ("F", "Female"), ("M", "Male"), ("U", "Unknown")])
 
 
+class ProviderChoiceField(forms.ModelChoiceField):
+    """Providers by name and NPI: two records under one name (one with a mistyped NPI) must be told apart."""
+
+    def label_from_instance(self, obj: Provider) -> str:  # type: ignore[override]
+        return f"{obj} · NPI {obj.npi or 'none'}"
+
+
 class ChargeForm(forms.Form):
     code = forms.CharField(label="CPT/HCPCS code", max_length=5)
     modifiers = forms.CharField(label="Modifiers (up to 4, space separated)", max_length=20, required=False)
@@ -70,7 +77,7 @@ class ChargeForm(forms.Form):
                                 required=False)
     pointers = forms.CharField(label="Diagnosis pointers (e.g. 1 2)", max_length=20, initial="1")
     service_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    rendering_provider = forms.ModelChoiceField(queryset=Provider.objects.filter(active=True))
+    rendering_provider = ProviderChoiceField(queryset=Provider.objects.filter(active=True))
     place_of_service = forms.ModelChoiceField(queryset=PlaceOfService.objects.all(), initial="11")
 
     def clean_pointers(self) -> tuple[int, ...]:
@@ -78,6 +85,12 @@ class ChargeForm(forms.Form):
         if not raw or not all(part.isdecimal() for part in raw):
             raise forms.ValidationError("Give 1 to 4 diagnosis numbers, like 1 2.")
         return tuple(int(part) for part in raw)
+
+
+class CoverageCorrectionForm(forms.Form):
+    payer = forms.ModelChoiceField(queryset=Payer.objects.filter(active=True).order_by("name", "payer_id"))
+    member_id = forms.CharField(label="Member ID", max_length=30)
+    group_number = forms.CharField(max_length=30, required=False)
 
 
 class DiagnosesForm(forms.Form):

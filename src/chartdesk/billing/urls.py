@@ -1,12 +1,14 @@
 from django.urls import path
 
-from chartdesk.billing import desk_views, views
+from chartdesk.billing import correction_views, desk_views, views
 from chartdesk.billing.inquiries import views as inquiry_views
 
 urlpatterns = [
     path("", views.home_view, name="billing-home"),
     path("encounter/<int:encounter_id>/charges/", views.encounter_charges_view, name="billing-encounter-charges"),
     path("encounter/<int:encounter_id>/claim/", views.encounter_claim_view, name="billing-encounter-claim"),
+    path("charge/<int:charge_id>/", correction_views.charge_view, name="billing-charge"),
+    path("coverage/<int:coverage_id>/", correction_views.coverage_view, name="billing-coverage"),
     path("patient/<int:patient_id>/", views.account_view, name="billing-account"),
     path("claims/", views.claims_view, name="billing-claims"),
     path("claims/create/", views.create_claims_view, name="billing-create-claims"),

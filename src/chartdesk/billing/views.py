@@ -302,7 +302,10 @@ def _claim_page(request: HttpRequest, claim: Claim, correction_form: ClaimCorrec
     frequency, payer_number = corrections.next_submission(claim)
     return render(request, "billing/claim.html", {
         "correction_form": correction_form, "resend_form": resend_form,
-        "can_correct": claim.status in corrections.ADJUDICATED, "can_resend": claim.status == ClaimStatus.REJECTED,
+        "can_correct": claim.status in corrections.ADJUDICATED,
+        # Lines of a claim not yet sent are corrected through their charges (the claim follows).
+        "editable": claim.status in actions.EDITABLE_CLAIM and claim.kind == ClaimKind.PROFESSIONAL,
+        "can_resend": claim.status == ClaimStatus.REJECTED,
         "corrections": claim.corrections.select_related("created_by").order_by("id"),
         "frequency": frequency, "payer_number": payer_number or corrections.payer_claim_number(claim),
         "deadline": deadline, "days_left": deadline.days_left(today) if deadline else None,

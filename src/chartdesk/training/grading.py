@@ -115,8 +115,8 @@ class ExerciseKind:
     # scrubber, the completion rules): an authored key must agree with it, and the computed key (with
     # its explanations) is the one kept.
     key_from_setup: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
-    # The real desk pages of the exercise's records in the sandbox, as (text, url) for the attempt page
-    # ("Open the request"); None: start_url is the only way in.
+    # The real desk pages of the exercise's records in the sandbox, as (label, url), listed on the attempt's
+    # page (ROI: "Open the request"; claims: each claim's page); None: the start page is the only way in.
     desk_links: Callable[[Exercise], list[tuple[str, str]]] | None = None
 
 

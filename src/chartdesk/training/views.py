@@ -149,7 +149,7 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
         (sitting is None or not sitting.finished)
     items = drill_order(exercise, request.user, timezone.localdate()) if answering and \
         exercise.kind == "terminology" else []
-    # The kinds answered on the training screen other than the term drill (ROI, filing, claims,
+    # The kinds answered on the training screen other than the term drill (ROI, filing,
     # deficiency) are typed in their answer format, shown with the kind's help; a refused answer is
     # shown again as typed, with the field the grader named.
     typed_help = kind_of(exercise).answer_help if answering and exercise.kind != "terminology" else ""
@@ -157,7 +157,7 @@ def attempt_view(request: HttpRequest, attempt_id: str) -> HttpResponse:
         "attempt": attempt, "exercise": exercise, "items": items, "sitting": sitting,
         # An exam's items show no score or feedback until the exam is handed in or closed.
         "feedback_held": sitting is not None and not sitting.finished,
-        "time_left": time_left_words(_seconds_left(sitting)),
+        "time_left": time_left_words(_seconds_left(sitting)), "seconds_left": _seconds_left(sitting),
         "typed_help": typed_help,
         "typed": request.POST.get("answer", "") if request.method == "POST" else "",
         "desk_links": _desk_links(request, attempt, exercise),
@@ -168,7 +168,8 @@ def _desk_links(request: HttpRequest, attempt: Any, exercise: Any) -> list[tuple
     """The real desk pages of the exercise's records in the student's sandbox ("Open the request"), while
     the attempt is the student's to hand in; none for kinds without them."""
     kind = kind_of(exercise)
-    if kind.desk_links is None or attempt.score is not None or attempt.enrollment.student_id != request.user.pk:
+    if (kind.desk_links is None or attempt.score is not None or not attempt.enrollment.sandbox
+            or attempt.enrollment.student_id != request.user.pk):
         return []
     try:
         with sandbox.sandbox_database(sandbox.sandbox_path(attempt.enrollment.sandbox)):

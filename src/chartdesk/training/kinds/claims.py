@@ -3,8 +3,8 @@ encounter form, provider directory).
 
 Every planted error is one the billing scrubber rejects (its own line and subscriber edits and the
 claim-form code syntax), and `scrubber_findings` runs those edits on a claim of the exercise, so the
-key says in the scrubber's words why each claim bounced. Done on the training screen: the claim
-editor corrects a claim the billing desk made from a coded encounter, which an exercise's claim is not.
+key says in the scrubber's words why each claim bounced. Done on the real billing screens: claims_desk.py
+builds the rejected claims in the sandbox and reads the corrected ones back into the answer below.
 
 Exercise setup: {"claims": [{"id": "C1", "card": {"member_id": "...", "payer_id": "..."},
   "encounter_form": {"diagnoses": ["E11.9"], "lines": [{"code": "99214", "units": 1, "charge": "145.00",
@@ -25,6 +25,7 @@ from typing import Any
 from chartdesk.billing import codes
 from chartdesk.billing.scrubber import _line_findings, _subscriber_findings
 from chartdesk.training.grading import AnswerError, Exercise, ExerciseKind, FeedbackItem, Grade, register_kind
+from chartdesk.training.kinds import claims_desk
 from chartdesk.training.kinds._common import field, only_known, require_list, require_mapping
 
 CLAIM_FIELDS = ("member_id", "payer_id", "diagnoses")
@@ -181,6 +182,10 @@ CLAIMS = register_kind(ExerciseKind(
     name="claims",
     title="Claims: correct the errors in rejected claims",
     grade=grade,
+    build=claims_desk.build,
+    answer_from_records=claims_desk.answer_from_records,
+    start_url=claims_desk.start_url,
+    desk_links=claims_desk.desk_links,
     key_from_setup=key_from_setup,
     answer_help=(
         '{"claims": {"C1": [{"field": "member_id", "value": "XJH123456789"}, '

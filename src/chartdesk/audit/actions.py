@@ -15,6 +15,7 @@ from django.utils import timezone
 from chartdesk.audit import checkpoints
 from chartdesk.audit.chain import SEALED_FIELDS, entry_hash, head_seal
 from chartdesk.audit.models import AuditAction, AuditEvent, AuditOutcome, ChainHead
+from chartdesk.core.bulk import insert_rows
 from chartdesk.core.context import current_actor
 
 
@@ -197,7 +198,7 @@ def _append(rows: list[AuditEvent], *, batch_size: int = 1000) -> list[AuditEven
         if len(rows) == 1:
             rows[0].save(force_insert=True)
         else:
-            AuditEvent.objects.bulk_create(rows, batch_size=batch_size)
+            insert_rows(AuditEvent, rows, batch_size=batch_size)  # SQL built once per batch size, not per event
         head.last_sequence = sequence
         head.last_hash = previous
         head.seal = head_seal(head.last_sequence, head.last_hash)

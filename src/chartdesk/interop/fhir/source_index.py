@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from chartdesk.core.bulk import insert_rows
 from chartdesk.interop.models import SourceRecord
 
 SOURCE_ID_LENGTH = 200
@@ -99,7 +100,7 @@ class SourceIndex:
                         if ((resource_type, source_id) in self._pending_aliases) is alias]
                 for alias in (False, True)}
         if rows[False]:
-            SourceRecord.objects.bulk_create(rows[False])
+            insert_rows(SourceRecord, rows[False], returning=False)  # nothing reads their keys
         if rows[True]:
             # Two source ids may carry one NPI; another import may have named it meanwhile.
             SourceRecord.objects.bulk_create(rows[True], ignore_conflicts=True)

@@ -32,6 +32,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from chartdesk.charts.models import DocumentType
+from chartdesk.core.bulk import insert_rows
 from chartdesk.interop.fhir.common import instant
 from chartdesk.interop.models import ResourceVersion, VersionKeeping
 
@@ -275,7 +276,7 @@ def store_versions(rendered: Iterable[Rendered]) -> int:
             refreshed += 1
     try:
         with transaction.atomic():
-            ResourceVersion.objects.bulk_create(fresh)
+            insert_rows(ResourceVersion, fresh)  # one INSERT per batch, SQL built once
     except IntegrityError:
         # Another process kept one of these versions between our look-up and now: the same content,
         # rendered from the same committed row. Keep the others.

@@ -131,9 +131,8 @@ def test_roi_the_student_works_each_request_on_the_request_screen_and_reads_the_
 
 def test_claims_the_student_corrects_the_claims_on_the_billing_screens_and_reads_the_value_missed(page, log_in):
     open_exercise(page, log_in, "Rejected claims 1: three professional claims")
-    expect(page.get_by_role("heading", name="Claims")).to_be_visible()  # the real claims list of the sandbox
-    page.get_by_role("link", name="Training", exact=True).click()
-    page.locator("tr", has_text="Rejected claims 1").get_by_role("link", name="in progress: submit").click()
+    # The attempt's page: the source documents and a link to each claim's real page in the sandbox.
+    expect(page.get_by_role("heading", name="Where the work is done")).to_be_visible()
     expect(page.get_by_text("member ID PCG277173958")).to_be_visible()  # C2's insurance card
     # C2: the member ID left out at registration, put back from the card on the coverage page.
     page.get_by_role("link", name=re.compile(r"^Claim C2: CD")).click()

@@ -21,9 +21,10 @@ def test_the_student_corrects_the_claims_in_their_sandbox_hands_in_and_the_main_
     exercise = shipped_exercises()["claims-01"]
     client = client_for(student)
     started = client.post(f"/training/enrollment/{enrollment.pk}/exercise/claims-01/")
-    assert started.status_code == 302 and started["Location"].startswith("/billing/claims/")
-    assert not Claim.objects.exists() and not Encounter.objects.filter(reason__startswith="Training claim").exists()
     attempt = Attempt.objects.get(enrollment=enrollment, exercise_id="claims-01")
+    # A kind with links to its records opens on the attempt's page, which lists them (as ROI does).
+    assert started.status_code == 302 and started["Location"] == f"/training/attempt/{attempt.pk}/"
+    assert not Claim.objects.exists() and not Encounter.objects.filter(reason__startswith="Training claim").exists()
     with sandbox.sandbox_database(sandbox.sandbox_path(enrollment.sandbox)):
         built = claims_desk.sandbox_claims(exercise)
         numbers = {label: claim.claim_number for label, claim in built.items()}

@@ -143,3 +143,20 @@ def test_events_recorded_while_the_check_runs_are_left_for_the_next_one(monkeypa
 
     assert verify("--full") == f"audit chain intact: {head_before} events\n"
     assert last_check().detail["verified_through"] == head_before
+
+
+def test_fewer_than_one_worker_is_refused_and_nothing_is_recorded():
+    write_events(2)
+    before = AuditEvent.objects.count()
+
+    assert broken("--workers", "0") == "--workers must be 1 or more; 0 is not."
+    assert AuditEvent.objects.count() == before
+
+
+def test_a_broken_chain_is_named_the_same_with_several_workers_asked_for():
+    events = write_events(5)
+    drop_triggers()
+    sql(f"UPDATE {TABLE} SET username = 'someone else' WHERE sequence = %s", [events[2].sequence])
+
+    assert broken("--full", "--workers", "4") == broken("--full", "--workers", "1")
+    assert f"BROKEN at event #{events[2].sequence}:" in broken("--full", "--workers", "3")

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from chartdesk.audit import checkpoints
-from chartdesk.audit.chain import SEALED_FIELDS, entry_hash, head_seal
+from chartdesk.audit.chain import SEALED_FIELDS, head_seal, seal_onto
 from chartdesk.audit.models import AuditAction, AuditEvent, AuditOutcome, ChainHead
 from chartdesk.core.bulk import insert_rows
 from chartdesk.core.context import current_actor
@@ -192,9 +192,10 @@ def _append(rows: list[AuditEvent], *, batch_size: int = 1000) -> list[AuditEven
         for row in rows:
             sequence += 1
             row.sequence = sequence
-            fields = {name: getattr(row, name) for name in SEALED_FIELDS}
-            row.previous_hash = previous
-            row.entry_hash = previous = entry_hash(fields, previous)
+        sealed = seal_onto(previous, ({name: getattr(row, name) for name in SEALED_FIELDS} for row in rows))
+        for row, (_fields, row_previous, row_sealed) in zip(rows, sealed, strict=True):
+            row.previous_hash, row.entry_hash = row_previous, row_sealed
+            previous = row_sealed
         if len(rows) == 1:
             rows[0].save(force_insert=True)
         else:

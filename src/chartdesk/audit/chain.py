@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,18 @@ def entry_hash(fields: dict[str, Any], previous_hash: str) -> str:
     return hmac.digest(_key(), canonical(fields) + previous_hash.encode(), "sha256").hex()
 
 
+def seal_onto(previous_hash: str, events: Iterable[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """Chain `events` (SEALED_FIELDS each, in sequence order) onto the event whose seal is `previous_hash`:
+    (fields, previous hash, entry hash) per event. The one place events are chained: `record_events`
+    seals with it, and the audit benchmark generates its millions of events with it, so a generated
+    trail is sealed exactly as the product seals."""
+    previous = previous_hash
+    for fields in events:
+        sealed = entry_hash(fields, previous)
+        yield fields, previous, sealed
+        previous = sealed
+
+
 def head_seal(last_sequence: int, last_hash: str) -> str:
     return hmac.new(_key(), f"head:{last_sequence}:{last_hash}".encode(), hashlib.sha256).hexdigest()
 
@@ -69,14 +81,11 @@ class ChainReport:
     last_hash: str = ""  # the seal of the last event verified, when intact
 
 
-def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None, *, after_sequence: int = 0,
-                after_hash: str = GENESIS_HASH) -> ChainReport:
-    """Walk the events in sequence order and name the first one that is not what was sealed.
-
-    Each row is a dict of SEALED_FIELDS plus previous_hash and entry_hash. An incremental check
-    starts after an event already verified (`after_sequence`, whose seal was `after_hash`); the rows
-    are then the events after it.
-    """
+def walk_rows(rows: Iterable[dict[str, Any]], *, after_sequence: int = 0,
+              after_hash: str = GENESIS_HASH) -> tuple[ChainReport | None, int, str]:
+    """Check the rows in sequence order against each other and their seals, starting after event
+    `after_sequence` whose seal was `after_hash`: (the first problem or None, events checked, the seal
+    of the last event checked). The chain head is not looked at (see verify_rows)."""
     expected_sequence = after_sequence + 1
     previous = after_hash
     checked = 0
@@ -90,7 +99,7 @@ def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None, *, 
                 f"event #{expected_sequence} is missing or out of place (found #{sequence} there): "
                 f"an event was {kind}",
                 expected_sequence,
-            )
+            ), checked, previous
         if row["previous_hash"] != previous:
             return ChainReport(
                 False,
@@ -98,26 +107,44 @@ def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None, *, 
                 f"event #{sequence} does not follow event #{sequence - 1}: "
                 "an event was inserted, deleted or reordered",
                 sequence,
-            )
+            ), checked, previous
         if not hmac.compare_digest(entry_hash(row, previous), row["entry_hash"]):
             return ChainReport(
                 False,
                 checked,
                 f"event #{sequence} was altered after it was written, or forged: its seal does not match",
                 sequence,
-            )
+            ), checked, previous
         previous = row["entry_hash"]
         expected_sequence += 1
         checked += 1
+    return None, checked, previous
 
-    last_sequence = expected_sequence - 1
+
+def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None, *, after_sequence: int = 0,
+                after_hash: str = GENESIS_HASH) -> ChainReport:
+    """Walk the events in sequence order and name the first one that is not what was sealed.
+
+    Each row is a dict of SEALED_FIELDS plus previous_hash and entry_hash. An incremental check
+    starts after an event already verified (`after_sequence`, whose seal was `after_hash`); the rows
+    are then the events after it.
+    """
+    problem, checked, previous = walk_rows(rows, after_sequence=after_sequence, after_hash=after_hash)
+    if problem is not None:
+        return problem
+    return against_head(head, after_sequence + checked, previous, checked)
+
+
+def against_head(head: dict[str, Any] | None, last_sequence: int, last_hash: str, checked: int) -> ChainReport:
+    """The verdict on a chain whose events were checked up to `last_sequence` (seal `last_hash`): it
+    must end where the sealed head says, or its tail was cut off."""
     if head is None:
         if last_sequence:
             return ChainReport(False, checked, "the chain head record is missing", last_sequence)
-        return ChainReport(True, checked, last_hash=previous)
+        return ChainReport(True, checked, last_hash=last_hash)
     if not hmac.compare_digest(head_seal(head["last_sequence"], head["last_hash"]), head["seal"] or ""):
         return ChainReport(False, checked, "the chain head record was altered", head["last_sequence"])
-    if head["last_sequence"] != last_sequence or head["last_hash"] != previous:
+    if head["last_sequence"] != last_sequence or head["last_hash"] != last_hash:
         return ChainReport(
             False,
             checked,
@@ -125,4 +152,4 @@ def verify_rows(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None, *, 
             f"events after #{last_sequence} were deleted",
             last_sequence + 1,
         )
-    return ChainReport(True, checked, last_hash=previous)
+    return ChainReport(True, checked, last_hash=last_hash)

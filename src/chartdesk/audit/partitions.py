@@ -172,7 +172,7 @@ def ensure_partitions(ahead: int = DEFAULT_AHEAD, *, today: date | None = None, 
 # --------------------------------------------------------------------------- converting the table
 
 
-def _index_definitions(cursor: Any, table: str) -> list[tuple[str, str]]:
+def index_definitions(cursor: Any, table: str) -> list[tuple[str, str]]:
     """(name, CREATE statement) of every index of `table` that is no constraint's."""
     cursor.execute(
         "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
@@ -213,7 +213,7 @@ def _rebuild(schema_editor: Any, *, partitioned: bool) -> None:
     with schema_editor.connection.cursor() as cursor:
         # Writers wait for the rebuild instead of writing into the table being emptied.
         cursor.execute(f'LOCK TABLE "{TABLE}" IN ACCESS EXCLUSIVE MODE')
-        indexes = _index_definitions(cursor, TABLE)
+        indexes = index_definitions(cursor, TABLE)
         keys = _unique_constraints(cursor, TABLE)
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])
         (id_sequence,) = cursor.fetchone()

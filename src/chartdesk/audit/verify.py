@@ -88,10 +88,10 @@ def records_without_trail() -> list[str]:
     return held
 
 
-def verify_chain(chunk: int = CHUNK) -> ChainReport:
+def verify_chain(chunk: int = CHUNK, *, workers: int = 1) -> ChainReport:
     """Walk the whole chain; an empty chain passes only in a database that holds no records either,
     since deleting every event and the head row leaves nothing for the walk itself to catch."""
-    report = walk_chain(chunk)
+    report = walk_chain(chunk, workers=workers)
     if report.intact and report.events_checked == 0:
         held = records_without_trail()
         if held:
@@ -99,16 +99,24 @@ def verify_chain(chunk: int = CHUNK) -> ChainReport:
     return report
 
 
-def walk_chain(chunk: int = CHUNK, *, after_sequence: int = 0, after_hash: str = GENESIS_HASH) -> ChainReport:
-    """Walk the events after `after_sequence` up to the head as it stood when the walk began.
+def walk_chain(chunk: int = CHUNK, *, after_sequence: int = 0, after_hash: str = GENESIS_HASH,
+               workers: int = 1) -> ChainReport:
+    """Walk the events after `after_sequence` up to the head as it stood when the walk began, in one
+    process or, with `workers` > 1 on PostgreSQL, in stretches checked side by side (audit/parallel.py:
+    the same verdict, naming the same event).
 
     Events recorded while the walk runs (a live system keeps writing) are left for the next run
     rather than read against a head that no longer describes them; an event lying beyond the newest
     sealed head, though, was appended without the key."""
+    from chartdesk.audit import parallel  # it reads the chain with chain_rows, defined here
+
     head = chain_head()
     through = int(head["last_sequence"]) if head is not None else None
-    report = verify_rows(chain_rows(chunk, after=after_sequence, through=through), head,
-                         after_sequence=after_sequence, after_hash=after_hash)
+    if through is not None and parallel.can_run(workers, through - after_sequence):
+        report = parallel.verify_in_stretches(head, after_sequence, after_hash, through, chunk, workers)
+    else:
+        report = verify_rows(chain_rows(chunk, after=after_sequence, through=through), head,
+                             after_sequence=after_sequence, after_hash=after_hash)
     if not report.intact or through is None:
         return report
     beyond = AuditEvent.objects.filter(sequence__gt=through).order_by("sequence").values_list("sequence",
@@ -165,7 +173,7 @@ def last_verified_point() -> VerifiedPoint | ChainReport | None:
     return point
 
 
-def verify_since_last(chunk: int = CHUNK) -> tuple[ChainReport, VerifiedPoint | None]:
+def verify_since_last(chunk: int = CHUNK, *, workers: int = 1) -> tuple[ChainReport, VerifiedPoint | None]:
     """Walk only the events recorded since the last successful verification, after checking that the
     event it ended at is still the one it verified. What was verified before is trusted: tampering
     there is found by a full walk (`verify_chain`), which a nightly run need not repeat."""
@@ -173,12 +181,12 @@ def verify_since_last(chunk: int = CHUNK) -> tuple[ChainReport, VerifiedPoint | 
     if isinstance(point, ChainReport):
         return point, None
     if point is None:
-        return verify_chain(chunk), None
+        return verify_chain(chunk, workers=workers), None
     anchor = AuditEvent.objects.filter(sequence=point.sequence).values_list("entry_hash", flat=True).first()
     if anchor is None or not hmac.compare_digest(anchor, point.hash):
         return ChainReport(False, 0, ANCHOR_CHANGED.format(sequence=point.sequence, at=point.at),
                            point.sequence), point
-    return walk_chain(chunk, after_sequence=point.sequence, after_hash=point.hash), point
+    return walk_chain(chunk, after_sequence=point.sequence, after_hash=point.hash, workers=workers), point
 
 
 # --------------------------------------------------------------------------- against the checkpoints

@@ -5,6 +5,7 @@ restore from backup gave up, or create the trail's monthly partitions ahead (Pos
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from chartdesk.audit.verify import (
 )
 from chartdesk.core.context import acting_as
 
+WORKERS_AT_LEAST_ONE = "--workers must be 1 or more; {workers} is not."
 NOTHING_TO_ACKNOWLEDGE = "Every checkpoint agrees with the database: there is no restore to acknowledge."
 REASON_REQUIRED = "--reason: say which backup was restored and why (at least 10 characters)."
 NOT_AN_AUDITOR = "--user {name}: no active user of that name may verify the audit chain (audit.verify_chain)."
@@ -49,6 +51,9 @@ class Command(BaseCommand):
         verify.add_argument("--full", action="store_true",
                             help="walk every event from the first, not only those since the last verification")
         verify.add_argument("--chunk", type=int, default=CHUNK, help="events read per query (default %(default)s)")
+        verify.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                            help="processes checking the chain side by side, a stretch of months each "
+                                 "(PostgreSQL; default: the CPU count, %(default)s); 1 walks it in this one")
         verify.add_argument("--checkpoints", action="append", type=Path, default=[], metavar="FILE",
                             help="also compare with the checkpoints in FILE (e.g. an export of the syslog "
                                  "target); may be repeated")
@@ -64,7 +69,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "verify":
-            self.verify(options["chunk"], options["checkpoints"], full=options["full"])
+            if options["workers"] < 1:
+                raise CommandError(WORKERS_AT_LEAST_ONE.format(workers=options["workers"]))
+            self.verify(options["chunk"], options["checkpoints"], full=options["full"], workers=options["workers"])
         elif options["subcommand"] == "checkpoint":
             self.checkpoint()
         elif options["subcommand"] == "partitions":
@@ -76,12 +83,12 @@ class Command(BaseCommand):
         else:
             self.acknowledge(options["user"], options["reason"])
 
-    def verify(self, chunk: int, extra_checkpoints: list[Path], *, full: bool) -> None:
+    def verify(self, chunk: int, extra_checkpoints: list[Path], *, full: bool, workers: int) -> None:
         since: VerifiedPoint | None = None
         if full:
-            report = verify_chain(max(1, chunk))
+            report = verify_chain(max(1, chunk), workers=workers)
         else:
-            report, since = verify_since_last(max(1, chunk))
+            report, since = verify_since_last(max(1, chunk), workers=workers)
         against: CheckpointReport | None = None
         paths = checkpoints.configured_paths() + extra_checkpoints
         for missing in [path for path in paths if not path.exists()]:

@@ -33,6 +33,7 @@ from chartdesk.core.demo.story import Timeline
 # Hours from writing a note to signing it: most the same day or the next, some after a reminder, a few
 # only after the record went delinquent (30 days after discharge: completion's default rule).
 SIGNING_DELAYS = ((0.70, (1, 30)), (0.22, (30, 14 * 24)), (0.08, (14 * 24, 45 * 24)))
+CHASED_AFTER = (timedelta(days=35), timedelta(days=75))  # a note the plan left unsigned, signed when chased
 
 
 @dataclass
@@ -63,6 +64,11 @@ def _plan_encounter_story(timeline: Timeline, rng: random.Random, story: Encount
         timeline.add(written, partial(_write, story, index, planned, run))
         if planned.sign:
             _plan_signature(timeline, rng, story, index, planned, written, run)
+        elif timeline.fits(written + CHASED_AFTER[1]):
+            # An old note left unsigned was chased once its record went delinquent, and signed then:
+            # left unsigned for ever, each would stay delinquent and inflate every later month's rate.
+            chased = written + timedelta(days=rng.uniform(CHASED_AFTER[0].days, CHASED_AFTER[1].days))
+            timeline.add(chased, partial(_sign, story, index, run))
     if stay.discharge_at is not None:
         timeline.add(stay.discharge_at, lambda: _discharge(story, run))
 

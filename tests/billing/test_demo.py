@@ -36,6 +36,7 @@ from tests.support.reader837 import read_837
 pytestmark = pytest.mark.django_db
 
 DEMO_PATIENTS = "40"
+DEMO_CODERS = ("coder", "coder.okafor", "coder.lindqvist")
 
 
 def chartdesk(*args: str) -> str:
@@ -70,13 +71,16 @@ def test_the_demo_codes_recent_visits_through_the_coding_workflow_and_leaves_the
     assert f"{len(waiting)} recent visits are coded and ready to bill" in demo
     # Visits older than the loaded ICD-10-CM edition are named, with the release the desk offers them.
     assert "finished visits predate the earliest ICD-10-CM release loaded (ICD-10-CM FY2026 April update" in demo
-    coder = get_user_model().objects.get(username="coder")
+    # The department's three coders (the demo `coder` and two colleagues) share the work.
+    coders = {user.pk: user for user in get_user_model().objects.filter(username__in=DEMO_CODERS)}
+    assert len(coders) == 3
     for case in cases:
-        assert case.coded_by == coder
+        assert case.coded_by_id in coders
         assert case.diagnoses.exists() and case.procedures.exists()
         assert set(case.procedures.values_list("system", flat=True)) == {"cpt"}
-        assert set(case.diagnoses.values_list("added_by", flat=True)) == {coder.pk}
+        assert set(case.diagnoses.values_list("added_by", flat=True)) == {case.coded_by_id}
         assert Coverage.objects.filter(patient=case.encounter.patient, rank="primary").exists()
+    assert len({case.coded_by_id for case in cases}) > 1
     completions = AuditEvent.objects.filter(object_type="coding_case", detail__change="complete")
     assert completions.count() == len(cases)
     # Every charge the demo holds was made from a coded visit's codes, none by hand.

@@ -13,6 +13,7 @@ from chartdesk.core.demo.plan import DemoPlan
 def load_staff_demo(run: DemoRun) -> None:
     run.staff = _create_role_users(run.plan, run.password, run.result)
     run.providers = _create_providers(run.plan, run.staff, run.result)
+    run.coders = [run.staff["coder"], *_create_more_coders(run.staff, run.result)]
 
 
 def _create_role_users(plan: DemoPlan, password: str, result: DemoResult) -> dict[str, Any]:
@@ -58,3 +59,17 @@ def _create_providers(plan: DemoPlan, staff: dict[str, Any], result: DemoResult)
         result.users.append(planned.username)
         providers.append((user.provider, user))
     return providers
+
+
+# A coding department of three, so coder productivity compares people; like the clinicians, they have
+# no usable password (the demo `coder` is the one to log in as).
+MORE_CODERS = (("coder.okafor", "Adaeze Okafor"), ("coder.lindqvist", "Mats Lindqvist"))
+
+
+def _create_more_coders(staff: dict[str, Any], result: DemoResult) -> list[Any]:
+    coders = []
+    for username, full_name in MORE_CODERS:
+        coders.append(do_create_user(username, role="coder", password=None, acting_user=staff["administrator"],
+                                     full_name=full_name))
+        result.users.append(username)
+    return coders

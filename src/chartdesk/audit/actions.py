@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from chartdesk.audit import checkpoints
 from chartdesk.audit.chain import SEALED_FIELDS, head_seal, seal_onto
 from chartdesk.audit.models import AuditAction, AuditEvent, AuditOutcome, ChainHead
+from chartdesk.core import clock
 from chartdesk.core.bulk import insert_rows
 from chartdesk.core.context import current_actor
 
@@ -40,7 +40,7 @@ def _fields(event: PendingEvent, sequence: int, role: str) -> dict[str, Any]:
     patient = event.patient
     return {
         "sequence": sequence,
-        "occurred_at": timezone.now(),
+        "occurred_at": clock.now(),
         "user_id": event.user.pk if authenticated else None,
         "username": event.user.get_username() if authenticated else event.username,
         "role": role if authenticated else "",

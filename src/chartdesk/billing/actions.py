@@ -40,6 +40,7 @@ from chartdesk.billing.models import (
 from chartdesk.billing.schemas import CodedEncounter
 from chartdesk.billing.scrubber import MAX_DIAGNOSES, MAX_LINES, scrub
 from chartdesk.charts.models import Encounter, EncounterStatus, Provider
+from chartdesk.core import clock
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.npi import npi_is_valid
 from chartdesk.core.permissions import require_permission
@@ -154,7 +155,7 @@ def do_save_organisation(*, acting_user: Any, **fields: Any) -> BillingOrganisat
         organisation = BillingOrganisation.objects.order_by("id").first() or BillingOrganisation()
         for name, value in values.items():
             setattr(organisation, name, value)
-        organisation.updated_at = timezone.now()
+        organisation.updated_at = clock.now()
         organisation.save()
         record_event(AuditAction.UPDATE, user=acting_user, object_type="billing_organisation",
                      object_id=organisation.pk, detail={"npi": organisation.npi})
@@ -633,7 +634,7 @@ def do_scrub_claim(claim: Claim, *, acting_user: Any, today: date | None = None)
     require_permission(acting_user, WORK, "scrub claims")
     if claim.status not in EDITABLE_CLAIM:
         raise ChartdeskError(STATUS_REFUSED.format(status=claim.get_status_display().lower(), what="scrubbed"))
-    findings = scrub(claim, today=today or timezone.localdate())
+    findings = scrub(claim, today=today or clock.localdate())
     with transaction.atomic():
         ScrubFinding.objects.filter(claim=claim).delete()
         rows = ScrubFinding.objects.bulk_create(
@@ -641,7 +642,7 @@ def do_scrub_claim(claim: Claim, *, acting_user: Any, today: date | None = None)
             for f in findings
         )
         claim.status = ClaimStatus.SCRUBBED if findings else ClaimStatus.READY
-        claim.scrubbed_at = timezone.now()
+        claim.scrubbed_at = clock.now()
         claim.save(update_fields=["status", "scrubbed_at"])
         record_event(AuditAction.UPDATE, user=acting_user, patient=claim.patient, object_type="claim",
                      object_id=claim.pk, detail={"scrub": [f.rule for f in findings], "status": claim.status})

@@ -2,9 +2,11 @@
 
 Called from core/demo once the clinical demo and the coding demo are loaded, through the same actions
 the desk uses. Recent finished visits get coverage, and most of them are coded through the coding
-workflow's own actions (diagnoses, CPT lines, completed: ready for billing); the rest stay in the
-coding queue. The oldest third of the coded visits come with a history (billing.demo_remittance:
-claimed, sent, remitted, one denied) so A/R aging and the denial queue have work; the others are not
+workflow's own actions (diagnoses, CPT lines, completed: ready for billing) by one of the department's
+three coders, one to four working days after the visit, 4 to 15 minutes each (core.demo.story); the
+rest stay in the coding queue. All but the newest quarter of the coded visits come with a history
+(billing.demo_remittance: claimed in the claims run after coding, remitted by the payer weeks later
+when that day has come, one denied) so A/R aging and the denial queue have work; the newest are not
 charged: on a fresh demo database `chartdesk billing create-claims` charges them from the fee
 schedule (billing.from_coding) and claims them, and `chartdesk billing export-837` writes the batch.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ from chartdesk.charts.models import Encounter, EncounterStatus
 from chartdesk.coding.models import CodeSetRelease, CodeSystem
 from chartdesk.coding.workflow.actions import service_day
 from chartdesk.coding.workflow.demo import DemoProcedure, code_visit
+from chartdesk.core import clock
+from chartdesk.core.demo.story import SAFETY, working_moment
 
 DEMO_CHARGEMASTER = Path(__file__).resolve().parent / "data" / "demo_chargemaster.csv"
 FEES = [
@@ -70,6 +74,8 @@ VISITS: list[tuple[tuple[str, ...], tuple[DemoProcedure, ...]]] = [
 MAX_BILLED_VISITS = 40
 MIN_CODED_FOR_HISTORY = 4  # below this, every coded visit is left for create-claims
 LEFT_FOR_THE_CODERS = 5  # every fifth recent visit stays uncoded, so the coding queue has work
+# Minutes a coder spends on one outpatient visit: 4 to 15 visits an hour, as outpatient coders manage.
+CODING_MINUTES = (4.0, 15.0)
 
 
 @dataclass
@@ -86,7 +92,7 @@ class BillingDemo:
 
 def recent_visits(leave_alone: Iterable[Encounter]) -> list[Encounter]:
     """Finished outpatient visits of the last 150 days (inside every demo payer's filing limit)."""
-    since = timezone.now() - timedelta(days=150)
+    since = clock.now() - timedelta(days=150)
     return list(
         Encounter.objects.filter(encounter_class="outpatient", status=EncounterStatus.FINISHED, admit_at__gte=since,
                                  patient__restriction="", coding_case__isnull=True)
@@ -101,8 +107,10 @@ def _codable(encounter: Encounter) -> bool:
     return all(CodeSetRelease.objects.in_effect(CodeSystem.ICD10CM, day) for day in days)
 
 
-def load_billing_demo(staff: dict[str, Any], *, seed: int = 1, leave_alone: Iterable[Encounter] = ()) -> BillingDemo:
-    """Set up billing, cover recent finished visits and code most of them for billing.
+def load_billing_demo(staff: dict[str, Any], *, seed: int = 1, leave_alone: Iterable[Encounter] = (),
+                      coders: Iterable[Any] = ()) -> BillingDemo:
+    """Set up billing, cover recent finished visits and code most of them for billing, each by one of
+    `coders` at a story time after the visit (core.demo.story).
     `leave_alone`: encounters another demo keeps for itself (the coding queue's own stays)."""
     billing = staff["billing"]
     rng = random.Random(seed)
@@ -119,7 +127,9 @@ def load_billing_demo(staff: dict[str, Any], *, seed: int = 1, leave_alone: Iter
     # The hospital's chargemaster, so a coded stay can be billed on the 837I (billing/institutional)
     do_load_chargemaster(DEMO_CHARGEMASTER.read_text(encoding="utf-8"), acting_user=billing)
     outcome = BillingDemo()
-    coded: list[Encounter] = []
+    coders = list(coders) or [staff["coder"]]
+    latest = timezone.now() - SAFETY
+    coded: list[tuple[Encounter, datetime]] = []
     covered: set[int] = set()
     for number, encounter in enumerate(recent_visits(leave_alone)):
         attending = encounter.attending
@@ -127,30 +137,45 @@ def load_billing_demo(staff: dict[str, Any], *, seed: int = 1, leave_alone: Iter
             continue
         patient = encounter.patient
         if patient.pk not in covered:
-            payer = rng.choice(payers)
-            do_add_coverage(patient, payer=payer, rank="primary", member_id=f"DM{patient.pk:08d}",
-                            group_number=f"G{rng.randint(1000, 9999)}", acting_user=billing)
-            if payer.claim_filing_indicator == "MB" and rng.random() < 0.5:
-                do_add_coverage(patient, payer=payers[0], rank="secondary", member_id=f"SUP{patient.pk:07d}",
-                                acting_user=billing)
+            _cover(patient, payers, rng, billing)
             covered.add(patient.pk)
         outcome.covered_visits += 1
         diagnoses, procedures = rng.choice(VISITS)
         day = timezone.localtime(encounter.admit_at).date()
-        if number % LEFT_FOR_THE_CODERS == LEFT_FOR_THE_CODERS - 1 or not _codable(encounter):
+        coded_at = _coding_moment(rng, encounter)
+        if (number % LEFT_FOR_THE_CODERS == LEFT_FOR_THE_CODERS - 1 or not _codable(encounter)
+                or coded_at + timedelta(minutes=CODING_MINUTES[1]) > latest):
             outcome.uncoded += 1
             continue
         code_visit(encounter, diagnoses=diagnoses, procedures=procedures, performed_on=day, provider=attending,
-                   coder=staff["coder"])
-        coded.append(encounter)
+                   coder=rng.choice(coders), at=coded_at, minutes=rng.uniform(*CODING_MINUTES))
+        coded.append((encounter, coded_at))
     outcome.coded = len(coded)
     if len(coded) >= MIN_CODED_FOR_HISTORY:
-        # The oldest visits (the list is in visit order) come back remitted; the rest wait for create-claims.
-        outcome.billed = len(bill_and_remit(coded[:max(2, len(coded) // 3)], acting_user=billing))
+        # The newest coded visits wait for this week's claims run (create-claims); the others were billed
+        # days after coding, and the payers answered weeks later (billing.demo_remittance).
+        coded.sort(key=lambda pair: pair[1])
+        billed = coded[:len(coded) - max(1, len(coded) // 4)]
+        outcome.billed = len(bill_and_remit(billed, acting_user=billing, rng=rng, latest=latest))
     return outcome
+
+
+def _cover(patient: Any, payers: list[Any], rng: random.Random, billing: Any) -> None:
+    payer = rng.choice(payers)
+    do_add_coverage(patient, payer=payer, rank="primary", member_id=f"DM{patient.pk:08d}",
+                    group_number=f"G{rng.randint(1000, 9999)}", acting_user=billing)
+    if payer.claim_filing_indicator == "MB" and rng.random() < 0.5:
+        do_add_coverage(patient, payer=payers[0], rank="secondary", member_id=f"SUP{patient.pk:07d}",
+                        acting_user=billing)
+
+
+def _coding_moment(rng: random.Random, encounter: Encounter) -> datetime:
+    """A coder opens the visit one to four working days after it closed, in working hours."""
+    closed = timezone.localtime(encounter.discharge_at or encounter.admit_at)
+    return working_moment(rng, closed + timedelta(days=rng.randint(1, 4)))
 
 
 def billing_demo_stage(run: Any) -> None:
     """Billing's stage of `chartdesk demo-data`: set-up, and recent visits coded for billing."""
-    run.result.coded_for_billing = load_billing_demo(run.staff, seed=run.plan.seed,
-                                                     leave_alone=run.coding_queue).ready_to_bill
+    run.result.coded_for_billing = load_billing_demo(run.staff, seed=run.plan.seed, leave_alone=run.coding_queue,
+                                                     coders=run.coders).ready_to_bill

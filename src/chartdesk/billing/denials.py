@@ -27,6 +27,7 @@ from chartdesk.billing.models import (
     DenialStatus,
     Party,
 )
+from chartdesk.core import clock
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.locking import lock_row
 from chartdesk.core.permissions import require_permission
@@ -93,7 +94,7 @@ def denial_work_list(user: Any, chosen: WorkListFilter, *, page: Any = 1,
                      today: date | None = None) -> tuple[Page[Denial], list[CauseTotal]]:
     """One page of the denials `chosen` selects (oldest first) and, for the same payer and age, the count
     and amount under each cause; the page's patients are audited as one list view."""
-    today = today or timezone.localdate()
+    today = today or clock.localdate()
     rows = (_filtered(user, chosen, today).select_related("claim", "claim__patient", "claim__payer",
                                                            "service_line", "remittance")
             .order_by("created_at", "id"))
@@ -151,7 +152,7 @@ def do_work_denial_action(denial: Denial, *, action: str, note: str, acting_user
         denial.action = action
         denial.status = DenialStatus.APPEALED if action == DenialAction.APPEAL else DenialStatus.RESOLVED
         denial.note = cleaned[:2000]
-        denial.worked_at = timezone.now()
+        denial.worked_at = clock.now()
         denial.worked_by = acting_user
         denial.save(update_fields=["action", "status", "note", "worked_at", "worked_by"])
         record_event(AuditAction.UPDATE, user=acting_user, patient=denial.claim.patient, object_type="denial",

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.db import transaction
-from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
@@ -42,6 +41,7 @@ from chartdesk.billing.x12.writer837 import (
     build_837,
 )
 from chartdesk.charts.models import Provider
+from chartdesk.core import clock
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 
 NOTHING_READY = "No {name} claim is ready to send."
@@ -222,7 +222,7 @@ def _refuse_unsendable(organisation: OrganisationData, ready: list[Claim], snaps
     problems = organisation_problems(organisation)
     if problems:
         raise ChartdeskError(f"Nothing was sent: {problems[0].message}")
-    today = timezone.localdate()
+    today = clock.localdate()
     bad = [(claim, found) for claim, snapshot in zip(ready, snapshots, strict=True)
            if (found := claim_format.problems(snapshot, today))]
     if bad:
@@ -261,7 +261,7 @@ def write_batch(claim_format: ClaimFormat[Snapshot], *, acting_user: Any, claims
         snapshots = [claim_format.snapshot(claim) for claim in ready]
         _refuse_unsendable(sender, ready, snapshots, claim_format)
         interchange, group = next_control_numbers()
-        envelope = Envelope(interchange_control=interchange, group_control=group, created=timezone.localtime())
+        envelope = Envelope(interchange_control=interchange, group_control=group, created=clock.localtime())
         content = claim_format.build(sender, snapshots, envelope)
         batch = X12Batch.objects.create(
             interchange_control=interchange, group_control=group, kind=claim_format.kind,
@@ -269,7 +269,7 @@ def write_batch(claim_format: ClaimFormat[Snapshot], *, acting_user: Any, claims
             total_charge=sum((c.total_charge for c in ready), Decimal("0.00")), content=content,
             sha256=hashlib.sha256(content.encode()).hexdigest(), created_by=acting_user,
         )
-        now = timezone.now()
+        now = clock.now()
         Claim.objects.filter(pk__in=[c.pk for c in ready]).update(
             status=ClaimStatus.SUBMITTED, submitted_at=now, batch=batch
         )

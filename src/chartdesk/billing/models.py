@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from chartdesk.charts.models import Encounter, Provider
+from chartdesk.core import clock
 from chartdesk.core.models import LegalRecordModel
 from chartdesk.patients.models import Patient
 
@@ -40,7 +40,7 @@ class BillingOrganisation(models.Model):
     receiver_id = models.CharField("receiver (clearinghouse) ID", max_length=15)
     receiver_name = models.CharField(max_length=60)
     production = models.BooleanField(default=False, help_text="ISA15: P when on, T (test) when off.")
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         permissions = [
@@ -215,7 +215,7 @@ class Charge(LegalRecordModel):
     status = models.CharField(max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.ACTIVE)
     kind = models.CharField(max_length=13, choices=ClaimKind.choices, default=ClaimKind.PROFESSIONAL)
     revenue_code = models.CharField(max_length=4, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -256,7 +256,7 @@ class Claim(LegalRecordModel):
     diagnoses = models.JSONField(default=list)  # codes in claim order, without the dot
     place_of_service = models.CharField(max_length=2)
     total_charge = models.DecimalField(max_digits=12, decimal_places=2)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     scrubbed_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -333,7 +333,7 @@ class X12Batch(LegalRecordModel):
     content = models.TextField()
     sha256 = models.CharField(max_length=64)
     kind = models.CharField(max_length=13, choices=ClaimKind.choices, default=ClaimKind.PROFESSIONAL)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -437,7 +437,7 @@ class Acknowledgement(LegalRecordModel):
     interchange_control = models.CharField(max_length=9)  # the 999's own ISA13
     file_name = models.CharField(max_length=200, blank=True)
     file_sha256 = models.CharField(max_length=64)
-    imported_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(default=clock.now)
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -468,7 +468,7 @@ class Remittance(LegalRecordModel):
     file_sha256 = models.CharField(max_length=64)
     claims_posted = models.PositiveIntegerField(default=0)
     claims_unmatched = models.JSONField(default=list)
-    imported_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(default=clock.now)
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -559,7 +559,7 @@ class LedgerEntry(LegalRecordModel):
     reason_code = models.CharField(max_length=5, blank=True)
     description = models.CharField(max_length=200, blank=True)
     remittance = models.ForeignKey(Remittance, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    posted_at = models.DateTimeField(default=timezone.now)
+    posted_at = models.DateTimeField(default=clock.now)
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -608,7 +608,7 @@ class Denial(models.Model):
     status = models.CharField(max_length=10, choices=DenialStatus.choices, default=DenialStatus.OPEN)
     action = models.CharField(max_length=24, blank=True, choices=DenialAction.choices)
     note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     worked_at = models.DateTimeField(null=True, blank=True)
     worked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
@@ -645,7 +645,7 @@ class HeldPayment(models.Model):
     claim_remit = models.JSONField()
     status = models.CharField(max_length=10, choices=HeldPaymentStatus.choices, default=HeldPaymentStatus.HELD)
     note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
@@ -658,7 +658,7 @@ class HeldPayment(models.Model):
 
 
 class StatementBatch(LegalRecordModel):
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     statement_count = models.PositiveIntegerField(default=0)
 
@@ -691,7 +691,7 @@ class ClaimStatusReport(LegalRecordModel):
     content = models.TextField()
     sender = models.CharField(max_length=60, blank=True)
     batch_statuses = models.JSONField(default=list)  # [[category, code, entity, text], ...]
-    imported_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(default=clock.now)
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -742,7 +742,7 @@ class ClaimCorrection(LegalRecordModel):
     payer_claim_number = models.CharField(max_length=50, blank=True)
     reason = models.CharField(max_length=300)
     status_before = models.CharField(max_length=16, choices=ClaimStatus.choices)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -763,7 +763,7 @@ class TimelyFilingLimit(LegalRecordModel):
     days = models.PositiveIntegerField()
     effective_from = models.DateField()
     note = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -37,6 +37,7 @@ from chartdesk.billing.models import (
 )
 from chartdesk.billing.x12.parser835 import ClaimRemit, Remit, ServicePayment, claim_remit_to_json, parse_835
 from chartdesk.billing.x12.segments import X12Malformed
+from chartdesk.core import clock
 from chartdesk.core.errors import ChartdeskError, PermissionRefused
 
 PAYABLE = {
@@ -180,7 +181,7 @@ class RemittanceBook:
         self.events: list[tuple[Claim, dict[str, Any]]] = []
         self.posted: list[Claim] = []
         self.held: list[HeldPayment] = []
-        self.now = timezone.now()  # one posting moment for the whole file
+        self.now = clock.now()  # one posting moment for the whole file
         self.payment_description = f"{remittance.payer_name} payment, trace {remittance.trace_number}"[:200]
 
     @property
@@ -354,7 +355,7 @@ def do_work_denial(denial: Denial, *, status: str, note: str, acting_user: Any) 
     with transaction.atomic():
         denial.status = status
         denial.note = note.strip()[:2000]
-        denial.worked_at = timezone.now()
+        denial.worked_at = clock.now()
         denial.worked_by = acting_user
         denial.save()
         claim = denial.claim

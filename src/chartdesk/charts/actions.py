@@ -35,6 +35,7 @@ from chartdesk.charts.models import (
     EncounterStatus,
     Provider,
 )
+from chartdesk.core import clock
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, PermissionRefused
 from chartdesk.core.notices import Change, announce
 from chartdesk.core.permissions import NOT_ALLOWED, require_permission
@@ -159,7 +160,7 @@ def checked_opening(patient: Patient, *, encounter_class: str, admit_at: datetim
     if encounter_class not in EncounterClass.values:
         raise ChartdeskError(ENCOUNTER_CLASS_UNKNOWN, field="encounter_class")
     admit_at = _aware(admit_at, "admit_at")
-    if admit_at > timezone.now() + CLOCK_SKEW:
+    if admit_at > clock.now() + CLOCK_SKEW:
         raise ChartdeskError(ADMIT_IN_FUTURE.format(when=_shown(admit_at)), field="admit_at")
     if patient.birth_date is not None and timezone.localtime(admit_at).date() < patient.birth_date:
         raise ChartdeskError(
@@ -256,7 +257,7 @@ def do_discharge_encounter(
                 DISCHARGE_BEFORE_ADMIT.format(when=_shown(discharge_at), admit=_shown(locked.admit_at)),
                 field="discharge_at",
             )
-        if discharge_at > timezone.now() + CLOCK_SKEW:
+        if discharge_at > clock.now() + CLOCK_SKEW:
             raise ChartdeskError(DISCHARGE_IN_FUTURE.format(when=_shown(discharge_at)), field="discharge_at")
         locked.discharge_at = discharge_at
         locked.discharge_disposition = disposition
@@ -273,7 +274,7 @@ def do_finish_encounter(encounter: Encounter, *, acting_user: Any, finished_at: 
     """Close an outpatient visit (now, unless `finished_at` says when)."""
     require_permission(acting_user, "charts.open_encounter", "finish visits")
     _require_chart(acting_user, encounter.patient)
-    finished_at = _aware(finished_at, "finished_at") if finished_at is not None else timezone.now()
+    finished_at = _aware(finished_at, "finished_at") if finished_at is not None else clock.now()
     with transaction.atomic():
         locked = _locked_encounter(encounter)
         if locked.encounter_class != EncounterClass.OUTPATIENT:
@@ -285,7 +286,7 @@ def do_finish_encounter(encounter: Encounter, *, acting_user: Any, finished_at: 
                 FINISH_BEFORE_ADMIT.format(when=_shown(finished_at), admit=_shown(locked.admit_at)),
                 field="finished_at",
             )
-        if finished_at > timezone.now() + CLOCK_SKEW:
+        if finished_at > clock.now() + CLOCK_SKEW:
             raise ChartdeskError(DISCHARGE_IN_FUTURE.format(when=_shown(finished_at)), field="finished_at")
         locked.discharge_at = finished_at
         locked.status = EncounterStatus.FINISHED
@@ -343,7 +344,7 @@ def _checked_document_fields(
         service_date = timezone.localtime(_aware(service_date, "service_date")).date()
     if not isinstance(service_date, date):
         raise ChartdeskError(SERVICE_DATE_REQUIRED, field="service_date")
-    if service_date > timezone.localdate():
+    if service_date > clock.localdate():
         raise ChartdeskError(SERVICE_DATE_IN_FUTURE.format(when=service_date.isoformat()), field="service_date")
     if patient.birth_date is not None and service_date < patient.birth_date:
         raise ChartdeskError(
@@ -547,7 +548,7 @@ def _signed_text(provider: Provider, signed_at: datetime, attestation: str | Non
 
 
 def _sign_version(version: DocumentVersion, user: Any, provider: Provider, attestation: str | None) -> None:
-    signed_at = timezone.now()
+    signed_at = clock.now()
     version.signed_at = signed_at
     version.signed_by = user
     version.attestation = _signed_text(provider, signed_at, attestation)
@@ -675,7 +676,7 @@ def do_add_addendum(
         addendum = Addendum.objects.create(document=locked, version=version, text=text, created_by=acting_user)
         if sign:
             assert provider is not None
-            signed_at = timezone.now()
+            signed_at = clock.now()
             addendum.signed_at = signed_at
             addendum.signed_by = acting_user
             addendum.attestation = attestation_statement(provider, signed_at)
@@ -709,7 +710,7 @@ def do_sign_addendum(addendum: Addendum, *, acting_user: Any, expected_revision:
         writer = locked.created_by
         if writer is not None and writer.pk != acting_user.pk and provider_of(writer) is not None:
             raise PermissionRefused(ADDENDUM_SIGNER_NOT_WRITER.format(writer=provider_of(writer)))
-        signed_at = timezone.now()
+        signed_at = clock.now()
         locked.signed_at = signed_at
         locked.signed_by = acting_user
         locked.attestation = _signed_text(provider, signed_at, attestation)
@@ -734,7 +735,7 @@ def do_retract_document(
         locked = _locked_document(document, expected_revision, retracted=ALREADY_RETRACTED)
         previous_status = locked.status
         locked.status = DocumentStatus.ENTERED_IN_ERROR
-        locked.retracted_at = timezone.now()
+        locked.retracted_at = clock.now()
         locked.retracted_by = acting_user
         locked.retraction_reason = reason
         _bump(locked, "status", "retracted_at", "retracted_by", "retraction_reason")

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from chartdesk.core import clock
 from chartdesk.core.errors import ImmutableRecord
 from chartdesk.core.models import LegalRecordModel
 from chartdesk.patients.models import Patient
@@ -92,7 +92,7 @@ class Encounter(LegalRecordModel):
     service = models.CharField(max_length=80, blank=True, help_text="Medicine, surgery, cardiology…")
     location = models.CharField(max_length=80, blank=True)
     reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -121,7 +121,7 @@ class ReportedDiagnosis(LegalRecordModel):
     diagnosis_type = models.CharField(max_length=40, blank=True)
     diagnosed_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=200)
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -190,7 +190,7 @@ class Document(LegalRecordModel):
         "DocumentVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revision = models.PositiveIntegerField(default=1)  # bumps on every change: the ETag of the document
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     retracted_at = models.DateTimeField(null=True, blank=True)
     retracted_by = models.ForeignKey(
@@ -234,7 +234,7 @@ class DocumentVersion(LegalRecordModel):
     file_sha256 = models.CharField(max_length=64, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
     change_reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
@@ -273,7 +273,7 @@ class Addendum(LegalRecordModel):
     version = models.ForeignKey(DocumentVersion, on_delete=models.PROTECT, related_name="addenda")
     text = models.TextField()
     late_entry = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
@@ -28,6 +27,7 @@ from chartdesk.completion.models import (
     DeficiencyStatus,
     RuleKind,
 )
+from chartdesk.core import clock
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, NotFound, PermissionRefused
 from chartdesk.core.locking import lock_row
 from chartdesk.core.permissions import require_permission
@@ -133,7 +133,7 @@ def do_cosign_document(deficiency: Deficiency, *, acting_user: Any, expected_rev
             raise ChartdeskError(NOTHING_TO_SIGN)
         if int(expected_revision) != document.revision:
             raise ConcurrentChange(STALE_REVISION)
-        signed_at = timezone.now()
+        signed_at = clock.now()
         statement = cosign_statement(provider, signed_at)
         extra = (attestation or "").strip()[:500]
         cosignature, _ = CoSignature.objects.get_or_create(
@@ -188,7 +188,7 @@ def _close_by_him(deficiency: Deficiency, status: str, reason: str, acting_user:
         previous = locked.status
         locked.status = status
         locked.note = reason
-        locked.closed_at = timezone.now()
+        locked.closed_at = clock.now()
         locked.closed_by = acting_user
         locked.save(update_fields=["status", "note", "closed_at", "closed_by"])
         _audit(acting_user, locked, what, reason=reason, previous_status=previous)
@@ -225,7 +225,7 @@ def do_update_delinquency(*, acting_user: Any = None, now: datetime | None = Non
     """Mark incomplete records past the delinquency deadline delinquent; returns how many moved."""
     if acting_user is not None:
         require_permission(acting_user, MANAGE_DEFICIENCIES, "update delinquency")
-    now = now or timezone.now()
+    now = now or clock.now()
     moved = 0
     with transaction.atomic():
         candidates = ChartCompletion.objects.select_for_update().filter(status=ChartStatus.INCOMPLETE)

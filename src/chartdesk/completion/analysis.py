@@ -17,7 +17,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from chartdesk.audit.actions import PendingEvent, record_events
 from chartdesk.audit.models import AuditAction
@@ -34,6 +33,7 @@ from chartdesk.completion.models import (
     DeficiencyStatus,
 )
 from chartdesk.completion.rules import DocumentFacts, EncounterFacts, Finding, findings_for
+from chartdesk.core import clock
 
 CHUNK = 500
 SYSTEM_ACTOR = "chartdesk-completion"
@@ -133,7 +133,7 @@ def _active_rules() -> list[DeficiencyRule]:
 def analyse_encounters(encounter_ids: Iterable[int], *, acting_user: Any = None, now: datetime | None = None
                        ) -> AnalysisSummary:
     """Analyse the finished encounters among `encounter_ids`; one audit event per patient whose record changed."""
-    now = now or timezone.now()
+    now = now or clock.now()
     rules = _active_rules()
     policy = CompletionPolicy.current()
     summary = AnalysisSummary()
@@ -242,7 +242,7 @@ def analyse_encounter(encounter: Encounter | int, *, acting_user: Any = None, no
 
 def refresh_chart(encounter_id: int, *, now: datetime | None = None) -> ChartCompletion | None:
     """Recount one record's outstanding deficiencies after a queue or HIM action (without re-analysing)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     completion = ChartCompletion.objects.select_for_update().filter(encounter_id=encounter_id).first()
     if completion is None:
         return None

@@ -12,3 +12,9 @@ class CompletionConfig(AppConfig):
         from chartdesk.completion import hooks
 
         hooks.connect()
+
+        from chartdesk.completion.demo import analyse_pending, mark_delinquent
+        from chartdesk.core.registry import register_demo_nightly, register_demo_settler
+
+        register_demo_settler("completion", analyse_pending)
+        register_demo_nightly("delinquency", mark_delinquent)

@@ -13,9 +13,9 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from chartdesk.charts.models import Document, DocumentType, DocumentVersion, Encounter, EncounterClass, Provider
+from chartdesk.core import clock
 from chartdesk.core.models import LegalRecordModel
 from chartdesk.patients.models import Patient
 
@@ -105,7 +105,7 @@ class ChartCompletion(LegalRecordModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     discharge_at = models.DateTimeField(db_index=True)
     status = models.CharField(max_length=12, choices=ChartStatus.choices, default=ChartStatus.INCOMPLETE)
-    analysed_at = models.DateTimeField(default=timezone.now)
+    analysed_at = models.DateTimeField(default=clock.now)
     delinquent_since = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -142,7 +142,7 @@ class Deficiency(LegalRecordModel):
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="deficiencies")
     description = models.CharField(max_length=300)
     status = models.CharField(max_length=20, choices=DeficiencyStatus.choices, default=DeficiencyStatus.OPEN)
-    opened_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(default=clock.now)
     due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -173,7 +173,7 @@ class Deficiency(LegalRecordModel):
         """Whole days the record has owed this: since the discharge (HIM ages a chart's deficiencies
         from discharge, and analysis may find one long after it, e.g. on a chart loaded or analysed
         late), or since the deficiency was opened where the encounter has no discharge."""
-        now = now or timezone.now()
+        now = now or clock.now()
         start = self.encounter.discharge_at or self.opened_at
         return max((now - min(start, self.opened_at)).days, 0)
 
@@ -184,7 +184,7 @@ class CoSignature(LegalRecordModel):
     version = models.ForeignKey(DocumentVersion, on_delete=models.PROTECT, related_name="+")
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField(default=timezone.now)
+    signed_at = models.DateTimeField(default=clock.now)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     attestation = models.TextField()
 
@@ -209,7 +209,7 @@ class CompletionNotice(LegalRecordModel):
     kind = models.CharField(max_length=12, choices=NoticeKind.choices)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(default=clock.now, db_index=True)
     emailed_to = models.CharField(max_length=254, blank=True, help_text="Blank: in-app only (no address).")
     email_problem = models.CharField(max_length=300, blank=True, help_text="Why the email could not be sent.")
     subject = models.CharField(max_length=200)
@@ -231,7 +231,7 @@ class DeficiencyReminder(LegalRecordModel):
     deficiency = models.ForeignKey(Deficiency, on_delete=models.PROTECT, related_name="reminders")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     age_days = models.PositiveIntegerField()
-    sent_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=clock.now)
     # The digest that carried it (null for reminders counted before digests were sent).
     notice = models.ForeignKey(CompletionNotice, null=True, blank=True, on_delete=models.PROTECT,
                                related_name="reminders")
@@ -247,7 +247,7 @@ class DelinquencyAlert(LegalRecordModel):
     """HIM was told that this record became delinquent (once per record, whoever was HIM then)."""
 
     completion = models.OneToOneField(ChartCompletion, on_delete=models.PROTECT, related_name="delinquency_alert")
-    sent_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"delinquency of encounter {self.completion_id} notified {self.sent_at:%Y-%m-%d}"

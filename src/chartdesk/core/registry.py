@@ -27,6 +27,8 @@ _restore_checks: list[RestoreCheck] = []
 _desk_context: list[DeskContext] = []
 _demo_builders: dict[str, tuple[int, DemoBuilder]] = {}
 _demo_census: dict[str, Callable[[], int]] = {}
+_demo_settlers: dict[str, Callable[[], None]] = {}
+_demo_nightly: dict[str, Callable[[Any], None]] = {}
 _phrase_sources: dict[str, PhraseSource] = {}
 _sandbox_opener: SandboxOpener | None = None
 
@@ -92,6 +94,25 @@ def register_demo_census(name: str, count: Callable[[], int]) -> None:
 
 def demo_census() -> dict[str, int]:
     return {name: count() for name, count in _demo_census.items()}
+
+
+def register_demo_settler(name: str, settle: Callable[[], None]) -> None:
+    """Work an app defers to the commit (deficiency analysis), done at the end of each demo story step
+    instead: the demo loads in one transaction, and the work must carry the step's story time."""
+    _demo_settlers[name] = settle
+
+
+def demo_settlers() -> list[Callable[[], None]]:
+    return list(_demo_settlers.values())
+
+
+def register_demo_nightly(name: str, run: Callable[[Any], None]) -> None:
+    """A nightly job (marking delinquent records) the demo story runs each night it replays; `run(now)`."""
+    _demo_nightly[name] = run
+
+
+def demo_nightly() -> list[Callable[[Any], None]]:
+    return list(_demo_nightly.values())
 
 
 def register_phrase_source(name: str, source: PhraseSource) -> None:

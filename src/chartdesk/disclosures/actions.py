@@ -16,12 +16,12 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction, AuditOutcome
 from chartdesk.charts.files import check_upload, store_file
 from chartdesk.charts.models import Document, DocumentType, Encounter
+from chartdesk.core import clock
 from chartdesk.core.errors import ChartdeskError, NotFound
 from chartdesk.core.locking import lock_row
 from chartdesk.core.permissions import require_permission
@@ -179,7 +179,7 @@ def do_log_request(
         raise ChartdeskError(REQUIRED.format(what="requester's name"), field="requester_name")
     if delivery_format == DeliveryFormat.ELECTRONIC and not (requester_email or "").strip():
         raise ChartdeskError(EMAIL_FOR_ELECTRONIC, field="requester_email")
-    today = timezone.localdate()
+    today = clock.localdate()
     received_on = received_on or today
     if received_on > today:
         raise ChartdeskError(RECEIVED_IN_FUTURE.format(when=received_on), field="received_on")
@@ -213,7 +213,7 @@ def do_verify_identity(request: ReleaseRequest, *, method: str, acting_user: Any
     with transaction.atomic():
         locked = _locked(request)
         _expect(locked, (RequestStatus.LOGGED, RequestStatus.VALIDATING), "verifying identity")
-        locked.identity_verified_at = timezone.now()
+        locked.identity_verified_at = clock.now()
         locked.identity_verified_by = acting_user
         locked.identity_method = method[:200]
         locked.save(update_fields=["identity_verified_at", "identity_verified_by", "identity_method"])
@@ -250,7 +250,7 @@ def do_start_processing(request: ReleaseRequest, *, acting_user: Any, today: dat
     authorization is missing or invalid waits for one, with the reasons in its status note."""
     require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
-    today = today or timezone.localdate()
+    today = today or clock.localdate()
     with transaction.atomic():
         locked = _locked(request)
         _expect(locked, (RequestStatus.LOGGED, RequestStatus.VALIDATING, RequestStatus.AWAITING_AUTHORIZATION),
@@ -298,7 +298,7 @@ def do_extend_request(request: ReleaseRequest, *, notice: str, acting_user: Any,
     """Use the one extension the rule allows; the written notice to the requester is kept."""
     require_permission(acting_user, WORK, "work release-of-information requests")
     require_chart(acting_user, request.patient)
-    today = today or timezone.localdate()
+    today = today or clock.localdate()
     rule = deadline_rule(request)
     with transaction.atomic():
         locked = _locked(request)
@@ -310,7 +310,7 @@ def do_extend_request(request: ReleaseRequest, *, notice: str, acting_user: Any,
         if problem:
             raise ChartdeskError(problem, field="notice")
         locked.due_on = deadlines.extended_due_date(rule, locked.received_on)
-        locked.extended_at = timezone.now()
+        locked.extended_at = clock.now()
         locked.extension_notice = notice.strip()
         locked.save(update_fields=["due_on", "extended_at", "extension_notice"])
         audit(AuditAction.UPDATE, acting_user, locked.patient, "release_request", locked.pk,
@@ -438,7 +438,7 @@ def do_remove_label(document: Document, *, category: str, acting_user: Any) -> D
                  .filter(document=document, category=category, removed_at__isnull=True).first())
         if label is None:
             raise ChartdeskError(NOT_LABELLED.format(category=category), field="category")
-        label.removed_at = timezone.now()
+        label.removed_at = clock.now()
         label.removed_by = acting_user
         label.save(update_fields=["removed_at", "removed_by"])
         audit(AuditAction.UPDATE, acting_user, document.patient, "document", document.pk, sensitivity_removed=category)
@@ -457,7 +457,7 @@ def do_set_sensitivity(document: Document, *, categories: list[str], acting_user
         # The label rows are locked so that two specialists setting labels at once do not both add one.
         current = {label.category: label for label in DocumentSensitivity.objects.select_for_update()
                    .filter(document=document, removed_at__isnull=True)}
-        now = timezone.now()
+        now = clock.now()
         for category in sorted(set(current) - wanted):
             label = current[category]
             label.removed_at, label.removed_by = now, acting_user
@@ -535,7 +535,7 @@ def do_release_request(request: ReleaseRequest, *, acting_user: Any, today: date
     """
     require_permission(acting_user, RELEASE, "release records")
     require_chart(acting_user, request.patient)
-    today = today or timezone.localdate()
+    today = today or clock.localdate()
     current = ReleaseRequest.objects.select_related("patient", "authorization").get(pk=request.pk)
     _expect(current, (RequestStatus.QUALITY_CHECK,), "releasing")
     selection = decide_documents(current)
@@ -571,7 +571,7 @@ def do_release_request(request: ReleaseRequest, *, acting_user: Any, today: date
             document_ids=[document.pk for document in selection.included],
             part2_notice=packet.part2_notice, recorded_by=acting_user,
         )
-        locked.released_at = timezone.now()
+        locked.released_at = clock.now()
         locked.save(update_fields=["released_at"])
         _set_status(locked, RequestStatus.RELEASED, acting_user)
         audit(AuditAction.EXPORT, acting_user, locked.patient, "release_packet", packet.pk, number=locked.number,
@@ -596,7 +596,7 @@ def do_create_download_link(packet: ReleasePacket, *, acting_user: Any, hours: i
     if not 1 <= hours <= 720:
         raise ChartdeskError(LINK_HOURS, field="hours")
     with transaction.atomic():
-        link = DownloadLink.objects.create(packet=packet, expires_at=timezone.now() + timedelta(hours=hours),
+        link = DownloadLink.objects.create(packet=packet, expires_at=clock.now() + timedelta(hours=hours),
                                            created_by=acting_user)
         audit(AuditAction.CREATE, acting_user, packet.request.patient, "download_link", link.pk,
               packet_id=packet.pk, expires_at=link.expires_at.isoformat())
@@ -618,7 +618,7 @@ def do_use_download_link(token: str, *, client_address: str = "") -> tuple[Relea
         raise NotFound("download")
     packet = link.packet
     patient = packet.request.patient
-    expired = link.expires_at <= timezone.now()
+    expired = link.expires_at <= clock.now()
     with transaction.atomic():
         DownloadLinkUse.objects.create(link=link, client_address=client_address[:64],
                                        outcome="expired" if expired else "downloaded")

@@ -12,11 +12,11 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from chartdesk.audit.models import AuditAction
 from chartdesk.charts.actions import do_add_addendum, provider_of
 from chartdesk.charts.models import Document, DocumentStatus, Encounter
+from chartdesk.core import clock
 from chartdesk.core.errors import ChartdeskError
 from chartdesk.core.locking import lock_row
 from chartdesk.core.permissions import require_permission
@@ -79,7 +79,7 @@ def do_request_amendment(document: Document, *, requested_change: str, acting_us
     requested_change = (requested_change or "").strip()
     if not requested_change:
         raise ChartdeskError(REQUIRED.format(what="change the patient asks for"), field="requested_change")
-    received_on = received_on or timezone.localdate()
+    received_on = received_on or clock.localdate()
     with transaction.atomic():
         amendment = AmendmentRequest.objects.create(
             patient=document.patient, document=document, requested_change=requested_change,
@@ -109,7 +109,7 @@ def do_extend_amendment(amendment: AmendmentRequest, *, notice: str, acting_user
                         today: date | None = None) -> AmendmentRequest:
     require_permission(acting_user, AMEND, "extend amendment requests")
     require_chart(acting_user, amendment.patient)
-    today = today or timezone.localdate()
+    today = today or clock.localdate()
     with transaction.atomic():
         locked = _locked(amendment)
         _expect(locked, (AmendmentStatus.RECEIVED, AmendmentStatus.UNDER_REVIEW), "extending it")
@@ -118,7 +118,7 @@ def do_extend_amendment(amendment: AmendmentRequest, *, notice: str, acting_user
         if problem:
             raise ChartdeskError(problem, field="notice")
         locked.due_on = deadlines.extended_due_date(deadlines.AMENDMENT, locked.received_on)
-        locked.extended_at = timezone.now()
+        locked.extended_at = clock.now()
         locked.extension_notice = notice.strip()
         locked.save(update_fields=["due_on", "extended_at", "extension_notice"])
         audit(AuditAction.UPDATE, acting_user, locked.patient, "amendment_request", locked.pk,
@@ -148,7 +148,7 @@ def do_accept_amendment(amendment: AmendmentRequest, *, amendment_text: str, not
         locked.status = AmendmentStatus.ACCEPTED
         locked.addendum = addendum
         locked.reviewer = locked.reviewer or acting_user
-        locked.decided_at = timezone.now()
+        locked.decided_at = clock.now()
         locked.save(update_fields=["status", "addendum", "reviewer", "decided_at"])
         for party, method in notify:
             if party.strip():
@@ -176,7 +176,7 @@ def do_deny_amendment(amendment: AmendmentRequest, *, basis: str, explanation: s
         locked.denial_basis = basis
         locked.denial_explanation = explanation
         locked.reviewer = locked.reviewer or acting_user
-        locked.decided_at = timezone.now()
+        locked.decided_at = clock.now()
         locked.save(update_fields=["status", "denial_basis", "denial_explanation", "reviewer", "decided_at"])
         audit(AuditAction.UPDATE, acting_user, locked.patient, "amendment_request", locked.pk, status="denied",
               basis=basis)
@@ -196,7 +196,7 @@ def do_file_disagreement(amendment: AmendmentRequest, *, statement: str, acting_
         if locked.status != AmendmentStatus.DENIED:
             raise ChartdeskError(ONLY_DENIED)
         locked.disagreement = statement
-        locked.disagreement_received_on = received_on or timezone.localdate()
+        locked.disagreement_received_on = received_on or clock.localdate()
         locked.save(update_fields=["disagreement", "disagreement_received_on"])
         audit(AuditAction.UPDATE, acting_user, locked.patient, "amendment_request", locked.pk, disagreement=True)
     return locked
@@ -213,7 +213,7 @@ def do_file_rebuttal(amendment: AmendmentRequest, *, rebuttal: str, acting_user:
         if not locked.disagreement:
             raise ChartdeskError(NO_DISAGREEMENT)
         locked.rebuttal = rebuttal
-        locked.rebuttal_at = timezone.now()
+        locked.rebuttal_at = clock.now()
         locked.save(update_fields=["rebuttal", "rebuttal_at"])
         audit(AuditAction.UPDATE, acting_user, locked.patient, "amendment_request", locked.pk, rebuttal=True)
     return locked
@@ -243,7 +243,7 @@ def do_request_restriction(patient: Patient, *, kind: str, description: str, act
         restriction = PrivacyRestriction.objects.create(
             patient=patient, kind=kind, encounter=encounter, description=description,
             alternative_contact=(alternative_contact or "").strip(), paid_in_full=paid_in_full,
-            requested_on=requested_on or timezone.localdate(), created_by=acting_user,
+            requested_on=requested_on or clock.localdate(), created_by=acting_user,
         )
         audit(AuditAction.CREATE, acting_user, patient, "privacy_restriction", restriction.pk, kind=kind,
               encounter_id=encounter.pk if encounter else None)
@@ -268,7 +268,7 @@ def do_decide_restriction(restriction: PrivacyRestriction, *, agree: bool, actin
                 raise ChartdeskError(SELF_PAY_NOT_PAID, field="paid_in_full")
         locked.status = RestrictionStatus.AGREED if agree else RestrictionStatus.REFUSED
         locked.decision_note = (note or "").strip()[:300]
-        locked.decided_at = timezone.now()
+        locked.decided_at = clock.now()
         locked.decided_by = acting_user
         locked.save(update_fields=["status", "decision_note", "decided_at", "decided_by", "paid_in_full"])
         audit(AuditAction.UPDATE, acting_user, locked.patient, "privacy_restriction", locked.pk, status=locked.status)

@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.utils import timezone
-
 from chartdesk.charts.models import Document, DocumentStatus
+from chartdesk.core import clock
 from chartdesk.disclosures.actions import (
     do_attach_authorization,
     do_label_document,
@@ -27,7 +26,7 @@ def load_disclosures_demo(patients: list[Any], staff: dict[str, Any]) -> int:
     roi, privacy = staff.get("roi"), staff.get("privacy_officer")
     if roi is None or privacy is None:
         return 0
-    today = timezone.localdate()
+    today = clock.localdate()
     # Read back from the database: a chart restricted during the load must not be touched.
     unrestricted = Patient.objects.filter(pk__in=[patient.pk for patient in patients], restriction="").order_by("pk")
     candidates = [patient for patient in unrestricted

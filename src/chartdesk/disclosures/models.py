@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from chartdesk.charts.models import Addendum, Document, Encounter
+from chartdesk.core import clock
 from chartdesk.core.models import LegalRecordModel
 from chartdesk.patients.models import Patient
 
@@ -119,7 +119,7 @@ class Authorization(LegalRecordModel):
     states_redisclosure = models.BooleanField(default=False)
     revoked_on = models.DateField(null=True, blank=True)
     revocation_note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -155,7 +155,7 @@ class ReleaseRequest(LegalRecordModel):
     extension_notice = models.TextField(blank=True)
     status = models.CharField(max_length=24, choices=RequestStatus.choices, default=RequestStatus.LOGGED)
     status_note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
     # What the specialist decided, recorded on the request itself (decisions.py): the standard reasons a
@@ -192,7 +192,7 @@ class DocumentSensitivity(LegalRecordModel):
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="sensitivity_labels")
     category = models.CharField(max_length=16, choices=SensitiveCategory.choices)
     note = models.CharField(max_length=200, blank=True)
-    labelled_at = models.DateTimeField(default=timezone.now)
+    labelled_at = models.DateTimeField(default=clock.now)
     labelled_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -213,7 +213,7 @@ class Redaction(LegalRecordModel):
     phrase = models.CharField(max_length=300, blank=True)
     pages = models.CharField(max_length=100, blank=True, help_text="Pages withheld, e.g. 2,4-5")
     reason = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:
@@ -227,7 +227,7 @@ class ReleasePacket(LegalRecordModel):
     page_count = models.PositiveIntegerField()
     manifest = models.JSONField(default=dict)
     part2_notice = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -240,7 +240,7 @@ class ReleasePacket(LegalRecordModel):
 class DownloadLink(LegalRecordModel):
     packet = models.ForeignKey(ReleasePacket, on_delete=models.PROTECT, related_name="links")
     expires_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:
@@ -249,7 +249,7 @@ class DownloadLink(LegalRecordModel):
 
 class DownloadLinkUse(LegalRecordModel):
     link = models.ForeignKey(DownloadLink, on_delete=models.PROTECT, related_name="uses")
-    used_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(default=clock.now)
     client_address = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=20)  # "downloaded" or "expired"
 
@@ -263,7 +263,7 @@ class Invoice(LegalRecordModel):
     method = models.CharField(max_length=20)
     lines = models.JSONField(default=list)
     total_cents = models.PositiveIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"invoice {self.number}"
@@ -299,7 +299,7 @@ class Disclosure(LegalRecordModel):
     request = models.ForeignKey(
         ReleaseRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
     )
-    disclosed_at = models.DateTimeField(default=timezone.now)
+    disclosed_at = models.DateTimeField(default=clock.now)
     recipient_name = models.CharField(max_length=200)
     recipient_address = models.TextField(blank=True)
     description = models.TextField(help_text="What was disclosed")
@@ -308,7 +308,7 @@ class Disclosure(LegalRecordModel):
     accountable = models.BooleanField()
     document_ids = models.JSONField(default=list, blank=True)
     part2_notice = models.BooleanField(default=False)
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
     recorded_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -329,7 +329,7 @@ class AccountingSuspension(LegalRecordModel):
     starts_on = models.DateField()
     ends_on = models.DateField()
     reason = models.CharField(max_length=300)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -354,7 +354,7 @@ class AccountingRequest(LegalRecordModel):
     provided_at = models.DateTimeField(null=True, blank=True)
     provided_entries = models.JSONField(default=list, blank=True)
     fee_cents = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -399,7 +399,7 @@ class AmendmentRequest(LegalRecordModel):
     disagreement_received_on = models.DateField(null=True, blank=True)
     rebuttal = models.TextField(blank=True)
     rebuttal_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -415,7 +415,7 @@ class AmendmentNotification(LegalRecordModel):
     amendment = models.ForeignKey(AmendmentRequest, on_delete=models.PROTECT, related_name="notifications")
     party = models.CharField(max_length=200)
     method = models.CharField(max_length=60)
-    notified_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(default=clock.now)
     notified_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:

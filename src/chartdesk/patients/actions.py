@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from chartdesk.audit.actions import record_event
 from chartdesk.audit.models import AuditAction
+from chartdesk.core import clock
 from chartdesk.core.crypto import decrypt_text, encrypt_text, keyed_digest
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange
 from chartdesk.core.notices import Change, announce
@@ -178,7 +179,7 @@ def clean_registration(registration: PatientRegistration, *, allow_incomplete: b
     if registration.deceased_at is not None and born is not None:
         if timezone.localtime(registration.deceased_at).date() < born:
             errors["deceased_at"] = "Date of death: cannot be before the date of birth."
-        elif registration.deceased_at > timezone.now():
+        elif registration.deceased_at > clock.now():
             errors["deceased_at"] = "Date of death: cannot be in the future."
     for name, label in NAME_PART_LABELS.items():
         _collect(errors, name, refuse_control_characters, getattr(registration, name), name, label)
@@ -351,7 +352,7 @@ def _clean_change(field: str, value: Any, current: Patient) -> Any:
             return None
         if not isinstance(value, datetime):
             raise InvalidField(field, "Date of death: a date and time.")
-        if value > timezone.now():
+        if value > clock.now():
             raise InvalidField(field, "Date of death: cannot be in the future.")
         return value
     if field in NAME_PART_LABELS:
@@ -409,7 +410,7 @@ def do_update_demographics(patient: Patient, changes: Mapping[str, Any], *, expe
         if current.birth_date is not None:
             current.birth_date_partial = ""
     current.revision += 1
-    current.updated_at = timezone.now()
+    current.updated_at = clock.now()
     current.save()
     record_event(AuditAction.UPDATE, user=acting_user, patient=current, object_type="patient",
                  object_id=current.pk, detail={"fields": changed})
@@ -430,7 +431,7 @@ def _replace_official_name(patient: Patient, old_name: tuple[str, str, str]) -> 
 
 
 def _bump(patient: Patient) -> None:
-    Patient.objects.filter(pk=patient.pk).update(revision=patient.revision + 1, updated_at=timezone.now())
+    Patient.objects.filter(pk=patient.pk).update(revision=patient.revision + 1, updated_at=clock.now())
     patient.revision += 1
 
 
@@ -539,7 +540,7 @@ def do_set_restriction(patient: Patient, *, restriction: str, note: str = "", ac
     if len(note) > 200:
         raise InvalidField("note", "Restriction note: at most 200 characters.")
     Patient.objects.filter(pk=patient.pk).update(restriction=restriction, restriction_note=note,
-                                                 revision=patient.revision + 1, updated_at=timezone.now())
+                                                 revision=patient.revision + 1, updated_at=clock.now())
     patient.refresh_from_db()
     record_event(AuditAction.UPDATE, user=acting_user, patient=patient, object_type="patient", object_id=patient.pk,
                  detail={"fields": ["restriction"], "restriction": restriction or "none"})
@@ -574,7 +575,7 @@ def do_revoke_chart_access(grant: ChartAccessGrant, *, acting_user: Any) -> Char
     require_permission(acting_user, "patients.restrict_chart")
     if grant.revoked_at is not None:
         return grant
-    grant.revoked_at = timezone.now()
+    grant.revoked_at = clock.now()
     grant.save(update_fields=["revoked_at"])
     record_event(AuditAction.ROLE_CHANGE, user=acting_user, patient=grant.patient, object_type="chart_access_grant",
                  object_id=grant.pk, detail={"revoked_from": grant.user.get_username()})
@@ -594,7 +595,7 @@ def do_break_the_glass(patient: Patient, *, reason: str, acting_user: Any) -> Br
         raise InvalidField("reason", "Reason: at most 1,000 characters.")
     if not patient.is_restricted:
         raise ChartdeskError("This chart is not restricted; open it normally.")
-    now = timezone.now()
+    now = clock.now()
     access = BreakTheGlassAccess.objects.create(
         patient=patient, user=acting_user, reason=reason, started_at=now,
         expires_at=now + timedelta(minutes=settings.BREAK_THE_GLASS_MINUTES),

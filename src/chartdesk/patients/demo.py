@@ -6,17 +6,26 @@ without a grant, the way a chart flagged after years of care keeps the care it a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from chartdesk.core.demo.load import DemoRun
 from chartdesk.core.demo.plan import PatientPlan
+from chartdesk.core.demo.story import step
 from chartdesk.patients.actions import do_register_patient, do_set_restriction
 from chartdesk.patients.schemas import AddressInput, IdentifierInput, PatientRegistration
 
+REGISTERED_BEFORE_THE_VISIT = timedelta(minutes=30)
+
 
 def register_demo_patients(run: DemoRun) -> None:
+    """Each patient registered (in plan order, so MRNs follow it) shortly before their first visit."""
     for person in run.plan.patients:
-        run.patients[person.key] = _register(person, run.staff)
+        first_visit = min((stay.admit_at for stay in person.encounters), default=timezone.now())
+        with step(first_visit - REGISTERED_BEFORE_THE_VISIT):
+            run.patients[person.key] = _register(person, run.staff)
         run.result.patients += 1
 
 

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from chartdesk.core import clock
 from chartdesk.core.dates import age_on
 from chartdesk.core.models import LegalRecordModel
 
@@ -80,9 +81,9 @@ class Patient(LegalRecordModel):
     restriction = models.CharField(max_length=10, choices=Restriction.choices, default=Restriction.NONE, blank=True)
     restriction_note = models.CharField(max_length=200, blank=True)
 
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=clock.now)
     revision = models.PositiveIntegerField(default=1)  # optimistic concurrency: edits carry the revision they read
 
     class Meta:
@@ -130,7 +131,7 @@ class Patient(LegalRecordModel):
 
         if self.birth_date is None:
             return None
-        end = day if isinstance(day, date) else timezone.localdate()
+        end = day if isinstance(day, date) else clock.localdate()
         if self.deceased_at and not isinstance(day, date):
             end = timezone.localtime(self.deceased_at).date()
         return age_on(self.birth_date, end)
@@ -153,7 +154,7 @@ class PatientName(LegalRecordModel):
     middle_name = models.CharField(max_length=80, blank=True)
     family_name = models.CharField(max_length=80)
     active = models.BooleanField(default=True)  # the old legal name row is deactivated, never deleted
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
 
     family_key = models.CharField(max_length=80, db_index=True)
     given_key = models.CharField(max_length=80, db_index=True)
@@ -244,7 +245,7 @@ class PatientIdentifier(LegalRecordModel):
     value = models.CharField(max_length=40)
     value_key = models.CharField(max_length=40, db_index=True)  # upper-case, no spaces or dashes
     active = models.BooleanField(default=True)
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.value} ({self.issuer})"
@@ -267,7 +268,7 @@ class PatientContact(LegalRecordModel):
     phone = models.CharField(max_length=40, blank=True)
     address = models.CharField(max_length=240, blank=True)
     active = models.BooleanField(default=True)
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.name}"
@@ -293,7 +294,7 @@ class ChartAccessGrant(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chart_grants")
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=200)
-    granted_at = models.DateTimeField(default=timezone.now)
+    granted_at = models.DateTimeField(default=clock.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -306,7 +307,7 @@ class BreakTheGlassAccess(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="break_the_glass")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
-    started_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(default=clock.now)
     expires_at = models.DateTimeField()
 
     class Meta:
@@ -329,7 +330,7 @@ class MergeEvent(LegalRecordModel):
     survivor_mrn = models.CharField(max_length=12)
     retired_mrn = models.CharField(max_length=12)
     reason = models.CharField(max_length=500)
-    merged_at = models.DateTimeField(default=timezone.now)
+    merged_at = models.DateTimeField(default=clock.now)
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     moved_counts = models.JSONField(default=dict)  # model label -> rows moved, for the history page
     # The highest primary key of every related table when the merge ran: rows above it that sit on
@@ -390,7 +391,7 @@ class PatientImportRun(models.Model):
     last_line = models.PositiveIntegerField(default=1)  # the header is line 1
     counts = models.JSONField(default=dict)  # loaded, incomplete, already_loaded, conflicts, skipped_bad
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    started_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -452,8 +453,8 @@ class DuplicateCandidate(models.Model):
     flags = models.JSONField(default=list)  # household rule layer: why the pair is not in the match band
     status = models.CharField(max_length=14, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN,
                               db_index=True)
-    first_found_at = models.DateTimeField(default=timezone.now)
-    scanned_at = models.DateTimeField(default=timezone.now)
+    first_found_at = models.DateTimeField(default=clock.now)
+    scanned_at = models.DateTimeField(default=clock.now)
     low_revision = models.PositiveIntegerField(default=0)  # the revisions a decision was made on
     high_revision = models.PositiveIntegerField(default=0)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -478,7 +479,7 @@ class DuplicateScan(models.Model):
     """One run of the whole-index scan: the index's size and what was found, for the duplicate rate
     and its trend on the HIM manager's home page."""
 
-    started_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(default=clock.now)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     patients = models.PositiveIntegerField(default=0)  # active charts scanned
     pairs = models.PositiveIntegerField(default=0)  # candidate pairs open after the scan

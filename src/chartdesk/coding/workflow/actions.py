@@ -45,6 +45,7 @@ from chartdesk.coding.workflow.models import (
 )
 from chartdesk.coding.workflow.query_templates import OTHER, TEMPLATES_BY_SLUG
 from chartdesk.coding.workflow.review import record_review_changes, snapshot
+from chartdesk.core import clock
 from chartdesk.core.errors import ChartdeskError, ConcurrentChange, PermissionRefused
 from chartdesk.core.locking import lock_row
 from chartdesk.core.permissions import require_permission
@@ -155,7 +156,7 @@ def _revised(case: CodingCase, user: Any) -> None:
     """Raise the revision in the same transaction as the change it marks."""
     who = user if getattr(user, "pk", None) is not None else None
     CodingCase.objects.filter(pk=case.pk).update(revision=F("revision") + 1, revised_by=who,
-                                                 revised_at=timezone.now())
+                                                 revised_at=clock.now())
     case.refresh_from_db(fields=["revision", "revised_by", "revised_at"])
     # Every change passes here, so the DRG history cannot miss one (see workflow/drg.py).
     working_drg.record_grouping(case, user)
@@ -215,7 +216,7 @@ def do_assign_case(
         if case.status in (CaseStatus.CODED, CaseStatus.IN_REVIEW):
             raise ChartdeskError(NOT_EDITABLE.format(status=case.get_status_display().lower()))
         previous = case.assigned_to.username if case.assigned_to else ""
-        case.assigned_to, case.assigned_at = coder, timezone.now()
+        case.assigned_to, case.assigned_at = coder, clock.now()
         case.save(update_fields=["assigned_to", "assigned_at"])
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="assign",
                coder=coder.username, previous=previous)
@@ -236,7 +237,7 @@ def do_start_coding(
             raise PermissionRefused(ASSIGNED_TO_OTHER.format(coder=case.assigned_to))
         if case.status != CaseStatus.READY:
             return case
-        moment = now or timezone.now()
+        moment = now or clock.now()
         if case.assigned_to_id is None:
             case.assigned_to, case.assigned_at = acting_user, moment
         case.status, case.started_at = CaseStatus.IN_PROGRESS, moment
@@ -586,7 +587,7 @@ def do_answer_query(query: PhysicianQuery, *, answer: str, detail: str = "", act
             raise ChartdeskError(ANSWER_UNKNOWN, field="answer")
         if answer == OTHER and not detail:
             raise ChartdeskError(OTHER_NEEDS_DETAIL, field="detail")
-        now = timezone.now()
+        now = clock.now()
         query.status, query.answer, query.answer_detail = QueryStatus.ANSWERED, answer, detail
         query.answered_by, query.answered_at = acting_user, now
         query.save(update_fields=["status", "answer", "answer_detail", "answered_by", "answered_at"])
@@ -626,7 +627,7 @@ def do_complete_coding(case: CodingCase, *, acting_user: Any, expected_revision:
                   if finding.severity == Severity.ERROR]
         if errors:
             raise ChartdeskError(EDITS_FAILED.format(messages=" ".join(errors)))
-        case.status, case.coded_at, case.coded_by = CaseStatus.CODED, timezone.now(), acting_user
+        case.status, case.coded_at, case.coded_by = CaseStatus.CODED, clock.now(), acting_user
         case.codes_submitted = len(diagnoses) + case.procedures.count()
         case.save(update_fields=["status", "coded_at", "coded_by", "codes_submitted"])
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="complete",
@@ -661,7 +662,7 @@ def do_finish_review(case: CodingCase, *, acting_user: Any, expected_revision: i
         if case.status != CaseStatus.IN_REVIEW:
             raise ChartdeskError(NOT_IN_REVIEW)
         changes = record_review_changes(case, reviewer=acting_user)
-        case.status, case.reviewed_at, case.reviewed_by = CaseStatus.CODED, timezone.now(), acting_user
+        case.status, case.reviewed_at, case.reviewed_by = CaseStatus.CODED, clock.now(), acting_user
         case.save(update_fields=["status", "reviewed_at", "reviewed_by"])
         _audit(AuditAction.UPDATE, acting_user, case, "coding_case", case.pk, change="finish_review",
                changes=len(changes))

@@ -12,7 +12,7 @@ Everything goes through the real actions, audited as any other load.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models.functions import Coalesce
@@ -29,6 +29,7 @@ from chartdesk.coding.workflow.actions import (
     do_start_coding,
 )
 from chartdesk.coding.workflow.models import CodingCase
+from chartdesk.core.demo.story import step
 
 STAYS_FOR_THE_DEMO_PROVIDER = 3
 
@@ -67,16 +68,36 @@ def code_visit(
     performed_on: date,
     provider: Provider,
     coder: Any,
+    at: datetime | None = None,
+    minutes: float = 0,
 ) -> CodingCase:
     """Code a finished visit as the coder would on the desk and complete it (ready for billing).
-    Every code is checked against the releases in effect, so the ICD-10-CM release must be loaded."""
+    Every code is checked against the releases in effect, so the ICD-10-CM release must be loaded.
+    With `at`, the demo's story: opened at `at`, codes entered as it goes, completed `minutes` later."""
+    if at is None:
+        return _code(encounter, diagnoses, procedures, performed_on, provider, coder)
+    with step(at):
+        case = do_start_coding(encounter, acting_user=coder)
+    with step(at + timedelta(minutes=minutes / 2)):
+        _enter_codes(case, diagnoses, procedures, performed_on, provider, coder)
+    with step(at + timedelta(minutes=minutes)):
+        return do_complete_coding(case, acting_user=coder)
+
+
+def _code(encounter: Encounter, diagnoses: tuple[str, ...], procedures: tuple[DemoProcedure, ...],
+          performed_on: date, provider: Provider, coder: Any) -> CodingCase:
     case = do_start_coding(encounter, acting_user=coder)
+    _enter_codes(case, diagnoses, procedures, performed_on, provider, coder)
+    return do_complete_coding(case, acting_user=coder)
+
+
+def _enter_codes(case: CodingCase, diagnoses: tuple[str, ...], procedures: tuple[DemoProcedure, ...],
+                 performed_on: date, provider: Provider, coder: Any) -> None:
     for code in diagnoses:
         do_add_diagnosis(case, code, acting_user=coder)
     for line in procedures:
         do_add_procedure(case, system=line.system, code=line.code, performed_on=performed_on, provider=provider,
                          modifiers=list(line.modifiers), units=line.units, acting_user=coder)
-    return do_complete_coding(case, acting_user=coder)
 
 
 def visits_before_the_code_sets() -> tuple[int, CodeSetRelease | None]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from chartdesk.charts.models import Document, Encounter, Provider
+from chartdesk.core import clock
 from chartdesk.core.models import LegalRecordModel
 
 
@@ -71,7 +71,7 @@ class CodingCase(LegalRecordModel):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     # Raised by every change to the case or its codes. The coding screen posts the revision it showed,
     # so a change made from a stale screen (another coder, another tab) is refused, not silently merged.
     revision = models.PositiveIntegerField(default=0)
@@ -120,7 +120,7 @@ class CodedDiagnosis(models.Model):
     code = models.CharField(max_length=8, help_text="without the dot, upper case")
     poa = models.CharField("POA", max_length=1, choices=PresentOnAdmission.choices, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    added_at = models.DateTimeField(default=timezone.now)
+    added_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name_plural = "coded diagnoses"
@@ -146,7 +146,7 @@ class CodedProcedure(models.Model):
     performed_on = models.DateField()
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    added_at = models.DateTimeField(default=timezone.now)
+    added_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["case", "position"]
@@ -171,7 +171,7 @@ class PhysicianQuery(LegalRecordModel):
     options = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=QueryStatus.choices, default=QueryStatus.OPEN)
     asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    asked_at = models.DateTimeField(default=timezone.now)
+    asked_at = models.DateTimeField(default=clock.now)
     answer = models.CharField(max_length=200, blank=True)
     answer_detail = models.TextField(blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -208,7 +208,7 @@ class ReviewChange(LegalRecordModel):
     system = models.CharField(max_length=10)
     before = models.CharField(max_length=80, blank=True)
     after = models.CharField(max_length=80, blank=True)
-    changed_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["changed_at", "pk"]
@@ -235,7 +235,7 @@ class SuggestionDecision(LegalRecordModel):
     evidence_start = models.PositiveIntegerField(null=True, blank=True)
     evidence_end = models.PositiveIntegerField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    decided_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["decided_at", "pk"]
@@ -261,7 +261,7 @@ class DrgGrouping(LegalRecordModel):
     case = models.ForeignKey(CodingCase, on_delete=models.PROTECT, related_name="drg_groupings")
     revision = models.PositiveIntegerField()
     stage = models.CharField(max_length=8, choices=Stage.choices)
-    grouped_at = models.DateTimeField(default=timezone.now)
+    grouped_at = models.DateTimeField(default=clock.now)
     grouped_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     change = models.CharField(max_length=300, blank=True, help_text="what changed since the previous grouping")
     inputs = models.JSONField(default=dict, help_text="what was grouped: diagnoses with POA, procedures, status")

@@ -49,6 +49,7 @@ class DemoRun:
     providers: list[tuple[Any, Any]] = field(default_factory=list)  # (provider record, its user)
     patients: dict[int, Any] = field(default_factory=dict)  # plan key -> registered patient
     coding_queue: list[Any] = field(default_factory=list)  # encounters the coding demo left in the queue
+    coders: list[Any] = field(default_factory=list)  # the department's coders: the demo `coder` first
 
 
 def load_demo(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> DemoResult:

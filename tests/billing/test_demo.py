@@ -35,7 +35,7 @@ from tests.support.reader837 import read_837
 
 pytestmark = pytest.mark.django_db
 
-DEMO_PATIENTS = "40"
+DEMO_PATIENTS = "80"
 DEMO_CODERS = ("coder", "coder.okafor", "coder.lindqvist")
 
 
@@ -148,8 +148,9 @@ def test_create_claims_then_export_837_bills_the_coded_visits_waiting(demo, tmp_
 def test_a_demo_patient_recorded_as_x_is_held_with_the_fix_and_the_rest_of_the_batch_validates(demo, tmp_path):
     """005010X222A1 sends F, M or U in DMG03: a chart that records X holds its claims with the fix named
     (nothing substituted), and the batch of everyone else still validates."""
-    [first, *_] = waiting_to_bill()
-    patient = first.patient
+    waiting = waiting_to_bill()
+    assert len({visit.patient_id for visit in waiting}) > 1, [visit.patient_id for visit in waiting]
+    patient = waiting[0].patient
     do_update_demographics(patient, {"sex": "X"}, expected_revision=patient.revision,
                            acting_user=get_user_model().objects.get(username="registrar"))
     already = set(Claim.objects.values_list("pk", flat=True))

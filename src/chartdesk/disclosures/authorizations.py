@@ -29,6 +29,21 @@ MISSING_CONDITIONING_STATEMENT = (
 MISSING_REDISCLOSURE_STATEMENT = (
     "The statement that the information may be redisclosed by the recipient is missing (164.508(c)(2)(iii))."
 )
+# Each missing core element or required statement by a short code: the code a denial records (and a
+# student writes in a release-of-information exercise), the words the desk shows.
+MISSING_ELEMENTS: dict[str, str] = {
+    "information": MISSING_INFORMATION,
+    "discloser": MISSING_DISCLOSER,
+    "recipient": MISSING_RECIPIENT,
+    "purpose": MISSING_PURPOSE,
+    "expiration": MISSING_EXPIRATION,
+    "signature": MISSING_SIGNATURE,
+    "signature_date": MISSING_SIGNED_DATE,
+    "representative_authority": MISSING_AUTHORITY,
+    "revocation_statement": MISSING_REVOKE_STATEMENT,
+    "conditioning_statement": MISSING_CONDITIONING_STATEMENT,
+    "redisclosure_statement": MISSING_REDISCLOSURE_STATEMENT,
+}
 EXPIRED = "It expired on {when:%Y-%m-%d}."
 REVOKED = "The patient revoked it on {when:%Y-%m-%d}."
 SIGNED_AFTER_TODAY = "It is dated {when:%Y-%m-%d}, after today."

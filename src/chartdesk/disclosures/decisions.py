@@ -29,17 +29,7 @@ from chartdesk.disclosures.models import ReleaseRequest, SensitiveCategory
 # the words are the denial letter's.
 DENIAL_REASONS: dict[str, str] = {
     "no_authorization": "No authorization: this request needs the patient's authorization (164.508(a)(1)).",
-    "information": rules.MISSING_INFORMATION,
-    "discloser": rules.MISSING_DISCLOSER,
-    "recipient": rules.MISSING_RECIPIENT,
-    "purpose": rules.MISSING_PURPOSE,
-    "expiration": rules.MISSING_EXPIRATION,
-    "signature": rules.MISSING_SIGNATURE,
-    "signature_date": rules.MISSING_SIGNED_DATE,
-    "representative_authority": rules.MISSING_AUTHORITY,
-    "revocation_statement": rules.MISSING_REVOKE_STATEMENT,
-    "conditioning_statement": rules.MISSING_CONDITIONING_STATEMENT,
-    "redisclosure_statement": rules.MISSING_REDISCLOSURE_STATEMENT,
+    **rules.MISSING_ELEMENTS,
     "expired": "It has expired (164.508(b)(2)(i)).",
     "revoked": "The patient revoked it (164.508(b)(2)(iv)).",
     "dated_in_future": "It is dated after today (164.508(c)(1)(vi)).",

@@ -32,17 +32,7 @@ from chartdesk.training.kinds._common import field, only_known, require_mapping,
 # Each problem the product's validation can name, as a short code a student writes, with the words
 # (and the paragraph of the rule) the desk itself shows.
 PROBLEMS: dict[str, str] = {
-    "information": rules.MISSING_INFORMATION,
-    "discloser": rules.MISSING_DISCLOSER,
-    "recipient": rules.MISSING_RECIPIENT,
-    "purpose": rules.MISSING_PURPOSE,
-    "expiration": rules.MISSING_EXPIRATION,
-    "signature": rules.MISSING_SIGNATURE,
-    "signature_date": rules.MISSING_SIGNED_DATE,
-    "representative_authority": rules.MISSING_AUTHORITY,
-    "revocation_statement": rules.MISSING_REVOKE_STATEMENT,
-    "conditioning_statement": rules.MISSING_CONDITIONING_STATEMENT,
-    "redisclosure_statement": rules.MISSING_REDISCLOSURE_STATEMENT,
+    **rules.MISSING_ELEMENTS,
     "expired": "It has expired: an authorization past its expiration date is defective (164.508(b)(2)(i)).",
     "revoked": "The patient revoked it: a revoked authorization is defective (164.508(b)(2)(iv), 164.508(b)(5)).",
     "dated_in_future": "It is dated after today: the signature date cannot be trusted (164.508(c)(1)(vi)).",

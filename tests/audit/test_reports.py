@@ -26,7 +26,7 @@ EXPORTERS = [role.slug for role in MAIN_ROLES if "audit.export_audit" in role.pe
 
 def at(moment: datetime):
     """Write events as if at a past moment: the clock is the only thing stood in for."""
-    return mock.patch("chartdesk.audit.actions.timezone.now", return_value=moment)
+    return mock.patch("chartdesk.core.clock.now", return_value=moment)
 
 
 @pytest.fixture

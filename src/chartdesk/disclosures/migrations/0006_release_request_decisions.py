@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from chartdesk.core.migration_ops import RestoreRefusalsAfterRebuild
+
 
 class Migration(migrations.Migration):
 
@@ -30,4 +32,6 @@ class Migration(migrations.Migration):
             name='withheld_categories',
             field=models.JSONField(blank=True, default=list, verbose_name='sensitive categories withheld'),
         ),
+        # SQLite rebuilds the table to add the columns, which drops the trigger refusing its deletion.
+        RestoreRefusalsAfterRebuild('disclosures_releaserequest'),
     ]
